@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+import('../dist/cli/main.js').catch((err) => {
+  if (err && err.code === 'ERR_MODULE_NOT_FOUND') {
+    process.stderr.write('kubelab is not built yet: run `npm install` (or `npm run build`) in the checkout first.\n');
+    process.exit(1);
+  }
+  throw err;
+});
