@@ -1,0 +1,32 @@
+/** Loads proto/kubelab.proto once for both the server and the clients. */
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+function protoPath(): string {
+  // Works from sources (client/) and from compiled code (dist/client/).
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    const p = resolve(dir, 'proto', 'kubelab.proto');
+    if (existsSync(p)) return p;
+    dir = dirname(dir);
+  }
+  throw new Error('proto/kubelab.proto not found next to the kubelab code');
+}
+
+let cached: grpc.ServiceClientConstructor | undefined;
+
+/** The `kubelab.v1.Api` service constructor (its `.service` is the definition for servers). */
+export function apiService(): grpc.ServiceClientConstructor {
+  if (!cached) {
+    const def = protoLoader.loadSync(protoPath(), { keepCase: false, longs: Number, defaults: true, oneofs: true });
+    const pkg = grpc.loadPackageDefinition(def) as unknown as { kubelab: { v1: { Api: grpc.ServiceClientConstructor } } };
+    cached = pkg.kubelab.v1.Api;
+  }
+  return cached;
+}
+
+/** Max message size both ways: objects are capped well below this by validation. */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
