@@ -15,3 +15,4 @@ export * from './retry.js';
 export * from './log.js';
 export * from './admin.js';
 export * from './objects.js';
+export * from './process.js';

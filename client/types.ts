@@ -8,11 +8,14 @@ import type { ObjectMeta, ListMeta } from 'kubernetes-types/meta/v1.js';
 
 export type { core, apps, batch, coordination, storage, ObjectMeta, ListMeta };
 
+/** Removes `readonly` (kubernetes-types marks server-owned fields readonly; the apiserver owns them). */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** Any Kubernetes-shaped object. */
 export interface KObject {
   apiVersion?: string;
   kind?: string;
-  metadata?: ObjectMeta;
+  metadata?: Mutable<ObjectMeta>;
   [key: string]: unknown;
 }
 

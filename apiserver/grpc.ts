@@ -1,0 +1,152 @@
+/** The gRPC face of the registry: decodes requests, calls the registry, maps ApiErrors to gRPC statuses. */
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { ApiError, badRequest } from '../client/errors.js';
+import { apiService, MAX_MESSAGE_BYTES } from '../client/proto.js';
+import type { Registry, DeleteOptionsBody } from './registry.js';
+import type { KubeletProxy } from './kubeletproxy.js';
+
+interface Req {
+  resource: string;
+  namespace: string;
+  name: string;
+  subresource: string;
+  object: string;
+  dryRun: boolean;
+  labelSelector: string;
+  fieldSelector: string;
+  limit: number;
+  continue: string;
+  resourceVersion: string;
+  patchType: string;
+  patch: string;
+  options: string;
+  allowBookmarks: boolean;
+}
+
+function toServiceError(err: unknown, log: Logger): Partial<grpc.ServiceError> {
+  const apiErr =
+    err instanceof ApiError ? err : new ApiError('InternalError', `internal error: ${err instanceof Error ? err.message : String(err)}`);
+  if (!(err instanceof ApiError)) log.error({ err }, 'request failed');
+  const md = new grpc.Metadata();
+  md.set('k8s-status', JSON.stringify(apiErr.toStatus()));
+  return { code: apiErr.grpcCode, details: apiErr.message, metadata: md };
+}
+
+function parseJson(s: string, what: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch (err) {
+    throw badRequest(`${what} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function unary<T>(log: Logger, fn: (req: Req) => Promise<T>): grpc.handleUnaryCall<Req, T> {
+  return (call, cb) => {
+    fn(call.request).then(
+      (res) => cb(null, res),
+      (err: unknown) => cb(toServiceError(err, log) as grpc.ServiceError),
+    );
+  };
+}
+
+export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: Logger): grpc.Server {
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.http2.min_ping_interval_without_data_ms': 5000,
+  });
+  const impl: grpc.UntypedServiceImplementation = {
+    Create: unary(log, async (r) => ({
+      object: JSON.stringify(
+        await registry.create(r.resource, r.namespace, parseJson(r.object, 'object'), { dryRun: r.dryRun, subresource: r.subresource, name: r.name }),
+      ),
+    })),
+    Get: unary(log, async (r) => ({ object: JSON.stringify(await registry.get(r.resource, r.namespace, r.name, r.subresource)) })),
+    List: unary(log, async (r) => {
+      const info = registry.info(r.resource);
+      const res = await registry.list(r.resource, r.namespace, {
+        labelSelector: r.labelSelector,
+        fieldSelector: r.fieldSelector,
+        limit: Number(r.limit) || undefined,
+        continue: r.continue || undefined,
+        resourceVersion: r.resourceVersion || undefined,
+      });
+      return {
+        list: JSON.stringify({
+          apiVersion: info.group ? `${info.group}/${info.version}` : info.version,
+          kind: info.listKind,
+          metadata: { resourceVersion: res.resourceVersion, ...(res.continue ? { continue: res.continue } : {}) },
+          items: res.items,
+        }),
+      };
+    }),
+    Update: unary(log, async (r) => ({
+      object: JSON.stringify(await registry.update(r.resource, r.namespace, r.name, parseJson(r.object, 'object'), { subresource: r.subresource, dryRun: r.dryRun })),
+    })),
+    Patch: unary(log, async (r) => ({
+      object: JSON.stringify(await registry.patch(r.resource, r.namespace, r.name, r.patchType, parseJson(r.patch, 'patch'), { subresource: r.subresource, dryRun: r.dryRun })),
+    })),
+    Delete: unary(log, async (r) => ({
+      object: JSON.stringify(await registry.delete(r.resource, r.namespace, r.name, (r.options ? parseJson(r.options, 'options') : {}) as DeleteOptionsBody)),
+    })),
+    Watch: (call: grpc.ServerWritableStream<Req, { type: string; object: string }>) => {
+      const r = call.request;
+      let stop: (() => void) | undefined;
+      let closed = false;
+      const end = (err?: Error): void => {
+        if (closed) return;
+        closed = true;
+        stop?.();
+        if (err) {
+          const apiErr = err instanceof ApiError ? err : new ApiError('InternalError', err.message);
+          call.write({ type: 'ERROR', object: JSON.stringify(apiErr.toStatus()) });
+        }
+        call.end();
+      };
+      call.on('cancelled', () => {
+        closed = true;
+        stop?.();
+      });
+      registry
+        .watch(
+          r.resource,
+          r.namespace,
+          { labelSelector: r.labelSelector, fieldSelector: r.fieldSelector, resourceVersion: r.resourceVersion, allowBookmarks: r.allowBookmarks },
+          {
+            send: (type, _obj, json) => {
+              if (closed) return true;
+              call.write({ type, object: json });
+              return call.writableLength < 64 * 1024 * 1024;
+            },
+            close: (err) => end(err),
+          },
+        )
+        .then(
+          (unsub) => {
+            if (closed) unsub();
+            else stop = unsub;
+          },
+          (err: unknown) => {
+            if (err instanceof ApiError) end(err);
+            else call.destroy(toServiceError(err, log) as grpc.ServiceError);
+          },
+        );
+    },
+    Logs: (call: grpc.ServerWritableStream<Record<string, unknown>, { data: Buffer }>) => {
+      proxy.logs(call.request as never, call).catch((err: unknown) => call.destroy(toServiceError(err, log) as grpc.ServiceError));
+    },
+    Exec: (call: grpc.ServerDuplexStream<Record<string, unknown>, Record<string, unknown>>) => {
+      proxy.execGrpc(call).catch((err: unknown) => call.destroy(toServiceError(err, log) as grpc.ServiceError));
+    },
+  };
+  server.addService(apiService().service, impl);
+  return server;
+}
+
+export function bindGrpc(server: grpc.Server, address: string): Promise<number> {
+  return new Promise((resolve, reject) =>
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+  );
+}

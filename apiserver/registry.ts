@@ -1,0 +1,673 @@
+/**
+ * The registry: every API verb for every resource, over etcd storage and the watch cache. Both the gRPC
+ * API and the REST facade call this one implementation. Server-owned metadata, defaulting, validation,
+ * admission, graceful deletion and finalizers all happen here.
+ */
+import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import type { Logger } from 'pino';
+import {
+  ApiError,
+  alreadyExists,
+  badRequest,
+  conflict,
+  invalid,
+  notFound,
+  type StatusCause,
+} from '../client/errors.js';
+import { RESOURCES, apiVersionOf, resourceInfo, type ResourceInfo } from '../client/resources.js';
+import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError } from '../client/selectors.js';
+import type { KObject, Mutable, core } from '../client/types.js';
+import { nowTimestamp } from '../client/objects.js';
+import { Allocators } from './allocator.js';
+import { applyDefaults, defaultTolerations, qosClass } from './defaults.js';
+import { applyPatch } from './patch.js';
+import { Storage } from './storage.js';
+import { MAX_OBJECT_BYTES, validateObject } from './validation.js';
+import { WatchCache, type WatchSink } from './watchcache.js';
+
+export interface RegistryConfig {
+  serviceCidr: string;
+  nodePortRange: [number, number];
+  defaultTolerationSeconds: number;
+  watchWindowSize: number;
+  bookmarkIntervalMs: number;
+}
+
+export interface DeleteOptionsBody {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: 'Foreground' | 'Background' | 'Orphan';
+  orphanDependents?: boolean;
+  preconditions?: { uid?: string; resourceVersion?: string };
+  dryRun?: string[];
+}
+
+export interface ListQuery {
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+}
+
+export interface WatchQuery {
+  labelSelector?: string;
+  fieldSelector?: string;
+  resourceVersion?: string;
+  allowBookmarks?: boolean;
+}
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  subresource?: string;
+}
+
+export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+const MAX_CAS_RETRIES = 20;
+
+export class Registry {
+  readonly caches = new Map<string, WatchCache>();
+  readonly allocators: Allocators;
+
+  constructor(
+    readonly storage: Storage,
+    private readonly cfg: RegistryConfig,
+    private readonly log: Logger,
+  ) {
+    this.allocators = new Allocators(storage, cfg.serviceCidr, cfg.nodePortRange);
+    for (const info of RESOURCES)
+      this.caches.set(
+        info.resource,
+        new WatchCache(storage, info.resource, { logger: log, windowSize: cfg.watchWindowSize, bookmarkIntervalMs: cfg.bookmarkIntervalMs }),
+      );
+  }
+
+  /** Fills the watch caches and makes sure the system namespaces exist. */
+  async start(): Promise<void> {
+    await Promise.all([...this.caches.values()].map((c) => c.start()));
+    for (const name of SYSTEM_NAMESPACES) {
+      try {
+        await this.create('namespaces', '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+      } catch (err) {
+        if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
+      }
+    }
+  }
+
+  stop(): void {
+    for (const c of this.caches.values()) c.stop();
+  }
+
+  info(resource: string): ResourceInfo {
+    const info = resourceInfo(resource);
+    if (!info) throw new ApiError('NotFound', `the server could not find the requested resource (resource "${resource}")`);
+    return info;
+  }
+
+  private key(info: ResourceInfo, namespace: string, name: string): string {
+    return this.storage.key(info.resource, info.namespaced ? namespace : '', name);
+  }
+
+  private scope(info: ResourceInfo, namespace: string): string {
+    if (!info.namespaced) return '';
+    if (!namespace) throw badRequest(`a namespace is required for ${info.resource}`);
+    return namespace;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  async get(resource: string, namespace: string, name: string, subresource = ''): Promise<KObject> {
+    const info = this.info(resource);
+    const cur = await this.storage.get(this.key(info, this.scope(info, namespace), name));
+    if (!cur) throw notFound(info.resource, name, info.group);
+    if (subresource === 'scale') return toScale(info, cur.obj);
+    return cur.obj;
+  }
+
+  async list(resource: string, namespace: string, q: ListQuery = {}): Promise<{ items: KObject[]; resourceVersion: string; continue?: string; remaining?: number }> {
+    const info = this.info(resource);
+    const filter = this.filter(info, namespace, q.labelSelector, q.fieldSelector);
+    const prefix = info.namespaced && namespace ? `${this.storage.resourcePrefix(info.resource)}${namespace}/` : this.storage.resourcePrefix(info.resource);
+    if (q.resourceVersion === '0' && !q.limit) {
+      const cache = this.caches.get(info.resource);
+      if (cache) {
+        await cache.start();
+        const items = [...cache.items.values()].filter(filter).sort(byKey);
+        return { items, resourceVersion: String(cache.revision) };
+      }
+    }
+    let startKey: string | undefined;
+    let rev = 0;
+    if (q.continue) {
+      try {
+        const tok = JSON.parse(Buffer.from(q.continue, 'base64').toString()) as { rv: number; start: string };
+        rev = tok.rv;
+        startKey = prefix + tok.start;
+      } catch {
+        throw badRequest('continue key is not valid');
+      }
+    }
+    const limit = q.limit && q.limit > 0 ? q.limit : 0;
+    const items: KObject[] = [];
+    for (;;) {
+      const page = await this.storage.list(prefix, { startKey, rev, limit: limit ? Math.max(limit, 100) : 0 });
+      rev = page.rev;
+      for (let i = 0; i < page.items.length; i++) {
+        const obj = page.items[i].obj;
+        if (!filter(obj)) continue;
+        items.push(obj);
+        if (limit && items.length === limit) {
+          const lastKey = this.storage.key(info.resource, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '');
+          const more = i < page.items.length - 1 || page.nextKey !== undefined;
+          if (!more) return { items, resourceVersion: String(rev) };
+          const tok = { rv: rev, start: lastKey.slice(prefix.length) + '\x00' };
+          return { items, resourceVersion: String(rev), continue: Buffer.from(JSON.stringify(tok)).toString('base64') };
+        }
+      }
+      if (!page.nextKey) break;
+      startKey = page.nextKey;
+    }
+    return { items, resourceVersion: String(rev) };
+  }
+
+  private filter(info: ResourceInfo, namespace: string, labelSelector?: string, fieldSelector?: string): (o: KObject) => boolean {
+    let labels;
+    let fields;
+    try {
+      labels = parseLabelSelector(labelSelector);
+      fields = parseFieldSelector(fieldSelector);
+    } catch (err) {
+      if (err instanceof SelectorError) throw badRequest(err.message);
+      throw err;
+    }
+    const ns = info.namespaced ? namespace : '';
+    return (o) =>
+      (!ns || o.metadata?.namespace === ns) && matchesLabels(labels, o.metadata?.labels) && (fields.length === 0 || matchesFields(fields, o));
+  }
+
+  /** Subscribes a watcher; returns the unsubscribe function. Throws "gone" for a too-old resourceVersion. */
+  async watch(resource: string, namespace: string, q: WatchQuery, sink: WatchSink): Promise<() => void> {
+    const info = this.info(resource);
+    const filter = this.filter(info, namespace, q.labelSelector, q.fieldSelector);
+    const cache = this.caches.get(info.resource);
+    if (!cache) throw notFound(info.resource, '', info.group);
+    await cache.start();
+    const rv = q.resourceVersion ? Number(q.resourceVersion) : 0;
+    if (Number.isNaN(rv)) throw badRequest(`invalid resourceVersion "${q.resourceVersion}"`);
+    return cache.watch(rv, filter, sink, q.allowBookmarks ?? false);
+  }
+
+  // ---------------------------------------------------------------- create
+
+  async create(resource: string, namespace: string, input: unknown, opts: WriteOptions & { name?: string } = {}): Promise<KObject> {
+    const info = this.info(resource);
+    if (opts.subresource) return this.createSubresource(info, namespace, opts.name ?? '', opts.subresource, input);
+    const ns = this.scope(info, namespace);
+    const obj = this.prepareInput(info, ns, input);
+    const meta = obj.metadata ?? {};
+    if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
+    for (const k of ['uid', 'creationTimestamp', 'resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'selfLink'] as const) delete meta[k];
+    obj.metadata = meta;
+    applyDefaults(info.resource, obj);
+    this.resetStatusOnCreate(info, obj);
+    if (info.resource === 'pods') defaultTolerations(obj.spec as core.PodSpec, this.cfg.defaultTolerationSeconds);
+    this.validate(info, obj);
+    await this.admit(info, obj);
+    meta.uid = randomUUID();
+    meta.creationTimestamp = nowTimestamp();
+    if (obj.spec !== undefined && info.resource !== 'namespaces' && info.resource !== 'nodes') meta.generation = 1;
+    let allocated: (() => Promise<void>) | undefined;
+    if (info.resource === 'services') allocated = await this.allocateService(obj, undefined);
+    if (opts.dryRun) {
+      await allocated?.();
+      return obj;
+    }
+    const key = this.key(info, ns, meta.name ?? '');
+    const rev = await this.storage.create(key, obj).catch(async (err: unknown) => {
+      await allocated?.();
+      throw err;
+    });
+    if (rev === undefined) {
+      await allocated?.();
+      throw alreadyExists(info.resource, meta.name ?? '', info.group);
+    }
+    meta.resourceVersion = String(rev);
+    return obj;
+  }
+
+  /** Checks kind/apiVersion/namespace of a request body and returns a private copy. */
+  private prepareInput(info: ResourceInfo, ns: string, input: unknown): KObject {
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) throw badRequest('the request body must be a JSON object');
+    const obj = structuredClone(input) as KObject;
+    const apiVersion = apiVersionOf(info);
+    if (obj.kind !== undefined && obj.kind !== info.kind)
+      throw badRequest(`the kind "${String(obj.kind)}" of the object does not match the resource "${info.resource}" (expected kind "${info.kind}")`);
+    if (obj.apiVersion !== undefined && obj.apiVersion !== apiVersion)
+      throw badRequest(`the apiVersion "${String(obj.apiVersion)}" of the object does not match the resource "${info.resource}" (expected "${apiVersion}")`);
+    obj.kind = info.kind;
+    obj.apiVersion = apiVersion;
+    if (obj.metadata !== undefined && (typeof obj.metadata !== 'object' || obj.metadata === null))
+      throw invalid(info.kind, '', [{ field: 'metadata', message: 'Invalid value: must be an object', reason: 'FieldValueTypeInvalid' }], info.group);
+    obj.metadata = { ...(obj.metadata ?? {}) };
+    if (info.namespaced) {
+      if (obj.metadata.namespace && obj.metadata.namespace !== ns)
+        throw badRequest(`the namespace of the provided object (${obj.metadata.namespace}) does not match the namespace sent on the request (${ns})`);
+      obj.metadata.namespace = ns;
+    } else delete obj.metadata.namespace;
+    return obj;
+  }
+
+  private resetStatusOnCreate(info: ResourceInfo, obj: KObject): void {
+    switch (info.resource) {
+      case 'pods': {
+        const spec = obj.spec as core.PodSpec | undefined;
+        obj.status = { phase: 'Pending', ...(spec && typeof spec === 'object' && Array.isArray(spec.containers) ? { qosClass: qosClass(spec) } : {}) };
+        break;
+      }
+      case 'services':
+        obj.status = { loadBalancer: {} };
+        break;
+      case 'deployments':
+      case 'replicasets':
+      case 'statefulsets':
+      case 'daemonsets':
+      case 'jobs':
+      case 'cronjobs':
+        obj.status = {};
+        break;
+      default:
+        break;
+    }
+  }
+
+  private validate(info: ResourceInfo, obj: KObject): void {
+    const size = Buffer.byteLength(JSON.stringify(obj));
+    if (size > MAX_OBJECT_BYTES)
+      throw new ApiError('RequestEntityTooLarge', `Request entity too large: the object is ${size} bytes; limit is ${MAX_OBJECT_BYTES}`, {
+        name: obj.metadata?.name,
+        kind: info.kind,
+        causes: [{ field: 'metadata', message: `Too long: the object is ${size} bytes, must have at most ${MAX_OBJECT_BYTES} bytes`, reason: 'FieldValueTooLong' }],
+      });
+    const causes = validateObject(info, obj);
+    if (causes.length) throw invalid(info.kind, obj.metadata?.name ?? obj.metadata?.generateName ?? '', causes, info.group);
+  }
+
+  /** Admission on create: the namespace must exist and not be terminating; PVCs get the default class. */
+  private async admit(info: ResourceInfo, obj: KObject): Promise<void> {
+    if (info.namespaced) {
+      const nsCache = this.caches.get('namespaces');
+      const ns = obj.metadata?.namespace ?? '';
+      let nsObj = nsCache?.items.get(ns);
+      if (!nsObj) nsObj = (await this.storage.get(this.storage.key('namespaces', '', ns)))?.obj;
+      if (!nsObj) throw notFound('namespaces', ns);
+      if (nsObj.metadata?.deletionTimestamp && info.resource !== 'events')
+        throw new ApiError('Forbidden', `${info.resource} "${obj.metadata?.name}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`);
+    }
+    if (info.resource === 'persistentvolumeclaims') {
+      const spec = obj.spec as core.PersistentVolumeClaimSpec;
+      if (spec.storageClassName === undefined) {
+        const def = [...(this.caches.get('storageclasses')?.items.values() ?? [])].find(
+          (sc) => sc.metadata?.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true',
+        );
+        if (def) spec.storageClassName = def.metadata?.name;
+      }
+    }
+  }
+
+  /** Allocates ClusterIP and NodePorts; returns a function that releases what was newly allocated. */
+  private async allocateService(obj: KObject, old: KObject | undefined): Promise<() => Promise<void>> {
+    const spec = obj.spec as core.ServiceSpec;
+    const oldSpec = old?.spec as core.ServiceSpec | undefined;
+    const name = obj.metadata?.name ?? '';
+    const releases: (() => Promise<void>)[] = [];
+    try {
+      if (spec.type === 'ExternalName') {
+        delete spec.clusterIP;
+      } else if (oldSpec?.clusterIP) {
+        if (spec.clusterIP && spec.clusterIP !== oldSpec.clusterIP)
+          throw invalid('Service', name, [{ field: 'spec.clusterIPs[0]', message: `Invalid value: []string{"${spec.clusterIP}"}: may not change once set`, reason: 'FieldValueInvalid' }]);
+        spec.clusterIP = oldSpec.clusterIP;
+      } else if (spec.clusterIP !== 'None') {
+        const ip = await this.allocators.allocateIp(name, spec.clusterIP || undefined);
+        releases.push(() => this.allocators.releaseIp(ip));
+        spec.clusterIP = ip;
+      }
+      if (spec.clusterIP) spec.clusterIPs = [spec.clusterIP];
+      const wantNodePorts = spec.type === 'NodePort' || spec.type === 'LoadBalancer';
+      const oldPorts = new Map((oldSpec?.ports ?? []).filter((p) => p.nodePort).map((p) => [`${p.port}/${p.protocol}`, p.nodePort as number]));
+      for (const [i, p] of (spec.ports ?? []).entries()) {
+        if (!wantNodePorts) {
+          delete p.nodePort;
+          continue;
+        }
+        const prev = oldPorts.get(`${p.port}/${p.protocol}`);
+        if (p.nodePort && p.nodePort === prev) continue;
+        if (!p.nodePort && prev) {
+          p.nodePort = prev;
+          continue;
+        }
+        const port = await this.allocators.allocatePort(name, `spec.ports[${i}].nodePort`, p.nodePort || undefined);
+        releases.push(() => this.allocators.releasePort(port));
+        p.nodePort = port;
+      }
+    } catch (err) {
+      for (const r of releases) await r();
+      throw err;
+    }
+    return async () => {
+      for (const r of releases) await r();
+    };
+  }
+
+  private async releaseService(obj: KObject): Promise<void> {
+    const spec = obj.spec as core.ServiceSpec | undefined;
+    await this.allocators.releaseIp(spec?.clusterIP);
+    for (const p of spec?.ports ?? []) await this.allocators.releasePort(p.nodePort);
+  }
+
+  private async createSubresource(info: ResourceInfo, namespace: string, name: string, sub: string, input: unknown): Promise<KObject> {
+    if (info.resource !== 'pods' || !name) throw new ApiError('NotFound', `the server could not find the requested resource (post ${info.resource}/${sub})`);
+    const body = (input ?? {}) as { target?: { name?: string }; metadata?: { uid?: string }; deleteOptions?: DeleteOptionsBody };
+    if (sub === 'binding') {
+      const node = body.target?.name;
+      if (!node) throw invalid('Binding', name, [{ field: 'target.name', message: 'Required value', reason: 'FieldValueRequired' }]);
+      await this.mutate(info, namespace, name, (pod) => {
+        const p = pod as Mutable<core.Pod>;
+        if (body.metadata?.uid && p.metadata?.uid !== body.metadata.uid) throw conflict('pods', name, 'the UID in the binding does not match the pod');
+        if (p.spec?.nodeName) throw conflict('pods', name, `pod ${name} is already assigned to node "${p.spec.nodeName}"`);
+        if (p.metadata?.deletionTimestamp) throw conflict('pods', name, 'the pod is being deleted');
+        p.spec = { ...(p.spec as core.PodSpec), nodeName: node };
+        const conds = (p.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
+        conds.push({ type: 'PodScheduled', status: 'True', lastTransitionTime: nowTimestamp() });
+        p.status = { ...p.status, conditions: conds };
+        return p as KObject;
+      }, { ignoreImmutability: true });
+      return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 };
+    }
+    if (sub === 'eviction') {
+      await this.delete('pods', namespace, name, body.deleteOptions ?? {});
+      return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 };
+    }
+    throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource (post pods/${sub})`);
+  }
+
+  // ---------------------------------------------------------------- update / patch
+
+  /** Replaces an object (or its status/scale/finalize subresource). metadata.resourceVersion set = CAS. */
+  async update(resource: string, namespace: string, name: string, input: unknown, opts: WriteOptions = {}): Promise<KObject> {
+    const info = this.info(resource);
+    const ns = this.scope(info, namespace);
+    const sub = opts.subresource ?? '';
+    if (typeof input !== 'object' || input === null) throw badRequest('the request body must be a JSON object');
+    const incoming = structuredClone(input) as KObject;
+    if (incoming.metadata?.name && incoming.metadata.name !== name && sub !== 'scale')
+      throw badRequest(`the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`);
+    const wantRv = incoming.metadata?.resourceVersion;
+    for (let attempt = 0; ; attempt++) {
+      const cur = await this.storage.get(this.key(info, ns, name));
+      if (!cur) throw notFound(info.resource, name, info.group);
+      if (wantRv && wantRv !== String(cur.rev))
+        throw conflict(info.resource, name, 'the object has been modified; please apply your changes to the latest version and try again', info.group);
+      const next = this.merge(info, ns, sub, cur.obj, incoming);
+      const result = await this.write(info, ns, cur.obj, cur.rev, next, opts.dryRun ?? false, false);
+      if (result) return sub === 'scale' ? toScale(info, result) : result;
+      if (wantRv || attempt >= MAX_CAS_RETRIES) throw conflict(info.resource, name, 'the object has been modified; please apply your changes to the latest version and try again', info.group);
+    }
+  }
+
+  /** Builds the object to store from the current one and the request body, per subresource. */
+  private merge(info: ResourceInfo, ns: string, sub: string, cur: KObject, incoming: KObject): KObject {
+    if (sub === 'status') {
+      const next = structuredClone(cur);
+      next.status = incoming.status;
+      return next;
+    }
+    if (sub === 'scale') {
+      const replicas = (incoming.spec as { replicas?: number } | undefined)?.replicas;
+      const next = structuredClone(cur);
+      next.spec = { ...(next.spec as object), replicas };
+      return next;
+    }
+    if (sub === 'finalize') {
+      const next = structuredClone(cur);
+      next.spec = { ...(next.spec as object), finalizers: (incoming.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [] };
+      return next;
+    }
+    if (sub) throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource (put ${info.resource}/${sub})`);
+    const next = this.prepareInput(info, ns, incoming);
+    const meta = next.metadata ?? {};
+    const cm = cur.metadata ?? {};
+    meta.name = cm.name;
+    meta.uid = cm.uid;
+    meta.creationTimestamp = cm.creationTimestamp;
+    meta.generation = cm.generation;
+    if (cm.deletionTimestamp) {
+      meta.deletionTimestamp = cm.deletionTimestamp;
+      meta.deletionGracePeriodSeconds = cm.deletionGracePeriodSeconds;
+    } else {
+      delete meta.deletionTimestamp;
+      delete meta.deletionGracePeriodSeconds;
+    }
+    delete meta.generateName;
+    meta.generateName = cm.generateName;
+    if (meta.generateName === undefined) delete meta.generateName;
+    if (info.hasStatus && info.resource !== 'nodes') next.status = cur.status;
+    if (info.hasStatus && info.resource === 'nodes' && next.status === undefined) next.status = cur.status;
+    return next;
+  }
+
+  /**
+   * Defaults, validates and CAS-writes `next` over `cur`. Returns the stored object, or undefined when
+   * the revision moved (caller retries). A write that changes nothing stores nothing.
+   */
+  private async write(info: ResourceInfo, ns: string, cur: KObject, rev: number, next: KObject, dryRun: boolean, ignoreImmutability: boolean): Promise<KObject | undefined> {
+    applyDefaults(info.resource, next);
+    if (info.resource === 'pods' && !ignoreImmutability) this.checkPodUpdate(cur, next);
+    this.validate(info, next);
+    if (!isDeepStrictEqual(cur.spec, next.spec) && next.metadata && cur.metadata?.generation !== undefined)
+      next.metadata.generation = (cur.metadata.generation ?? 1) + 1;
+    let release: (() => Promise<void>) | undefined;
+    if (info.resource === 'services') release = await this.allocateService(next, cur);
+    const curCmp = { ...cur, metadata: { ...cur.metadata, resourceVersion: undefined } };
+    const nextCmp = { ...next, metadata: { ...next.metadata, resourceVersion: undefined } };
+    if (isDeepStrictEqual(JSON.parse(JSON.stringify(curCmp)), JSON.parse(JSON.stringify(nextCmp)))) return cur;
+    if (dryRun) {
+      await release?.();
+      return next;
+    }
+    const key = this.key(info, ns, cur.metadata?.name ?? '');
+    if (this.deletionComplete(info, next)) {
+      const drev = await this.storage.delete(key, rev);
+      if (drev === undefined) return undefined;
+      if (info.resource === 'services') await this.releaseService(next);
+      next.metadata = { ...next.metadata, resourceVersion: String(drev) };
+      return next;
+    }
+    const newRev = await this.storage.update(key, next, rev);
+    if (newRev === undefined) {
+      await release?.();
+      return undefined;
+    }
+    if (info.resource === 'services') await this.releaseDroppedPorts(cur, next);
+    next.metadata = { ...next.metadata, resourceVersion: String(newRev) };
+    return next;
+  }
+
+  private async releaseDroppedPorts(cur: KObject, next: KObject): Promise<void> {
+    const kept = new Set(((next.spec as core.ServiceSpec).ports ?? []).map((p) => p.nodePort).filter(Boolean));
+    for (const p of (cur.spec as core.ServiceSpec).ports ?? []) if (p.nodePort && !kept.has(p.nodePort)) await this.allocators.releasePort(p.nodePort);
+  }
+
+  /** An object being deleted goes once its last finalizer is removed (pods: once the kubelet is done). */
+  private deletionComplete(info: ResourceInfo, obj: KObject): boolean {
+    const meta = obj.metadata;
+    if (!meta?.deletionTimestamp || (meta.finalizers?.length ?? 0) > 0) return false;
+    if (info.resource === 'namespaces') return ((obj.spec as core.NamespaceSpec | undefined)?.finalizers?.length ?? 0) === 0;
+    if (info.resource === 'pods') {
+      const pod = obj as core.Pod;
+      return !pod.spec?.nodeName || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed' || meta.deletionGracePeriodSeconds === 0;
+    }
+    return true;
+  }
+
+  private checkPodUpdate(cur: KObject, next: KObject): void {
+    const strip = (spec: core.PodSpec | undefined): unknown => {
+      if (!spec) return spec;
+      const s = structuredClone(spec);
+      for (const c of [...(s.containers ?? []), ...(s.initContainers ?? [])]) delete (c as { image?: string }).image;
+      delete s.activeDeadlineSeconds;
+      delete s.tolerations;
+      delete s.terminationGracePeriodSeconds;
+      return JSON.parse(JSON.stringify(s)) as unknown;
+    };
+    if (!isDeepStrictEqual(strip(cur.spec as core.PodSpec), strip(next.spec as core.PodSpec)))
+      throw invalid('Pod', cur.metadata?.name ?? '', [
+        {
+          field: 'spec',
+          message: 'Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
+          reason: 'FieldValueForbidden',
+        },
+      ]);
+  }
+
+  /** Read-modify-write with CAS retries; `fn` gets a private copy of the current object. */
+  async mutate(info: ResourceInfo, namespace: string, name: string, fn: (obj: KObject) => KObject, opts: { ignoreImmutability?: boolean } = {}): Promise<KObject> {
+    const ns = this.scope(info, namespace);
+    for (let attempt = 0; ; attempt++) {
+      const cur = await this.storage.get(this.key(info, ns, name));
+      if (!cur) throw notFound(info.resource, name, info.group);
+      const next = fn(structuredClone(cur.obj));
+      const res = await this.write(info, ns, cur.obj, cur.rev, next, false, opts.ignoreImmutability ?? false);
+      if (res) return res;
+      if (attempt >= MAX_CAS_RETRIES) throw conflict(info.resource, name, 'too many concurrent updates', info.group);
+    }
+  }
+
+  async patch(resource: string, namespace: string, name: string, type: string, patchBody: unknown, opts: WriteOptions = {}): Promise<KObject> {
+    const info = this.info(resource);
+    const ns = this.scope(info, namespace);
+    const sub = opts.subresource ?? '';
+    for (let attempt = 0; ; attempt++) {
+      const cur = await this.storage.get(this.key(info, ns, name));
+      if (!cur) throw notFound(info.resource, name, info.group);
+      const view = sub === 'scale' ? toScale(info, cur.obj) : cur.obj;
+      const patched = applyPatch(type, view, patchBody) as KObject;
+      if (typeof patched !== 'object' || patched === null) throw badRequest('the patch produced something that is not an object');
+      const wantRv = patched.metadata?.resourceVersion;
+      if (wantRv && wantRv !== String(cur.rev))
+        throw conflict(info.resource, name, 'the object has been modified; please apply your changes to the latest version and try again', info.group);
+      if (patched.metadata?.name !== undefined && patched.metadata.name !== name) throw badRequest('the patch may not change the name');
+      const next = this.merge(info, ns, sub, cur.obj, patched);
+      const res = await this.write(info, ns, cur.obj, cur.rev, next, opts.dryRun ?? false, false);
+      if (res) return sub === 'scale' ? toScale(info, res) : res;
+      if (wantRv || attempt >= MAX_CAS_RETRIES) throw conflict(info.resource, name, 'the object has been modified; please apply your changes to the latest version and try again', info.group);
+    }
+  }
+
+  // ---------------------------------------------------------------- delete
+
+  /**
+   * Deletes an object. Pods bound to a node are deleted gracefully (deletionTimestamp, the kubelet
+   * finishes with gracePeriodSeconds=0); objects with finalizers wait for them; Orphan and Foreground
+   * propagation add the matching finalizer for the garbage collector.
+   */
+  async delete(resource: string, namespace: string, name: string, options: DeleteOptionsBody = {}): Promise<KObject> {
+    const info = this.info(resource);
+    const ns = this.scope(info, namespace);
+    const key = this.key(info, ns, name);
+    const dryRun = (options.dryRun?.length ?? 0) > 0;
+    if (options.gracePeriodSeconds !== undefined && (typeof options.gracePeriodSeconds !== 'number' || options.gracePeriodSeconds < 0))
+      throw invalid('DeleteOptions', name, [{ field: 'gracePeriodSeconds', message: 'Invalid value: must be >= 0', reason: 'FieldValueInvalid' }]);
+    const policy = options.propagationPolicy ?? (options.orphanDependents ? 'Orphan' : undefined);
+    if (policy && !['Foreground', 'Background', 'Orphan'].includes(policy))
+      throw invalid('DeleteOptions', name, [{ field: 'propagationPolicy', message: `Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`, reason: 'FieldValueNotSupported' }]);
+    for (let attempt = 0; ; attempt++) {
+      const cur = await this.storage.get(key);
+      if (!cur) throw notFound(info.resource, name, info.group);
+      const obj = cur.obj;
+      const meta = obj.metadata ?? {};
+      const pre = options.preconditions;
+      if (pre?.uid && pre.uid !== meta.uid)
+        throw conflict(info.resource, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${meta.uid}`, info.group);
+      if (pre?.resourceVersion && pre.resourceVersion !== String(cur.rev))
+        throw conflict(info.resource, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${cur.rev}`, info.group);
+      const next = structuredClone(obj);
+      const nm = next.metadata ?? {};
+      next.metadata = nm;
+      const finalizers = new Set(nm.finalizers ?? []);
+      if (policy === 'Orphan') finalizers.add('orphan');
+      if (policy === 'Foreground') finalizers.add('foregroundDeletion');
+      if (policy === 'Background') {
+        finalizers.delete('orphan');
+        finalizers.delete('foregroundDeletion');
+      }
+      const grace = this.graceFor(info, obj as core.Pod, options.gracePeriodSeconds);
+      const needsWait = finalizers.size > 0 || grace > 0 || (info.resource === 'namespaces' && ((obj.spec as core.NamespaceSpec | undefined)?.finalizers?.length ?? 0) > 0);
+      if (!needsWait) {
+        if (dryRun) return obj;
+        const drev = await this.storage.delete(key, cur.rev);
+        if (drev === undefined) {
+          if (attempt >= MAX_CAS_RETRIES) throw conflict(info.resource, name, 'too many concurrent updates', info.group);
+          continue;
+        }
+        if (info.resource === 'services') await this.releaseService(obj);
+        return { ...obj, metadata: { ...meta, resourceVersion: String(drev) } };
+      }
+      nm.finalizers = [...finalizers];
+      if (nm.finalizers.length === 0) delete nm.finalizers;
+      const now = Date.now();
+      if (!nm.deletionTimestamp) {
+        nm.deletionTimestamp = nowTimestamp(now + grace * 1000);
+        nm.deletionGracePeriodSeconds = grace;
+      } else if (info.resource === 'pods' && grace < (nm.deletionGracePeriodSeconds ?? Infinity)) {
+        // A shorter grace period (e.g. --force / --grace-period=0) shortens an ongoing deletion.
+        nm.deletionTimestamp = nowTimestamp(now + grace * 1000);
+        nm.deletionGracePeriodSeconds = grace;
+      }
+      if (info.resource === 'namespaces') next.status = { ...(next.status as object), phase: 'Terminating' };
+      if (isDeepStrictEqual(next, obj)) return obj;
+      if (dryRun) return next;
+      const written = await this.write(info, ns, obj, cur.rev, next, false, true);
+      if (written) return written;
+      if (attempt >= MAX_CAS_RETRIES) throw conflict(info.resource, name, 'too many concurrent updates', info.group);
+    }
+  }
+
+  private graceFor(info: ResourceInfo, pod: core.Pod, requested: number | undefined): number {
+    if (info.resource !== 'pods') return 0;
+    if (!pod.spec?.nodeName) return 0;
+    if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return 0;
+    return requested ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+  }
+}
+
+function byKey(a: KObject, b: KObject): number {
+  const ka = `${a.metadata?.namespace ?? ''}/${a.metadata?.name ?? ''}`;
+  const kb = `${b.metadata?.namespace ?? ''}/${b.metadata?.name ?? ''}`;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+function randomSuffix(): string {
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  let s = '';
+  for (let i = 0; i < 5; i++) s += alphabet[Math.floor(Math.random() * alphabet.length)];
+  return s;
+}
+
+/** The autoscaling/v1 Scale view of a workload. */
+export function toScale(info: ResourceInfo, obj: KObject): KObject {
+  if (!info.subresources.includes('scale')) throw new ApiError('NotFound', `the server could not find the requested resource (${info.resource}/scale)`);
+  const spec = obj.spec as { replicas?: number; selector?: unknown } | undefined;
+  const status = obj.status as { replicas?: number } | undefined;
+  const sel = spec?.selector as { matchLabels?: Record<string, string> } | undefined;
+  return {
+    apiVersion: 'autoscaling/v1',
+    kind: 'Scale',
+    metadata: { name: obj.metadata?.name, namespace: obj.metadata?.namespace, uid: obj.metadata?.uid, resourceVersion: obj.metadata?.resourceVersion, creationTimestamp: obj.metadata?.creationTimestamp },
+    spec: { replicas: spec?.replicas ?? 0 },
+    status: { replicas: status?.replicas ?? 0, selector: Object.entries(sel?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',') },
+  };
+}
+
+export type { StatusCause };

@@ -1,0 +1,123 @@
+/** Starts the apiserver: etcd storage, registry + watch caches, gRPC API, REST facade, admin port. */
+import type { Server as HttpServer } from 'node:http';
+import type * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { startAdminServer, newMetricsRegistry, type AdminServer } from '../client/admin.js';
+import { ApiError } from '../client/errors.js';
+import type { ApiserverConfig } from './config.js';
+import { bindGrpc, createGrpcServer } from './grpc.js';
+import { KubeletProxy } from './kubeletproxy.js';
+import { Registry } from './registry.js';
+import { createRestServer } from './rest/index.js';
+import { Storage } from './storage.js';
+
+export interface RunningApiserver {
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  readonly adminPort: number;
+  readonly registry: Registry;
+  readonly storage: Storage;
+  stop(): Promise<void>;
+}
+
+export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?: AbortSignal): Promise<RunningApiserver> {
+  const storage = new Storage(cfg.etcdServers, cfg.etcdPrefix);
+  const registry = new Registry(
+    storage,
+    {
+      serviceCidr: cfg.serviceCidr,
+      nodePortRange: cfg.nodePortRange,
+      defaultTolerationSeconds: cfg.defaultTolerationSeconds,
+      watchWindowSize: cfg.watchWindowSize,
+      bookmarkIntervalMs: cfg.bookmarkIntervalMs,
+    },
+    log,
+  );
+  await waitForEtcd(storage, log, signal);
+  await registry.start();
+  await ensureKubernetesService(registry, cfg, log);
+  const proxy = new KubeletProxy(registry);
+  const grpcServer: grpc.Server = createGrpcServer(registry, proxy, log);
+  const grpcPort = await bindGrpc(grpcServer, `${cfg.bindAddress}:${cfg.grpcPort}`);
+  const http: HttpServer = createRestServer({ registry, proxy, log });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(cfg.httpPort, cfg.bindAddress, () => resolve());
+  });
+  const addr = http.address();
+  const httpPort = typeof addr === 'object' && addr ? addr.port : cfg.httpPort;
+  const metrics = newMetricsRegistry('apiserver');
+  const admin: AdminServer = await startAdminServer({ port: cfg.adminPort, registry: metrics });
+  const compaction = startCompaction(storage, cfg.compactionIntervalMs, log);
+  log.info({ grpcPort, httpPort, adminPort: admin.port, etcd: cfg.etcdServers }, 'apiserver serving');
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    clearInterval(compaction);
+    registry.stop();
+    grpcServer.forceShutdown();
+    http.closeAllConnections();
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+    await admin.close();
+    storage.close();
+  };
+  signal?.addEventListener('abort', () => void stop(), { once: true });
+  return { grpcPort, httpPort, adminPort: admin.port, registry, storage, stop };
+}
+
+async function waitForEtcd(storage: Storage, log: Logger, signal?: AbortSignal): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await storage.currentRevision();
+      return;
+    } catch (err) {
+      if (signal?.aborted || attempt >= 60) throw err;
+      if (attempt % 5 === 0) log.info({ err: (err as Error).message }, 'waiting for etcd');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+/** Every cluster has `default/kubernetes`, the Service in front of the apiserver. */
+async function ensureKubernetesService(registry: Registry, cfg: ApiserverConfig, log: Logger): Promise<void> {
+  try {
+    await registry.create('services', 'default', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
+      spec: { type: 'ClusterIP', clusterIP: registry.allocators.wellKnownIp(1), ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: cfg.httpPort }] },
+    });
+  } catch (err) {
+    if (!(err instanceof ApiError && (err.reason === 'AlreadyExists' || err.reason === 'Invalid'))) throw err;
+    if (err.reason === 'Invalid') log.warn({ err: err.message }, 'could not create the kubernetes service');
+  }
+  const endpoints = {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+    subsets: [{ addresses: [{ ip: cfg.advertiseAddress }], ports: [{ name: 'https', port: cfg.httpPort, protocol: 'TCP' }] }],
+  };
+  try {
+    await registry.create('endpoints', 'default', endpoints);
+  } catch (err) {
+    if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
+    await registry.update('endpoints', 'default', 'kubernetes', endpoints);
+  }
+}
+
+/** Compacts etcd history older than one interval, as kube-apiserver does every 5 minutes. */
+function startCompaction(storage: Storage, intervalMs: number, log: Logger): NodeJS.Timeout {
+  let previous = 0;
+  const t = setInterval(() => {
+    storage
+      .currentRevision()
+      .then(async (rev) => {
+        if (previous > 0) await storage.compact(previous);
+        previous = rev;
+      })
+      .catch((err: unknown) => log.debug({ err: (err as Error).message }, 'compaction skipped'));
+  }, intervalMs);
+  t.unref();
+  return t;
+}

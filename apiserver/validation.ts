@@ -1,0 +1,307 @@
+/**
+ * Validation of API objects. Each check returns causes naming the field path and the reason, in the
+ * words Kubernetes uses, so `kubectl` prints familiar messages. Nothing here touches storage.
+ */
+import type { StatusCause } from '../client/errors.js';
+import { isQuantity } from '../client/quantity.js';
+import type { KObject, core } from '../client/types.js';
+import { fromLabelSelector, matchesLabels, SelectorError } from '../client/selectors.js';
+import type { ResourceInfo } from '../client/resources.js';
+
+type Causes = StatusCause[];
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+
+export const MAX_OBJECT_BYTES = 1_572_864; // etcd's default request limit (1.5 MiB)
+
+function add(c: Causes, field: string, message: string, reason = 'FieldValueInvalid'): void {
+  c.push({ field, message, reason });
+}
+
+export function validateDns1123Label(c: Causes, field: string, v: string): void {
+  if (v.length > 63) add(c, field, `Invalid value: "${v}": must be no more than 63 characters`);
+  else if (!DNS1123_LABEL.test(v))
+    add(c, field, `Invalid value: "${v}": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`);
+}
+
+export function validateDns1123Subdomain(c: Causes, field: string, v: string): void {
+  if (v.length > 253) add(c, field, `Invalid value: "${v}": must be no more than 253 characters`);
+  else if (!DNS1123_SUBDOMAIN.test(v))
+    add(c, field, `Invalid value: "${v}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`);
+}
+
+function validateQualifiedKey(c: Causes, field: string, key: string): void {
+  const slash = key.lastIndexOf('/');
+  const [prefix, name] = slash >= 0 ? [key.slice(0, slash), key.slice(slash + 1)] : ['', key];
+  if (slash >= 0) {
+    if (prefix.length === 0 || prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix))
+      add(c, field, `Invalid value: "${key}": prefix part must be a lowercase RFC 1123 subdomain`);
+  }
+  if (name.length === 0 || name.length > 63 || !QUALIFIED_NAME.test(name))
+    add(c, field, `Invalid value: "${key}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with at most 63 characters`);
+}
+
+export function validateLabels(c: Causes, field: string, labels: unknown): void {
+  if (labels === undefined || labels === null) return;
+  if (typeof labels !== 'object') return add(c, field, 'Invalid value: must be a map of strings', 'FieldValueTypeInvalid');
+  for (const [k, v] of Object.entries(labels as Record<string, unknown>)) {
+    validateQualifiedKey(c, field, k);
+    if (typeof v !== 'string') add(c, `${field}.${k}`, 'Invalid value: label values must be strings', 'FieldValueTypeInvalid');
+    else if (v.length > 63 || !LABEL_VALUE.test(v))
+      add(c, field, `Invalid value: "${v}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?') with at most 63 characters`);
+  }
+}
+
+function validateAnnotations(c: Causes, field: string, ann: unknown): void {
+  if (ann === undefined || ann === null) return;
+  if (typeof ann !== 'object') return add(c, field, 'Invalid value: must be a map of strings', 'FieldValueTypeInvalid');
+  let size = 0;
+  for (const [k, v] of Object.entries(ann as Record<string, unknown>)) {
+    validateQualifiedKey(c, field, k.toLowerCase());
+    if (typeof v !== 'string') add(c, `${field}.${k}`, 'Invalid value: annotation values must be strings', 'FieldValueTypeInvalid');
+    else size += k.length + v.length;
+  }
+  if (size > 256 * 1024) add(c, field, `Too long: must have at most 262144 bytes`, 'FieldValueTooLong');
+}
+
+/** Validates metadata common to every kind. */
+export function validateMeta(c: Causes, info: ResourceInfo, obj: KObject): void {
+  const m = obj.metadata;
+  if (!m || typeof m !== 'object') return add(c, 'metadata', 'Required value', 'FieldValueRequired');
+  if (!m.name) add(c, 'metadata.name', 'Required value: name or generateName is required', 'FieldValueRequired');
+  else if (typeof m.name !== 'string') add(c, 'metadata.name', 'Invalid value: must be a string', 'FieldValueTypeInvalid');
+  else if (['namespaces', 'services'].includes(info.resource)) validateDns1123Label(c, 'metadata.name', m.name);
+  else if (info.resource === 'nodes' || info.resource === 'events' || info.resource === 'leases') {
+    if (m.name.length > 253 || /[/%]/.test(m.name) || m.name === '.' || m.name === '..') add(c, 'metadata.name', `Invalid value: "${m.name}": may not contain '/' or '%'`);
+  } else validateDns1123Subdomain(c, 'metadata.name', m.name);
+  validateLabels(c, 'metadata.labels', m.labels);
+  validateAnnotations(c, 'metadata.annotations', m.annotations);
+}
+
+function validQuantityMap(c: Causes, field: string, map: Record<string, unknown> | undefined): void {
+  for (const [k, v] of Object.entries(map ?? {})) {
+    if (!isQuantity(v)) add(c, `${field}[${k}]`, `Invalid value: "${String(v)}": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`);
+    else if (typeof v === 'string' && v.trim().startsWith('-')) add(c, `${field}[${k}]`, `Invalid value: "${v}": must be greater than or equal to 0`);
+  }
+}
+
+function validatePort(c: Causes, field: string, v: unknown, allowZero = false): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < (allowZero ? 0 : 1) || v > 65535)
+    add(c, field, `Invalid value: ${JSON.stringify(v)}: must be between 1 and 65535, inclusive`);
+}
+
+function validateProbe(c: Causes, field: string, p: core.Probe | undefined): void {
+  if (!p) return;
+  const handlers = [p.exec, p.httpGet, p.tcpSocket, p.grpc].filter((h) => h !== undefined).length;
+  if (handlers === 0) add(c, field, 'Required value: must specify a handler type', 'FieldValueRequired');
+  if (handlers > 1) add(c, field, 'Forbidden: may not specify more than 1 handler type', 'FieldValueForbidden');
+  for (const k of ['initialDelaySeconds', 'timeoutSeconds', 'periodSeconds', 'successThreshold', 'failureThreshold'] as const) {
+    const v = p[k];
+    if (v !== undefined && (typeof v !== 'number' || v < 0)) add(c, `${field}.${k}`, `Invalid value: ${JSON.stringify(v)}: must be greater than or equal to 0`);
+  }
+  if (p.httpGet && typeof p.httpGet.port === 'number') validatePort(c, `${field}.httpGet.port`, p.httpGet.port);
+  if (p.tcpSocket && typeof p.tcpSocket.port === 'number') validatePort(c, `${field}.tcpSocket.port`, p.tcpSocket.port);
+}
+
+function validateContainer(c: Causes, f: string, ct: core.Container, volumes: Set<string>, names: Set<string>, init: boolean): void {
+  if (!ct || typeof ct !== 'object') return add(c, f, 'Invalid value: must be an object', 'FieldValueTypeInvalid');
+  if (!ct.name) add(c, `${f}.name`, 'Required value', 'FieldValueRequired');
+  else {
+    validateDns1123Label(c, `${f}.name`, ct.name);
+    if (names.has(ct.name)) add(c, `${f}.name`, `Duplicate value: "${ct.name}"`, 'FieldValueDuplicate');
+    names.add(ct.name);
+  }
+  if (!ct.image || typeof ct.image !== 'string' || ct.image.trim() === '') add(c, `${f}.image`, 'Required value', 'FieldValueRequired');
+  if (ct.imagePullPolicy && !['Always', 'IfNotPresent', 'Never'].includes(ct.imagePullPolicy))
+    add(c, `${f}.imagePullPolicy`, `Unsupported value: "${ct.imagePullPolicy}": supported values: "Always", "IfNotPresent", "Never"`, 'FieldValueNotSupported');
+  const portNames = new Set<string>();
+  (ct.ports ?? []).forEach((p, i) => {
+    validatePort(c, `${f}.ports[${i}].containerPort`, p.containerPort);
+    if (p.hostPort !== undefined) validatePort(c, `${f}.ports[${i}].hostPort`, p.hostPort, true);
+    if (p.protocol && !['TCP', 'UDP', 'SCTP'].includes(p.protocol))
+      add(c, `${f}.ports[${i}].protocol`, `Unsupported value: "${p.protocol}": supported values: "SCTP", "TCP", "UDP"`, 'FieldValueNotSupported');
+    if (p.name) {
+      if (p.name.length > 15 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(p.name) || !/[a-z]/.test(p.name))
+        add(c, `${f}.ports[${i}].name`, `Invalid value: "${p.name}": must be no more than 15 characters, contain only lowercase alphanumerics or '-', and at least one letter`);
+      if (portNames.has(p.name)) add(c, `${f}.ports[${i}].name`, `Duplicate value: "${p.name}"`, 'FieldValueDuplicate');
+      portNames.add(p.name);
+    }
+  });
+  (ct.env ?? []).forEach((e, i) => {
+    if (!e.name) add(c, `${f}.env[${i}].name`, 'Required value', 'FieldValueRequired');
+    else if (!ENV_NAME.test(e.name)) add(c, `${f}.env[${i}].name`, `Invalid value: "${e.name}": a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit`);
+    if (e.value !== undefined && e.valueFrom !== undefined)
+      add(c, `${f}.env[${i}].valueFrom`, 'Invalid value: "": may not be specified when `value` is not empty');
+  });
+  validQuantityMap(c, `${f}.resources.requests`, ct.resources?.requests as Record<string, unknown>);
+  validQuantityMap(c, `${f}.resources.limits`, ct.resources?.limits as Record<string, unknown>);
+  (ct.volumeMounts ?? []).forEach((m, i) => {
+    if (!m.name) add(c, `${f}.volumeMounts[${i}].name`, 'Required value', 'FieldValueRequired');
+    else if (!volumes.has(m.name)) add(c, `${f}.volumeMounts[${i}].name`, `Not found: "${m.name}"`, 'FieldValueNotFound');
+    if (!m.mountPath) add(c, `${f}.volumeMounts[${i}].mountPath`, 'Required value', 'FieldValueRequired');
+  });
+  if (!init) {
+    validateProbe(c, `${f}.livenessProbe`, ct.livenessProbe);
+    validateProbe(c, `${f}.readinessProbe`, ct.readinessProbe);
+    validateProbe(c, `${f}.startupProbe`, ct.startupProbe);
+  } else if (ct.livenessProbe || ct.readinessProbe) {
+    add(c, `${f}.livenessProbe`, 'Forbidden: may not be set for init containers without restartPolicy=Always', 'FieldValueForbidden');
+  }
+}
+
+export function validatePodSpec(c: Causes, f: string, spec: core.PodSpec | undefined, restartPolicies = ['Always', 'OnFailure', 'Never']): void {
+  if (!spec || typeof spec !== 'object') return add(c, f, 'Required value', 'FieldValueRequired');
+  const volumes = new Set<string>();
+  (spec.volumes ?? []).forEach((v, i) => {
+    if (!v.name) add(c, `${f}.volumes[${i}].name`, 'Required value', 'FieldValueRequired');
+    else {
+      validateDns1123Label(c, `${f}.volumes[${i}].name`, v.name);
+      if (volumes.has(v.name)) add(c, `${f}.volumes[${i}].name`, `Duplicate value: "${v.name}"`, 'FieldValueDuplicate');
+      volumes.add(v.name);
+    }
+  });
+  if (!Array.isArray(spec.containers) || spec.containers.length === 0) add(c, `${f}.containers`, 'Required value', 'FieldValueRequired');
+  const names = new Set<string>();
+  (spec.initContainers ?? []).forEach((ct, i) => validateContainer(c, `${f}.initContainers[${i}]`, ct, volumes, names, true));
+  (Array.isArray(spec.containers) ? spec.containers : []).forEach((ct, i) => validateContainer(c, `${f}.containers[${i}]`, ct, volumes, names, false));
+  if (spec.restartPolicy && !restartPolicies.includes(spec.restartPolicy))
+    add(c, `${f}.restartPolicy`, `Unsupported value: "${spec.restartPolicy}": supported values: ${restartPolicies.map((p) => `"${p}"`).join(', ')}`, 'FieldValueNotSupported');
+  if (spec.dnsPolicy && !['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'].includes(spec.dnsPolicy))
+    add(c, `${f}.dnsPolicy`, `Unsupported value: "${spec.dnsPolicy}"`, 'FieldValueNotSupported');
+  if (spec.terminationGracePeriodSeconds !== undefined && (spec.terminationGracePeriodSeconds as number) < 0)
+    add(c, `${f}.terminationGracePeriodSeconds`, `Invalid value: ${spec.terminationGracePeriodSeconds}: must be greater than or equal to 0`);
+  if (spec.hostname) validateDns1123Label(c, `${f}.hostname`, spec.hostname);
+  if (spec.subdomain) validateDns1123Label(c, `${f}.subdomain`, spec.subdomain);
+  validateLabels(c, `${f}.nodeSelector`, spec.nodeSelector);
+  (spec.tolerations ?? []).forEach((t, i) => {
+    if (t.operator && !['Exists', 'Equal'].includes(t.operator)) add(c, `${f}.tolerations[${i}].operator`, `Unsupported value: "${t.operator}"`, 'FieldValueNotSupported');
+    if (t.effect && !['NoSchedule', 'PreferNoSchedule', 'NoExecute'].includes(t.effect)) add(c, `${f}.tolerations[${i}].effect`, `Unsupported value: "${t.effect}"`, 'FieldValueNotSupported');
+  });
+}
+
+function validateReplicas(c: Causes, field: string, v: unknown): void {
+  if (v === undefined) return;
+  if (typeof v !== 'number' || !Number.isInteger(v)) add(c, field, `Invalid value: ${JSON.stringify(v)}: must be an integer`, 'FieldValueTypeInvalid');
+  else if (v < 0) add(c, field, `Invalid value: ${v}: must be greater than or equal to 0`);
+}
+
+function validateSelectorAndTemplate(c: Causes, spec: { selector?: unknown; template?: core.PodTemplateSpec } | undefined, restartPolicies?: string[], selectorRequired = true): void {
+  if (!spec) return add(c, 'spec', 'Required value', 'FieldValueRequired');
+  const tpl = spec.template;
+  if (selectorRequired && !spec.selector) add(c, 'spec.selector', 'Required value', 'FieldValueRequired');
+  else if (spec.selector) {
+    try {
+      const sel = fromLabelSelector(spec.selector as never);
+      if (sel && sel.length === 0 && selectorRequired) add(c, 'spec.selector', 'Invalid value: empty selector is invalid for deployment', 'FieldValueInvalid');
+      else if (sel && tpl && !matchesLabels(sel, tpl.metadata?.labels))
+        add(c, 'spec.template.metadata.labels', `Invalid value: ${JSON.stringify(tpl.metadata?.labels ?? {})}: \`selector\` does not match template \`labels\``);
+    } catch (err) {
+      if (err instanceof SelectorError) add(c, 'spec.selector', `Invalid value: ${err.message}`);
+      else throw err;
+    }
+  }
+  if (!tpl) return add(c, 'spec.template', 'Required value', 'FieldValueRequired');
+  validateLabels(c, 'spec.template.metadata.labels', tpl.metadata?.labels);
+  validatePodSpec(c, 'spec.template.spec', tpl.spec, restartPolicies);
+}
+
+function validateIntOrPercent(c: Causes, field: string, v: unknown): void {
+  if (v === undefined) return;
+  if (typeof v === 'number') {
+    if (v < 0) add(c, field, `Invalid value: ${v}: must be greater than or equal to 0`);
+  } else if (typeof v !== 'string' || !/^[0-9]+%$/.test(v)) add(c, field, `Invalid value: ${JSON.stringify(v)}: a valid percent string must be a numeric string followed by an ending '%'`);
+}
+
+/** Kind-specific validation of the full object. */
+export function validateObject(info: ResourceInfo, obj: KObject): Causes {
+  const c: Causes = [];
+  validateMeta(c, info, obj);
+  const spec = obj.spec as Record<string, unknown> | undefined;
+  switch (info.resource) {
+    case 'pods':
+      validatePodSpec(c, 'spec', obj.spec as core.PodSpec);
+      break;
+    case 'replicasets':
+    case 'deployments':
+    case 'statefulsets':
+      validateReplicas(c, 'spec.replicas', spec?.replicas);
+      validateSelectorAndTemplate(c, spec as never, info.resource === 'statefulsets' || info.resource === 'deployments' || info.resource === 'replicasets' ? ['Always'] : undefined);
+      if (info.resource === 'deployments') {
+        const ru = (spec?.strategy as { rollingUpdate?: Record<string, unknown>; type?: string } | undefined) ?? {};
+        if (ru.type && !['RollingUpdate', 'Recreate'].includes(ru.type)) add(c, 'spec.strategy.type', `Unsupported value: "${ru.type}": supported values: "Recreate", "RollingUpdate"`, 'FieldValueNotSupported');
+        validateIntOrPercent(c, 'spec.strategy.rollingUpdate.maxSurge', ru.rollingUpdate?.maxSurge);
+        validateIntOrPercent(c, 'spec.strategy.rollingUpdate.maxUnavailable', ru.rollingUpdate?.maxUnavailable);
+        if (ru.rollingUpdate && (ru.rollingUpdate.maxSurge === 0 || ru.rollingUpdate.maxSurge === '0%') && (ru.rollingUpdate.maxUnavailable === 0 || ru.rollingUpdate.maxUnavailable === '0%'))
+          add(c, 'spec.strategy.rollingUpdate.maxUnavailable', 'Invalid value: 0: may not be 0 when `maxSurge` is 0');
+      }
+      if (info.resource === 'statefulsets' && spec?.podManagementPolicy && !['OrderedReady', 'Parallel'].includes(spec.podManagementPolicy as string))
+        add(c, 'spec.podManagementPolicy', `Unsupported value: "${String(spec.podManagementPolicy)}"`, 'FieldValueNotSupported');
+      break;
+    case 'daemonsets':
+      validateSelectorAndTemplate(c, spec as never, ['Always']);
+      break;
+    case 'jobs':
+      for (const k of ['parallelism', 'completions', 'backoffLimit', 'activeDeadlineSeconds', 'ttlSecondsAfterFinished']) validateReplicas(c, `spec.${k}`, spec?.[k]);
+      validateSelectorAndTemplate(c, spec as never, ['OnFailure', 'Never'], false);
+      break;
+    case 'cronjobs': {
+      const schedule = spec?.schedule;
+      if (typeof schedule !== 'string' || schedule.trim() === '') add(c, 'spec.schedule', 'Required value', 'FieldValueRequired');
+      const jt = spec?.jobTemplate as { spec?: Record<string, unknown> } | undefined;
+      if (!jt?.spec) add(c, 'spec.jobTemplate.spec', 'Required value', 'FieldValueRequired');
+      else validatePodSpec(c, 'spec.jobTemplate.spec.template.spec', (jt.spec.template as core.PodTemplateSpec | undefined)?.spec, ['OnFailure', 'Never']);
+      if (spec?.concurrencyPolicy && !['Allow', 'Forbid', 'Replace'].includes(spec.concurrencyPolicy as string))
+        add(c, 'spec.concurrencyPolicy', `Unsupported value: "${String(spec.concurrencyPolicy)}": supported values: "Allow", "Forbid", "Replace"`, 'FieldValueNotSupported');
+      break;
+    }
+    case 'services': {
+      const s = obj.spec as core.ServiceSpec | undefined;
+      if (s?.type && !['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'].includes(s.type))
+        add(c, 'spec.type', `Unsupported value: "${s.type}": supported values: "ClusterIP", "ExternalName", "LoadBalancer", "NodePort"`, 'FieldValueNotSupported');
+      if (s?.type !== 'ExternalName' && (!s?.ports || s.ports.length === 0) && s?.clusterIP !== 'None') add(c, 'spec.ports', 'Required value', 'FieldValueRequired');
+      const names = new Set<string>();
+      (s?.ports ?? []).forEach((p, i) => {
+        validatePort(c, `spec.ports[${i}].port`, p.port);
+        if (typeof p.targetPort === 'number') validatePort(c, `spec.ports[${i}].targetPort`, p.targetPort);
+        if (p.nodePort !== undefined && p.nodePort !== 0 && (p.nodePort < 30000 || p.nodePort > 32767))
+          add(c, `spec.ports[${i}].nodePort`, `Invalid value: ${p.nodePort}: provided port is not in the valid range. The range of valid ports is 30000-32767`);
+        if ((s?.ports?.length ?? 0) > 1 && !p.name) add(c, `spec.ports[${i}].name`, 'Required value', 'FieldValueRequired');
+        if (p.name) {
+          if (names.has(p.name)) add(c, `spec.ports[${i}].name`, `Duplicate value: "${p.name}"`, 'FieldValueDuplicate');
+          names.add(p.name);
+        }
+      });
+      if (s?.sessionAffinity && !['None', 'ClientIP'].includes(s.sessionAffinity)) add(c, 'spec.sessionAffinity', `Unsupported value: "${s.sessionAffinity}"`, 'FieldValueNotSupported');
+      validateLabels(c, 'spec.selector', s?.selector);
+      break;
+    }
+    case 'configmaps':
+    case 'secrets':
+      for (const k of Object.keys({ ...(obj.data as object), ...(obj.binaryData as object), ...(obj.stringData as object) }))
+        if (!/^[-._a-zA-Z0-9]+$/.test(k) || k.length > 253) add(c, `data[${k}]`, `Invalid value: "${k}": a valid config key must consist of alphanumeric characters, '-', '_' or '.'`);
+      break;
+    case 'persistentvolumeclaims': {
+      const s = obj.spec as core.PersistentVolumeClaimSpec | undefined;
+      if (!s?.accessModes?.length) add(c, 'spec.accessModes', 'Required value: at least 1 access mode is required', 'FieldValueRequired');
+      if (!s?.resources?.requests?.storage) add(c, 'spec.resources[storage]', 'Required value', 'FieldValueRequired');
+      else validQuantityMap(c, 'spec.resources.requests', s.resources.requests as Record<string, unknown>);
+      break;
+    }
+    case 'persistentvolumes': {
+      const s = obj.spec as core.PersistentVolumeSpec | undefined;
+      if (!s?.capacity?.storage) add(c, 'spec.capacity', 'Required value', 'FieldValueRequired');
+      if (!s?.accessModes?.length) add(c, 'spec.accessModes', 'Required value', 'FieldValueRequired');
+      break;
+    }
+    case 'nodes':
+      validQuantityMap(c, 'status.capacity', (obj.status as core.NodeStatus | undefined)?.capacity as Record<string, unknown>);
+      break;
+    default:
+      break;
+  }
+  return c;
+}

@@ -1,0 +1,247 @@
+/**
+ * The watch cache: one etcd watch per resource, fanned out to every API watcher with server-side
+ * filtering. It keeps the current objects and a window of recent events, so a watch can resume from
+ * any resourceVersion still in the window (older: "410 Gone", the client relists).
+ *
+ * On start the window is pre-filled from etcd history (up to `prefillRevisions` back), so clients of an
+ * apiserver that restarted resume where they were instead of relisting.
+ */
+import type { Logger } from 'pino';
+import type { Watcher } from 'etcd3';
+import { gone } from '../client/errors.js';
+import type { KObject, WatchEventType } from '../client/types.js';
+import { Storage } from './storage.js';
+
+export interface CacheEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  obj: KObject;
+  prev?: KObject;
+  rev: number;
+  key: string;
+  /** JSON of `obj`, computed once and shared by every watcher. */
+  json?: string;
+}
+
+export interface WatchSink {
+  /** Returns false when the watcher can take no more (it is then closed). */
+  send(type: WatchEventType, obj: KObject, json: string): boolean;
+  close(err?: Error): void;
+}
+
+interface Subscriber {
+  filter: (obj: KObject) => boolean;
+  sink: WatchSink;
+  fromRev: number;
+  bookmarks: boolean;
+}
+
+export interface WatchCacheOptions {
+  windowSize?: number;
+  prefillRevisions?: number;
+  bookmarkIntervalMs?: number;
+  logger: Logger;
+}
+
+export class WatchCache {
+  readonly items = new Map<string, KObject>();
+  private window: CacheEvent[] = [];
+  private windowStart = 0;
+  private rev = 0;
+  private readonly subs = new Set<Subscriber>();
+  private watcher?: Watcher;
+  private ready?: Promise<void>;
+  private readonly windowSize: number;
+  private readonly prefill: number;
+  private bookmarkTimer?: NodeJS.Timeout;
+  private readonly freshWaiters: { rev: number; resolve: () => void }[] = [];
+  private stopped = false;
+
+  constructor(
+    private readonly storage: Storage,
+    readonly resource: string,
+    private readonly opts: WatchCacheOptions,
+  ) {
+    this.windowSize = opts.windowSize ?? 10_000;
+    this.prefill = opts.prefillRevisions ?? 10_000;
+  }
+
+  get revision(): number {
+    return this.rev;
+  }
+
+  get subscriberCount(): number {
+    return this.subs.size;
+  }
+
+  start(): Promise<void> {
+    this.ready ??= this.init();
+    return this.ready;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.bookmarkTimer) clearInterval(this.bookmarkTimer);
+    void this.watcher?.cancel().catch(() => undefined);
+    for (const s of this.subs) s.sink.close();
+    this.subs.clear();
+  }
+
+  private async init(): Promise<void> {
+    const prefix = this.storage.resourcePrefix(this.resource);
+    const current = await this.storage.currentRevision();
+    let start = Math.max(1, current - this.prefill);
+    let page;
+    try {
+      page = await this.listAll(prefix, start);
+    } catch {
+      start = current;
+      page = await this.listAll(prefix, current);
+    }
+    this.items.clear();
+    for (const it of page) this.items.set(keyFromObj(prefix, it.obj), it.obj);
+    this.window = [];
+    this.windowStart = start;
+    this.rev = start;
+    const watcher = await this.storage.etcd.watch().prefix(prefix).startRevision(String(start + 1)).withPreviousKV().create();
+    this.watcher = watcher;
+    watcher.on('data', (res) => {
+      for (const ev of res.events) this.apply(prefix, ev);
+      const headerRev = Number(res.header.revision);
+      if (res.events.length === 0 && headerRev > this.rev) this.advance(headerRev);
+    });
+    watcher.on('error', (err) => {
+      if (this.stopped) return;
+      this.opts.logger.warn({ resource: this.resource, err: err.message }, 'etcd watch failed; rebuilding cache');
+      this.reset();
+    });
+    if (!this.bookmarkTimer) {
+      this.bookmarkTimer = setInterval(() => this.bookmark(), this.opts.bookmarkIntervalMs ?? 5000);
+      this.bookmarkTimer.unref();
+    }
+  }
+
+  private async listAll(prefix: string, rev: number): Promise<{ obj: KObject }[]> {
+    const out: { obj: KObject }[] = [];
+    let startKey: string | undefined;
+    do {
+      const page = await this.storage.list(prefix, { rev, startKey, limit: 5000 });
+      out.push(...page.items);
+      startKey = page.nextKey;
+    } while (startKey);
+    return out;
+  }
+
+  /** Throws away the cache after etcd history was lost: every watcher gets "gone" and relists. */
+  private reset(): void {
+    for (const s of this.subs) s.sink.close(gone('watch cache was reset: the resourceVersion is too old'));
+    this.subs.clear();
+    void this.watcher?.cancel().catch(() => undefined);
+    this.ready = undefined;
+    void this.start().catch((err: unknown) => this.opts.logger.error({ err, resource: this.resource }, 'watch cache restart failed'));
+  }
+
+  private apply(prefix: string, ev: { type: string; kv: { key: Buffer; value: Buffer; mod_revision: string }; prev_kv?: { value: Buffer; mod_revision: string } }): void {
+    const key = ev.kv.key.toString();
+    const shortKey = key.slice(prefix.length);
+    const rev = Number(ev.kv.mod_revision);
+    if (rev <= this.rev) return;
+    const prev = this.items.get(shortKey);
+    let ce: CacheEvent;
+    if (ev.type === 'Delete') {
+      const last = prev ?? (ev.prev_kv ? Storage.decode(ev.prev_kv.value, ev.prev_kv.mod_revision) : undefined);
+      if (!last) {
+        this.advance(rev);
+        return;
+      }
+      const obj = { ...last, metadata: { ...last.metadata, resourceVersion: String(rev) } };
+      this.items.delete(shortKey);
+      ce = { type: 'DELETED', obj, prev: last, rev, key: shortKey };
+    } else {
+      const obj = Storage.decode(ev.kv.value, rev);
+      this.items.set(shortKey, obj);
+      ce = { type: prev ? 'MODIFIED' : 'ADDED', obj, prev, rev, key: shortKey };
+    }
+    this.window.push(ce);
+    if (this.window.length > this.windowSize) {
+      const dropped = this.window.splice(0, this.window.length - this.windowSize);
+      this.windowStart = dropped[dropped.length - 1].rev;
+    }
+    this.advance(rev);
+    for (const s of this.subs) this.deliver(s, ce);
+  }
+
+  private advance(rev: number): void {
+    this.rev = rev;
+    if (this.freshWaiters.length) {
+      for (const w of this.freshWaiters.filter((w) => w.rev <= rev)) w.resolve();
+      this.freshWaiters.splice(0, this.freshWaiters.length, ...this.freshWaiters.filter((w) => w.rev > rev));
+    }
+  }
+
+  /** Resolves once the cache has seen revision `rev` (or after `timeoutMs`, whichever first). */
+  waitFresh(rev: number, timeoutMs = 3000): Promise<void> {
+    if (this.rev >= rev) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, timeoutMs);
+      this.freshWaiters.push({ rev, resolve: () => (clearTimeout(t), resolve()) });
+    });
+  }
+
+  private deliver(s: Subscriber, ev: CacheEvent): void {
+    if (ev.rev <= s.fromRev) return;
+    const cur = s.filter(ev.obj);
+    const was = ev.prev ? s.filter(ev.prev) : false;
+    let type: WatchEventType;
+    if (ev.type === 'DELETED') {
+      if (!was && !cur) return;
+      type = 'DELETED';
+    } else if (ev.type === 'ADDED') {
+      if (!cur) return;
+      type = 'ADDED';
+    } else if (cur && was) type = 'MODIFIED';
+    else if (cur) type = 'ADDED';
+    else if (was) type = 'DELETED';
+    else return;
+    ev.json ??= JSON.stringify(ev.obj);
+    if (!s.sink.send(type, ev.obj, ev.json)) {
+      this.subs.delete(s);
+      s.sink.close(new Error('watcher too slow: closed'));
+    }
+  }
+
+  /**
+   * Subscribes a watcher. `fromRev` undefined/0 sends the current state as ADDED first.
+   * Throws "gone" when `fromRev` is older than the window.
+   */
+  watch(fromRev: number | undefined, filter: (obj: KObject) => boolean, sink: WatchSink, bookmarks: boolean): () => void {
+    const sub: Subscriber = { filter, sink, fromRev: 0, bookmarks };
+    if (!fromRev) {
+      for (const obj of this.items.values()) if (filter(obj)) sink.send('ADDED', obj, JSON.stringify(obj));
+      sub.fromRev = this.rev;
+    } else {
+      if (fromRev < this.windowStart) {
+        throw gone(`too old resource version: ${fromRev} (${this.windowStart})`);
+      }
+      sub.fromRev = fromRev;
+      for (const ev of this.window) if (ev.rev > fromRev) this.deliver(sub, ev);
+    }
+    this.subs.add(sub);
+    return () => {
+      this.subs.delete(sub);
+    };
+  }
+
+  private bookmark(): void {
+    for (const s of this.subs) {
+      if (!s.bookmarks || this.rev <= s.fromRev) continue;
+      const obj = { kind: '', apiVersion: '', metadata: { resourceVersion: String(this.rev) } };
+      s.sink.send('BOOKMARK', obj, JSON.stringify(obj));
+    }
+  }
+}
+
+function keyFromObj(prefix: string, obj: KObject): string {
+  void prefix;
+  const ns = obj.metadata?.namespace;
+  return ns ? `${ns}/${obj.metadata?.name}` : `${obj.metadata?.name}`;
+}

@@ -1,0 +1,29 @@
+/**
+ * Entry of the kubelab component image: `component <name> [flags]` starts one component.
+ * Each component folder exports `main(argv)` from its main.ts.
+ */
+const COMPONENTS: Record<string, string> = {
+  apiserver: '../apiserver/main.js',
+  scheduler: '../scheduler/main.js',
+  'controller-manager': '../controller-manager/main.js',
+  kubelet: '../kubelet/main.js',
+  'kube-proxy': '../kube-proxy/main.js',
+  node: '../kubelet/node-main.js',
+  dns: '../kube-proxy/dns-main.js',
+};
+
+async function run(): Promise<void> {
+  const [name, ...rest] = process.argv.slice(2);
+  const path = name ? COMPONENTS[name] : undefined;
+  if (!path) {
+    process.stderr.write(`usage: component <${Object.keys(COMPONENTS).join('|')}> [flags]\n`);
+    process.exit(2);
+  }
+  const mod = (await import(path)) as { main(argv: string[]): Promise<void> };
+  await mod.main(rest);
+}
+
+run().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,48 @@
+/**
+ * The thin-main helper every component uses: ties an AbortController to SIGTERM/SIGINT, runs the
+ * component's `start`, and exits non-zero with a one-line reason when it fails.
+ */
+import type { Logger } from 'pino';
+
+export async function runUntilSignal(log: Logger, start: (signal: AbortSignal) => Promise<unknown>): Promise<void> {
+  const ctl = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    signals++;
+    log.info({ signal: sig }, 'shutting down');
+    if (signals > 1) process.exit(1);
+    ctl.abort(new Error(`received ${sig}`));
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    await start(ctl.signal);
+    if (!ctl.signal.aborted) await new Promise((resolve) => ctl.signal.addEventListener('abort', resolve, { once: true }));
+  } catch (err) {
+    log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'component failed');
+    process.exitCode = 1;
+  } finally {
+    // Give pino a tick to flush, then make sure lingering handles do not keep the process alive.
+    setTimeout(() => process.exit(process.exitCode ?? 0), 200).unref();
+  }
+}
+
+/** Reads an integer flag value; the error names the flag. */
+export function intFlag(name: string): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n)) throw new Error(`${name}: "${v}" is not an integer`);
+    return n;
+  };
+}
+
+/** Parses a duration flag ("500ms", "10s", "5m", "1h" or plain milliseconds) to milliseconds. */
+export function durationFlag(name: string): (v: string) => number {
+  return (v: string) => {
+    const m = v.trim().match(/^(\d+(?:\.\d+)?)(ms|s|m|h)?$/);
+    if (!m) throw new Error(`${name}: "${v}" is not a duration (examples: 500ms, 10s, 5m)`);
+    const n = Number(m[1]);
+    const unit = m[2] ?? 'ms';
+    return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!);
+  };
+}

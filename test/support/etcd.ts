@@ -1,0 +1,94 @@
+/**
+ * A throwaway etcd for tests: the host's etcd binary on free loopback ports with a temp data dir,
+ * killed and removed by `stop()` (call it in afterAll; it is safe to call twice).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface TestEtcd {
+  readonly endpoint: string;
+  stop(): Promise<void>;
+  /** Stops and starts the same member (same data), for restart tests. */
+  restart(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const p of live) p.kill('SIGKILL');
+});
+
+export async function startEtcd(): Promise<TestEtcd> {
+  const dir = mkdtempSync(join(tmpdir(), 'kubelab-etcd-'));
+  const clientPort = await freePort();
+  const peerPort = await freePort();
+  const endpoint = `http://127.0.0.1:${clientPort}`;
+  let proc: ChildProcess | undefined;
+  const launch = async (): Promise<void> => {
+    const p = spawn(
+      process.env.KUBELAB_ETCD_BIN ?? 'etcd',
+      [
+        '--data-dir', join(dir, 'data'),
+        '--listen-client-urls', endpoint,
+        '--advertise-client-urls', endpoint,
+        '--listen-peer-urls', `http://127.0.0.1:${peerPort}`,
+        '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`,
+        '--initial-cluster', `default=http://127.0.0.1:${peerPort}`,
+        '--unsafe-no-fsync',
+        '--log-level', 'error',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    proc = p;
+    live.add(p);
+    let stderr = '';
+    p.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      if (p.exitCode !== null) throw new Error(`etcd exited with ${p.exitCode}: ${stderr}`);
+      try {
+        const res = await fetch(`${endpoint}/health`);
+        if (res.ok) return;
+      } catch {
+        /* not up yet */
+      }
+      if (Date.now() > deadline) throw new Error(`etcd did not become healthy within 15 s: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const kill = async (): Promise<void> => {
+    const p = proc;
+    if (!p || p.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      p.once('exit', () => resolve());
+      p.kill('SIGKILL');
+    });
+    live.delete(p);
+  };
+  await launch();
+  return {
+    endpoint,
+    stop: async () => {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    restart: async () => {
+      await kill();
+      await launch();
+    },
+  };
+}
