@@ -68,7 +68,7 @@ if [ -n "$left_containers$left_networks" ]; then
   if [ -n "$left_containers" ]; then
     # shellcheck disable=SC2086
     docker ps -a $(printf -- '--filter id=%s ' $left_containers) \
-      --format '  container {{.Names}}  {{.Image}}  {{.Status}}  {{.Labels}}' >&2 || true
+      --format 'container {{.Names}}  {{.Image}}  {{.Status}}  {{.Labels}}' | sed 's/^/  /' >&2 || true
     # shellcheck disable=SC2086
     docker rm -f -v $left_containers >/dev/null || true
   fi
