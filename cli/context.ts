@@ -1,0 +1,61 @@
+/**
+ * How the CLI finds the cluster: `--server host:port`, else $KUBELAB_SERVER, else the lab's
+ * `.kubelab/kubelab.json` (written by `kubelab lab up`) found from the current directory upward,
+ * else 127.0.0.1:7443.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { ApiClient } from '../client/api.js';
+
+export interface LabInfo {
+  /** gRPC address of the apiserver (host:port). */
+  server: string;
+  /** Kubernetes REST URL for kubectl. */
+  restUrl?: string;
+  cluster?: string;
+  project?: string;
+  network?: string;
+  workers?: string[];
+  kubeconfig?: string;
+}
+
+export function findLabInfo(start = process.cwd()): { path: string; info: LabInfo } | undefined {
+  let dir = resolve(start);
+  for (;;) {
+    const p = join(dir, '.kubelab', 'kubelab.json');
+    if (existsSync(p)) return { path: p, info: JSON.parse(readFileSync(p, 'utf8')) as LabInfo };
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+export function serverAddress(flag?: string): string {
+  return flag ?? process.env.KUBELAB_SERVER ?? findLabInfo()?.info.server ?? '127.0.0.1:7443';
+}
+
+export interface GlobalOptions {
+  server?: string;
+  namespace?: string;
+}
+
+let client: ApiClient | undefined;
+
+/** The CLI's one client (closed at exit by main). */
+export function cliClient(opts: GlobalOptions): ApiClient {
+  client ??= new ApiClient(serverAddress(opts.server), { timeoutMs: 30_000, retries: 2 });
+  return client;
+}
+
+export function closeCliClient(): void {
+  client?.close();
+  client = undefined;
+}
+
+/** Thrown for user mistakes; main prints the message alone, with no stack. */
+export class CliError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CliError';
+  }
+}

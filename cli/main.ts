@@ -1,0 +1,29 @@
+/** `kubelab`: the CLI. Each command lives in cli/commands/<name>.ts and registers itself. */
+import { Command, CommanderError } from 'commander';
+import { ApiError } from '../client/errors.js';
+import { CliError, closeCliClient } from './context.js';
+import { registerAll } from './commands/index.js';
+
+export async function runCli(argv: string[]): Promise<number> {
+  const program = new Command('kubelab')
+    .description('kubelab: a Kubernetes-style lab cluster on one machine')
+    .option('-s, --server <host:port>', 'apiserver gRPC address (default: the lab in this checkout, or 127.0.0.1:7443)')
+    .option('-n, --namespace <ns>', 'namespace', undefined)
+    .showHelpAfterError()
+    .exitOverride();
+  registerAll(program);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof CliError) process.stderr.write(`error: ${err.message}\n`);
+    else if (err instanceof ApiError) {
+      const hint = err.reason === 'ServiceUnavailable' ? '\nIs the lab running? Start it with `npm run lab`, or pass --server host:port.' : '';
+      process.stderr.write(`Error from server (${err.reason}): ${err.message}${hint}\n`);
+    } else process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  } finally {
+    closeCliClient();
+  }
+}
