@@ -17,6 +17,11 @@ if docker_answers; then
   if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then
     say "note: neither 'docker compose' nor 'docker-compose' is available; install the Docker Compose plugin to use 'docker compose up'."
   fi
+  # deploy/build-images.sh builds the lab's images from these host tools (no registry needed).
+  for tool in debootstrap:debootstrap busybox:busybox-static etcd:etcd-server; do
+    command -v "${tool%%:*}" >/dev/null 2>&1 ||
+      say "note: '${tool%%:*}' is missing; deploy/build-images.sh needs it (apt-get install ${tool#*:})."
+  done
   exit 0
 fi
 
