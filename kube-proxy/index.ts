@@ -1,0 +1,4 @@
+/** kube-proxy (iptables mode, confined to the node container) and the cluster DNS component. */
+export { compileKubeProxyConfig, KubeProxyConfigError, type KubeProxyConfig, type KubeProxyOptions } from './config.js';
+export { startKubeProxy, type KubeProxyDeps, type RunningKubeProxy } from './proxier.js';
+export { buildRules, servicePorts, type RuleInput, type RuleOutput, type ServicePortInfo } from './rules.js';
