@@ -148,7 +148,7 @@ export class ApiClient {
   private call<T>(method: string, req: object): Promise<T> {
     const fn = (this.raw[method] as Unary).bind(this.raw);
     return new Promise<T>((resolve, reject) => {
-      fn(req, new grpc.Metadata(), { deadline: Date.now() + this.timeoutMs }, (err, res) => {
+      fn(req, new grpc.Metadata({ waitForReady: true }), { deadline: Date.now() + this.timeoutMs }, (err, res) => {
         if (err) reject(errorFromGrpc(err));
         else resolve(res as T);
       });
@@ -275,7 +275,7 @@ export class ApiClient {
    * Throws an ApiError (isGone) when the resourceVersion is too old, or ServiceUnavailable when the stream breaks.
    */
   async *watch<R extends string>(resource: R, opts: WatchOptions = {}): AsyncGenerator<WatchEvent<TypeOf<R>>> {
-    const fn = (this.raw.Watch as (req: unknown) => grpc.ClientReadableStream<{ type: string; object: string }>).bind(this.raw);
+    const fn = (this.raw.Watch as (req: unknown, md: grpc.Metadata, o: grpc.CallOptions) => grpc.ClientReadableStream<{ type: string; object: string }>).bind(this.raw);
     const call = fn({
       resource,
       namespace: opts.namespace ?? '',
@@ -283,7 +283,7 @@ export class ApiClient {
       fieldSelector: opts.fieldSelector ?? '',
       resourceVersion: opts.resourceVersion ?? '',
       allowBookmarks: opts.allowBookmarks ?? true,
-    });
+    }, new grpc.Metadata({ waitForReady: true }), {});
     const onAbort = (): void => call.cancel();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {

@@ -8,7 +8,7 @@ export function isTransient(err: unknown): boolean {
 
 export async function withRetry<T>(
   fn: () => Promise<T>,
-  opts: { retries?: number; baseMs?: number; clock?: Clock; retryIf?: (e: unknown) => boolean } = {},
+  opts: { retries?: number; baseMs?: number; factor?: number; clock?: Clock; retryIf?: (e: unknown) => boolean } = {},
 ): Promise<T> {
   const retries = opts.retries ?? 3;
   const base = opts.baseMs ?? 200;
@@ -19,12 +19,13 @@ export async function withRetry<T>(
       return await fn();
     } catch (err) {
       if (attempt >= retries || !retryIf(err)) throw err;
-      await clock.sleep(Math.min(base * 2 ** attempt, 5000));
+      const delay = Math.min(base * (opts.factor ?? 2) ** attempt, 5000);
+      await clock.sleep(delay * (1 + Math.random() * 0.5));
     }
   }
 }
 
-/** Read-modify-write with retry on Conflict, as client-go's RetryOnConflict. */
+/** Read-modify-write with retry on Conflict, as client-go's RetryOnConflict (short, jittered, constant delay). */
 export function retryOnConflict<T>(fn: () => Promise<T>, retries = 10): Promise<T> {
-  return withRetry(fn, { retries, baseMs: 10, retryIf: isConflict });
+  return withRetry(fn, { retries, baseMs: 10, factor: 1, retryIf: isConflict });
 }
