@@ -1,0 +1,172 @@
+/**
+ * controller-manager options (flags/env) → validated config with every default filled; durations in ms.
+ * Two timing presets: `default` (Kubernetes' own defaults) and `lab` (a lost node's pods run elsewhere
+ * within seconds). See docs/timing.md for the computed time-to-heal of each.
+ */
+
+export type TimingPreset = 'lab' | 'default';
+
+export const ALL_CONTROLLERS = [
+  'replicaset',
+  'deployment',
+  'statefulset',
+  'daemonset',
+  'job',
+  'cronjob',
+  'endpoints',
+  'nodelifecycle',
+  'taint-eviction',
+  'podgc',
+  'garbagecollector',
+  'namespace',
+  'persistentvolume-binder',
+] as const;
+
+export type ControllerName = (typeof ALL_CONTROLLERS)[number];
+
+export interface ControllerManagerOptions {
+  apiserver?: string;
+  adminPort?: number;
+  bindAddress?: string;
+  timing?: string;
+  leaderElect?: boolean;
+  leaderElectLeaseDurationMs?: number;
+  leaderElectRenewDeadlineMs?: number;
+  leaderElectRetryPeriodMs?: number;
+  identity?: string;
+  nodeMonitorGracePeriodMs?: number;
+  nodeMonitorPeriodMs?: number;
+  nodeStartupGracePeriodMs?: number;
+  nodeEvictionRate?: number;
+  /** Force-delete terminating pods on lost nodes once their grace period is over (see docs/timing.md). */
+  forceDeleteLostPods?: boolean;
+  podGcPeriodMs?: number;
+  jobBackoffBaseMs?: number;
+  jobBackoffMaxMs?: number;
+  /** Comma list as Kubernetes' --controllers: `*`, names, `-name` to disable. */
+  controllers?: string;
+  workers?: number;
+}
+
+export interface ControllerManagerConfig {
+  apiserver: string;
+  adminPort: number;
+  bindAddress: string;
+  timing: TimingPreset;
+  leaderElect: boolean;
+  leaderElection: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
+  identity: string;
+  nodeMonitorGracePeriodMs: number;
+  nodeMonitorPeriodMs: number;
+  nodeStartupGracePeriodMs: number;
+  nodeEvictionRate: number;
+  forceDeleteLostPods: boolean;
+  podGcPeriodMs: number;
+  jobBackoffBaseMs: number;
+  jobBackoffMaxMs: number;
+  controllers: ReadonlySet<ControllerName>;
+  workers: number;
+}
+
+/** Thrown for an invalid option; the message names the flag. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+interface Preset {
+  nodeMonitorGracePeriodMs: number;
+  nodeMonitorPeriodMs: number;
+  nodeStartupGracePeriodMs: number;
+  nodeEvictionRate: number;
+  forceDeleteLostPods: boolean;
+  podGcPeriodMs: number;
+  jobBackoffBaseMs: number;
+  leaderElection: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
+}
+
+/** The two timing presets; every value can still be overridden by its own flag. */
+export const PRESETS: Record<TimingPreset, Preset> = {
+  default: {
+    nodeMonitorGracePeriodMs: 40_000,
+    nodeMonitorPeriodMs: 5_000,
+    nodeStartupGracePeriodMs: 60_000,
+    nodeEvictionRate: 0.1,
+    forceDeleteLostPods: false,
+    podGcPeriodMs: 20_000,
+    jobBackoffBaseMs: 10_000,
+    leaderElection: { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
+  },
+  lab: {
+    nodeMonitorGracePeriodMs: 8_000,
+    nodeMonitorPeriodMs: 1_000,
+    nodeStartupGracePeriodMs: 15_000,
+    nodeEvictionRate: 10,
+    forceDeleteLostPods: true,
+    podGcPeriodMs: 2_000,
+    jobBackoffBaseMs: 1_000,
+    leaderElection: { leaseDurationMs: 6_000, renewDeadlineMs: 4_000, retryPeriodMs: 1_000 },
+  },
+};
+
+function positive(flag: string, v: number): number {
+  if (!Number.isFinite(v) || v <= 0) throw new ConfigError(`${flag}: must be a positive number (got ${v})`);
+  return v;
+}
+
+export function parseControllers(spec: string | undefined): Set<ControllerName> {
+  const out = new Set<ControllerName>();
+  const parts = (spec ?? '*').split(',').map((s) => s.trim()).filter(Boolean);
+  const known = new Set<string>(ALL_CONTROLLERS);
+  for (const p of parts) {
+    if (p === '*') ALL_CONTROLLERS.forEach((c) => out.add(c));
+    else if (p.startsWith('-')) {
+      if (!known.has(p.slice(1))) throw new ConfigError(`--controllers: unknown controller "${p.slice(1)}" (known: ${ALL_CONTROLLERS.join(', ')})`);
+      out.delete(p.slice(1) as ControllerName);
+    } else {
+      if (!known.has(p)) throw new ConfigError(`--controllers: unknown controller "${p}" (known: ${ALL_CONTROLLERS.join(', ')})`);
+      out.add(p as ControllerName);
+    }
+  }
+  return out;
+}
+
+export function compileControllerManagerConfig(o: ControllerManagerOptions = {}): ControllerManagerConfig {
+  const timing = (o.timing ?? 'default') as TimingPreset;
+  if (timing !== 'lab' && timing !== 'default') throw new ConfigError(`--timing: "${o.timing}" is not a preset (lab, default)`);
+  const p = PRESETS[timing];
+  const le = {
+    leaseDurationMs: positive('--leader-elect-lease-duration', o.leaderElectLeaseDurationMs ?? p.leaderElection.leaseDurationMs),
+    renewDeadlineMs: positive('--leader-elect-renew-deadline', o.leaderElectRenewDeadlineMs ?? p.leaderElection.renewDeadlineMs),
+    retryPeriodMs: positive('--leader-elect-retry-period', o.leaderElectRetryPeriodMs ?? p.leaderElection.retryPeriodMs),
+  };
+  if (le.renewDeadlineMs >= le.leaseDurationMs) throw new ConfigError('--leader-elect-renew-deadline: must be shorter than --leader-elect-lease-duration');
+  const workers = o.workers ?? 4;
+  if (!Number.isInteger(workers) || workers < 1) throw new ConfigError(`--concurrent-syncs: must be a positive integer (got ${workers})`);
+  const adminPort = o.adminPort ?? 10257;
+  if (!Number.isInteger(adminPort) || adminPort < 0 || adminPort > 65535) throw new ConfigError(`--admin-port: ${adminPort} is not a port`);
+  const cfg: ControllerManagerConfig = {
+    apiserver: o.apiserver ?? process.env.KUBELAB_APISERVER ?? '127.0.0.1:7443',
+    adminPort,
+    bindAddress: o.bindAddress ?? '0.0.0.0',
+    timing,
+    leaderElect: o.leaderElect ?? true,
+    leaderElection: le,
+    identity: o.identity ?? `${process.env.HOSTNAME ?? 'controller-manager'}_${process.pid}_${Math.random().toString(16).slice(2, 8)}`,
+    nodeMonitorGracePeriodMs: positive('--node-monitor-grace-period', o.nodeMonitorGracePeriodMs ?? p.nodeMonitorGracePeriodMs),
+    nodeMonitorPeriodMs: positive('--node-monitor-period', o.nodeMonitorPeriodMs ?? p.nodeMonitorPeriodMs),
+    nodeStartupGracePeriodMs: positive('--node-startup-grace-period', o.nodeStartupGracePeriodMs ?? p.nodeStartupGracePeriodMs),
+    nodeEvictionRate: positive('--node-eviction-rate', o.nodeEvictionRate ?? p.nodeEvictionRate),
+    forceDeleteLostPods: o.forceDeleteLostPods ?? p.forceDeleteLostPods,
+    podGcPeriodMs: positive('--pod-gc-period', o.podGcPeriodMs ?? p.podGcPeriodMs),
+    jobBackoffBaseMs: positive('--job-backoff-base', o.jobBackoffBaseMs ?? p.jobBackoffBaseMs),
+    jobBackoffMaxMs: positive('--job-backoff-max', o.jobBackoffMaxMs ?? 360_000),
+    controllers: parseControllers(o.controllers),
+    workers,
+  };
+  if (cfg.nodeMonitorPeriodMs >= cfg.nodeMonitorGracePeriodMs)
+    throw new ConfigError('--node-monitor-period: must be shorter than --node-monitor-grace-period');
+  return cfg;
+}

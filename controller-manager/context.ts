@@ -1,0 +1,108 @@
+/**
+ * What every controller is built from: the shared informers (one per resource, started once, shared by
+ * all controllers), the client, an event recorder, a logger, the clock and the config.
+ */
+import type { Logger } from 'pino';
+import type { ApiClient } from '../client/api.js';
+import type { Clock } from '../client/clock.js';
+import type { EventRecorder } from '../client/events.js';
+import { Informer } from '../client/informer.js';
+import type { Reconciler } from '../client/runner.js';
+import type { ResourceName } from '../client/types.js';
+import type { ControllerManagerConfig } from './config.js';
+
+/** One informer per resource, created on first use; `start` starts them all once. */
+export class SharedInformers {
+  private readonly map = new Map<string, Informer<string>>();
+  private started?: AbortSignal;
+
+  constructor(
+    private readonly client: ApiClient,
+    private readonly log: Logger,
+    private readonly clock?: Clock,
+  ) {}
+
+  get<R extends ResourceName>(resource: R): Informer<R> {
+    let inf = this.map.get(resource) as Informer<R> | undefined;
+    if (!inf) {
+      inf = new Informer(this.client, resource, { logger: this.log, clock: this.clock });
+      // Most controllers look pods (and other dependents) up by owner and node: index once for all.
+      inf.addIndex('owner', (o) => (o.metadata?.ownerReferences ?? []).map((r) => r.uid));
+      inf.addIndex('uid', (o) => (o.metadata?.uid ? [o.metadata.uid] : []));
+      if (resource === 'pods') inf.addIndex('node', (o) => [((o as { spec?: { nodeName?: string } }).spec?.nodeName) ?? '']);
+      this.map.set(resource, inf as unknown as Informer<string>);
+      if (this.started) inf.start(this.started);
+    }
+    return inf;
+  }
+
+  start(signal: AbortSignal): void {
+    this.started = signal;
+    for (const inf of this.map.values()) inf.start(signal);
+  }
+
+  async waitForSync(signal: AbortSignal): Promise<void> {
+    await Promise.all([...this.map.values()].map((i) => i.waitForSync(signal)));
+  }
+
+  allSynced(): boolean {
+    return [...this.map.values()].every((i) => i.hasSynced());
+  }
+
+  async stopped(): Promise<void> {
+    await Promise.all([...this.map.values()].map((i) => i.stopped()));
+  }
+}
+
+export interface ControllerContext {
+  readonly client: ApiClient;
+  readonly informers: SharedInformers;
+  readonly recorder: EventRecorder;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly config: ControllerManagerConfig;
+}
+
+/** How a controller's event handlers hand keys to its work queue. */
+export interface Enqueue {
+  add(key: string): void;
+  addAfter(key: string, ms: number): void;
+}
+
+/** A controller: a Reconciler plus the informer handlers that feed its queue. */
+export interface Controller extends Reconciler {
+  /** Wires informer handlers (called once, before informers start). */
+  register(queue: Enqueue): void;
+  /** Optional one-off work after caches synced (e.g. creating defaults). */
+  afterSync?(signal: AbortSignal): Promise<void>;
+  readonly workers?: number;
+}
+
+/**
+ * A token bucket (rate per second, burst) on the injected clock: `take()` returns 0 when a token was
+ * taken, else the ms to wait before trying again.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+    private readonly clock: Clock,
+  ) {
+    this.tokens = burst;
+    this.last = clock.now();
+  }
+
+  take(): number {
+    const now = this.clock.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
+    this.last = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil(((1 - this.tokens) / this.rate) * 1000);
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The controller-manager: leader election on Lease kube-system/kube-controller-manager; the leader
+ * starts the shared informers and runs every enabled controller on the shared ControllerRunner.
+ * `startControllerManager` resolves once `signal` aborts and everything has stopped.
+ */
+import { setMaxListeners } from 'node:events';
+import type { Logger } from 'pino';
+import { ApiClient } from '../client/api.js';
+import { newMetricsRegistry, startAdminServer, type AdminServer } from '../client/admin.js';
+import { realClock, type Clock } from '../client/clock.js';
+import { EventRecorder } from '../client/events.js';
+import { LeaderElector } from '../client/leaderelection.js';
+import { nullLogger } from '../client/log.js';
+import { ControllerRunner } from '../client/runner.js';
+import type { ControllerManagerConfig, ControllerName } from './config.js';
+import { SharedInformers, type Controller, type ControllerContext } from './context.js';
+import { ReplicaSetController } from './replicaset.js';
+import { DeploymentController } from './deployment.js';
+import { StatefulSetController } from './statefulset.js';
+import { DaemonSetController } from './daemonset.js';
+import { JobController } from './job.js';
+import { CronJobController } from './cronjob.js';
+import { EndpointsController } from './endpoints.js';
+import { NodeLifecycleController } from './nodelifecycle.js';
+import { TaintEvictionController } from './tainteviction.js';
+import { PodGcController } from './podgc.js';
+import { GarbageCollector } from './garbagecollector.js';
+import { NamespaceController } from './namespace.js';
+import { VolumeBinderController } from './volume.js';
+
+export { compileControllerManagerConfig, ConfigError, PRESETS, type ControllerManagerConfig, type ControllerManagerOptions } from './config.js';
+
+export interface ControllerManagerDeps {
+  logger?: Logger;
+  clock?: Clock;
+  /** Report the admin server's port (tests pass adminPort 0). */
+  onAdmin?: (admin: AdminServer) => void;
+  /** Called when this instance starts/stops leading (tests, HA). */
+  onLeading?: (leading: boolean) => void;
+}
+
+const FACTORIES: Record<ControllerName, (ctx: ControllerContext) => Controller> = {
+  replicaset: (c) => new ReplicaSetController(c),
+  deployment: (c) => new DeploymentController(c),
+  statefulset: (c) => new StatefulSetController(c),
+  daemonset: (c) => new DaemonSetController(c),
+  job: (c) => new JobController(c),
+  cronjob: (c) => new CronJobController(c),
+  endpoints: (c) => new EndpointsController(c),
+  nodelifecycle: (c) => new NodeLifecycleController(c),
+  'taint-eviction': (c) => new TaintEvictionController(c),
+  podgc: (c) => new PodGcController(c),
+  garbagecollector: (c) => new GarbageCollector(c),
+  namespace: (c) => new NamespaceController(c),
+  'persistentvolume-binder': (c) => new VolumeBinderController(c),
+};
+
+export async function startControllerManager(config: ControllerManagerConfig, signal: AbortSignal, deps: ControllerManagerDeps = {}): Promise<void> {
+  setMaxListeners(0, signal);
+  const log = (deps.logger ?? nullLogger()).child({ component: 'controller-manager' });
+  const clock = deps.clock ?? realClock;
+  const client = new ApiClient(config.apiserver);
+  const registry = newMetricsRegistry('controller-manager');
+  let leading = !config.leaderElect;
+  let informers: SharedInformers | undefined;
+  const admin = await startAdminServer({
+    port: config.adminPort,
+    host: config.bindAddress,
+    registry,
+    healthy: () => true,
+    ready: () => (!leading || informers?.allSynced() ? true : 'informers not synced'),
+  });
+  deps.onAdmin?.(admin);
+  log.info({ adminPort: admin.port, apiserver: config.apiserver, timing: config.timing, leaderElect: config.leaderElect }, 'controller-manager started');
+
+  const lead = async (leaderSignal: AbortSignal): Promise<void> => {
+    // Every informer watch and queue timer listens on this signal.
+    setMaxListeners(0, leaderSignal);
+    leading = true;
+    deps.onLeading?.(true);
+    informers = new SharedInformers(client, log, clock);
+    const recorder = new EventRecorder(client, { component: 'controller-manager', host: config.identity }, log);
+    const ctx: ControllerContext = { client, informers, recorder, log, clock, config };
+    const runners: { ctl: Controller; runner: ControllerRunner }[] = [];
+    for (const name of config.controllers) {
+      const ctl = FACTORIES[name](ctx);
+      const runner = new ControllerRunner(ctl, { workers: ctl.workers ?? config.workers, logger: log, registry, clock });
+      ctl.register({ add: (k) => runner.enqueue(k), addAfter: (k, ms) => runner.queue.addAfter(k, ms) });
+      runners.push({ ctl, runner });
+    }
+    informers.start(leaderSignal);
+    try {
+      await informers.waitForSync(leaderSignal);
+    } catch {
+      return;
+    }
+    log.info({ controllers: [...config.controllers] }, 'caches synced; running controllers');
+    for (const { ctl } of runners) {
+      await ctl.afterSync?.(leaderSignal).catch((err: unknown) => log.warn({ controller: ctl.name, err: (err as Error).message }, 'startup work failed'));
+    }
+    await Promise.all(runners.map(({ runner }) => runner.run(leaderSignal)));
+    await informers.stopped();
+    leading = false;
+    deps.onLeading?.(false);
+  };
+
+  try {
+    if (!config.leaderElect) {
+      await lead(signal);
+    } else {
+      const elector = new LeaderElector(
+        client,
+        { namespace: 'kube-system', name: 'kube-controller-manager', identity: config.identity, ...config.leaderElection },
+        log,
+        clock,
+      );
+      // Kubernetes components exit when they lose the lease; in-process we campaign again instead.
+      while (!signal.aborted) {
+        await elector.run(signal, lead);
+        if (!signal.aborted) log.warn({}, 'leadership lost; campaigning again');
+      }
+    }
+  } finally {
+    await admin.close();
+    client.close();
+    log.info({}, 'controller-manager stopped');
+  }
+}
