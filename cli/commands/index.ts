@@ -1,9 +1,14 @@
 /** Every CLI command module registers itself on the root program here. */
 import type { Command } from 'commander';
+import { register as apiResources } from './api-resources.js';
+import { register as apply } from './apply.js';
+import { register as del } from './delete.js';
+import { register as describe } from './describe.js';
+import { register as get } from './get.js';
 
 export type Register = (program: Command) => void;
 
-const modules: Register[] = [];
+const modules: Register[] = [get, describe, apply, del, apiResources];
 
 export function registerAll(program: Command): void {
   for (const register of modules) register(program);
