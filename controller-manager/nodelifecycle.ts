@@ -1,8 +1,160 @@
-import type { Controller, ControllerContext, Enqueue } from './context.js';
+/**
+ * Node lifecycle controller: watches Nodes and their Leases in kube-node-lease. A node whose lease (or
+ * Ready heartbeat) has not changed for --node-monitor-grace-period, measured on this process's clock
+ * from when the change was observed, gets all conditions Unknown ("Kubelet stopped posting node
+ * status."), its pods marked Ready=False, and the unreachable taints. Ready=False → not-ready taints.
+ * NoExecute taints are added at --node-eviction-rate nodes per second (Kubernetes rate-limits tainting,
+ * not pod deletions); a node that is Ready again is untainted at once.
+ */
+import { isConflict, isNotFound } from '../client/errors.js';
+import { nodeCondition, nowTimestamp } from '../client/objects.js';
+import type { core } from '../client/types.js';
+import { TokenBucket, type Controller, type ControllerContext, type Enqueue } from './context.js';
+import { TAINT_NOT_READY, TAINT_UNREACHABLE, desiredConditionTaintKey } from './taints.js';
+import { writable, type Node } from './types.js';
+
+interface Probe {
+  record: string;
+  observedAt: number;
+}
 
 export class NodeLifecycleController implements Controller {
   readonly name = 'nodelifecycle';
-  constructor(private readonly ctx: ControllerContext) {}
-  register(_q: Enqueue): void {}
-  async reconcile(): Promise<void> {}
+  readonly workers = 2;
+  private readonly nodes;
+  private readonly leases;
+  private readonly pods;
+  private readonly probes = new Map<string, Probe>();
+  private readonly tainter: TokenBucket;
+
+  constructor(private readonly ctx: ControllerContext) {
+    this.nodes = ctx.informers.get('nodes');
+    this.leases = ctx.informers.get('leases');
+    this.pods = ctx.informers.get('pods');
+    this.tainter = new TokenBucket(ctx.config.nodeEvictionRate, 1, ctx.clock);
+  }
+
+  register(q: Enqueue): void {
+    this.nodes.addHandler({
+      onAdd: (n) => q.add(n.metadata?.name ?? ''),
+      onUpdate: (_o, n) => q.add(n.metadata?.name ?? ''),
+      onDelete: (n) => {
+        this.probes.delete(n.metadata?.name ?? '');
+      },
+    });
+    const onLease = (l: { metadata?: { namespace?: string; name?: string } }): void => {
+      if (l.metadata?.namespace === 'kube-node-lease') q.add(l.metadata.name ?? '');
+    };
+    this.leases.addHandler({ onAdd: onLease, onUpdate: (_o, l) => onLease(l) });
+  }
+
+  async reconcile(name: string): Promise<{ requeueAfter: number } | void> {
+    const node = this.nodes.get(name);
+    if (!node) {
+      this.probes.delete(name);
+      return;
+    }
+    const { clock, config } = this.ctx;
+    const now = clock.now();
+    const lease = this.leases.get(`kube-node-lease/${name}`);
+    const ready = nodeCondition(node, 'Ready');
+    const record = `${lease?.spec?.renewTime ?? ''}|${ready?.lastHeartbeatTime ?? ''}|${ready?.status ?? ''}`;
+    let probe = this.probes.get(name);
+    if (!probe || probe.record !== record) this.probes.set(name, (probe = { record, observedAt: now }));
+    const grace = ready ? config.nodeMonitorGracePeriodMs : config.nodeStartupGracePeriodMs;
+    const readyStatus = ready?.status;
+    if (now - probe.observedAt > grace && readyStatus !== 'Unknown') {
+      await this.markUnknown(node);
+      // The cached node is now stale; taint it once the informer shows the Unknown status.
+      return { requeueAfter: 50 };
+    }
+    const wait = await this.reconcileTaints(name, readyStatus);
+    const untilStale = probe.observedAt + grace - now + 50;
+    return { requeueAfter: Math.max(50, Math.min(config.nodeMonitorPeriodMs, untilStale, wait ?? Infinity)) };
+  }
+
+  private async markUnknown(node: Node): Promise<void> {
+    const name = node.metadata?.name ?? '';
+    const ts = nowTimestamp(this.ctx.clock.now());
+    const next = writable(node);
+    const conds = next.status?.conditions?.length ? next.status.conditions : [{ type: 'Ready', status: 'Unknown' }];
+    next.status = {
+      ...next.status,
+      conditions: conds.map((c) => ({
+        ...c,
+        status: 'Unknown',
+        reason: 'NodeStatusUnknown',
+        message: 'Kubelet stopped posting node status.',
+        lastTransitionTime: c.status === 'Unknown' ? c.lastTransitionTime : ts,
+      })),
+    };
+    try {
+      await this.ctx.client.updateStatus('nodes', next);
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    this.ctx.log.info({ node: name }, 'node stopped posting status; marked Unknown');
+    this.ctx.recorder.event(node, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
+    await this.markPodsNotReady(name);
+  }
+
+  /** Pods on a lost node cannot report: mark them not ready so endpoints drop them at once. */
+  private async markPodsNotReady(nodeName: string): Promise<void> {
+    const ts = nowTimestamp(this.ctx.clock.now());
+    for (const pod of this.pods.byIndex('node', nodeName)) {
+      const phase = pod.status?.phase;
+      if (phase === 'Succeeded' || phase === 'Failed') continue;
+      const conds = pod.status?.conditions ?? [];
+      if (conds.find((c) => c.type === 'Ready')?.status === 'False') continue;
+      const next = writable(pod);
+      const others = conds.filter((c) => c.type !== 'Ready');
+      next.status = { ...next.status, conditions: [...others, { type: 'Ready', status: 'False', lastTransitionTime: ts }] };
+      try {
+        await this.ctx.client.updateStatus('pods', next);
+        this.ctx.recorder.event(pod, 'Warning', 'NodeNotReady', 'Node is not ready');
+      } catch (err) {
+        if (!isNotFound(err) && !isConflict(err)) throw err;
+      }
+    }
+  }
+
+  /** Makes the node's condition taints match its Ready status; returns ms to wait for the rate limiter. */
+  private async reconcileTaints(name: string, readyStatus: string | undefined): Promise<number | undefined> {
+    const node = this.nodes.get(name);
+    if (!node) return;
+    const want = desiredConditionTaintKey(readyStatus);
+    const taints = node.spec?.taints ?? [];
+    const ours = (t: core.Taint): boolean => t.key === TAINT_UNREACHABLE || t.key === TAINT_NOT_READY;
+    const kept = taints.filter((t) => !ours(t));
+    const has = (effect: string): core.Taint | undefined => taints.find((t) => t.key === want && t.effect === effect);
+    let wait: number | undefined;
+    const next: core.Taint[] = [...kept];
+    if (want) {
+      next.push(has('NoSchedule') ?? { key: want, effect: 'NoSchedule', timeAdded: nowTimestamp(this.ctx.clock.now()) });
+      const existing = has('NoExecute');
+      // Swapping unreachable <-> not-ready is not a new eviction wave: keep the original time.
+      const swapped = taints.find((t) => ours(t) && t.effect === 'NoExecute');
+      if (existing) next.push(existing);
+      else if (swapped) next.push({ key: want, effect: 'NoExecute', timeAdded: swapped.timeAdded });
+      else {
+        const w = this.tainter.take();
+        if (w === 0) next.push({ key: want, effect: 'NoExecute', timeAdded: nowTimestamp(this.ctx.clock.now()) });
+        else wait = w;
+      }
+    }
+    const same = next.length === taints.length && next.every((t) => taints.some((o) => o.key === t.key && o.effect === t.effect && o.timeAdded === t.timeAdded));
+    if (same) return wait;
+    const upd = writable(node);
+    upd.spec = { ...upd.spec, taints: next.length ? next : undefined };
+    delete upd.status; // the kubelet owns status; an update without it keeps the stored one
+    try {
+      await this.ctx.client.update('nodes', upd);
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    this.ctx.log.info({ node: name, taints: next.map((t) => `${t.key}:${t.effect}`) }, 'node taints updated');
+    return wait;
+  }
 }

@@ -96,3 +96,45 @@ describe('replicaset', () => {
     expect(all.items.filter((p) => !p.metadata?.deletionTimestamp).length).toBe(3);
   });
 });
+
+// Last: it takes a node away for good.
+describe('node lifecycle', () => {
+  it('a node whose lease stops goes Unknown, is tainted, and its pods are replaced elsewhere with none lost', async () => {
+    const ns = await namespace('node-loss');
+    await client.create('replicasets', {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'spread', namespace: ns },
+      spec: { replicas: 6, selector: { matchLabels: { app: 'spread' } }, template: template({ app: 'spread' }) },
+    });
+    const before = await waitFor(async () => {
+      const pods = await activePods(ns, 'app=spread');
+      return pods.length === 6 && pods.every(isPodReady) && pods;
+    }, { what: '6 ready pods' });
+    const lost = before.filter((p) => p.spec?.nodeName === 'node-c').map((p) => p.metadata?.name);
+    expect(lost.length).toBeGreaterThan(0);
+    const crashedAt = Date.now();
+    nodes.crash('node-c');
+    const node = await waitFor(async () => {
+      const n = await client.get('nodes', 'node-c');
+      const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
+      return ready?.status === 'Unknown' && (n.spec?.taints ?? []).some((t) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute') && n;
+    }, { what: 'node-c Unknown and tainted', timeoutMs: 20_000 });
+    expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.message).toBe('Kubelet stopped posting node status.');
+    expect(node.spec?.taints?.some((t) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoSchedule')).toBe(true);
+    const healed = await waitFor(async () => {
+      const pods = await activePods(ns, 'app=spread');
+      return pods.length === 6 && pods.every((p) => isPodReady(p) && p.spec?.nodeName !== 'node-c') && pods;
+    }, { what: '6 ready pods off node-c', timeoutMs: 30_000 });
+    const healMs = Date.now() - crashedAt;
+    expect(healed.some((p) => lost.includes(p.metadata?.name))).toBe(false);
+    // The lost pods are force-deleted once their 1 s grace period is over (lab preset).
+    await waitFor(async () => {
+      const all = await client.list('pods', { namespace: ns });
+      return all.items.every((p) => p.spec?.nodeName !== 'node-c');
+    }, { what: 'lost pods gone', timeoutMs: 20_000 });
+    const events = await client.list('events', { namespace: ns });
+    expect(events.items.some((e) => e.reason === 'TaintManagerEviction')).toBe(true);
+    console.log(`node loss healed in ${healMs} ms`);
+  });
+});
