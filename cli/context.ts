@@ -43,7 +43,7 @@ let client: ApiClient | undefined;
 
 /** The CLI's one client (closed at exit by main). */
 export function cliClient(opts: GlobalOptions): ApiClient {
-  client ??= new ApiClient(serverAddress(opts.server), { timeoutMs: 30_000, retries: 2 });
+  client ??= new ApiClient(serverAddress(opts.server), { timeoutMs: Number(process.env.KUBELAB_CLI_TIMEOUT_MS ?? 15_000), retries: 0 });
   return client;
 }
 

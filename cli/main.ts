@@ -1,7 +1,7 @@
 /** `kubelab`: the CLI. Each command lives in cli/commands/<name>.ts and registers itself. */
 import { Command, CommanderError } from 'commander';
 import { ApiError } from '../client/errors.js';
-import { CliError, closeCliClient } from './context.js';
+import { CliError, closeCliClient, serverAddress } from './context.js';
 import { registerAll } from './commands/index.js';
 
 export async function runCli(argv: string[]): Promise<number> {
@@ -18,10 +18,12 @@ export async function runCli(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
     if (err instanceof CliError) process.stderr.write(`error: ${err.message}\n`);
-    else if (err instanceof ApiError) {
-      const hint = err.reason === 'ServiceUnavailable' ? '\nIs the lab running? Start it with `npm run lab`, or pass --server host:port.' : '';
-      process.stderr.write(`Error from server (${err.reason}): ${err.message}${hint}\n`);
-    } else process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    else if (err instanceof ApiError && (err.reason === 'ServiceUnavailable' || (err.reason === 'Timeout' && /wait_for_ready|LB pick/.test(err.message)))) {
+      process.stderr.write(
+        `error: cannot reach the apiserver at ${serverAddress(program.opts<{ server?: string }>().server)}.\n` +
+          'Is the lab running? Start it with `npm run lab`, or pass --server host:port.\n',
+      );
+    } else if (err instanceof ApiError) process.stderr.write(`Error from server (${err.reason}): ${err.message}\n`); else process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   } finally {
     closeCliClient();
