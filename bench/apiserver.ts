@@ -1,0 +1,117 @@
+/**
+ * apiserver benchmark: create throughput/latency through the apiserver vs raw etcd3 puts at the same
+ * concurrency in the same run, and watch fan-out delivery latency at 1/100/1000 watchers.
+ * Run: npm run build && node dist/bench/apiserver.js [--creates 2000] [--rounds 3]
+ */
+import { Etcd3 } from 'etcd3';
+import { ApiClient } from '../client/api.js';
+import type { core } from '../client/types.js';
+import { startControlPlane } from '../test/support/apiserver.js';
+import { flag, median, percentile, printTable } from './stats.js';
+
+const payload = (name: string): core.ConfigMap => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: 'bench', labels: { app: 'bench' } },
+  data: { key: 'x'.repeat(512) },
+});
+
+async function timed(n: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<{ opsPerSec: number; lat: number[] }> {
+  const lat: number[] = [];
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < n; i = next++) {
+        const t = performance.now();
+        await op(i);
+        lat.push(performance.now() - t);
+      }
+    }),
+  );
+  return { opsPerSec: (n / (performance.now() - start)) * 1000, lat };
+}
+
+async function main(): Promise<void> {
+  const creates = flag('creates', 2000);
+  const rounds = flag('rounds', 3);
+  const cp = await startControlPlane();
+  const etcd = new Etcd3({ hosts: cp.etcd.endpoint });
+  try {
+    await cp.client.create('namespaces', { metadata: { name: 'bench' } });
+    const rows: (string | number)[][] = [];
+    let run = 0;
+    for (const c of [1, 16, 64]) {
+      const api: number[] = [];
+      const raw: number[] = [];
+      const apiLat: number[] = [];
+      const rawLat: number[] = [];
+      for (let r = 0; r < rounds; r++) {
+        run++;
+        const n = c === 1 ? Math.min(creates, 500) : creates;
+        const a = await timed(n, c, (i) => cp.client.create('configmaps', payload(`c${c}-r${run}-${i}`)));
+        const body = JSON.stringify(payload('x'));
+        const e = await timed(n, c, (i) => etcd.put(`/raw/c${c}-r${run}-${i}`).value(body).exec());
+        api.push(a.opsPerSec);
+        raw.push(e.opsPerSec);
+        apiLat.push(...a.lat);
+        rawLat.push(...e.lat);
+      }
+      rows.push([c, median(api), median(raw), median(api) / median(raw), percentile(apiLat, 50), percentile(apiLat, 99), percentile(rawLat, 50), percentile(rawLat, 99)]);
+    }
+    printTable(
+      `Create throughput (median of ${rounds} rounds; target apiserver >= 0.5x raw etcd)`,
+      ['concurrency', 'apiserver creates/s', 'raw etcd puts/s', 'ratio', 'api p50 ms', 'api p99 ms', 'etcd p50 ms', 'etcd p99 ms'],
+      rows,
+    );
+
+    const watchRows: (string | number)[][] = [];
+    for (const watchers of [1, 100, 1000]) {
+      const clients = Array.from({ length: Math.ceil(watchers / 100) }, () => new ApiClient(cp.address));
+      const ctl = new AbortController();
+      const pending = new Map<string, { start: number; left: number }>();
+      const lat: number[] = [];
+      let ready = 0;
+      const list = await cp.client.list('configmaps', { namespace: 'bench', limit: 1 });
+      for (let w = 0; w < watchers; w++) {
+        const client = clients[Math.floor(w / 100)];
+        void (async () => {
+          const stream = client.watch('configmaps', { namespace: 'bench', labelSelector: 'app=fanout', resourceVersion: list.metadata.resourceVersion, signal: ctl.signal });
+          ready++;
+          try {
+            for await (const ev of stream) {
+              const p = pending.get(ev.object.metadata?.name ?? '');
+              if (!p) continue;
+              lat.push(performance.now() - p.start);
+              p.left--;
+            }
+          } catch {
+            /* aborted */
+          }
+        })();
+      }
+      while (ready < watchers) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 500));
+      for (let i = 0; i < 20; i++) {
+        const name = `fanout-${watchers}-${i}`;
+        const entry = { start: performance.now(), left: watchers };
+        pending.set(name, entry);
+        await cp.client.create('configmaps', { ...payload(name), metadata: { name, namespace: 'bench', labels: { app: 'fanout' } } });
+        const deadline = Date.now() + 10_000;
+        while (entry.left > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+      }
+      ctl.abort();
+      clients.forEach((c) => c.close());
+      watchRows.push([watchers, lat.length, percentile(lat, 50), percentile(lat, 99)]);
+    }
+    printTable('Watch fan-out: one write observed by N watchers (20 writes; target p99 < 100 ms at 1000)', ['watchers', 'deliveries', 'p50 ms', 'p99 ms'], watchRows);
+  } finally {
+    etcd.close();
+    await cp.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
