@@ -11,7 +11,7 @@ import { isAlreadyExists, isConflict, isNotFound } from '../../client/errors.js'
 import type { Informer } from '../../client/informer.js';
 import { clone } from '../../client/objects.js';
 import type { Reconciler, Result } from '../../client/runner.js';
-import type { core } from '../../client/types.js';
+import type { core, Mutable } from '../../client/types.js';
 
 import { ipToNumber, ipToString, parseCidr } from '../../apiserver/allocator.js';
 
@@ -130,7 +130,7 @@ export class LoadBalancerAllocator implements Reconciler {
       return {};
     }
     if (!isLb && !current) return {};
-    const next = clone(svc);
+    const next = clone(svc) as Mutable<core.Service>;
     if (!isLb) {
       next.status = { ...next.status, loadBalancer: { ingress: ingress.filter((i) => !this.inRange(i.ip)) } };
     } else {
