@@ -1,0 +1,122 @@
+/**
+ * The scheduling framework's data model, as kube-scheduler's: a Filter plugin is a pure function of a
+ * precomputed PodInfo and NodeInfo returning a Status (fits / unschedulable with reasons / error), never
+ * throwing; a Score plugin rates a feasible node 0..100. Everything a plugin reads is precomputed once per
+ * pod (PodInfo) or maintained incrementally per node (NodeInfo), so that a plugin call is a few field reads.
+ */
+import type { core } from '../client/types.js';
+import type { NodeSelectorTerm } from 'kubernetes-types/core/v1.js';
+
+/** Unschedulable can be fixed by preemption or freed resources; UnschedulableAndUnresolvable cannot. */
+export type StatusCode = 'Success' | 'Unschedulable' | 'UnschedulableAndUnresolvable' | 'Error';
+
+export interface Status {
+  readonly code: StatusCode;
+  /** Human-readable reasons, in kube-scheduler's wording ("Insufficient cpu"); counted across nodes. */
+  readonly reasons: readonly string[];
+}
+
+/** The shared success value: filters run ~10^5 times a second, so they must not allocate on success. */
+export const SUCCESS: Status = Object.freeze({ code: 'Success', reasons: Object.freeze([]) as readonly string[] });
+
+export function unschedulable(...reasons: string[]): Status {
+  return { code: 'Unschedulable', reasons };
+}
+
+export function unresolvable(...reasons: string[]): Status {
+  return { code: 'UnschedulableAndUnresolvable', reasons };
+}
+
+export function errorStatus(reason: string): Status {
+  return { code: 'Error', reasons: [reason] };
+}
+
+export interface HostPort {
+  readonly protocol: string;
+  readonly port: number;
+  /** '0.0.0.0' when the pod did not name a host IP. */
+  readonly ip: string;
+}
+
+export interface PreferredTerm {
+  readonly weight: number;
+  readonly term: NodeSelectorTerm;
+}
+
+/** Everything the plugins need to know about a pod, computed once per scheduling attempt. */
+export interface PodInfo {
+  readonly key: string;
+  readonly uid: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly pod: core.Pod;
+  readonly priority: number;
+  /** Effective requests: max(sum of containers, largest init container) + overhead. cpu in millicores. */
+  readonly cpu: number;
+  readonly memory: number;
+  readonly ephemeral: number;
+  /** Other requested resources (extended resources), by name. */
+  readonly scalars: ReadonlyMap<string, number>;
+  /** Requests with kube-scheduler's defaults for unset cpu/memory (100m, 200Mi), used only for scoring. */
+  readonly nonZeroCpu: number;
+  readonly nonZeroMemory: number;
+  readonly hostPorts: readonly HostPort[];
+  readonly tolerations: readonly core.Toleration[];
+  readonly nodeSelector?: Readonly<Record<string, string>>;
+  /** Required node affinity terms (ORed); undefined when none. */
+  readonly requiredTerms?: readonly NodeSelectorTerm[];
+  readonly preferredTerms: readonly PreferredTerm[];
+  /** Spread groups: `owner:<controller uid>` and `svc:<ns>/<name>` for each Service selecting the pod. */
+  readonly groups: readonly string[];
+  readonly nodeName?: string;
+}
+
+export interface Allocatable {
+  cpu: number;
+  memory: number;
+  ephemeral: number;
+  pods: number;
+  scalars: Map<string, number>;
+}
+
+/** A node plus the aggregates of the pods assigned (or assumed) to it, kept incrementally. */
+export interface NodeInfo {
+  readonly name: string;
+  node: core.Node;
+  labels: Readonly<Record<string, string>>;
+  taints: readonly core.Taint[];
+  unschedulable: boolean;
+  ready: boolean;
+  allocatable: Allocatable;
+  requestedCpu: number;
+  requestedMemory: number;
+  requestedEphemeral: number;
+  requestedScalars: Map<string, number>;
+  nonZeroCpu: number;
+  nonZeroMemory: number;
+  podCount: number;
+  /** `${protocol}/${port}` → host IP → number of pods using it. */
+  usedPorts: Map<string, Map<string, number>>;
+  /** Spread group → number of pods on this node in it. */
+  groupCounts: Map<string, number>;
+  pods: Map<string, PodInfo>;
+}
+
+export interface FilterPlugin {
+  readonly name: string;
+  filter(pod: PodInfo, node: NodeInfo): Status;
+}
+
+/**
+ * A score plugin rates every feasible node for the pod. `score` writes raw scores into `out` (same order as
+ * `nodes`); `normalize`, when present, rescales them to 0..100 in place.
+ */
+export interface ScorePlugin {
+  readonly name: string;
+  readonly weight: number;
+  /** Cheap check that lets the framework skip the plugin (e.g. no preferred terms). */
+  relevant?(pod: PodInfo): boolean;
+  score(pod: PodInfo, nodes: readonly NodeInfo[], out: Float64Array): void;
+}
+
+export const MAX_NODE_SCORE = 100;
