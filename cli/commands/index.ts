@@ -4,11 +4,14 @@ import { register as apiResources } from './api-resources.js';
 import { register as apply } from './apply.js';
 import { register as del } from './delete.js';
 import { register as describe } from './describe.js';
+import { register as expose } from './expose.js';
 import { register as get } from './get.js';
+import { register as rollout } from './rollout.js';
+import { register as scale } from './scale.js';
 
 export type Register = (program: Command) => void;
 
-const modules: Register[] = [get, describe, apply, del, apiResources];
+const modules: Register[] = [get, describe, apply, del, apiResources, rollout, scale, expose];
 
 export function registerAll(program: Command): void {
   for (const register of modules) register(program);
