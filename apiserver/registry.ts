@@ -554,7 +554,8 @@ export class Registry {
       const view = sub === 'scale' ? toScale(info, cur.obj) : cur.obj;
       const patched = applyPatch(type, view, patchBody) as KObject;
       if (typeof patched !== 'object' || patched === null) throw badRequest('the patch produced something that is not an object');
-      const wantRv = patched.metadata?.resourceVersion;
+      // Only a resourceVersion the patch itself sets is a precondition; otherwise a race is retried.
+      const wantRv = patchSetsResourceVersion(patchBody) ? patched.metadata?.resourceVersion : undefined;
       if (wantRv && wantRv !== String(cur.rev))
         throw conflict(info.resource, name, 'the object has been modified; please apply your changes to the latest version and try again', info.group);
       if (patched.metadata?.name !== undefined && patched.metadata.name !== name) throw badRequest('the patch may not change the name');
@@ -640,6 +641,20 @@ export class Registry {
     if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return 0;
     return requested ?? pod.spec.terminationGracePeriodSeconds ?? 30;
   }
+}
+
+function patchSetsResourceVersion(body: unknown): boolean {
+  let b = body;
+  if (typeof b === 'string') {
+    try {
+      b = JSON.parse(b) as unknown;
+    } catch {
+      return false;
+    }
+  }
+  if (Array.isArray(b)) return b.some((op) => typeof op === 'object' && op !== null && (op as { path?: unknown }).path === '/metadata/resourceVersion');
+  const meta = (b as { metadata?: { resourceVersion?: unknown } } | null)?.metadata;
+  return typeof meta === 'object' && meta !== null && meta.resourceVersion !== undefined && meta.resourceVersion !== null;
 }
 
 function byKey(a: KObject, b: KObject): number {

@@ -9,6 +9,7 @@ import { isNotFound } from '../client/errors.js';
 import { isPodReady } from '../client/objects.js';
 import type { apps, core } from '../client/types.js';
 import { compileControllerManagerConfig, startControllerManager } from '../controller-manager/index.js';
+import { rollbackDeployment } from '../cli/commands/rollout.js';
 import { startControlPlane, type TestControlPlane } from './support/apiserver.js';
 import { EXIT_CODE_ANNOTATION, startFakeNodes, startFakeScheduler, type FakeNodes } from './support/fakekubelet.js';
 import { waitFor } from './support/wait.js';
@@ -97,6 +98,97 @@ describe('replicaset', () => {
   });
 });
 
+describe('deployment', () => {
+  it('rolls out within maxSurge/maxUnavailable on every watch event, and rolls back to the previous template', async () => {
+    const ns = await namespace('deploy-roll');
+    const replicas = 4;
+    await client.create('deployments', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: ns },
+      spec: {
+        replicas,
+        selector: { matchLabels: { app: 'web' } },
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } },
+        template: template({ app: 'web' }, 'kubelab/busybox:v1'),
+      },
+    });
+    const done = (image: string) => async () => {
+      const d = await client.get('deployments', 'web', { namespace: ns });
+      const pods = await activePods(ns, 'app=web');
+      const s = d.status;
+      return (
+        s?.observedGeneration === d.metadata?.generation && s?.updatedReplicas === replicas && s?.availableReplicas === replicas && s?.replicas === replicas &&
+        pods.length === replicas && pods.every((p) => p.spec?.containers[0].image === image && isPodReady(p)) && d
+      );
+    };
+    const first = await waitFor(done('kubelab/busybox:v1'), { what: 'first rollout' });
+    expect(first.metadata?.annotations?.['deployment.kubernetes.io/revision']).toBe('1');
+    expect(first.status?.conditions?.find((c) => c.type === 'Progressing')?.reason).toBe('NewReplicaSetAvailable');
+
+    // Watch every pod event during the update and check the bounds on each.
+    const ctl = new AbortController();
+    const seen = new Map<string, core.Pod>();
+    const violations: string[] = [];
+    let events = 0;
+    const list = await client.list('pods', { namespace: ns });
+    for (const p of list.items) seen.set(p.metadata?.name ?? '', p);
+    const watching = (async () => {
+      for await (const ev of client.watch('pods', { namespace: ns, resourceVersion: list.metadata.resourceVersion, signal: ctl.signal })) {
+        if (ev.type === 'BOOKMARK') continue;
+        events++;
+        if (ev.type === 'DELETED') seen.delete(ev.object.metadata?.name ?? '');
+        else seen.set(ev.object.metadata?.name ?? '', ev.object);
+        const active = [...seen.values()].filter((p) => !p.metadata?.deletionTimestamp);
+        const available = active.filter(isPodReady).length;
+        if (active.length > replicas + 1) violations.push(`${active.length} pods > ${replicas}+1 surge`);
+        if (available < replicas - 1) violations.push(`${available} available < ${replicas}-1`);
+      }
+    })().catch(() => undefined);
+    await client.patch('deployments', 'web', { spec: { template: { spec: { containers: [{ name: 'c', image: 'kubelab/busybox:v2', command: ['sleep', '3600'] }] } } } }, { namespace: ns });
+    const second = await waitFor(done('kubelab/busybox:v2'), { what: 'rollout to v2' });
+    ctl.abort();
+    await watching;
+    expect(events).toBeGreaterThan(8);
+    expect(violations).toEqual([]);
+    expect(second.metadata?.annotations?.['deployment.kubernetes.io/revision']).toBe('2');
+    const rss = await client.list('replicasets', { namespace: ns });
+    expect(rss.items).toHaveLength(2);
+    expect(rss.items.every((rs) => rs.metadata?.labels?.['pod-template-hash'] && rs.metadata.name === `web-${rs.metadata.labels['pod-template-hash']}`)).toBe(true);
+    const evs = await client.list('events', { namespace: ns });
+    expect(evs.items.some((e) => e.reason === 'ScalingReplicaSet' && /^Scaled up replica set web-\w+ to \d+$/.test(e.message ?? ''))).toBe(true);
+
+    // Rollback as `kubelab rollout undo` does: the old template comes back as revision 3.
+    const restored = await rollbackDeployment(client, ns, 'web');
+    expect(restored).toBe(1);
+    const third = await waitFor(done('kubelab/busybox:v1'), { what: 'rollback to v1' });
+    expect(third.metadata?.annotations?.['deployment.kubernetes.io/revision']).toBe('3');
+    expect((await client.list('replicasets', { namespace: ns })).items).toHaveLength(2);
+  });
+
+  it('scales proportionally through the scale subresource and pauses', async () => {
+    const ns = await namespace('deploy-scale');
+    await client.create('deployments', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'api', namespace: ns },
+      spec: { replicas: 2, selector: { matchLabels: { app: 'api' } }, template: template({ app: 'api' }) },
+    });
+    await waitFor(async () => (await activePods(ns, 'app=api')).filter(isPodReady).length === 2, { what: '2 pods' });
+    await client.patch('deployments', 'api', { spec: { paused: true } }, { namespace: ns });
+    await client.patch('deployments', 'api', { spec: { template: { metadata: { labels: { app: 'api', v: '2' } } } } }, { namespace: ns });
+    await client.patch('deployments', 'api', { spec: { replicas: 5 } }, { namespace: ns, subresource: 'scale' });
+    const d = await waitFor(async () => {
+      const d = await client.get('deployments', 'api', { namespace: ns });
+      return d.status?.availableReplicas === 5 && d;
+    }, { what: 'scaled to 5 while paused' });
+    expect(d.status?.conditions?.find((c) => c.type === 'Progressing')?.reason).toBe('DeploymentPaused');
+    // Paused: no new ReplicaSet for the changed template.
+    expect((await client.list('replicasets', { namespace: ns })).items).toHaveLength(1);
+    expect((await activePods(ns, 'app=api')).every((p) => p.metadata?.labels?.v === undefined)).toBe(true);
+  });
+});
+
 // Last: it takes a node away for good.
 describe('node lifecycle', () => {
   it('a node whose lease stops goes Unknown, is tainted, and its pods are replaced elsewhere with none lost', async () => {
@@ -111,27 +203,30 @@ describe('node lifecycle', () => {
       const pods = await activePods(ns, 'app=spread');
       return pods.length === 6 && pods.every(isPodReady) && pods;
     }, { what: '6 ready pods' });
-    const lost = before.filter((p) => p.spec?.nodeName === 'node-c').map((p) => p.metadata?.name);
+    const counts = new Map<string, number>();
+    for (const p of before) counts.set(p.spec?.nodeName ?? '', (counts.get(p.spec?.nodeName ?? '') ?? 0) + 1);
+    const victim = [...counts].sort((x, y) => y[1] - x[1])[0][0];
+    const lost = before.filter((p) => p.spec?.nodeName === victim).map((p) => p.metadata?.name);
     expect(lost.length).toBeGreaterThan(0);
     const crashedAt = Date.now();
-    nodes.crash('node-c');
+    nodes.crash(victim);
     const node = await waitFor(async () => {
-      const n = await client.get('nodes', 'node-c');
+      const n = await client.get('nodes', victim);
       const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
       return ready?.status === 'Unknown' && (n.spec?.taints ?? []).some((t) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute') && n;
-    }, { what: 'node-c Unknown and tainted', timeoutMs: 20_000 });
+    }, { what: `${victim} Unknown and tainted`, timeoutMs: 20_000 });
     expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.message).toBe('Kubelet stopped posting node status.');
     expect(node.spec?.taints?.some((t) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoSchedule')).toBe(true);
     const healed = await waitFor(async () => {
       const pods = await activePods(ns, 'app=spread');
-      return pods.length === 6 && pods.every((p) => isPodReady(p) && p.spec?.nodeName !== 'node-c') && pods;
-    }, { what: '6 ready pods off node-c', timeoutMs: 30_000 });
+      return pods.length === 6 && pods.every((p) => isPodReady(p) && p.spec?.nodeName !== victim) && pods;
+    }, { what: `6 ready pods off ${victim}`, timeoutMs: 30_000 });
     const healMs = Date.now() - crashedAt;
     expect(healed.some((p) => lost.includes(p.metadata?.name))).toBe(false);
     // The lost pods are force-deleted once their 1 s grace period is over (lab preset).
     await waitFor(async () => {
       const all = await client.list('pods', { namespace: ns });
-      return all.items.every((p) => p.spec?.nodeName !== 'node-c');
+      return all.items.every((p) => p.spec?.nodeName !== victim);
     }, { what: 'lost pods gone', timeoutMs: 20_000 });
     const events = await client.list('events', { namespace: ns });
     expect(events.items.some((e) => e.reason === 'TaintManagerEviction')).toBe(true);
