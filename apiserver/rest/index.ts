@@ -1,10 +1,23 @@
 /**
  * The Kubernetes REST facade (what kubectl talks to), over the same registry and watch cache as gRPC.
+ * Plain HTTP, no auth. Routing is in route.ts, discovery in discovery.ts, table printing in tables.ts,
+ * OpenAPI + field validation in openapi.ts, pod log/exec/attach/port-forward proxying in stream.ts.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { Registry } from '../registry.js';
+import YAML from 'yaml';
+import { ApiError, badRequest } from '../../client/errors.js';
+import { apiVersionOf, type ResourceInfo } from '../../client/resources.js';
+import type { KObject, WatchEventType } from '../../client/types.js';
+import type { DeleteOptionsBody, Registry } from '../registry.js';
 import type { KubeletProxy } from '../kubeletproxy.js';
+import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION, wantsAggregated } from './discovery.js';
+import { checkFields, openapiV2, openapiV3Doc, openapiV3Index } from './openapi.js';
+import { decodeProtobufObject } from './protobuf.js';
+import { parsePath, type Route } from './route.js';
+import { handleStreamRequest, handleStreamUpgrade } from './stream.js';
+import { tableFor } from './tables.js';
 
 export interface RestOptions {
   registry: Registry;
@@ -12,22 +25,363 @@ export interface RestOptions {
   log: Logger;
 }
 
+export { tableFor } from './tables.js';
+
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+const JSON_TYPE = 'application/json';
+
 export function createRestServer(opts: RestOptions): Server {
-  return createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/healthz' || path === '/livez' || path === '/readyz') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-      return;
-    }
-    if (path === '/version') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(
-        JSON.stringify({ major: '1', minor: '30', gitVersion: 'v1.30.0-kubelab', platform: `${process.platform}/${process.arch}` }),
-      );
-      return;
-    }
-    void opts;
-    res.writeHead(404, { 'content-type': 'application/json' }).end(
-      JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'NotFound', code: 404, message: 'the server could not find the requested resource' }),
-    );
+  const { log } = opts;
+  const server = createServer((req, res) => {
+    handle(opts, req, res).catch((err: unknown) => {
+      if (!(err instanceof ApiError)) log.error({ err, method: req.method, url: req.url }, 'request failed');
+      const apiErr = err instanceof ApiError ? err : new ApiError('InternalError', `Internal error occurred: ${(err as Error).message}`);
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      sendJson(res, apiErr.code, apiErr.toStatus());
+    });
   });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    handleStreamUpgrade(opts, req, socket, head).catch((err: unknown) => {
+      log.warn({ err: (err as Error).message, url: req.url }, 'stream upgrade failed');
+      socket.destroy();
+    });
+  });
+  return server;
+}
+
+function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
+  const data = JSON.stringify(body);
+  res.writeHead(code, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(data), 'cache-control': 'no-cache, private', ...headers }).end(data);
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new ApiError('RequestEntityTooLarge', 'the request body is too large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function parseBody(buf: Buffer, contentType: string): unknown {
+  if (/protobuf/i.test(contentType)) return buf.length ? decodeProtobufObject(buf) : undefined;
+  const text = buf.toString('utf8');
+  if (text.trim() === '') return undefined;
+  try {
+    if (/yaml/i.test(contentType)) return YAML.parse(text) as unknown;
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw badRequest(`the request body could not be decoded: ${(err as Error).message}`);
+  }
+}
+
+function intParam(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw badRequest(`invalid value for ${name}: "${v}"`);
+  return n;
+}
+
+const truthy = (v: string | null): boolean => v === 'true' || v === '1';
+
+async function handle(opts: RestOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const path = url.pathname;
+  const method = req.method ?? 'GET';
+  const accept = req.headers.accept;
+  if (path === '/healthz' || path === '/livez' || path === '/readyz') {
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    return;
+  }
+  if (path === '/version' || path === '/version/') return sendJson(res, 200, SERVER_VERSION);
+  if (path.startsWith('/openapi/')) return serveOpenapi(res, path, accept);
+  const route: Route = parsePath(path);
+  if (route.kind === 'notfound') throw new ApiError('NotFound', route.message);
+  if (route.kind === 'discovery') return serveDiscovery(res, route.path, accept);
+  const { info, namespace, name, subresource } = route;
+  if (subresource === 'log' || subresource === 'exec' || subresource === 'attach' || subresource === 'portforward' || subresource === 'proxy')
+    return handleStreamRequest(opts, req, res, { namespace, name, subresource, query: url.searchParams });
+  const q = url.searchParams;
+  const dryRun = q.getAll('dryRun').includes('All');
+  const registry = opts.registry;
+  const table = wantsTable(accept);
+  switch (method) {
+    case 'GET':
+      if (!name) {
+        if (truthy(q.get('watch'))) return serveWatch(opts, req, res, info, namespace, q, table);
+        return serveList(opts, res, info, namespace, q, table);
+      }
+      {
+        const obj = await registry.get(info.resource, namespace, name, subresource);
+        if (table && !subresource) return sendJson(res, 200, toTable(info, [obj], q, obj.metadata?.resourceVersion ?? '', undefined, false));
+        return sendJson(res, 200, obj);
+      }
+    case 'POST': {
+      const body = parseBody(await readBody(req), req.headers['content-type'] ?? '');
+      if (name && !subresource) throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource`);
+      const warnings = subresource ? [] : checkFields(info, body, q.get('fieldValidation'));
+      const created = await registry.create(info.resource, namespace, body, { dryRun, subresource, name });
+      const code = subresource ? 201 : 201;
+      return sendJson(res, code, created, warningHeaders(warnings));
+    }
+    case 'PUT': {
+      if (!name) throw new ApiError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
+      const body = parseBody(await readBody(req), req.headers['content-type'] ?? '');
+      const warnings = subresource ? [] : checkFields(info, body, q.get('fieldValidation'));
+      const updated = await registry.update(info.resource, namespace, name, body, { dryRun, subresource });
+      return sendJson(res, 200, updated, warningHeaders(warnings));
+    }
+    case 'PATCH': {
+      if (!name) throw new ApiError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
+      const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim();
+      const body = parseBody(await readBody(req), contentType);
+      if (contentType === 'application/apply-patch+yaml' || contentType === 'application/apply-patch+json')
+        return sendJson(res, ...(await serverSideApply(opts, info, namespace, name, body, dryRun, subresource)));
+      const warnings = subresource ? [] : checkPatchedFields(info, body, contentType, q.get('fieldValidation'));
+      const patched = await registry.patch(info.resource, namespace, name, contentType, body, { dryRun, subresource });
+      return sendJson(res, 200, patched, warningHeaders(warnings));
+    }
+    case 'DELETE': {
+      const body = parseBody(await readBody(req), req.headers['content-type'] ?? '') as (DeleteOptionsBody & { kind?: string }) | undefined;
+      const options: DeleteOptionsBody = { ...(body ?? {}) };
+      const grace = intParam(q, 'gracePeriodSeconds');
+      if (grace !== undefined) options.gracePeriodSeconds = grace;
+      const policy = q.get('propagationPolicy');
+      if (policy) options.propagationPolicy = policy as DeleteOptionsBody['propagationPolicy'];
+      if (q.get('orphanDependents') !== null) options.orphanDependents = truthy(q.get('orphanDependents'));
+      if (dryRun) options.dryRun = ['All'];
+      if (name) return sendJson(res, 200, await registry.delete(info.resource, namespace, name, options));
+      // deletecollection: every object the selectors match, one by one through the same delete path.
+      const list = await registry.list(info.resource, namespace, { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined });
+      const items: KObject[] = [];
+      for (const obj of list.items) {
+        try {
+          items.push(await registry.delete(info.resource, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '', options));
+        } catch (err) {
+          if (!(err instanceof ApiError && err.reason === 'NotFound')) throw err;
+        }
+      }
+      return sendJson(res, 200, { apiVersion: apiVersionOf(info), kind: info.listKind, metadata: { resourceVersion: list.resourceVersion }, items });
+    }
+    default:
+      throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource`);
+  }
+}
+
+function warningHeaders(warnings: string[]): Record<string, string> {
+  if (warnings.length === 0) return {};
+  return { warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ') };
+}
+
+/** Unknown-field checks for a patch body: only merge-style bodies have the object's shape. */
+function checkPatchedFields(info: ResourceInfo, body: unknown, contentType: string, mode: string | null): string[] {
+  if (contentType === 'application/json-patch+json') return [];
+  return checkFields(info, body, mode, true);
+}
+
+/**
+ * Server-side apply, approximated: the applied configuration is merged into the live object with
+ * strategic-merge semantics (or created). Field ownership (managedFields, conflicts) is not tracked.
+ */
+async function serverSideApply(
+  opts: RestOptions,
+  info: ResourceInfo,
+  namespace: string,
+  name: string,
+  body: unknown,
+  dryRun: boolean,
+  subresource: string,
+): Promise<[number, KObject]> {
+  if (typeof body !== 'object' || body === null) throw badRequest('the apply configuration must be an object');
+  try {
+    return [200, await opts.registry.patch(info.resource, namespace, name, 'application/strategic-merge-patch+json', body, { dryRun, subresource })];
+  } catch (err) {
+    if (!(err instanceof ApiError && err.reason === 'NotFound') || subresource) throw err;
+    const obj = { ...(body as KObject) };
+    obj.metadata = { ...(obj.metadata ?? {}), name };
+    return [201, await opts.registry.create(info.resource, namespace, obj, { dryRun })];
+  }
+}
+
+// -------------------------------------------------------------------------------------- discovery
+
+const AGGREGATED_TYPE = (v: string): string => `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList`;
+
+function serveDiscovery(res: ServerResponse, path: string, accept: string | undefined): void {
+  const agg = wantsAggregated(accept);
+  if (path === '/api' || path === '/apis') {
+    if (agg) {
+      sendJson(res, 200, aggregatedDiscovery(path === '/api', agg), { 'content-type': AGGREGATED_TYPE(agg), vary: 'Accept' });
+      return;
+    }
+    sendJson(res, 200, path === '/api' ? apiVersions() : apiGroupList(), { vary: 'Accept' });
+    return;
+  }
+  const segs = path.split('/').filter(Boolean);
+  let doc: object | undefined;
+  if (segs[0] === 'api' && segs.length === 2) doc = apiResourceList('', segs[1]);
+  else if (segs[0] === 'apis' && segs.length === 2) doc = apiGroupDoc(segs[1]);
+  else if (segs[0] === 'apis' && segs.length === 3) doc = apiResourceList(segs[1], segs[2]);
+  if (!doc) throw new ApiError('NotFound', 'the server could not find the requested resource');
+  sendJson(res, 200, doc);
+}
+
+function serveOpenapi(res: ServerResponse, path: string, accept: string | undefined): void {
+  if (path === '/openapi/v2') {
+    // kubectl asks for protobuf first; answering JSON when JSON is acceptable, 406 otherwise, as
+    // kube-apiserver does, so it falls back.
+    if (accept && !/application\/json|\*\/\*/.test(accept)) {
+      sendJson(res, 406, new ApiError('BadRequest', 'only application/json is served').toStatus());
+      return;
+    }
+    sendJson(res, 200, openapiV2());
+    return;
+  }
+  if (path === '/openapi/v3' || path === '/openapi/v3/') {
+    sendJson(res, 200, openapiV3Index());
+    return;
+  }
+  const doc = openapiV3Doc(path.slice('/openapi/v3/'.length));
+  if (!doc) throw new ApiError('NotFound', 'the server could not find the requested resource');
+  res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(doc), 'cache-control': 'public, immutable', etag: `"${doc.length}"` }).end(doc);
+}
+
+// -------------------------------------------------------------------------------------- tables
+
+/** Whether the Accept header asks for a meta.k8s.io Table (kubectl get's server-side printing). */
+export function wantsTable(accept: string | undefined): boolean {
+  if (!accept) return false;
+  const first = accept.split(',')[0].replace(/\s+/g, '');
+  return first.includes('as=Table') && first.includes('g=meta.k8s.io');
+}
+
+function rowObject(obj: KObject, includeObject: string | null): unknown {
+  if (includeObject === 'None') return undefined;
+  if (includeObject === 'Object') return obj;
+  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
+}
+
+function toTable(info: ResourceInfo, objs: KObject[], q: URLSearchParams, resourceVersion: string, cont: string | undefined, noHeaders: boolean): object {
+  const t = tableFor(info.resource, objs, { wide: true });
+  const includeObject = q.get('includeObject');
+  return {
+    kind: 'Table',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata: { resourceVersion, ...(cont ? { continue: cont } : {}) },
+    columnDefinitions: noHeaders
+      ? null
+      : t.columns.map((c, i) => ({ name: c.name, type: c.type, format: i === 0 ? 'name' : '', description: COLUMN_DESCRIPTIONS[c.name] ?? c.name, priority: c.priority })),
+    rows: t.rows.map((r) => {
+      const object = rowObject(r.object, includeObject);
+      return { cells: r.cells, ...(object === undefined ? {} : { object }) };
+    }),
+  };
+}
+
+const COLUMN_DESCRIPTIONS: Record<string, string> = {
+  Name: 'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically.',
+  Age: 'CreationTimestamp is a timestamp representing the server time when this object was created.',
+};
+
+// -------------------------------------------------------------------------------------- list / watch
+
+async function serveList(opts: RestOptions, res: ServerResponse, info: ResourceInfo, namespace: string, q: URLSearchParams, table: boolean): Promise<void> {
+  const list = await opts.registry.list(info.resource, namespace, {
+    labelSelector: q.get('labelSelector') ?? undefined,
+    fieldSelector: q.get('fieldSelector') ?? undefined,
+    limit: intParam(q, 'limit'),
+    continue: q.get('continue') ?? undefined,
+    resourceVersion: q.get('resourceVersion') ?? undefined,
+  });
+  if (table) return sendJson(res, 200, toTable(info, list.items, q, list.resourceVersion, list.continue, false));
+  sendJson(res, 200, {
+    apiVersion: apiVersionOf(info),
+    kind: info.listKind,
+    metadata: { resourceVersion: list.resourceVersion, ...(list.continue ? { continue: list.continue } : {}) },
+    items: list.items.map((o) => ({ apiVersion: apiVersionOf(info), kind: info.kind, ...o })),
+  });
+}
+
+/** Longest a watch stays open without timeoutSeconds: 30–60 min, spread as kube-apiserver does. */
+const DEFAULT_WATCH_MS = () => (30 + Math.random() * 30) * 60_000;
+
+async function serveWatch(
+  opts: RestOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+  info: ResourceInfo,
+  namespace: string,
+  q: URLSearchParams,
+  table: boolean,
+): Promise<void> {
+  const timeoutSec = intParam(q, 'timeoutSeconds');
+  const bookmarks = truthy(q.get('allowWatchBookmarks')) && !table;
+  let closed = false;
+  let unsubscribe: (() => void) | undefined;
+  let first = true;
+  let timer: NodeJS.Timeout | undefined;
+  const end = (): void => {
+    if (closed) return;
+    closed = true;
+    if (timer) clearTimeout(timer);
+    unsubscribe?.();
+    res.end();
+  };
+  const writeEvent = (type: WatchEventType | 'ERROR', obj: KObject, json: string): boolean => {
+    if (closed) return true;
+    let line: string;
+    if (type === 'BOOKMARK') {
+      line = JSON.stringify({ type, object: { kind: info.kind, apiVersion: apiVersionOf(info), metadata: obj.metadata } });
+    } else if (table && type !== 'ERROR') {
+      line = JSON.stringify({ type, object: toTable(info, [obj], q, obj.metadata?.resourceVersion ?? '', undefined, !first) });
+      first = false;
+    } else line = `{"type":"${type}","object":${json}}`;
+    res.write(line + '\n');
+    return res.writableLength < 32 * 1024 * 1024;
+  };
+  const sendError = (err: Error): void => {
+    const apiErr = err instanceof ApiError ? err : new ApiError('InternalError', err.message);
+    writeEvent('ERROR', apiErr.toStatus() as unknown as KObject, JSON.stringify(apiErr.toStatus()));
+  };
+  req.on('close', end);
+  res.on('close', end);
+  const startStream = (): void => {
+    if (res.headersSent) return;
+    res.writeHead(200, { 'content-type': JSON_TYPE, 'cache-control': 'no-cache, private', 'transfer-encoding': 'chunked' });
+    res.flushHeaders();
+  };
+  startStream();
+  timer = setTimeout(end, timeoutSec !== undefined && timeoutSec > 0 ? timeoutSec * 1000 : DEFAULT_WATCH_MS());
+  try {
+    const unsub = await opts.registry.watch(
+      info.resource,
+      namespace,
+      {
+        labelSelector: q.get('labelSelector') ?? undefined,
+        fieldSelector: q.get('fieldSelector') ?? undefined,
+        resourceVersion: q.get('resourceVersion') ?? undefined,
+        allowBookmarks: bookmarks,
+      },
+      {
+        send: (type, obj, json) => writeEvent(type, obj, json),
+        close: (err) => {
+          if (err) sendError(err);
+          end();
+        },
+      },
+    );
+    if (closed) unsub();
+    else unsubscribe = unsub;
+  } catch (err) {
+    // A too-old resourceVersion is a 200 with one ERROR event (410 Expired), as kube-apiserver does.
+    if (!(err instanceof ApiError)) opts.log.error({ err, resource: info.resource }, 'watch failed');
+    sendError(err as Error);
+    end();
+  }
 }

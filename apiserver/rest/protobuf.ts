@@ -1,0 +1,210 @@
+/**
+ * Decodes `application/vnd.kubernetes.protobuf` request bodies into Kubernetes JSON objects.
+ *
+ * kubectl ≥ 1.31 sends the writes of its typed clients (create configmap/secret/deployment/service,
+ * drain's evictions, …) in protobuf only, with no JSON fallback on 415, so the facade must read it.
+ * Field tables come from proto/messages.json (generated from the official descriptors). Go's protobuf
+ * encoder writes non-pointer fields even when zero, which JSON would omit; zero values are dropped
+ * here except for the fields where zero/false is a meaningful pointer value (replicas: 0, suspend: false …).
+ * Responses stay JSON: kubectl always accepts `application/json` too.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { badRequest } from '../../client/errors.js';
+import type { KObject } from '../../client/types.js';
+
+/** [number, name, type, repeated(1/0), typeName?] */
+type Field = [number, string, number, number, string?];
+interface Message {
+  map?: boolean;
+  fields: Field[];
+}
+
+let tables: Record<string, Message> | undefined;
+function messages(): Record<string, Message> {
+  if (tables) return tables;
+  for (const c of [new URL('./proto/messages.json', import.meta.url), new URL('../../../apiserver/rest/proto/messages.json', import.meta.url)]) {
+    const p = fileURLToPath(c);
+    if (existsSync(p)) return (tables = JSON.parse(readFileSync(p, 'utf8')) as Record<string, Message>);
+  }
+  return (tables = {});
+}
+
+const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
+const META = 'k8s.io.apimachinery.pkg.apis.meta.v1';
+const GROUP_PACKAGES: Record<string, string> = {
+  '': 'k8s.io.api.core',
+  apps: 'k8s.io.api.apps',
+  batch: 'k8s.io.api.batch',
+  'coordination.k8s.io': 'k8s.io.api.coordination',
+  'storage.k8s.io': 'k8s.io.api.storage',
+  autoscaling: 'k8s.io.api.autoscaling',
+  policy: 'k8s.io.api.policy',
+};
+
+/** Pointer fields whose zero value means something (and so must survive the zero-dropping). */
+const KEEP_ZERO = new Set([
+  'replicas', 'completions', 'parallelism', 'backoffLimit', 'terminationGracePeriodSeconds', 'activeDeadlineSeconds',
+  'gracePeriodSeconds', 'revisionHistoryLimit', 'progressDeadlineSeconds', 'successfulJobsHistoryLimit',
+  'failedJobsHistoryLimit', 'ttlSecondsAfterFinished', 'startingDeadlineSeconds', 'runAsUser', 'runAsGroup', 'fsGroup',
+  'exitCode', 'defaultMode', 'mode', 'tolerationSeconds', 'priority',
+]);
+const KEEP_FALSE = new Set([
+  'suspend', 'automountServiceAccountToken', 'runAsNonRoot', 'allowPrivilegeEscalation', 'privileged', 'readOnlyRootFilesystem',
+  'immutable', 'optional', 'enableServiceLinks', 'setHostnameAsFQDN', 'shareProcessNamespace', 'hostUsers', 'orphanDependents',
+  'allowVolumeExpansion', 'manualSelector', 'controller', 'blockOwnerDeletion',
+]);
+const KEEP_EMPTY_STRING = new Set(['storageClassName']);
+
+class Reader {
+  pos = 0;
+  constructor(readonly buf: Buffer, readonly end = buf.length) {}
+  varint(): bigint {
+    let result = 0n;
+    let shift = 0n;
+    for (;;) {
+      if (this.pos >= this.end) throw badRequest('truncated protobuf body');
+      const b = this.buf[this.pos++];
+      result |= BigInt(b & 0x7f) << shift;
+      if ((b & 0x80) === 0) return result;
+      shift += 7n;
+    }
+  }
+  bytes(): Buffer {
+    const len = Number(this.varint());
+    const out = this.buf.subarray(this.pos, this.pos + len);
+    this.pos += len;
+    return out;
+  }
+  skip(wire: number): void {
+    if (wire === 0) this.varint();
+    else if (wire === 1) this.pos += 8;
+    else if (wire === 2) this.bytes();
+    else if (wire === 5) this.pos += 4;
+    else throw badRequest(`unsupported protobuf wire type ${wire}`);
+  }
+}
+
+function scalar(type: number, wire: number, r: Reader): unknown {
+  switch (type) {
+    case 1:
+      r.pos += 8;
+      return r.buf.readDoubleLE(r.pos - 8);
+    case 2:
+      r.pos += 4;
+      return r.buf.readFloatLE(r.pos - 4);
+    case 8:
+      return r.varint() !== 0n;
+    case 9:
+      return r.bytes().toString('utf8');
+    case 12:
+      return r.bytes().toString('base64');
+    case 5:
+    case 14:
+      return Number(BigInt.asIntN(32, r.varint()));
+    case 17: {
+      const v = r.varint();
+      return Number((v >> 1n) ^ -(v & 1n));
+    }
+    case 18: {
+      const v = r.varint();
+      return Number((v >> 1n) ^ -(v & 1n));
+    }
+    default:
+      void wire;
+      return Number(BigInt.asIntN(64, r.varint()));
+  }
+}
+
+function timeString(msg: Record<string, unknown>, micro: boolean): string | undefined {
+  const seconds = Number(msg.seconds ?? 0);
+  const nanos = Number(msg.nanos ?? 0);
+  if (seconds <= 0 && nanos === 0) return undefined;
+  const iso = new Date(seconds * 1000).toISOString();
+  return micro ? iso.replace(/\.\d{3}Z$/, `.${String(Math.floor(nanos / 1000)).padStart(6, '0')}Z`) : iso.replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Post-processing of the well-known apimachinery wrapper types into their JSON forms. */
+function special(typeName: string, msg: Record<string, unknown>, raw: Reader): unknown {
+  void raw;
+  switch (typeName) {
+    case `${META}.Time`:
+      return timeString(msg, false);
+    case `${META}.MicroTime`:
+      return timeString(msg, true);
+    case 'k8s.io.apimachinery.pkg.api.resource.Quantity':
+      return msg.string ?? '0';
+    case 'k8s.io.apimachinery.pkg.util.intstr.IntOrString':
+      return msg.type === 1 ? (msg.strVal ?? '') : (msg.intVal ?? 0);
+    case 'k8s.io.apimachinery.pkg.runtime.RawExtension':
+    case `${META}.FieldsV1`: {
+      const b = typeof msg.raw === 'string' ? Buffer.from(msg.raw, 'base64').toString('utf8') : '';
+      try {
+        return b ? (JSON.parse(b) as unknown) : {};
+      } catch {
+        return {};
+      }
+    }
+    default:
+      return msg;
+  }
+}
+
+function decodeMessage(typeName: string, r: Reader): unknown {
+  const def = messages()[typeName];
+  if (!def) throw badRequest(`protobuf type ${typeName} is not known to this server`);
+  const byNum = new Map(def.fields.map((f) => [f[0], f]));
+  const out: Record<string, unknown> = {};
+  while (r.pos < r.end) {
+    const tag = Number(r.varint());
+    const num = tag >>> 3;
+    const wire = tag & 7;
+    const f = byNum.get(num);
+    if (!f) {
+      r.skip(wire);
+      continue;
+    }
+    const [, name, type, repeated, sub] = f;
+    let values: unknown[];
+    if (type === 11 && sub) {
+      const b = r.bytes();
+      values = [decodeMessage(sub, new Reader(b))];
+    } else if (repeated && wire === 2 && type !== 9 && type !== 12) {
+      const b = r.bytes();
+      const inner = new Reader(b);
+      values = [];
+      while (inner.pos < inner.end) values.push(scalar(type, type === 1 ? 1 : type === 2 ? 5 : 0, inner));
+    } else values = [scalar(type, wire, r)];
+    const subDef = sub ? messages()[sub] : undefined;
+    if (subDef?.map) {
+      const m = (out[name] ??= {}) as Record<string, unknown>;
+      for (const e of values as { key?: string; value?: unknown }[]) m[String(e.key ?? '')] = e.value ?? (subDef.fields[1]?.[2] === 9 ? '' : null);
+    } else if (repeated) (out[name] = (out[name] as unknown[] | undefined) ?? []) && (out[name] as unknown[]).push(...values);
+    else out[name] = values[0];
+  }
+  for (const [k, v] of Object.entries(out)) {
+    if (v === undefined) delete out[k];
+    else if (v === '' && !KEEP_EMPTY_STRING.has(k)) delete out[k];
+    else if (v === false && !KEEP_FALSE.has(k)) delete out[k];
+    else if (v === 0 && !KEEP_ZERO.has(k)) delete out[k];
+  }
+  return special(typeName, out, r);
+}
+
+/** Decodes a `k8s\0`-framed protobuf body (runtime.Unknown envelope) into the JSON object it carries. */
+export function decodeProtobufObject(body: Buffer): KObject {
+  if (body.length < 4 || !body.subarray(0, 4).equals(MAGIC)) throw badRequest('the protobuf body does not start with the Kubernetes magic number');
+  const env = decodeMessage('k8s.io.apimachinery.pkg.runtime.Unknown', new Reader(body.subarray(4))) as {
+    typeMeta?: { apiVersion?: string; kind?: string };
+    raw?: string;
+  };
+  const apiVersion = env.typeMeta?.apiVersion ?? '';
+  const kind = env.typeMeta?.kind ?? '';
+  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+  const candidates = [`${GROUP_PACKAGES[group] ?? ''}.${version}.${kind}`, `${META}.${kind}`];
+  const typeName = candidates.find((c) => messages()[c]);
+  if (!typeName) throw badRequest(`protobuf bodies of ${apiVersion} ${kind} are not supported; send JSON`);
+  const raw = Buffer.from(env.raw ?? '', 'base64');
+  const obj = decodeMessage(typeName, new Reader(raw)) as KObject;
+  return { apiVersion, kind, ...obj };
+}

@@ -1,0 +1,141 @@
+/**
+ * Pod streaming subresources, proxied to the kubelet of the pod's node:
+ * - `pods/log` (plain HTTP, chunked) → kubelet `GET /containerLogs/{ns}/{pod}/{container}?…`;
+ * - `pods/exec`, `pods/attach`, `pods/portforward` (WebSocket upgrade, subprotocols v5/v4.channel.k8s.io,
+ *   portforward.k8s.io) → kubelet `/exec/{ns}/{pod}/{container}`, `/attach/…`, `/portForward/{ns}/{pod}`.
+ *   The upgrade is relayed as raw bytes in both directions (as kube-apiserver's upgrade-aware proxy
+ *   does), so whatever subprotocol the client and kubelet agree on passes through unchanged.
+ *
+ * kubectl < 1.30 only speaks SPDY for these; it gets a clear 400 instead of a hung connection.
+ */
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { ApiError, badRequest } from '../../client/errors.js';
+import type { core } from '../../client/types.js';
+import * as kubeletproxy from '../kubeletproxy.js';
+import type { Registry } from '../registry.js';
+import type { RestOptions } from './index.js';
+import { parsePath } from './route.js';
+
+export interface StreamTarget {
+  namespace: string;
+  name: string;
+  subresource: string;
+  query: URLSearchParams;
+}
+
+type KubeletUrlFn = (namespace: string, pod: string) => Promise<{ base: string; nodeName: string }>;
+
+/**
+ * Where the pod's kubelet listens. Uses `kubeletUrl` from apiserver/kubeletproxy.ts when that module
+ * provides it (the kubelet side owns the node-address rules); otherwise reads the Node's InternalIP and
+ * kubeletEndpoint port itself.
+ */
+async function kubeletBase(registry: Registry, namespace: string, pod: string): Promise<URL> {
+  const shared = (kubeletproxy as Record<string, unknown>).kubeletUrl as KubeletUrlFn | undefined;
+  if (typeof shared === 'function') return new URL((await shared(namespace, pod)).base);
+  const p = (await registry.get('pods', namespace, pod)) as core.Pod;
+  const nodeName = p.spec?.nodeName;
+  if (!nodeName) throw badRequest(`pod ${pod} does not have a host assigned`);
+  const node = (await registry.get('nodes', '', nodeName)) as core.Node;
+  const addr =
+    node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? node.status?.addresses?.find((a) => a.type === 'Hostname')?.address;
+  if (!addr) throw new ApiError('ServiceUnavailable', `node "${nodeName}" has no address for its kubelet`);
+  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port || 10250;
+  return new URL(`http://${addr}:${port}`);
+}
+
+/** The container a request means: the `container` parameter, or the pod's only container. */
+async function containerFor(registry: Registry, namespace: string, pod: string, requested: string | null): Promise<string> {
+  if (requested) return requested;
+  const p = (await registry.get('pods', namespace, pod)) as core.Pod;
+  const names = (p.spec?.containers ?? []).map((c) => c.name);
+  const def = p.metadata?.annotations?.['kubectl.kubernetes.io/default-container'];
+  if (def && names.includes(def)) return def;
+  if (names.length === 1) return names[0];
+  throw badRequest(`a container name must be specified for pod ${pod}, choose one of: [${names.join(' ')}]`);
+}
+
+async function kubeletPath(registry: Registry, t: StreamTarget): Promise<string> {
+  const q = new URLSearchParams(t.query);
+  const ns = encodeURIComponent(t.namespace);
+  const pod = encodeURIComponent(t.name);
+  if (t.subresource === 'portforward') return `/portForward/${ns}/${pod}?${q.toString()}`;
+  const container = encodeURIComponent(await containerFor(registry, t.namespace, t.name, q.get('container')));
+  q.delete('container');
+  const prefix = t.subresource === 'log' ? 'containerLogs' : t.subresource;
+  const qs = q.toString();
+  return `/${prefix}/${ns}/${pod}/${container}${qs ? `?${qs}` : ''}`;
+}
+
+/** Non-upgrade requests: logs are proxied; exec/attach/portforward without an upgrade are refused. */
+export async function handleStreamRequest(opts: RestOptions, req: IncomingMessage, res: ServerResponse, t: StreamTarget): Promise<void> {
+  if (t.subresource !== 'log') throw badRequest(`Upgrade request required: ${t.subresource} needs a WebSocket connection`);
+  if (req.method !== 'GET') throw new ApiError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
+  await opts.registry.get('pods', t.namespace, t.name);
+  const base = await kubeletBase(opts.registry, t.namespace, t.name);
+  const path = await kubeletPath(opts.registry, t);
+  await new Promise<void>((resolve, reject) => {
+    const up = httpRequest({ host: base.hostname, port: base.port, path, method: 'GET', headers: { accept: '*/*' } }, (upRes) => {
+      const headers: Record<string, string> = { 'content-type': upRes.headers['content-type'] ?? 'text/plain', 'cache-control': 'no-cache, private' };
+      res.writeHead(upRes.statusCode ?? 502, headers);
+      res.flushHeaders();
+      upRes.pipe(res);
+      upRes.on('end', resolve);
+      upRes.on('error', reject);
+    });
+    up.on('error', (err) => reject(new ApiError('ServiceUnavailable', `error dialing the kubelet of pod ${t.name}: ${err.message}`)));
+    // A client that stops following (Ctrl-C on `logs -f`) ends the kubelet stream too.
+    res.on('close', () => {
+      up.destroy();
+      resolve();
+    });
+    up.end();
+  });
+}
+
+function writeStatus(socket: Duplex, err: ApiError): void {
+  const body = JSON.stringify(err.toStatus());
+  socket.end(`HTTP/1.1 ${err.code} ${err.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/** Upgrade requests (exec/attach/portforward): relayed byte for byte to the kubelet. */
+export async function handleStreamUpgrade(opts: RestOptions, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  socket.on('error', () => socket.destroy());
+  try {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = parsePath(url.pathname);
+    if (route.kind !== 'resource' || route.info.resource !== 'pods' || !['exec', 'attach', 'portforward'].includes(route.subresource))
+      throw new ApiError('NotFound', 'the server could not find the requested resource');
+    const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
+    if (upgrade !== 'websocket')
+      throw badRequest(`kubelab serves ${route.subresource} over WebSocket only (kubectl 1.30 or newer); "${req.headers.upgrade}" is not supported`);
+    const t = { namespace: route.namespace, name: route.name, subresource: route.subresource, query: url.searchParams };
+    await opts.registry.get('pods', t.namespace, t.name);
+    const base = await kubeletBase(opts.registry, t.namespace, t.name);
+    const path = await kubeletPath(opts.registry, t);
+    const upstream = connect({ host: base.hostname, port: Number(base.port) || 10250 });
+    await new Promise<void>((resolve, reject) => {
+      upstream.once('connect', resolve);
+      upstream.once('error', (err) => reject(new ApiError('ServiceUnavailable', `error dialing the kubelet of pod ${t.name}: ${err.message}`)));
+    });
+    const lines = [`GET ${path} HTTP/1.1`, `Host: ${base.host}`];
+    for (let i = 0; i < req.rawHeaders.length; i += 2) {
+      const k = req.rawHeaders[i];
+      if (k.toLowerCase() === 'host' || k.toLowerCase() === 'authorization') continue;
+      lines.push(`${k}: ${req.rawHeaders[i + 1]}`);
+    }
+    upstream.write(lines.join('\r\n') + '\r\n\r\n');
+    if (head.length) upstream.write(head);
+    upstream.on('error', () => socket.destroy());
+    upstream.on('close', () => socket.destroy());
+    socket.on('close', () => upstream.destroy());
+    socket.pipe(upstream);
+    upstream.pipe(socket);
+    opts.log.debug({ pod: `${t.namespace}/${t.name}`, subresource: t.subresource, kubelet: base.host }, 'stream proxied to kubelet');
+  } catch (err) {
+    const apiErr = err instanceof ApiError ? err : new ApiError('InternalError', (err as Error).message);
+    writeStatus(socket, apiErr);
+  }
+}
