@@ -9,6 +9,7 @@
  */
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import tar from 'tar-stream';
 import type Docker from 'dockerode';
@@ -52,7 +53,13 @@ export interface ServiceLab {
   stop(): Promise<void>;
 }
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The checkout's root (this file also runs compiled from dist/, e.g. for bench/service.ts). */
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+const root = repoRoot();
 
 /** Bundles kube-proxy and dns entries (node_modules stay external: the image has them in /app). */
 export async function bundleComponents(): Promise<Buffer> {
