@@ -1,0 +1,79 @@
+/**
+ * `kubelab node crash|partition|heal|restart|add|remove`: fault injection on the lab's worker
+ * containers (cli/lab/lab.ts has the fault model). Acts on the lab in this checkout, or on the
+ * cluster named by --cluster / $KUBELAB_CLUSTER (e.g. a test cluster).
+ */
+import type { Command } from 'commander';
+import Docker from 'dockerode';
+import { Lab, LabError } from '../lab/lab.js';
+import { cliClient, CliError } from '../context.js';
+import { clusterName } from './lab.js';
+
+type Globals = { server?: string; namespace?: string };
+
+async function withLab(opts: { cluster?: string }, fn: (lab: Lab) => Promise<string>): Promise<void> {
+  try {
+    const lab = await Lab.fromDocker(clusterName(opts.cluster), new Docker());
+    process.stdout.write(`${await fn(lab)}\n`);
+  } catch (err) {
+    if (err instanceof LabError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
+export function register(program: Command): void {
+  const node = program.command('node').description('Break and repair lab nodes: crash, partition, heal, restart, add, remove');
+  const cluster = (c: Command): Command => c.option('--cluster <name>', 'lab cluster name (default: $KUBELAB_CLUSTER, the lab in this checkout, or kubelab)');
+
+  cluster(node.command('crash').description('Power loss: SIGKILL the node container and all of its pod containers at once'))
+    .argument('<node>')
+    .action(async (name: string, opts: { cluster?: string }) => {
+      await withLab(opts, async (lab) => {
+        await lab.crash(name);
+        return `node/${name} crashed`;
+      });
+    });
+
+  cluster(node.command('partition').description('Cut the node off from the control plane; its pods keep running'))
+    .argument('<node>')
+    .action(async (name: string, opts: { cluster?: string }) => {
+      await withLab(opts, async (lab) => {
+        await lab.partition(name);
+        return `node/${name} partitioned`;
+      });
+    });
+
+  cluster(node.command('heal').description('Reconnect a partitioned node (its kubelet then removes pods replaced elsewhere)'))
+    .argument('<node>')
+    .action(async (name: string, opts: { cluster?: string }) => {
+      await withLab(opts, async (lab) => {
+        await lab.heal(name);
+        return `node/${name} healed`;
+      });
+    });
+
+  cluster(node.command('restart').description('Start a crashed node again (or restart a running one)'))
+    .argument('<node>')
+    .action(async (name: string, opts: { cluster?: string }) => {
+      await withLab(opts, async (lab) => {
+        await lab.restart(name);
+        return `node/${name} restarted`;
+      });
+    });
+
+  cluster(node.command('add').description('Start a new worker that joins the cluster (default name: the next worker-N)'))
+    .argument('[name]')
+    .action(async (name: string | undefined, opts: { cluster?: string }) => {
+      await withLab(opts, async (lab) => `node/${await lab.addNode(name)} added`);
+    });
+
+  cluster(node.command('remove').description('Remove the node container, its pod containers and its Node object'))
+    .argument('<node>')
+    .action(async (name: string, opts: { cluster?: string }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<Globals>();
+      await withLab(opts, async (lab) => {
+        await lab.removeNode(name, cliClient(g));
+        return `node/${name} removed`;
+      });
+    });
+}

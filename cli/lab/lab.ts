@@ -1,0 +1,306 @@
+/**
+ * One running lab cluster seen through Docker: create it (test clusters), inject faults into its
+ * nodes and components, and remove it. Used by `kubelab node …`, `kubelab lab …` and test/cluster.
+ *
+ * Fault model (docs/lab.md):
+ * - crash: SIGKILL of the node container and every pod container of the node, all at once.
+ * - partition: iptables DROP inside the node container's own network namespace, to and from every
+ *   control-plane container. The kubelet loses the apiserver; the pods (own namespaces, own
+ *   addresses on the cluster network) keep running and stay reachable. heal removes the rules.
+ */
+import Docker from 'dockerode';
+import type { ApiClient } from '../../client/api.js';
+import { isNotFound } from '../../client/errors.js';
+import {
+  CLUSTER_LABEL,
+  COMPONENT_LABEL,
+  POD_NODE_LABEL,
+  PREFIX_LABEL,
+  TIMING_LABEL,
+  WORKER_LABEL,
+  addressPlan,
+  componentContainer,
+  composeLabSpec,
+  networkLabels,
+  workerContainer,
+  workerIp,
+  workerName,
+  workerNumber,
+  type ComponentName,
+  type LabSpec,
+  type TimingPreset,
+} from './spec.js';
+import { cidrsOverlap, exec, ignoreGone, ipOn, killAll, listByLabels, nameOf, removeAll, removeCluster, statusCode } from './docker.js';
+
+/** Thrown when the lab is asked about a node or component it does not have. */
+export class LabError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LabError';
+  }
+}
+
+const PARTITION_CHAIN = 'KUBELAB-PARTITION';
+
+/** Lease each leader-elected component holds in kube-system. */
+const LEADER_LEASES: Partial<Record<ComponentName, string>> = {
+  scheduler: 'kube-scheduler',
+  'controller-manager': 'kube-controller-manager',
+};
+
+export class Lab {
+  constructor(
+    readonly spec: LabSpec,
+    readonly docker: Docker = new Docker(),
+  ) {}
+
+  /** The lab named `cluster`, rebuilt from the labels on its Docker network. */
+  static async fromDocker(cluster: string, docker: Docker = new Docker()): Promise<Lab> {
+    const nets = await docker.listNetworks({ filters: JSON.stringify({ label: [`${CLUSTER_LABEL}=${cluster}`] }) });
+    const net = nets[0];
+    if (!net) throw new LabError(`no Docker network labelled ${CLUSTER_LABEL}=${cluster}: is the lab running? (npm run lab)`);
+    const subnet = net.IPAM?.Config?.[0]?.Subnet;
+    if (!subnet) throw new LabError(`network ${net.Name} has no subnet`);
+    const base = composeLabSpec();
+    const apiserver = (await listByLabels(docker, { [CLUSTER_LABEL]: cluster, [COMPONENT_LABEL]: 'apiserver' }))[0];
+    const labels = net.Labels ?? {};
+    return new Lab(
+      {
+        ...base,
+        cluster,
+        network: net.Name,
+        subnet,
+        prefix: labels[PREFIX_LABEL] ?? `${cluster}-`,
+        timing: (labels[TIMING_LABEL] as TimingPreset | undefined) ?? 'lab',
+        image: apiserver?.Image ?? base.image,
+        restartPolicy: cluster === base.cluster ? 'unless-stopped' : 'no',
+      },
+      docker,
+    );
+  }
+
+  /** Worker containers by node name. */
+  async workerContainers(): Promise<Map<string, Docker.ContainerInfo>> {
+    const list = await listByLabels(this.docker, { [CLUSTER_LABEL]: this.spec.cluster, [COMPONENT_LABEL]: 'node' });
+    const out = new Map<string, Docker.ContainerInfo>();
+    for (const c of list) {
+      const node = c.Labels[WORKER_LABEL];
+      if (node) out.set(node, c);
+    }
+    return out;
+  }
+
+  /** Node names of the workers that exist as containers (running or not), in worker order. */
+  async nodes(): Promise<string[]> {
+    return [...(await this.workerContainers()).keys()].sort((a, b) => (workerNumber(a) ?? 1e9) - (workerNumber(b) ?? 1e9) || a.localeCompare(b));
+  }
+
+  private async worker(node: string): Promise<Docker.ContainerInfo> {
+    const c = (await this.workerContainers()).get(node);
+    if (!c) throw new LabError(`no worker container for node "${node}" in cluster ${this.spec.cluster} (workers: ${(await this.nodes()).join(', ') || 'none'})`);
+    return c;
+  }
+
+  /** Pod containers the kubelet of `node` created. */
+  async podContainers(node: string, all = true): Promise<Docker.ContainerInfo[]> {
+    return listByLabels(this.docker, { [CLUSTER_LABEL]: this.spec.cluster, [POD_NODE_LABEL]: node }, all);
+  }
+
+  /** Power loss: the node container and all of its pod containers die at once. */
+  async crash(node: string): Promise<void> {
+    const w = await this.worker(node);
+    const pods = await this.podContainers(node, false);
+    await killAll(this.docker, [w.Id, ...pods.map((p) => p.Id)]);
+  }
+
+  /** Starts a crashed (or stopped) node container again; its kubelet rebuilds state from Docker. */
+  async restart(node: string): Promise<void> {
+    const w = await this.worker(node);
+    const c = this.docker.getContainer(w.Id);
+    if (w.State === 'running') await c.restart({ t: 0 });
+    else await c.start();
+  }
+
+  private async controlPlaneIps(): Promise<string[]> {
+    const list = await listByLabels(this.docker, { [CLUSTER_LABEL]: this.spec.cluster, [COMPONENT_LABEL]: undefined });
+    const ips = new Set<string>([addressPlan(this.spec).apiserver, addressPlan(this.spec).etcd]);
+    for (const c of list) {
+      if (c.Labels[COMPONENT_LABEL] === 'node' || c.Labels[COMPONENT_LABEL] === 'reaper') continue;
+      const ip = ipOn(c, this.spec.network);
+      if (ip) ips.add(ip);
+    }
+    return [...ips].sort();
+  }
+
+  /** Cuts the node off from the control plane; its pods keep running (see the file comment). */
+  async partition(node: string): Promise<void> {
+    const w = await this.worker(node);
+    if (w.State !== 'running') throw new LabError(`node ${node} is not running (state ${w.State}); partition needs a running node`);
+    const ips = await this.controlPlaneIps();
+    const rules = ips.flatMap((ip) => [`iptables -A ${PARTITION_CHAIN} -s ${ip} -j DROP`, `iptables -A ${PARTITION_CHAIN} -d ${ip} -j DROP`]);
+    const script = [
+      `iptables -N ${PARTITION_CHAIN} 2>/dev/null || iptables -F ${PARTITION_CHAIN}`,
+      ...rules,
+      `iptables -C INPUT -j ${PARTITION_CHAIN} 2>/dev/null || iptables -I INPUT 1 -j ${PARTITION_CHAIN}`,
+      `iptables -C OUTPUT -j ${PARTITION_CHAIN} 2>/dev/null || iptables -I OUTPUT 1 -j ${PARTITION_CHAIN}`,
+    ].join(' && ');
+    const r = await exec(this.docker.getContainer(w.Id), ['sh', '-c', script]);
+    if (r.exitCode !== 0) throw new LabError(`partitioning ${node} failed (exit ${r.exitCode}): ${r.output.trim()}`);
+  }
+
+  /** Reverses partition(); a node that is not partitioned is left as it is. */
+  async heal(node: string): Promise<void> {
+    const w = await this.worker(node);
+    if (w.State !== 'running') throw new LabError(`node ${node} is not running (state ${w.State}); use restart for a crashed node`);
+    const script = [
+      `while iptables -D INPUT -j ${PARTITION_CHAIN} 2>/dev/null; do :; done`,
+      `while iptables -D OUTPUT -j ${PARTITION_CHAIN} 2>/dev/null; do :; done`,
+      `(iptables -F ${PARTITION_CHAIN} 2>/dev/null; iptables -X ${PARTITION_CHAIN} 2>/dev/null; true)`,
+    ].join('; ');
+    const r = await exec(this.docker.getContainer(w.Id), ['sh', '-c', script]);
+    if (r.exitCode !== 0) throw new LabError(`healing ${node} failed (exit ${r.exitCode}): ${r.output.trim()}`);
+  }
+
+  /** Is the node container cut off by partition()? */
+  async isPartitioned(node: string): Promise<boolean> {
+    const w = await this.worker(node);
+    if (w.State !== 'running') return false;
+    const r = await exec(this.docker.getContainer(w.Id), ['iptables', '-C', 'OUTPUT', '-j', PARTITION_CHAIN]);
+    return r.exitCode === 0;
+  }
+
+  /** Starts a new worker (default name: the next worker-<n>) that joins the cluster at runtime. */
+  async addNode(name?: string): Promise<string> {
+    const existing = await this.workerContainers();
+    const used = new Set([...existing.values()].map((c) => ipOn(c, this.spec.network)).filter(Boolean));
+    let n = 1;
+    if (name === undefined) {
+      n = Math.max(0, ...[...existing.keys()].map((k) => workerNumber(k) ?? 0)) + 1;
+      name = workerName(n);
+    } else {
+      if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) throw new LabError(`"${name}" is not a valid node name (lower-case letters, digits, '-')`);
+      if (existing.has(name)) throw new LabError(`node ${name} already exists`);
+      n = workerNumber(name) ?? 1;
+    }
+    // The address follows the worker number when it is free, else the first free one.
+    while (used.has(workerIp(this.spec, n))) n++;
+    const c = await this.docker.createContainer(workerContainer(this.spec, name, workerIp(this.spec, n)));
+    await c.start();
+    return name;
+  }
+
+  /** Removes the node: its container, its pod containers and (with a client) its Node object. */
+  async removeNode(node: string, client?: ApiClient): Promise<void> {
+    const w = await this.worker(node);
+    await killAll(this.docker, [w.Id]);
+    await removeAll(this.docker, [w.Id, ...(await this.podContainers(node)).map((p) => p.Id)]);
+    if (client) {
+      try {
+        await client.delete('nodes', node);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+  }
+
+  /** Containers of a control-plane component, by container name. */
+  async componentContainers(component: ComponentName): Promise<Docker.ContainerInfo[]> {
+    const list = await listByLabels(this.docker, { [CLUSTER_LABEL]: this.spec.cluster, [COMPONENT_LABEL]: component });
+    return list.sort((a, b) => nameOf(a).localeCompare(nameOf(b)));
+  }
+
+  /** The container name of the current leader (from its Lease), for leader-elected components. */
+  async leader(component: ComponentName, client: ApiClient): Promise<string | undefined> {
+    const lease = LEADER_LEASES[component];
+    if (!lease) return undefined;
+    try {
+      const l = await client.get('leases', lease, { namespace: 'kube-system' });
+      const holder = (l as { spec?: { holderIdentity?: string } }).spec?.holderIdentity;
+      return holder ? holder.split('_')[0] : undefined;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * SIGKILLs a component: `which` = 'all' replicas, or 'leader' (the replica holding the Lease;
+   * needs `client`). Returns the container names stopped.
+   */
+  async stopComponent(component: ComponentName, which: 'all' | 'leader' = 'all', client?: ApiClient): Promise<string[]> {
+    let list = (await this.componentContainers(component)).filter((c) => c.State === 'running');
+    if (which === 'leader') {
+      if (!client) throw new LabError('stopping the leader needs an API client');
+      const leader = await this.leader(component, client);
+      if (!leader) throw new LabError(`${component} has no leader (no Lease ${LEADER_LEASES[component] ?? '-'} held)`);
+      // Compose names scaled replicas' hosts after their container id.
+      list = list.filter((c) => nameOf(c) === leader || c.Id.startsWith(leader));
+      if (list.length === 0) throw new LabError(`the ${component} leader ${leader} is not a running container of cluster ${this.spec.cluster}`);
+    }
+    await killAll(this.docker, list.map((c) => c.Id));
+    return list.map(nameOf);
+  }
+
+  /** Starts every stopped container of the component. Returns the container names started. */
+  async startComponent(component: ComponentName): Promise<string[]> {
+    const list = (await this.componentContainers(component)).filter((c) => c.State !== 'running');
+    await Promise.all(list.map((c) => ignoreGone(this.docker.getContainer(c.Id).start())));
+    return list.map(nameOf);
+  }
+
+  /**
+   * Creates the network and every container of a new cluster (test clusters; the compose lab is
+   * made by docker compose). On failure, whatever was created is removed.
+   */
+  async create(opts: { workers: number; schedulers?: number; controllerManagers?: number }): Promise<void> {
+    try {
+      await this.docker.createNetwork({
+        Name: this.spec.network,
+        Driver: 'bridge',
+        CheckDuplicate: true,
+        Labels: networkLabels(this.spec),
+        IPAM: { Driver: 'default', Config: [{ Subnet: this.spec.subnet, IPRange: addressPlan(this.spec).podRange, Gateway: addressPlan(this.spec).gateway }] },
+      });
+      const defs: Docker.ContainerCreateOptions[] = [componentContainer(this.spec, 'etcd'), componentContainer(this.spec, 'apiserver')];
+      for (let i = 1; i <= (opts.schedulers ?? 2); i++) defs.push(componentContainer(this.spec, 'scheduler', i));
+      for (let i = 1; i <= (opts.controllerManagers ?? 2); i++) defs.push(componentContainer(this.spec, 'controller-manager', i));
+      defs.push(componentContainer(this.spec, 'dns'));
+      for (let i = 1; i <= opts.workers; i++) defs.push(workerContainer(this.spec, workerName(i), workerIp(this.spec, i)));
+      // Everything starts at once: every component waits for the apiserver, which waits for etcd.
+      await Promise.all(
+        defs.map(async (d) => {
+          const c = await this.docker.createContainer(d);
+          await c.start();
+        }),
+      );
+    } catch (err) {
+      await this.destroy().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Removes every container (incl. pod containers), network and volume of the cluster. */
+  async destroy(): Promise<void> {
+    await removeCluster(this.docker, this.spec.cluster);
+  }
+
+  /** The apiserver container's inspect data (host ports, state). */
+  async apiserver(): Promise<Docker.ContainerInspectInfo> {
+    const c = (await this.componentContainers('apiserver'))[0];
+    if (!c) throw new LabError(`cluster ${this.spec.cluster} has no apiserver container`);
+    return this.docker.getContainer(c.Id).inspect();
+  }
+}
+
+/** A /16 for a new test cluster: random from 10.100–10.199 (rarely used), not overlapping any Docker network. */
+export async function pickSubnet(docker: Docker, avoid: string[] = []): Promise<string> {
+  const nets = await docker.listNetworks();
+  const taken = [...avoid, ...nets.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => !!s))];
+  for (let i = 0; i < 200; i++) {
+    const candidate = `10.${100 + Math.floor(Math.random() * 100)}.0.0/16`;
+    if (!taken.some((t) => cidrsOverlap(t, candidate))) return candidate;
+  }
+  throw new LabError('no free /16 in 10.100.0.0–10.199.255.255 for a test cluster network');
+}
+
+export { statusCode };

@@ -1,0 +1,96 @@
+/**
+ * Waiting for a lab to come up, one milestone at a time (etcd healthy → apiserver answering →
+ * nodes Ready k/N → components healthy), reporting each milestone as it is reached.
+ */
+import type Docker from 'dockerode';
+import type { ApiClient } from '../../client/api.js';
+import { isNodeReady } from '../../client/objects.js';
+import { waitFor } from '../../test/support/wait.js';
+import { CLUSTER_LABEL, COMPONENT_LABEL } from './spec.js';
+import { listByLabels, nameOf } from './docker.js';
+import type { Lab } from './lab.js';
+
+export interface ReadyOptions {
+  /** Node names that must be Ready. */
+  nodes: string[];
+  timeoutMs?: number;
+  /** Called once per milestone (and per change of the Ready count). */
+  onProgress?: (line: string) => void;
+  /** Also wait for every component container's Docker healthcheck to pass. */
+  componentsHealthy?: boolean;
+}
+
+async function health(docker: Docker, id: string): Promise<string> {
+  const info = await docker.getContainer(id).inspect();
+  return info.State.Health?.Status ?? (info.State.Running ? 'running' : info.State.Status);
+}
+
+export interface ComponentState {
+  name: string;
+  id: string;
+  component: string;
+  /** Docker health ('healthy', 'starting', 'unhealthy'), or the state of a container that is not running. */
+  health: string;
+}
+
+/** Health of every component container of the cluster, by container name. */
+export async function componentHealth(lab: Lab): Promise<ComponentState[]> {
+  const list = await listByLabels(lab.docker, { [CLUSTER_LABEL]: lab.spec.cluster, [COMPONENT_LABEL]: undefined });
+  const out = await Promise.all(
+    list.map(async (c) => ({
+      name: nameOf(c),
+      id: c.Id,
+      component: c.Labels[COMPONENT_LABEL] ?? '',
+      health: c.State === 'running' ? await health(lab.docker, c.Id) : c.State,
+    })),
+  );
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export async function waitForLab(lab: Lab, client: ApiClient, opts: ReadyOptions): Promise<void> {
+  const t0 = Date.now();
+  const deadline = t0 + (opts.timeoutMs ?? 120_000);
+  const left = (): number => Math.max(1000, deadline - Date.now());
+  const say = (line: string): void => opts.onProgress?.(`${line} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+
+  const etcd = (await lab.componentContainers('etcd'))[0];
+  if (etcd) {
+    await waitFor(async () => (await health(lab.docker, etcd.Id)) === 'healthy', { timeoutMs: left(), intervalMs: 250, what: 'etcd to be healthy' });
+    say('etcd healthy');
+  }
+  await waitFor(() => client.list('namespaces').then(() => true), { timeoutMs: left(), intervalMs: 250, what: 'the apiserver to answer' });
+  say('apiserver answering');
+
+  let lastReady = -1;
+  await waitFor(
+    async () => {
+      const nodes = (await client.list('nodes')).items;
+      const ready = opts.nodes.filter((n) => nodes.some((o) => o.metadata?.name === n && isNodeReady(o))).length;
+      if (ready !== lastReady) {
+        lastReady = ready;
+        say(`nodes Ready ${ready}/${opts.nodes.length}`);
+      }
+      return ready === opts.nodes.length;
+    },
+    { timeoutMs: left(), intervalMs: 250, what: `nodes ${opts.nodes.join(', ')} to be Ready` },
+  );
+
+  if (opts.componentsHealthy) {
+    await waitFor(
+      async () => {
+        const h = await componentHealth(lab);
+        return h.every((s) => s.health === 'healthy' || s.health === 'running');
+      },
+      { timeoutMs: left(), intervalMs: 500, what: 'every component container to be healthy' },
+    );
+    say('components healthy');
+    const pods = (await client.list('pods', { namespace: 'kube-system' })).items;
+    if (pods.length > 0) {
+      await waitFor(
+        async () => (await client.list('pods', { namespace: 'kube-system' })).items.every((p) => p.status?.phase === 'Running' || p.status?.phase === 'Succeeded'),
+        { timeoutMs: left(), intervalMs: 500, what: 'kube-system pods to be Running' },
+      );
+    }
+    say(`system pods running (${pods.length} in kube-system)`);
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The compose lab's `reaper` service (`node /app/dist/cli/lab/reaper.js`): idles, and on SIGTERM
+ * removes every container of the cluster that compose does not manage — the pod containers the
+ * kubelets created and workers added with `kubelab node add` — so `docker compose down -v` (v1 and
+ * v2) can remove the network afterwards. Every worker `depends_on` the reaper, so compose stops the
+ * workers (kubelets) first and nothing recreates pods while the reaper works.
+ * Flags: --cluster NAME (default $KUBELAB_CLUSTER or kubelab).
+ */
+import Docker from 'dockerode';
+import { createLogger } from '../../client/log.js';
+import { CLUSTER_LABEL, COMPONENT_LABEL } from './spec.js';
+import { killAll, listByLabels, nameOf, removeAll } from './docker.js';
+
+const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
+
+/** Containers of `cluster` that compose did not create (pods, added workers). */
+export async function unmanagedContainers(docker: Docker, cluster: string): Promise<Docker.ContainerInfo[]> {
+  const list = await listByLabels(docker, { [CLUSTER_LABEL]: cluster });
+  return list.filter((c) => c.Labels[COMPOSE_SERVICE_LABEL] === undefined);
+}
+
+export async function reap(docker: Docker, cluster: string): Promise<string[]> {
+  const removed: string[] = [];
+  // Added workers first (their kubelets would restart pods), then everything else, twice.
+  const workers = (await unmanagedContainers(docker, cluster)).filter((c) => c.Labels[COMPONENT_LABEL] === 'node');
+  await killAll(docker, workers.map((c) => c.Id));
+  for (let pass = 0; pass < 2; pass++) {
+    const list = await unmanagedContainers(docker, cluster);
+    await removeAll(docker, list.map((c) => c.Id));
+    removed.push(...list.map(nameOf));
+  }
+  return removed;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const i = argv.indexOf('--cluster');
+  const cluster = (i >= 0 ? argv[i + 1] : undefined) ?? process.env.KUBELAB_CLUSTER ?? 'kubelab';
+  const log = createLogger('reaper');
+  const docker = new Docker();
+  log.info({ cluster }, 'waiting for SIGTERM to remove the pod containers');
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  const onSignal = (signal: NodeJS.Signals): void => {
+    log.info({ signal }, 'removing containers compose does not manage');
+    reap(docker, cluster).then(
+      (removed) => {
+        log.info({ removed: removed.length, containers: removed }, 'removed');
+        clearInterval(keepAlive);
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error({ err: err instanceof Error ? err.message : String(err) }, 'reaping failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  await Promise.resolve();
+}
+
+if (process.argv[1]?.endsWith('/reaper.js')) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

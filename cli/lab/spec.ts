@@ -1,0 +1,314 @@
+/**
+ * The shape of a lab cluster as data: its address plan, names, labels and the Docker container
+ * definition of every component. The compose lab (docker-compose.yml, `kubelab lab`), the
+ * testcontainers helper (test/cluster) and `kubelab node add` all build containers from here, so a
+ * worker added at runtime is started exactly like the ones compose started.
+ */
+import type Docker from 'dockerode';
+
+export type TimingPreset = 'lab' | 'default';
+
+/** Control-plane components that run as containers next to the workers. */
+export type ComponentName = 'etcd' | 'apiserver' | 'scheduler' | 'controller-manager' | 'dns';
+
+export const CLUSTER_LABEL = 'io.kubelab.cluster';
+/** Which kubelab component a container runs (`node` for workers); pod containers do not carry it. */
+export const COMPONENT_LABEL = 'io.kubelab.component';
+/** Node name of a worker container. Pod containers carry `io.kubelab.node` instead (set by the kubelet). */
+export const WORKER_LABEL = 'io.kubelab.worker';
+export const POD_NODE_LABEL = 'io.kubelab.node';
+export const POD_UID_LABEL = 'io.kubelab.pod.uid';
+/** On the cluster's network: how its containers are named (`<prefix>worker-1`), so tools can find them. */
+export const PREFIX_LABEL = 'io.kubelab.prefix';
+export const TIMING_LABEL = 'io.kubelab.timing';
+
+export const PORTS = {
+  rest: 6443,
+  grpc: 7443,
+  apiserverAdmin: 10260,
+  scheduler: 10259,
+  controllerManager: 10257,
+  kubeletAdmin: 10248,
+  kubeProxyAdmin: 10256,
+  dnsAdmin: 10253,
+  etcd: 2379,
+} as const;
+
+/** The lab preset's pod toleration of not-ready/unreachable nodes (Kubernetes: 300 s). */
+export const LAB_DEFAULT_TOLERATION_SECONDS = 2;
+
+export interface LabSpec {
+  /** Value of io.kubelab.cluster on everything the cluster creates. */
+  cluster: string;
+  /** Docker network (the flat pod network). */
+  network: string;
+  /** A /16, e.g. 10.213.0.0/16. */
+  subnet: string;
+  /** Container names are `<prefix><component>`, e.g. `kubelab-worker-1`. */
+  prefix: string;
+  timing: TimingPreset;
+  image: string;
+  etcdImage: string;
+  /** Host ports (on 127.0.0.1) of the apiserver's REST and gRPC APIs; 0 = Docker picks. */
+  hostPorts: { rest: number; grpc: number };
+  /** Docker restart policy of the cluster's containers ('no' in tests: the test decides). */
+  restartPolicy: 'no' | 'unless-stopped';
+}
+
+/** The compose lab: what docker-compose.yml describes (keep the two in step). */
+export function composeLabSpec(): LabSpec {
+  return {
+    cluster: 'kubelab',
+    network: 'kubelab',
+    subnet: '10.213.0.0/16',
+    prefix: 'kubelab-',
+    timing: 'lab',
+    image: 'kubelab/kubelab:latest',
+    etcdImage: 'kubelab/etcd:latest',
+    hostPorts: { rest: 6443, grpc: 7443 },
+    restartPolicy: 'unless-stopped',
+  };
+}
+
+/** The first two octets of the cluster's /16 ("10.213"). */
+export function octets(spec: Pick<LabSpec, 'subnet'>): string {
+  const m = spec.subnet.match(/^(\d+)\.(\d+)\.0\.0\/16$/);
+  if (!m) throw new Error(`lab subnet "${spec.subnet}" is not a /16 like 10.213.0.0/16`);
+  return `${m[1]}.${m[2]}`;
+}
+
+/** The address plan (docs/architecture.md, "Lab network"). */
+export function addressPlan(spec: Pick<LabSpec, 'subnet'>): {
+  gateway: string;
+  etcd: string;
+  apiserver: string;
+  dns: string;
+  podRange: string;
+  serviceCidr: string;
+  clusterDns: string;
+} {
+  const p = octets(spec);
+  return {
+    gateway: `${p}.0.1`,
+    etcd: `${p}.0.2`,
+    apiserver: `${p}.0.3`,
+    dns: `${p}.0.10`,
+    podRange: `${p}.64.0/18`,
+    serviceCidr: `${p}.128.0/17`,
+    // The dns container's own address: pods resolve through it directly, with no dependency on
+    // Service plumbing (kube-proxy) being up on their node.
+    clusterDns: `${p}.0.10`,
+  };
+}
+
+/** Fixed address of worker number n (1-based): .21, .22, ... up to .250. */
+export function workerIp(spec: Pick<LabSpec, 'subnet'>, n: number): string {
+  if (!Number.isInteger(n) || n < 1 || n > 230) throw new Error(`worker number ${n} is out of range (1-230)`);
+  return `${octets(spec)}.0.${20 + n}`;
+}
+
+/** worker-7 → 7; undefined for names that are not `worker-<n>`. */
+export function workerNumber(name: string): number | undefined {
+  const m = name.match(/^worker-(\d+)$/);
+  return m ? Number(m[1]) : undefined;
+}
+
+export function workerName(n: number): string {
+  return `worker-${n}`;
+}
+
+export function containerName(spec: Pick<LabSpec, 'prefix'>, what: string): string {
+  return `${spec.prefix}${what}`;
+}
+
+const NS = 1_000_000;
+
+/** A Docker healthcheck that GETs an admin /healthz with the image's node (there is no curl). */
+export function httpHealthcheck(port: number): Docker.ContainerCreateOptions['Healthcheck'] {
+  return {
+    Test: ['CMD', 'node', '-e', healthScript(port)],
+    Interval: 2_000 * NS,
+    Timeout: 2_000 * NS,
+    Retries: 3,
+    StartPeriod: 30_000 * NS,
+  };
+}
+
+export function healthScript(port: number): string {
+  return `fetch('http://127.0.0.1:${port}/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`;
+}
+
+function labels(spec: LabSpec, component: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { [CLUSTER_LABEL]: spec.cluster, [COMPONENT_LABEL]: component, ...extra };
+}
+
+function hostConfig(spec: LabSpec, extra: Docker.HostConfig = {}): Docker.HostConfig {
+  return { NetworkMode: spec.network, RestartPolicy: { Name: spec.restartPolicy }, Init: false, ...extra };
+}
+
+function endpoint(spec: LabSpec, ip?: string): Docker.ContainerCreateOptions['NetworkingConfig'] {
+  return { EndpointsConfig: { [spec.network]: ip ? { IPAMConfig: { IPv4Address: ip } } : {} } };
+}
+
+/** Component flags as docker-compose.yml passes them (the container definitions below use these). */
+export function componentArgs(spec: LabSpec, component: ComponentName | 'node', nodeName?: string, nodeIp?: string): string[] {
+  const plan = addressPlan(spec);
+  const api = `${plan.apiserver}:${PORTS.grpc}`;
+  switch (component) {
+    case 'etcd':
+      return [
+        '--name', 'etcd',
+        '--data-dir', '/var/lib/etcd/data',
+        '--listen-client-urls', `http://0.0.0.0:${PORTS.etcd}`,
+        '--advertise-client-urls', `http://${plan.etcd}:${PORTS.etcd}`,
+        '--listen-peer-urls', 'http://127.0.0.1:2380',
+        '--initial-advertise-peer-urls', 'http://127.0.0.1:2380',
+        '--initial-cluster', 'etcd=http://127.0.0.1:2380',
+        '--log-level', 'warn',
+      ];
+    case 'apiserver':
+      return [
+        'apiserver',
+        '--etcd-servers', `http://${plan.etcd}:${PORTS.etcd}`,
+        '--service-cluster-ip-range', plan.serviceCidr,
+        '--advertise-address', plan.apiserver,
+        ...(spec.timing === 'lab' ? ['--default-toleration-seconds', String(LAB_DEFAULT_TOLERATION_SECONDS)] : []),
+      ];
+    case 'scheduler':
+    case 'controller-manager':
+      return [component, '--apiserver', api, '--timing', spec.timing];
+    case 'dns':
+      return ['dns', '--apiserver', api];
+    case 'node':
+      if (!nodeName || !nodeIp) throw new Error('node needs a name and an address');
+      return [
+        'node',
+        '--apiserver', api,
+        '--node-name', nodeName,
+        '--node-ip', nodeIp,
+        '--pod-network', spec.network,
+        '--service-cidr', plan.serviceCidr,
+        '--cluster-dns', plan.clusterDns,
+        '--cluster-name', spec.cluster,
+        '--timing', spec.timing,
+      ];
+  }
+}
+
+/** The container of one control-plane component (`replica` names the 2nd scheduler etc.). */
+export function componentContainer(spec: LabSpec, component: ComponentName, replica = 1): Docker.ContainerCreateOptions {
+  const plan = addressPlan(spec);
+  const name = containerName(spec, component === 'scheduler' || component === 'controller-manager' ? `${component}-${replica}` : component);
+  const base = {
+    name,
+    // Leader-election identities start with $HOSTNAME: the container name says who leads.
+    Hostname: name,
+    Labels: labels(spec, component),
+  };
+  switch (component) {
+    case 'etcd':
+      return {
+        ...base,
+        Image: spec.etcdImage,
+        Cmd: componentArgs(spec, 'etcd'),
+        Healthcheck: {
+          Test: ['CMD', 'etcdctl', '--endpoints', `http://127.0.0.1:${PORTS.etcd}`, 'endpoint', 'health'],
+          Interval: 1_000 * NS,
+          Timeout: 2_000 * NS,
+          Retries: 5,
+          StartPeriod: 10_000 * NS,
+        },
+        HostConfig: hostConfig(spec),
+        NetworkingConfig: endpoint(spec, plan.etcd),
+      };
+    case 'apiserver':
+      return {
+        ...base,
+        Image: spec.image,
+        Cmd: componentArgs(spec, 'apiserver'),
+        ExposedPorts: { [`${PORTS.rest}/tcp`]: {}, [`${PORTS.grpc}/tcp`]: {} },
+        Healthcheck: httpHealthcheck(PORTS.apiserverAdmin),
+        HostConfig: hostConfig(spec, {
+          PortBindings: {
+            [`${PORTS.rest}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: spec.hostPorts.rest ? String(spec.hostPorts.rest) : '' }],
+            [`${PORTS.grpc}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: spec.hostPorts.grpc ? String(spec.hostPorts.grpc) : '' }],
+          },
+        }),
+        NetworkingConfig: endpoint(spec, plan.apiserver),
+      };
+    case 'scheduler':
+    case 'controller-manager':
+      return {
+        ...base,
+        Image: spec.image,
+        Cmd: componentArgs(spec, component),
+        Healthcheck: httpHealthcheck(component === 'scheduler' ? PORTS.scheduler : PORTS.controllerManager),
+        HostConfig: hostConfig(spec),
+        NetworkingConfig: endpoint(spec),
+      };
+    case 'dns':
+      return {
+        ...base,
+        Image: spec.image,
+        Cmd: componentArgs(spec, 'dns'),
+        Healthcheck: httpHealthcheck(PORTS.dnsAdmin),
+        HostConfig: hostConfig(spec),
+        NetworkingConfig: endpoint(spec, plan.dns),
+      };
+  }
+}
+
+/**
+ * A worker: kubelet + kube-proxy in one container. It drives the host's Docker (pods are its
+ * siblings on the cluster network) and programs iptables in its own network namespace only.
+ */
+export function workerContainer(spec: LabSpec, node: string, ip: string): Docker.ContainerCreateOptions {
+  const name = containerName(spec, node);
+  return {
+    name,
+    Hostname: node,
+    Image: spec.image,
+    Cmd: componentArgs(spec, 'node', node, ip),
+    Labels: labels(spec, 'node', { [WORKER_LABEL]: node }),
+    Healthcheck: httpHealthcheck(PORTS.kubeletAdmin),
+    HostConfig: hostConfig(spec, {
+      CapAdd: ['NET_ADMIN', 'NET_RAW'],
+      Sysctls: {
+        'net.ipv4.ip_forward': '1',
+        'net.ipv4.conf.all.send_redirects': '0',
+        'net.ipv4.conf.default.send_redirects': '0',
+      },
+      Binds: ['/var/run/docker.sock:/var/run/docker.sock'],
+    }),
+    NetworkingConfig: endpoint(spec, ip),
+  };
+}
+
+/** Labels of the cluster's network: enough for `kubelab node` to rebuild the LabSpec from Docker. */
+export function networkLabels(spec: LabSpec): Record<string, string> {
+  return { [CLUSTER_LABEL]: spec.cluster, [PREFIX_LABEL]: spec.prefix, [TIMING_LABEL]: spec.timing };
+}
+
+/** Kubeconfig for kubectl: plain HTTP, no auth, one context named after the cluster. */
+export function kubeconfigYaml(cluster: string, restUrl: string): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    `- name: ${cluster}`,
+    '  cluster:',
+    `    server: ${restUrl}`,
+    'users:',
+    `- name: ${cluster}`,
+    '  user: {}',
+    'contexts:',
+    `- name: ${cluster}`,
+    '  context:',
+    `    cluster: ${cluster}`,
+    `    user: ${cluster}`,
+    '    namespace: default',
+    `current-context: ${cluster}`,
+    'preferences: {}',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,173 @@
+/**
+ * `kubelab/testing`: a throwaway multi-node kubelab cluster in Docker for integration tests.
+ *
+ *   const cluster = await startCluster({ workers: 3 });
+ *   try { ...cluster.client...; await cluster.crash('worker-2'); } finally { await cluster.stop(); }
+ *
+ * Each cluster is isolated: its own bridge network on a free random /16, containers named
+ * `<name>-<component>`, and everything (also the kubelets' pod containers) labelled
+ * `io.kubelab.cluster=<name>`, so two clusters can run side by side and `stop()` leaves nothing.
+ * No Ryuk reaper is used (it cannot be pulled everywhere): call `stop()` in afterAll; it is also
+ * called when the start fails halfway.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { ApiClient } from '../../client/api.js';
+import { Lab, pickSubnet } from '../../cli/lab/lab.js';
+import { waitForLab } from '../../cli/lab/ready.js';
+import { hostPort } from '../../cli/lab/docker.js';
+import { PORTS, composeLabSpec, kubeconfigYaml, workerName, type ComponentName, type LabSpec, type TimingPreset } from '../../cli/lab/spec.js';
+
+export type { ComponentName, TimingPreset } from '../../cli/lab/spec.js';
+
+export interface ClusterOptions {
+  /** Worker nodes worker-1..N. Default 3. */
+  workers?: number;
+  /** Timing preset of every component. Default 'lab' (a lost node heals in seconds). */
+  timing?: TimingPreset;
+  /** Cluster name (label value and container-name prefix). Default `kl-<random>`. */
+  name?: string;
+  /** Component image. Default kubelab/kubelab:latest (build with `npm run images`). */
+  image?: string;
+  /** Replicas of the scheduler and the controller-manager (leader-elected). Default 2. */
+  controlPlaneReplicas?: number;
+  /** How long to wait for every node to be Ready. Default 120 s. */
+  startTimeoutMs?: number;
+  /** Progress lines while starting (default: none). */
+  onProgress?: (line: string) => void;
+}
+
+export interface TestCluster {
+  readonly name: string;
+  /** gRPC client of the cluster's apiserver (closed by stop()). */
+  readonly client: ApiClient;
+  /** kubeconfig file for kubectl (removed by stop()). */
+  readonly kubeconfigPath: string;
+  /** Kubernetes REST URL (http://127.0.0.1:<port>). */
+  readonly restUrl: string;
+  /** gRPC address for `kubelab --server`. */
+  readonly grpcAddress: string;
+  /** Docker network of the cluster (the pod network). */
+  readonly network: string;
+  /** Worker node names (updated by addNode/removeNode). */
+  readonly nodes: string[];
+  /** The Lab underneath, for lower-level Docker access. */
+  readonly lab: Lab;
+  /** Power loss: the node container and its pod containers are SIGKILLed at once. */
+  crash(node: string): Promise<void>;
+  /** Cuts the node off from the control plane; its pods keep running. */
+  partition(node: string): Promise<void>;
+  heal(node: string): Promise<void>;
+  /** Starts a crashed node container again. */
+  restart(node: string): Promise<void>;
+  /** A new worker joins; resolves with its name once its Node is Ready. */
+  addNode(name?: string): Promise<string>;
+  /** Removes the node container, its pods' containers and its Node object. */
+  removeNode(node: string): Promise<void>;
+  /** SIGKILLs a component ('leader' = the replica holding its Lease); returns the containers stopped. */
+  stopComponent(component: ComponentName, which?: 'all' | 'leader'): Promise<string[]>;
+  startComponent(component: ComponentName): Promise<string[]>;
+  /** Removes every container (incl. pod containers), network and volume of the cluster. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+function randomName(): string {
+  return `kl-${randomBytes(3).toString('hex')}`;
+}
+
+function isPoolOverlap(err: unknown): boolean {
+  return err instanceof Error && /overlap|already exists/i.test(err.message);
+}
+
+export async function startCluster(opts: ClusterOptions = {}): Promise<TestCluster> {
+  const docker = new Docker();
+  const name = opts.name ?? randomName();
+  if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(name)) throw new Error(`cluster name "${name}" must be lower-case letters, digits and '-' (at most 31)`);
+  const workers = opts.workers ?? 3;
+  const base = composeLabSpec();
+  let lab: Lab | undefined;
+  // Two clusters starting at once may pick the same /16; the loser picks again.
+  for (let attempt = 0; ; attempt++) {
+    const spec: LabSpec = {
+      ...base,
+      cluster: name,
+      network: `kubelab-${name}`,
+      subnet: await pickSubnet(docker),
+      prefix: `${name}-`,
+      timing: opts.timing ?? 'lab',
+      image: opts.image ?? base.image,
+      hostPorts: { rest: 0, grpc: 0 },
+      restartPolicy: 'no',
+    };
+    const candidate = new Lab(spec, docker);
+    try {
+      await candidate.create({ workers, schedulers: opts.controlPlaneReplicas ?? 2, controllerManagers: opts.controlPlaneReplicas ?? 2 });
+      lab = candidate;
+      break;
+    } catch (err) {
+      if (attempt < 3 && isPoolOverlap(err)) continue;
+      throw err;
+    }
+  }
+
+  const dir = mkdtempSync(join(tmpdir(), `kubelab-${name}-`));
+  let client: ApiClient | undefined;
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    client?.close();
+    await lab.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const api = await lab.apiserver();
+    const grpcPort = hostPort(api, PORTS.grpc);
+    const restPort = hostPort(api, PORTS.rest);
+    if (!grpcPort || !restPort) throw new Error('the apiserver container has no published ports');
+    const grpcAddress = `127.0.0.1:${grpcPort}`;
+    const restUrl = `http://127.0.0.1:${restPort}`;
+    client = new ApiClient(grpcAddress);
+    const kubeconfigPath = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfigPath, kubeconfigYaml(name, restUrl));
+    const nodes = Array.from({ length: workers }, (_, i) => workerName(i + 1));
+    await waitForLab(lab, client, { nodes, timeoutMs: opts.startTimeoutMs ?? 120_000, onProgress: opts.onProgress });
+    const c = client;
+    const l = lab;
+    const cluster: TestCluster = {
+      name,
+      client: c,
+      kubeconfigPath,
+      restUrl,
+      grpcAddress,
+      network: l.spec.network,
+      nodes,
+      lab: l,
+      crash: (node) => l.crash(node),
+      partition: (node) => l.partition(node),
+      heal: (node) => l.heal(node),
+      restart: (node) => l.restart(node),
+      addNode: async (node) => {
+        const added = await l.addNode(node);
+        nodes.push(added);
+        await waitForLab(l, c, { nodes: [added], timeoutMs: opts.startTimeoutMs ?? 120_000 });
+        return added;
+      },
+      removeNode: async (node) => {
+        await l.removeNode(node, c);
+        const i = nodes.indexOf(node);
+        if (i >= 0) nodes.splice(i, 1);
+      },
+      stopComponent: (component, which = 'all') => l.stopComponent(component, which, c),
+      startComponent: (component) => l.startComponent(component),
+      stop,
+    };
+    return cluster;
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
+}
