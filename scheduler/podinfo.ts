@@ -5,7 +5,7 @@
 import type { core } from '../client/types.js';
 import { cpuMillis, quantityValue } from '../client/quantity.js';
 import { controllerRef } from '../client/objects.js';
-import { keyOf } from '../client/types.js';
+import { keyOf, type KObject } from '../client/types.js';
 import type { HostPort, PodInfo, PreferredTerm } from './framework.js';
 
 /** kube-scheduler's defaults for pods that request nothing, so that LeastAllocated still spreads them. */
@@ -79,7 +79,7 @@ export type ServiceSelectors = (namespace: string) => Iterable<{ key: string; se
 
 export function spreadGroups(pod: core.Pod, services?: ServiceSelectors): string[] {
   const groups: string[] = [];
-  const owner = controllerRef(pod);
+  const owner = controllerRef(pod as unknown as KObject);
   if (owner?.uid) groups.push(`owner:${owner.uid}`);
   if (services) {
     const labels = pod.metadata?.labels ?? {};

@@ -1,0 +1,98 @@
+/**
+ * The kubelab scheduler: `startScheduler(config, signal)` runs it in-process (tests, benchmarks);
+ * `main.ts` is the process entry. Only the holder of the kube-system/kube-scheduler Lease schedules.
+ */
+import type { Logger } from 'pino';
+import { ApiClient } from '../client/api.js';
+import { newMetricsRegistry, startAdminServer } from '../client/admin.js';
+import { LeaderElector } from '../client/leaderelection.js';
+import { createLogger } from '../client/log.js';
+import type { SchedulerConfig } from './config.js';
+import { Scheduler, type SchedulerStats } from './scheduler.js';
+
+export { compileSchedulerConfig, numFeasibleNodesToFind, SchedulerConfigError, type SchedulerConfig, type SchedulerOptions } from './config.js';
+export { Scheduler, type SchedulerStats } from './scheduler.js';
+export { Algorithm } from './algorithm.js';
+export { fitErrorMessage, Diagnosis } from './diagnosis.js';
+export * from './framework.js';
+
+export interface SchedulerDeps {
+  logger?: Logger;
+  /** A client to use instead of dialing config.apiserver (not closed on stop). */
+  client?: ApiClient;
+}
+
+/** Why a running scheduler ended: its signal aborted, or it lost the Lease (a process should then exit). */
+export type StopReason = 'stopped' | 'lost-leadership';
+
+export interface RunningScheduler {
+  readonly adminPort: number;
+  /** Resolves once the scheduler has stopped (informers, admin server and binds all finished). */
+  readonly done: Promise<StopReason>;
+  isLeader(): boolean;
+  readonly stats: SchedulerStats;
+  readonly scheduler: Scheduler;
+}
+
+export async function startScheduler(config: SchedulerConfig, signal: AbortSignal, deps: SchedulerDeps = {}): Promise<RunningScheduler> {
+  const log = deps.logger ?? createLogger('scheduler');
+  const client = deps.client ?? new ApiClient(config.apiserver);
+  const registry = newMetricsRegistry('scheduler');
+  const inner = new AbortController();
+  const onAbort = (): void => inner.abort();
+  signal.addEventListener('abort', onAbort, { once: true });
+  const sched = new Scheduler(client, config, log, registry);
+  let leading = !config.leaderElect;
+  const admin = await startAdminServer({ port: config.adminPort, host: config.bindAddress, registry, healthy: () => true });
+  sched.startInformers(inner.signal);
+
+  const done = (async (): Promise<StopReason> => {
+    let reason: StopReason = 'stopped';
+    try {
+      await sched.waitForSync(inner.signal);
+      if (!config.leaderElect) {
+        await sched.run(inner.signal);
+      } else {
+        const elector = new LeaderElector(
+          client,
+          {
+            namespace: config.leaseNamespace,
+            name: config.leaseName,
+            identity: config.identity,
+            leaseDurationMs: config.leaseDurationMs,
+            renewDeadlineMs: config.renewDeadlineMs,
+            retryPeriodMs: config.retryPeriodMs,
+          },
+          log,
+        );
+        await elector.run(inner.signal, async (leaderSignal) => {
+          leading = true;
+          try {
+            await sched.run(leaderSignal);
+          } finally {
+            leading = false;
+          }
+        });
+        if (!inner.signal.aborted) reason = 'lost-leadership';
+      }
+    } catch (err) {
+      if (!inner.signal.aborted) throw err;
+    } finally {
+      leading = false;
+      signal.removeEventListener('abort', onAbort);
+      inner.abort();
+      await Promise.allSettled([sched.pods.stopped(), sched.nodes.stopped(), sched.services.stopped()]);
+      await admin.close();
+      if (!deps.client) client.close();
+    }
+    return reason;
+  })();
+
+  return {
+    adminPort: admin.port,
+    done,
+    isLeader: () => leading,
+    stats: sched.stats,
+    scheduler: sched,
+  };
+}

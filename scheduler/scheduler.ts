@@ -1,0 +1,344 @@
+/**
+ * The Scheduler: informers on pods, nodes and services feed the cache (assigned pods, nodes) and the
+ * scheduling queue (pods without a node that are ours). While leading, `run` pops one pod at a time,
+ * re-reads it from the informer, decides synchronously against the cache, assumes the pod on the chosen
+ * node, and writes the binding in the background (a bounded number in flight), so the next decision
+ * already sees the previous one. Failures are explained with a FailedScheduling event and a
+ * PodScheduled=False condition.
+ */
+import type { Logger } from 'pino';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { ApiClient } from '../client/api.js';
+import { isConflict, isNotFound } from '../client/errors.js';
+import { EventRecorder } from '../client/events.js';
+import { Informer } from '../client/informer.js';
+import { podCondition } from '../client/objects.js';
+import type { core, KObject } from '../client/types.js';
+import { keyOf } from '../client/types.js';
+import { Algorithm } from './algorithm.js';
+import { SchedulerCache } from './cache.js';
+import type { SchedulerConfig } from './config.js';
+import { Diagnosis, fitErrorMessage } from './diagnosis.js';
+import type { PodInfo } from './framework.js';
+import { DEFAULT_FILTERS, DEFAULT_SCORES } from './plugins/index.js';
+import { newPodInfo, type ServiceSelectors } from './podinfo.js';
+import { SchedulingQueue, type QueuedPod } from './queue.js';
+
+interface Metrics {
+  attempts: Counter<'result'>;
+  e2e: Histogram<'result'>;
+  algorithm: Histogram<string>;
+  binding: Histogram<string>;
+}
+
+function makeMetrics(registry: Registry, queue: SchedulingQueue): Metrics {
+  new Gauge({
+    name: 'scheduler_pending_pods',
+    help: 'Pods waiting to be scheduled, by queue (active, backoff, unschedulable, inflight)',
+    labelNames: ['queue'],
+    registers: [registry],
+    collect() {
+      for (const [q, n] of Object.entries(queue.counts())) this.set({ queue: q }, n);
+    },
+  });
+  return {
+    attempts: new Counter({ name: 'scheduler_schedule_attempts_total', help: 'Scheduling attempts by result (scheduled, unschedulable, error)', labelNames: ['result'], registers: [registry] }),
+    e2e: new Histogram({
+      name: 'scheduler_e2e_scheduling_duration_seconds',
+      help: 'Time from a pod entering the queue to its binding being written',
+      labelNames: ['result'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    algorithm: new Histogram({
+      name: 'scheduler_scheduling_algorithm_duration_seconds',
+      help: 'Time to filter and score nodes for one pod',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1],
+      registers: [registry],
+    }),
+    binding: new Histogram({
+      name: 'scheduler_binding_duration_seconds',
+      help: 'Time to write one binding',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers: [registry],
+    }),
+  };
+}
+
+const isTerminal = (pod: core.Pod): boolean => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Whether a node change could let an unschedulable pod fit (heartbeats alone do not). */
+function nodeSchedulingChanged(a: core.Node, b: core.Node): boolean {
+  const ready = (n: core.Node) => n.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+  return (
+    ready(a) !== ready(b) ||
+    a.spec?.unschedulable !== b.spec?.unschedulable ||
+    !sameJson(a.metadata?.labels, b.metadata?.labels) ||
+    !sameJson(a.spec?.taints, b.spec?.taints) ||
+    !sameJson(a.status?.allocatable, b.status?.allocatable)
+  );
+}
+
+export interface SchedulerStats {
+  scheduled: number;
+  unschedulable: number;
+  errors: number;
+  bindsInFlight: number;
+}
+
+export class Scheduler {
+  readonly cache = new SchedulerCache();
+  readonly queue: SchedulingQueue;
+  readonly pods: Informer<'pods'>;
+  readonly nodes: Informer<'nodes'>;
+  readonly services: Informer<'services'>;
+  private readonly algorithm: Algorithm;
+  private readonly recorder: EventRecorder;
+  private readonly metrics: Metrics;
+  private readonly serviceSelectors: ServiceSelectors;
+  private inFlight = 0;
+  private slotWaiters: (() => void)[] = [];
+  private readonly bindsDone = new Set<Promise<void>>();
+  readonly stats: SchedulerStats = { scheduled: 0, unschedulable: 0, errors: 0, bindsInFlight: 0 };
+
+  constructor(
+    private readonly client: ApiClient,
+    private readonly cfg: SchedulerConfig,
+    private readonly log: Logger,
+    registry: Registry,
+  ) {
+    this.queue = new SchedulingQueue({ initialBackoffMs: cfg.podInitialBackoffMs, maxBackoffMs: cfg.podMaxBackoffMs });
+    this.pods = new Informer(client, 'pods', { logger: log, pageSize: 5000 });
+    this.nodes = new Informer(client, 'nodes', { logger: log, pageSize: 5000 });
+    this.services = new Informer(client, 'services', { logger: log });
+    this.algorithm = new Algorithm({ filters: DEFAULT_FILTERS, scores: DEFAULT_SCORES, percentageOfNodesToScore: cfg.percentageOfNodesToScore });
+    this.recorder = new EventRecorder(client, { component: 'default-scheduler', host: cfg.identity }, log);
+    this.metrics = makeMetrics(registry, this.queue);
+    this.serviceSelectors = (ns) =>
+      this.services
+        .byNamespace(ns)
+        .filter((s) => s.spec?.selector && Object.keys(s.spec.selector).length > 0)
+        .map((s) => ({ key: keyOf(s), selector: s.spec?.selector as Record<string, string> }));
+    this.wire();
+  }
+
+  /** Starts the informers (every replica keeps a warm cache; only the leader schedules). */
+  startInformers(signal: AbortSignal): void {
+    this.services.start(signal);
+    this.nodes.start(signal);
+    this.pods.start(signal);
+    this.queue.runFlusher(signal).catch(() => undefined);
+  }
+
+  async waitForSync(signal: AbortSignal): Promise<void> {
+    await Promise.all([this.services.waitForSync(signal), this.nodes.waitForSync(signal), this.pods.waitForSync(signal)]);
+  }
+
+  private responsible(pod: core.Pod): boolean {
+    return !pod.spec?.nodeName && pod.spec?.schedulerName === this.cfg.schedulerName && !pod.metadata?.deletionTimestamp && !isTerminal(pod);
+  }
+
+  private podInfo(pod: core.Pod): PodInfo {
+    return newPodInfo(pod, this.serviceSelectors);
+  }
+
+  private wire(): void {
+    this.pods.addHandler({
+      onAdd: (pod) => this.onPod(undefined, pod),
+      onUpdate: (old, pod) => this.onPod(old, pod),
+      onDelete: (pod) => {
+        const uid = pod.metadata?.uid ?? '';
+        this.queue.delete(keyOf(pod));
+        if (this.cache.hasPod(uid)) {
+          this.cache.removePod(uid);
+          this.queue.moveAllToActive();
+        }
+      },
+    });
+    this.nodes.addHandler({
+      onAdd: (node) => {
+        this.cache.addOrUpdateNode(node);
+        this.queue.moveAllToActive();
+      },
+      onUpdate: (old, node) => {
+        this.cache.addOrUpdateNode(node);
+        if (nodeSchedulingChanged(old, node)) this.queue.moveAllToActive();
+      },
+      onDelete: (node) => this.cache.removeNode(node.metadata?.name ?? ''),
+    });
+    const regroup = (svc: core.Service): void => {
+      const ns = svc.metadata?.namespace ?? '';
+      this.cache.regroup(ns, (p) => this.podInfo(p));
+    };
+    this.services.addHandler({
+      onAdd: regroup,
+      onUpdate: (old, svc) => {
+        if (!sameJson(old.spec?.selector, svc.spec?.selector)) regroup(svc);
+      },
+      onDelete: regroup,
+    });
+  }
+
+  private onPod(old: core.Pod | undefined, pod: core.Pod): void {
+    const key = keyOf(pod);
+    const uid = pod.metadata?.uid ?? '';
+    const node = pod.spec?.nodeName;
+    if (node) {
+      this.queue.delete(key);
+      if (isTerminal(pod)) {
+        // Finished pods no longer hold resources (kube-scheduler ignores them too).
+        if (this.cache.hasPod(uid)) {
+          this.cache.removePod(uid);
+          this.queue.moveAllToActive();
+        }
+        return;
+      }
+      // Status-only updates (the kubelet's) change nothing the cache holds: skip recomputing.
+      const unchanged =
+        old?.spec?.nodeName === node && this.cache.nodeOf(uid) === node && !this.cache.isAssumed(uid) && sameJson(old.metadata?.labels, pod.metadata?.labels);
+      if (!unchanged) this.cache.addOrUpdatePod(this.podInfo(pod), node);
+      return;
+    }
+    if (!this.responsible(pod)) {
+      this.queue.delete(key);
+      return;
+    }
+    if (this.cache.isAssumed(uid)) return; // being bound right now
+    // Our own PodScheduled=False write comes back as an update: only a real change re-activates the pod.
+    const changed = !old || old.metadata?.generation !== pod.metadata?.generation || !sameJson(old.metadata?.labels, pod.metadata?.labels);
+    if (changed || !this.queue.has(key)) this.queue.add(key, pod.spec?.priority ?? 0);
+  }
+
+  /** Schedules until the signal aborts (leadership lost or shutdown); waits for in-flight binds. */
+  async run(signal: AbortSignal): Promise<void> {
+    const onAbort = (): void => {
+      this.queue.close();
+      for (const w of this.slotWaiters.splice(0)) w();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.log.info({ nodes: this.cache.nodeCount, pending: this.queue.size }, 'scheduling');
+    let sinceYield = 0;
+    try {
+      while (!signal.aborted) {
+        await this.acquireSlot();
+        if (signal.aborted) {
+          this.releaseSlot();
+          break;
+        }
+        const e = await this.queue.pop();
+        if (!e || signal.aborted) {
+          this.releaseSlot();
+          break;
+        }
+        this.scheduleOne(e, signal);
+        // The loop only awaits already-resolved promises while pods are queued: let I/O in regularly.
+        if (++sinceYield >= 32) {
+          sinceYield = 0;
+          await new Promise((r) => setImmediate(r));
+        }
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      await Promise.allSettled([...this.bindsDone]);
+    }
+  }
+
+  private acquireSlot(): Promise<void> {
+    if (this.inFlight < this.cfg.bindConcurrency) {
+      this.inFlight++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) =>
+      this.slotWaiters.push(() => {
+        this.inFlight++;
+        resolve();
+      }),
+    );
+  }
+
+  private releaseSlot(): void {
+    this.inFlight--;
+    this.slotWaiters.shift()?.();
+  }
+
+  /** One attempt for one pod; holds a bind slot that is released when the attempt ends. */
+  private scheduleOne(e: QueuedPod, signal: AbortSignal): void {
+    const pod = this.pods.get(e.key);
+    if (!pod || !this.responsible(pod) || this.cache.isAssumed(pod.metadata?.uid ?? '')) {
+      this.queue.done(e);
+      this.releaseSlot();
+      return;
+    }
+    const info = this.podInfo(pod);
+    const t0 = performance.now();
+    const result = this.algorithm.schedule(info, this.cache.list());
+    this.metrics.algorithm.observe((performance.now() - t0) / 1000);
+    if (!result.node) {
+      this.stats.unschedulable++;
+      this.metrics.attempts.inc({ result: 'unschedulable' });
+      this.queue.requeueUnschedulable(e);
+      const message = fitErrorMessage(this.cache.nodeCount, result.diagnosis ?? new Diagnosis());
+      this.log.debug({ pod: e.key, message }, 'pod unschedulable');
+      this.releaseSlot();
+      this.recordFailure(pod, 'Unschedulable', message);
+      return;
+    }
+    const nodeName = result.node.name;
+    this.cache.assume({ ...info, nodeName }, nodeName);
+    const done = this.bind(e, pod, info, nodeName, signal).finally(() => {
+      this.bindsDone.delete(done);
+      this.releaseSlot();
+    });
+    this.bindsDone.add(done);
+  }
+
+  private async bind(e: QueuedPod, pod: core.Pod, info: PodInfo, nodeName: string, signal: AbortSignal): Promise<void> {
+    const t0 = performance.now();
+    try {
+      await this.client.bind(info.namespace, info.name, nodeName, info.uid);
+    } catch (err) {
+      this.cache.forget(info.uid);
+      const msg = err instanceof Error ? err.message : String(err);
+      if (isNotFound(err) || (isConflict(err) && /already assigned|being deleted|UID/.test(msg))) {
+        // The pod is gone or someone else bound it: nothing to retry; the watch brings the truth.
+        this.queue.done(e);
+        return;
+      }
+      this.stats.errors++;
+      this.metrics.attempts.inc({ result: 'error' });
+      this.log.warn({ pod: e.key, node: nodeName, err: msg }, 'binding failed; will retry');
+      if (!signal.aborted) {
+        this.queue.requeueBackoff(e);
+        this.recorder.event(pod as unknown as KObject, 'Warning', 'FailedScheduling', `Binding rejected: ${msg}`);
+      }
+      return;
+    }
+    const now = Date.now();
+    this.stats.scheduled++;
+    this.metrics.attempts.inc({ result: 'scheduled' });
+    this.metrics.binding.observe((performance.now() - t0) / 1000);
+    this.metrics.e2e.observe({ result: 'scheduled' }, (now - e.firstSeen) / 1000);
+    this.queue.done(e);
+    if (this.cfg.scheduledEvents)
+      this.recorder.event(pod as unknown as KObject, 'Normal', 'Scheduled', `Successfully assigned ${info.namespace}/${info.name} to ${nodeName}`);
+  }
+
+  /** FailedScheduling event plus PodScheduled=False, written only when the explanation changed. */
+  private recordFailure(pod: core.Pod, reason: string, message: string): void {
+    this.recorder.event(pod as unknown as KObject, 'Warning', 'FailedScheduling', message);
+    const cond = podCondition(pod, 'PodScheduled');
+    if (cond?.status === 'False' && cond.reason === reason && cond.message === message) return;
+    const patch = {
+      status: {
+        conditions: [{ type: 'PodScheduled', status: 'False', reason, message, lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }],
+      },
+    };
+    this.client
+      .patch('pods', pod.metadata?.name ?? '', patch, { namespace: pod.metadata?.namespace, type: 'strategic', subresource: 'status' })
+      .catch((err: unknown) => this.log.debug({ pod: keyOf(pod), err: (err as Error).message }, 'pod condition not updated'));
+  }
+}
