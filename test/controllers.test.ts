@@ -189,6 +189,94 @@ describe('deployment', () => {
   });
 });
 
+async function deployment(ns: string, name: string, replicas: number): Promise<void> {
+  await client.create('deployments', {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: ns },
+    spec: { replicas, selector: { matchLabels: { app: name } }, template: template({ app: name }) },
+  });
+  await waitFor(async () => (await activePods(ns, `app=${name}`)).filter(isPodReady).length === replicas, { what: `${name} pods` });
+}
+
+describe('garbage collection', () => {
+  it('background deletion removes the ReplicaSets and pods of a Deployment; orphan leaves them', async () => {
+    const ns = await namespace('gc');
+    await deployment(ns, 'bg', 2);
+    await deployment(ns, 'orph', 2);
+    await client.delete('deployments', 'bg', { namespace: ns, propagationPolicy: 'Background' });
+    await client.delete('deployments', 'orph', { namespace: ns, propagationPolicy: 'Orphan' });
+    await waitFor(async () => {
+      const rs = await client.list('replicasets', { namespace: ns, labelSelector: 'app=bg' });
+      const pods = await client.list('pods', { namespace: ns, labelSelector: 'app=bg' });
+      return rs.items.length === 0 && pods.items.length === 0;
+    }, { what: 'bg ReplicaSet and pods gone' });
+    const orphans = await waitFor(async () => {
+      const rs = await client.list('replicasets', { namespace: ns, labelSelector: 'app=orph' });
+      const gone = await client.get('deployments', 'orph', { namespace: ns }).then(() => false, (e: unknown) => isNotFound(e));
+      return gone && rs.items.length === 1 && !rs.items[0].metadata?.ownerReferences?.length && rs.items;
+    }, { what: 'orph deployment gone, its ReplicaSet orphaned' });
+    expect(orphans[0].spec?.replicas).toBe(2);
+    expect((await activePods(ns, 'app=orph')).length).toBe(2);
+  });
+
+  it('foreground deletion removes dependents before the owner', async () => {
+    const ns = await namespace('gc-fg');
+    await deployment(ns, 'fg', 2);
+    await client.delete('deployments', 'fg', { namespace: ns, propagationPolicy: 'Foreground' });
+    await waitFor(async () => {
+      const gone = await client.get('deployments', 'fg', { namespace: ns }).then(() => false, (e: unknown) => isNotFound(e));
+      const rs = await client.list('replicasets', { namespace: ns });
+      const pods = await client.list('pods', { namespace: ns });
+      return gone && rs.items.length === 0 && pods.items.length === 0;
+    }, { what: 'foreground cascade' });
+  });
+
+  it('deleting a namespace empties it and then removes it', async () => {
+    const ns = await namespace('doomed');
+    await deployment(ns, 'app', 2);
+    await client.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', namespace: ns }, data: { a: 'b' } });
+    await client.delete('namespaces', ns);
+    await waitFor(async () => client.get('namespaces', ns).then(() => false, (e: unknown) => isNotFound(e)), { what: 'namespace gone' });
+    expect((await client.list('pods', { namespace: ns })).items).toEqual([]);
+    expect((await client.list('configmaps', { namespace: ns })).items).toEqual([]);
+  });
+});
+
+describe('endpoints', () => {
+  it('lists ready and not-ready pod addresses with named target ports resolved', async () => {
+    const ns = await namespace('eps');
+    const tpl = template({ app: 'be' });
+    tpl.spec!.containers[0].ports = [{ name: 'http', containerPort: 8080 }];
+    await client.create('replicasets', {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'be', namespace: ns },
+      spec: { replicas: 2, selector: { matchLabels: { app: 'be' } }, template: tpl },
+    });
+    await client.create('services', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'be', namespace: ns },
+      spec: { selector: { app: 'be' }, ports: [{ port: 80, targetPort: 'http' }] },
+    });
+    const ep = await waitFor(async () => {
+      const e = await client.get('endpoints', 'be', { namespace: ns });
+      return e.subsets?.[0]?.addresses?.length === 2 && e;
+    }, { what: 'endpoints with 2 addresses' });
+    expect(ep.subsets?.[0].ports).toEqual([{ port: 8080, protocol: 'TCP' }]);
+    expect(ep.subsets?.[0].addresses?.every((a) => a.targetRef?.kind === 'Pod' && a.nodeName)).toBe(true);
+    // A pod that turns unready moves to notReadyAddresses.
+    const pods = await activePods(ns, 'app=be');
+    const p = pods[0];
+    await client.updateStatus('pods', { ...p, status: { ...p.status, conditions: [{ type: 'Ready', status: 'False' }] } });
+    await waitFor(async () => {
+      const e = await client.get('endpoints', 'be', { namespace: ns });
+      return e.subsets?.[0]?.addresses?.length === 1 && e.subsets[0].notReadyAddresses?.[0]?.targetRef?.name === p.metadata?.name;
+    }, { what: 'not ready address', timeoutMs: 3000 });
+  });
+});
+
 // Last: it takes a node away for good.
 describe('node lifecycle', () => {
   it('a node whose lease stops goes Unknown, is tainted, and its pods are replaced elsewhere with none lost', async () => {
