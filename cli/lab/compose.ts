@@ -115,7 +115,7 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
     files.push('-f', override);
   }
   const nodes = Array.from({ length: opts.workers }, (_, i) => workerName(i + 1));
-  const services = ['etcd', 'apiserver', 'scheduler', 'controller-manager', 'dns', 'reaper', ...nodes];
+  const services = ['etcd', 'apiserver', 'scheduler-1', 'scheduler-2', 'controller-manager-1', 'controller-manager-2', 'dns', 'reaper', ...nodes];
   say(`docker compose up (project ${PROJECT}, ${opts.workers} workers)`);
   await run([...composeCommand(), '-p', PROJECT, ...files, 'up', '-d', '--remove-orphans', ...services], { cwd: root });
 

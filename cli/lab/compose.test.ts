@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { workersOverride } from './compose.js';
+import { addressPlan, componentArgs, composeLabSpec, workerIp, workerName } from './spec.js';
+
+interface Service {
+  command?: string[];
+  labels?: Record<string, string>;
+  networks?: Record<string, { ipv4_address?: string } | null> | string[];
+  container_name?: string;
+}
+
+const compose = parse(readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8'), { merge: true }) as {
+  services: Record<string, Service>;
+  networks: Record<string, { name: string; ipam: { config: { subnet: string; ip_range: string }[] }; labels: Record<string, string> }>;
+};
+
+/** `--a=b` → `--a b`, as componentArgs writes them. */
+function split(args: string[] = []): string[] {
+  return args.flatMap((a) => (a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a]));
+}
+
+describe('docker-compose.yml agrees with cli/lab/spec.ts', () => {
+  const spec = composeLabSpec();
+
+  it('has the lab network with the address plan', () => {
+    const net = compose.networks.kubelab;
+    expect(net?.name).toBe(spec.network);
+    expect(net?.ipam.config[0]?.subnet).toBe(spec.subnet);
+    expect(net?.ipam.config[0]?.ip_range).toBe(addressPlan(spec).podRange);
+    expect(net?.labels['io.kubelab.cluster']).toBe(spec.cluster);
+  });
+
+  it('passes the same flags as the test clusters and `node add`', () => {
+    for (const c of ['apiserver', 'dns'] as const) expect(split(compose.services[c]?.command), c).toEqual(componentArgs(spec, c));
+    for (const c of ['scheduler', 'controller-manager'] as const) {
+      for (const r of [1, 2]) {
+        const s = compose.services[`${c}-${r}`];
+        expect(split(s?.command), `${c}-${r}`).toEqual(componentArgs(spec, c));
+        expect(s?.container_name).toBe(`${spec.prefix}${c}-${r}`);
+      }
+    }
+    expect(split(compose.services.etcd?.command)).toEqual(componentArgs(spec, 'etcd'));
+    for (let n = 1; n <= 3; n++) {
+      const w = compose.services[workerName(n)];
+      expect(split(w?.command)).toEqual(componentArgs(spec, 'node', workerName(n), workerIp(spec, n)));
+      expect(w?.labels?.['io.kubelab.worker']).toBe(workerName(n));
+      expect(w?.container_name).toBe(`${spec.prefix}${workerName(n)}`);
+    }
+  });
+
+  it('labels every service with the cluster', () => {
+    for (const [name, s] of Object.entries(compose.services)) expect(s.labels?.['io.kubelab.cluster'], name).toBe(spec.cluster);
+  });
+
+  it('generates extra workers on the next addresses', () => {
+    const o = parse(workersOverride(5)) as { services: Record<string, Service> };
+    expect(Object.keys(o.services)).toEqual(['worker-4', 'worker-5']);
+    expect((o.services['worker-5']?.networks as Record<string, { ipv4_address: string }>).kubelab?.ipv4_address).toBe('10.213.0.25');
+  });
+});
