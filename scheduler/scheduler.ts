@@ -65,6 +65,8 @@ function makeMetrics(registry: Registry, queue: SchedulingQueue): Metrics {
   };
 }
 
+const FAILURE_EVENT_INTERVAL_MS = 60_000;
+
 const isTerminal = (pod: core.Pod): boolean => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 
 function sameJson(a: unknown, b: unknown): boolean {
@@ -103,6 +105,8 @@ export class Scheduler {
   private inFlight = 0;
   private slotWaiters: (() => void)[] = [];
   private readonly bindsDone = new Set<Promise<void>>();
+  /** Last FailedScheduling event per pod uid: repeats of the same explanation are throttled. */
+  private readonly lastFailure = new Map<string, { message: string; at: number }>();
   readonly stats: SchedulerStats = { scheduled: 0, unschedulable: 0, errors: 0, bindsInFlight: 0 };
 
   constructor(
@@ -153,6 +157,7 @@ export class Scheduler {
       onDelete: (pod) => {
         const uid = pod.metadata?.uid ?? '';
         this.queue.delete(keyOf(pod));
+        this.lastFailure.delete(uid);
         if (this.cache.hasPod(uid)) {
           this.cache.removePod(uid);
           this.queue.moveAllToActive();
@@ -189,6 +194,7 @@ export class Scheduler {
     const node = pod.spec?.nodeName;
     if (node) {
       this.queue.delete(key);
+      this.lastFailure.delete(uid);
       if (isTerminal(pod)) {
         // Finished pods no longer hold resources (kube-scheduler ignores them too).
         if (this.cache.hasPod(uid)) {
@@ -329,7 +335,15 @@ export class Scheduler {
 
   /** FailedScheduling event plus PodScheduled=False, written only when the explanation changed. */
   private recordFailure(pod: core.Pod, reason: string, message: string): void {
-    this.recorder.event(pod as unknown as KObject, 'Warning', 'FailedScheduling', message);
+    // Like Kubernetes' event spam filter: every retry of an unschedulable pod (each node change triggers
+    // one) would otherwise write an event; repeat an unchanged explanation at most once a minute.
+    const uid = pod.metadata?.uid ?? '';
+    const last = this.lastFailure.get(uid);
+    const now = Date.now();
+    if (!last || last.message !== message || now - last.at >= FAILURE_EVENT_INTERVAL_MS) {
+      this.lastFailure.set(uid, { message, at: now });
+      this.recorder.event(pod as unknown as KObject, 'Warning', 'FailedScheduling', message);
+    }
     const cond = podCondition(pod, 'PodScheduled');
     if (cond?.status === 'False' && cond.reason === reason && cond.message === message) return;
     const patch = {

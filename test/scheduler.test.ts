@@ -1,0 +1,283 @@
+/**
+ * The scheduler against a real apiserver and etcd, with Node objects written directly (no kubelets):
+ * explainable failures, no overcommit under a burst, constraints, spreading, and leader failover.
+ * Every test owns a pool of nodes tainted `kubelab.test/pool=<pool>:NoSchedule` and labelled `pool=<pool>`;
+ * its pods tolerate the taint and select the pool, so tests do not see each other's nodes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { core } from '../client/types.js';
+import { nullLogger } from '../client/log.js';
+import { compileSchedulerConfig, startScheduler, type RunningScheduler } from '../scheduler/index.js';
+import { startControlPlane, type TestControlPlane } from './support/apiserver.js';
+import { waitFor } from './support/wait.js';
+
+let cp: TestControlPlane;
+const stops: { ctl: AbortController; running: RunningScheduler }[] = [];
+let main: RunningScheduler;
+
+async function runScheduler(opts: Parameters<typeof compileSchedulerConfig>[0] = {}): Promise<{ ctl: AbortController; running: RunningScheduler }> {
+  const ctl = new AbortController();
+  const cfg = compileSchedulerConfig({ apiserver: cp.address, adminPort: 0, bindAddress: '127.0.0.1', leaderElect: false, podInitialBackoffMs: 200, podMaxBackoffMs: 1000, ...opts });
+  const running = await startScheduler(cfg, ctl.signal, { logger: nullLogger() });
+  const entry = { ctl, running };
+  stops.push(entry);
+  return entry;
+}
+
+beforeAll(async () => {
+  cp = await startControlPlane();
+  main = (await runScheduler()).running;
+});
+
+afterAll(async () => {
+  for (const s of stops) s.ctl.abort();
+  await Promise.allSettled(stops.map((s) => s.running.done));
+  await cp?.stop();
+});
+
+interface NodeSpec {
+  name: string;
+  pool?: string;
+  cpu?: string;
+  memory?: string;
+  pods?: number;
+  labels?: Record<string, string>;
+  taints?: core.Taint[];
+  unschedulable?: boolean;
+}
+
+async function createNode(s: NodeSpec): Promise<void> {
+  const resources = { cpu: s.cpu ?? '4', memory: s.memory ?? '8Gi', pods: String(s.pods ?? 110) };
+  await cp.client.create('nodes', {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: s.name, labels: { 'kubernetes.io/hostname': s.name, ...(s.pool ? { pool: s.pool } : {}), ...s.labels } },
+    spec: {
+      taints: [...(s.pool ? [{ key: 'kubelab.test/pool', value: s.pool, effect: 'NoSchedule' as const }] : []), ...(s.taints ?? [])],
+      ...(s.unschedulable ? { unschedulable: true } : {}),
+    },
+    status: { capacity: resources, allocatable: resources, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }] },
+  });
+}
+
+async function createNamespace(name: string): Promise<void> {
+  await cp.client.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+}
+
+function poolPod(name: string, namespace: string, pool: string, spec: Partial<core.PodSpec> = {}, meta: Partial<core.Pod['metadata']> = {}): core.Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, ...meta },
+    spec: {
+      containers: [{ name: 'c', image: 'kubelab/busybox:latest' }],
+      ...spec,
+      nodeSelector: { pool, ...spec.nodeSelector },
+      tolerations: [{ key: 'kubelab.test/pool', operator: 'Exists', effect: 'NoSchedule' }, ...(spec.tolerations ?? [])],
+    },
+  };
+}
+
+function withRequests(cpu: string, memory: string): core.Container[] {
+  return [{ name: 'c', image: 'kubelab/busybox:latest', resources: { requests: { cpu, memory } } }];
+}
+
+async function createAll(pods: core.Pod[], concurrency = 32): Promise<void> {
+  let i = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (i < pods.length) await cp.client.create('pods', pods[i++]);
+    }),
+  );
+}
+
+async function listPods(namespace: string): Promise<core.Pod[]> {
+  return (await cp.client.list('pods', { namespace })).items;
+}
+
+const scheduledCond = (p: core.Pod) => p.status?.conditions?.find((c) => c.type === 'PodScheduled');
+
+describe('scheduler', () => {
+  it('explains a pod that fits nowhere, then schedules it as soon as a fitting node appears', async () => {
+    // This test runs first: the cluster holds exactly these three nodes, so the message is exact.
+    await createNamespace('sched-explain');
+    await createNode({ name: 'ex-cordoned', unschedulable: true });
+    await createNode({ name: 'ex-small-1', cpu: '1' });
+    await createNode({ name: 'ex-small-2', cpu: '1' });
+    await cp.client.create('pods', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'big', namespace: 'sched-explain' },
+      spec: { containers: withRequests('2', '1Gi') },
+    });
+    const expected =
+      '0/3 nodes are available: 1 node(s) were unschedulable, 2 Insufficient cpu. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.';
+    const event = await waitFor(
+      async () => (await cp.client.list('events', { namespace: 'sched-explain' })).items.find((e) => e.reason === 'FailedScheduling' && e.involvedObject.name === 'big'),
+      { what: 'FailedScheduling event' },
+    );
+    expect(event.message).toBe(expected);
+    expect(event.type).toBe('Warning');
+    expect(event.source?.component).toBe('default-scheduler');
+    const cond = await waitFor(async () => scheduledCond(await cp.client.get('pods', 'big', { namespace: 'sched-explain' })), { what: 'PodScheduled condition' });
+    expect(cond).toMatchObject({ status: 'False', reason: 'Unschedulable', message: expected });
+
+    const added = Date.now();
+    await createNode({ name: 'ex-big', cpu: '4' });
+    const pod = await waitFor(
+      async () => {
+        const p = await cp.client.get('pods', 'big', { namespace: 'sched-explain' });
+        return p.spec?.nodeName ? p : undefined;
+      },
+      { what: 'pod big to be bound', timeoutMs: 10_000, intervalMs: 50 },
+    );
+    expect(pod.spec?.nodeName).toBe('ex-big');
+    expect(Date.now() - added).toBeLessThan(3000);
+    expect(scheduledCond(pod)?.status).toBe('True');
+  });
+
+  it('never overcommits a node under a burst of 500 pods', async () => {
+    const pool = 'burst';
+    await createNamespace('sched-burst');
+    // Nodes 0-4 are limited by pod count (15), nodes 5-9 by cpu (2 cores / 100m = 20): 175 pods fit.
+    for (let i = 0; i < 10; i++) await createNode({ name: `burst-${i}`, pool, cpu: '2', memory: '8Gi', pods: i < 5 ? 15 : 30 });
+    const pods = Array.from({ length: 500 }, (_, i) => poolPod(`p-${i}`, 'sched-burst', pool, { containers: withRequests('100m', '128Mi') }));
+    await createAll(pods);
+    const settled = await waitFor(
+      async () => {
+        const all = await listPods('sched-burst');
+        const bound = all.filter((p) => p.spec?.nodeName);
+        const explained = all.filter((p) => !p.spec?.nodeName && scheduledCond(p)?.status === 'False');
+        return bound.length === 175 && explained.length === 325 ? all : undefined;
+      },
+      { what: '175 pods bound and 325 explained', timeoutMs: 60_000, intervalMs: 500 },
+    );
+    const perNode = new Map<string, { cpu: number; pods: number }>();
+    for (const p of settled) {
+      if (!p.spec?.nodeName) continue;
+      const n = perNode.get(p.spec.nodeName) ?? { cpu: 0, pods: 0 };
+      n.cpu += 100;
+      n.pods++;
+      perNode.set(p.spec.nodeName, n);
+    }
+    for (let i = 0; i < 10; i++) {
+      const n = perNode.get(`burst-${i}`);
+      expect(n?.pods, `pods on burst-${i}`).toBe(i < 5 ? 15 : 20);
+      expect(n!.cpu).toBeLessThanOrEqual(2000);
+    }
+    const pending = settled.find((p) => !p.spec?.nodeName);
+    expect(scheduledCond(pending!)?.message).toMatch(/5 Insufficient cpu, 5 Too many pods/);
+
+    const metrics = await (await fetch(`http://127.0.0.1:${main.adminPort}/metrics`)).text();
+    expect(metrics).toMatch(/scheduler_schedule_attempts_total\{result="scheduled"[^}]*\} \d+/);
+    expect(metrics).toMatch(/scheduler_e2e_scheduling_duration_seconds_count/);
+    expect((await fetch(`http://127.0.0.1:${main.adminPort}/healthz`)).status).toBe(200);
+    // Leave no pile of unschedulable pods behind to be retried on every node the next tests add.
+    await Promise.all(settled.map((p) => cp.client.delete('pods', p.metadata!.name!, { namespace: 'sched-burst', gracePeriodSeconds: 0 })));
+  });
+
+  it('respects nodeSelector, required affinity and taints, and leaves other schedulers\' pods alone', async () => {
+    const pool = 'constraints';
+    const ns = 'sched-constraints';
+    await createNamespace(ns);
+    await createNode({ name: 'c-ssd', pool, labels: { disk: 'ssd', cores: '8' } });
+    await createNode({ name: 'c-hdd', pool, labels: { disk: 'hdd', cores: '2' } });
+    await createNode({ name: 'c-gpu', pool, labels: { disk: 'ssd', cores: '16' }, taints: [{ key: 'gpu', value: 'true', effect: 'NoSchedule' }] });
+    const req = (...exprs: core.NodeSelectorRequirement[]): Partial<core.PodSpec> => ({
+      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: exprs }] } } },
+    });
+    const gpuTol: core.Toleration[] = [{ key: 'gpu', operator: 'Equal', value: 'true', effect: 'NoSchedule' }];
+    await createAll([
+      poolPod('selector-ssd', ns, pool, { nodeSelector: { disk: 'ssd' } }),
+      poolPod('gt-4-cores', ns, pool, req({ key: 'cores', operator: 'Gt', values: ['4'] })),
+      poolPod('lt-4-cores', ns, pool, req({ key: 'cores', operator: 'Lt', values: ['4'] })),
+      poolPod('not-ssd', ns, pool, req({ key: 'disk', operator: 'NotIn', values: ['ssd'] })),
+      poolPod('gpu-tolerating', ns, pool, { tolerations: gpuTol, ...req({ key: 'cores', operator: 'Gt', values: ['10'] }) }),
+      poolPod('no-disk-label', ns, pool, req({ key: 'disk', operator: 'DoesNotExist' })),
+      poolPod('gpu-untolerated', ns, pool, { nodeSelector: { 'kubernetes.io/hostname': 'c-gpu' } }),
+      poolPod('other-scheduler', ns, pool, { schedulerName: 'someone-else' }),
+    ]);
+    const want: Record<string, string> = { 'selector-ssd': 'c-ssd', 'gt-4-cores': 'c-ssd', 'lt-4-cores': 'c-hdd', 'not-ssd': 'c-hdd', 'gpu-tolerating': 'c-gpu' };
+    const pods = await waitFor(
+      async () => {
+        const all = new Map((await listPods(ns)).map((p) => [p.metadata?.name ?? '', p]));
+        const ok = Object.keys(want).every((n) => all.get(n)?.spec?.nodeName) &&
+          scheduledCond(all.get('no-disk-label')!)?.status === 'False' && scheduledCond(all.get('gpu-untolerated')!)?.status === 'False';
+        return ok ? all : undefined;
+      },
+      { what: 'constrained pods placed or explained', timeoutMs: 15_000 },
+    );
+    for (const [name, node] of Object.entries(want)) expect(pods.get(name)?.spec?.nodeName, name).toBe(node);
+    expect(pods.get('no-disk-label')?.spec?.nodeName).toBeFalsy();
+    // c-ssd and c-hdd have a disk label, c-gpu has an untolerated taint (taints are checked first).
+    expect(scheduledCond(pods.get('no-disk-label')!)?.message).toMatch(/^0\/\d+ nodes are available: 1 node\(s\) had untolerated taint \{gpu: true\}, .*\d+ node\(s\) didn't match Pod's node affinity\/selector\. preemption: /);
+    expect(scheduledCond(pods.get('gpu-untolerated')!)?.message).toContain('1 node(s) had untolerated taint {gpu: true}');
+    const other = pods.get('other-scheduler')!;
+    expect(other.spec?.nodeName).toBeFalsy();
+    expect(scheduledCond(other)).toBeUndefined();
+  });
+
+  it('spreads the pods of one ReplicaSet across nodes', async () => {
+    const pool = 'spread';
+    const ns = 'sched-spread';
+    await createNamespace(ns);
+    for (const n of ['s-1', 's-2', 's-3']) await createNode({ name: n, pool });
+    const owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-abc', uid: '5f0c9a2e-0000-4000-8000-000000000001', controller: true };
+    // Pods of another owner already crowd s-1: the spread counts only the ReplicaSet's own pods.
+    await createAll(Array.from({ length: 9 }, (_, i) => poolPod(`web-${i}`, ns, pool, {}, { labels: { app: 'web' }, ownerReferences: [owner] })));
+    const pods = await waitFor(
+      async () => {
+        const all = await listPods(ns);
+        return all.every((p) => p.spec?.nodeName) && all.length === 9 ? all : undefined;
+      },
+      { what: 'replicas bound' },
+    );
+    const perNode = new Map<string, number>();
+    for (const p of pods) perNode.set(p.spec!.nodeName!, (perNode.get(p.spec!.nodeName!) ?? 0) + 1);
+    expect([...perNode.values()]).toEqual([3, 3, 3]);
+  });
+
+  it('hands over to the standby within the lease duration and never binds a pod twice', async () => {
+    const pool = 'ha';
+    const ns = 'sched-ha';
+    await createNamespace(ns);
+    for (let i = 0; i < 4; i++) await createNode({ name: `ha-${i}`, pool, cpu: '64', pods: 500 });
+    const leaseDurationMs = 3000;
+    const ha = { schedulerName: 'ha-scheduler', leaderElect: true, leaseName: 'ha-scheduler', leaseDurationMs, renewDeadlineMs: 2000, retryPeriodMs: 250 };
+    const a = await runScheduler({ ...ha, identity: 'ha-a' });
+    const b = await runScheduler({ ...ha, identity: 'ha-b' });
+    const leader = await waitFor(() => (a.running.isLeader() ? a : b.running.isLeader() ? b : undefined), { what: 'a leader', intervalMs: 50 });
+    const standby = leader === a ? b : a;
+
+    // Count binding writes from the watch: a pod's nodeName changing from empty to set.
+    const bindings = new Map<string, number>();
+    const lastNode = new Map<string, string>();
+    const watchCtl = new AbortController();
+    const watching = (async () => {
+      for await (const ev of cp.client.watch('pods', { namespace: ns, signal: watchCtl.signal })) {
+        const name = ev.object.metadata?.name ?? '';
+        const node = ev.object.spec?.nodeName ?? '';
+        if (node && !lastNode.get(name)) bindings.set(name, (bindings.get(name) ?? 0) + 1);
+        lastNode.set(name, node);
+      }
+    })().catch(() => undefined);
+
+    const pods = Array.from({ length: 300 }, (_, i) => poolPod(`ha-${i}`, ns, pool, { schedulerName: 'ha-scheduler', containers: withRequests('10m', '16Mi') }));
+    const creating = createAll(pods, 16);
+    await waitFor(() => bindings.size >= 50, { what: 'the leader to bind 50 pods', intervalMs: 20 });
+    const stoppedAt = Date.now();
+    leader.ctl.abort();
+    await leader.running.done;
+    await waitFor(() => standby.running.isLeader(), { what: 'the standby to take over', timeoutMs: leaseDurationMs + 2000, intervalMs: 50 });
+    const takeoverMs = Date.now() - stoppedAt;
+    expect(takeoverMs).toBeLessThan(leaseDurationMs);
+    await creating;
+    await waitFor(() => bindings.size === 300, { what: 'all 300 pods bound', timeoutMs: 30_000 });
+    expect(standby.running.stats.scheduled).toBeGreaterThan(0);
+    expect([...bindings.values()].every((n) => n === 1)).toBe(true);
+    const all = await listPods(ns);
+    expect(all.filter((p) => p.spec?.nodeName)).toHaveLength(300);
+    watchCtl.abort();
+    await watching;
+  });
+});
