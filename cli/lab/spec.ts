@@ -86,6 +86,7 @@ export function addressPlan(spec: Pick<LabSpec, 'subnet'>): {
   podRange: string;
   serviceCidr: string;
   clusterDns: string;
+  loadBalancerRange: string;
 } {
   const p = octets(spec);
   return {
@@ -98,6 +99,8 @@ export function addressPlan(spec: Pick<LabSpec, 'subnet'>): {
     // The dns container's own address: pods resolve through it directly, with no dependency on
     // Service plumbing (kube-proxy) being up on their node.
     clusterDns: `${p}.0.10`,
+    // LoadBalancer ingress IPs (docs/services.md): inside the /16, outside the other ranges.
+    loadBalancerRange: `${p}.32.0/24`,
   };
 }
 
@@ -175,10 +178,23 @@ export function componentArgs(spec: LabSpec, component: ComponentName | 'node', 
         ...(spec.timing === 'lab' ? ['--default-toleration-seconds', String(LAB_DEFAULT_TOLERATION_SECONDS)] : []),
       ];
     case 'scheduler':
+      // The scheduler has no --timing preset: the lab's leader-election timings (as the
+      // controller-manager's lab preset) are spelled out.
+      return [
+        'scheduler',
+        '--apiserver', api,
+        ...(spec.timing === 'lab' ? ['--leader-elect-lease-duration', '6s', '--leader-elect-renew-deadline', '4s', '--leader-elect-retry-period', '1s'] : []),
+      ];
     case 'controller-manager':
-      return [component, '--apiserver', api, '--timing', spec.timing];
+      return ['controller-manager', '--apiserver', api, '--timing', spec.timing];
     case 'dns':
-      return ['dns', '--apiserver', api];
+      return [
+        'dns',
+        '--apiserver', api,
+        '--service-cluster-ip-range', plan.serviceCidr,
+        '--advertise-address', plan.dns,
+        '--load-balancer-ip-range', plan.loadBalancerRange,
+      ];
     case 'node':
       if (!nodeName || !nodeIp) throw new Error('node needs a name and an address');
       return [

@@ -18,6 +18,7 @@ import Docker from 'dockerode';
 import { ApiClient } from '../../client/api.js';
 import { Lab, pickSubnet } from '../../cli/lab/lab.js';
 import { waitForLab } from '../../cli/lab/ready.js';
+import { freePort } from '../support/etcd.js';
 import { hostPort } from '../../cli/lab/docker.js';
 import { PORTS, composeLabSpec, kubeconfigYaml, workerName, type ComponentName, type LabSpec, type TimingPreset } from '../../cli/lab/spec.js';
 
@@ -99,7 +100,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       prefix: `${name}-`,
       timing: opts.timing ?? 'lab',
       image: opts.image ?? base.image,
-      hostPorts: { rest: 0, grpc: 0 },
+      // Fixed (free) host ports: a random binding would change when the apiserver container restarts.
+      hostPorts: { rest: await freePort(), grpc: await freePort() },
       restartPolicy: 'no',
     };
     const candidate = new Lab(spec, docker);

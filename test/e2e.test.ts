@@ -1,0 +1,191 @@
+/**
+ * End to end on one real 3-worker cluster (test/cluster: real etcd, apiserver, 2 schedulers,
+ * 2 controller-managers, dns, 3 node containers whose kubelets start real pod containers).
+ * The README walkthrough's commands are run as written, through the kubelab CLI (gRPC) and the real
+ * kubectl (REST), and what a user would notice is asserted through the API and Docker.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isNodeReady } from '../client/objects.js';
+import type { core } from '../client/types.js';
+import { startCluster, type TestCluster } from './cluster/index.js';
+import { waitFor } from './support/wait.js';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const NS = 'default';
+const APP = 'app=web';
+
+let cluster: TestCluster;
+const watchers: ChildProcess[] = [];
+
+beforeAll(async () => {
+  cluster = await startCluster({ workers: 3, timing: 'lab', onProgress: (l) => process.env.KUBELAB_TEST_LOG && process.stderr.write(`${l}\n`) });
+}, 240_000);
+
+afterAll(async () => {
+  for (const w of watchers) w.kill('SIGKILL');
+  await cluster?.stop();
+}, 120_000);
+
+function env(): NodeJS.ProcessEnv {
+  return { ...process.env, KUBECONFIG: cluster.kubeconfigPath, KUBELAB_CLUSTER: cluster.name, KUBELAB_SERVER: cluster.grpcAddress };
+}
+
+/** `kubelab ARGS` as the README writes it (npx kubelab = bin/kubelab.js). */
+async function kubelab(...args: string[]): Promise<string> {
+  const r = await run('node', ['bin/kubelab.js', '--server', cluster.grpcAddress, ...args], { cwd: ROOT, env: env(), timeout: 60_000 });
+  return r.stdout;
+}
+
+async function kubectl(...args: string[]): Promise<string> {
+  const r = await run('kubectl', args, { cwd: ROOT, env: env(), timeout: 150_000 });
+  return r.stdout;
+}
+
+/** `kubelab ARGS -w` in the background; returns a getter of everything it printed so far. */
+function watch(...args: string[]): () => string {
+  let out = '';
+  const p = spawn('node', ['bin/kubelab.js', '--server', cluster.grpcAddress, ...args], { cwd: ROOT, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+  p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  watchers.push(p);
+  return () => out;
+}
+
+async function webPods(): Promise<core.Pod[]> {
+  return (await cluster.client.list('pods', { namespace: NS, labelSelector: APP })).items;
+}
+
+function running(pods: core.Pod[]): core.Pod[] {
+  return pods.filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp);
+}
+
+/** Waits for exactly `n` Running, not-terminating web pods, none of them on `avoid`. */
+async function waitRunning(n: number, opts: { avoid?: string; timeoutMs?: number } = {}): Promise<core.Pod[]> {
+  return waitFor(
+    async () => {
+      const r = running(await webPods());
+      return r.length === n && r.every((p) => p.spec?.nodeName !== opts.avoid) ? r : undefined;
+    },
+    { timeoutMs: opts.timeoutMs ?? 90_000, intervalMs: 500, what: `${n} Running web pods${opts.avoid ? ` off ${opts.avoid}` : ''}` },
+  );
+}
+
+async function nodeReady(name: string): Promise<boolean> {
+  return isNodeReady(await cluster.client.get('nodes', name));
+}
+
+/** Pod containers in Docker on `node` (any state) that belong to one of the pod uids. */
+async function containersOf(node: string, uids: Set<string>): Promise<string[]> {
+  const list = await cluster.lab.podContainers(node);
+  return list.filter((c) => uids.has(c.Labels['io.kubelab.pod.uid'] ?? '')).map((c) => `${c.Names[0]} ${c.State}`);
+}
+
+describe('lab end to end (3 workers, lab timing)', () => {
+  it('runs the README app: apply, scale to 6, spread over every worker', async () => {
+    expect(await kubectl('get', 'nodes', '-o', 'wide')).toMatch(/worker-1\s+Ready[\s\S]*worker-2\s+Ready[\s\S]*worker-3\s+Ready/);
+    expect(await kubectl('apply', '-f', 'docs/examples/web.yaml')).toMatch(/deployment.apps\/web (created|configured)/);
+    await waitRunning(3);
+    await kubectl('scale', 'deployment', 'web', '--replicas=6');
+    expect(await kubectl('rollout', 'status', 'deployment', 'web', '--timeout=120s')).toMatch(/successfully rolled out/);
+    const pods = await waitRunning(6);
+    const perNode = new Set(pods.map((p) => p.spec?.nodeName));
+    expect([...perNode].sort()).toEqual(['worker-1', 'worker-2', 'worker-3']);
+    // Every pod has its own address on the pod network and its containers exist in Docker.
+    expect(new Set(pods.map((p) => p.status?.podIP)).size).toBe(6);
+    const wide = await kubelab('get', 'pods', '-o', 'wide');
+    expect(wide.split('\n').filter((l) => l.startsWith('web-'))).toHaveLength(6);
+    expect(await kubectl('get', 'pods', '-o', 'wide')).toMatch(/web-\S+\s+1\/1\s+Running/);
+  });
+
+  it('heals a crashed worker: NotReady, pods replaced on the others, back Ready without stale containers', async () => {
+    const before = await webPods();
+    const lost = new Set(before.filter((p) => p.spec?.nodeName === 'worker-2').map((p) => p.metadata?.uid ?? ''));
+    expect(lost.size).toBeGreaterThan(0);
+    const seen = watch('get', 'pods', '-o', 'wide', '-w');
+
+    const t0 = Date.now();
+    expect(await kubelab('node', 'crash', 'worker-2')).toContain('node/worker-2 crashed');
+    // Power loss: the node container and its pod containers are dead at once.
+    expect((await containersOf('worker-2', lost)).every((c) => !c.endsWith(' running'))).toBe(true);
+    await waitFor(async () => !(await nodeReady('worker-2')), { timeoutMs: 30_000, intervalMs: 250, what: 'worker-2 NotReady' });
+    const notReadyAfter = Date.now() - t0;
+    const pods = await waitRunning(6, { avoid: 'worker-2', timeoutMs: 60_000 });
+    const healedAfter = Date.now() - t0;
+    expect(pods.every((p) => !lost.has(p.metadata?.uid ?? ''))).toBe(true);
+    process.stderr.write(`[e2e] crash worker-2: NotReady after ${notReadyAfter} ms, 6 replicas Running after ${healedAfter} ms\n`);
+    expect(healedAfter).toBeLessThan(45_000);
+    expect((await kubectl('get', 'nodes')).match(/worker-2\s+NotReady/)).toBeTruthy();
+    expect(await kubelab('lab', 'status')).toMatch(/worker-2\s+NotReady/);
+
+    expect(await kubelab('node', 'restart', 'worker-2')).toContain('node/worker-2 restarted');
+    await waitFor(() => nodeReady('worker-2'), { timeoutMs: 60_000, intervalMs: 500, what: 'worker-2 Ready again' });
+    // The restarted kubelet removes the containers of the pods that were replaced elsewhere.
+    await waitFor(async () => (await containersOf('worker-2', lost)).length === 0, { timeoutMs: 60_000, intervalMs: 500, what: 'stale containers on worker-2 to be removed' });
+    expect(running(await webPods())).toHaveLength(6);
+    // The watch showed the replacements appear.
+    await waitFor(() => pods.every((p) => seen().includes(p.metadata?.name ?? '-')), { timeoutMs: 10_000, what: 'the -w watch to show the new pods' });
+  });
+
+  it('keeps a partitioned worker\'s pods running until it heals, then removes the replaced ones', async () => {
+    const before = running(await webPods());
+    const onW3 = before.filter((p) => p.spec?.nodeName === 'worker-3');
+    expect(onW3.length).toBeGreaterThan(0);
+    const uids = new Set(onW3.map((p) => p.metadata?.uid ?? ''));
+
+    expect(await kubelab('node', 'partition', 'worker-3')).toContain('node/worker-3 partitioned');
+    await waitFor(async () => !(await nodeReady('worker-3')), { timeoutMs: 30_000, intervalMs: 250, what: 'worker-3 NotReady' });
+    await waitRunning(6, { avoid: 'worker-3', timeoutMs: 60_000 });
+    // Cut off from the control plane, the node's pods still run (nobody told them to stop).
+    const still = await containersOf('worker-3', uids);
+    expect(still.length).toBeGreaterThan(0);
+    expect(still.every((c) => c.endsWith(' running'))).toBe(true);
+    expect(await kubelab('lab', 'status')).toMatch(/PARTITIONED/);
+
+    expect(await kubelab('node', 'heal', 'worker-3')).toContain('node/worker-3 healed');
+    await waitFor(() => nodeReady('worker-3'), { timeoutMs: 60_000, intervalMs: 500, what: 'worker-3 Ready again' });
+    await waitFor(async () => (await containersOf('worker-3', uids)).length === 0, { timeoutMs: 60_000, intervalMs: 500, what: 'replaced pods\' containers on worker-3 to be removed' });
+    expect(running(await webPods())).toHaveLength(6);
+  });
+
+  it('loses nothing while the scheduler leader, the controller-manager leader or the apiserver is down', async () => {
+    const scaleTo = async (n: number): Promise<void> => {
+      await kubectl('scale', 'deployment', 'web', `--replicas=${n}`);
+    };
+    let replicas = 6;
+    for (const component of ['scheduler', 'controller-manager'] as const) {
+      const keep = new Set(running(await webPods()).map((p) => p.metadata?.uid));
+      const stopped = await cluster.stopComponent(component, 'leader');
+      expect(stopped).toHaveLength(1);
+      // The scale-up is made while the leader is dead; the standby takes over and completes it.
+      replicas++;
+      await scaleTo(replicas);
+      const pods = await waitRunning(replicas, { timeoutMs: 60_000 });
+      expect([...keep].every((u) => pods.some((p) => p.metadata?.uid === u))).toBe(true);
+      expect(await cluster.startComponent(component)).toEqual(stopped);
+    }
+
+    const keep = new Set(running(await webPods()).map((p) => p.metadata?.uid));
+    expect(await cluster.stopComponent('apiserver')).toHaveLength(1);
+    // Down for a few seconds: this is the fault's duration, not a wait for a condition.
+    await new Promise((r) => setTimeout(r, 3_000));
+    await cluster.startComponent('apiserver');
+    await waitFor(() => cluster.client.list('namespaces').then(() => true), { timeoutMs: 30_000, what: 'the apiserver to answer again' });
+    replicas++;
+    await scaleTo(replicas);
+    const pods = await waitRunning(replicas, { timeoutMs: 60_000 });
+    expect([...keep].every((u) => pods.some((p) => p.metadata?.uid === u))).toBe(true);
+    for (const n of cluster.nodes) expect(await nodeReady(n)).toBe(true);
+  });
+
+  it('adds and removes a worker at runtime', async () => {
+    const added = await cluster.addNode();
+    expect(added).toBe('worker-4');
+    expect(await kubectl('get', 'nodes')).toMatch(/worker-4\s+Ready/);
+    await cluster.removeNode('worker-4');
+    await waitFor(async () => !(await cluster.client.list('nodes')).items.some((n) => n.metadata?.name === 'worker-4'), { timeoutMs: 15_000, what: 'Node worker-4 to be gone' });
+    expect(await cluster.lab.nodes()).toEqual(['worker-1', 'worker-2', 'worker-3']);
+  });
+});
