@@ -1,6 +1,7 @@
 /** Runs iptables / ip in this process's network namespace (the node container's). */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { parseCidr, ipToNumber } from '../apiserver/allocator.js';
 import { JUMP_RULES, parseChains } from './rules.js';
 
@@ -39,6 +40,24 @@ export function inContainer(): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Why this network namespace looks like the Docker host's own (undefined when it does not): not a
+ * container, or it holds Docker's bridges / veths. The second check matters where the Docker host is
+ * itself a container (as on the development machines), so that "in a container" alone is not enough.
+ */
+export function hostNamespaceReason(): string | undefined {
+  let names = Object.keys(networkInterfaces());
+  try {
+    names = [...new Set([...names, ...readdirSync('/sys/class/net')])];
+  } catch {
+    // no sysfs: the address-bearing interfaces above still show docker0 / br-*
+  }
+  const docker = names.filter((n) => n === 'docker0' || /^br-[0-9a-f]{12}$/.test(n) || n.startsWith('veth'));
+  if (docker.length > 0) return `this network namespace holds Docker's interfaces (${docker.slice(0, 3).join(', ')}): it is the Docker host's`;
+  if (!inContainer()) return 'this does not look like a container';
+  return undefined;
 }
 
 export function readSysctl(name: string): string | undefined {

@@ -13,7 +13,7 @@ import { newMetricsRegistry, startAdminServer, type AdminServer } from '../clien
 import { createLogger } from '../client/log.js';
 import { KubeProxyConfigError, type KubeProxyConfig } from './config.js';
 import { buildRules, type ServicePortInfo } from './rules.js';
-import { Iptables, clearUdpConntrack, inContainer, readSysctl, syncLoopbackIPs } from './iptables.js';
+import { Iptables, clearUdpConntrack, hostNamespaceReason, readSysctl, syncLoopbackIPs } from './iptables.js';
 
 const SYNC_KEY = 'sync';
 
@@ -91,10 +91,9 @@ export function goneUdpEndpoints(before: readonly ServicePortInfo[], after: read
 
 export async function startKubeProxy(cfg: KubeProxyConfig, signal: AbortSignal, deps: KubeProxyDeps = {}): Promise<RunningKubeProxy> {
   const log = (deps.logger ?? createLogger('kube-proxy')).child({ node: cfg.nodeName });
-  if (!cfg.allowHostIptables && !inContainer())
-    throw new KubeProxyConfigError(
-      '--allow-host-iptables: refusing to program iptables here: this does not look like a container, so the rules would land in the host firewall',
-    );
+  const hostReason = hostNamespaceReason();
+  if (!cfg.allowHostIptables && hostReason)
+    throw new KubeProxyConfigError(`--allow-host-iptables: refusing to program iptables here: ${hostReason}, so the rules would land in the host firewall`);
   if (readSysctl('net.ipv4.ip_forward') !== '1')
     log.warn({ sysctl: 'net.ipv4.ip_forward' }, 'IP forwarding is off: pods on other hosts of the lab cannot reach Services through this node');
   if (readSysctl('net.ipv4.conf.all.send_redirects') === '1')
