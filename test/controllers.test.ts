@@ -277,6 +277,123 @@ describe('endpoints', () => {
   });
 });
 
+describe('statefulset', () => {
+  it('starts pods in order, keeps names and claims across deletion and scale down/up', async () => {
+    const ns = await namespace('sts');
+    const ctl = new AbortController();
+    const order: string[] = [];
+    const readyWhenAdded: boolean[] = [];
+    const ready = new Set<string>();
+    const start = await client.list('pods', { namespace: ns });
+    const watching = (async () => {
+      for await (const ev of client.watch('pods', { namespace: ns, resourceVersion: start.metadata.resourceVersion, signal: ctl.signal })) {
+        const name = ev.object.metadata?.name ?? '';
+        if (ev.type === 'ADDED') {
+          order.push(name);
+          const ord = Number(name.split('-').pop());
+          readyWhenAdded.push(ord === 0 || ready.has(`db-${ord - 1}`));
+        }
+        if (ev.type === 'MODIFIED' && isPodReady(ev.object)) ready.add(name);
+        if (ev.type === 'DELETED') ready.delete(name);
+      }
+    })().catch(() => undefined);
+    await client.create('statefulsets', {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'db', namespace: ns },
+      spec: {
+        replicas: 3,
+        serviceName: 'db',
+        selector: { matchLabels: { app: 'db' } },
+        template: template({ app: 'db' }),
+        volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
+      },
+    });
+    const readyPods = (n: number) => async () => {
+      const pods = await activePods(ns, 'app=db');
+      return pods.length === n && pods.every(isPodReady) && pods.sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+    };
+    const pods = await waitFor(readyPods(3), { what: 'db-0..2 ready' });
+    expect(order).toEqual(['db-0', 'db-1', 'db-2']);
+    expect(readyWhenAdded).toEqual([true, true, true]);
+    expect(pods.map((p) => [p.metadata?.name, p.spec?.hostname, p.spec?.subdomain])).toEqual([['db-0', 'db-0', 'db'], ['db-1', 'db-1', 'db'], ['db-2', 'db-2', 'db']]);
+    expect(pods[1].spec?.volumes?.find((v) => v.name === 'data')?.persistentVolumeClaim?.claimName).toBe('data-db-1');
+    const uid1 = pods[1].metadata?.uid;
+    await client.delete('pods', 'db-1', { namespace: ns });
+    await waitFor(async () => {
+      const p = await client.get('pods', 'db-1', { namespace: ns });
+      return p.metadata?.uid !== uid1 && isPodReady(p);
+    }, { what: 'db-1 recreated' });
+    await client.patch('statefulsets', 'db', { spec: { replicas: 1 } }, { namespace: ns, subresource: 'scale' });
+    await waitFor(readyPods(1), { what: 'scaled down to db-0' });
+    expect(order.slice(3)).toEqual(['db-1']);
+    const claims = await client.list('persistentvolumeclaims', { namespace: ns });
+    expect(claims.items.map((c) => c.metadata?.name).sort()).toEqual(['data-db-0', 'data-db-1', 'data-db-2']);
+    await client.patch('statefulsets', 'db', { spec: { replicas: 3 } }, { namespace: ns, subresource: 'scale' });
+    const again = await waitFor(readyPods(3), { what: 'scaled up again' });
+    expect(again.map((p) => p.spec?.volumes?.find((v) => v.name === 'data')?.persistentVolumeClaim?.claimName)).toEqual(['data-db-0', 'data-db-1', 'data-db-2']);
+    expect((await client.list('persistentvolumeclaims', { namespace: ns })).items).toHaveLength(3);
+    ctl.abort();
+    await watching;
+  });
+});
+
+describe('daemonset', () => {
+  it('runs one pod per node and follows a node that joins', async () => {
+    const ns = await namespace('ds');
+    await client.create('daemonsets', {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'agent', namespace: ns },
+      spec: { selector: { matchLabels: { app: 'agent' } }, template: template({ app: 'agent' }) },
+    });
+    const perNode = (n: number) => async () => {
+      const pods = await activePods(ns, 'app=agent');
+      const nodesWithPod = new Set(pods.filter(isPodReady).map((p) => p.spec?.nodeName));
+      return pods.length === n && nodesWithPod.size === n && pods;
+    };
+    await waitFor(perNode(3), { what: 'one agent per node' });
+    await nodes.add('node-d');
+    const pods = await waitFor(perNode(4), { what: 'agent on node-d' });
+    expect(pods.some((p) => p.spec?.nodeName === 'node-d')).toBe(true);
+    const ds = await waitFor(async () => {
+      const d = await client.get('daemonsets', 'agent', { namespace: ns });
+      return d.status?.numberReady === 4 && d;
+    }, { what: 'ds status' });
+    expect(ds.status?.desiredNumberScheduled).toBe(4);
+  });
+});
+
+describe('job', () => {
+  it('retries a failing pod up to backoffLimit, then fails', async () => {
+    const ns = await namespace('job-fail');
+    const tpl = template({ app: 'fail' }, 'kubelab/busybox:latest', { [EXIT_CODE_ANNOTATION]: '1' });
+    tpl.spec!.restartPolicy = 'Never';
+    await client.create('jobs', { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'fail', namespace: ns }, spec: { backoffLimit: 2, template: tpl } });
+    const job = await waitFor(async () => {
+      const j = await client.get('jobs', 'fail', { namespace: ns });
+      return j.status?.conditions?.some((c) => c.type === 'Failed' && c.status === 'True') && j;
+    }, { what: 'job Failed' });
+    expect(job.status?.conditions?.find((c) => c.type === 'Failed')?.reason).toBe('BackoffLimitExceeded');
+    expect(job.status?.failed).toBe(3);
+    const pods = await client.list('pods', { namespace: ns });
+    expect(pods.items.filter((p) => p.status?.phase === 'Failed')).toHaveLength(3);
+  });
+
+  it('completes after the requested completions', async () => {
+    const ns = await namespace('job-ok');
+    const tpl = template({ app: 'ok' }, 'kubelab/busybox:latest', { [EXIT_CODE_ANNOTATION]: '0' });
+    tpl.spec!.restartPolicy = 'Never';
+    await client.create('jobs', { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'ok', namespace: ns }, spec: { completions: 3, parallelism: 2, template: tpl } });
+    const job = await waitFor(async () => {
+      const j = await client.get('jobs', 'ok', { namespace: ns });
+      return j.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') && j;
+    }, { what: 'job Complete' });
+    expect(job.status?.succeeded).toBe(3);
+    expect(job.status?.completionTime).toBeTruthy();
+  });
+});
+
 // Last: it takes a node away for good.
 describe('node lifecycle', () => {
   it('a node whose lease stops goes Unknown, is tainted, and its pods are replaced elsewhere with none lost', async () => {
