@@ -130,6 +130,19 @@ describe('kubelab CLI', () => {
     expect(events).toMatch(/Normal\s+ScalingReplicaSet\s+deployment\/web\s+Scaled up/);
   });
 
+  it('shows a Service with its ClusterIP and endpoints in get and describe', async () => {
+    const svc = await cp.client.create('services', { metadata: { name: 'api', namespace: 'shop' }, spec: { selector: { app: 'api' }, ports: [{ port: 80, targetPort: 8080 }] } });
+    await cp.client.create('endpoints', {
+      metadata: { name: 'api', namespace: 'shop' },
+      subsets: [{ addresses: [{ ip: '10.213.64.7' }, { ip: '10.213.64.9' }], ports: [{ port: 8080, protocol: 'TCP' }] }],
+    });
+    const get = (await run('-n', 'shop', 'get', 'svc', 'api')).out;
+    expect(get).toMatch(new RegExp(`^api\\s+ClusterIP\\s+${svc.spec?.clusterIP?.replace(/\./g, '\\.')}\\s+<none>\\s+80/TCP`, 'm'));
+    const out = (await run('-n', 'shop', 'describe', 'svc', 'api')).out;
+    expect(out).toContain(`IP:                 ${svc.spec?.clusterIP}`);
+    expect(out).toContain('Endpoints:          10.213.64.7:8080,10.213.64.9:8080');
+  });
+
   it('prints the server reason for invalid input and stores nothing', async () => {
     const f = join(dir, 'bad.yaml');
     writeFileSync(f, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: Bad_Pod\n  namespace: shop\nspec:\n  containers:\n  - name: c\n');

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import type { ApiClient } from '../../client/api.js';
 import type { KObject, core } from '../../client/types.js';
-import { age } from '../../apiserver/rest/tables.js';
+import { age, formatEndpoints, serviceExternalIp, servicePorts } from '../../apiserver/rest/tables.js';
+import { isNotFound } from '../../client/errors.js';
 import { cliClient } from '../context.js';
 import { formatTable, parseTargets } from '../util.js';
 
@@ -31,6 +32,25 @@ export async function eventsFor(client: ApiClient, obj: KObject): Promise<core.E
   return list.items.filter((e) => !e.involvedObject.uid || e.involvedObject.uid === obj.metadata?.uid).sort(byTime);
 }
 
+/** The lines kubectl users look for first in `describe service`: type, IPs, ports and the live endpoints. */
+async function serviceSummary(client: ApiClient, svc: core.Service): Promise<string[]> {
+  let endpoints = '<none>';
+  try {
+    const ep = await client.get('endpoints', svc.metadata?.name ?? '', { namespace: svc.metadata?.namespace });
+    endpoints = formatEndpoints(ep) || '<none>';
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  return [
+    `Type:               ${svc.spec?.type ?? 'ClusterIP'}`,
+    `IP:                 ${svc.spec?.clusterIP ?? '<none>'}`,
+    `External IP:        ${serviceExternalIp(svc)}`,
+    `Port(s):            ${servicePorts(svc)}`,
+    `Endpoints:          ${endpoints}`,
+    `Session Affinity:   ${svc.spec?.sessionAffinity ?? 'None'}`,
+  ];
+}
+
 export function register(program: Command): void {
   program
     .command('describe')
@@ -55,6 +75,7 @@ export function register(program: Command): void {
             ...(m.deletionTimestamp ? [`DeletionTimestamp:  ${m.deletionTimestamp}`] : []),
             ...(m.ownerReferences?.length ? [`Controlled By:      ${m.ownerReferences.map((r) => `${r.kind}/${r.name}`).join(', ')}`] : []),
           ];
+          if (info.resource === 'services') lines.push(...(await serviceSummary(client, o as core.Service)));
           for (const section of ['spec', 'status', 'data', 'subsets'] as const) {
             if (o[section] === undefined) continue;
             lines.push(`${section[0].toUpperCase()}${section.slice(1)}:`);
