@@ -332,7 +332,13 @@ describe('statefulset', () => {
     await client.patch('statefulsets', 'db', { spec: { replicas: 3 } }, { namespace: ns, subresource: 'scale' });
     const again = await waitFor(readyPods(3), { what: 'scaled up again' });
     expect(again.map((p) => p.spec?.volumes?.find((v) => v.name === 'data')?.persistentVolumeClaim?.claimName)).toEqual(['data-db-0', 'data-db-1', 'data-db-2']);
-    expect((await client.list('persistentvolumeclaims', { namespace: ns })).items).toHaveLength(3);
+    const bound = await waitFor(async () => {
+      const list = await client.list('persistentvolumeclaims', { namespace: ns });
+      return list.items.length === 3 && list.items.every((c) => c.status?.phase === 'Bound') && list.items;
+    }, { what: 'claims bound by the default provisioner' });
+    const pv = await client.get('persistentvolumes', bound[0].spec?.volumeName ?? '');
+    expect(pv.spec?.hostPath?.path).toBe(`/var/lib/kubelab/pv/${pv.metadata?.name}`);
+    expect(bound[0].spec?.storageClassName).toBe('standard');
     ctl.abort();
     await watching;
   });
