@@ -1,0 +1,168 @@
+/** kubelet options (flags/env) → validated config with every default filled; durations in ms. */
+import { hostname } from 'node:os';
+import { cpuMillis, quantityValue, isQuantity } from '../client/quantity.js';
+import type { core } from '../client/types.js';
+import { ConfigError } from './errors.js';
+
+export type RuntimeKind = 'docker' | 'hollow';
+export type TimingPreset = 'lab' | 'default';
+
+export interface KubeletOptions {
+  apiserver?: string;
+  nodeName?: string;
+  nodeIp?: string;
+  port?: number;
+  adminPort?: number;
+  runtime?: RuntimeKind;
+  clusterName?: string;
+  podNetwork?: string;
+  serviceCidr?: string;
+  clusterDns?: string;
+  clusterDomain?: string;
+  cpu?: string;
+  memory?: string;
+  maxPods?: number;
+  /** `k=v,k2=v2` or a map. */
+  nodeLabels?: string | Record<string, string>;
+  /** `key=value:Effect,key2:Effect` or a list. */
+  registerWithTaints?: string | core.Taint[];
+  timing?: TimingPreset;
+  nodeStatusUpdateFrequencyMs?: number;
+  nodeStatusReportFrequencyMs?: number;
+  nodeLeaseDurationMs?: number;
+  staticPodPath?: string;
+  crashLoopBackoffInitialMs?: number;
+  crashLoopBackoffMaxMs?: number;
+  crashLoopBackoffResetMs?: number;
+  imagePullBackoffInitialMs?: number;
+  relistPeriodMs?: number;
+  /** Hollow runtime: delay from container start to "running". */
+  hollowStartDelayMs?: number;
+  pauseImage?: string;
+}
+
+export interface KubeletConfig {
+  apiserver: string;
+  nodeName: string;
+  nodeIp: string;
+  port: number;
+  adminPort: number;
+  runtime: RuntimeKind;
+  clusterName: string;
+  /** Docker network of pause containers; '' = Docker's default bridge. */
+  podNetwork: string;
+  serviceCidr: string;
+  clusterDns: string;
+  clusterDomain: string;
+  cpuMillis: number;
+  memoryBytes: number;
+  maxPods: number;
+  nodeLabels: Record<string, string>;
+  taints: core.Taint[];
+  nodeStatusUpdateFrequencyMs: number;
+  /** A node status that did not change is still written this often (Kubernetes: 5 min). */
+  nodeStatusReportFrequencyMs: number;
+  nodeLeaseDurationMs: number;
+  leaseRenewIntervalMs: number;
+  staticPodPath: string;
+  crashLoopBackoffInitialMs: number;
+  crashLoopBackoffMaxMs: number;
+  crashLoopBackoffResetMs: number;
+  imagePullBackoffInitialMs: number;
+  relistPeriodMs: number;
+  hollowStartDelayMs: number;
+  pauseImage: string;
+}
+
+export function parseLabels(v: string | Record<string, string> | undefined, flag = '--node-labels'): Record<string, string> {
+  if (!v) return {};
+  if (typeof v !== 'string') return { ...v };
+  const out: Record<string, string> = {};
+  for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const i = part.indexOf('=');
+    if (i <= 0) throw new ConfigError(`${flag}: "${part}" is not key=value`);
+    out[part.slice(0, i)] = part.slice(i + 1);
+  }
+  return out;
+}
+
+export function parseTaints(v: string | core.Taint[] | undefined): core.Taint[] {
+  if (!v) return [];
+  if (typeof v !== 'string') return v.map((t) => ({ ...t }));
+  const effects = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const m = part.match(/^([^=:]+)(?:=([^:]*))?:(\w+)$/);
+      if (!m || !effects.includes(m[3]))
+        throw new ConfigError(`--register-with-taints: "${part}" is not key[=value]:Effect with Effect one of ${effects.join(', ')}`);
+      return { key: m[1], ...(m[2] !== undefined ? { value: m[2] } : {}), effect: m[3] };
+    });
+}
+
+function quantity(flag: string, v: string): string {
+  if (!isQuantity(v)) throw new ConfigError(`${flag}: "${v}" is not a quantity (examples: 2, 500m, 4Gi)`);
+  return v;
+}
+
+export function compileKubeletConfig(o: KubeletOptions): KubeletConfig {
+  const timing = o.timing ?? 'default';
+  if (timing !== 'lab' && timing !== 'default') throw new ConfigError(`--timing: "${String(timing)}" is not one of lab, default`);
+  const runtime = o.runtime ?? 'docker';
+  if (runtime !== 'docker' && runtime !== 'hollow') throw new ConfigError(`--runtime: "${String(runtime)}" is not one of docker, hollow`);
+  const lab = timing === 'lab';
+  const leaseMs = o.nodeLeaseDurationMs ?? (lab ? 8_000 : 40_000);
+  if (leaseMs < 1000) throw new ConfigError('--node-lease-duration: must be at least 1s');
+  const statusMs = o.nodeStatusUpdateFrequencyMs ?? (lab ? 2_000 : 10_000);
+  if (statusMs < 100) throw new ConfigError('--node-status-update-frequency: must be at least 100ms');
+  const nodeName = (o.nodeName ?? hostname()).toLowerCase();
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(nodeName)) throw new ConfigError(`--node-name: "${nodeName}" is not a valid DNS subdomain`);
+  const nodeIp = o.nodeIp ?? '127.0.0.1';
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(nodeIp)) throw new ConfigError(`--node-ip: "${nodeIp}" is not an IPv4 address`);
+  const serviceCidr = o.serviceCidr ?? '';
+  if (serviceCidr && !/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(serviceCidr)) throw new ConfigError(`--service-cidr: "${serviceCidr}" is not an IPv4 CIDR`);
+  const clusterDns = o.clusterDns ?? '';
+  if (clusterDns && !/^\d+\.\d+\.\d+\.\d+$/.test(clusterDns)) throw new ConfigError(`--cluster-dns: "${clusterDns}" is not an IPv4 address`);
+  const maxPods = o.maxPods ?? 110;
+  if (!Number.isInteger(maxPods) || maxPods < 1) throw new ConfigError(`--max-pods: "${maxPods}" must be a positive integer`);
+  const port = o.port ?? 10250;
+  if (port < 0 || port > 65535) throw new ConfigError(`--port: ${port} is not a port`);
+  const clusterName = o.clusterName ?? 'kubelab';
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(clusterName)) throw new ConfigError(`--cluster-name: "${clusterName}" may only hold letters, digits, '.', '_' and '-'`);
+  const backoffInitial = o.crashLoopBackoffInitialMs ?? 10_000;
+  const backoffMax = o.crashLoopBackoffMaxMs ?? 300_000;
+  if (backoffInitial <= 0 || backoffMax < backoffInitial)
+    throw new ConfigError('--crash-loop-backoff-max: must be at least --crash-loop-backoff-initial (which must be positive)');
+  return {
+    apiserver: o.apiserver ?? '127.0.0.1:7443',
+    nodeName,
+    nodeIp,
+    port,
+    adminPort: o.adminPort ?? 10248,
+    runtime,
+    clusterName,
+    podNetwork: o.podNetwork ?? '',
+    serviceCidr,
+    clusterDns,
+    clusterDomain: o.clusterDomain ?? 'cluster.local',
+    cpuMillis: cpuMillis(quantity('--cpu', o.cpu ?? '4')),
+    memoryBytes: quantityValue(quantity('--memory', o.memory ?? '8Gi')),
+    maxPods,
+    nodeLabels: parseLabels(o.nodeLabels),
+    taints: parseTaints(o.registerWithTaints),
+    nodeStatusUpdateFrequencyMs: statusMs,
+    nodeStatusReportFrequencyMs: o.nodeStatusReportFrequencyMs ?? (lab ? 60_000 : 300_000),
+    nodeLeaseDurationMs: leaseMs,
+    leaseRenewIntervalMs: Math.max(250, Math.floor(leaseMs / 4)),
+    staticPodPath: o.staticPodPath ?? '',
+    crashLoopBackoffInitialMs: backoffInitial,
+    crashLoopBackoffMaxMs: backoffMax,
+    crashLoopBackoffResetMs: o.crashLoopBackoffResetMs ?? 600_000,
+    imagePullBackoffInitialMs: o.imagePullBackoffInitialMs ?? 10_000,
+    relistPeriodMs: o.relistPeriodMs ?? 1_000,
+    hollowStartDelayMs: o.hollowStartDelayMs ?? 1_000,
+    pauseImage: o.pauseImage ?? 'kubelab/pause:latest',
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * Hollow nodes: many kubelets with the in-memory runtime in one process, sharing one ApiClient and one
+ * pod informer (dispatching by spec.nodeName), for scheduler/controller tests and scale benchmarks.
+ */
+import type { Logger } from 'pino';
+import { ApiClient } from '../client/api.js';
+import { Informer } from '../client/informer.js';
+import { nullLogger } from '../client/log.js';
+import type { core } from '../client/types.js';
+import { compileKubeletConfig } from './config.js';
+import { HollowRuntime } from './runtime/hollow.js';
+import { startKubelet, type RunningKubelet } from './start.js';
+
+export interface HollowNodesOptions {
+  apiserver: string;
+  count: number;
+  namePrefix?: string;
+  cpu?: string;
+  memory?: string;
+  maxPods?: number;
+  labels?: Record<string, string>;
+  timing?: 'lab' | 'default';
+  /** Delay from container start to Running (default 1000 ms). */
+  startDelayMs?: number;
+  logger?: Logger;
+}
+
+export interface HollowNodes {
+  nodeNames: string[];
+  stop(): Promise<void>;
+}
+
+export async function startHollowNodes(opts: HollowNodesOptions, signal: AbortSignal): Promise<HollowNodes> {
+  const log = opts.logger ?? nullLogger();
+  const client = new ApiClient(opts.apiserver);
+  const prefix = opts.namePrefix ?? 'hollow-node-';
+  const kubelets = new Map<string, RunningKubelet>();
+  const ctl = new AbortController();
+  const onAbort = (): void => ctl.abort();
+  signal.addEventListener('abort', onAbort, { once: true });
+  const names = Array.from({ length: opts.count }, (_, i) => `${prefix}${i}`);
+  // Start in batches so that a thousand registrations do not arrive at once.
+  for (let i = 0; i < names.length; i += 50) {
+    const batch = await Promise.all(
+      names.slice(i, i + 50).map((nodeName) => {
+        const cfg = compileKubeletConfig({
+          apiserver: opts.apiserver,
+          nodeName,
+          runtime: 'hollow',
+          cpu: opts.cpu,
+          memory: opts.memory,
+          maxPods: opts.maxPods,
+          nodeLabels: { 'kubelab.io/hollow': 'true', ...(opts.labels ?? {}) },
+          timing: opts.timing,
+          hollowStartDelayMs: opts.startDelayMs,
+          port: 0,
+          // Hollow containers change only when the kubelet acts or a scripted timer fires: relist less often.
+          relistPeriodMs: 2_000,
+        });
+        return startKubelet(cfg, ctl.signal, {
+          client,
+          log,
+          runtime: new HollowRuntime({ startDelayMs: cfg.hollowStartDelayMs }),
+          externalPodSource: true,
+          heartbeatJitterMs: cfg.leaseRenewIntervalMs,
+          serve: false,
+          admin: false,
+        });
+      }),
+    );
+    for (const k of batch) kubelets.set(k.nodeName, k);
+  }
+  const informer = new Informer(client, 'pods', { logger: log });
+  const owner = (p: core.Pod): RunningKubelet | undefined => kubelets.get(p.spec?.nodeName ?? '');
+  informer.addHandler({
+    onAdd: (p) => owner(p)?.podManager.upsert(p),
+    onUpdate: (o, p) => {
+      const before = owner(o);
+      const now = owner(p);
+      if (before && before !== now) before.podManager.remove(o);
+      now?.podManager.upsert(p);
+    },
+    onDelete: (p) => owner(p)?.podManager.remove(p),
+  });
+  informer.start(ctl.signal);
+  await informer.waitForSync(ctl.signal);
+  for (const k of kubelets.values()) k.podManager.markSourcesReady();
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    signal.removeEventListener('abort', onAbort);
+    ctl.abort();
+    await informer.stopped();
+    await Promise.all([...kubelets.values()].map((k) => k.stop()));
+    client.close();
+  };
+  signal.addEventListener('abort', () => void stop(), { once: true });
+  return { nodeNames: names, stop };
+}

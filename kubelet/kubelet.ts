@@ -1,0 +1,615 @@
+/**
+ * The kubelet's pod side: one worker per pod UID that keeps only the latest desired state and syncs the
+ * runtime towards it (sandbox, init containers in order, app containers, restarts with back-off,
+ * probes, graceful termination), a PLEG relist that turns runtime changes into syncs, and status writes
+ * through pods/status when something changed.
+ */
+import type { Logger } from 'pino';
+import type { ApiClient } from '../client/api.js';
+import { isConflict, isNotFound } from '../client/errors.js';
+import type { EventRecorder } from '../client/events.js';
+import { clone } from '../client/objects.js';
+import type { Mutable, core } from '../client/types.js';
+import { qosClass } from '../apiserver/defaults.js';
+import { Backoff } from './backoff.js';
+import type { KubeletConfig } from './config.js';
+import { ObjectFetcher, type EnvContext, resolveEnv } from './env.js';
+import { ContainerStartError, ImagePullError } from './errors.js';
+import { generateEvents, snapshot, type RelistSnapshot } from './pleg.js';
+import { ProbeManager, runHandler } from './probes.js';
+import { SANDBOX, type DnsSettings, type Runtime, type RuntimeContainer } from './runtime/types.js';
+import { buildPodStatus, containerStatus, statusChanged, type Waiting } from './status.js';
+import { containerMounts, preparePodVolumes } from './volumes.js';
+
+export const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
+export const CONFIG_SOURCE_ANNOTATION = 'kubernetes.io/config.source';
+export const CONFIG_HASH_ANNOTATION = 'kubernetes.io/config.hash';
+
+export interface PodManagerOptions {
+  client: ApiClient;
+  runtime: Runtime;
+  config: KubeletConfig;
+  log: Logger;
+  recorder?: EventRecorder;
+}
+
+interface Worker {
+  busy: boolean;
+  again: boolean;
+}
+
+const isTerminalPhase = (p: string | undefined): boolean => p === 'Succeeded' || p === 'Failed';
+
+export function isStaticPod(pod: core.Pod): boolean {
+  const src = pod.metadata?.annotations?.[CONFIG_SOURCE_ANNOTATION];
+  return src !== undefined && src !== 'api';
+}
+
+export function isMirrorPod(pod: core.Pod): boolean {
+  return pod.metadata?.annotations?.[MIRROR_ANNOTATION] !== undefined;
+}
+
+/** DNS settings of a pod's sandbox (nameserver, search path, ndots) per dnsPolicy. */
+export function podDns(pod: core.Pod, clusterDns: string, domain: string): DnsSettings | undefined {
+  const spec = pod.spec;
+  const policy = spec?.dnsPolicy ?? 'ClusterFirst';
+  const extra = spec?.dnsConfig;
+  let base: DnsSettings | undefined;
+  if ((policy === 'ClusterFirst' && !spec?.hostNetwork) || policy === 'ClusterFirstWithHostNet') {
+    if (clusterDns) {
+      const ns = pod.metadata?.namespace ?? 'default';
+      base = { servers: [clusterDns], searches: [`${ns}.svc.${domain}`, `svc.${domain}`, domain], options: ['ndots:5'] };
+    }
+  } else if (policy === 'None') base = { servers: [], searches: [], options: [] };
+  if (!extra) return base;
+  const b = base ?? { servers: [], searches: [], options: [] };
+  return {
+    servers: [...b.servers, ...(extra.nameservers ?? [])],
+    searches: [...b.searches, ...(extra.searches ?? [])],
+    options: [
+      ...b.options.filter((o) => !(extra.options ?? []).some((e) => o.startsWith(`${e.name}:`) || o === e.name)),
+      ...(extra.options ?? []).map((o) => (o.value !== undefined ? `${o.name}:${o.value}` : o.name ?? '')),
+    ],
+  };
+}
+
+export class PodManager {
+  /** Desired pods by UID (API pods bound here, and static pods). */
+  private readonly pods = new Map<string, core.Pod>();
+  private readonly workers = new Map<string, Worker>();
+  /** Last status written per UID. */
+  private readonly written = new Map<string, core.PodStatus>();
+  private readonly volumes = new Map<string, Map<string, string>>();
+  private readonly requeues = new Map<string, NodeJS.Timeout>();
+  private readonly imageFailures = new Map<string, { at: number; message: string; never: boolean }>();
+  private readonly crashBackoff: Backoff;
+  private readonly imageBackoff: Backoff;
+  readonly probes: ProbeManager;
+  private last: RelistSnapshot = new Map();
+  private lastRelist = Date.now();
+  private sourcesReady = false;
+  private stopped = false;
+  private readonly log: Logger;
+  private readonly cfg: KubeletConfig;
+  /** Mirror pod names of static pods, by static UID. */
+  private readonly mirrors = new Map<string, string>();
+
+  constructor(private readonly o: PodManagerOptions) {
+    this.cfg = o.config;
+    this.log = o.log;
+    const clock = { now: () => Date.now(), sleep: () => Promise.resolve() };
+    this.crashBackoff = new Backoff({ initialMs: this.cfg.crashLoopBackoffInitialMs, maxMs: this.cfg.crashLoopBackoffMaxMs, resetMs: this.cfg.crashLoopBackoffResetMs }, clock);
+    this.imageBackoff = new Backoff({ initialMs: this.cfg.imagePullBackoffInitialMs, maxMs: 300_000, resetMs: 600_000 }, clock);
+    this.probes = new ProbeManager(o.runtime, (uid) => this.enqueue(uid), o.log);
+  }
+
+  // ------------------------------------------------------------------ desired state
+
+  /** An API pod bound to this node was added or changed. */
+  upsert(pod: core.Pod): void {
+    if (isMirrorPod(pod)) return;
+    const uid = pod.metadata?.uid;
+    if (!uid) return;
+    this.pods.set(uid, pod);
+    this.enqueue(uid);
+  }
+
+  /** An API pod left this node (deleted, or no longer bound here). */
+  remove(pod: core.Pod): void {
+    if (isMirrorPod(pod)) return;
+    const uid = pod.metadata?.uid;
+    if (!uid || !this.pods.has(uid)) return;
+    this.pods.delete(uid);
+    this.enqueue(uid);
+  }
+
+  /** Replaces the set of static pods (from --static-pod-path). */
+  setStaticPods(pods: core.Pod[]): void {
+    const want = new Set(pods.map((p) => p.metadata?.uid ?? ''));
+    for (const [uid, p] of this.pods) if (isStaticPod(p) && !want.has(uid)) this.remove(p);
+    for (const p of pods) {
+      const uid = p.metadata?.uid ?? '';
+      const cur = this.pods.get(uid);
+      if (!cur) {
+        this.pods.set(uid, p);
+        this.enqueue(uid);
+      }
+    }
+  }
+
+  /** The desired pod with this namespace/name, if any. */
+  lookup(namespace: string, name: string): core.Pod | undefined {
+    for (const p of this.pods.values()) if (p.metadata?.namespace === namespace && p.metadata?.name === name) return p;
+    return undefined;
+  }
+
+  staticPods(): core.Pod[] {
+    return [...this.pods.values()].filter(isStaticPod);
+  }
+
+  /** Called once the pod source has listed: containers of unknown pods may now be removed. */
+  markSourcesReady(): void {
+    this.sourcesReady = true;
+  }
+
+  podCount(): number {
+    return this.pods.size;
+  }
+
+  /** True when the PLEG relist is fresh (kubelet's `healthy()`); else the reason. */
+  healthy(): true | string {
+    const age = Date.now() - this.lastRelist;
+    return age < Math.max(3 * 60_000, this.cfg.relistPeriodMs * 10) ? true : `PLEG is not healthy: pleg was last seen active ${Math.round(age / 1000)}s ago`;
+  }
+
+  // ------------------------------------------------------------------ workers
+
+  /** Asks for a sync of the pod; the worker of that UID runs it with the latest desired state. */
+  enqueue(uid: string): void {
+    if (this.stopped) return;
+    let w = this.workers.get(uid);
+    if (!w) this.workers.set(uid, (w = { busy: false, again: false }));
+    if (w.busy) {
+      w.again = true;
+      return;
+    }
+    w.busy = true;
+    void this.work(uid, w);
+  }
+
+  private requeueAfter(uid: string, ms: number): void {
+    const t = this.requeues.get(uid);
+    if (t) clearTimeout(t);
+    this.requeues.set(
+      uid,
+      setTimeout(() => {
+        this.requeues.delete(uid);
+        this.enqueue(uid);
+      }, Math.max(50, ms)),
+    );
+  }
+
+  private async work(uid: string, w: Worker): Promise<void> {
+    do {
+      w.again = false;
+      try {
+        await this.syncPod(uid);
+      } catch (err) {
+        if (this.stopped) break;
+        this.log.warn({ podUid: uid, err: err instanceof Error ? err.message : String(err) }, 'pod sync failed; will retry');
+        this.requeueAfter(uid, 1000);
+      }
+    } while (w.again && !this.stopped);
+    w.busy = false;
+    if (!this.pods.has(uid) && !w.again) this.workers.delete(uid);
+  }
+
+  // ------------------------------------------------------------------ PLEG + housekeeping
+
+  /** One relist: diff against the previous one and sync the pods that changed; clean up orphans. */
+  async relist(): Promise<void> {
+    const all = await this.o.runtime.list();
+    this.lastRelist = Date.now();
+    const snap = snapshot(all);
+    const touched = new Set(generateEvents(this.last, snap).map((e) => e.podUid));
+    this.last = snap;
+    for (const uid of touched) this.enqueue(uid);
+    if (!this.sourcesReady) return;
+    for (const c of all) if (!this.pods.has(c.podUid) && !this.workers.has(c.podUid)) this.enqueue(c.podUid);
+  }
+
+  /** Removes volumes of pods that are gone and have no containers left. */
+  async cleanupVolumes(): Promise<void> {
+    if (!this.sourcesReady) return;
+    const live = new Set([...this.last.values()].map((c) => c.podUid));
+    for (const uid of await this.o.runtime.podVolumeUids()) {
+      if (!this.pods.has(uid) && !live.has(uid) && !this.workers.has(uid)) await this.o.runtime.removePodVolumes(uid);
+    }
+  }
+
+  /** Runs the relist loop until the signal aborts. */
+  run(signal: AbortSignal): void {
+    let timer: NodeJS.Timeout | undefined;
+    let n = 0;
+    const tick = (): void => {
+      if (signal.aborted) return;
+      this.relist()
+        .then(() => (++n % 30 === 0 ? this.cleanupVolumes() : undefined))
+        .catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'relist failed'))
+        .finally(() => {
+          if (!signal.aborted) timer = setTimeout(tick, this.cfg.relistPeriodMs);
+        });
+    };
+    tick();
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        this.stop();
+      },
+      { once: true },
+    );
+  }
+
+  /** Stops workers and probes; containers keep running (a restarted kubelet adopts them). */
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.requeues.values()) clearTimeout(t);
+    this.requeues.clear();
+    this.probes.stopAll();
+  }
+
+  /** Resolves once no worker is busy (tests, shutdown). */
+  async idle(timeoutMs = 10_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while ([...this.workers.values()].some((w) => w.busy) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  // ------------------------------------------------------------------ sync
+
+  private envContext(pod: core.Pod, podIp: string | undefined): EnvContext {
+    return { pod, podIp, hostIp: this.cfg.nodeIp, nodeCpuMillis: this.cfg.cpuMillis, nodeMemoryBytes: this.cfg.memoryBytes };
+  }
+
+  private async syncPod(uid: string): Promise<void> {
+    const rt = this.o.runtime;
+    const pod = this.pods.get(uid);
+    const cs = await rt.list(uid);
+    if (!pod) {
+      await this.teardown(uid, cs, undefined, undefined);
+      this.forget(uid);
+      return;
+    }
+    if (pod.metadata?.deletionTimestamp) {
+      const grace = (pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
+      await this.teardown(uid, cs, pod, grace);
+      if (!isStaticPod(pod)) {
+        try {
+          await this.o.client.delete('pods', pod.metadata.name ?? '', { namespace: pod.metadata.namespace, gracePeriodSeconds: 0, preconditions: { uid } });
+        } catch (err) {
+          if (!isNotFound(err) && !isConflict(err)) throw err;
+        }
+      }
+      this.log.info({ pod: `${pod.metadata.namespace}/${pod.metadata.name}` }, 'pod terminated and removed');
+      return;
+    }
+    const spec = pod.spec ?? { containers: [] };
+    const waiting = new Map<string, Waiting>();
+    let requeue: number | undefined;
+    const wantRequeue = (ms: number): void => {
+      requeue = requeue === undefined ? ms : Math.min(requeue, ms);
+    };
+    const prevStatus = this.written.get(uid) ?? pod.status;
+    const terminal = isTerminalPhase(prevStatus?.phase);
+    let sandbox = cs.find((c) => c.name === SANDBOX && c.state === 'running');
+    const byName = groupByName(cs);
+
+    if (terminal) {
+      // A finished pod keeps its containers for logs but gives up its sandbox.
+      for (const c of cs) if (c.state === 'running') await this.kill(pod, c, 0);
+    } else {
+      if (!sandbox) {
+        for (const c of cs) if (c.state === 'running') await this.kill(pod, c, 2000);
+        const attempt = Math.max(-1, ...cs.filter((c) => c.name === SANDBOX).map((c) => c.attempt)) + 1;
+        try {
+          sandbox = await rt.runSandbox({
+            pod,
+            attempt,
+            hostname: pod.spec?.hostname ?? pod.metadata?.name ?? 'pod',
+            dns: podDns(pod, this.cfg.clusterDns, this.cfg.clusterDomain),
+            extraHosts: (spec.hostAliases ?? []).flatMap((a) => (a.hostnames ?? []).map((h) => `${h}:${a.ip}`)),
+          });
+        } catch (err) {
+          this.o.recorder?.event(pod as never, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${(err as Error).message}`);
+          throw err;
+        }
+      }
+      const podIp = spec.hostNetwork ? this.cfg.nodeIp : sandbox.ip;
+      const start = async (c: core.Container, attempt: number): Promise<void> => {
+        const key = `${uid}/${c.name}`;
+        const err = await this.startContainer(pod, c, sandbox as RuntimeContainer, attempt, podIp);
+        if (!err) return;
+        waiting.set(c.name, err.waiting);
+        wantRequeue(err.retryMs);
+        void key;
+      };
+      // Init containers, one at a time, each to completion.
+      let initialized = true;
+      for (const ic of spec.initContainers ?? []) {
+        const [latest] = byName.get(ic.name) ?? [];
+        if (latest?.state === 'exited' && latest.exitCode === 0) continue;
+        initialized = false;
+        if (latest?.state === 'running') break;
+        if (latest?.state === 'exited') {
+          if (spec.restartPolicy === 'Never') break;
+          const w = this.crashLoop(pod, ic, latest);
+          if (w) {
+            waiting.set(ic.name, w.waiting);
+            wantRequeue(w.retryMs);
+            break;
+          }
+        }
+        await start(ic, latest ? latest.attempt + 1 : 0);
+        break;
+      }
+      if (initialized) {
+        for (const c of spec.containers) {
+          const [latest] = byName.get(c.name) ?? [];
+          if (latest?.state === 'running') {
+            const failed = this.probes.state(uid, latest.id)?.failed;
+            if (failed) {
+              this.o.recorder?.event(pod as never, 'Normal', 'Killing', `Container ${c.name} failed ${failed.split(':')[0].toLowerCase()}, will be restarted`);
+              await this.kill(pod, latest, (spec.terminationGracePeriodSeconds ?? 30) * 1000, c);
+              this.enqueue(uid);
+            }
+            continue;
+          }
+          if (latest?.state === 'created') {
+            await rt.startContainer(latest.id).catch(() => undefined);
+            continue;
+          }
+          if (latest?.state === 'exited') {
+            const policy = spec.restartPolicy ?? 'Always';
+            if (policy === 'Never' || (policy === 'OnFailure' && latest.exitCode === 0)) continue;
+            const w = this.crashLoop(pod, c, latest);
+            if (w) {
+              waiting.set(c.name, w.waiting);
+              wantRequeue(w.retryMs);
+              continue;
+            }
+          }
+          await start(c, latest ? latest.attempt + 1 : 0);
+        }
+      }
+    }
+
+    // Status from what the runtime holds now.
+    const now = await rt.list(uid);
+    const after = groupByName(now);
+    const sb = now.find((c) => c.name === SANDBOX && c.state === 'running') ?? now.find((c) => c.name === SANDBOX);
+    const podIp = spec.hostNetwork ? this.cfg.nodeIp : sb?.ip;
+    const running = spec.containers
+      .concat(spec.initContainers ?? [])
+      .map((c) => ({ spec: c, rc: after.get(c.name)?.[0] }))
+      .filter((x): x is { spec: core.Container; rc: RuntimeContainer } => x.rc?.state === 'running')
+      .map((x) => ({ ...x, host: podIp ?? this.cfg.nodeIp }));
+    this.probes.sync(uid, running);
+    const initDone = (spec.initContainers ?? []).every((ic) => {
+      const l = after.get(ic.name)?.[0];
+      return l?.state === 'exited' && l.exitCode === 0;
+    });
+    const statusOf = (c: core.Container, isInit: boolean): core.ContainerStatus => {
+      const [latest, previous] = after.get(c.name) ?? [];
+      const ps = latest?.state === 'running' ? this.probes.state(uid, latest.id) : undefined;
+      let w = waiting.get(c.name);
+      if (!w && !latest && !isInit && !initDone) w = { reason: 'PodInitializing' };
+      if (!w && latest?.state === 'exited' && !terminal) {
+        const policy = spec.restartPolicy ?? 'Always';
+        const restarts = isInit ? policy !== 'Never' && latest.exitCode !== 0 : policy === 'Always' || (policy === 'OnFailure' && latest.exitCode !== 0);
+        if (restarts) w = this.crashLoop(pod, c, latest, true)?.waiting;
+      }
+      return containerStatus({
+        spec: c,
+        latest,
+        previous,
+        waiting: w,
+        ready: isInit ? false : ps?.ready ?? false,
+        started: ps?.started ?? false,
+        runtime: rt.kind,
+      });
+    };
+    const base = { ...pod, status: prevStatus };
+    const status = buildPodStatus({
+      pod: base,
+      init: (spec.initContainers ?? []).map((c) => statusOf(c, true)),
+      app: spec.containers.map((c) => statusOf(c, false)),
+      podIp,
+      hostIp: this.cfg.nodeIp,
+      now: Date.now(),
+      startTime: sb?.createdAt,
+      qosClass: qosClass(spec),
+    });
+    if (statusChanged(prevStatus, status)) await this.writeStatus(pod, status);
+    if (isTerminalPhase(status.phase) && !terminal) this.enqueue(uid);
+    await this.gc(now);
+    if (requeue !== undefined) this.requeueAfter(uid, requeue);
+  }
+
+  /** Whether an exited container must wait (CrashLoopBackOff); records the restart when it may go. */
+  private crashLoop(pod: core.Pod, c: core.Container, latest: RuntimeContainer, peek = false): { waiting: Waiting; retryMs: number } | undefined {
+    const uid = pod.metadata?.uid ?? '';
+    const key = `${uid}/${c.name}`;
+    const finished = latest.finishedAt ?? Date.now();
+    if (latest.startedAt && finished - latest.startedAt >= this.cfg.crashLoopBackoffResetMs) this.crashBackoff.reset(key);
+    if (this.crashBackoff.isInBackOffSince(key, finished)) {
+      const delay = this.crashBackoff.get(key);
+      return {
+        waiting: {
+          reason: 'CrashLoopBackOff',
+          message: `back-off ${formatDelay(delay)} restarting failed container=${c.name} pod=${pod.metadata?.name}_${pod.metadata?.namespace}(${uid})`,
+        },
+        retryMs: this.crashBackoff.remaining(key, finished) + 20,
+      };
+    }
+    if (!peek) this.crashBackoff.next(key);
+    return undefined;
+  }
+
+  /** Pulls, creates and starts one container (and runs postStart). Returns why it could not, if so. */
+  private async startContainer(
+    pod: core.Pod,
+    c: core.Container,
+    sandbox: RuntimeContainer,
+    attempt: number,
+    podIp: string | undefined,
+  ): Promise<{ waiting: Waiting; retryMs: number } | undefined> {
+    const rt = this.o.runtime;
+    const uid = pod.metadata?.uid ?? '';
+    const imgKey = `${uid}/${c.name}`;
+    const image = c.image ?? '';
+    const prevFail = this.imageFailures.get(imgKey);
+    if (prevFail && this.imageBackoff.isInBackOffSince(imgKey, prevFail.at)) {
+      return {
+        waiting: prevFail.never
+          ? { reason: 'ErrImageNeverPull', message: prevFail.message }
+          : { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}": ${prevFail.message}` },
+        retryMs: this.imageBackoff.remaining(imgKey, prevFail.at) + 20,
+      };
+    }
+    try {
+      await rt.ensureImage(image, (c.imagePullPolicy ?? 'IfNotPresent') as 'Always' | 'IfNotPresent' | 'Never');
+      this.imageFailures.delete(imgKey);
+      this.imageBackoff.reset(imgKey);
+    } catch (err) {
+      if (!(err instanceof ImagePullError)) throw err;
+      this.imageBackoff.next(imgKey);
+      this.imageFailures.set(imgKey, { at: Date.now(), message: err.message, never: err.neverPull });
+      this.o.recorder?.event(pod as never, 'Warning', 'Failed', `Failed to pull image "${image}": ${err.message}`);
+      // Come back soon so the status moves on from ErrImagePull to ImagePullBackOff, as kubectl users expect.
+      return { waiting: { reason: err.neverPull ? 'ErrImageNeverPull' : 'ErrImagePull', message: err.message }, retryMs: 1000 };
+    }
+    let id: string;
+    try {
+      const ctx = this.envContext(pod, podIp);
+      const fetch = new ObjectFetcher(this.o.client, pod.metadata?.namespace ?? 'default');
+      const env = await resolveEnv(c, ctx, fetch);
+      let vols = this.volumes.get(uid);
+      if (!vols) {
+        vols = await preparePodVolumes(pod, { clusterName: this.cfg.clusterName, nodeName: this.cfg.nodeName, client: this.o.client, runtime: rt, fetch, env: ctx });
+        this.volumes.set(uid, vols);
+      }
+      const mounts = await containerMounts(pod, c, vols, rt, ctx);
+      id = await rt.createContainer({ pod, container: c, sandboxId: sandbox.id, attempt, env, mounts });
+      await rt.startContainer(id);
+    } catch (err) {
+      if (!(err instanceof ContainerStartError)) throw err;
+      this.o.recorder?.event(pod as never, 'Warning', 'Failed', `Error: ${err.message}`);
+      return { waiting: { reason: err.reason, message: err.message }, retryMs: err.reason === 'CreateContainerConfigError' ? 2000 : 5000 };
+    }
+    this.o.recorder?.event(pod as never, 'Normal', 'Started', `Started container ${c.name}`);
+    const hook = c.lifecycle?.postStart;
+    if (hook) {
+      const r = await runHandler(hook, { runtime: rt, containerId: id, container: c, host: podIp ?? this.cfg.nodeIp }, 30_000);
+      if (!r.ok) {
+        this.o.recorder?.event(pod as never, 'Warning', 'FailedPostStartHook', r.message);
+        await rt.stopContainer(id, 0);
+      }
+    }
+    return undefined;
+  }
+
+  /** Stops one container: preStop hook, then SIGTERM, SIGKILL after what is left of the grace period. */
+  private async kill(pod: core.Pod | undefined, rc: RuntimeContainer, graceMs: number, spec?: core.Container): Promise<void> {
+    const ct = spec ?? pod?.spec?.containers.find((c) => c.name === rc.name) ?? pod?.spec?.initContainers?.find((c) => c.name === rc.name);
+    const started = Date.now();
+    const hook = ct?.lifecycle?.preStop;
+    if (hook && rc.state === 'running' && ct && graceMs > 0) {
+      const sb = (await this.o.runtime.list(rc.podUid)).find((c) => c.name === SANDBOX && c.state === 'running');
+      const r = await runHandler(hook, { runtime: this.o.runtime, containerId: rc.id, container: ct, host: sb?.ip ?? this.cfg.nodeIp }, graceMs);
+      if (!r.ok && pod) this.o.recorder?.event(pod as never, 'Warning', 'FailedPreStopHook', r.message);
+    }
+    // Kubernetes gives at least 2 s after a preStop hook that used up the grace period.
+    const left = hook ? Math.max(2000, graceMs - (Date.now() - started)) : graceMs;
+    await this.o.runtime.stopContainer(rc.id, left);
+  }
+
+  /** Stops every container of the pod (app containers in parallel, then the sandbox) and removes them. */
+  private async teardown(uid: string, cs: RuntimeContainer[], pod: core.Pod | undefined, graceMs: number | undefined): Promise<void> {
+    this.probes.removePod(uid);
+    const grace = (c: RuntimeContainer): number => graceMs ?? (c.graceSeconds ?? 30) * 1000;
+    await Promise.all(cs.filter((c) => c.name !== SANDBOX && c.state === 'running').map((c) => this.kill(pod, c, grace(c))));
+    for (const c of cs) if (c.name === SANDBOX && c.state === 'running') await this.o.runtime.stopContainer(c.id, 0);
+    for (const c of cs) await this.o.runtime.removeContainer(c.id);
+    await this.o.runtime.removePodVolumes(uid);
+    if (cs.length > 0) this.log.info({ podUid: uid, containers: cs.length }, 'pod containers removed');
+  }
+
+  private forget(uid: string): void {
+    this.written.delete(uid);
+    this.volumes.delete(uid);
+    this.crashBackoff.forgetPrefix(`${uid}/`);
+    this.imageBackoff.forgetPrefix(`${uid}/`);
+    for (const k of this.imageFailures.keys()) if (k.startsWith(`${uid}/`)) this.imageFailures.delete(k);
+    const t = this.requeues.get(uid);
+    if (t) clearTimeout(t);
+    this.requeues.delete(uid);
+  }
+
+  /** Keeps the newest two containers per name (current + previous, for logs --previous) and the newest sandbox. */
+  private async gc(cs: RuntimeContainer[]): Promise<void> {
+    const by = groupByName(cs);
+    for (const [name, list] of by) {
+      const keep = name === SANDBOX ? 1 : 2;
+      for (const c of list.slice(keep)) if (c.state !== 'running') await this.o.runtime.removeContainer(c.id);
+    }
+  }
+
+  private async writeStatus(pod: core.Pod, status: core.PodStatus): Promise<void> {
+    const uid = pod.metadata?.uid ?? '';
+    let name = pod.metadata?.name ?? '';
+    if (isStaticPod(pod)) {
+      const mirror = this.mirrors.get(uid);
+      if (!mirror) {
+        this.written.set(uid, status);
+        return;
+      }
+      name = mirror;
+    }
+    const obj = clone(pod) as Mutable<core.Pod>;
+    obj.metadata = { ...obj.metadata, name, resourceVersion: undefined, ...(isStaticPod(pod) ? { uid: undefined } : {}) };
+    obj.status = status;
+    try {
+      await this.o.client.updateStatus('pods', obj);
+      this.written.set(uid, status);
+    } catch (err) {
+      if (isNotFound(err)) {
+        this.written.set(uid, status);
+        return;
+      }
+      throw err;
+    }
+  }
+
+  /** Records the mirror pod name of a static pod (its status goes there). */
+  setMirror(staticUid: string, name: string): void {
+    this.mirrors.set(staticUid, name);
+    this.written.delete(staticUid);
+    this.enqueue(staticUid);
+  }
+}
+
+function groupByName(cs: RuntimeContainer[]): Map<string, RuntimeContainer[]> {
+  const m = new Map<string, RuntimeContainer[]>();
+  for (const c of cs) {
+    let l = m.get(c.name);
+    if (!l) m.set(c.name, (l = []));
+    l.push(c);
+  }
+  for (const l of m.values()) l.sort((a, b) => b.attempt - a.attempt || b.createdAt - a.createdAt);
+  return m;
+}
+
+function formatDelay(ms: number): string {
+  if (ms % 60_000 === 0 && ms >= 60_000) return `${ms / 60_000}m0s`;
+  return `${Math.round(ms / 1000)}s`;
+}

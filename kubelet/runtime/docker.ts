@@ -1,0 +1,520 @@
+/**
+ * The Docker runtime: a pod is a pause container that owns the network (and IPC) namespace, plus app
+ * containers joined to it with `container:<pause>`. Everything carries the kubelab labels, so `list()`
+ * rebuilds the node's state from Docker alone.
+ */
+import { PassThrough, type Duplex, type Readable } from 'node:stream';
+import Docker from 'dockerode';
+import * as tar from 'tar-stream';
+import { cpuMillis, quantityValue } from '../../client/quantity.js';
+import { ContainerStartError, ImagePullError } from '../errors.js';
+import {
+  LABELS,
+  SANDBOX,
+  type ContainerConfig,
+  type ContainerState,
+  type ExecProcess,
+  type ExecResult,
+  type LogOptions,
+  type PullPolicy,
+  type Runtime,
+  type RuntimeContainer,
+  type SandboxConfig,
+  type VolumeFile,
+} from './types.js';
+
+export interface DockerRuntimeOptions {
+  clusterName: string;
+  nodeName: string;
+  /** Network of the pause containers ('' = Docker's default bridge). */
+  podNetwork: string;
+  nodeIp: string;
+  serviceCidr: string;
+  pauseImage: string;
+  docker?: Docker;
+}
+
+function statusCode(err: unknown): number | undefined {
+  return (err as { statusCode?: number }).statusCode;
+}
+
+async function ignore(p: Promise<unknown>, ...codes: number[]): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    if (!codes.includes(statusCode(err) ?? 0)) throw err;
+  }
+}
+
+function dockerMessage(err: unknown): string {
+  const e = err as { json?: { message?: string }; reason?: string; message?: string };
+  return e.json?.message ?? e.message ?? String(err);
+}
+
+function ms(t: string | undefined): number | undefined {
+  if (!t || t.startsWith('0001-')) return undefined;
+  const v = Date.parse(t);
+  return Number.isNaN(v) ? undefined : v;
+}
+
+interface Cached {
+  state: ContainerState;
+  startedAt?: number;
+  finishedAt?: number;
+  exitCode?: number;
+  oomKilled?: boolean;
+  error?: string;
+}
+
+export class DockerRuntime implements Runtime {
+  readonly kind = 'docker' as const;
+  readonly docker: Docker;
+  /** Inspect results per container id, reused while the listed state is unchanged. */
+  private readonly inspected = new Map<string, Cached>();
+  private readonly mountpoints = new Map<string, string>();
+
+  constructor(private readonly opts: DockerRuntimeOptions) {
+    this.docker = opts.docker ?? new Docker();
+  }
+
+  private get network(): string {
+    return this.opts.podNetwork || 'bridge';
+  }
+
+  async list(podUid?: string): Promise<RuntimeContainer[]> {
+    const label = [`${LABELS.cluster}=${this.opts.clusterName}`, `${LABELS.node}=${this.opts.nodeName}`];
+    if (podUid) label.push(`${LABELS.podUid}=${podUid}`);
+    const infos = await this.docker.listContainers({ all: true, filters: JSON.stringify({ label }) });
+    const out: RuntimeContainer[] = [];
+    const seen = new Set<string>();
+    for (const i of infos) {
+      const l = i.Labels ?? {};
+      const listed: ContainerState = i.State === 'running' ? 'running' : i.State === 'exited' || i.State === 'dead' ? 'exited' : i.State === 'created' ? 'created' : 'unknown';
+      seen.add(i.Id);
+      let cached = this.inspected.get(i.Id);
+      if (!cached || cached.state !== listed) {
+        try {
+          const d = await this.docker.getContainer(i.Id).inspect();
+          const st = d.State;
+          const state: ContainerState = st.Running ? 'running' : st.Status === 'exited' || st.Status === 'dead' ? 'exited' : st.Status === 'created' ? 'created' : 'unknown';
+          cached = {
+            state,
+            startedAt: ms(st.StartedAt),
+            finishedAt: ms(st.FinishedAt),
+            exitCode: st.ExitCode,
+            oomKilled: st.OOMKilled,
+            error: st.Error || undefined,
+          };
+          this.inspected.set(i.Id, cached);
+        } catch (err) {
+          if (statusCode(err) === 404) continue;
+          throw err;
+        }
+      }
+      const nets = (i.NetworkSettings?.Networks ?? {}) as Record<string, { IPAddress?: string }>;
+      const ip = nets[this.network]?.IPAddress || Object.values(nets)[0]?.IPAddress || undefined;
+      out.push({
+        id: i.Id,
+        podUid: l[LABELS.podUid] ?? '',
+        namespace: l[LABELS.podNamespace] ?? '',
+        podName: l[LABELS.podName] ?? '',
+        name: l[LABELS.container] ?? '',
+        attempt: Number(l[LABELS.attempt] ?? '0') || 0,
+        state: cached.state,
+        createdAt: i.Created * 1000,
+        startedAt: cached.startedAt,
+        finishedAt: cached.finishedAt,
+        exitCode: cached.state === 'exited' ? cached.exitCode : undefined,
+        oomKilled: cached.oomKilled,
+        error: cached.error,
+        image: i.Image,
+        imageId: i.ImageID,
+        ...(l[LABELS.container] === SANDBOX && ip ? { ip } : {}),
+        graceSeconds: l[LABELS.grace] !== undefined ? Number(l[LABELS.grace]) : undefined,
+      });
+    }
+    if (!podUid) for (const id of this.inspected.keys()) if (!seen.has(id)) this.inspected.delete(id);
+    out.sort((a, b) => b.attempt - a.attempt || b.createdAt - a.createdAt);
+    return out;
+  }
+
+  async ensureImage(image: string, policy: PullPolicy): Promise<string> {
+    const local = await this.docker
+      .getImage(image)
+      .inspect()
+      .then((i) => i.Id)
+      .catch((err: unknown) => {
+        if (statusCode(err) === 404) return undefined;
+        throw err;
+      });
+    if (policy === 'Never') {
+      if (local) return local;
+      throw new ImagePullError(image, `Container image "${image}" is not present with pull policy of Never`, true);
+    }
+    if (policy === 'IfNotPresent' && local) return local;
+    try {
+      const stream = await this.docker.pull(image);
+      await new Promise<void>((resolve, reject) =>
+        this.docker.modem.followProgress(stream, (err: Error | null, res: { error?: string }[]) => {
+          const failed = err?.message ?? res?.find((r) => r.error)?.error;
+          if (failed) reject(new Error(failed));
+          else resolve();
+        }),
+      );
+    } catch (err) {
+      // Offline labs cannot reach any registry: with Always, a local copy is better than no pod.
+      if (local) return local;
+      throw new ImagePullError(image, `failed to pull image "${image}": ${dockerMessage(err)}`);
+    }
+    return (await this.docker.getImage(image).inspect()).Id;
+  }
+
+  private labels(pod: SandboxConfig['pod'], name: string, attempt: number): Record<string, string> {
+    return {
+      [LABELS.cluster]: this.opts.clusterName,
+      [LABELS.node]: this.opts.nodeName,
+      [LABELS.podUid]: pod.metadata?.uid ?? '',
+      [LABELS.podNamespace]: pod.metadata?.namespace ?? '',
+      [LABELS.podName]: pod.metadata?.name ?? '',
+      [LABELS.container]: name,
+      [LABELS.attempt]: String(attempt),
+      [LABELS.grace]: String(pod.spec?.terminationGracePeriodSeconds ?? 30),
+    };
+  }
+
+  private containerName(pod: SandboxConfig['pod'], name: string, attempt: number): string {
+    return `k8s_${name}_${pod.metadata?.name}_${pod.metadata?.namespace}_${pod.metadata?.uid}_${attempt}`;
+  }
+
+  /** Creates a container; a leftover with the same name (crash between create and label) is replaced. */
+  private async create(opts: Docker.ContainerCreateOptions): Promise<Docker.Container> {
+    try {
+      return await this.docker.createContainer(opts);
+    } catch (err) {
+      if (statusCode(err) !== 409 || !opts.name) throw err;
+      await ignore(this.docker.getContainer(opts.name).remove({ force: true }), 404);
+      return this.docker.createContainer(opts);
+    }
+  }
+
+  async runSandbox(cfg: SandboxConfig): Promise<RuntimeContainer> {
+    const spec = cfg.pod.spec;
+    const hostNet = spec?.hostNetwork === true;
+    const env: string[] = [];
+    const capAdd: string[] = [];
+    if (this.opts.podNetwork && this.opts.serviceCidr && !hostNet) {
+      env.push(`KUBELAB_SERVICE_CIDR=${this.opts.serviceCidr}`, `KUBELAB_NODE_IP=${this.opts.nodeIp}`);
+      capAdd.push('NET_ADMIN');
+    }
+    const c = await this.create({
+      name: this.containerName(cfg.pod, SANDBOX, cfg.attempt),
+      Image: this.opts.pauseImage,
+      Labels: this.labels(cfg.pod, SANDBOX, cfg.attempt),
+      Env: env,
+      ...(hostNet ? {} : { Hostname: cfg.hostname.slice(0, 63) }),
+      HostConfig: {
+        NetworkMode: hostNet ? 'host' : this.network,
+        IpcMode: spec?.hostIPC ? 'host' : 'shareable',
+        PidMode: spec?.hostPID ? 'host' : '',
+        CapAdd: capAdd,
+        ...(!hostNet && cfg.dns ? { Dns: cfg.dns.servers, DnsSearch: cfg.dns.searches, DnsOptions: cfg.dns.options } : {}),
+        ...(!hostNet && cfg.extraHosts.length ? { ExtraHosts: cfg.extraHosts } : {}),
+        RestartPolicy: { Name: 'no' },
+      },
+    });
+    await c.start();
+    const d = await c.inspect();
+    const nets = (d.NetworkSettings.Networks ?? {}) as Record<string, { IPAddress?: string }>;
+    const ip = hostNet ? undefined : nets[this.network]?.IPAddress || Object.values(nets)[0]?.IPAddress || undefined;
+    return {
+      id: d.Id,
+      podUid: cfg.pod.metadata?.uid ?? '',
+      namespace: cfg.pod.metadata?.namespace ?? '',
+      podName: cfg.pod.metadata?.name ?? '',
+      name: SANDBOX,
+      attempt: cfg.attempt,
+      state: d.State.Running ? 'running' : 'exited',
+      createdAt: Date.parse(d.Created),
+      startedAt: ms(d.State.StartedAt),
+      image: this.opts.pauseImage,
+      imageId: d.Image,
+      ip,
+    };
+  }
+
+  private async mountpoint(volume: string): Promise<string> {
+    let mp = this.mountpoints.get(volume);
+    if (!mp) {
+      mp = ((await this.docker.getVolume(volume).inspect()) as { Mountpoint: string }).Mountpoint;
+      this.mountpoints.set(volume, mp);
+    }
+    return mp;
+  }
+
+  async createContainer(cfg: ContainerConfig): Promise<string> {
+    const { pod, container: ct, sandboxId } = cfg;
+    const spec = pod.spec;
+    const sc = ct.securityContext ?? {};
+    const psc = spec?.securityContext ?? {};
+    const uid = sc.runAsUser ?? psc.runAsUser;
+    const gid = sc.runAsGroup ?? psc.runAsGroup;
+    const lim = ct.resources?.limits ?? {};
+    const req = ct.resources?.requests ?? {};
+    const mounts: Docker.MountSettings[] = [];
+    for (const m of cfg.mounts) {
+      if (m.subPath) {
+        // Docker 20.10 has no volume subpath: bind the volume's own directory on the Docker host.
+        const mp = await this.mountpoint(m.volume);
+        mounts.push({ Type: 'bind', Source: `${mp}/${m.subPath}`, Target: m.target, ReadOnly: m.readOnly });
+      } else mounts.push({ Type: 'volume', Source: m.volume, Target: m.target, ReadOnly: m.readOnly });
+    }
+    const memory = lim.memory !== undefined ? quantityValue(lim.memory) : 0;
+    const opts: Docker.ContainerCreateOptions = {
+      name: this.containerName(pod, ct.name, cfg.attempt),
+      Image: ct.image,
+      Labels: this.labels(pod, ct.name, cfg.attempt),
+      Env: cfg.env,
+      ...(ct.command ? { Entrypoint: ct.command } : {}),
+      ...(ct.args ? { Cmd: ct.args } : {}),
+      ...(ct.workingDir ? { WorkingDir: ct.workingDir } : {}),
+      ...(uid !== undefined ? { User: gid !== undefined ? `${uid}:${gid}` : String(uid) } : {}),
+      Tty: ct.tty === true,
+      OpenStdin: ct.stdin === true,
+      StdinOnce: ct.stdinOnce === true,
+      HostConfig: {
+        NetworkMode: `container:${sandboxId}`,
+        IpcMode: spec?.hostIPC ? 'host' : `container:${sandboxId}`,
+        PidMode: spec?.hostPID ? 'host' : spec?.shareProcessNamespace ? `container:${sandboxId}` : '',
+        Mounts: mounts,
+        ...(lim.cpu !== undefined ? { NanoCpus: cpuMillis(lim.cpu) * 1_000_000 } : {}),
+        ...(req.cpu !== undefined ? { CpuShares: Math.max(2, Math.floor((cpuMillis(req.cpu) * 1024) / 1000)) } : {}),
+        ...(memory > 0 ? { Memory: memory, MemorySwap: memory } : {}),
+        Privileged: sc.privileged === true,
+        ReadonlyRootfs: sc.readOnlyRootFilesystem === true,
+        CapAdd: [...(sc.capabilities?.add ?? [])],
+        CapDrop: [...(sc.capabilities?.drop ?? [])],
+        ...(sc.allowPrivilegeEscalation === false ? { SecurityOpt: ['no-new-privileges'] } : {}),
+        ...(psc.supplementalGroups?.length ? { GroupAdd: psc.supplementalGroups.map(String) } : {}),
+        RestartPolicy: { Name: 'no' },
+      },
+    };
+    try {
+      const c = await this.create(opts);
+      return c.id;
+    } catch (err) {
+      throw new ContainerStartError('CreateContainerError', dockerMessage(err));
+    }
+  }
+
+  async startContainer(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).start();
+    } catch (err) {
+      if (statusCode(err) === 304) return;
+      throw new ContainerStartError('RunContainerError', dockerMessage(err));
+    }
+  }
+
+  async stopContainer(id: string, graceMs: number): Promise<void> {
+    await ignore(this.docker.getContainer(id).stop({ t: Math.max(0, Math.ceil(graceMs / 1000)) }), 304, 404);
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    await ignore(this.docker.getContainer(id).remove({ force: true }), 404, 409);
+    this.inspected.delete(id);
+  }
+
+  async exec(id: string, cmd: string[], timeoutMs: number): Promise<ExecResult> {
+    const exec = await this.docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (b: Buffer) => chunks.push(b));
+    this.docker.modem.demuxStream(stream, out, out);
+    const done = await new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => {
+        stream.destroy();
+        resolve(false);
+      }, timeoutMs);
+      stream.on('end', () => {
+        clearTimeout(t);
+        resolve(true);
+      });
+      stream.on('close', () => {
+        clearTimeout(t);
+        resolve(true);
+      });
+      stream.on('error', () => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+    const output = Buffer.concat(chunks).toString('utf8');
+    if (!done) return { exitCode: -1, output: `command timed out after ${timeoutMs}ms` };
+    for (let i = 0; i < 50; i++) {
+      const info = await exec.inspect();
+      if (!info.Running) return { exitCode: info.ExitCode ?? -1, output };
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return { exitCode: -1, output };
+  }
+
+  async execInteractive(id: string, cmd: string[], opts: { stdin: boolean; tty: boolean }): Promise<ExecProcess> {
+    const exec = await this.docker.getContainer(id).exec({
+      Cmd: cmd,
+      AttachStdin: opts.stdin,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: opts.tty,
+    });
+    const stream = (await exec.start({ hijack: true, stdin: opts.stdin, Tty: opts.tty })) as Duplex;
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    if (opts.tty) stream.pipe(stdout);
+    else this.docker.modem.demuxStream(stream, stdout, stderr);
+    const ended = new Promise<void>((resolve) => {
+      const fin = (): void => {
+        stdout.end();
+        stderr.end();
+        resolve();
+      };
+      stream.once('end', fin);
+      stream.once('close', fin);
+      stream.once('error', fin);
+    });
+    return {
+      stdout,
+      stderr,
+      ...(opts.stdin ? { stdin: stream } : {}),
+      closeStdin: () => {
+        // Half-close the hijacked connection: the process sees EOF on stdin.
+        const s = stream as Duplex & { end(): void };
+        if (opts.stdin) s.end();
+      },
+      resize: async (rows, cols) => {
+        await exec.resize({ h: rows, w: cols }).catch(() => undefined);
+      },
+      wait: async () => {
+        await ended;
+        for (let i = 0; i < 100; i++) {
+          const info = await exec.inspect();
+          if (!info.Running) return info.ExitCode ?? -1;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        return -1;
+      },
+      kill: () => stream.destroy(),
+    };
+  }
+
+  async logs(id: string, opts: LogOptions): Promise<Readable> {
+    const c = this.docker.getContainer(id);
+    const info = await c.inspect();
+    const base = {
+      stdout: true,
+      stderr: true,
+      timestamps: opts.timestamps,
+      ...(opts.tailLines !== undefined && opts.tailLines >= 0 ? { tail: opts.tailLines } : {}),
+      ...(opts.sinceSeconds ? { since: Math.floor(Date.now() / 1000) - opts.sinceSeconds } : {}),
+    };
+    const out = new PassThrough();
+    if (opts.follow) {
+      const stream = (await c.logs({ ...base, follow: true })) as unknown as Readable;
+      if (info.Config.Tty) stream.pipe(out);
+      else {
+        this.docker.modem.demuxStream(stream, out, out);
+        stream.on('end', () => out.end());
+        stream.on('close', () => out.end());
+      }
+      out.on('close', () => stream.destroy());
+      return out;
+    }
+    const buf = (await c.logs({ ...base, follow: false })) as unknown as Buffer;
+    out.end(info.Config.Tty ? buf : demux(buf));
+    return out;
+  }
+
+  async ensureVolume(name: string, labels: Record<string, string>): Promise<void> {
+    await this.docker.createVolume({ Name: name, Labels: labels });
+  }
+
+  /** Runs `fn` with a created (never started) helper container that mounts the volume at /v. */
+  private async withHelper(volume: string, fn: (c: Docker.Container) => Promise<void>): Promise<void> {
+    const c = await this.docker.createContainer({
+      Image: this.opts.pauseImage,
+      Labels: { [LABELS.cluster]: this.opts.clusterName, [LABELS.node]: this.opts.nodeName, 'io.kubelab.helper': 'volume' },
+      HostConfig: { Mounts: [{ Type: 'volume', Source: volume, Target: '/v' }], NetworkMode: 'none' },
+    });
+    try {
+      await fn(c);
+    } finally {
+      await ignore(c.remove({ force: true }), 404);
+    }
+  }
+
+  async writeVolume(name: string, files: VolumeFile[]): Promise<void> {
+    const pack = tar.pack();
+    const dirs = new Set<string>();
+    for (const f of files) {
+      const parts = f.path.split('/').slice(0, -1);
+      for (let i = 1; i <= parts.length; i++) {
+        const d = parts.slice(0, i).join('/');
+        if (!dirs.has(d)) {
+          dirs.add(d);
+          pack.entry({ name: d, type: 'directory', mode: 0o755 });
+        }
+      }
+      pack.entry({ name: f.path, mode: f.mode & 0o7777 }, f.data);
+    }
+    pack.finalize();
+    const body = await streamToBuffer(pack);
+    await this.withHelper(name, (c) => c.putArchive(body, { path: '/v' }).then(() => undefined));
+  }
+
+  async mkdirVolume(name: string, dir: string): Promise<void> {
+    const pack = tar.pack();
+    const parts = dir.split('/').filter(Boolean);
+    for (let i = 1; i <= parts.length; i++) pack.entry({ name: parts.slice(0, i).join('/'), type: 'directory', mode: 0o777 });
+    pack.finalize();
+    const body = await streamToBuffer(pack);
+    await this.withHelper(name, (c) => c.putArchive(body, { path: '/v' }).then(() => undefined));
+  }
+
+  async removePodVolumes(podUid: string): Promise<void> {
+    const res = await this.docker.listVolumes({ filters: JSON.stringify({ label: [`${LABELS.cluster}=${this.opts.clusterName}`, `${LABELS.podUid}=${podUid}`] }) });
+    for (const v of res.Volumes ?? []) {
+      this.mountpoints.delete(v.Name);
+      await ignore(this.docker.getVolume(v.Name).remove({ force: true }), 404, 409);
+    }
+  }
+
+  async podVolumeUids(): Promise<string[]> {
+    const res = await this.docker.listVolumes({ filters: JSON.stringify({ label: [`${LABELS.cluster}=${this.opts.clusterName}`, `${LABELS.node}=${this.opts.nodeName}`, LABELS.podUid] }) });
+    return [...new Set((res.Volumes ?? []).map((v) => v.Labels?.[LABELS.podUid] ?? '').filter(Boolean))];
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+function streamToBuffer(s: tar.Pack): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    s.on('data', (b: unknown) => chunks.push(b as Buffer));
+    s.on('end', () => resolve(Buffer.concat(chunks)));
+    s.on('error', (e: Error) => reject(e));
+  });
+}
+
+/** Docker's multiplexed (non-TTY) log format → the payload bytes in order. */
+export function demux(buf: Buffer): Buffer {
+  const out: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const len = buf.readUInt32BE(i + 4);
+    out.push(buf.subarray(i + 8, i + 8 + len));
+    i += 8 + len;
+  }
+  return Buffer.concat(out);
+}

@@ -1,0 +1,188 @@
+/**
+ * The kubelet's own HTTP server (`--port`, 10250): container logs and exec for the apiserver.
+ *   GET /containerLogs/{ns}/{pod}/{container}?follow=&tailLines=&previous=&timestamps=&sinceSeconds=
+ *   GET /exec/{ns}/{pod}/{container}?command=..&command=..&stdin=&stdout=&stderr=&tty=   (WebSocket)
+ * Exec speaks Kubernetes' remote-command protocols v5.channel.k8s.io / v4.channel.k8s.io: every binary
+ * frame starts with a channel byte (0 stdin, 1 stdout, 2 stderr, 3 error/status, 4 resize; v5: 255 close).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { core } from '../client/types.js';
+import { SANDBOX, type Runtime, type RuntimeContainer } from './runtime/types.js';
+
+export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
+
+export interface KubeletServerOptions {
+  port: number;
+  host?: string;
+  runtime: Runtime;
+  /** The desired pod by namespace/name (to default the container name). */
+  lookupPod: (namespace: string, name: string) => core.Pod | undefined;
+  log: Logger;
+}
+
+export interface KubeletServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** The exit status a kubectl client expects on channel 3. */
+export function exitStatus(code: number, command: string[]): Record<string, unknown> {
+  if (code === 0) return { metadata: {}, status: 'Success' };
+  return {
+    metadata: {},
+    status: 'Failure',
+    message: `command terminated with non-zero exit code: error executing command [${command.join(' ')}], exit code ${code}`,
+    reason: 'NonZeroExitCode',
+    details: { causes: [{ reason: 'ExitCode', message: String(code) }] },
+  };
+}
+
+function failure(message: string, reason = 'InternalError', code = 500): Record<string, unknown> {
+  return { metadata: {}, status: 'Failure', message, reason, code };
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function findContainer(o: KubeletServerOptions, ns: string, pod: string, container: string, previous: boolean): Promise<RuntimeContainer> {
+  let name = container;
+  if (!name) {
+    const spec = o.lookupPod(ns, pod)?.spec;
+    if (!spec) throw new HttpError(404, `pod "${pod}" not found on this node`);
+    if (spec.containers.length !== 1)
+      throw new HttpError(400, `a container name must be specified for pod ${pod}, choose one of: [${spec.containers.map((c) => c.name).join(' ')}]`);
+    name = spec.containers[0].name;
+  }
+  const all = (await o.runtime.list()).filter((c) => c.namespace === ns && c.podName === pod && c.name !== SANDBOX);
+  if (all.length === 0) throw new HttpError(404, `pod "${pod}" in namespace "${ns}" has no containers on this node`);
+  const mine = all.filter((c) => c.name === name).sort((a, b) => b.attempt - a.attempt || b.createdAt - a.createdAt);
+  const hit = previous ? mine[1] : mine[0];
+  if (!hit) {
+    if (previous) throw new HttpError(400, `previous terminated container "${name}" in pod "${pod}" not found`);
+    throw new HttpError(400, `container ${name} is not valid for pod ${pod}`);
+  }
+  return hit;
+}
+
+export async function startKubeletServer(o: KubeletServerOptions): Promise<KubeletServer> {
+  const wss = new WebSocketServer({
+    noServer: true,
+    handleProtocols: (protocols) => EXEC_PROTOCOLS.find((p) => protocols.has(p)) ?? false,
+  });
+  const server: Server = createServer((req, res) => {
+    handleHttp(o, req, res).catch((err: unknown) => {
+      const code = err instanceof HttpError ? err.code : 500;
+      if (!res.headersSent) res.writeHead(code, { 'content-type': 'text/plain' });
+      res.end(err instanceof Error ? err.message : String(err));
+    });
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://kubelet');
+    const m = url.pathname.match(/^\/exec\/([^/]+)\/([^/]+)\/([^/]*)$/);
+    if (!m) {
+      socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      handleExec(o, ws, decodeURIComponent(m[1]), decodeURIComponent(m[2]), decodeURIComponent(m[3]), url.searchParams).catch((err: unknown) => {
+        o.log.warn({ err: (err as Error).message }, 'exec failed');
+        if (ws.readyState === ws.OPEN) {
+          ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify(failure((err as Error).message)))]));
+          ws.close(1000);
+        }
+      });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host ?? '0.0.0.0', () => resolve());
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : o.port;
+  return {
+    port,
+    close: async () => {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+async function handleHttp(o: KubeletServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://kubelet');
+  if (url.pathname === '/healthz') {
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    return;
+  }
+  const m = url.pathname.match(/^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]*)$/);
+  if (!m || req.method !== 'GET') throw new HttpError(404, 'not found');
+  const q = url.searchParams;
+  const bool = (k: string): boolean => q.get(k) === 'true' || q.get(k) === '1';
+  const c = await findContainer(o, decodeURIComponent(m[1]), decodeURIComponent(m[2]), decodeURIComponent(m[3]), bool('previous'));
+  const tail = q.get('tailLines');
+  const since = q.get('sinceSeconds');
+  const stream = await o.runtime.logs(c.id, {
+    follow: bool('follow') && !bool('previous'),
+    timestamps: bool('timestamps'),
+    ...(tail !== null && tail !== '' && Number(tail) >= 0 ? { tailLines: Number(tail) } : {}),
+    ...(since ? { sinceSeconds: Number(since) } : {}),
+  });
+  res.writeHead(200, { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' });
+  res.flushHeaders();
+  stream.on('data', (b: Buffer) => res.write(b));
+  stream.on('end', () => res.end());
+  stream.on('error', () => res.end());
+  req.on('close', () => stream.destroy());
+}
+
+async function handleExec(o: KubeletServerOptions, ws: WebSocket, ns: string, pod: string, container: string, q: URLSearchParams): Promise<void> {
+  const command = q.getAll('command');
+  const on = (k: string): boolean => q.get(k) === 'true' || q.get(k) === '1';
+  const tty = on('tty');
+  const wantStdin = on('stdin');
+  const wantStdout = q.get('stdout') === null ? true : on('stdout');
+  const wantStderr = q.get('stderr') === null ? !tty : on('stderr') && !tty;
+  const v5 = ws.protocol === 'v5.channel.k8s.io';
+  if (command.length === 0) throw new Error('you must specify at least one command for the container');
+  const c = await findContainer(o, ns, pod, container, false);
+  if (c.state !== 'running') throw new Error(`container ${c.name} is not running`);
+  const proc = await o.runtime.execInteractive(c.id, command, { stdin: wantStdin, tty });
+  const send = (ch: number, data: Buffer): void => {
+    if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([ch]), data]));
+  };
+  proc.stdout.on('data', (b: Buffer) => wantStdout && send(1, b));
+  proc.stderr.on('data', (b: Buffer) => wantStderr && send(2, b));
+  ws.on('message', (raw: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
+    const buf = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
+    void isBinary;
+    if (buf.length === 0) return;
+    const ch = buf[0];
+    const data = buf.subarray(1);
+    if (ch === 0 && proc.stdin && data.length > 0) proc.stdin.write(data);
+    else if (ch === 4) {
+      try {
+        const size = JSON.parse(data.toString()) as { Width?: number; Height?: number };
+        void proc.resize(size.Height ?? 24, size.Width ?? 80);
+      } catch {
+        /* a malformed resize is ignored, as the kubelet does */
+      }
+    } else if (ch === 255 && v5 && data[0] === 0) proc.closeStdin();
+  });
+  ws.on('close', () => proc.kill());
+  const code = await proc.wait();
+  // Let the last output frames go out before the status.
+  await new Promise((r) => setImmediate(r));
+  send(3, Buffer.from(JSON.stringify(exitStatus(code, command))));
+  ws.close(1000);
+}

@@ -1,0 +1,87 @@
+/**
+ * Static pods: manifests in `--static-pod-path` run without the apiserver; once it is reachable each one
+ * appears in the API as a mirror pod (annotation kubernetes.io/config.mirror) that carries its status.
+ */
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { parseAllDocuments } from 'yaml';
+import type { ApiClient } from '../client/api.js';
+import { isAlreadyExists, isNotFound } from '../client/errors.js';
+import type { core } from '../client/types.js';
+import { podSpecDefaults } from '../apiserver/defaults.js';
+import { CONFIG_HASH_ANNOTATION, CONFIG_SOURCE_ANNOTATION, MIRROR_ANNOTATION } from './kubelet.js';
+
+/** Reads every *.yaml / *.yml / *.json manifest of kind Pod in `dir`; UIDs are content hashes. */
+export async function loadStaticPods(dir: string, nodeName: string, log: Logger): Promise<core.Pod[]> {
+  let files: string[];
+  try {
+    files = (await readdir(dir)).filter((f) => /\.(ya?ml|json)$/.test(f) && !f.startsWith('.')).sort();
+  } catch (err) {
+    log.warn({ dir, err: (err as Error).message }, 'static pod path unreadable');
+    return [];
+  }
+  const out: core.Pod[] = [];
+  for (const f of files) {
+    const text = await readFile(join(dir, f), 'utf8');
+    for (const doc of parseAllDocuments(text)) {
+      const pod = doc.toJS() as core.Pod | null;
+      if (!pod || pod.kind !== 'Pod' || !pod.metadata?.name || !pod.spec) {
+        if (pod) log.warn({ file: f }, 'static pod manifest skipped: not a Pod with a name and spec');
+        continue;
+      }
+      const hash = createHash('md5').update(nodeName).update(JSON.stringify(pod)).digest('hex');
+      const spec = structuredClone(pod.spec) as core.PodSpec;
+      podSpecDefaults(spec);
+      spec.nodeName = nodeName;
+      out.push({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          ...pod.metadata,
+          name: `${pod.metadata.name}-${nodeName}`,
+          namespace: pod.metadata.namespace ?? 'default',
+          uid: hash,
+          annotations: { ...(pod.metadata.annotations ?? {}), [CONFIG_SOURCE_ANNOTATION]: 'file', [CONFIG_HASH_ANNOTATION]: hash },
+        },
+        spec,
+        status: { phase: 'Pending' },
+      });
+    }
+  }
+  return out;
+}
+
+/** Makes sure the mirror pod of a static pod exists; returns its name (undefined when the API is down). */
+export async function ensureMirrorPod(client: ApiClient, pod: core.Pod, node: core.Node | undefined): Promise<string | undefined> {
+  const name = pod.metadata?.name ?? '';
+  const namespace = pod.metadata?.namespace ?? 'default';
+  const hash = pod.metadata?.uid ?? '';
+  try {
+    const cur = await client.get('pods', name, { namespace });
+    if (cur.metadata?.annotations?.[MIRROR_ANNOTATION] === hash && !cur.metadata.deletionTimestamp) return name;
+    // A stale mirror (older manifest) or a regular pod in the way: replace it.
+    await client.delete('pods', name, { namespace, gracePeriodSeconds: 0 });
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  const meta = pod.metadata ?? {};
+  try {
+    await client.create('pods', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name,
+        namespace,
+        labels: meta.labels,
+        annotations: { ...(meta.annotations ?? {}), [MIRROR_ANNOTATION]: hash },
+        ...(node?.metadata?.uid ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: node.metadata.name ?? '', uid: node.metadata.uid, controller: true }] } : {}),
+      },
+      spec: pod.spec,
+    });
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+  }
+  return name;
+}

@@ -1,0 +1,164 @@
+/**
+ * Pod status as Kubernetes reports it, computed from the runtime's containers (pure functions):
+ * container states, phase, conditions.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { nowTimestamp } from '../client/objects.js';
+import type { core } from '../client/types.js';
+import type { RuntimeContainer } from './runtime/types.js';
+
+export interface Waiting {
+  reason: string;
+  message?: string;
+}
+
+function terminated(c: RuntimeContainer, runtimePrefix: string): core.ContainerStateTerminated {
+  const code = c.exitCode ?? 0;
+  const reason = c.oomKilled ? 'OOMKilled' : c.error ? 'ContainerCannotRun' : code === 0 ? 'Completed' : 'Error';
+  return {
+    exitCode: code,
+    reason,
+    ...(c.error ? { message: c.error } : {}),
+    ...(c.startedAt ? { startedAt: nowTimestamp(c.startedAt) } : {}),
+    finishedAt: nowTimestamp(c.finishedAt ?? c.startedAt ?? c.createdAt),
+    containerID: `${runtimePrefix}://${c.id}`,
+  };
+}
+
+export interface ContainerStatusInput {
+  spec: core.Container;
+  /** The newest runtime container for this name. */
+  latest?: RuntimeContainer;
+  /** The one before it (for lastState). */
+  previous?: RuntimeContainer;
+  /** Set when the container is not running and the kubelet knows why (ErrImagePull, CrashLoopBackOff…). */
+  waiting?: Waiting;
+  ready: boolean;
+  started: boolean;
+  runtime: 'docker' | 'hollow';
+}
+
+/** One entry of containerStatuses / initContainerStatuses. */
+export function containerStatus(i: ContainerStatusInput): core.ContainerStatus {
+  const prefix = i.runtime === 'hollow' ? 'hollow' : 'docker';
+  const { latest, previous } = i;
+  const base = {
+    name: i.spec.name,
+    image: i.spec.image ?? '',
+    imageID: latest?.imageId ? `docker-pullable://${latest.imageId}` : '',
+    restartCount: latest?.attempt ?? 0,
+  };
+  if (!latest) {
+    return { ...base, ready: false, started: false, state: { waiting: i.waiting ?? { reason: 'ContainerCreating' } }, lastState: {} };
+  }
+  const containerID = `${prefix}://${latest.id}`;
+  const last: core.ContainerState = previous && previous.state === 'exited' ? { terminated: terminated(previous, prefix) } : {};
+  if (latest.state === 'running') {
+    return {
+      ...base,
+      containerID,
+      ready: i.ready,
+      started: i.started,
+      state: { running: { startedAt: nowTimestamp(latest.startedAt ?? latest.createdAt) } },
+      lastState: last,
+    };
+  }
+  if (latest.state === 'exited') {
+    if (i.waiting) return { ...base, containerID, ready: false, started: false, state: { waiting: i.waiting }, lastState: { terminated: terminated(latest, prefix) } };
+    return { ...base, containerID, ready: false, started: false, state: { terminated: terminated(latest, prefix) }, lastState: last };
+  }
+  return { ...base, containerID, ready: false, started: false, state: { waiting: i.waiting ?? { reason: 'ContainerCreating' } }, lastState: last };
+}
+
+/** Pod phase from container statuses (kubelet's getPhase). */
+export function podPhase(spec: core.PodSpec, init: core.ContainerStatus[], app: core.ContainerStatus[]): string {
+  const policy = spec.restartPolicy ?? 'Always';
+  for (const s of init) {
+    if (s.state?.terminated && s.state.terminated.exitCode !== 0 && policy === 'Never') return 'Failed';
+  }
+  const initialized = init.every((s) => s.state?.terminated?.exitCode === 0);
+  if (!initialized) return 'Pending';
+  let running = 0;
+  let waiting = 0;
+  let stopped = 0;
+  let succeeded = 0;
+  for (const s of app) {
+    if (s.state?.running) running++;
+    else if (s.state?.terminated) {
+      stopped++;
+      if (s.state.terminated.exitCode === 0) succeeded++;
+    } else if (s.state?.waiting) {
+      if (s.lastState?.terminated) stopped++;
+      else waiting++;
+    } else waiting++;
+  }
+  if (waiting === app.length) return 'Pending';
+  if (running > 0) return 'Running';
+  if (stopped > 0 && waiting === 0) {
+    if (policy === 'Always') return 'Running';
+    if (stopped === succeeded) return 'Succeeded';
+    if (policy === 'OnFailure') return 'Running';
+    return 'Failed';
+  }
+  if (stopped > 0 && policy !== 'Never') return 'Running';
+  return 'Pending';
+}
+
+function condition(prev: core.PodStatus | undefined, type: string, ok: boolean, now: number, reason?: string): core.PodCondition {
+  const status = ok ? 'True' : 'False';
+  const old = prev?.conditions?.find((c) => c.type === type);
+  return {
+    type,
+    status,
+    lastTransitionTime: old && old.status === status && old.lastTransitionTime ? old.lastTransitionTime : nowTimestamp(now),
+    ...(!ok && reason ? { reason } : {}),
+  };
+}
+
+export interface PodStatusInput {
+  pod: core.Pod;
+  init: core.ContainerStatus[];
+  app: core.ContainerStatus[];
+  podIp?: string;
+  hostIp: string;
+  now: number;
+  startTime?: number;
+  qosClass: string;
+}
+
+/** The full pod status the kubelet writes through pods/status. */
+export function buildPodStatus(i: PodStatusInput): core.PodStatus {
+  const prev = i.pod.status;
+  const phase = podPhase(i.pod.spec ?? { containers: [] }, i.init, i.app);
+  const initialized = i.init.every((s) => s.state?.terminated?.exitCode === 0);
+  const terminal = phase === 'Succeeded' || phase === 'Failed';
+  const containersReady = !terminal && i.app.length > 0 && i.app.every((s) => s.ready);
+  const conditions: core.PodCondition[] = [
+    condition(prev, 'Initialized', initialized || terminal, i.now, 'ContainersNotInitialized'),
+    condition(prev, 'Ready', containersReady, i.now, terminal ? 'PodCompleted' : 'ContainersNotReady'),
+    condition(prev, 'ContainersReady', containersReady, i.now, terminal ? 'PodCompleted' : 'ContainersNotReady'),
+  ];
+  const scheduled = prev?.conditions?.find((c) => c.type === 'PodScheduled');
+  conditions.push(scheduled ?? { type: 'PodScheduled', status: 'True', lastTransitionTime: nowTimestamp(i.now) });
+  const st: core.PodStatus = {
+    phase,
+    conditions,
+    hostIP: i.hostIp,
+    hostIPs: [{ ip: i.hostIp }],
+    ...(i.podIp ? { podIP: i.podIp, podIPs: [{ ip: i.podIp }] } : {}),
+    startTime: prev?.startTime ?? nowTimestamp(i.startTime ?? i.now),
+    qosClass: i.qosClass,
+    containerStatuses: i.app,
+    ...(i.init.length ? { initContainerStatuses: i.init } : {}),
+  };
+  if (!i.podIp && prev?.podIP && !terminal) {
+    st.podIP = prev.podIP;
+    st.podIPs = prev.podIPs;
+  }
+  return st;
+}
+
+/** True when two statuses differ in anything a user would see (so the kubelet writes only changes). */
+export function statusChanged(a: core.PodStatus | undefined, b: core.PodStatus): boolean {
+  return !isDeepStrictEqual(JSON.parse(JSON.stringify(a ?? {})), JSON.parse(JSON.stringify(b)));
+}

@@ -1,0 +1,154 @@
+/**
+ * Pod volumes as runtime (Docker) volumes. The kubelet runs in a container in the lab, so nothing is a
+ * bind mount of a kubelet-local path: emptyDir and the file-projecting volumes (configMap, secret,
+ * downwardAPI, projected) are Docker volumes labelled with the pod uid, filled through the Docker API;
+ * hostPath is a Docker volume per node and path; a PVC bound to a local/hostPath PV is a Docker volume
+ * named after the PV.
+ */
+import { createHash } from 'node:crypto';
+import type { ApiClient } from '../client/api.js';
+import type { core } from '../client/types.js';
+import { ContainerStartError } from './errors.js';
+import { fieldValue, resourceValue, type EnvContext, type ObjectFetcher } from './env.js';
+import { LABELS, type MountSpec, type Runtime, type VolumeFile } from './runtime/types.js';
+
+export interface VolumeContext {
+  clusterName: string;
+  nodeName: string;
+  client: ApiClient;
+  runtime: Runtime;
+  fetch: ObjectFetcher;
+  env: EnvContext;
+}
+
+function safe(s: string): string {
+  return s.replace(/[^a-zA-Z0-9_.-]/g, '_').replace(/^[_.-]+/, '');
+}
+
+export function podVolumeName(cluster: string, uid: string, volume: string): string {
+  return `kubelab-${cluster}-${uid}-${safe(volume)}`;
+}
+
+export function hostPathVolumeName(cluster: string, node: string, path: string): string {
+  const h = createHash('sha256').update(path).digest('hex').slice(0, 8);
+  return `kubelab-${cluster}-${node}-hostpath-${safe(path).slice(0, 60)}-${h}`;
+}
+
+export function pvVolumeName(cluster: string, pv: string): string {
+  return `kubelab-${cluster}-pv-${safe(pv)}`;
+}
+
+async function keyFiles(
+  fetch: ObjectFetcher,
+  kind: 'configmaps' | 'secrets',
+  name: string,
+  items: readonly core.KeyToPath[] | undefined,
+  optional: boolean | undefined,
+  mode: number,
+): Promise<VolumeFile[]> {
+  const data = await fetch.bytes(kind, name);
+  if (!data) {
+    if (optional) return [];
+    throw new ContainerStartError('CreateContainerConfigError', `${kind === 'secrets' ? 'secret' : 'configmap'} "${name}" not found`);
+  }
+  if (!items?.length) return Object.entries(data).map(([k, v]) => ({ path: k, data: v, mode }));
+  const out: VolumeFile[] = [];
+  for (const it of items) {
+    const v = data[it.key];
+    if (v === undefined) {
+      if (optional) continue;
+      throw new ContainerStartError('CreateContainerConfigError', `couldn't find key ${it.key} in ${kind === 'secrets' ? 'Secret' : 'ConfigMap'} ${name}`);
+    }
+    out.push({ path: it.path, data: v, mode: it.mode ?? mode });
+  }
+  return out;
+}
+
+function downwardFiles(items: readonly core.DownwardAPIVolumeFile[] | undefined, mode: number, ctx: EnvContext): VolumeFile[] {
+  return (items ?? []).map((it) => {
+    const value = it.fieldRef
+      ? fieldValue(it.fieldRef.fieldPath, ctx)
+      : it.resourceFieldRef
+        ? resourceValue(it.resourceFieldRef, ctx.pod.spec?.containers.find((c) => c.name === it.resourceFieldRef?.containerName), ctx)
+        : '';
+    return { path: it.path, data: Buffer.from(value), mode: it.mode ?? mode };
+  });
+}
+
+/** Files a projecting volume holds, or undefined for volumes that are not projected. */
+async function projectedFiles(v: core.Volume, ctx: VolumeContext): Promise<VolumeFile[] | undefined> {
+  if (v.configMap) return keyFiles(ctx.fetch, 'configmaps', v.configMap.name ?? '', v.configMap.items, v.configMap.optional, v.configMap.defaultMode ?? 0o644);
+  if (v.secret) return keyFiles(ctx.fetch, 'secrets', v.secret.secretName ?? '', v.secret.items, v.secret.optional, v.secret.defaultMode ?? 0o644);
+  if (v.downwardAPI) return downwardFiles(v.downwardAPI.items, v.downwardAPI.defaultMode ?? 0o644, ctx.env);
+  if (v.projected) {
+    const mode = v.projected.defaultMode ?? 0o644;
+    const out: VolumeFile[] = [];
+    for (const src of v.projected.sources ?? []) {
+      if (src.configMap) out.push(...(await keyFiles(ctx.fetch, 'configmaps', src.configMap.name ?? '', src.configMap.items, src.configMap.optional, mode)));
+      if (src.secret) out.push(...(await keyFiles(ctx.fetch, 'secrets', src.secret.name ?? '', src.secret.items, src.secret.optional, mode)));
+      if (src.downwardAPI) out.push(...downwardFiles(src.downwardAPI.items, mode, ctx.env));
+    }
+    return out;
+  }
+  return undefined;
+}
+
+/**
+ * Creates (and fills) every volume of the pod; returns pod volume name → runtime volume name.
+ * Throws ContainerStartError when a referenced object is missing or a PVC is not bound yet.
+ */
+export async function preparePodVolumes(pod: core.Pod, ctx: VolumeContext): Promise<Map<string, string>> {
+  const uid = pod.metadata?.uid ?? '';
+  const out = new Map<string, string>();
+  const podLabels = { [LABELS.cluster]: ctx.clusterName, [LABELS.node]: ctx.nodeName, [LABELS.podUid]: uid };
+  for (const v of pod.spec?.volumes ?? []) {
+    if (v.hostPath) {
+      const name = hostPathVolumeName(ctx.clusterName, ctx.nodeName, v.hostPath.path);
+      await ctx.runtime.ensureVolume(name, { [LABELS.cluster]: ctx.clusterName, [LABELS.node]: ctx.nodeName, 'io.kubelab.hostpath': v.hostPath.path });
+      out.set(v.name, name);
+      continue;
+    }
+    if (v.persistentVolumeClaim) {
+      const claim = v.persistentVolumeClaim.claimName;
+      const pvc = await ctx.client.get('persistentvolumeclaims', claim, { namespace: pod.metadata?.namespace }).catch(() => undefined);
+      if (!pvc) throw new ContainerStartError('CreateContainerConfigError', `persistentvolumeclaim "${claim}" not found`);
+      const pvName = pvc.spec?.volumeName;
+      if (!pvName || pvc.status?.phase !== 'Bound') throw new ContainerStartError('CreateContainerConfigError', `persistentvolumeclaim "${claim}" is not bound`);
+      const pv = await ctx.client.get('persistentvolumes', pvName);
+      if (!pv.spec?.local && !pv.spec?.hostPath)
+        throw new ContainerStartError('CreateContainerConfigError', `persistentvolume "${pvName}" is neither local nor hostPath; kubelab mounts only those`);
+      const name = pvVolumeName(ctx.clusterName, pvName);
+      await ctx.runtime.ensureVolume(name, { [LABELS.cluster]: ctx.clusterName, 'io.kubelab.pv': pvName });
+      out.set(v.name, name);
+      continue;
+    }
+    const name = podVolumeName(ctx.clusterName, uid, v.name);
+    const files = await projectedFiles(v, ctx);
+    if (files === undefined && !v.emptyDir) continue; // unsupported volume types are ignored (logged by the caller)
+    await ctx.runtime.ensureVolume(name, { ...podLabels, [LABELS.volume]: v.name });
+    if (files) await ctx.runtime.writeVolume(name, files);
+    out.set(v.name, name);
+  }
+  return out;
+}
+
+/** True for volumes the kubelet projects files into (mounted read-only, as Kubernetes does). */
+function projected(v: core.Volume | undefined): boolean {
+  return !!(v && (v.configMap || v.secret || v.downwardAPI || v.projected));
+}
+
+/** The container's mounts; subPath directories are created first. */
+export async function containerMounts(pod: core.Pod, c: core.Container, volumes: Map<string, string>, runtime: Runtime, env: EnvContext): Promise<MountSpec[]> {
+  const out: MountSpec[] = [];
+  for (const m of c.volumeMounts ?? []) {
+    const vol = volumes.get(m.name);
+    if (!vol) throw new ContainerStartError('CreateContainerConfigError', `volume "${m.name}" is not available on this node`);
+    const spec = pod.spec?.volumes?.find((v) => v.name === m.name);
+    const sub = m.subPathExpr ? m.subPathExpr.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (_a, n: string) => (n === 'POD_NAME' ? env.pod.metadata?.name ?? '' : '')) : m.subPath;
+    if (sub && (sub.startsWith('/') || sub.split('/').includes('..')))
+      throw new ContainerStartError('CreateContainerConfigError', `subPath "${sub}" must be a relative path without '..'`);
+    if (sub && !projected(spec)) await runtime.mkdirVolume(vol, sub);
+    out.push({ volume: vol, target: m.mountPath, readOnly: m.readOnly === true || projected(spec), ...(sub ? { subPath: sub } : {}) });
+  }
+  return out;
+}
