@@ -20,6 +20,9 @@ let nodes: FakeNodes;
 let scheduler: { close(): Promise<void> };
 const cm = new AbortController();
 let cmDone: Promise<void>;
+let firstLeading = false;
+const standby = new AbortController();
+let standbyDone: Promise<void> | undefined;
 
 beforeAll(async () => {
   // The lab preset, with the apiserver's default tolerations shortened as the lab does.
@@ -37,11 +40,14 @@ beforeAll(async () => {
     nodeMonitorPeriodMs: 500,
     jobBackoffBaseMs: 200,
   });
-  cmDone = startControllerManager(cfg, cm.signal);
+  cmDone = startControllerManager(cfg, cm.signal, { onLeading: (l) => (firstLeading = l) });
+  await waitFor(() => firstLeading, { what: 'first controller-manager leading' });
 });
 
 afterAll(async () => {
   cm.abort();
+  standby.abort();
+  await standbyDone?.catch(() => undefined);
   await cmDone?.catch(() => undefined);
   await scheduler?.close();
   await nodes?.close();
@@ -442,5 +448,28 @@ describe('node lifecycle', () => {
     const events = await client.list('events', { namespace: ns });
     expect(events.items.some((e) => e.reason === 'TaintManagerEviction')).toBe(true);
     console.log(`node loss healed in ${healMs} ms`);
+  });
+});
+
+describe('high availability', () => {
+  it('a standby takes over the lease when the leader stops, and keeps healing', async () => {
+    let leading = false;
+    const cfg = compileControllerManagerConfig({ apiserver: cp.address, adminPort: 0, bindAddress: '127.0.0.1', timing: 'lab', identity: 'standby' });
+    standbyDone = startControllerManager(cfg, standby.signal, { onLeading: (l) => (leading = l) });
+    const lease = await client.get('leases', 'kube-controller-manager', { namespace: 'kube-system' });
+    expect(lease.spec?.holderIdentity).not.toBe('standby');
+    expect(leading).toBe(false);
+    cm.abort();
+    await cmDone;
+    await waitFor(() => leading, { what: 'standby leading', timeoutMs: 10_000 });
+    const ns = await namespace('ha');
+    await client.create('replicasets', {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'ha', namespace: ns },
+      spec: { replicas: 2, selector: { matchLabels: { app: 'ha' } }, template: template({ app: 'ha' }) },
+    });
+    await waitFor(async () => (await activePods(ns, 'app=ha')).filter(isPodReady).length === 2, { what: 'standby runs the ReplicaSet' });
+    expect((await client.get('leases', 'kube-controller-manager', { namespace: 'kube-system' })).spec?.holderIdentity).toBe('standby');
   });
 });
