@@ -1,0 +1,328 @@
+/**
+ * The kubelet against a real apiserver (in-process, real etcd) and real Docker: pods on Docker's default
+ * bridge, everything labelled io.kubelab.cluster=<unique name> and removed in afterAll.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { nullLogger } from '../client/log.js';
+import type { core } from '../client/types.js';
+import { compileKubeletConfig, type KubeletConfig } from '../kubelet/config.js';
+import { startKubelet, type RunningKubelet } from '../kubelet/start.js';
+import { startHollowNodes } from '../kubelet/hollow.js';
+import { LABELS } from '../kubelet/runtime/types.js';
+import { hostPathVolumeName } from '../kubelet/volumes.js';
+import { startControlPlane, type TestControlPlane } from './support/apiserver.js';
+import { CLUSTER_LABEL, docker, removeByLabel, requireImages, startContainer, waitForExit, containerLogs, testLabels } from './support/docker.js';
+import { waitFor } from './support/wait.js';
+
+const CLUSTER = `kubelet-test-${process.pid}`;
+const NODE = 'kt-node';
+const BUSYBOX = 'kubelab/busybox:latest';
+
+let cp: TestControlPlane;
+let cfg: KubeletConfig;
+let kubelet: RunningKubelet;
+let ctl: AbortController;
+let nsCounter = 0;
+
+async function newNamespace(): Promise<string> {
+  const name = `kt-${++nsCounter}`;
+  await cp.client.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  return name;
+}
+
+function podSpec(name: string, ns: string, spec: Partial<core.PodSpec> & { containers: core.Container[] }, meta: Partial<core.Pod['metadata']> = {}): core.Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: ns, ...meta },
+    spec: { nodeName: NODE, terminationGracePeriodSeconds: 5, ...spec },
+  };
+}
+
+const bb = (name: string, script: string, extra: Partial<core.Container> = {}): core.Container => ({
+  name,
+  image: BUSYBOX,
+  imagePullPolicy: 'Never',
+  command: ['sh', '-c', script],
+  ...extra,
+});
+
+async function getPod(ns: string, name: string): Promise<core.Pod> {
+  return cp.client.get('pods', name, { namespace: ns });
+}
+
+async function waitPod(ns: string, name: string, what: string, pred: (p: core.Pod) => boolean, timeoutMs = 30_000): Promise<core.Pod> {
+  return waitFor(
+    async () => {
+      const p = await getPod(ns, name);
+      return pred(p) ? p : undefined;
+    },
+    { timeoutMs, what: `pod ${ns}/${name} ${what}` },
+  );
+}
+
+const cs = (p: core.Pod, name: string): core.ContainerStatus | undefined => p.status?.containerStatuses?.find((c) => c.name === name);
+const ready = (p: core.Pod): boolean => p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+
+async function logs(ns: string, pod: string, container: string, query = ''): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${kubelet.port}/containerLogs/${ns}/${pod}/${container}${query}`);
+  const text = await res.text();
+  if (!res.ok) throw new Error(`logs: ${res.status} ${text}`);
+  return text;
+}
+
+/** Runs a command through the kubelet's exec WebSocket (v5.channel.k8s.io); returns output and exit code. */
+async function exec(ns: string, pod: string, container: string, command: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  const q = command.map((c) => `command=${encodeURIComponent(c)}`).join('&');
+  const ws = new WebSocket(`ws://127.0.0.1:${kubelet.port}/exec/${ns}/${pod}/${container}?${q}&stdout=true&stderr=true`, ['v5.channel.k8s.io']);
+  let stdout = '';
+  let stderr = '';
+  let status: { status?: string; details?: { causes?: { message?: string }[] } } | undefined;
+  await new Promise<void>((resolve, reject) => {
+    ws.on('message', (d: Buffer) => {
+      const ch = d[0];
+      const body = d.subarray(1).toString();
+      if (ch === 1) stdout += body;
+      else if (ch === 2) stderr += body;
+      else if (ch === 3) status = JSON.parse(body) as typeof status;
+    });
+    ws.on('close', () => resolve());
+    ws.on('error', reject);
+  });
+  const code = status?.status === 'Success' ? 0 : Number(status?.details?.causes?.[0]?.message ?? -1);
+  return { stdout, stderr, code };
+}
+
+async function podContainers(uid: string): Promise<{ Id: string; State: string; Labels: Record<string, string> }[]> {
+  return docker().listContainers({ all: true, filters: JSON.stringify({ label: [`${LABELS.podUid}=${uid}`] }) });
+}
+
+beforeAll(async () => {
+  await requireImages(BUSYBOX, 'kubelab/pause:latest');
+  cp = await startControlPlane();
+  cfg = compileKubeletConfig({
+    apiserver: cp.address,
+    nodeName: NODE,
+    nodeIp: '127.0.0.1',
+    port: 0,
+    adminPort: 0,
+    clusterName: CLUSTER,
+    timing: 'lab',
+    relistPeriodMs: 500,
+    crashLoopBackoffInitialMs: 1000,
+    crashLoopBackoffMaxMs: 4000,
+    imagePullBackoffInitialMs: 2000,
+  });
+  ctl = new AbortController();
+  kubelet = await startKubelet(cfg, ctl.signal, { log: nullLogger() });
+});
+
+afterAll(async () => {
+  ctl?.abort();
+  await kubelet?.stop();
+  await removeByLabel(CLUSTER_LABEL, CLUSTER);
+  await removeByLabel('io.kubelab.test', 'kubelet');
+  await cp?.stop();
+});
+
+describe('kubelet', () => {
+  it('registers its node with a lease, addresses and the kubelet endpoint', async () => {
+    const node = await cp.client.get('nodes', NODE);
+    expect(node.status?.addresses).toContainEqual({ type: 'InternalIP', address: '127.0.0.1' });
+    expect(node.status?.daemonEndpoints?.kubeletEndpoint?.Port).toBe(kubelet.port);
+    expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    expect(node.metadata?.labels?.['kubernetes.io/hostname']).toBe(NODE);
+    const lease = await waitFor(() => cp.client.get('leases', NODE, { namespace: 'kube-node-lease' }), { what: 'node lease' });
+    expect(lease.spec?.holderIdentity).toBe(NODE);
+  });
+
+  it('runs two containers that talk over 127.0.0.1, and serves their logs', async () => {
+    const ns = await newNamespace();
+    await cp.client.create(
+      'pods',
+      podSpec('talk', ns, {
+        containers: [
+          bb('server', 'mkdir -p /www && echo hello-from-server > /www/index.html && exec httpd -f -p 8080 -h /www'),
+          bb('client', 'until wget -qO- http://127.0.0.1:8080/; do sleep 0.2; done; exec sleep 3600'),
+        ],
+      }),
+    );
+    const p = await waitPod(ns, 'talk', 'Running and Ready', (x) => x.status?.phase === 'Running' && ready(x));
+    expect(p.status?.podIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect(p.status?.hostIP).toBe('127.0.0.1');
+    expect(p.status?.qosClass).toBe('BestEffort');
+    await waitFor(async () => (await logs(ns, 'talk', 'client')).includes('hello-from-server'), { what: 'client to log the server page' });
+  });
+
+  it('runs init containers in order before the app', async () => {
+    const ns = await newNamespace();
+    await cp.client.create(
+      'pods',
+      podSpec('init', ns, {
+        volumes: [{ name: 'work', emptyDir: {} }],
+        initContainers: [bb('one', 'echo one >> /work/order', { volumeMounts: [{ name: 'work', mountPath: '/work' }] }), bb('two', 'echo two >> /work/order', { volumeMounts: [{ name: 'work', mountPath: '/work' }] })],
+        containers: [bb('app', 'cat /work/order; exec sleep 3600', { volumeMounts: [{ name: 'work', mountPath: '/work' }] })],
+      }),
+    );
+    const p = await waitPod(ns, 'init', 'Running', (x) => x.status?.phase === 'Running');
+    expect(p.status?.initContainerStatuses?.map((s) => s.state?.terminated?.reason)).toEqual(['Completed', 'Completed']);
+    expect(p.status?.conditions?.find((c) => c.type === 'Initialized')?.status).toBe('True');
+    await waitFor(async () => (await logs(ns, 'init', 'app')) === 'one\ntwo\n', { what: 'app to print the init order' });
+  });
+
+  it('restarts a container whose liveness probe fails, with a growing restartCount', async () => {
+    const ns = await newNamespace();
+    await cp.client.create(
+      'pods',
+      podSpec('live', ns, {
+        containers: [bb('app', 'exec sleep 3600', { livenessProbe: { exec: { command: ['cat', '/tmp/healthy'] }, periodSeconds: 1, failureThreshold: 1 } })],
+      }),
+    );
+    const p = await waitPod(ns, 'live', 'restarted twice', (x) => (cs(x, 'app')?.restartCount ?? 0) >= 2, 60_000);
+    expect(cs(p, 'app')?.lastState?.terminated).toBeTruthy();
+  });
+
+  it('toggles Ready with the readiness probe, and exec reports exit codes', async () => {
+    const ns = await newNamespace();
+    await cp.client.create(
+      'pods',
+      podSpec('ready', ns, {
+        containers: [bb('app', 'exec sleep 3600', { readinessProbe: { exec: { command: ['cat', '/tmp/ready'] }, periodSeconds: 1, failureThreshold: 1 } })],
+      }),
+    );
+    await waitPod(ns, 'ready', 'Running', (x) => x.status?.phase === 'Running');
+    expect(ready(await getPod(ns, 'ready'))).toBe(false);
+    expect((await exec(ns, 'ready', 'app', ['touch', '/tmp/ready'])).code).toBe(0);
+    await waitPod(ns, 'ready', 'Ready', ready);
+    expect((await exec(ns, 'ready', 'app', ['rm', '/tmp/ready'])).code).toBe(0);
+    await waitPod(ns, 'ready', 'not Ready', (x) => !ready(x));
+    const r = await exec(ns, 'ready', 'app', ['sh', '-c', 'echo out; echo err >&2; exit 3']);
+    expect(r).toEqual({ stdout: 'out\n', stderr: 'err\n', code: 3 });
+  });
+
+  it('reports OOMKilled when a container breaks its memory limit', async () => {
+    const ns = await newNamespace();
+    await cp.client.create(
+      'pods',
+      podSpec('oom', ns, {
+        restartPolicy: 'Never',
+        containers: [bb('hog', 'tail /dev/zero', { resources: { limits: { memory: '16Mi' } } })],
+      }),
+    );
+    const p = await waitPod(ns, 'oom', 'Failed', (x) => x.status?.phase === 'Failed');
+    expect(cs(p, 'hog')?.state?.terminated?.reason).toBe('OOMKilled');
+    expect(cs(p, 'hog')?.state?.terminated?.exitCode).toBe(137);
+  });
+
+  it('mounts a configMap volume and sets env from a secret', async () => {
+    const ns = await newNamespace();
+    await cp.client.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', namespace: ns }, data: { greeting: 'hello-config' } });
+    await cp.client.create('secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sec', namespace: ns }, data: { password: Buffer.from('s3cret').toString('base64') } });
+    await cp.client.create(
+      'pods',
+      podSpec('cfg', ns, {
+        volumes: [{ name: 'cfg', configMap: { name: 'cfg' } }],
+        containers: [
+          bb('app', 'cat /etc/cfg/greeting; echo; echo PW=$PW NODE=$NODE; exec sleep 3600', {
+            volumeMounts: [{ name: 'cfg', mountPath: '/etc/cfg' }],
+            env: [
+              { name: 'PW', valueFrom: { secretKeyRef: { name: 'sec', key: 'password' } } },
+              { name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+            ],
+          }),
+        ],
+      }),
+    );
+    await waitPod(ns, 'cfg', 'Running', (x) => x.status?.phase === 'Running');
+    await waitFor(async () => (await logs(ns, 'cfg', 'app')) === `hello-config\nPW=s3cret NODE=${NODE}\n`, { what: 'configmap and secret in the logs' });
+  });
+
+  it('runs preStop before SIGTERM, then deletes the pod and removes its containers', async () => {
+    const ns = await newNamespace();
+    const hostPath = `/kubelet-test-prestop-${process.pid}`;
+    const pod = await cp.client.create(
+      'pods',
+      podSpec('stop', ns, {
+        volumes: [{ name: 'shared', hostPath: { path: hostPath } }],
+        containers: [
+          bb('app', 'trap "echo TERM >> /shared/log; exit 0" TERM; while true; do sleep 0.1; done', {
+            volumeMounts: [{ name: 'shared', mountPath: '/shared' }],
+            lifecycle: { preStop: { exec: { command: ['sh', '-c', 'echo PRESTOP >> /shared/log'] } } },
+          }),
+        ],
+      }),
+    );
+    await waitPod(ns, 'stop', 'Running', (x) => x.status?.phase === 'Running');
+    const uid = pod.metadata?.uid ?? '';
+    expect((await podContainers(uid)).length).toBe(2);
+    await cp.client.delete('pods', 'stop', { namespace: ns });
+    await waitFor(async () => cp.client.get('pods', 'stop', { namespace: ns }).then(() => false, () => true), { what: 'pod to be gone from the API' });
+    expect(await podContainers(uid)).toEqual([]);
+    const reader = await startContainer({
+      Image: BUSYBOX,
+      Cmd: ['cat', '/v/log'],
+      Labels: testLabels('kubelet'),
+      HostConfig: { Mounts: [{ Type: 'volume', Source: hostPathVolumeName(CLUSTER, NODE, hostPath), Target: '/v' }] },
+    });
+    await waitForExit(reader);
+    expect((await containerLogs(reader)).stdout).toBe('PRESTOP\nTERM\n');
+  });
+
+  it('reports ImagePullBackOff for an unknown image and keeps working', async () => {
+    const ns = await newNamespace();
+    await cp.client.create('pods', podSpec('noimg', ns, { containers: [{ name: 'app', image: 'kubelab/does-not-exist:1.0', imagePullPolicy: 'IfNotPresent' }] }));
+    const p = await waitPod(ns, 'noimg', 'ImagePullBackOff', (x) => cs(x, 'app')?.state?.waiting?.reason === 'ImagePullBackOff', 60_000);
+    expect(cs(p, 'app')?.state?.waiting?.message).toContain('does-not-exist');
+    expect(p.status?.phase).toBe('Pending');
+    await cp.client.create('pods', podSpec('after', ns, { containers: [bb('app', 'exec sleep 3600')] }));
+    await waitPod(ns, 'after', 'Running', (x) => x.status?.phase === 'Running');
+  });
+
+  it('restarts no container when the kubelet restarts', async () => {
+    const ns = await newNamespace();
+    const pod = await cp.client.create('pods', podSpec('keep', ns, { containers: [bb('app', 'exec sleep 3600')] }));
+    await waitPod(ns, 'keep', 'Running', (x) => x.status?.phase === 'Running' && ready(x));
+    const before = (await podContainers(pod.metadata?.uid ?? '')).map((c) => c.Id).sort();
+    await kubelet.stop();
+    kubelet = await startKubelet(cfg, ctl.signal, { log: nullLogger() });
+    // The new kubelet has synced the pod once it has rewritten nothing and sees it Ready.
+    await waitFor(() => kubelet.podManager.lookup(ns, 'keep'), { what: 'new kubelet to know the pod' });
+    await kubelet.podManager.relist();
+    await kubelet.podManager.idle();
+    const p = await waitPod(ns, 'keep', 'Ready again', ready);
+    expect(cs(p, 'app')?.restartCount).toBe(0);
+    const after = (await podContainers(pod.metadata?.uid ?? '')).filter((c) => c.State === 'running').map((c) => c.Id).sort();
+    expect(after).toEqual(before);
+  });
+});
+
+describe('hollow nodes', () => {
+  it('register, heartbeat and run scripted pods', async () => {
+    const hctl = new AbortController();
+    const hollow = await startHollowNodes({ apiserver: cp.address, count: 3, namePrefix: `hollow-${process.pid}-`, timing: 'lab', startDelayMs: 200 }, hctl.signal);
+    try {
+      expect(hollow.nodeNames).toHaveLength(3);
+      const node = await cp.client.get('nodes', hollow.nodeNames[1]);
+      expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+      await waitFor(() => cp.client.get('leases', hollow.nodeNames[2], { namespace: 'kube-node-lease' }), { what: 'hollow lease' });
+      const ns = await newNamespace();
+      await cp.client.create(
+        'pods',
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'job', namespace: ns, annotations: { 'kubelab.io/hollow-exit-after': '1s' } },
+          spec: { nodeName: hollow.nodeNames[1], restartPolicy: 'Never', containers: [{ name: 'c', image: 'anything' }] },
+        },
+      );
+      await waitPod(ns, 'job', 'Running', (x) => x.status?.phase === 'Running');
+      const done = await waitPod(ns, 'job', 'Succeeded', (x) => x.status?.phase === 'Succeeded');
+      expect(cs(done, 'c')?.state?.terminated?.reason).toBe('Completed');
+      await cp.client.delete('pods', 'job', { namespace: ns });
+      await waitFor(async () => cp.client.get('pods', 'job', { namespace: ns }).then(() => false, () => true), { what: 'hollow pod deleted' });
+    } finally {
+      await hollow.stop();
+    }
+  });
+});
