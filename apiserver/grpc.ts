@@ -115,9 +115,15 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
           r.namespace,
           { labelSelector: r.labelSelector, fieldSelector: r.fieldSelector, resourceVersion: r.resourceVersion, allowBookmarks: r.allowBookmarks },
           {
-            send: (type, _obj, json) => {
+            send: (type, _obj, json, memo) => {
               if (closed) return true;
-              call.write({ type, object: json });
+              // Encode once per event and type; every watcher of the event shares the bytes.
+              let bytes = memo?.get(type) as Buffer | undefined;
+              if (!bytes) {
+                bytes = encodeWatchEvent({ type, object: json });
+                memo?.set(type, bytes);
+              }
+              call.write(bytes as unknown as { type: string; object: string });
               return call.writableLength < 64 * 1024 * 1024;
             },
             close: (err) => end(err),
@@ -141,8 +147,21 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
       proxy.execGrpc(call).catch((err: unknown) => call.destroy(toServiceError(err, log) as grpc.ServiceError));
     },
   };
-  server.addService(apiService().service, impl);
+  server.addService(serviceWithRawWatch(), impl);
   return server;
+}
+
+const watchDef = apiService().service.Watch;
+const encodeWatchEvent = watchDef.responseSerialize as (v: { type: string; object: string }) => Buffer;
+
+/** The service definition with a Watch serializer that passes pre-encoded Buffers through. */
+function serviceWithRawWatch(): grpc.ServiceDefinition {
+  const def = { ...apiService().service };
+  def.Watch = {
+    ...watchDef,
+    responseSerialize: (v: unknown) => (Buffer.isBuffer(v) ? v : encodeWatchEvent(v as { type: string; object: string })),
+  };
+  return def;
 }
 
 export function bindGrpc(server: grpc.Server, address: string): Promise<number> {

@@ -20,11 +20,13 @@ export interface CacheEvent {
   key: string;
   /** JSON of `obj`, computed once and shared by every watcher. */
   json?: string;
+  /** Per-event memo for sinks: each wire encoding is computed once however many watchers get it. */
+  memo?: Map<string, unknown>;
 }
 
 export interface WatchSink {
   /** Returns false when the watcher can take no more (it is then closed). */
-  send(type: WatchEventType, obj: KObject, json: string): boolean;
+  send(type: WatchEventType, obj: KObject, json: string, memo?: Map<string, unknown>): boolean;
   close(err?: Error): void;
 }
 
@@ -203,7 +205,8 @@ export class WatchCache {
     else if (was) type = 'DELETED';
     else return;
     ev.json ??= JSON.stringify(ev.obj);
-    if (!s.sink.send(type, ev.obj, ev.json)) {
+    ev.memo ??= new Map();
+    if (!s.sink.send(type, ev.obj, ev.json, ev.memo)) {
       this.subs.delete(s);
       s.sink.close(new Error('watcher too slow: closed'));
     }

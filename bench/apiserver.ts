@@ -3,10 +3,14 @@
  * concurrency in the same run, and watch fan-out delivery latency at 1/100/1000 watchers.
  * Run: npm run build && node dist/bench/apiserver.js [--creates 2000] [--rounds 3]
  */
+import { spawn } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Etcd3 } from 'etcd3';
 import { ApiClient } from '../client/api.js';
 import type { core } from '../client/types.js';
-import { startControlPlane } from '../test/support/apiserver.js';
+import { freePort, startEtcd } from '../test/support/etcd.js';
 import { flag, median, percentile, printTable } from './stats.js';
 
 const payload = (name: string): core.ConfigMap => ({
@@ -35,7 +39,18 @@ async function timed(n: number, concurrency: number, op: (i: number) => Promise<
 async function main(): Promise<void> {
   const creates = flag('creates', 2000);
   const rounds = flag('rounds', 3);
-  const cp = await startControlPlane();
+  // The apiserver runs in its own process, as in the lab, so the load generator does not share its CPU.
+  const testEtcd = await startEtcd();
+  const grpcPort = await freePort();
+  const httpPort = await freePort();
+  const component = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'component.js');
+  const child = spawn(process.execPath, [component, 'apiserver', '--etcd-servers', testEtcd.endpoint, '--grpc-port', String(grpcPort), '--http-port', String(httpPort), '--admin-port', '0', '--bind-address', '127.0.0.1'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, KUBELAB_LOG_LEVEL: 'warn' },
+  });
+  const address = `127.0.0.1:${grpcPort}`;
+  const cp = { address, client: new ApiClient(address), etcd: testEtcd };
+  await cp.client.list('namespaces');
   const etcd = new Etcd3({ hosts: cp.etcd.endpoint });
   try {
     await cp.client.create('namespaces', { metadata: { name: 'bench' } });
@@ -69,6 +84,7 @@ async function main(): Promise<void> {
     for (const watchers of [1, 100, 1000]) {
       const clients = Array.from({ length: Math.ceil(watchers / 100) }, () => new ApiClient(cp.address));
       const ctl = new AbortController();
+      setMaxListeners(0, ctl.signal);
       const pending = new Map<string, { start: number; left: number }>();
       const lat: number[] = [];
       let ready = 0;
@@ -107,7 +123,9 @@ async function main(): Promise<void> {
     printTable('Watch fan-out: one write observed by N watchers (20 writes; target p99 < 100 ms at 1000)', ['watchers', 'deliveries', 'p50 ms', 'p99 ms'], watchRows);
   } finally {
     etcd.close();
-    await cp.stop();
+    cp.client.close();
+    child.kill('SIGTERM');
+    await testEtcd.stop();
   }
 }
 
