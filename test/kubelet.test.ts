@@ -121,8 +121,8 @@ beforeAll(async () => {
 afterAll(async () => {
   ctl?.abort();
   await kubelet?.stop();
-  await removeByLabel(CLUSTER_LABEL, CLUSTER);
   await removeByLabel('io.kubelab.test', 'kubelet');
+  await removeByLabel(CLUSTER_LABEL, CLUSTER);
   await cp?.stop();
 });
 
@@ -176,6 +176,7 @@ describe('kubelet', () => {
     await cp.client.create(
       'pods',
       podSpec('live', ns, {
+        terminationGracePeriodSeconds: 1,
         containers: [bb('app', 'exec sleep 3600', { livenessProbe: { exec: { command: ['cat', '/tmp/healthy'] }, periodSeconds: 1, failureThreshold: 1 } })],
       }),
     );
