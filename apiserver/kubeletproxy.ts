@@ -1,9 +1,13 @@
 /**
  * Proxies pod log and exec requests to the kubelet of the pod's node (its address and port come from
- * the Node's status.addresses and status.daemonEndpoints.kubeletEndpoint).
+ * the Node's status.addresses and status.daemonEndpoints.kubeletEndpoint). Logs are plain HTTP; exec is
+ * a WebSocket speaking v5.channel.k8s.io to the kubelet, bridged to the gRPC Exec stream.
  */
+import { request as httpRequest } from 'node:http';
 import type * as grpc from '@grpc/grpc-js';
-import { ApiError } from '../client/errors.js';
+import WebSocket from 'ws';
+import { ApiError, badRequest } from '../client/errors.js';
+import type { core } from '../client/types.js';
 import type { Registry } from './registry.js';
 
 export interface LogRequest {
@@ -17,18 +21,165 @@ export interface LogRequest {
   sinceSeconds: number;
 }
 
+/** The registry of the most recently started apiserver in this process (for `kubeletUrl`). */
+let current: Registry | undefined;
+
+/** Where the kubelet of a registry's pod listens: `http://<InternalIP>:<kubeletEndpoint.Port>`. */
+export async function kubeletUrlFor(registry: Registry, namespace: string, pod: string): Promise<{ base: string; nodeName: string }> {
+  const p = (await registry.get('pods', namespace, pod)) as core.Pod;
+  const nodeName = p.spec?.nodeName;
+  if (!nodeName) throw badRequest(`pod ${pod} does not have a host assigned`);
+  let node: core.Node;
+  try {
+    node = (await registry.get('nodes', '', nodeName)) as core.Node;
+  } catch {
+    throw new ApiError('ServiceUnavailable', `node "${nodeName}" of pod ${pod} is not registered`);
+  }
+  const addrs = node.status?.addresses ?? [];
+  const addr = addrs.find((a) => a.type === 'InternalIP')?.address ?? addrs.find((a) => a.type === 'Hostname')?.address;
+  if (!addr) throw new ApiError('ServiceUnavailable', `node "${nodeName}" has no address for its kubelet`);
+  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port || 10250;
+  return { base: `http://${addr}:${port}`, nodeName };
+}
+
+/** `kubeletUrlFor` on this process's apiserver registry (the REST facade's helper). */
+export function kubeletUrl(namespace: string, pod: string): Promise<{ base: string; nodeName: string }> {
+  if (!current) return Promise.reject(new ApiError('ServiceUnavailable', 'no apiserver registry in this process'));
+  return kubeletUrlFor(current, namespace, pod);
+}
+
+async function defaultContainer(registry: Registry, namespace: string, pod: string, requested: string): Promise<string> {
+  if (requested) return requested;
+  const p = (await registry.get('pods', namespace, pod)) as core.Pod;
+  const names = (p.spec?.containers ?? []).map((c) => c.name);
+  const def = p.metadata?.annotations?.['kubectl.kubernetes.io/default-container'];
+  if (def && names.includes(def)) return def;
+  if (names.length === 1) return names[0];
+  throw badRequest(`a container name must be specified for pod ${pod}, choose one of: [${names.join(' ')}]`);
+}
+
+interface ExecFirst {
+  namespace?: string;
+  name?: string;
+  container?: string;
+  command?: string[];
+  stdin?: boolean;
+  tty?: boolean;
+}
+
+interface ExecMsg {
+  stdinData?: Buffer;
+  stdinClose?: boolean;
+  rows?: number;
+  cols?: number;
+}
+
 export class KubeletProxy {
-  constructor(private readonly registry: Registry) {}
+  constructor(private readonly registry: Registry) {
+    current = registry;
+  }
+
+  kubeletUrl(namespace: string, pod: string): Promise<{ base: string; nodeName: string }> {
+    return kubeletUrlFor(this.registry, namespace, pod);
+  }
 
   async logs(req: LogRequest, out: grpc.ServerWritableStream<unknown, { data: Buffer }>): Promise<void> {
-    void req;
-    void out;
-    void this.registry;
-    throw new ApiError('ServiceUnavailable', 'pod logs are not served yet');
+    const { base } = await this.kubeletUrl(req.namespace, req.name);
+    const container = await defaultContainer(this.registry, req.namespace, req.name, req.container);
+    const q = new URLSearchParams();
+    if (req.follow) q.set('follow', 'true');
+    if (req.previous) q.set('previous', 'true');
+    if (req.timestamps) q.set('timestamps', 'true');
+    if (req.tailLines >= 0) q.set('tailLines', String(req.tailLines));
+    if (req.sinceSeconds > 0) q.set('sinceSeconds', String(req.sinceSeconds));
+    const url = new URL(`${base}/containerLogs/${encodeURIComponent(req.namespace)}/${encodeURIComponent(req.name)}/${encodeURIComponent(container)}?${q}`);
+    await new Promise<void>((resolve, reject) => {
+      const r = httpRequest({ host: url.hostname, port: url.port, path: url.pathname + url.search, method: 'GET' }, (res) => {
+        if (res.statusCode !== 200) {
+          let body = '';
+          res.on('data', (b: Buffer) => (body += b.toString()));
+          res.on('end', () => reject(new ApiError(res.statusCode === 404 ? 'NotFound' : 'BadRequest', body.trim() || `kubelet answered ${res.statusCode}`)));
+          return;
+        }
+        res.on('data', (b: Buffer) => out.write({ data: b }));
+        res.on('end', () => {
+          out.end();
+          resolve();
+        });
+        res.on('error', reject);
+      });
+      r.on('error', (err) => reject(new ApiError('ServiceUnavailable', `kubelet unreachable: ${err.message}`)));
+      out.on('cancelled', () => {
+        r.destroy();
+        resolve();
+      });
+      r.end();
+    });
   }
 
   async execGrpc(call: grpc.ServerDuplexStream<Record<string, unknown>, Record<string, unknown>>): Promise<void> {
-    void call;
-    throw new ApiError('ServiceUnavailable', 'exec is not served yet');
+    const first = await new Promise<ExecFirst>((resolve, reject) => {
+      call.once('data', (m: ExecFirst) => resolve(m));
+      call.once('end', () => reject(badRequest('exec stream ended before the request')));
+      call.once('error', reject);
+    });
+    const ns = first.namespace ?? '';
+    const pod = first.name ?? '';
+    const command = first.command ?? [];
+    if (command.length === 0) throw badRequest('you must specify at least one command for the container');
+    const { base } = await this.kubeletUrl(ns, pod);
+    const container = await defaultContainer(this.registry, ns, pod, first.container ?? '');
+    const q = new URLSearchParams();
+    for (const c of command) q.append('command', c);
+    q.set('stdout', 'true');
+    q.set('stderr', first.tty ? 'false' : 'true');
+    if (first.stdin) q.set('stdin', 'true');
+    if (first.tty) q.set('tty', 'true');
+    const url = `${base.replace(/^http/, 'ws')}/exec/${encodeURIComponent(ns)}/${encodeURIComponent(pod)}/${encodeURIComponent(container)}?${q}`;
+    const ws = new WebSocket(url, ['v5.channel.k8s.io']);
+    const frame = (ch: number, data: Buffer): Buffer => Buffer.concat([Buffer.from([ch]), data]);
+    const pending: Buffer[] = [];
+    const send = (b: Buffer): void => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(b);
+      else if (ws.readyState === WebSocket.CONNECTING) pending.push(b);
+    };
+    ws.on('open', () => {
+      for (const b of pending.splice(0)) ws.send(b);
+    });
+    call.on('data', (m: ExecMsg) => {
+      if (m.stdinData && m.stdinData.length > 0) send(frame(0, Buffer.from(m.stdinData)));
+      if (m.stdinClose) send(frame(255, Buffer.from([0])));
+      if (m.rows && m.cols) send(frame(4, Buffer.from(JSON.stringify({ Width: m.cols, Height: m.rows }))));
+    });
+    call.on('cancelled', () => ws.terminate());
+    await new Promise<void>((resolve) => {
+      let finished = false;
+      const finish = (msg: Record<string, unknown>): void => {
+        if (finished) return;
+        finished = true;
+        call.write(msg);
+        call.end();
+        resolve();
+      };
+      ws.on('message', (d: Buffer) => {
+        const ch = d[0];
+        const body = d.subarray(1);
+        if (ch === 1) call.write({ stdout: body });
+        else if (ch === 2) call.write({ stderr: body });
+        else if (ch === 3) {
+          try {
+            const st = JSON.parse(body.toString()) as { status?: string; reason?: string; message?: string; details?: { causes?: { reason?: string; message?: string }[] } };
+            if (st.status === 'Success') finish({ exited: true, exitCode: 0 });
+            else if (st.reason === 'NonZeroExitCode') finish({ exited: true, exitCode: Number(st.details?.causes?.find((c) => c.reason === 'ExitCode')?.message ?? 1) });
+            else finish({ error: st.message ?? 'exec failed' });
+          } catch {
+            finish({ error: 'kubelet sent a malformed exec status' });
+          }
+        }
+      });
+      ws.on('unexpected-response', (_req, res) => finish({ error: `kubelet refused exec: HTTP ${res.statusCode}` }));
+      ws.on('error', (err) => finish({ error: `kubelet unreachable: ${err.message}` }));
+      ws.on('close', () => finish({ error: 'exec connection closed without an exit status' }));
+    });
   }
 }

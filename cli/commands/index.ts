@@ -6,14 +6,16 @@ import { register as del } from './delete.js';
 import { register as describe } from './describe.js';
 import { register as expose } from './expose.js';
 import { register as get } from './get.js';
+import { register as exec } from './exec.js';
 import { register as lab } from './lab.js';
+import { register as logs } from './logs.js';
 import { register as node } from './node.js';
 import { register as rollout } from './rollout.js';
 import { register as scale } from './scale.js';
 
 export type Register = (program: Command) => void;
 
-const modules: Register[] = [get, describe, apply, del, apiResources, rollout, scale, expose, lab, node];
+const modules: Register[] = [get, describe, apply, del, apiResources, rollout, scale, expose, lab, node, logs, exec];
 
 export function registerAll(program: Command): void {
   for (const register of modules) register(program);
