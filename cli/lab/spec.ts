@@ -207,6 +207,7 @@ export function componentArgs(spec: LabSpec, component: ComponentName | 'node', 
         '--cluster-dns', plan.clusterDns,
         '--cluster-name', spec.cluster,
         '--timing', spec.timing,
+        '--load-balancer-ip-range', plan.loadBalancerRange,
       ];
   }
 }
