@@ -118,8 +118,18 @@ export class KubeletProxy {
   }
 
   async execGrpc(call: grpc.ServerDuplexStream<Record<string, unknown>, Record<string, unknown>>): Promise<void> {
+    // Listen from the start: messages that arrive while the kubelet is looked up must not be lost.
+    const early: ExecMsg[] = [];
+    let deliver: ((m: ExecMsg) => void) | undefined;
     const first = await new Promise<ExecFirst>((resolve, reject) => {
-      call.once('data', (m: ExecFirst) => resolve(m));
+      let got = false;
+      call.on('data', (m: ExecFirst & ExecMsg) => {
+        if (!got) {
+          got = true;
+          resolve(m);
+        } else if (deliver) deliver(m);
+        else early.push(m);
+      });
       call.once('end', () => reject(badRequest('exec stream ended before the request')));
       call.once('error', reject);
     });
@@ -146,11 +156,12 @@ export class KubeletProxy {
     ws.on('open', () => {
       for (const b of pending.splice(0)) ws.send(b);
     });
-    call.on('data', (m: ExecMsg) => {
+    deliver = (m: ExecMsg): void => {
       if (m.stdinData && m.stdinData.length > 0) send(frame(0, Buffer.from(m.stdinData)));
       if (m.stdinClose) send(frame(255, Buffer.from([0])));
       if (m.rows && m.cols) send(frame(4, Buffer.from(JSON.stringify({ Width: m.cols, Height: m.rows }))));
-    });
+    };
+    for (const m of early.splice(0)) deliver(m);
     call.on('cancelled', () => ws.terminate());
     await new Promise<void>((resolve) => {
       let finished = false;

@@ -154,6 +154,14 @@ async function handleExec(o: KubeletServerOptions, ws: WebSocket, ns: string, po
   const wantStdout = q.get('stdout') === null ? true : on('stdout');
   const wantStderr = q.get('stderr') === null ? !tty : on('stderr') && !tty;
   const v5 = ws.protocol === 'v5.channel.k8s.io';
+  // Frames may arrive before the process exists: hold them until it does.
+  const early: Buffer[] = [];
+  let onFrame: ((buf: Buffer) => void) | undefined;
+  ws.on('message', (raw: Buffer | ArrayBuffer | Buffer[]) => {
+    const buf = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
+    if (onFrame) onFrame(buf);
+    else early.push(buf);
+  });
   if (command.length === 0) throw new Error('you must specify at least one command for the container');
   const c = await findContainer(o, ns, pod, container, false);
   if (c.state !== 'running') throw new Error(`container ${c.name} is not running`);
@@ -163,9 +171,7 @@ async function handleExec(o: KubeletServerOptions, ws: WebSocket, ns: string, po
   };
   proc.stdout.on('data', (b: Buffer) => wantStdout && send(1, b));
   proc.stderr.on('data', (b: Buffer) => wantStderr && send(2, b));
-  ws.on('message', (raw: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
-    const buf = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
-    void isBinary;
+  onFrame = (buf: Buffer): void => {
     if (buf.length === 0) return;
     const ch = buf[0];
     const data = buf.subarray(1);
@@ -178,7 +184,8 @@ async function handleExec(o: KubeletServerOptions, ws: WebSocket, ns: string, po
         /* a malformed resize is ignored, as the kubelet does */
       }
     } else if (ch === 255 && v5 && data[0] === 0) proc.closeStdin();
-  });
+  };
+  for (const b of early.splice(0)) onFrame(b);
   ws.on('close', () => proc.kill());
   const code = await proc.wait();
   // Let the last output frames go out before the status.

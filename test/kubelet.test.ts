@@ -202,6 +202,25 @@ describe('kubelet', () => {
     expect(r).toEqual({ stdout: 'out\n', stderr: 'err\n', code: 3 });
   });
 
+  it('serves logs and exec through the apiserver (pods/log, pods/exec over gRPC)', async () => {
+    const ns = await newNamespace();
+    await cp.client.create('pods', podSpec('api', ns, { containers: [bb('app', 'for i in 1 2 3; do echo line$i; done; exec sleep 3600')] }));
+    await waitPod(ns, 'api', 'Running', (x) => x.status?.phase === 'Running');
+    const read = async (): Promise<string> => {
+      let s = '';
+      for await (const b of cp.client.logs(ns, 'api', { tailLines: 2 })) s += b.toString();
+      return s;
+    };
+    await waitFor(async () => (await read()) === 'line2\nline3\n', { what: 'last two log lines through the apiserver' });
+    const session = cp.client.exec(ns, 'api', ['sh', '-c', 'read x; echo got-$x; exit 4'], { stdin: true });
+    let out = '';
+    session.onStdout((b) => (out += b.toString()));
+    session.write('hello\n');
+    session.closeStdin();
+    expect(await session.exit).toBe(4);
+    expect(out).toBe('got-hello\n');
+  });
+
   it('reports OOMKilled when a container breaks its memory limit', async () => {
     const ns = await newNamespace();
     await cp.client.create(
