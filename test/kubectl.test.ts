@@ -1,0 +1,226 @@
+/**
+ * Real kubectl (1.33, plus a 1.27 smoke run) against an in-process apiserver through the REST facade.
+ * Streaming commands (logs/exec/port-forward) need a kubelet and are covered by the lab end-to-end suite.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startControlPlane, type TestControlPlane } from './support/apiserver.js';
+import { writeKubeconfig, type TestKubeconfig } from './support/kubeconfig.js';
+import { waitFor } from './support/wait.js';
+
+const KUBECTL_133 = '/usr/lib/google-cloud-sdk/bin/kubectl.1.33';
+const KUBECTL_127 = '/usr/lib/google-cloud-sdk/bin/kubectl.1.27';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+let cp: TestControlPlane;
+let kc: TestKubeconfig;
+
+function kubectl(args: string[], opts: { bin?: string; input?: string; timeoutMs?: number } = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      opts.bin ?? KUBECTL_133,
+      [`--kubeconfig=${kc.path}`, `--cache-dir=${join(kc.dir, 'cache')}`, ...args],
+      { timeout: opts.timeoutMs ?? 30_000, env: { ...process.env, KUBECONFIG: kc.path, HOME: kc.dir } },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+  });
+}
+
+async function ok(args: string[], opts: { bin?: string; input?: string } = {}): Promise<string> {
+  const r = await kubectl(args, opts);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+const manifest = (value: string, extra = ''): string => `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+data:
+  mode: "${value}"
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: box
+  labels: {app: box}
+spec:
+  containers:
+  - name: main
+    image: kubelab/busybox:latest
+    command: ["sleep", "3600"]${extra}
+`;
+
+beforeAll(async () => {
+  cp = await startControlPlane({ watchWindowSize: 40, bookmarkIntervalMs: 300 });
+  kc = writeKubeconfig(cp.apiserver.httpPort);
+});
+
+afterAll(async () => {
+  await cp?.stop();
+  kc?.cleanup();
+});
+
+describe.skipIf(!existsSync(KUBECTL_133))('kubectl 1.33', () => {
+  it('reports the server version and lists resources with their short names', async () => {
+    const [version, resources] = await Promise.all([ok(['version']), ok(['api-resources'])]);
+    expect(version).toMatch(/Server Version: v1\.30\.0/);
+    for (const [name, short] of [['pods', 'po'], ['deployments', 'deploy'], ['services', 'svc'], ['statefulsets', 'sts'], ['daemonsets', 'ds'], ['configmaps', 'cm'], ['namespaces', 'ns'], ['nodes', 'no']])
+      expect(resources).toMatch(new RegExp(`^${name}\\s+${short}\\s`, 'm'));
+  });
+
+  it('applies a multi-document file: created, then unchanged, then configured', async () => {
+    await ok(['create', 'namespace', 'apply-test']);
+    const file = join(kc.dir, 'app.yaml');
+    writeFileSync(file, manifest('a'));
+    expect(await ok(['apply', '-n', 'apply-test', '-f', file])).toBe('configmap/settings created\npod/box created\n');
+    expect(await ok(['apply', '-n', 'apply-test', '-f', file])).toBe('configmap/settings unchanged\npod/box unchanged\n');
+    writeFileSync(file, manifest('b'));
+    expect(await ok(['apply', '-n', 'apply-test', '-f', file])).toBe('configmap/settings configured\npod/box unchanged\n');
+    expect(await ok(['get', 'cm', 'settings', '-n', 'apply-test', '-o', 'jsonpath={.data.mode}'])).toBe('b');
+  });
+
+  it('prints pods as a server-side table, wide and across namespaces', async () => {
+    const table = await ok(['get', 'pods', '-n', 'apply-test']);
+    const [header, row] = table.trim().split('\n');
+    expect(header.split(/\s{2,}/)).toEqual(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE']);
+    expect(row).toMatch(/^box\s+0\/1\s+Pending\s+0\s+\d+s$/);
+    const wide = await ok(['get', 'pods', '-n', 'apply-test', '-o', 'wide']);
+    expect(wide.split('\n')[0].split(/\s{2,}/)).toEqual(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'IP', 'NODE', 'NOMINATED NODE', 'READINESS GATES']);
+    const all = await ok(['get', 'pods', '-A']);
+    expect(all).toMatch(/^NAMESPACE\s+NAME\s+READY/);
+    expect(all).toMatch(/^apply-test\s+box\s+0\/1\s+Pending/m);
+  });
+
+  it('prints objects as yaml, json and jsonpath', async () => {
+    const [yaml, json, path] = await Promise.all([
+      ok(['get', 'pod', 'box', '-n', 'apply-test', '-o', 'yaml']),
+      ok(['get', 'pod', 'box', '-n', 'apply-test', '-o', 'json']),
+      ok(['get', 'pods', '-n', 'apply-test', '-o', 'jsonpath={.items[*].spec.containers[0].image}']),
+    ]);
+    expect(yaml).toMatch(/^kind: Pod$/m);
+    expect(yaml).toMatch(/kubectl.kubernetes.io\/last-applied-configuration/);
+    const obj = JSON.parse(json) as { metadata: { name: string; uid: string }; status: { phase: string } };
+    expect(obj.metadata.name).toBe('box');
+    expect(obj.status.phase).toBe('Pending');
+    expect(path).toBe('kubelab/busybox:latest');
+  });
+
+  it('labels and annotates, and selects by label', async () => {
+    expect(await ok(['label', 'pod', 'box', '-n', 'apply-test', 'tier=web'])).toBe('pod/box labeled\n');
+    expect(await ok(['annotate', 'pod', 'box', '-n', 'apply-test', 'owner=team-a'])).toBe('pod/box annotated\n');
+    expect(await ok(['get', 'pods', '-n', 'apply-test', '-l', 'tier=web', '-o', 'name'])).toBe('pod/box\n');
+    expect(await ok(['get', 'pods', '-n', 'apply-test', '-l', 'tier=db', '-o', 'name'])).toBe('');
+    expect(await ok(['get', 'pod', 'box', '-n', 'apply-test', '-o', 'jsonpath={.metadata.annotations.owner}'])).toBe('team-a');
+  });
+
+  it('creates a deployment (protobuf body) and scales it through the scale subresource', async () => {
+    expect(await ok(['create', 'deployment', 'web', '-n', 'apply-test', '--image=kubelab/busybox:latest', '--replicas=2'])).toBe('deployment.apps/web created\n');
+    expect(await ok(['scale', 'deployment', 'web', '-n', 'apply-test', '--replicas=4'])).toBe('deployment.apps/web scaled\n');
+    expect(await ok(['get', 'deploy', 'web', '-n', 'apply-test', '-o', 'jsonpath={.spec.replicas}'])).toBe('4');
+    const table = await ok(['get', 'deploy', '-n', 'apply-test', '-o', 'wide']);
+    expect(table.split('\n')[0].split(/\s{2,}/)).toEqual(['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE', 'CONTAINERS', 'IMAGES', 'SELECTOR']);
+    expect(table).toMatch(/^web\s+0\/4\s+0\s+0\s+\S+\s+busybox\s+kubelab\/busybox:latest\s+app=web$/m);
+  });
+
+  it('get -w prints objects created while it watches', async () => {
+    await ok(['create', 'namespace', 'watch-test']);
+    const watching = kubectl(['get', 'configmaps', '-n', 'watch-test', '-w', '--request-timeout=8s'], { timeoutMs: 10_000 });
+    // The watch is up once the apiserver has a watcher on configmaps beyond the ones it had before.
+    const cache = cp.apiserver.registry.caches.get('configmaps');
+    const before = cache?.subscriberCount ?? 0;
+    await waitFor(() => (cache?.subscriberCount ?? 0) > before, { what: 'kubectl watch to connect', timeoutMs: 10_000 });
+    await ok(['create', 'configmap', 'late', '-n', 'watch-test']);
+    const r = await watching;
+    expect(r.stdout).toMatch(/^late\s+0\s+\d+s$/m);
+  });
+
+  it('deletes with propagation policies', async () => {
+    await ok(['create', 'configmap', 'gone', '-n', 'apply-test']);
+    expect(await ok(['delete', 'configmap', 'gone', '-n', 'apply-test'])).toBe('configmap "gone" deleted\n');
+    // Without a garbage collector running here, foreground/orphan deletion leaves the object with its finalizer.
+    expect(await ok(['delete', 'deployment', 'web', '-n', 'apply-test', '--cascade=foreground', '--wait=false'])).toBe('deployment.apps "web" deleted\n');
+    expect(await ok(['get', 'deploy', 'web', '-n', 'apply-test', '-o', 'jsonpath={.metadata.finalizers}'])).toBe('["foregroundDeletion"]');
+    await ok(['create', 'configmap', 'kept', '-n', 'apply-test']);
+    await ok(['delete', 'configmap', 'kept', '-n', 'apply-test', '--cascade=orphan', '--wait=false']);
+    expect(await ok(['get', 'cm', 'kept', '-n', 'apply-test', '-o', 'jsonpath={.metadata.finalizers}'])).toBe('["orphan"]');
+  });
+
+  it('shows the usual error messages for unknown fields, 404, 409 and 422', async () => {
+    const bad = join(kc.dir, 'bad.yaml');
+    writeFileSync(bad, manifest('c', '\n    bogus: 1').replace('name: box', 'name: box2'));
+    const [unknown, missing] = await Promise.all([kubectl(['apply', '-n', 'apply-test', '-f', bad]), kubectl(['get', 'pod', 'nope', '-n', 'apply-test'])]);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/strict decoding error: unknown field "spec.containers\[0\].bogus"/);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim()).toBe('Error from server (NotFound): pods "nope" not found');
+    const dup = await kubectl(['create', '-n', 'apply-test', '-f', join(kc.dir, 'app.yaml')]);
+    expect(dup.stderr).toMatch(/Error from server \(AlreadyExists\): error when creating .*: configmaps "settings" already exists/);
+    const svc = 'apiVersion: v1\nkind: Service\nmetadata: {name: badport}\nspec:\n  selector: {app: box}\n  ports: [{port: 70000}]\n';
+    const invalid = await kubectl(['apply', '-n', 'apply-test', '-f', '-'], { input: svc });
+    expect(invalid.code).not.toBe(0);
+    // kubectl lists the causes of a 422 one per field.
+    expect(invalid.stderr).toMatch(/The Service "badport" is invalid: \n\* spec.ports\[0\].port: Invalid value: 70000: must be between 1 and 65535/);
+  });
+
+  it('explains fields from the OpenAPI schemas', async () => {
+    const out = await ok(['explain', 'pod.spec.containers']);
+    expect(out).toMatch(/FIELD: containers <\[\]Container>/);
+    expect(out).toMatch(/List of containers belonging to the pod/);
+  });
+});
+
+describe('REST watch over HTTP', () => {
+  it('sends bookmarks and answers a too-old resourceVersion with a 410 Expired event', async () => {
+    const base = `http://127.0.0.1:${cp.apiserver.httpPort}/api/v1/namespaces/default/configmaps`;
+    const first = await cp.client.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'rv-0', namespace: 'default' } });
+    const startRv = first.metadata?.resourceVersion ?? '';
+    const res = await fetch(`${base}?watch=true&allowWatchBookmarks=true&timeoutSeconds=5&resourceVersion=${startRv}`);
+    const reader = res.body?.getReader();
+    // A change the watch filters out (other namespace) moves the revision on; the bookmark carries it.
+    await cp.client.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'elsewhere', namespace: 'kube-system' } });
+    let text = '';
+    await waitFor(
+      async () => {
+        const chunk = await reader?.read();
+        text += new TextDecoder().decode(chunk?.value ?? new Uint8Array());
+        return text.includes('"BOOKMARK"') || chunk?.done;
+      },
+      { what: 'a bookmark', timeoutMs: 6000, intervalMs: 1 },
+    );
+    await reader?.cancel();
+    const bookmark = text.split('\n').map((l) => (l ? (JSON.parse(l) as { type: string; object: { kind: string } }) : undefined)).find((e) => e?.type === 'BOOKMARK');
+    expect(bookmark?.object.kind).toBe('ConfigMap');
+    // Push the first revision out of the watch window (40 events), then resume from it.
+    for (let i = 1; i <= 45; i++) await cp.client.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `rv-${i}`, namespace: 'default' } });
+    const old = await fetch(`${base}?watch=true&resourceVersion=${startRv}&timeoutSeconds=2`);
+    expect(old.status).toBe(200);
+    const ev = JSON.parse((await old.text()).split('\n')[0]) as { type: string; object: { kind: string; code: number; reason: string } };
+    expect(ev).toMatchObject({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } });
+  });
+});
+
+describe.skipIf(!existsSync(KUBECTL_127))('kubectl 1.27 smoke', () => {
+  it('gets, creates and applies (without client-side validation)', async () => {
+    const bin = KUBECTL_127;
+    expect(await ok(['get', 'ns', 'default', '-o', 'name'], { bin })).toBe('namespace/default\n');
+    await ok(['create', 'namespace', 'old-kubectl'], { bin });
+    expect(await ok(['create', 'configmap', 'c1', '-n', 'old-kubectl', '--from-literal=a=b'], { bin })).toBe('configmap/c1 created\n');
+    const file = join(kc.dir, 'old.yaml');
+    writeFileSync(file, manifest('x'));
+    expect(await ok(['apply', '--validate=false', '-n', 'old-kubectl', '-f', file], { bin })).toBe('configmap/settings created\npod/box created\n');
+    const pods = await ok(['get', 'pods', '-n', 'old-kubectl'], { bin });
+    expect(pods).toMatch(/^box\s+0\/1\s+Pending/m);
+  });
+});
