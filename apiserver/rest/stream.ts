@@ -108,13 +108,15 @@ export async function handleStreamUpgrade(opts: RestOptions, req: IncomingMessag
     const route = parsePath(url.pathname);
     if (route.kind !== 'resource' || route.info.resource !== 'pods' || !['exec', 'attach', 'portforward'].includes(route.subresource))
       throw new ApiError('NotFound', 'the server could not find the requested resource');
+    const t = { namespace: route.namespace, name: route.name, subresource: route.subresource, query: url.searchParams };
+    await opts.registry.get('pods', t.namespace, t.name);
+    // Resolve first: kubectl falls back from WebSocket to SPDY on any failure, so the real reason
+    // (no such pod, not scheduled yet) must also be what the SPDY attempt reports.
+    const base = await kubeletBase(opts.registry, t.namespace, t.name);
+    const path = await kubeletPath(opts.registry, t);
     const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
     if (upgrade !== 'websocket')
       throw badRequest(`kubelab serves ${route.subresource} over WebSocket only (kubectl 1.30 or newer); "${req.headers.upgrade}" is not supported`);
-    const t = { namespace: route.namespace, name: route.name, subresource: route.subresource, query: url.searchParams };
-    await opts.registry.get('pods', t.namespace, t.name);
-    const base = await kubeletBase(opts.registry, t.namespace, t.name);
-    const path = await kubeletPath(opts.registry, t);
     const upstream = connect({ host: base.hostname, port: Number(base.port) || 10250 });
     await new Promise<void>((resolve, reject) => {
       upstream.once('connect', resolve);
