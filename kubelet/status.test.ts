@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import type { core } from '../client/types.js';
+import { containerStatus, podPhase } from './status.js';
+import type { RuntimeContainer } from './runtime/types.js';
+
+const rc = (over: Partial<RuntimeContainer>): RuntimeContainer => ({
+  id: 'abc',
+  podUid: 'u',
+  namespace: 'ns',
+  podName: 'p',
+  name: 'app',
+  attempt: 0,
+  state: 'running',
+  createdAt: 1_700_000_000_000,
+  startedAt: 1_700_000_001_000,
+  image: 'busybox',
+  imageId: 'sha256:1',
+  ...over,
+});
+const spec: core.Container = { name: 'app', image: 'busybox' };
+const st = (latest?: RuntimeContainer, extra: Partial<Parameters<typeof containerStatus>[0]> = {}): core.ContainerStatus =>
+  containerStatus({ spec, latest, ready: true, started: true, runtime: 'docker', ...extra });
+
+describe('containerStatus', () => {
+  it('reports OOMKilled and Completed/Error reasons', () => {
+    expect(st(rc({ state: 'exited', exitCode: 137, oomKilled: true, finishedAt: 1_700_000_002_000 })).state?.terminated?.reason).toBe('OOMKilled');
+    expect(st(rc({ state: 'exited', exitCode: 0 })).state?.terminated?.reason).toBe('Completed');
+    expect(st(rc({ state: 'exited', exitCode: 2 })).state?.terminated?.reason).toBe('Error');
+  });
+
+  it('shows a crash-looping container as waiting with its last termination', () => {
+    const s = st(rc({ state: 'exited', exitCode: 1, attempt: 3 }), { waiting: { reason: 'CrashLoopBackOff' } });
+    expect(s.state?.waiting?.reason).toBe('CrashLoopBackOff');
+    expect(s.lastState?.terminated?.exitCode).toBe(1);
+    expect(s.restartCount).toBe(3);
+  });
+});
+
+describe('podPhase', () => {
+  const running = st(rc({}));
+  const done = st(rc({ state: 'exited', exitCode: 0 }));
+  const failed = st(rc({ state: 'exited', exitCode: 1 }));
+  const waiting = st(undefined);
+  it('follows the kubelet rules', () => {
+    expect(podPhase({ containers: [spec] }, [], [waiting])).toBe('Pending');
+    expect(podPhase({ containers: [spec] }, [], [running])).toBe('Running');
+    expect(podPhase({ containers: [spec], restartPolicy: 'Never' }, [], [done])).toBe('Succeeded');
+    expect(podPhase({ containers: [spec], restartPolicy: 'Never' }, [], [failed])).toBe('Failed');
+    expect(podPhase({ containers: [spec], restartPolicy: 'OnFailure' }, [], [failed])).toBe('Running');
+    expect(podPhase({ containers: [spec], restartPolicy: 'Never' }, [failed], [waiting])).toBe('Failed');
+    expect(podPhase({ containers: [spec] }, [running], [waiting])).toBe('Pending');
+  });
+});
