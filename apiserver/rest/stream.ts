@@ -13,7 +13,7 @@ import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ApiError, badRequest } from '../../client/errors.js';
 import type { core } from '../../client/types.js';
-import * as kubeletproxy from '../kubeletproxy.js';
+import { kubeletUrlFor } from '../kubeletproxy.js';
 import type { Registry } from '../registry.js';
 import type { RestOptions } from './index.js';
 import { parsePath } from './route.js';
@@ -25,25 +25,9 @@ export interface StreamTarget {
   query: URLSearchParams;
 }
 
-type KubeletUrlFn = (namespace: string, pod: string) => Promise<{ base: string; nodeName: string }>;
-
-/**
- * Where the pod's kubelet listens. Uses `kubeletUrl` from apiserver/kubeletproxy.ts when that module
- * provides it (the kubelet side owns the node-address rules); otherwise reads the Node's InternalIP and
- * kubeletEndpoint port itself.
- */
+/** Where the pod's kubelet listens (the shared helper, on this server's own registry). */
 async function kubeletBase(registry: Registry, namespace: string, pod: string): Promise<URL> {
-  const shared = (kubeletproxy as Record<string, unknown>).kubeletUrl as KubeletUrlFn | undefined;
-  if (typeof shared === 'function') return new URL((await shared(namespace, pod)).base);
-  const p = (await registry.get('pods', namespace, pod)) as core.Pod;
-  const nodeName = p.spec?.nodeName;
-  if (!nodeName) throw badRequest(`pod ${pod} does not have a host assigned`);
-  const node = (await registry.get('nodes', '', nodeName)) as core.Node;
-  const addr =
-    node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? node.status?.addresses?.find((a) => a.type === 'Hostname')?.address;
-  if (!addr) throw new ApiError('ServiceUnavailable', `node "${nodeName}" has no address for its kubelet`);
-  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port || 10250;
-  return new URL(`http://${addr}:${port}`);
+  return new URL((await kubeletUrlFor(registry, namespace, pod)).base);
 }
 
 /** The container a request means: the `container` parameter, or the pod's only container. */
