@@ -1,0 +1,81 @@
+/**
+ * The compose lab as a user runs it (README: "The two commands"): `docker compose up` alone, then
+ * `docker compose down -v` leaves nothing (the reaper removes the kubelets' pod containers);
+ * `kubelab lab up --workers 4` (generated override), `kubelab lab status`, `kubelab lab down`.
+ * The compose lab has fixed names, ports (6443/7443) and subnet, so this file is skipped when a lab
+ * is already running on this machine: it never touches a user's lab.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient } from '../client/api.js';
+import { isNodeReady } from '../client/objects.js';
+import { composeCommand, labDown } from '../cli/lab/compose.js';
+import { waitFor } from './support/wait.js';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const docker = new Docker();
+const CLUSTER = 'io.kubelab.cluster=kubelab';
+
+const labRunning = (await docker.listNetworks({ filters: JSON.stringify({ name: ['kubelab'] }) })).some((n) => n.Name === 'kubelab');
+
+async function leftovers(): Promise<{ containers: number; networks: number; volumes: number }> {
+  const filters = JSON.stringify({ label: [CLUSTER] });
+  return {
+    containers: (await docker.listContainers({ all: true, filters })).length,
+    networks: (await docker.listNetworks({ filters })).length,
+    volumes: ((await docker.listVolumes({ filters })).Volumes ?? []).length,
+  };
+}
+
+describe.skipIf(labRunning)('compose lab (docker-compose.yml, kubelab lab)', () => {
+  let client: ApiClient;
+  beforeAll(() => {
+    client = new ApiClient('127.0.0.1:7443');
+  });
+  afterAll(async () => {
+    client?.close();
+    await labDown(() => undefined);
+  }, 120_000);
+
+  it('comes up with `docker compose up` alone and `docker compose down -v` removes pods, volume and network', async () => {
+    const compose = composeCommand();
+    await run(compose[0] ?? 'docker', [...compose.slice(1), 'up', '-d'], { cwd: ROOT, timeout: 120_000 });
+    await waitFor(async () => (await client.list('nodes')).items.filter(isNodeReady).length === 3, { timeoutMs: 90_000, intervalMs: 500, what: '3 Ready nodes' });
+    await run('kubectl', ['--server', 'http://127.0.0.1:6443', 'apply', '-f', 'docs/examples/web.yaml'], { cwd: ROOT });
+    await waitFor(
+      async () => (await client.list('pods', { namespace: 'default', labelSelector: 'app=web' })).items.filter((p) => p.status?.phase === 'Running').length === 3,
+      { timeoutMs: 90_000, intervalMs: 500, what: '3 web pods Running' },
+    );
+    const pods = await docker.listContainers({ filters: JSON.stringify({ label: [CLUSTER, 'io.kubelab.pod.uid'] }) });
+    expect(pods.length).toBeGreaterThanOrEqual(6); // pause + httpd per pod
+
+    await run(compose[0] ?? 'docker', [...compose.slice(1), 'down', '-v'], { cwd: ROOT, timeout: 120_000 });
+    expect(await leftovers()).toEqual({ containers: 0, networks: 0, volumes: 0 });
+  });
+
+  it('`kubelab lab up --workers 4` reports progress, writes the kubeconfig; `lab status`; `lab down` removes everything', async () => {
+    const up = await run('node', ['bin/kubelab.js', 'lab', 'up', '--workers', '4'], { cwd: ROOT, timeout: 180_000 });
+    for (const milestone of ['etcd healthy', 'apiserver answering', 'nodes Ready 4/4', 'components healthy', 'cluster ready in']) expect(up.stdout).toContain(milestone);
+    expect(up.stdout).toContain('export KUBECONFIG=');
+    const kubeconfig = join(ROOT, '.kubelab', 'kubeconfig');
+    expect(existsSync(kubeconfig)).toBe(true);
+    const info = JSON.parse(readFileSync(join(ROOT, '.kubelab', 'kubelab.json'), 'utf8')) as { server: string; workers: string[] };
+    expect(info.server).toBe('127.0.0.1:7443');
+    expect(info.workers).toEqual(['worker-1', 'worker-2', 'worker-3', 'worker-4']);
+    const nodes = await run('kubectl', ['get', 'nodes'], { cwd: ROOT, env: { ...process.env, KUBECONFIG: kubeconfig } });
+    expect(nodes.stdout).toMatch(/worker-4\s+Ready/);
+    const status = await run('node', ['bin/kubelab.js', 'lab', 'status'], { cwd: ROOT });
+    expect(status.stdout).toMatch(/worker-4\s+Ready/);
+    expect(status.stdout).toMatch(/kubelab-scheduler-\d\s+scheduler\s+healthy\s+leader/);
+
+    await run('node', ['bin/kubelab.js', 'lab', 'down'], { cwd: ROOT, timeout: 120_000 });
+    expect(await leftovers()).toEqual({ containers: 0, networks: 0, volumes: 0 });
+    expect(existsSync(join(ROOT, '.kubelab', 'kubelab.json'))).toBe(false);
+  });
+});
