@@ -393,6 +393,14 @@ ensure_kubelab() {
   cp "$ROOT/package.json" "$ctx/app/package.json"
   if [ -d "$ROOT/proto" ]; then cp -a "$ROOT/proto/." "$ctx/app/proto/"; fi
   tar -C "$ROOT/dist" --exclude=./.tsbuildinfo --exclude='*.d.ts' --exclude='*.d.ts.map' -cf - . | tar -C "$ctx/app/dist" -xf -
+  # Data files the REST facade reads at run time (OpenAPI schemas, protobuf field tables).
+  mkdir -p "$ctx/app/data/apiserver/rest"
+  for d in openapi proto; do
+    if [ -d "$ROOT/apiserver/rest/$d" ]; then
+      mkdir -p "$ctx/app/data/apiserver/rest/$d"
+      cp "$ROOT/apiserver/rest/$d/"*.json "$ctx/app/data/apiserver/rest/$d/" 2>/dev/null || true
+    fi
+  done
   if [ ! -f "$ctx/app/dist/cli/component.js" ]; then
     say "warning: dist/cli/component.js does not exist yet; $ref will be built but its ENTRYPOINT will fail"
   fi

@@ -7,8 +7,8 @@ import { RESOURCES, type ResourceInfo } from '../../client/resources.js';
 
 export const SERVER_VERSION = {
   major: '1',
-  minor: '30',
-  gitVersion: 'v1.30.0',
+  minor: '32',
+  gitVersion: 'v1.32.0',
   gitCommit: 'kubelab',
   gitTreeState: 'clean',
   buildDate: '2024-04-17T00:00:00Z',
