@@ -75,7 +75,7 @@ afterAll(async () => {
 describe.skipIf(!existsSync(KUBECTL_133))('kubectl 1.33', () => {
   it('reports the server version and lists resources with their short names', async () => {
     const [version, resources] = await Promise.all([ok(['version']), ok(['api-resources'])]);
-    expect(version).toMatch(/Server Version: v1\.30\.0/);
+    expect(version).toMatch(/Server Version: v1\.32\.0/);
     for (const [name, short] of [['pods', 'po'], ['deployments', 'deploy'], ['services', 'svc'], ['statefulsets', 'sts'], ['daemonsets', 'ds'], ['configmaps', 'cm'], ['namespaces', 'ns'], ['nodes', 'no']])
       expect(resources).toMatch(new RegExp(`^${name}\\s+${short}\\s`, 'm'));
   });
