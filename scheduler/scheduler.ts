@@ -23,12 +23,14 @@ import type { PodInfo } from './framework.js';
 import { DEFAULT_FILTERS, DEFAULT_SCORES } from './plugins/index.js';
 import { newPodInfo, type ServiceSelectors } from './podinfo.js';
 import { SchedulingQueue, type QueuedPod } from './queue.js';
+import { BackgroundQueue } from './eventqueue.js';
 
 interface Metrics {
   attempts: Counter<'result'>;
   e2e: Histogram<'result'>;
   algorithm: Histogram<string>;
   binding: Histogram<string>;
+  eventsDropped: Counter<string>;
 }
 
 function makeMetrics(registry: Registry, queue: SchedulingQueue): Metrics {
@@ -56,6 +58,7 @@ function makeMetrics(registry: Registry, queue: SchedulingQueue): Metrics {
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1],
       registers: [registry],
     }),
+    eventsDropped: new Counter({ name: 'scheduler_events_dropped_total', help: 'Scheduled events dropped because the background event queue was full', registers: [registry] }),
     binding: new Histogram({
       name: 'scheduler_binding_duration_seconds',
       help: 'Time to write one binding',
@@ -107,6 +110,8 @@ export class Scheduler {
   private readonly bindsDone = new Set<Promise<void>>();
   /** Last FailedScheduling event per pod uid: repeats of the same explanation are throttled. */
   private readonly lastFailure = new Map<string, { message: string; at: number }>();
+  /** "Scheduled" events trail the bindings (a few at a time) instead of competing with them. */
+  private readonly background: BackgroundQueue;
   readonly stats: SchedulerStats = { scheduled: 0, unschedulable: 0, errors: 0, bindsInFlight: 0 };
 
   constructor(
@@ -122,6 +127,7 @@ export class Scheduler {
     this.algorithm = new Algorithm({ filters: DEFAULT_FILTERS, scores: DEFAULT_SCORES, percentageOfNodesToScore: cfg.percentageOfNodesToScore });
     this.recorder = new EventRecorder(client, { component: 'default-scheduler', host: cfg.identity }, log);
     this.metrics = makeMetrics(registry, this.queue);
+    this.background = new BackgroundQueue({ concurrency: 4, maxQueued: 2000, onDrop: () => this.metrics.eventsDropped.inc() });
     this.serviceSelectors = (ns) =>
       this.services
         .byNamespace(ns)
@@ -329,8 +335,10 @@ export class Scheduler {
     this.metrics.binding.observe((performance.now() - t0) / 1000);
     this.metrics.e2e.observe({ result: 'scheduled' }, (now - e.firstSeen) / 1000);
     this.queue.done(e);
-    if (this.cfg.scheduledEvents)
-      this.recorder.event(pod as unknown as KObject, 'Normal', 'Scheduled', `Successfully assigned ${info.namespace}/${info.name} to ${nodeName}`);
+    if (this.cfg.scheduledEvents) {
+      const message = `Successfully assigned ${info.namespace}/${info.name} to ${nodeName}`;
+      this.background.push(() => this.recorder.record(pod as unknown as KObject, 'Normal', 'Scheduled', message));
+    }
   }
 
   /** FailedScheduling event plus PodScheduled=False, written only when the explanation changed. */
