@@ -11,7 +11,6 @@ export function register(program: Command): void {
     .option('-c, --container <name>', 'container name (default: the only container)')
     .option('-i, --stdin', 'pass stdin to the command')
     .option('-t, --tty', 'allocate a TTY')
-    .passThroughOptions()
     .action(async (podArg: string, command: string[], opts: { container?: string; stdin?: boolean; tty?: boolean }, cmd: Command) => {
       const g = cmd.optsWithGlobals<{ server?: string; namespace?: string }>();
       const pod = podArg.replace(/^(pods?|po)\//, '');
