@@ -101,6 +101,7 @@ export class PodManager {
     this.crashBackoff = new Backoff({ initialMs: this.cfg.crashLoopBackoffInitialMs, maxMs: this.cfg.crashLoopBackoffMaxMs, resetMs: this.cfg.crashLoopBackoffResetMs }, clock);
     this.imageBackoff = new Backoff({ initialMs: this.cfg.imagePullBackoffInitialMs, maxMs: 300_000, resetMs: 600_000 }, clock);
     this.probes = new ProbeManager(o.runtime, (uid) => this.enqueue(uid), o.log);
+    o.runtime.watchChanges?.((uid) => this.enqueue(uid));
   }
 
   // ------------------------------------------------------------------ desired state

@@ -332,7 +332,7 @@ describe('hollow nodes', () => {
         {
           apiVersion: 'v1',
           kind: 'Pod',
-          metadata: { name: 'job', namespace: ns, annotations: { 'kubelab.io/hollow-exit-after': '1s' } },
+          metadata: { name: 'job', namespace: ns, annotations: { 'kubelab.io/hollow-exit-after': '2s' } },
           spec: { nodeName: hollow.nodeNames[1], restartPolicy: 'Never', containers: [{ name: 'c', image: 'anything' }] },
         },
       );

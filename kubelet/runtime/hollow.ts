@@ -66,6 +66,7 @@ export class HollowRuntime implements Runtime {
   private readonly volumes = new Map<string, string>();
   private readonly clock: Clock;
   private ipCounter = 0;
+  private listener?: (podUid: string) => void;
   private readonly ipBase = randomBytes(2);
 
   constructor(private readonly opts: HollowRuntimeOptions) {
@@ -135,6 +136,7 @@ export class HollowRuntime implements Runtime {
       if (h.c.state !== 'created') return;
       h.c.state = 'running';
       h.c.startedAt = this.clock.now();
+      this.listener?.(h.c.podUid);
       const after = scriptedValue(h.annotations, HOLLOW_ANNOTATIONS.exitAfter, h.c.name);
       if (after !== undefined) {
         const ms = durationFlag(HOLLOW_ANNOTATIONS.exitAfter)(after);
@@ -155,6 +157,11 @@ export class HollowRuntime implements Runtime {
     h.c.exitCode = code;
     h.c.finishedAt = this.clock.now();
     h.c.startedAt ??= h.c.finishedAt;
+    this.listener?.(h.c.podUid);
+  }
+
+  watchChanges(fn: (podUid: string) => void): void {
+    this.listener = fn;
   }
 
   stopContainer(id: string, graceMs: number): Promise<void> {

@@ -150,5 +150,7 @@ export interface Runtime {
   podVolumeUids(): Promise<string[]>;
   /** Scripted probe result (hollow mode); undefined means "really probe". */
   probeOverride?(containerId: string, kind: 'liveness' | 'readiness' | 'startup'): boolean | undefined;
+  /** Runtimes that know when a container changes (hollow) call this instead of waiting for a relist. */
+  watchChanges?(fn: (podUid: string) => void): void;
   close(): Promise<void>;
 }
