@@ -55,8 +55,14 @@ describe('docker-compose.yml agrees with cli/lab/spec.ts', () => {
   });
 
   it('generates extra workers on the next addresses', () => {
+    const spec = composeLabSpec();
     const o = parse(workersOverride(5)) as { services: Record<string, Service> };
     expect(Object.keys(o.services)).toEqual(['worker-4', 'worker-5']);
-    expect((o.services['worker-5']?.networks as Record<string, { ipv4_address: string }>).kubelab?.ipv4_address).toBe('10.213.0.25');
+    const w5 = o.services['worker-5'] as Service & { depends_on?: unknown; volumes?: string[]; hostname?: string };
+    expect((w5.networks as Record<string, { ipv4_address: string }>).kubelab?.ipv4_address).toBe('10.213.0.25');
+    expect(w5.hostname).toBe('worker-5');
+    expect(split(w5.command)).toEqual(componentArgs(spec, 'node', 'worker-5', '10.213.0.25'));
+    expect(w5.depends_on).toEqual(compose.services['worker-1'] && (compose.services['worker-1'] as { depends_on?: unknown }).depends_on);
+    expect(w5.volumes).toEqual(['/var/run/docker.sock:/var/run/docker.sock']);
   });
 });
