@@ -151,7 +151,9 @@ export class Registry {
     const limit = q.limit && q.limit > 0 ? q.limit : 0;
     const items: KObject[] = [];
     for (;;) {
-      const page = await this.storage.list(prefix, { startKey, rev, limit: limit ? Math.max(limit, 100) : 0 });
+      // Unlimited lists are still read from etcd in pages (at one revision): a single etcd response is
+      // capped at 4 MiB by the etcd client, about 3000 pods.
+      const page = await this.storage.list(prefix, { startKey, rev, limit: limit ? Math.max(limit, 100) : 1000 });
       rev = page.rev;
       for (let i = 0; i < page.items.length; i++) {
         const obj = page.items[i].obj;

@@ -121,8 +121,8 @@ export class Scheduler {
     registry: Registry,
   ) {
     this.queue = new SchedulingQueue({ initialBackoffMs: cfg.podInitialBackoffMs, maxBackoffMs: cfg.podMaxBackoffMs });
-    this.pods = new Informer(client, 'pods', { logger: log, pageSize: 5000 });
-    this.nodes = new Informer(client, 'nodes', { logger: log, pageSize: 5000 });
+    this.pods = new Informer(client, 'pods', { logger: log, pageSize: 1000 });
+    this.nodes = new Informer(client, 'nodes', { logger: log, pageSize: 1000 });
     this.services = new Informer(client, 'services', { logger: log });
     this.algorithm = new Algorithm({ filters: DEFAULT_FILTERS, scores: DEFAULT_SCORES, percentageOfNodesToScore: cfg.percentageOfNodesToScore });
     this.recorder = new EventRecorder(client, { component: 'default-scheduler', host: cfg.identity }, log);
