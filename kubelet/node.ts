@@ -131,6 +131,16 @@ export class NodeAgent {
     const now = Date.now();
     let node = this.node;
     if (!node) return;
+    // Compare with the stored status, not our last write: the node lifecycle controller may have set
+    // Ready=Unknown while we were cut off, and only a fresh write clears it (and the taints).
+    try {
+      node = await c.get('nodes', node.metadata?.name ?? '');
+    } catch (err) {
+      if (isNotFound(err)) {
+        await this.register();
+        return;
+      }
+    }
     const next = this.desiredStatus(node.status, now);
     const strip = (s: core.NodeStatus | undefined): unknown =>
       JSON.parse(JSON.stringify({ ...s, conditions: s?.conditions?.map((x) => ({ ...x, lastHeartbeatTime: undefined })) })) as unknown;
