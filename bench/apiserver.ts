@@ -44,7 +44,8 @@ async function main(): Promise<void> {
   const grpcPort = await freePort();
   const httpPort = await freePort();
   const component = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'component.js');
-  const child = spawn(process.execPath, [component, 'apiserver', '--etcd-servers', testEtcd.endpoint, '--grpc-port', String(grpcPort), '--http-port', String(httpPort), '--admin-port', '0', '--bind-address', '127.0.0.1'], {
+  const nodeArgs = (process.env.KUBELAB_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, component, 'apiserver', '--etcd-servers', testEtcd.endpoint, '--grpc-port', String(grpcPort), '--http-port', String(httpPort), '--admin-port', '0', '--bind-address', '127.0.0.1'], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, KUBELAB_LOG_LEVEL: 'warn' },
   });
@@ -124,7 +125,10 @@ async function main(): Promise<void> {
   } finally {
     etcd.close();
     cp.client.close();
-    child.kill('SIGTERM');
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
     await testEtcd.stop();
   }
 }
