@@ -60,7 +60,16 @@ export async function removeCluster(docker: Docker, cluster: string): Promise<{ 
     } catch (err) {
       if (statusCode(err) !== 404) throw err;
     }
-    await ignoreGone(net.remove());
+    // Docker finishes releasing a removed container's endpoint a moment later: retry for a while.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await ignoreGone(net.remove());
+        break;
+      } catch (err) {
+        if (statusCode(err) !== 403 || attempt >= 20) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
   }
   const vols = (await docker.listVolumes({ filters: labelFilters({ [CLUSTER_LABEL]: cluster }) })).Volumes ?? [];
   await Promise.all(vols.map((v) => ignoreGone(docker.getVolume(v.Name).remove({ force: true }))));
