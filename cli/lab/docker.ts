@@ -40,16 +40,19 @@ export async function removeAll(docker: Docker, ids: string[]): Promise<void> {
 
 /**
  * Removes every container, network and volume of a cluster. Workers go first so no kubelet is left
- * to start pods while they are being removed; a second pass catches pods started meanwhile.
+ * to start pods while they are being removed; further passes catch pods started meanwhile.
  */
 export async function removeCluster(docker: Docker, cluster: string): Promise<{ containers: number; networks: string[]; volumes: string[] }> {
   let removed = 0;
   const workers = await listByLabels(docker, { [CLUSTER_LABEL]: cluster, 'io.kubelab.component': 'node' });
   await killAll(docker, workers.map((c) => c.Id));
-  for (let pass = 0; pass < 2; pass++) {
+  // A killed kubelet's last create request may still land: repeat until a listing comes back empty.
+  for (let pass = 0; pass < 6; pass++) {
     const list = await listByLabels(docker, { [CLUSTER_LABEL]: cluster });
+    if (list.length === 0) break;
     await removeAll(docker, list.map((c) => c.Id));
     removed += list.length;
+    await new Promise((r) => setTimeout(r, 300));
   }
   const nets = await docker.listNetworks({ filters: labelFilters({ [CLUSTER_LABEL]: cluster }) });
   for (const n of nets) {
