@@ -1,16 +1,22 @@
 /**
- * The kubelet's own HTTP server (`--port`, 10250): container logs and exec for the apiserver.
+ * The kubelet's own HTTP server (`--port`, 10250): container logs, exec, attach and port-forward for
+ * the apiserver.
  *   GET /containerLogs/{ns}/{pod}/{container}?follow=&tailLines=&previous=&timestamps=&sinceSeconds=
  *   GET /exec/{ns}/{pod}/{container}?command=..&command=..&stdin=&stdout=&stderr=&tty=   (WebSocket)
- * Exec speaks Kubernetes' remote-command protocols v5.channel.k8s.io / v4.channel.k8s.io: every binary
- * frame starts with a channel byte (0 stdin, 1 stdout, 2 stderr, 3 error/status, 4 resize; v5: 255 close).
+ *   GET /attach/{ns}/{pod}/{container}?stdin=&stdout=&stderr=&tty=                       (WebSocket)
+ *   GET /portForward/{ns}/{pod}                        (WebSocket, SPDY/3.1+portforward.k8s.io)
+ * Exec and attach speak Kubernetes' remote-command protocols v5.channel.k8s.io / v4.channel.k8s.io: every
+ * binary frame starts with a channel byte (0 stdin, 1 stdout, 2 stderr, 3 error/status, 4 resize;
+ * v5: 255 close). Port-forward carries SPDY inside the WebSocket (see portforward.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { core } from '../client/types.js';
-import { SANDBOX, type Runtime, type RuntimeContainer } from './runtime/types.js';
+import { PORTFORWARD_PROTOCOL, servePortForward } from './portforward.js';
+import { SANDBOX, type ExecProcess, type Runtime, type RuntimeContainer } from './runtime/types.js';
 
 export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
 
@@ -76,7 +82,10 @@ async function findContainer(o: KubeletServerOptions, ns: string, pod: string, c
 export async function startKubeletServer(o: KubeletServerOptions): Promise<KubeletServer> {
   const wss = new WebSocketServer({
     noServer: true,
-    handleProtocols: (protocols) => EXEC_PROTOCOLS.find((p) => protocols.has(p)) ?? false,
+    handleProtocols: (protocols, req) => {
+      if ((req.url ?? '').startsWith('/portForward/')) return protocols.has(PORTFORWARD_PROTOCOL) ? PORTFORWARD_PROTOCOL : false;
+      return EXEC_PROTOCOLS.find((p) => protocols.has(p)) ?? false;
+    },
   });
   const server: Server = createServer((req, res) => {
     handleHttp(o, req, res).catch((err: unknown) => {
@@ -87,14 +96,24 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://kubelet');
-    const m = url.pathname.match(/^\/exec\/([^/]+)\/([^/]+)\/([^/]*)$/);
+    const pf = url.pathname.match(/^\/portForward\/([^/]+)\/([^/]+)$/);
+    if (pf) {
+      upgradePortForward(o, wss, req, socket, head, decodeURIComponent(pf[1]), decodeURIComponent(pf[2])).catch((err: unknown) => {
+        const code = err instanceof HttpError ? err.code : 500;
+        const body = err instanceof Error ? err.message : String(err);
+        socket.end(`HTTP/1.1 ${code} Error\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      });
+      return;
+    }
+    const m = url.pathname.match(/^\/(exec|attach)\/([^/]+)\/([^/]+)\/([^/]*)$/);
     if (!m) {
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
       return;
     }
+    const kind = m[1] as 'exec' | 'attach';
     wss.handleUpgrade(req, socket, head, (ws) => {
-      handleExec(o, ws, decodeURIComponent(m[1]), decodeURIComponent(m[2]), decodeURIComponent(m[3]), url.searchParams).catch((err: unknown) => {
-        o.log.warn({ err: (err as Error).message }, 'exec failed');
+      handleRemoteCommand(o, kind, ws, decodeURIComponent(m[2]), decodeURIComponent(m[3]), decodeURIComponent(m[4]), url.searchParams).catch((err: unknown) => {
+        o.log.warn({ err: (err as Error).message, kind }, 'remote command failed');
         if (ws.readyState === ws.OPEN) {
           ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify(failure((err as Error).message)))]));
           ws.close(1000);
@@ -146,7 +165,45 @@ async function handleHttp(o: KubeletServerOptions, req: IncomingMessage, res: Se
   req.on('close', () => stream.destroy());
 }
 
-async function handleExec(o: KubeletServerOptions, ws: WebSocket, ns: string, pod: string, container: string, q: URLSearchParams): Promise<void> {
+/** Where the pod's ports are reachable from the kubelet: its sandbox IP (the node's own for hostNetwork). */
+async function podTarget(o: KubeletServerOptions, ns: string, pod: string): Promise<{ host: string; uid: string }> {
+  const desired = o.lookupPod(ns, pod);
+  const sandbox = (await o.runtime.list()).find((c) => c.namespace === ns && c.podName === pod && c.name === SANDBOX && c.state === 'running');
+  if (!sandbox) throw new HttpError(404, `pod "${pod}" in namespace "${ns}" is not running on this node`);
+  const uid = desired?.metadata?.uid ?? sandbox.podUid;
+  if (desired?.spec?.hostNetwork) return { host: '127.0.0.1', uid };
+  if (!sandbox.ip) throw new HttpError(500, `pod "${pod}" has no IP address`);
+  return { host: sandbox.ip, uid };
+}
+
+async function upgradePortForward(o: KubeletServerOptions, wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer, ns: string, pod: string): Promise<void> {
+  // Resolve before upgrading, so a missing pod is an HTTP error kubectl can print.
+  const target = await podTarget(o, ns, pod);
+  const dial = (port: number): Promise<Socket> =>
+    new Promise((resolve, reject) => {
+      const s = connect({ host: target.host, port });
+      s.once('connect', () => {
+        s.removeListener('error', reject);
+        resolve(s);
+      });
+      s.once('error', reject);
+    });
+  wss.handleUpgrade(req, socket, head, (ws) => {
+    o.log.debug({ pod: `${ns}/${pod}`, target: target.host }, 'port-forward started');
+    servePortForward(ws, { dial, podName: pod, podUid: target.uid, log: o.log });
+  });
+}
+
+/** exec and attach: the same remote-command protocol around a runtime process or the container's own stdio. */
+async function handleRemoteCommand(
+  o: KubeletServerOptions,
+  kind: 'exec' | 'attach',
+  ws: WebSocket,
+  ns: string,
+  pod: string,
+  container: string,
+  q: URLSearchParams,
+): Promise<void> {
   const command = q.getAll('command');
   const on = (k: string): boolean => q.get(k) === 'true' || q.get(k) === '1';
   const tty = on('tty');
@@ -162,15 +219,19 @@ async function handleExec(o: KubeletServerOptions, ws: WebSocket, ns: string, po
     if (onFrame) onFrame(buf);
     else early.push(buf);
   });
-  if (command.length === 0) throw new Error('you must specify at least one command for the container');
+  if (kind === 'exec' && command.length === 0) throw new Error('you must specify at least one command for the container');
   const c = await findContainer(o, ns, pod, container, false);
   if (c.state !== 'running') throw new Error(`container ${c.name} is not running`);
-  const proc = await o.runtime.execInteractive(c.id, command, { stdin: wantStdin, tty });
+  let proc: ExecProcess;
+  if (kind === 'exec') proc = await o.runtime.execInteractive(c.id, command, { stdin: wantStdin, tty });
+  else if (o.runtime.attach) proc = await o.runtime.attach(c.id, { stdin: wantStdin });
+  else throw new Error(`attach is not supported by the ${o.runtime.kind} runtime`);
   const send = (ch: number, data: Buffer): void => {
     if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([ch]), data]));
   };
   proc.stdout.on('data', (b: Buffer) => wantStdout && send(1, b));
-  proc.stderr.on('data', (b: Buffer) => wantStderr && send(2, b));
+  // A TTY merges stderr into stdout; for attach the container (not the client) decides about the TTY.
+  proc.stderr.on('data', (b: Buffer) => (wantStderr || (kind === 'attach' && on('stderr'))) && send(2, b));
   onFrame = (buf: Buffer): void => {
     if (buf.length === 0) return;
     const ch = buf[0];
@@ -186,6 +247,7 @@ async function handleExec(o: KubeletServerOptions, ws: WebSocket, ns: string, po
     } else if (ch === 255 && v5 && data[0] === 0) proc.closeStdin();
   };
   for (const b of early.splice(0)) onFrame(b);
+  // For attach this only detaches: the container keeps running.
   ws.on('close', () => proc.kill());
   const code = await proc.wait();
   // Let the last output frames go out before the status.

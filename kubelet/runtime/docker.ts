@@ -407,6 +407,46 @@ export class DockerRuntime implements Runtime {
     };
   }
 
+  async attach(id: string, opts: { stdin: boolean }): Promise<ExecProcess> {
+    const c = this.docker.getContainer(id);
+    const info = await c.inspect();
+    const tty = info.Config.Tty === true;
+    // Only a container created with OpenStdin has a stdin to attach to.
+    const stdin = opts.stdin && info.Config.OpenStdin === true;
+    const stream = (await c.attach({ stream: true, stdin, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    if (tty) stream.pipe(stdout);
+    else this.docker.modem.demuxStream(stream, stdout, stderr);
+    const ended = new Promise<void>((resolve) => {
+      const fin = (): void => {
+        stdout.end();
+        stderr.end();
+        resolve();
+      };
+      stream.once('end', fin);
+      stream.once('close', fin);
+      stream.once('error', fin);
+    });
+    return {
+      stdout,
+      stderr,
+      ...(stdin ? { stdin: stream } : {}),
+      closeStdin: () => {
+        // Docker closes the container's stdin on this only when it was created with StdinOnce.
+        if (stdin) stream.end();
+      },
+      resize: async (rows, cols) => {
+        await c.resize({ h: rows, w: cols }).catch(() => undefined);
+      },
+      wait: async () => {
+        await ended;
+        return 0;
+      },
+      kill: () => stream.destroy(),
+    };
+  }
+
   async logs(id: string, opts: LogOptions): Promise<Readable> {
     const c = this.docker.getContainer(id);
     const info = await c.inspect();

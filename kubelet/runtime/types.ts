@@ -138,6 +138,11 @@ export interface Runtime {
   exec(id: string, cmd: string[], timeoutMs: number): Promise<ExecResult>;
   execInteractive(id: string, cmd: string[], opts: { stdin: boolean; tty: boolean }): Promise<ExecProcess>;
   logs(id: string, opts: LogOptions): Promise<Readable>;
+  /**
+   * Attaches to a running container's own stdio (`kubectl attach`). Ending the returned process only
+   * detaches; `wait()` resolves with 0 when the container's output ends. Optional: hollow nodes have none.
+   */
+  attach?(id: string, opts: { stdin: boolean }): Promise<ExecProcess>;
   /** Creates a volume (idempotent). */
   ensureVolume(name: string, labels: Record<string, string>): Promise<void>;
   /** Replaces a volume's contents with `files`. */

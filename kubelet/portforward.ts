@@ -1,0 +1,156 @@
+/**
+ * Port-forwarding for one client connection, over SPDY tunnelled in a WebSocket
+ * (`SPDY/3.1+portforward.k8s.io`, what kubectl ≥ 1.31 speaks). Per forwarded TCP connection the client
+ * opens two streams sharing a `requestID`: an error stream (the kubelet writes a message there if the
+ * port cannot be reached) and a data stream (the bytes). As the real kubelet does, both are closed
+ * once the pod side ends, with an empty error stream meaning success.
+ */
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import { FLAG_FIN, FrameType, SpdyFramer, type SpdyFrame } from './spdy.js';
+
+export const PORTFORWARD_PROTOCOL = 'SPDY/3.1+portforward.k8s.io';
+
+/** Largest DATA frame the kubelet sends (spdystream reads any size; keep WebSocket messages modest). */
+const MAX_DATA = 32 * 1024;
+
+export interface PortForwardOptions {
+  /** Opens a TCP connection to the pod's port (rejects with a message for the error stream). */
+  dial: (port: number) => Promise<Socket>;
+  /** For error messages: the pod as `name` and its uid. */
+  podName: string;
+  podUid: string;
+  log: Logger;
+}
+
+interface Pair {
+  requestId: string;
+  port: number;
+  errorStream?: number;
+  dataStream?: number;
+  socket?: Socket;
+  /** Client bytes that arrived before the pod connection was up. */
+  early: Buffer[];
+  clientDone: boolean;
+  started: boolean;
+  finished: boolean;
+}
+
+export function servePortForward(ws: WebSocket, o: PortForwardOptions): void {
+  const framer = new SpdyFramer();
+  const pairs = new Map<string, Pair>();
+  const byStream = new Map<number, Pair>();
+  let lastStream = 0;
+  const send = (frame: Buffer): void => {
+    if (ws.readyState === ws.OPEN) ws.send(frame);
+  };
+
+  const finish = (p: Pair, message?: string): void => {
+    if (p.finished) return;
+    p.finished = true;
+    if (p.errorStream !== undefined) send(framer.data(p.errorStream, message ? Buffer.from(message) : Buffer.alloc(0), true));
+    if (p.dataStream !== undefined) send(framer.data(p.dataStream, Buffer.alloc(0), true));
+    p.socket?.destroy();
+    pairs.delete(p.requestId);
+  };
+
+  const start = (p: Pair): void => {
+    if (p.started || p.errorStream === undefined || p.dataStream === undefined) return;
+    p.started = true;
+    const dataStream = p.dataStream;
+    o.dial(p.port).then(
+      (socket) => {
+        if (p.finished) {
+          socket.destroy();
+          return;
+        }
+        p.socket = socket;
+        for (const b of p.early.splice(0)) socket.write(b);
+        if (p.clientDone) socket.end();
+        socket.on('data', (b: Buffer) => {
+          for (let i = 0; i < b.length; i += MAX_DATA) send(framer.data(dataStream, b.subarray(i, i + MAX_DATA)));
+        });
+        socket.on('error', (err) => finish(p, `error forwarding port ${p.port} to pod ${o.podName}, uid ${o.podUid}: ${err.message}`));
+        socket.on('close', () => finish(p));
+      },
+      (err: unknown) => finish(p, `error forwarding port ${p.port} to pod ${o.podName}, uid ${o.podUid}: ${(err as Error).message}`),
+    );
+  };
+
+  const onSynStream = (f: Extract<SpdyFrame, { kind: 'control' }>): void => {
+    const h = f.headers ?? {};
+    lastStream = Math.max(lastStream, f.streamId);
+    const port = Number(h.port);
+    const type = h.streamtype;
+    // Old clients send no requestID: pair streams by arrival order, as the kubelet does.
+    const requestId = h.requestid ?? `stream-${type === 'data' ? f.streamId - 2 : f.streamId}`;
+    if ((type !== 'error' && type !== 'data') || !Number.isInteger(port) || port <= 0 || port > 65535) {
+      send(framer.rstStream(f.streamId, 1));
+      return;
+    }
+    send(framer.synReply(f.streamId));
+    let p = pairs.get(requestId);
+    if (!p) {
+      p = { requestId, port, early: [], clientDone: false, started: false, finished: false };
+      pairs.set(requestId, p);
+    }
+    if (type === 'error') p.errorStream = f.streamId;
+    else p.dataStream = f.streamId;
+    byStream.set(f.streamId, p);
+    start(p);
+  };
+
+  const onFrame = (f: SpdyFrame): void => {
+    if (f.kind === 'data') {
+      const p = byStream.get(f.streamId);
+      if (!p || f.streamId !== p.dataStream) return; // the client never writes to the error stream
+      if (f.data.length) {
+        if (p.socket) p.socket.write(f.data);
+        else p.early.push(f.data);
+      }
+      if (f.flags & FLAG_FIN) {
+        p.clientDone = true;
+        p.socket?.end();
+      }
+      return;
+    }
+    switch (f.type) {
+      case FrameType.synStream:
+        onSynStream(f);
+        break;
+      case FrameType.ping:
+        send(framer.ping(f.payload.readUInt32BE(0)));
+        break;
+      case FrameType.rstStream: {
+        const p = byStream.get(f.streamId);
+        if (p) finish(p);
+        break;
+      }
+      case FrameType.goAway:
+        ws.close(1000);
+        break;
+      default:
+        // SETTINGS, WINDOW_UPDATE, HEADERS: nothing to do without flow control.
+        break;
+    }
+  };
+
+  ws.on('message', (raw: Buffer | ArrayBuffer | Buffer[]) => {
+    const buf = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
+    try {
+      for (const f of framer.push(buf)) onFrame(f);
+    } catch (err) {
+      o.log.warn({ err: (err as Error).message, pod: o.podName }, 'port-forward protocol error');
+      send(framer.goAway(lastStream, 1));
+      ws.close(1002);
+    }
+  });
+  ws.on('close', () => {
+    for (const p of pairs.values()) {
+      p.finished = true;
+      p.socket?.destroy();
+    }
+    pairs.clear();
+  });
+}
