@@ -83,7 +83,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
   const wss = new WebSocketServer({
     noServer: true,
     handleProtocols: (protocols, req) => {
-      if ((req.url ?? '').startsWith('/portForward/')) return protocols.has(PORTFORWARD_PROTOCOL) ? PORTFORWARD_PROTOCOL : false;
+      if ((req.url ?? '').startsWith('/portForward/')) return protocols.has(PORTFORWARD_TOKEN) ? PORTFORWARD_PROTOCOL : false;
       return EXEC_PROTOCOLS.find((p) => protocols.has(p)) ?? false;
     },
   });
@@ -176,7 +176,16 @@ async function podTarget(o: KubeletServerOptions, ns: string, pod: string): Prom
   return { host: sandbox.ip, uid };
 }
 
+/**
+ * `SPDY/3.1+portforward.k8s.io` is not an RFC 7230 token ('/'), which ws refuses to parse; the offer is
+ * swapped for this token before the handshake and the real name is answered (as Go clients expect).
+ */
+const PORTFORWARD_TOKEN = 'kubelab-spdy-portforward';
+
 async function upgradePortForward(o: KubeletServerOptions, wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer, ns: string, pod: string): Promise<void> {
+  const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  if (!offered.includes(PORTFORWARD_PROTOCOL)) throw new HttpError(400, `port-forward needs the WebSocket subprotocol ${PORTFORWARD_PROTOCOL}`);
+  req.headers['sec-websocket-protocol'] = PORTFORWARD_TOKEN;
   // Resolve before upgrading, so a missing pod is an HTTP error kubectl can print.
   const target = await podTarget(o, ns, pod);
   const dial = (port: number): Promise<Socket> =>
@@ -191,6 +200,45 @@ async function upgradePortForward(o: KubeletServerOptions, wss: WebSocketServer,
   wss.handleUpgrade(req, socket, head, (ws) => {
     o.log.debug({ pod: `${ns}/${pod}`, target: target.host }, 'port-forward started');
     servePortForward(ws, { dial, podName: pod, podUid: target.uid, log: o.log });
+  });
+}
+
+function parseResize(frame: Buffer): { rows: number; cols: number } | undefined {
+  if (frame[0] !== 4) return undefined;
+  try {
+    const size = JSON.parse(frame.subarray(1).toString()) as { Width?: number; Height?: number };
+    if (size.Width && size.Height) return { rows: size.Height, cols: size.Width };
+  } catch {
+    /* not a size */
+  }
+  return undefined;
+}
+
+/**
+ * The terminal size kubectl sends right after connecting, so a TTY process starts with it; a client
+ * that sends none within a short wait starts with the runtime's default.
+ */
+async function firstResize(early: Buffer[], ws: WebSocket, waitMs = 500): Promise<{ rows: number; cols: number } | undefined> {
+  for (const b of early) {
+    const s = parseResize(b);
+    if (s) return s;
+  }
+  return new Promise((resolve) => {
+    const done = (s: { rows: number; cols: number } | undefined): void => {
+      clearTimeout(timer);
+      ws.off('message', onMsg);
+      ws.off('close', onClose);
+      resolve(s);
+    };
+    const onMsg = (raw: Buffer | ArrayBuffer | Buffer[]): void => {
+      const buf = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
+      const s = parseResize(buf);
+      if (s) done(s);
+    };
+    const onClose = (): void => done(undefined);
+    const timer = setTimeout(() => done(undefined), waitMs);
+    ws.on('message', onMsg);
+    ws.on('close', onClose);
   });
 }
 
@@ -223,8 +271,10 @@ async function handleRemoteCommand(
   const c = await findContainer(o, ns, pod, container, false);
   if (c.state !== 'running') throw new Error(`container ${c.name} is not running`);
   let proc: ExecProcess;
-  if (kind === 'exec') proc = await o.runtime.execInteractive(c.id, command, { stdin: wantStdin, tty });
-  else if (o.runtime.attach) proc = await o.runtime.attach(c.id, { stdin: wantStdin });
+  if (kind === 'exec') {
+    const size = tty ? await firstResize(early, ws) : undefined;
+    proc = await o.runtime.execInteractive(c.id, command, { stdin: wantStdin, tty, ...(size ? { size } : {}) });
+  } else if (o.runtime.attach) proc = await o.runtime.attach(c.id, { stdin: wantStdin });
   else throw new Error(`attach is not supported by the ${o.runtime.kind} runtime`);
   const send = (ch: number, data: Buffer): void => {
     if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([ch]), data]));

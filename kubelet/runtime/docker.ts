@@ -359,15 +359,18 @@ export class DockerRuntime implements Runtime {
     return { exitCode: -1, output };
   }
 
-  async execInteractive(id: string, cmd: string[], opts: { stdin: boolean; tty: boolean }): Promise<ExecProcess> {
+  async execInteractive(id: string, cmd: string[], opts: { stdin: boolean; tty: boolean; size?: { rows: number; cols: number } }): Promise<ExecProcess> {
+    // ConsoleSize needs Docker API 1.42; older daemons ignore it and only the resize after start applies.
+    const consoleSize: [number, number] | undefined = opts.tty && opts.size ? [opts.size.rows, opts.size.cols] : undefined;
     const exec = await this.docker.getContainer(id).exec({
       Cmd: cmd,
       AttachStdin: opts.stdin,
       AttachStdout: true,
       AttachStderr: true,
       Tty: opts.tty,
+      ...(consoleSize ? { ConsoleSize: consoleSize } : {}),
     });
-    const stream = (await exec.start({ hijack: true, stdin: opts.stdin, Tty: opts.tty })) as Duplex;
+    const stream = (await exec.start({ hijack: true, stdin: opts.stdin, Tty: opts.tty, ...(consoleSize ? { ConsoleSize: consoleSize } : {}) })) as Duplex;
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     if (opts.tty) stream.pipe(stdout);

@@ -136,7 +136,8 @@ export interface Runtime {
   removeContainer(id: string): Promise<void>;
   /** Runs a command in a running container (probes, hooks). */
   exec(id: string, cmd: string[], timeoutMs: number): Promise<ExecResult>;
-  execInteractive(id: string, cmd: string[], opts: { stdin: boolean; tty: boolean }): Promise<ExecProcess>;
+  /** `size` is the client's terminal, so a TTY process sees it from its first instruction (where the runtime can). */
+  execInteractive(id: string, cmd: string[], opts: { stdin: boolean; tty: boolean; size?: { rows: number; cols: number } }): Promise<ExecProcess>;
   logs(id: string, opts: LogOptions): Promise<Readable>;
   /**
    * Attaches to a running container's own stdio (`kubectl attach`). Ending the returned process only
