@@ -473,7 +473,11 @@ export class Registry {
     if (info.resource === 'services') release = await this.allocateService(next, cur);
     const curCmp = { ...cur, metadata: { ...cur.metadata, resourceVersion: undefined } };
     const nextCmp = { ...next, metadata: { ...next.metadata, resourceVersion: undefined } };
-    if (isDeepStrictEqual(JSON.parse(JSON.stringify(curCmp)), JSON.parse(JSON.stringify(nextCmp)))) return cur;
+    // A write that changes nothing stores nothing (kubectl apply prints "unchanged"). Serialized lengths
+    // differ for almost every real change, which spares the parse-and-compare on the hot path.
+    const curJson = JSON.stringify(curCmp);
+    const nextJson = JSON.stringify(nextCmp);
+    if (curJson === nextJson || (curJson.length === nextJson.length && isDeepStrictEqual(JSON.parse(curJson), JSON.parse(nextJson)))) return cur;
     if (dryRun) {
       await release?.();
       return next;
