@@ -200,18 +200,20 @@ describe.skipIf(!existsSync(KUBECTL))('kubectl streaming (1.33)', () => {
     expect(r.stdout).toBe('one\ntwo\ndone\n');
   });
 
-  it('exec -it: the process gets a terminal with the client size', async () => {
+  it('exec -it: an interactive shell on a terminal of the client size, with its exit code', async () => {
     await waitPod('shell', 'running', running);
-    // Docker < 23 (API 1.41) cannot start an exec with a console size: the size follows right after start.
-    const cmd = [KUBECTL, ...kubectlArgs(['exec', '-it', 'shell', '--', 'sh', '-c', 'tty; sleep 0.3; stty size'])].map((a) => `'${a}'`).join(' ');
+    // `script` gives kubectl the terminal that -t requires; what it reads from the pipe is typed into it.
+    const cmd = [KUBECTL, ...kubectlArgs(['exec', '-it', 'shell', '--', 'sh'])].map((a) => `'${a}'`).join(' ');
     const r = await new Promise<Run>((resolve) => {
       const child = execFile('script', ['-qec', `stty cols 91 rows 27; ${cmd}`, '/dev/null'], { timeout: 30_000, env: kubectlEnv() }, (err, stdout, stderr) => {
-        resolve({ code: err ? 1 : 0, stdout, stderr });
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+        resolve({ code, stdout: stdout.replace(/\r/g, ''), stderr });
       });
-      child.stdin?.end();
+      child.stdin?.end('echo abc$((1+2))\nstty size\nexit 5\n');
     });
-    expect(r.stdout).toMatch(/\/dev\/pts\/\d+/);
-    expect(r.stdout).toContain('27 91');
+    expect(r.stdout).toMatch(/^abc3$/m);
+    expect(r.stdout).toMatch(/^27 91$/m);
+    expect(r.code).toBe(5);
   });
 
   it('attach -i: stdin goes to the container process and its output comes back', async () => {
@@ -244,6 +246,21 @@ describe.skipIf(!existsSync(KUBECTL))('kubectl streaming (1.33)', () => {
       }
       expect(pf.out()).toContain(`Handling connection for ${port}`);
       expect(pf.child.exitCode).toBeNull();
+    } finally {
+      await stop(pf.child);
+    }
+  });
+
+  it('port-forward to a closed pod port reports the refusal and ends, as against Kubernetes', async () => {
+    await waitPod('web', 'running', running);
+    const pf = spawnKubectl(['port-forward', 'pod/web', ':9999']);
+    try {
+      const port = await waitFor(() => /Forwarding from 127\.0\.0\.1:(\d+) -> 9999/.exec(pf.out())?.[1], { what: 'port-forward ready' });
+      await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
+      await waitFor(() => (pf.child.exitCode !== null ? true : undefined), { timeoutMs: 10_000, what: 'kubectl port-forward exits' });
+      expect(pf.out()).toMatch(/error forwarding port 9999 to pod web, uid [0-9a-f-]+: connect ECONNREFUSED/);
+      expect(pf.out()).toContain('lost connection to pod');
+      expect(pf.child.exitCode).not.toBe(0);
     } finally {
       await stop(pf.child);
     }

@@ -436,8 +436,9 @@ export class DockerRuntime implements Runtime {
       stderr,
       ...(stdin ? { stdin: stream } : {}),
       closeStdin: () => {
-        // Docker closes the container's stdin on this only when it was created with StdinOnce.
-        if (stdin) stream.end();
+        // Without StdinOnce, Docker answers a stdin EOF by ending the attach's output too; the
+        // container's stdin must stay open for the next attach anyway, so the EOF is not passed on.
+        if (stdin && info.Config.StdinOnce) stream.end();
       },
       resize: async (rows, cols) => {
         await c.resize({ h: rows, w: cols }).catch(() => undefined);
