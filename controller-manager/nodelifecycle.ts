@@ -26,12 +26,15 @@ export class NodeLifecycleController implements Controller {
   private readonly pods;
   private readonly probes = new Map<string, Probe>();
   private readonly tainter: TokenBucket;
+  /** When any Lease event last arrived: our view of the cluster is only as fresh as this. */
+  private lastLeaseEventAt: number;
 
   constructor(private readonly ctx: ControllerContext) {
     this.nodes = ctx.informers.get('nodes');
     this.leases = ctx.informers.get('leases');
     this.pods = ctx.informers.get('pods');
     this.tainter = new TokenBucket(ctx.config.nodeEvictionRate, 1, ctx.clock);
+    this.lastLeaseEventAt = ctx.clock.now();
   }
 
   register(q: Enqueue): void {
@@ -43,6 +46,7 @@ export class NodeLifecycleController implements Controller {
       },
     });
     const onLease = (l: { metadata?: { namespace?: string; name?: string } }): void => {
+      this.lastLeaseEventAt = this.ctx.clock.now();
       if (l.metadata?.namespace === 'kube-node-lease') q.add(l.metadata.name ?? '');
     };
     this.leases.addHandler({ onAdd: onLease, onUpdate: (_o, l) => onLease(l) });
@@ -61,6 +65,10 @@ export class NodeLifecycleController implements Controller {
     const record = `${lease?.spec?.renewTime ?? ''}|${ready?.lastHeartbeatTime ?? ''}|${ready?.status ?? ''}`;
     let probe = this.probes.get(name);
     if (!probe || probe.record !== record) this.probes.set(name, (probe = { record, observedAt: now }));
+    // Leases (node heartbeats, leader elections) change every few seconds in a healthy cluster. When none
+    // has arrived for half a grace period, it is we who cannot see (apiserver down, watch broken), not the
+    // nodes who died: restart every node's grace period instead of declaring them all lost at once.
+    if (now - this.lastLeaseEventAt > config.nodeMonitorGracePeriodMs / 2) probe.observedAt = now;
     const grace = ready ? config.nodeMonitorGracePeriodMs : config.nodeStartupGracePeriodMs;
     const readyStatus = ready?.status;
     if (now - probe.observedAt > grace && readyStatus !== 'Unknown') {
@@ -133,10 +141,13 @@ export class NodeLifecycleController implements Controller {
     if (want) {
       next.push(has('NoSchedule') ?? { key: want, effect: 'NoSchedule', timeAdded: nowTimestamp(this.ctx.clock.now()) });
       const existing = has('NoExecute');
+      // Full disruption (no node Ready), as Kubernetes: evictions stop, since they could place pods nowhere.
+      const fullDisruption = this.nodes.list().every((n) => nodeCondition(n, 'Ready')?.status !== 'True');
       // Swapping unreachable <-> not-ready is not a new eviction wave: keep the original time.
       const swapped = taints.find((t) => ours(t) && t.effect === 'NoExecute');
       if (existing) next.push(existing);
       else if (swapped) next.push({ key: want, effect: 'NoExecute', timeAdded: swapped.timeAdded });
+      else if (fullDisruption) this.ctx.log.warn({ node: name }, 'no node is Ready: full disruption, not evicting');
       else {
         const w = this.tainter.take();
         if (w === 0) next.push({ key: want, effect: 'NoExecute', timeAdded: nowTimestamp(this.ctx.clock.now()) });

@@ -451,6 +451,39 @@ describe('node lifecycle', () => {
   });
 });
 
+describe('apiserver outage', () => {
+  it('loses no node and evicts no pod when the apiserver is away longer than the grace period', async () => {
+    const ns = await namespace('outage');
+    await client.create('replicasets', {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'web', namespace: ns },
+      spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, template: template({ app: 'web' }) },
+    });
+    const before = await waitFor(async () => {
+      const pods = await activePods(ns, 'app=web');
+      return pods.length === 3 && pods.every(isPodReady) ? pods : undefined;
+    }, { what: '3 ready pods before the outage' });
+    const readyNodes = (await client.list('nodes')).items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((n) => n.metadata?.name);
+    expect(readyNodes.length).toBeGreaterThan(0);
+
+    await cp.apiserver.stop();
+    // The outage itself: longer than the 3 s node-monitor grace period.
+    await new Promise((r) => setTimeout(r, 4500));
+    await cp.restartApiserver();
+
+    // For two grace periods after the return, no node that was Ready is declared lost, no pod replaced.
+    const until = Date.now() + 6000;
+    while (Date.now() < until) {
+      const nodesNow = (await client.list('nodes')).items.filter((n) => readyNodes.includes(n.metadata?.name));
+      for (const n of nodesNow) expect(n.status?.conditions?.find((c) => c.type === 'Ready')?.status, `node ${n.metadata?.name}`).not.toBe('Unknown');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const after = await activePods(ns, 'app=web');
+    expect(after.map((p) => p.metadata?.uid).sort()).toEqual(before.map((p) => p.metadata?.uid).sort());
+  });
+});
+
 describe('high availability', () => {
   it('a standby takes over the lease when the leader stops, and keeps healing', async () => {
     let leading = false;
