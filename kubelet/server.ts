@@ -26,6 +26,8 @@ export interface KubeletServerOptions {
   runtime: Runtime;
   /** The desired pod by namespace/name (to default the container name). */
   lookupPod: (namespace: string, name: string) => core.Pod | undefined;
+  /** Where hostNetwork pods listen (the node's IP, as probes use); default 127.0.0.1. */
+  nodeIp?: string;
   log: Logger;
 }
 
@@ -171,7 +173,7 @@ async function podTarget(o: KubeletServerOptions, ns: string, pod: string): Prom
   const sandbox = (await o.runtime.list()).find((c) => c.namespace === ns && c.podName === pod && c.name === SANDBOX && c.state === 'running');
   if (!sandbox) throw new HttpError(404, `pod "${pod}" in namespace "${ns}" is not running on this node`);
   const uid = desired?.metadata?.uid ?? sandbox.podUid;
-  if (desired?.spec?.hostNetwork) return { host: '127.0.0.1', uid };
+  if (desired?.spec?.hostNetwork) return { host: o.nodeIp ?? '127.0.0.1', uid };
   if (!sandbox.ip) throw new HttpError(500, `pod "${pod}" has no IP address`);
   return { host: sandbox.ip, uid };
 }

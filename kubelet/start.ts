@@ -76,6 +76,7 @@ export async function startKubelet(cfg: KubeletConfig, signal: AbortSignal, deps
       port: cfg.port,
       runtime,
       log,
+      nodeIp: cfg.nodeIp,
       lookupPod: (ns, name) => pm.lookup(ns, name),
     });
   }

@@ -57,6 +57,23 @@ function ms(t: string | undefined): number | undefined {
   return Number.isNaN(v) ? undefined : v;
 }
 
+/** How long a locally present image is trusted without a new inspect (create failing on it forgets it). */
+const IMAGE_TTL_MS = 10_000;
+
+/** `fn` over `items` with at most `limit` calls in flight; results in input order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return out;
+}
+
 interface Cached {
   state: ContainerState;
   startedAt?: number;
@@ -72,6 +89,8 @@ export class DockerRuntime implements Runtime {
   /** Inspect results per container id, reused while the listed state is unchanged. */
   private readonly inspected = new Map<string, Cached>();
   private readonly mountpoints = new Map<string, string>();
+  /** Local image ids by reference, so a burst of pods does not inspect the same image per container. */
+  private readonly images = new Map<string, { at: number; id: Promise<string | undefined> }>();
 
   constructor(private readonly opts: DockerRuntimeOptions) {
     this.docker = opts.docker ?? new Docker();
@@ -85,32 +104,25 @@ export class DockerRuntime implements Runtime {
     const label = [`${LABELS.cluster}=${this.opts.clusterName}`, `${LABELS.node}=${this.opts.nodeName}`];
     if (podUid) label.push(`${LABELS.podUid}=${podUid}`);
     const infos = await this.docker.listContainers({ all: true, filters: JSON.stringify({ label }) });
-    const out: RuntimeContainer[] = [];
-    const seen = new Set<string>();
-    for (const i of infos) {
-      const l = i.Labels ?? {};
-      const listed: ContainerState = i.State === 'running' ? 'running' : i.State === 'exited' || i.State === 'dead' ? 'exited' : i.State === 'created' ? 'created' : 'unknown';
-      seen.add(i.Id);
-      let cached = this.inspected.get(i.Id);
-      if (!cached || cached.state !== listed) {
-        try {
-          const d = await this.docker.getContainer(i.Id).inspect();
-          const st = d.State;
-          const state: ContainerState = st.Running ? 'running' : st.Status === 'exited' || st.Status === 'dead' ? 'exited' : st.Status === 'created' ? 'created' : 'unknown';
-          cached = {
-            state,
-            startedAt: ms(st.StartedAt),
-            finishedAt: ms(st.FinishedAt),
-            exitCode: st.ExitCode,
-            oomKilled: st.OOMKilled,
-            error: st.Error || undefined,
-          };
-          this.inspected.set(i.Id, cached);
-        } catch (err) {
-          if (statusCode(err) === 404) continue;
-          throw err;
-        }
+    const seen = new Set(infos.map((i) => i.Id));
+    // Inspects run side by side: a container that is starting holds its lock in dockerd, and one slow
+    // inspect must not hold up the rest of a relist (or a pod worker's status) behind it.
+    const listed = await mapLimit(infos, 8, async (i) => {
+      const state: ContainerState = i.State === 'running' ? 'running' : i.State === 'exited' || i.State === 'dead' ? 'exited' : i.State === 'created' ? 'created' : 'unknown';
+      const cached = this.inspected.get(i.Id);
+      if (cached && cached.state === state) return { i, cached };
+      try {
+        return { i, cached: this.remember(i.Id, (await this.docker.getContainer(i.Id).inspect()).State) };
+      } catch (err) {
+        if (statusCode(err) === 404) return undefined;
+        throw err;
       }
+    });
+    const out: RuntimeContainer[] = [];
+    for (const x of listed) {
+      if (!x) continue;
+      const { i, cached } = x;
+      const l = i.Labels ?? {};
       const nets = (i.NetworkSettings?.Networks ?? {}) as Record<string, { IPAddress?: string }>;
       const ip = nets[this.network]?.IPAddress || Object.values(nets)[0]?.IPAddress || undefined;
       out.push({
@@ -138,8 +150,26 @@ export class DockerRuntime implements Runtime {
     return out;
   }
 
-  async ensureImage(image: string, policy: PullPolicy): Promise<string> {
-    const local = await this.docker
+  /** Caches an inspect result; `list()` reuses it while the listed state stays the same. */
+  private remember(id: string, st: Docker.ContainerInspectInfo['State']): Cached {
+    const state: ContainerState = st.Running ? 'running' : st.Status === 'exited' || st.Status === 'dead' ? 'exited' : st.Status === 'created' ? 'created' : 'unknown';
+    const cached: Cached = {
+      state,
+      startedAt: ms(st.StartedAt),
+      finishedAt: ms(st.FinishedAt),
+      exitCode: st.ExitCode,
+      oomKilled: st.OOMKilled,
+      error: st.Error || undefined,
+    };
+    this.inspected.set(id, cached);
+    return cached;
+  }
+
+  /** Image id if the image is present locally; a present image is trusted for IMAGE_TTL_MS. */
+  private localImage(image: string): Promise<string | undefined> {
+    const hit = this.images.get(image);
+    if (hit && Date.now() - hit.at < IMAGE_TTL_MS) return hit.id;
+    const id = this.docker
       .getImage(image)
       .inspect()
       .then((i) => i.Id)
@@ -147,6 +177,22 @@ export class DockerRuntime implements Runtime {
         if (statusCode(err) === 404) return undefined;
         throw err;
       });
+    // Concurrent starts of one image (a burst of pods) share one inspect; only a present image is kept.
+    const entry = { at: Date.now(), id };
+    this.images.set(image, entry);
+    void id.then(
+      (v) => {
+        if (v === undefined && this.images.get(image) === entry) this.images.delete(image);
+      },
+      () => {
+        if (this.images.get(image) === entry) this.images.delete(image);
+      },
+    );
+    return id;
+  }
+
+  async ensureImage(image: string, policy: PullPolicy): Promise<string> {
+    const local = policy === 'Always' ? await this.uncachedImage(image) : await this.localImage(image);
     if (policy === 'Never') {
       if (local) return local;
       throw new ImagePullError(image, `Container image "${image}" is not present with pull policy of Never`, true);
@@ -166,7 +212,13 @@ export class DockerRuntime implements Runtime {
       if (local) return local;
       throw new ImagePullError(image, `failed to pull image "${image}": ${dockerMessage(err)}`);
     }
+    this.images.delete(image);
     return (await this.docker.getImage(image).inspect()).Id;
+  }
+
+  private async uncachedImage(image: string): Promise<string | undefined> {
+    this.images.delete(image);
+    return this.localImage(image);
   }
 
   private labels(pod: SandboxConfig['pod'], name: string, attempt: number): Record<string, string> {
@@ -224,6 +276,8 @@ export class DockerRuntime implements Runtime {
     });
     await c.start();
     const d = await c.inspect();
+    // The pod worker lists the pod right after starting its containers: this inspect serves that list.
+    this.remember(d.Id, d.State);
     const nets = (d.NetworkSettings.Networks ?? {}) as Record<string, { IPAddress?: string }>;
     const ip = hostNet ? undefined : nets[this.network]?.IPAddress || Object.values(nets)[0]?.IPAddress || undefined;
     return {
@@ -302,6 +356,8 @@ export class DockerRuntime implements Runtime {
       const c = await this.create(opts);
       return c.id;
     } catch (err) {
+      // "No such image": the image went away since it was last seen; look again on the retry.
+      if (statusCode(err) === 404 && ct.image) this.images.delete(ct.image);
       throw new ContainerStartError('CreateContainerError', dockerMessage(err));
     }
   }
@@ -371,6 +427,8 @@ export class DockerRuntime implements Runtime {
       ...(consoleSize ? { ConsoleSize: consoleSize } : {}),
     });
     const stream = (await exec.start({ hijack: true, stdin: opts.stdin, Tty: opts.tty, ...(consoleSize ? { ConsoleSize: consoleSize } : {}) })) as Duplex;
+    // Where ConsoleSize was ignored, size the terminal before any stdin is forwarded to the process.
+    if (opts.tty && opts.size) await exec.resize({ h: opts.size.rows, w: opts.size.cols }).catch(() => undefined);
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     if (opts.tty) stream.pipe(stdout);
@@ -431,6 +489,15 @@ export class DockerRuntime implements Runtime {
       stream.once('close', fin);
       stream.once('error', fin);
     });
+    // Docker holds an attach to a stopped container open until it starts again: a container that
+    // exited before the attach took hold is an error (kubectl then shows its logs instead).
+    if (!(await c.inspect()).State.Running) {
+      const endedInTime = await Promise.race([ended.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 300))]);
+      if (!endedInTime) {
+        stream.destroy();
+        throw new Error(`container ${info.Name.replace(/^\//, '')} is not running`);
+      }
+    }
     return {
       stdout,
       stderr,
