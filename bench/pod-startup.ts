@@ -4,13 +4,15 @@
  * pause container and one app container joined to it); then N hollow nodes in one process: memory and
  * whether any node lease expired over M minutes.
  * Run: npm run build && node dist/bench/pod-startup.js [--singles 7] [--burst 30] [--hollow 1000] [--minutes 5]
- *      (--hollow 0 skips the hollow part; --docker 0 skips the Docker part)
+ *      (--hollow 0 skips the hollow part; --docker 0 skips the Docker part; --timeline 1 writes the
+ *      kubelets' debug logs, including each sync's 'pod sync timeline', and the bench's own marks to stderr)
  */
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { ApiClient } from '../client/api.js';
+import { pino, destination, type Logger } from 'pino';
 import { nullLogger } from '../client/log.js';
 import type { core } from '../client/types.js';
 import { compileKubeletConfig } from '../kubelet/config.js';
@@ -24,8 +26,35 @@ const BUSYBOX = 'kubelab/busybox:latest';
 const PAUSE = 'kubelab/pause:latest';
 
 async function rawFloor(docker: Docker, i: number): Promise<number> {
-  const labels = { 'io.kubelab.cluster': CLUSTER };
   const t = performance.now();
+  const remove = await rawPod(docker, String(i));
+  const ms = performance.now() - t;
+  await remove();
+  return ms;
+}
+
+/**
+ * The burst's floor: `n` raw pods created and started all at once, each timed from the start of the
+ * burst (as the kubelet burst is); removed only after all ran, so removal does not compete with starts.
+ */
+async function rawBurstFloor(docker: Docker, n: number): Promise<{ lat: number[]; total: number }> {
+  const t0 = performance.now();
+  const lat: number[] = [];
+  const removers = await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const remove = await rawPod(docker, `burst-${i}`);
+      lat.push(performance.now() - t0);
+      return remove;
+    }),
+  );
+  const total = performance.now() - t0;
+  await Promise.all(removers.map((r) => r()));
+  return { lat, total };
+}
+
+/** Creates and starts a pause container and an app container joined to it; resolves with their removal. */
+async function rawPod(docker: Docker, i: string): Promise<() => Promise<void>> {
+  const labels = { 'io.kubelab.cluster': CLUSTER };
   const pause = await docker.createContainer({ name: `${CLUSTER}-raw-pause-${i}`, Image: PAUSE, Labels: labels, HostConfig: { IpcMode: 'shareable' } });
   await pause.start();
   const app = await docker.createContainer({
@@ -36,10 +65,10 @@ async function rawFloor(docker: Docker, i: number): Promise<number> {
     HostConfig: { NetworkMode: `container:${pause.id}`, IpcMode: `container:${pause.id}` },
   });
   await app.start();
-  const ms = performance.now() - t;
-  await app.remove({ force: true });
-  await pause.remove({ force: true });
-  return ms;
+  return async () => {
+    await app.remove({ force: true });
+    await pause.remove({ force: true });
+  };
 }
 
 /** Watches pods in `ns` and resolves each name's promise when it is first seen Running. */
@@ -92,10 +121,12 @@ async function dockerPart(address: string, client: ApiClient): Promise<void> {
   const docker = new Docker();
   const ctl = new AbortController();
   const kubelets: RunningKubelet[] = [];
+  // Debug logs go to stderr, so the tables on stdout stay readable.
+  const log: Logger = flag('timeline', 0) !== 0 ? pino({ level: 'debug', base: { component: 'bench' } }, destination(2)) : nullLogger();
   try {
     for (let i = 0; i < 3; i++) {
       const cfg = compileKubeletConfig({ apiserver: address, nodeName: `bench-node-${i}`, nodeIp: '127.0.0.1', port: 0, adminPort: 0, clusterName: CLUSTER, timing: 'lab' });
-      kubelets.push(await startKubelet(cfg, ctl.signal, { log: nullLogger() }));
+      kubelets.push(await startKubelet(cfg, ctl.signal, { log: log.child({ component: 'kubelet' }) }));
     }
     // Warm-up: the first container start pays for image layers and cgroup setup.
     await rawFloor(docker, -1);
@@ -108,11 +139,15 @@ async function dockerPart(address: string, client: ApiClient): Promise<void> {
     for (let i = -1; i < singles; i++) {
       const name = `single-${i + 1}`;
       const t = performance.now();
+      const wall = Date.now();
       await client.create('pods', pod(name, 'bench-single', 'bench-node-0'));
+      const created = performance.now();
       const done = await w1.wait(name);
+      log.debug({ pod: `bench-single/${name}`, createStartedAt: wall, createdMs: Math.round(created - t), runningSeenMs: Math.round(done - t) }, 'bench pod timeline');
       if (i >= 0) single.push(done - t);
     }
 
+    const rawBurst = burst > 0 ? await rawBurstFloor(docker, burst) : { lat: [], total: 0 };
     await client.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench-burst' } });
     const w2 = runningWatcher(client, 'bench-burst', ctl.signal);
     const lat: number[] = [];
@@ -128,11 +163,12 @@ async function dockerPart(address: string, client: ApiClient): Promise<void> {
     const total = performance.now() - t0;
     printTable(
       'Pod startup (created → Running via watch), 3 Docker kubelets in one process',
-      ['case', 'n', 'p50 ms', 'p99 ms', 'floor p50 ms', 'p50 / floor', 'target'],
+      ['case', 'n', 'p50 ms', 'p99 ms', 'floor p50 ms', 'p50 / floor', 'p99 / raw burst p99', 'target'],
       [
-        ['raw floor (dockerode pause + app)', floor.length, median(floor), percentile(floor, 99), median(floor), 1, '-'],
-        ['single pod', single.length, median(single), percentile(single, 99), median(floor), median(single) / median(floor), 'p50 ≤ 1.5× floor'],
-        [`burst of ${burst} over 3 nodes (all Running in ${Math.round(total)} ms)`, lat.length, median(lat), percentile(lat, 99), median(floor), median(lat) / median(floor), 'p99 ≤ 5000 ms'],
+        ['raw floor (dockerode pause + app)', floor.length, median(floor), percentile(floor, 99), median(floor), 1, '-', '-'],
+        [`raw burst floor (${burst} dockerode pods at once, all running in ${Math.round(rawBurst.total)} ms)`, rawBurst.lat.length, median(rawBurst.lat), percentile(rawBurst.lat, 99), median(floor), median(rawBurst.lat) / median(floor), 1, '-'],
+        ['single pod', single.length, median(single), percentile(single, 99), median(floor), median(single) / median(floor), '-', 'p50 ≤ 1.5× floor'],
+        [`burst of ${burst} over 3 nodes (all Running in ${Math.round(total)} ms)`, lat.length, median(lat), percentile(lat, 99), median(floor), median(lat) / median(floor), percentile(lat, 99) / percentile(rawBurst.lat, 99), 'p99 ≤ 5000 ms'],
       ],
     );
   } finally {

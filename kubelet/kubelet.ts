@@ -15,7 +15,7 @@ import { Backoff } from './backoff.js';
 import type { KubeletConfig } from './config.js';
 import { ObjectFetcher, type EnvContext, resolveEnv } from './env.js';
 import { ContainerStartError, ImagePullError } from './errors.js';
-import { generateEvents, snapshot, type RelistSnapshot } from './pleg.js';
+import { generateEvents, snapshot, withPod, type RelistSnapshot } from './pleg.js';
 import { ProbeManager, runHandler } from './probes.js';
 import { SANDBOX, type DnsSettings, type Runtime, type RuntimeContainer } from './runtime/types.js';
 import { buildPodStatus, containerStatus, statusChanged, type Waiting } from './status.js';
@@ -275,7 +275,9 @@ export class PodManager {
   private async syncPod(uid: string): Promise<void> {
     const rt = this.o.runtime;
     const pod = this.pods.get(uid);
+    const tl = new Timeline(this.log.isLevelEnabled('debug'));
     const cs = await rt.list(uid);
+    tl.mark('listed');
     if (!pod) {
       await this.teardown(uid, cs, undefined, undefined);
       this.forget(uid);
@@ -313,6 +315,7 @@ export class PodManager {
         for (const c of cs) if (c.state === 'running') await this.kill(pod, c, 2000);
         const attempt = Math.max(-1, ...cs.filter((c) => c.name === SANDBOX).map((c) => c.attempt)) + 1;
         try {
+          tl.mark('killedStale');
           sandbox = await rt.runSandbox({
             pod,
             attempt,
@@ -324,11 +327,13 @@ export class PodManager {
           this.o.recorder?.event(pod as never, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${(err as Error).message}`);
           throw err;
         }
+        tl.mark('sandboxRunning');
       }
       const podIp = spec.hostNetwork ? this.cfg.nodeIp : sandbox.ip;
       const start = async (c: core.Container, attempt: number): Promise<void> => {
         const key = `${uid}/${c.name}`;
-        const err = await this.startContainer(pod, c, sandbox as RuntimeContainer, attempt, podIp);
+        const err = await this.startContainer(pod, c, sandbox as RuntimeContainer, attempt, podIp, tl);
+        tl.mark(`started:${c.name}`);
         if (!err) return;
         waiting.set(c.name, err.waiting);
         wantRequeue(err.retryMs);
@@ -386,6 +391,8 @@ export class PodManager {
 
     // Status from what the runtime holds now.
     const now = await rt.list(uid);
+    tl.mark('relisted');
+    this.last = withPod(this.last, uid, now);
     const after = groupByName(now);
     const sb = now.find((c) => c.name === SANDBOX && c.state === 'running') ?? now.find((c) => c.name === SANDBOX);
     const podIp = spec.hostNetwork ? this.cfg.nodeIp : sb?.ip;
@@ -430,10 +437,14 @@ export class PodManager {
       startTime: sb?.createdAt,
       qosClass: qosClass(spec),
     });
-    if (statusChanged(prevStatus, status)) await this.writeStatus(pod, status);
+    if (statusChanged(prevStatus, status)) {
+      await this.writeStatus(pod, status);
+      tl.mark(`statusWritten:${status.phase ?? ''}`);
+    }
     if (isTerminalPhase(status.phase) && !terminal) this.enqueue(uid);
     await this.gc(now);
     if (requeue !== undefined) this.requeueAfter(uid, requeue);
+    if (tl.enabled) this.log.debug({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, ...tl.fields() }, 'pod sync timeline');
   }
 
   /** Whether an exited container must wait (CrashLoopBackOff); records the restart when it may go. */
@@ -463,6 +474,7 @@ export class PodManager {
     sandbox: RuntimeContainer,
     attempt: number,
     podIp: string | undefined,
+    tl?: Timeline,
   ): Promise<{ waiting: Waiting; retryMs: number } | undefined> {
     const rt = this.o.runtime;
     const uid = pod.metadata?.uid ?? '';
@@ -479,6 +491,7 @@ export class PodManager {
     }
     try {
       await rt.ensureImage(image, (c.imagePullPolicy ?? 'IfNotPresent') as 'Always' | 'IfNotPresent' | 'Never');
+      tl?.mark(`image:${c.name}`);
       this.imageFailures.delete(imgKey);
       this.imageBackoff.reset(imgKey);
     } catch (err) {
@@ -500,7 +513,9 @@ export class PodManager {
         this.volumes.set(uid, vols);
       }
       const mounts = await containerMounts(pod, c, vols, rt, ctx);
+      tl?.mark(`prepared:${c.name}`);
       id = await rt.createContainer({ pod, container: c, sandboxId: sandbox.id, attempt, env, mounts });
+      tl?.mark(`created:${c.name}`);
       await rt.startContainer(id);
     } catch (err) {
       if (!(err instanceof ContainerStartError)) throw err;
@@ -596,6 +611,22 @@ export class PodManager {
     this.mirrors.set(staticUid, name);
     this.written.delete(staticUid);
     this.enqueue(staticUid);
+  }
+}
+
+/** Debug time-line of one sync: named marks as ms offsets from its start (no cost when disabled). */
+class Timeline {
+  private readonly t0 = performance.now();
+  private readonly marks: [string, number][] = [];
+
+  constructor(readonly enabled: boolean) {}
+
+  mark(name: string): void {
+    if (this.enabled) this.marks.push([name, Math.round(performance.now() - this.t0)]);
+  }
+
+  fields(): Record<string, number> {
+    return { ...Object.fromEntries(this.marks), totalMs: Math.round(performance.now() - this.t0) };
   }
 }
 

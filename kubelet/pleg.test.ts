@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { generateEvents, type RelistSnapshot } from './pleg.js';
+import { generateEvents, withPod, type RelistSnapshot } from './pleg.js';
+import type { RuntimeContainer } from './runtime/types.js';
 
 const snap = (entries: [string, string, 'created' | 'running' | 'exited'][]): RelistSnapshot =>
   new Map(entries.map(([id, podUid, state]) => [id, { podUid, state }]));
@@ -31,5 +32,24 @@ describe('generateEvents', () => {
 
   it('reports a container that was created and died between relists', () => {
     expect(generateEvents(snap([]), snap([['x', 'p', 'exited']]))).toEqual([{ podUid: 'p', containerId: 'x', type: 'ContainerDied' }]);
+  });
+});
+
+describe('withPod', () => {
+  const rc = (id: string, podUid: string, state: 'created' | 'running' | 'exited'): RuntimeContainer =>
+    ({ id, podUid, state, namespace: 'ns', podName: 'p', name: 'c', attempt: 0, createdAt: 0, image: 'i', imageId: 'x' }) as RuntimeContainer;
+
+  it('records what a worker listed so the next relist reports only later changes', () => {
+    const relisted = snap([
+      ['a', 'p1', 'created'],
+      ['old', 'p1', 'exited'],
+      ['b', 'p2', 'running'],
+    ]);
+    const seen = withPod(relisted, 'p1', [rc('a', 'p1', 'running'), rc('s', 'p1', 'running')]);
+    expect(generateEvents(seen, snap([['a', 'p1', 'running'], ['s', 'p1', 'running'], ['b', 'p2', 'running']]))).toEqual([]);
+    expect(generateEvents(seen, snap([['a', 'p1', 'exited'], ['s', 'p1', 'running'], ['b', 'p2', 'running']]))).toEqual([
+      { podUid: 'p1', containerId: 'a', type: 'ContainerDied' },
+    ]);
+    expect(relisted.get('a')?.state).toBe('created');
   });
 });

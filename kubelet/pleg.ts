@@ -34,3 +34,16 @@ export function generateEvents(oldSnap: RelistSnapshot, newSnap: RelistSnapshot)
   for (const [id, prev] of oldSnap) if (!newSnap.has(id)) events.push({ podUid: prev.podUid, containerId: id, type: 'ContainerRemoved' });
   return events;
 }
+
+/**
+ * `snap` with one pod's containers replaced by what a pod worker has just listed. The worker already
+ * synced against those states, so the next relist must not turn them into events again (that would be
+ * a second, redundant sync of every pod just started — a burst of Docker calls during a pod burst).
+ * Later changes still differ from the recorded states and still produce events.
+ */
+export function withPod(snap: RelistSnapshot, podUid: string, containers: readonly RuntimeContainer[]): RelistSnapshot {
+  const out = new Map(snap);
+  for (const [id, c] of snap) if (c.podUid === podUid) out.delete(id);
+  for (const c of containers) if (c.podUid === podUid) out.set(c.id, { podUid, state: c.state });
+  return out;
+}
