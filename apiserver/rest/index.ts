@@ -13,7 +13,7 @@ import type { KObject, WatchEventType } from '../../client/types.js';
 import type { DeleteOptionsBody, Registry } from '../registry.js';
 import type { KubeletProxy } from '../kubeletproxy.js';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION, wantsAggregated } from './discovery.js';
-import { checkFields, openapiV2, openapiV3Doc, openapiV3Index } from './openapi.js';
+import { checkFields, openapiV2, openapiV2Protobuf, openapiV3Doc, openapiV3Index } from './openapi.js';
 import { decodeProtobufObject } from './protobuf.js';
 import { parsePath, type Route } from './route.js';
 import { handleStreamRequest, handleStreamUpgrade } from './stream.js';
@@ -232,15 +232,23 @@ function serveDiscovery(res: ServerResponse, path: string, accept: string | unde
   sendJson(res, 200, doc);
 }
 
+// (The '@' of the Accept value is not valid in a response media type; Go's mime parser rejects it.)
+const V2_PROTOBUF_TYPE = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
+
 function serveOpenapi(res: ServerResponse, path: string, accept: string | undefined): void {
   if (path === '/openapi/v2') {
-    // kubectl asks for protobuf first; answering JSON when JSON is acceptable, 406 otherwise, as
-    // kube-apiserver does, so it falls back.
-    if (accept && !/application\/json|\*\/\*/.test(accept)) {
-      sendJson(res, 406, new ApiError('BadRequest', 'only application/json is served').toStatus());
+    // kubectl asks for gnostic protobuf only (≤ 1.27 builds its apply/create validator from it);
+    // JSON for everyone else, 406 for anything else, as kube-apiserver does.
+    if (accept && /protobuf/.test(accept)) {
+      const doc = openapiV2Protobuf();
+      res.writeHead(200, { 'content-type': V2_PROTOBUF_TYPE, 'content-length': doc.length, vary: 'Accept' }).end(doc);
       return;
     }
-    sendJson(res, 200, openapiV2());
+    if (accept && !/application\/json|\*\/\*/.test(accept)) {
+      sendJson(res, 406, new ApiError('BadRequest', 'only application/json and protobuf are served').toStatus());
+      return;
+    }
+    sendJson(res, 200, openapiV2(), { vary: 'Accept' });
     return;
   }
   if (path === '/openapi/v3' || path === '/openapi/v3/') {
