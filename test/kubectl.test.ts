@@ -1,6 +1,6 @@
 /**
  * Real kubectl (1.33, plus a 1.27 smoke run) against an in-process apiserver through the REST facade.
- * Streaming commands (logs/exec/port-forward) need a kubelet and are covered by the lab end-to-end suite.
+ * Streaming commands (logs/exec/attach/port-forward) need a kubelet and are covered by test/streaming.test.ts.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -212,15 +212,38 @@ describe('REST watch over HTTP', () => {
 });
 
 describe.skipIf(!existsSync(KUBECTL_127))('kubectl 1.27 smoke', () => {
-  it('gets, creates and applies (without client-side validation)', async () => {
+  it('gets and creates', async () => {
     const bin = KUBECTL_127;
     expect(await ok(['get', 'ns', 'default', '-o', 'name'], { bin })).toBe('namespace/default\n');
     await ok(['create', 'namespace', 'old-kubectl'], { bin });
     expect(await ok(['create', 'configmap', 'c1', '-n', 'old-kubectl', '--from-literal=a=b'], { bin })).toBe('configmap/c1 created\n');
+  });
+
+  // 1.27 builds its default validator from /openapi/v2 in protobuf, then leaves validation to the
+  // server (fieldValidation=Strict) because the OpenAPI documents list that parameter.
+  it('applies with default validation: created, unchanged, configured', async () => {
+    const bin = KUBECTL_127;
     const file = join(kc.dir, 'old.yaml');
     writeFileSync(file, manifest('x'));
-    expect(await ok(['apply', '--validate=false', '-n', 'old-kubectl', '-f', file], { bin })).toBe('configmap/settings created\npod/box created\n');
+    expect(await ok(['apply', '-n', 'old-kubectl', '-f', file], { bin })).toBe('configmap/settings created\npod/box created\n');
+    expect(await ok(['apply', '-n', 'old-kubectl', '-f', file], { bin })).toBe('configmap/settings unchanged\npod/box unchanged\n');
+    writeFileSync(file, manifest('y'));
+    expect(await ok(['apply', '-n', 'old-kubectl', '-f', file], { bin })).toBe('configmap/settings configured\npod/box unchanged\n');
+    expect(await ok(['get', 'cm', 'settings', '-n', 'old-kubectl', '-o', 'jsonpath={.data.mode}'], { bin })).toBe('y');
     const pods = await ok(['get', 'pods', '-n', 'old-kubectl'], { bin });
     expect(pods).toMatch(/^box\s+0\/1\s+Pending/m);
+  });
+
+  it('rejects an unknown field with the server\'s strict decoding error', async () => {
+    const bin = KUBECTL_127;
+    const bad = join(kc.dir, 'old-bad.yaml');
+    writeFileSync(bad, manifest('z', '\n    bogus: 1').replace('name: box', 'name: box3'));
+    const r = await kubectl(['apply', '-n', 'old-kubectl', '-f', bad], { bin });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Error from server \(BadRequest\): error when creating ".*old-bad.yaml": Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.containers\[0\].bogus"/);
+    // The valid document of the file still goes through, as with a real cluster.
+    expect(r.stdout).toBe('configmap/settings configured\n');
+    const missing = await kubectl(['get', 'pod', 'box3', '-n', 'old-kubectl'], { bin });
+    expect(missing.stderr.trim()).toBe('Error from server (NotFound): pods "box3" not found');
   });
 });
