@@ -15,10 +15,10 @@ import { Backoff } from './backoff.js';
 import type { KubeletConfig } from './config.js';
 import { ObjectFetcher, type EnvContext, resolveEnv } from './env.js';
 import { ContainerStartError, ImagePullError } from './errors.js';
-import { generateEvents, snapshot, withPod, type RelistSnapshot } from './pleg.js';
+import { generateEvents, preferNewer, snapshot, withPod, type RelistSnapshot } from './pleg.js';
 import { ProbeManager, runHandler } from './probes.js';
 import { SANDBOX, type DnsSettings, type Runtime, type RuntimeContainer } from './runtime/types.js';
-import { buildPodStatus, containerStatus, statusChanged, type Waiting } from './status.js';
+import { buildPodStatus, containerStatus, isOwnStatusEcho, statusChanged, type Waiting } from './status.js';
 import { containerMounts, preparePodVolumes } from './volumes.js';
 
 export const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
@@ -36,6 +36,11 @@ export interface PodManagerOptions {
 interface Worker {
   busy: boolean;
   again: boolean;
+  /**
+   * Set when relists asked for a sync while one ran: the newest such relist's list time. A sync whose
+   * own final list started later already saw what that relist saw, so it needs no repeat.
+   */
+  relistAt?: number;
 }
 
 const isTerminalPhase = (p: string | undefined): boolean => p === 'Succeeded' || p === 'Failed';
@@ -79,6 +84,8 @@ export class PodManager {
   private readonly workers = new Map<string, Worker>();
   /** Last status written per UID. */
   private readonly written = new Map<string, core.PodStatus>();
+  /** Status being written per UID: its watch echo can arrive before the write's own response. */
+  private readonly writing = new Map<string, core.PodStatus>();
   private readonly volumes = new Map<string, Map<string, string>>();
   private readonly requeues = new Map<string, NodeJS.Timeout>();
   private readonly imageFailures = new Map<string, { at: number; message: string; never: boolean }>();
@@ -86,6 +93,8 @@ export class PodManager {
   private readonly imageBackoff: Backoff;
   readonly probes: ProbeManager;
   private last: RelistSnapshot = new Map();
+  /** When a pod worker last listed its pod (performance.now()), to tell its view from an older relist's. */
+  private readonly observed = new Map<string, number>();
   private lastRelist = Date.now();
   private sourcesReady = false;
   private stopped = false;
@@ -111,7 +120,12 @@ export class PodManager {
     if (isMirrorPod(pod)) return;
     const uid = pod.metadata?.uid;
     if (!uid) return;
+    const prev = this.pods.get(uid);
     this.pods.set(uid, pod);
+    // The echo of this kubelet's own status write changes nothing a sync reads; syncing on it would
+    // cost every started pod a second round of Docker calls.
+    if (prev && (isOwnStatusEcho(prev, pod, this.written.get(uid)) || isOwnStatusEcho(prev, pod, this.writing.get(uid)))) return;
+    if (this.log.isLevelEnabled('debug')) this.log.debug({ podUid: uid, pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, update: prev !== undefined }, 'pod sync requested by the API');
     this.enqueue(uid);
   }
 
@@ -165,13 +179,17 @@ export class PodManager {
 
   // ------------------------------------------------------------------ workers
 
-  /** Asks for a sync of the pod; the worker of that UID runs it with the latest desired state. */
-  enqueue(uid: string): void {
+  /**
+   * Asks for a sync of the pod; the worker of that UID runs it with the latest desired state.
+   * `relistAt`: the request comes from a relist that listed the runtime then (see Worker.relistAt).
+   */
+  enqueue(uid: string, relistAt?: number): void {
     if (this.stopped) return;
     let w = this.workers.get(uid);
     if (!w) this.workers.set(uid, (w = { busy: false, again: false }));
     if (w.busy) {
-      w.again = true;
+      if (relistAt === undefined) w.again = true;
+      else w.relistAt = Math.max(w.relistAt ?? relistAt, relistAt);
       return;
     }
     w.busy = true;
@@ -193,6 +211,7 @@ export class PodManager {
   private async work(uid: string, w: Worker): Promise<void> {
     do {
       w.again = false;
+      w.relistAt = undefined;
       try {
         await this.syncPod(uid);
       } catch (err) {
@@ -200,7 +219,9 @@ export class PodManager {
         this.log.warn({ podUid: uid, err: err instanceof Error ? err.message : String(err) }, 'pod sync failed; will retry');
         this.requeueAfter(uid, 1000);
       }
+      if (w.relistAt !== undefined && !((this.observed.get(uid) ?? -Infinity) > w.relistAt)) w.again = true;
     } while (w.again && !this.stopped);
+    w.relistAt = undefined;
     w.busy = false;
     if (!this.pods.has(uid) && !w.again) this.workers.delete(uid);
   }
@@ -209,12 +230,16 @@ export class PodManager {
 
   /** One relist: diff against the previous one and sync the pods that changed; clean up orphans. */
   async relist(): Promise<void> {
+    const listedAt = performance.now();
     const all = await this.o.runtime.list();
     this.lastRelist = Date.now();
-    const snap = snapshot(all);
+    const newer = new Set<string>();
+    for (const [uid, t] of this.observed) if (t > listedAt) newer.add(uid);
+    const snap = preferNewer(snapshot(all), this.last, newer);
     const touched = new Set(generateEvents(this.last, snap).map((e) => e.podUid));
     this.last = snap;
-    for (const uid of touched) this.enqueue(uid);
+    if (touched.size > 0 && this.log.isLevelEnabled('debug')) this.log.debug({ podUids: [...touched] }, 'pod syncs requested by the relist');
+    for (const uid of touched) this.enqueue(uid, listedAt);
     if (!this.sourcesReady) return;
     for (const c of all) if (!this.pods.has(c.podUid) && !this.workers.has(c.podUid)) this.enqueue(c.podUid);
   }
@@ -390,9 +415,15 @@ export class PodManager {
     }
 
     // Status from what the runtime holds now.
+    const listedAt = performance.now();
     const now = await rt.list(uid);
     tl.mark('relisted');
     this.last = withPod(this.last, uid, now);
+    this.observed.set(uid, listedAt);
+    // The relist now takes these states as handled; a container that stopped or vanished after this
+    // sync's first list was not acted on (no restart decided), so that needs another sync.
+    const before = new Map(cs.map((c) => [c.id, c.state]));
+    if (now.some((c) => c.state !== 'running' && before.get(c.id) !== c.state) || cs.some((c) => !now.some((n) => n.id === c.id))) this.enqueue(uid);
     const after = groupByName(now);
     const sb = now.find((c) => c.name === SANDBOX && c.state === 'running') ?? now.find((c) => c.name === SANDBOX);
     const podIp = spec.hostNetwork ? this.cfg.nodeIp : sb?.ip;
@@ -562,6 +593,7 @@ export class PodManager {
 
   private forget(uid: string): void {
     this.written.delete(uid);
+    this.observed.delete(uid);
     this.volumes.delete(uid);
     this.crashBackoff.forgetPrefix(`${uid}/`);
     this.imageBackoff.forgetPrefix(`${uid}/`);
@@ -594,6 +626,7 @@ export class PodManager {
     const obj = clone(pod) as Mutable<core.Pod>;
     obj.metadata = { ...obj.metadata, name, resourceVersion: undefined, ...(isStaticPod(pod) ? { uid: undefined } : {}) };
     obj.status = status;
+    this.writing.set(uid, status);
     try {
       await this.o.client.updateStatus('pods', obj);
       this.written.set(uid, status);
@@ -603,6 +636,8 @@ export class PodManager {
         return;
       }
       throw err;
+    } finally {
+      this.writing.delete(uid);
     }
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generateEvents, withPod, type RelistSnapshot } from './pleg.js';
+import { generateEvents, preferNewer, withPod, type RelistSnapshot } from './pleg.js';
 import type { RuntimeContainer } from './runtime/types.js';
 
 const snap = (entries: [string, string, 'created' | 'running' | 'exited'][]): RelistSnapshot =>
@@ -51,5 +51,27 @@ describe('withPod', () => {
       { podUid: 'p1', containerId: 'a', type: 'ContainerDied' },
     ]);
     expect(relisted.get('a')?.state).toBe('created');
+  });
+});
+
+describe('preferNewer', () => {
+  it('keeps a worker’s newer view of its pod over an older relist', () => {
+    const relisted = snap([
+      ['a', 'p1', 'created'],
+      ['b', 'p2', 'exited'],
+    ]);
+    const current = snap([
+      ['a', 'p1', 'running'],
+      ['s', 'p1', 'running'],
+      ['b', 'p2', 'running'],
+    ]);
+    expect(preferNewer(relisted, current, new Set(['p1']))).toEqual(
+      snap([
+        ['b', 'p2', 'exited'],
+        ['a', 'p1', 'running'],
+        ['s', 'p1', 'running'],
+      ]),
+    );
+    expect(preferNewer(relisted, current, new Set())).toBe(relisted);
   });
 });

@@ -47,3 +47,15 @@ export function withPod(snap: RelistSnapshot, podUid: string, containers: readon
   for (const c of containers) if (c.podUid === podUid) out.set(c.id, { podUid, state: c.state });
   return out;
 }
+
+/**
+ * A relist's snapshot with the pods in `newer` taken from `current` instead: their workers listed them
+ * after this relist listed the runtime, so the relist's view of them is older than the one on record.
+ */
+export function preferNewer(relisted: RelistSnapshot, current: RelistSnapshot, newer: ReadonlySet<string>): RelistSnapshot {
+  if (newer.size === 0) return relisted;
+  const out = new Map<string, { podUid: string; state: ContainerState }>();
+  for (const [id, c] of relisted) if (!newer.has(c.podUid)) out.set(id, c);
+  for (const [id, c] of current) if (newer.has(c.podUid)) out.set(id, c);
+  return out;
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { core } from '../client/types.js';
-import { containerStatus, podPhase } from './status.js';
+import { containerStatus, isOwnStatusEcho, podPhase } from './status.js';
 import type { RuntimeContainer } from './runtime/types.js';
 
 const rc = (over: Partial<RuntimeContainer>): RuntimeContainer => ({
@@ -49,5 +49,30 @@ describe('podPhase', () => {
     expect(podPhase({ containers: [spec], restartPolicy: 'OnFailure' }, [], [failed])).toBe('Running');
     expect(podPhase({ containers: [spec], restartPolicy: 'Never' }, [failed], [waiting])).toBe('Failed');
     expect(podPhase({ containers: [spec] }, [running], [waiting])).toBe('Pending');
+  });
+});
+
+describe('isOwnStatusEcho', () => {
+  const pod = (rv: string, status: core.PodStatus, over: Partial<core.Pod> = {}): core.Pod => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p', namespace: 'ns', uid: 'u', resourceVersion: rv },
+    spec: { containers: [{ name: 'app', image: 'busybox' }] },
+    status,
+    ...over,
+  });
+  const running: core.PodStatus = { phase: 'Running', podIP: '10.0.0.2' };
+
+  it('recognises the kubelet’s own status write coming back', () => {
+    expect(isOwnStatusEcho(pod('1', { phase: 'Pending' }), pod('2', running), running)).toBe(true);
+  });
+
+  it('is not an echo when anything but that status changed', () => {
+    expect(isOwnStatusEcho(pod('1', {}), pod('2', { phase: 'Running', podIP: '10.0.0.3' }), running)).toBe(false);
+    expect(isOwnStatusEcho(pod('1', {}), pod('2', running), undefined)).toBe(false);
+    const deleting = pod('2', running);
+    deleting.metadata = { ...deleting.metadata, deletionTimestamp: '2026-01-01T00:00:00Z' };
+    expect(isOwnStatusEcho(pod('1', {}), deleting, running)).toBe(false);
+    expect(isOwnStatusEcho(pod('1', {}), pod('2', running, { spec: { containers: [{ name: 'app', image: 'other' }] } }), running)).toBe(false);
   });
 });

@@ -162,3 +162,14 @@ export function buildPodStatus(i: PodStatusInput): core.PodStatus {
 export function statusChanged(a: core.PodStatus | undefined, b: core.PodStatus): boolean {
   return !isDeepStrictEqual(JSON.parse(JSON.stringify(a ?? {})), JSON.parse(JSON.stringify(b)));
 }
+
+/**
+ * True when `next` is `prev` coming back from the apiserver with only the status this kubelet wrote
+ * (`written`) and a new resourceVersion: the echo of its own status write, which needs no sync. Any
+ * other difference (spec, labels, deletionTimestamp, a status someone else wrote) is not an echo.
+ */
+export function isOwnStatusEcho(prev: core.Pod, next: core.Pod, written: core.PodStatus | undefined): boolean {
+  if (!written || statusChanged(written, next.status ?? {})) return false;
+  const strip = (p: core.Pod): unknown => JSON.parse(JSON.stringify({ ...p, status: undefined, metadata: { ...p.metadata, resourceVersion: undefined, managedFields: undefined } }));
+  return isDeepStrictEqual(strip(prev), strip(next));
+}
