@@ -17,7 +17,7 @@ import { DockerRuntime } from './runtime/docker.js';
 import { HollowRuntime } from './runtime/hollow.js';
 import type { Runtime } from './runtime/types.js';
 import { startKubeletServer, type KubeletServer } from './server.js';
-import { ensureMirrorPod, loadStaticPods } from './static.js';
+import { ensureMirrorPod, loadStaticPods, removeOrphanMirrorPods } from './static.js';
 
 export interface KubeletDeps {
   log?: Logger;
@@ -138,6 +138,15 @@ export async function startKubelet(cfg: KubeletConfig, signal: AbortSignal, deps
           pm.setMirror(uid, name);
         }
       }
+      // Mirrors of static pods whose manifest was removed or changed leave the API too.
+      const live = pm.staticPods();
+      const liveUids = new Set(live.map((p) => p.metadata?.uid ?? ''));
+      for (const uid of mirrors.keys()) if (!liveUids.has(uid)) mirrors.delete(uid);
+      const removed = await removeOrphanMirrorPods(client, cfg.nodeName, live).catch((err: unknown) => {
+        log.debug({ err: (err as Error).message }, 'orphan mirror pods not removed');
+        return [];
+      });
+      if (removed.length > 0) log.info({ pods: removed }, 'mirror pods of removed static pods deleted');
     };
     const loop = (): void => {
       tick()

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { parseAllDocuments } from 'yaml';
 import type { ApiClient } from '../client/api.js';
-import { isAlreadyExists, isNotFound } from '../client/errors.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../client/errors.js';
 import type { core } from '../client/types.js';
 import { podSpecDefaults } from '../apiserver/defaults.js';
 import { CONFIG_HASH_ANNOTATION, CONFIG_SOURCE_ANNOTATION, MIRROR_ANNOTATION } from './kubelet.js';
@@ -24,8 +24,22 @@ export async function loadStaticPods(dir: string, nodeName: string, log: Logger)
   }
   const out: core.Pod[] = [];
   for (const f of files) {
-    const text = await readFile(join(dir, f), 'utf8');
-    for (const doc of parseAllDocuments(text)) {
+    let text: string;
+    try {
+      text = await readFile(join(dir, f), 'utf8');
+    } catch (err) {
+      // Removed between readdir and read (or unreadable): the others still run.
+      log.warn({ file: f, err: (err as Error).message }, 'static pod manifest unreadable');
+      continue;
+    }
+    const docs = parseAllDocuments(text);
+    // A manifest caught half-written (or broken) parses into a partial object: never run that.
+    const broken = docs.find((d) => d.errors.length > 0);
+    if (broken) {
+      log.warn({ file: f, err: broken.errors[0]?.message }, 'static pod manifest skipped: invalid YAML');
+      continue;
+    }
+    for (const doc of docs) {
       const pod = doc.toJS() as core.Pod | null;
       if (!pod || pod.kind !== 'Pod' || !pod.metadata?.name || !pod.spec) {
         if (pod) log.warn({ file: f }, 'static pod manifest skipped: not a Pod with a name and spec');
@@ -84,4 +98,29 @@ export async function ensureMirrorPod(client: ApiClient, pod: core.Pod, node: co
     if (!isAlreadyExists(err)) throw err;
   }
   return name;
+}
+
+/**
+ * Deletes the mirror pods on this node whose static pod is gone (manifest removed, or changed: the
+ * mirror's annotation holds the old hash). Returns the names deleted.
+ */
+export async function removeOrphanMirrorPods(client: ApiClient, nodeName: string, staticPods: readonly core.Pod[]): Promise<string[]> {
+  const keep = new Set(staticPods.map((p) => `${p.metadata?.namespace ?? 'default'}/${p.metadata?.name ?? ''}/${p.metadata?.uid ?? ''}`));
+  const list = await client.list('pods', { fieldSelector: `spec.nodeName=${nodeName}` });
+  const removed: string[] = [];
+  for (const p of list.items) {
+    const hash = p.metadata?.annotations?.[MIRROR_ANNOTATION];
+    if (hash === undefined) continue;
+    const namespace = p.metadata?.namespace ?? 'default';
+    const name = p.metadata?.name ?? '';
+    if (keep.has(`${namespace}/${name}/${hash}`)) continue;
+    try {
+      // The uid precondition spares a mirror that ensureMirrorPod recreated meanwhile.
+      await client.delete('pods', name, { namespace, gracePeriodSeconds: 0, preconditions: { uid: p.metadata?.uid } });
+      removed.push(`${namespace}/${name}`);
+    } catch (err) {
+      if (!isNotFound(err) && !isConflict(err)) throw err;
+    }
+  }
+  return removed;
 }
