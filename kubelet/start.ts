@@ -124,18 +124,20 @@ export async function startKubelet(cfg: KubeletConfig, signal: AbortSignal, deps
 
   let staticTimer: NodeJS.Timeout | undefined;
   if (cfg.staticPodPath) {
+    /** Static pod uid → API uid of its mirror pod. */
     const mirrors = new Map<string, string>();
     const tick = async (): Promise<void> => {
       pm.setStaticPods(await loadStaticPods(cfg.staticPodPath, cfg.nodeName, log));
       for (const p of pm.staticPods()) {
         const uid = p.metadata?.uid ?? '';
-        const name = await ensureMirrorPod(client, p, registered).catch((err: unknown) => {
+        const mirror = await ensureMirrorPod(client, p, registered).catch((err: unknown) => {
           log.debug({ err: (err as Error).message }, 'mirror pod not written');
           return undefined;
         });
-        if (name && mirrors.get(uid) !== name) {
-          mirrors.set(uid, name);
-          pm.setMirror(uid, name);
+        // A new mirror uid (first mirror, or recreated after a delete) needs the pod's status again.
+        if (mirror && mirrors.get(uid) !== mirror.uid) {
+          mirrors.set(uid, mirror.uid);
+          pm.setMirror(uid, mirror.name);
         }
       }
       // Mirrors of static pods whose manifest was removed or changed leave the API too.

@@ -67,22 +67,30 @@ export async function loadStaticPods(dir: string, nodeName: string, log: Logger)
   return out;
 }
 
-/** Makes sure the mirror pod of a static pod exists; returns its name (undefined when the API is down). */
-export async function ensureMirrorPod(client: ApiClient, pod: core.Pod, node: core.Node | undefined): Promise<string | undefined> {
+/** The mirror pod of a static pod as it is in the API. */
+export interface MirrorPod {
+  name: string;
+  /** The mirror's API uid: a new one means the mirror was recreated and needs its status written again. */
+  uid: string;
+}
+
+/** Makes sure the mirror pod of a static pod exists (throws when the API cannot be reached). */
+export async function ensureMirrorPod(client: ApiClient, pod: core.Pod, node: core.Node | undefined): Promise<MirrorPod> {
   const name = pod.metadata?.name ?? '';
   const namespace = pod.metadata?.namespace ?? 'default';
   const hash = pod.metadata?.uid ?? '';
   try {
     const cur = await client.get('pods', name, { namespace });
-    if (cur.metadata?.annotations?.[MIRROR_ANNOTATION] === hash && !cur.metadata.deletionTimestamp) return name;
-    // A stale mirror (older manifest) or a regular pod in the way: replace it.
-    await client.delete('pods', name, { namespace, gracePeriodSeconds: 0 });
+    if (cur.metadata?.annotations?.[MIRROR_ANNOTATION] === hash && !cur.metadata.deletionTimestamp) return { name, uid: cur.metadata.uid ?? '' };
+    // A stale mirror (older manifest), a deleted one (kubectl delete: it comes back, as in Kubernetes)
+    // or a regular pod in the way: replace it.
+    await client.delete('pods', name, { namespace, gracePeriodSeconds: 0, preconditions: { uid: cur.metadata?.uid } });
   } catch (err) {
-    if (!isNotFound(err)) throw err;
+    if (!isNotFound(err) && !isConflict(err)) throw err;
   }
   const meta = pod.metadata ?? {};
   try {
-    await client.create('pods', {
+    const created = await client.create('pods', {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: {
@@ -94,10 +102,13 @@ export async function ensureMirrorPod(client: ApiClient, pod: core.Pod, node: co
       },
       spec: pod.spec,
     });
+    return { name, uid: created.metadata?.uid ?? '' };
   } catch (err) {
     if (!isAlreadyExists(err)) throw err;
+    // Lost a race with another writer: whatever is there now is checked again on the next pass.
+    const cur = await client.get('pods', name, { namespace });
+    return { name, uid: cur.metadata?.uid ?? '' };
   }
-  return name;
 }
 
 /**

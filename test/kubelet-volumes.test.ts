@@ -228,6 +228,19 @@ describe('kubelet static pods and volumes', () => {
     expect(await logs(k, 'default', `web-${NODE_A}`, 'app')).toContain('static-up');
     // The running container was not restarted when the API came back.
     expect(mirror.status?.containerStatuses?.[0]?.restartCount).toBe(0);
+    const [running] = await dockerContainers(staticLabels);
+
+    // Deleting the mirror pod (kubectl delete pod) does not stop the static pod: the mirror comes back.
+    await cp.client.delete('pods', `web-${NODE_A}`, { namespace: 'default' });
+    const again = await waitFor(
+      async () => {
+        const p = await cp.client.get('pods', `web-${NODE_A}`, { namespace: 'default' }).catch(() => undefined);
+        return p && p.metadata?.uid !== mirror.metadata?.uid && !p.metadata?.deletionTimestamp && p.status?.phase === 'Running' ? p : undefined;
+      },
+      { timeoutMs: 20_000, what: 'mirror pod recreated and Running' },
+    );
+    expect(again.metadata?.annotations?.[MIRROR_ANNOTATION]).toBe(mirror.metadata?.annotations?.[MIRROR_ANNOTATION]);
+    expect((await dockerContainers(staticLabels)).map((c) => [c.Id, c.State])).toEqual([[running?.Id, 'running']]);
 
     await unlink(join(staticDir, 'web.yaml'));
     await waitFor(async () => ((await dockerContainers([`${LABELS.podName}=web-${NODE_A}`])).length === 0 ? true : undefined), {
