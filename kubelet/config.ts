@@ -31,6 +31,8 @@ export interface KubeletOptions {
   nodeStatusReportFrequencyMs?: number;
   nodeLeaseDurationMs?: number;
   staticPodPath?: string;
+  /** How often the static pod path is read again (Kubernetes: --file-check-frequency). */
+  fileCheckFrequencyMs?: number;
   crashLoopBackoffInitialMs?: number;
   crashLoopBackoffMaxMs?: number;
   crashLoopBackoffResetMs?: number;
@@ -65,6 +67,7 @@ export interface KubeletConfig {
   nodeLeaseDurationMs: number;
   leaseRenewIntervalMs: number;
   staticPodPath: string;
+  fileCheckFrequencyMs: number;
   crashLoopBackoffInitialMs: number;
   crashLoopBackoffMaxMs: number;
   crashLoopBackoffResetMs: number;
@@ -131,6 +134,8 @@ export function compileKubeletConfig(o: KubeletOptions): KubeletConfig {
   if (port < 0 || port > 65535) throw new ConfigError(`--port: ${port} is not a port`);
   const clusterName = o.clusterName ?? 'kubelab';
   if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(clusterName)) throw new ConfigError(`--cluster-name: "${clusterName}" may only hold letters, digits, '.', '_' and '-'`);
+  const fileCheckMs = o.fileCheckFrequencyMs ?? 5_000;
+  if (!(fileCheckMs >= 100)) throw new ConfigError('--file-check-frequency: must be at least 100ms');
   const backoffInitial = o.crashLoopBackoffInitialMs ?? 10_000;
   const backoffMax = o.crashLoopBackoffMaxMs ?? 300_000;
   if (backoffInitial <= 0 || backoffMax < backoffInitial)
@@ -157,6 +162,7 @@ export function compileKubeletConfig(o: KubeletOptions): KubeletConfig {
     nodeLeaseDurationMs: leaseMs,
     leaseRenewIntervalMs: Math.max(250, Math.floor(leaseMs / 4)),
     staticPodPath: o.staticPodPath ?? '',
+    fileCheckFrequencyMs: fileCheckMs,
     crashLoopBackoffInitialMs: backoffInitial,
     crashLoopBackoffMaxMs: backoffMax,
     crashLoopBackoffResetMs: o.crashLoopBackoffResetMs ?? 600_000,

@@ -28,6 +28,7 @@ export function kubeletFlags(cmd: Command): Command {
     .option('--node-status-update-frequency <duration>', 'node status check interval', durationFlag('--node-status-update-frequency'))
     .option('--node-lease-duration <duration>', 'lease duration (renewed every quarter)', durationFlag('--node-lease-duration'))
     .option('--static-pod-path <dir>', 'directory of static pod manifests')
+    .option('--file-check-frequency <duration>', 'how often the static pod path is read again (default 5s)', durationFlag('--file-check-frequency'))
     .option('--crash-loop-backoff-initial <duration>', 'first crash-loop back-off', durationFlag('--crash-loop-backoff-initial'))
     .option('--crash-loop-backoff-max <duration>', 'crash-loop back-off cap', durationFlag('--crash-loop-backoff-max'))
     .option('--crash-loop-backoff-reset <duration>', 'running this long resets the back-off', durationFlag('--crash-loop-backoff-reset'))
@@ -57,6 +58,7 @@ export function kubeletOptions(o: Record<string, unknown>): KubeletOptions {
     nodeStatusUpdateFrequencyMs: o.nodeStatusUpdateFrequency as number | undefined,
     nodeLeaseDurationMs: o.nodeLeaseDuration as number | undefined,
     staticPodPath: o.staticPodPath as string | undefined,
+    fileCheckFrequencyMs: o.fileCheckFrequency as number | undefined,
     crashLoopBackoffInitialMs: o.crashLoopBackoffInitial as number | undefined,
     crashLoopBackoffMaxMs: o.crashLoopBackoffMax as number | undefined,
     crashLoopBackoffResetMs: o.crashLoopBackoffReset as number | undefined,

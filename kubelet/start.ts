@@ -154,7 +154,7 @@ export async function startKubelet(cfg: KubeletConfig, signal: AbortSignal, deps
       tick()
         .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'static pod sync failed'))
         .finally(() => {
-          if (!inner.aborted) staticTimer = setTimeout(loop, 5_000);
+          if (!inner.aborted) staticTimer = setTimeout(loop, cfg.fileCheckFrequencyMs);
         });
     };
     loop();

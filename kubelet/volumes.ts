@@ -137,6 +137,11 @@ function projected(v: core.Volume | undefined): boolean {
   return !!(v && (v.configMap || v.secret || v.downwardAPI || v.projected));
 }
 
+/** Volumes every mount of which is read-only: projected ones, and a claim the pod asked for read-only. */
+function forcedReadOnly(v: core.Volume | undefined): boolean {
+  return projected(v) || v?.persistentVolumeClaim?.readOnly === true;
+}
+
 /** The container's mounts; subPath directories are created first. */
 export async function containerMounts(pod: core.Pod, c: core.Container, volumes: Map<string, string>, runtime: Runtime, env: EnvContext): Promise<MountSpec[]> {
   const out: MountSpec[] = [];
@@ -148,7 +153,7 @@ export async function containerMounts(pod: core.Pod, c: core.Container, volumes:
     if (sub && (sub.startsWith('/') || sub.split('/').includes('..')))
       throw new ContainerStartError('CreateContainerConfigError', `subPath "${sub}" must be a relative path without '..'`);
     if (sub && !projected(spec)) await runtime.mkdirVolume(vol, sub);
-    out.push({ volume: vol, target: m.mountPath, readOnly: m.readOnly === true || projected(spec), ...(sub ? { subPath: sub } : {}) });
+    out.push({ volume: vol, target: m.mountPath, readOnly: m.readOnly === true || forcedReadOnly(spec), ...(sub ? { subPath: sub } : {}) });
   }
   return out;
 }

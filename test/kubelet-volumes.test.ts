@@ -184,7 +184,7 @@ beforeAll(async () => {
   await writeFile(join(staticDir, 'web.yaml'), STATIC_MANIFEST);
   gate = await startGate(cp.address);
   // Node A boots while the apiserver is unreachable; its start completes once the gate opens (test 1).
-  kubeletA = startKubelet(compileKubeletConfig(kubeletOptions(NODE_A, { apiserver: gate.address, staticPodPath: staticDir })), ctl.signal, { log: nullLogger() });
+  kubeletA = startKubelet(compileKubeletConfig(kubeletOptions(NODE_A, { apiserver: gate.address, staticPodPath: staticDir, fileCheckFrequencyMs: 1000 })), ctl.signal, { log: nullLogger() });
   kubelets.push(kubeletA);
   const b = startKubelet(compileKubeletConfig(kubeletOptions(NODE_B)), ctl.signal, { log: nullLogger() });
   kubelets.push(b);
@@ -283,8 +283,17 @@ describe('kubelet static pods and volumes', () => {
     await runToCompletion(k, pod('writer', ns, NODE_A, { volumes, containers: [bb('w', `echo ${token} > /data/file`, mount)] }));
     await cp.client.delete('pods', 'writer', { namespace: ns });
     await waitGone(ns, 'writer');
-    const out = await runToCompletion(k, pod('reader', ns, NODE_A, { volumes, containers: [bb('r', 'cat /data/file', mount)] }));
-    expect(out.trim()).toBe(token);
+    // The claim mounted read-only (volume source readOnly) still shows the data but refuses writes.
+    const out = await runToCompletion(
+      k,
+      pod('reader', ns, NODE_A, {
+        volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data', readOnly: true } }],
+        containers: [bb('r', 'cat /data/file; touch /data/other 2>&1; echo "write-exit=$?"', mount)],
+      }),
+    );
+    expect(out).toContain(token);
+    expect(out).toContain('Read-only file system');
+    expect(out).toMatch(/write-exit=[1-9]/);
   });
 
   it('mounts a subPath of an emptyDir, and a readOnly mount refuses writes', async () => {
