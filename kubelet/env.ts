@@ -77,9 +77,9 @@ export function fieldValue(path: string, ctx: EnvContext): string {
     case 'metadata.uid':
       return p.metadata?.uid ?? '';
     case 'metadata.labels':
-      return Object.entries(p.metadata?.labels ?? {}).map(([k, v]) => `${k}="${v}"`).join('\n');
+      return formatMap(p.metadata?.labels);
     case 'metadata.annotations':
-      return Object.entries(p.metadata?.annotations ?? {}).map(([k, v]) => `${k}="${v}"`).join('\n');
+      return formatMap(p.metadata?.annotations);
     case 'spec.nodeName':
       return p.spec?.nodeName ?? '';
     case 'spec.serviceAccountName':
@@ -188,4 +188,12 @@ export async function resolveEnv(c: core.Container, ctx: EnvContext, fetch: Obje
     }
   }
   return [...vars].map(([k, v]) => `${k}=${v}`);
+}
+
+/** The downward API's `key="value"` lines, sorted by key as the kubelet writes them. */
+function formatMap(m: Record<string, string> | undefined): string {
+  return Object.keys(m ?? {})
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(m?.[k] ?? '')}`)
+    .join('\n');
 }
