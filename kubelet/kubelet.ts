@@ -84,6 +84,8 @@ export class PodManager {
   private readonly workers = new Map<string, Worker>();
   /** Last status written per UID. */
   private readonly written = new Map<string, core.PodStatus>();
+  /** resourceVersion our last status write produced: a stored pod newer than it carries someone else's write. */
+  private readonly writtenRv = new Map<string, number>();
   /** Status being written per UID: its watch echo can arrive before the write's own response. */
   private readonly writing = new Map<string, core.PodStatus>();
   private readonly volumes = new Map<string, Map<string, string>>();
@@ -327,7 +329,12 @@ export class PodManager {
     const wantRequeue = (ms: number): void => {
       requeue = requeue === undefined ? ms : Math.min(requeue, ms);
     };
-    const prevStatus = this.written.get(uid) ?? pod.status;
+    // Our last write is the reference, unless the stored pod is newer and its status differs: then someone
+    // else (the node lifecycle controller marking pods not ready while we were cut off) wrote it, and we
+    // must write ours again.
+    const ownWrite = this.written.get(uid);
+    const foreign = ownWrite !== undefined && Number(pod.metadata?.resourceVersion ?? 0) > (this.writtenRv.get(uid) ?? Infinity) && statusChanged(ownWrite, pod.status ?? {});
+    const prevStatus = foreign ? pod.status : (ownWrite ?? pod.status);
     const terminal = isTerminalPhase(prevStatus?.phase);
     let sandbox = cs.find((c) => c.name === SANDBOX && c.state === 'running');
     const byName = groupByName(cs);
@@ -593,6 +600,7 @@ export class PodManager {
 
   private forget(uid: string): void {
     this.written.delete(uid);
+    this.writtenRv.delete(uid);
     this.observed.delete(uid);
     this.volumes.delete(uid);
     this.crashBackoff.forgetPrefix(`${uid}/`);
@@ -628,8 +636,9 @@ export class PodManager {
     obj.status = status;
     this.writing.set(uid, status);
     try {
-      await this.o.client.updateStatus('pods', obj);
+      const stored = await this.o.client.updateStatus('pods', obj);
       this.written.set(uid, status);
+      this.writtenRv.set(uid, Number(stored.metadata?.resourceVersion ?? 0));
     } catch (err) {
       if (isNotFound(err)) {
         this.written.set(uid, status);

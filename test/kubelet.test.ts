@@ -221,6 +221,16 @@ describe('kubelet', () => {
     expect(out).toBe('got-hello\n');
   });
 
+  it('sets a pod Ready again after someone else marked it not ready (a node back from a partition)', async () => {
+    const ns = await newNamespace();
+    await cp.client.create('pods', podSpec('back', ns, { containers: [bb('app', 'exec sleep 3600')] }));
+    const ready = await waitPod(ns, 'back', 'Ready', (x) => x.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
+    // What the node lifecycle controller writes for the pods of a node it cannot reach.
+    const conditions = (ready.status?.conditions ?? []).map((c) => (c.type === 'Ready' ? { ...c, status: 'False' } : c));
+    await cp.client.updateStatus('pods', { ...ready, status: { ...ready.status, conditions } });
+    await waitPod(ns, 'back', 'Ready again', (x) => x.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false, 15_000);
+  });
+
   it('reports OOMKilled when a container breaks its memory limit', async () => {
     const ns = await newNamespace();
     await cp.client.create(
