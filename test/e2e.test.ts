@@ -5,6 +5,7 @@
  * kubectl (REST), and what a user would notice is asserted through the API and Docker.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +19,7 @@ const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const NS = 'default';
 const APP = 'app=web';
+const KUBECTL_133 = existsSync('/usr/lib/google-cloud-sdk/bin/kubectl.1.33') ? '/usr/lib/google-cloud-sdk/bin/kubectl.1.33' : 'kubectl';
 
 let cluster: TestCluster;
 const watchers: ChildProcess[] = [];
@@ -209,5 +211,41 @@ describe('lab end to end (3 workers, lab timing)', () => {
     await cluster.removeNode('worker-4');
     await waitFor(async () => !(await cluster.client.list('nodes')).items.some((n) => n.metadata?.name === 'worker-4'), { timeoutMs: 15_000, what: 'Node worker-4 to be gone' });
     expect(await cluster.lab.nodes()).toEqual(['worker-1', 'worker-2', 'worker-3']);
+  });
+  it("drives the lab with kubectl's everyday commands (kubectl 1.33)", async () => {
+    const k = (...args: string[]): Promise<string> =>
+      run(KUBECTL_133, args, { cwd: ROOT, env: { ...env(), EDITOR: `sed -i s/revisionHistoryLimit:\\ 10/revisionHistoryLimit:\\ 9/` }, timeout: 150_000 }).then((r) => r.stdout);
+    await waitRunning(6);
+    expect(await k('get', 'all')).toMatch(/deployment\.apps\/web\s+6\/6/);
+    expect(await k('describe', 'deployment', 'web')).toMatch(/Replicas:\s+6 desired[\s\S]*Events:[\s\S]*ScalingReplicaSet/);
+    const pod = running(await webPods())[0].metadata?.name ?? '';
+    expect(await k('describe', 'pod', pod)).toMatch(/Node:\s+worker-\d[\s\S]*Events:[\s\S]*Scheduled/);
+    expect(await k('describe', 'node', 'worker-1')).toMatch(/Name:\s+worker-1[\s\S]*Ready\s+True/);
+    // Streaming through the apiserver to the kubelet inside the node container.
+    expect(await k('logs', pod)).toBe('');
+    expect((await k('exec', pod, '--', 'cat', '/www/index.html')).trim()).toBe(`hello from ${pod}`);
+    expect(await k('wait', '--for=condition=Ready', 'pod', '-l', APP, '--timeout=120s')).toMatch(/condition met/);
+    expect(await k('get', 'events', '--sort-by=.lastTimestamp')).toMatch(/Scheduled/);
+    expect(await k('explain', 'pod.spec.containers')).toMatch(/DESCRIPTION:/);
+    expect(await k('edit', 'deployment', 'web')).toMatch(/deployment\.apps\/web edited/);
+    expect((await cluster.client.get('deployments', 'web', { namespace: NS })).spec?.revisionHistoryLimit).toBe(9);
+
+    expect(await k('rollout', 'restart', 'deployment/web')).toMatch(/restarted/);
+    expect(await k('rollout', 'status', 'deployment/web', '--timeout=180s')).toMatch(/successfully rolled out/);
+    expect(await k('rollout', 'history', 'deployment/web')).toMatch(/^2\s/m);
+    expect(await k('rollout', 'undo', 'deployment/web')).toMatch(/rolled back/);
+    expect(await k('rollout', 'status', 'deployment/web', '--timeout=180s')).toMatch(/successfully rolled out/);
+
+    expect(await k('expose', 'deployment', 'web', '--name', 'web-exposed', '--port', '80', '--target-port', '8080')).toMatch(/service\/web-exposed exposed/);
+    expect(await k('get', 'svc', 'web-exposed')).toMatch(/web-exposed\s+ClusterIP\s+10\.\d+\.\d+\.\d+\s+<none>\s+80\/TCP/);
+
+    expect(await k('cordon', 'worker-3')).toMatch(/cordoned/);
+    expect(await k('get', 'nodes')).toMatch(/worker-3\s+Ready,SchedulingDisabled/);
+    expect(await k('drain', 'worker-3', '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=120s')).toMatch(/drained/);
+    await waitRunning(6, { avoid: 'worker-3' });
+    expect(await k('uncordon', 'worker-3')).toMatch(/uncordoned/);
+
+    expect(await k('delete', 'deployment', 'web', '--cascade=foreground')).toMatch(/deleted/);
+    await waitFor(async () => (await webPods()).length === 0, { timeoutMs: 60_000, what: 'every web pod to be gone' });
   });
 });
