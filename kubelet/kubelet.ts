@@ -301,11 +301,16 @@ export class PodManager {
 
   private async syncPod(uid: string): Promise<void> {
     const rt = this.o.runtime;
-    const pod = this.pods.get(uid);
     const tl = new Timeline(this.log.isLevelEnabled('debug'));
     const cs = await rt.list(uid);
     tl.mark('listed');
+    // Read the desired pod and the source state together, after the await: the informer may have
+    // delivered the pod meanwhile.
+    const pod = this.pods.get(uid);
     if (!pod) {
+      // Until the pod source has listed, an unknown pod may just not have arrived yet (a restarted
+      // kubelet relists Docker before its informer syncs): never tear down what we may be about to adopt.
+      if (!this.sourcesReady) return;
       await this.teardown(uid, cs, undefined, undefined);
       this.forget(uid);
       return;
