@@ -451,9 +451,8 @@ export class Registry {
       delete meta.deletionTimestamp;
       delete meta.deletionGracePeriodSeconds;
     }
-    delete meta.generateName;
-    meta.generateName = cm.generateName;
-    if (meta.generateName === undefined) delete meta.generateName;
+    if (cm.generateName) meta.generateName = cm.generateName;
+    else delete meta.generateName;
     if (info.hasStatus && info.resource !== 'nodes') next.status = cur.status;
     if (info.hasStatus && info.resource === 'nodes' && next.status === undefined) next.status = cur.status;
     return next;
