@@ -215,7 +215,10 @@ describe('lab end to end (3 workers, lab timing)', () => {
   it("drives the lab with kubectl's everyday commands (kubectl 1.33)", async () => {
     const k = (...args: string[]): Promise<string> =>
       run(KUBECTL_133, args, { cwd: ROOT, env: { ...env(), EDITOR: `sed -i s/revisionHistoryLimit:\\ 10/revisionHistoryLimit:\\ 9/` }, timeout: 150_000 }).then((r) => r.stdout);
+    // Earlier tests leave the Deployment scaled up: bring it back to 6 with kubectl first.
+    expect(await k('scale', 'deployment', 'web', '--replicas=6')).toMatch(/scaled/);
     await waitRunning(6);
+    expect(await k('rollout', 'status', 'deployment/web', '--timeout=120s')).toMatch(/successfully rolled out/);
     expect(await k('get', 'all')).toMatch(/deployment\.apps\/web\s+6\/6/);
     expect(await k('describe', 'deployment', 'web')).toMatch(/Replicas:\s+6 desired[\s\S]*Events:[\s\S]*ScalingReplicaSet/);
     const pod = running(await webPods())[0].metadata?.name ?? '';
@@ -224,7 +227,7 @@ describe('lab end to end (3 workers, lab timing)', () => {
     // Streaming through the apiserver to the kubelet inside the node container.
     expect(await k('logs', pod)).toBe('');
     expect((await k('exec', pod, '--', 'cat', '/www/index.html')).trim()).toBe(`hello from ${pod}`);
-    expect(await k('wait', '--for=condition=Ready', 'pod', '-l', APP, '--timeout=120s')).toMatch(/condition met/);
+    expect(await k('wait', '--for=condition=Ready', `pod/${pod}`, '--timeout=120s')).toMatch(/condition met/);
     expect(await k('get', 'events', '--sort-by=.lastTimestamp')).toMatch(/Scheduled/);
     expect(await k('explain', 'pod.spec.containers')).toMatch(/DESCRIPTION:/);
     expect(await k('edit', 'deployment', 'web')).toMatch(/deployment\.apps\/web edited/);
