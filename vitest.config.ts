@@ -18,6 +18,9 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           environment: 'node',
           fileParallelism: false,
+          // Real Docker and etcd on a shared 2-core machine: a test that fails is run once more, and
+          // fails the suite only if it fails again (flaky passes show up as retries in the report).
+          retry: 1,
           testTimeout: 120_000,
           hookTimeout: 240_000,
         },

@@ -32,17 +32,25 @@ process.once('exit', () => {
   for (const p of live) p.kill('SIGKILL');
 });
 
+async function distinctPort(other: number): Promise<number> {
+  for (;;) {
+    const p = await freePort();
+    if (p !== other) return p;
+  }
+}
+
 export async function startEtcd(): Promise<TestEtcd> {
   const dir = mkdtempSync(join(tmpdir(), 'kubelab-etcd-'));
-  const clientPort = await freePort();
-  const peerPort = await freePort();
-  const endpoint = `http://127.0.0.1:${clientPort}`;
+  let clientPort = await freePort();
+  let peerPort = await distinctPort(clientPort);
+  let endpoint = `http://127.0.0.1:${clientPort}`;
+  let dataDir = join(dir, 'data');
   let proc: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
     const p = spawn(
       process.env.KUBELAB_ETCD_BIN ?? 'etcd',
       [
-        '--data-dir', join(dir, 'data'),
+        '--data-dir', dataDir,
         '--listen-client-urls', endpoint,
         '--advertise-client-urls', endpoint,
         '--listen-peer-urls', `http://127.0.0.1:${peerPort}`,
@@ -79,7 +87,19 @@ export async function startEtcd(): Promise<TestEtcd> {
     });
     live.delete(p);
   };
-  await launch();
+  // A port found free can be taken by another process before etcd binds it: try fresh ports then.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await launch();
+      break;
+    } catch (err) {
+      if (attempt >= 4 || !/address already in use/.test(String(err))) throw err;
+      clientPort = await freePort();
+      peerPort = await distinctPort(clientPort);
+      endpoint = `http://127.0.0.1:${clientPort}`;
+      dataDir = join(dir, `data-${attempt + 1}`);
+    }
+  }
   return {
     endpoint,
     stop: async () => {
