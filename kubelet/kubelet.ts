@@ -279,6 +279,14 @@ export class PodManager {
     );
   }
 
+  /**
+   * Throws once the kubelet is stopped, so that a sync still in flight after `stop()` changes nothing in
+   * Docker: a restarted kubelet may already be managing the same containers.
+   */
+  private assertRunning(): void {
+    if (this.stopped) throw new Error('kubelet stopped: sync abandoned');
+  }
+
   /** Stops workers and probes; containers keep running (a restarted kubelet adopts them). */
   stop(): void {
     this.stopped = true;
@@ -307,6 +315,7 @@ export class PodManager {
     // Read the desired pod and the source state together, after the await: the informer may have
     // delivered the pod meanwhile.
     const pod = this.pods.get(uid);
+    this.assertRunning();
     if (!pod) {
       // Until the pod source has listed, an unknown pod may just not have arrived yet (a restarted
       // kubelet relists Docker before its informer syncs): never tear down what we may be about to adopt.
@@ -344,6 +353,7 @@ export class PodManager {
     let sandbox = cs.find((c) => c.name === SANDBOX && c.state === 'running');
     const byName = groupByName(cs);
 
+    this.assertRunning();
     if (terminal) {
       // A finished pod keeps its containers for logs but gives up its sandbox.
       for (const c of cs) if (c.state === 'running') await this.kill(pod, c, 0);
@@ -368,6 +378,7 @@ export class PodManager {
       }
       const podIp = spec.hostNetwork ? this.cfg.nodeIp : sandbox.ip;
       const start = async (c: core.Container, attempt: number): Promise<void> => {
+        this.assertRunning();
         const key = `${uid}/${c.name}`;
         const err = await this.startContainer(pod, c, sandbox as RuntimeContainer, attempt, podIp, tl);
         tl.mark(`started:${c.name}`);
@@ -401,6 +412,7 @@ export class PodManager {
           if (latest?.state === 'running') {
             const failed = this.probes.state(uid, latest.id)?.failed;
             if (failed) {
+              this.assertRunning();
               this.o.recorder?.event(pod as never, 'Normal', 'Killing', `Container ${c.name} failed ${failed.split(':')[0].toLowerCase()}, will be restarted`);
               await this.kill(pod, latest, (spec.terminationGracePeriodSeconds ?? 30) * 1000, c);
               this.enqueue(uid);
@@ -408,6 +420,7 @@ export class PodManager {
             continue;
           }
           if (latest?.state === 'created') {
+            this.assertRunning();
             await rt.startContainer(latest.id).catch(() => undefined);
             continue;
           }
