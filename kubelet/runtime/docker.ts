@@ -429,20 +429,7 @@ export class DockerRuntime implements Runtime {
     const stream = (await exec.start({ hijack: true, stdin: opts.stdin, Tty: opts.tty, ...(consoleSize ? { ConsoleSize: consoleSize } : {}) })) as Duplex;
     // Where ConsoleSize was ignored, size the terminal before any stdin is forwarded to the process.
     if (opts.tty && opts.size) await exec.resize({ h: opts.size.rows, w: opts.size.cols }).catch(() => undefined);
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    if (opts.tty) stream.pipe(stdout);
-    else this.docker.modem.demuxStream(stream, stdout, stderr);
-    const ended = new Promise<void>((resolve) => {
-      const fin = (): void => {
-        stdout.end();
-        stderr.end();
-        resolve();
-      };
-      stream.once('end', fin);
-      stream.once('close', fin);
-      stream.once('error', fin);
-    });
+    const { stdout, stderr, ended } = this.splitStream(stream, opts.tty === true);
     return {
       stdout,
       stderr,
@@ -475,20 +462,7 @@ export class DockerRuntime implements Runtime {
     // Only a container created with OpenStdin has a stdin to attach to.
     const stdin = opts.stdin && info.Config.OpenStdin === true;
     const stream = (await c.attach({ stream: true, stdin, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    if (tty) stream.pipe(stdout);
-    else this.docker.modem.demuxStream(stream, stdout, stderr);
-    const ended = new Promise<void>((resolve) => {
-      const fin = (): void => {
-        stdout.end();
-        stderr.end();
-        resolve();
-      };
-      stream.once('end', fin);
-      stream.once('close', fin);
-      stream.once('error', fin);
-    });
+    const { stdout, stderr, ended } = this.splitStream(stream, tty);
     // Docker holds an attach to a stopped container open until it starts again: a container that
     // exited before the attach took hold is an error (kubectl then shows its logs instead).
     if (!(await c.inspect()).State.Running) {
@@ -602,6 +576,28 @@ export class DockerRuntime implements Runtime {
   async podVolumeUids(): Promise<string[]> {
     const res = await this.docker.listVolumes({ filters: JSON.stringify({ label: [`${LABELS.cluster}=${this.opts.clusterName}`, `${LABELS.node}=${this.opts.nodeName}`, LABELS.podUid] }) });
     return [...new Set((res.Volumes ?? []).map((v) => v.Labels?.[LABELS.podUid] ?? '').filter(Boolean))];
+  }
+
+  /**
+   * Splits a hijacked exec/attach stream into stdout and stderr (a TTY stream is stdout alone) and
+   * resolves `ended` once Docker closes it.
+   */
+  private splitStream(stream: Duplex, tty: boolean): { stdout: PassThrough; stderr: PassThrough; ended: Promise<void> } {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    if (tty) stream.pipe(stdout);
+    else this.docker.modem.demuxStream(stream, stdout, stderr);
+    const ended = new Promise<void>((resolve) => {
+      const fin = (): void => {
+        stdout.end();
+        stderr.end();
+        resolve();
+      };
+      stream.once('end', fin);
+      stream.once('close', fin);
+      stream.once('error', fin);
+    });
+    return { stdout, stderr, ended };
   }
 
   close(): Promise<void> {
