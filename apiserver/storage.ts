@@ -5,6 +5,7 @@
  */
 import { Etcd3, Range } from 'etcd3';
 import { ApiError } from '../client/errors.js';
+import { GRPC_BASE_OPTIONS } from '../client/proto.js';
 import type { KObject } from '../client/types.js';
 
 export interface StoredObject {
@@ -27,7 +28,7 @@ export class Storage {
     endpoints: string[],
     readonly prefix = '/registry',
   ) {
-    this.etcd = new Etcd3({ hosts: endpoints, dialTimeout: 5000 });
+    this.etcd = new Etcd3({ hosts: endpoints, dialTimeout: 5000, grpcOptions: { ...GRPC_BASE_OPTIONS } });
   }
 
   close(): void {

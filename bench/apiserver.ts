@@ -1,17 +1,19 @@
 /**
  * apiserver benchmark: create throughput/latency through the apiserver vs raw etcd3 puts at the same
  * concurrency in the same run, and watch fan-out delivery latency at 1/100/1000 watchers.
- * Run: npm run build && node dist/bench/apiserver.js [--creates 2000] [--rounds 3]
+ * Run: npm run build && node dist/bench/apiserver.js [--creates 2000] [--rounds 3] [--concurrency 1,16,64]
+ *   [--watchers 1,100,1000] (`--watchers 0` or `--concurrency 0` skips that part)
  */
 import { spawn } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Etcd3 } from 'etcd3';
+import { GRPC_BASE_OPTIONS } from '../client/proto.js';
 import { ApiClient } from '../client/api.js';
 import type { core } from '../client/types.js';
 import { freePort, startEtcd } from '../test/support/etcd.js';
-import { flag, median, percentile, printTable } from './stats.js';
+import { flag, listFlag, median, percentile, printTable, processCpuMs } from './stats.js';
 
 const payload = (name: string): core.ConfigMap => ({
   apiVersion: 'v1',
@@ -52,37 +54,56 @@ async function main(): Promise<void> {
   const address = `127.0.0.1:${grpcPort}`;
   const cp = { address, client: new ApiClient(address), etcd: testEtcd };
   await cp.client.list('namespaces');
-  const etcd = new Etcd3({ hosts: cp.etcd.endpoint });
+  const etcd = new Etcd3({ hosts: cp.etcd.endpoint, grpcOptions: { ...GRPC_BASE_OPTIONS } });
   try {
     await cp.client.create('namespaces', { metadata: { name: 'bench' } });
     const rows: (string | number)[][] = [];
+    const cpuRows: (string | number)[][] = [];
+    // CPU used by each process during a phase, per operation: where the time goes on a CPU-bound machine.
+    const pids = { client: process.pid, apiserver: child.pid, etcd: testEtcd.pid };
+    const cpuNow = (): number[] => Object.values(pids).map(processCpuMs);
+    const cpuPerOp = (before: number[], n: number): number[] => cpuNow().map((ms, i) => ((ms - before[i]) * 1000) / n);
     let run = 0;
-    for (const c of [1, 16, 64]) {
+    for (const c of listFlag('concurrency', [1, 16, 64])) {
       const api: number[] = [];
       const raw: number[] = [];
       const apiLat: number[] = [];
       const rawLat: number[] = [];
+      const apiCpu: number[][] = [];
+      const rawCpu: number[][] = [];
       for (let r = 0; r < rounds; r++) {
         run++;
         const n = c === 1 ? Math.min(creates, 500) : creates;
+        let before = cpuNow();
         const a = await timed(n, c, (i) => cp.client.create('configmaps', payload(`c${c}-r${run}-${i}`)));
+        apiCpu.push(cpuPerOp(before, n));
         const body = JSON.stringify(payload('x'));
+        before = cpuNow();
         const e = await timed(n, c, (i) => etcd.put(`/raw/c${c}-r${run}-${i}`).value(body).exec());
+        rawCpu.push(cpuPerOp(before, n));
         api.push(a.opsPerSec);
         raw.push(e.opsPerSec);
         apiLat.push(...a.lat);
         rawLat.push(...e.lat);
       }
+      const col = (runs: number[][], i: number): number => median(runs.map((r) => r[i]));
+      cpuRows.push([c, col(apiCpu, 0), col(apiCpu, 1), col(apiCpu, 2), col(rawCpu, 0), col(rawCpu, 2)]);
       rows.push([c, median(api), median(raw), median(api) / median(raw), percentile(apiLat, 50), percentile(apiLat, 99), percentile(rawLat, 50), percentile(rawLat, 99)]);
     }
-    printTable(
+    if (rows.length) printTable(
       `Create throughput (median of ${rounds} rounds; target apiserver >= 0.5x raw etcd)`,
       ['concurrency', 'apiserver creates/s', 'raw etcd puts/s', 'ratio', 'api p50 ms', 'api p99 ms', 'etcd p50 ms', 'etcd p99 ms'],
       rows,
     );
+    if (cpuRows.length)
+      printTable(
+        'CPU time per operation, µs (median of rounds; 2 cores = 2000 ms of CPU per second)',
+        ['concurrency', 'api: bench client', 'api: apiserver', 'api: etcd', 'raw: bench client', 'raw: etcd'],
+        cpuRows,
+      );
 
     const watchRows: (string | number)[][] = [];
-    for (const watchers of [1, 100, 1000]) {
+    for (const watchers of listFlag('watchers', [1, 100, 1000])) {
       const clients = Array.from({ length: Math.ceil(watchers / 100) }, () => new ApiClient(cp.address));
       const ctl = new AbortController();
       setMaxListeners(0, ctl.signal);
@@ -121,7 +142,7 @@ async function main(): Promise<void> {
       clients.forEach((c) => c.close());
       watchRows.push([watchers, lat.length, percentile(lat, 50), percentile(lat, 99)]);
     }
-    printTable('Watch fan-out: one write observed by N watchers (20 writes; target p99 < 100 ms at 1000)', ['watchers', 'deliveries', 'p50 ms', 'p99 ms'], watchRows);
+    if (watchRows.length) printTable('Watch fan-out: one write observed by N watchers (20 writes; target p99 < 100 ms at 1000)', ['watchers', 'deliveries', 'p50 ms', 'p99 ms'], watchRows);
   } finally {
     etcd.close();
     cp.client.close();

@@ -16,6 +16,7 @@
 import { spawn as spawnProcess } from 'node:child_process';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Etcd3 } from 'etcd3';
+import { GRPC_BASE_OPTIONS } from '../client/proto.js';
 import { ApiClient } from '../client/api.js';
 import { nullLogger } from '../client/log.js';
 import type { core } from '../client/types.js';
@@ -62,7 +63,7 @@ function pod(i: number): core.Pod {
 }
 
 async function rawEtcdTxns(endpoint: string, n: number, concurrency: number): Promise<number> {
-  const etcd = new Etcd3({ hosts: endpoint });
+  const etcd = new Etcd3({ hosts: endpoint, grpcOptions: { ...GRPC_BASE_OPTIONS } });
   try {
     const body = JSON.stringify(pod(0));
     const ms = await pool(n, concurrency, async (i) => {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /** Small statistics and table helpers shared by the benchmarks. */
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;
@@ -25,4 +27,27 @@ function fmt(n: number): string {
 export function flag(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? Number(process.argv[i + 1]) : def;
+}
+
+/** A comma-separated list flag (`--concurrency 1,16,64`); an empty value or `0` gives an empty list. */
+export function listFlag(name: string, def: number[]): number[] {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0 || process.argv[i + 1] === undefined) return def;
+  return process.argv[i + 1]
+    .split(',')
+    .map(Number)
+    .filter((n) => Number.isFinite(n) && n > 0);
+}
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc (Linux). */
+export function processCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of stat (utime, stime) are at 11 and 12 after the command name, in clock ticks.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
 }

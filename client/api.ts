@@ -4,7 +4,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { ApiError } from './errors.js';
-import { apiService, MAX_MESSAGE_BYTES } from './proto.js';
+import { apiService, GRPC_BASE_OPTIONS, MAX_MESSAGE_BYTES } from './proto.js';
 import type { KObject, ObjectList, TypeOf, WatchEvent, WatchEventType } from './types.js';
 import { withRetry } from './retry.js';
 
@@ -129,6 +129,7 @@ export class ApiClient {
     this.address = address;
     const Ctor = apiService();
     this.raw = new Ctor(address, grpc.credentials.createInsecure(), {
+      ...GRPC_BASE_OPTIONS,
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
       'grpc.initial_reconnect_backoff_ms': 200,

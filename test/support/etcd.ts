@@ -10,6 +10,8 @@ import { join } from 'node:path';
 
 export interface TestEtcd {
   readonly endpoint: string;
+  /** The etcd process id (benchmarks read its CPU time). */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
   /** Stops and starts the same member (same data), for restart tests. */
   restart(): Promise<void>;
@@ -102,6 +104,9 @@ export async function startEtcd(): Promise<TestEtcd> {
   }
   return {
     endpoint,
+    get pid() {
+      return proc?.pid;
+    },
     stop: async () => {
       await kill();
       rmSync(dir, { recursive: true, force: true });
