@@ -2,6 +2,7 @@
  * Hollow nodes: many kubelets with the in-memory runtime in one process, sharing one ApiClient and one
  * pod informer (dispatching by spec.nodeName), for scheduler/controller tests and scale benchmarks.
  */
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { ApiClient } from '../client/api.js';
 import { Informer } from '../client/informer.js';
@@ -36,6 +37,8 @@ export async function startHollowNodes(opts: HollowNodesOptions, signal: AbortSi
   const prefix = opts.namePrefix ?? 'hollow-node-';
   const kubelets = new Map<string, RunningKubelet>();
   const ctl = new AbortController();
+  // Every hollow kubelet listens on this one signal: a thousand listeners are expected, not a leak.
+  setMaxListeners(0, ctl.signal);
   const onAbort = (): void => ctl.abort();
   signal.addEventListener('abort', onAbort, { once: true });
   const names = Array.from({ length: opts.count }, (_, i) => `${prefix}${i}`);
