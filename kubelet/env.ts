@@ -1,6 +1,7 @@
 /**
  * Container environment: value (with $(VAR) expansion), configMapKeyRef, secretKeyRef, fieldRef,
- * resourceFieldRef and envFrom, resolved the way the kubelet does before it creates a container.
+ * resourceFieldRef and envFrom, resolved the way the kubelet does before it creates a container; plus the
+ * Service environment variables (`<NAME>_SERVICE_HOST`, docker-link `<NAME>_PORT_…`) of kubelet's envvars.go.
  */
 import type { ApiClient } from '../client/api.js';
 import { isNotFound } from '../client/errors.js';
@@ -129,8 +130,73 @@ export function expand(s: string, vars: Map<string, string>): string {
   });
 }
 
-/** The container's environment as `NAME=value` entries. Throws ContainerStartError (CreateContainerConfigError). */
-export async function resolveEnv(c: core.Container, ctx: EnvContext, fetch: ObjectFetcher): Promise<string[]> {
+/** The services whose variables are always set, even with enableServiceLinks false (kubelet's masterServices). */
+const MASTER_SERVICES = new Set(['kubernetes']);
+
+/** Service name → the prefix of its variables: upper-cased, `-` → `_` (envvars.go makeEnvVariableName). */
+export function envVarName(name: string): string {
+  return name.replace(/-/g, '_').toUpperCase();
+}
+
+/** True when the Service has a ClusterIP (not headless, not ExternalName). */
+function hasClusterIp(s: core.Service): boolean {
+  const ip = s.spec?.clusterIP;
+  return !!ip && ip !== 'None';
+}
+
+/** `host:port`, with brackets around an IPv6 host (Go's net.JoinHostPort). */
+function joinHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** The variables of the given Services, in envvars.go FromServices order (services without a ClusterIP are skipped). */
+export function fromServices(services: readonly core.Service[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (const s of services) {
+    const ports = s.spec?.ports ?? [];
+    if (!hasClusterIp(s) || ports.length === 0) continue;
+    const ip = s.spec?.clusterIP ?? '';
+    const prefix = envVarName(s.metadata?.name ?? '');
+    out.push([`${prefix}_SERVICE_HOST`, ip], [`${prefix}_SERVICE_PORT`, String(ports[0].port)]);
+    for (const p of ports) if (p.name) out.push([`${prefix}_SERVICE_PORT_${envVarName(p.name)}`, String(p.port)]);
+    // Docker-link variables; Docker special-cases the first port.
+    ports.forEach((p, i) => {
+      const proto = (p.protocol || 'TCP').toLowerCase();
+      const url = `${proto}://${joinHostPort(ip, p.port)}`;
+      if (i === 0) out.push([`${prefix}_PORT`, url]);
+      const pp = `${prefix}_PORT_${p.port}_${proto.toUpperCase()}`;
+      out.push([pp, url], [`${pp}_PROTO`, proto], [`${pp}_PORT`, String(p.port)], [`${pp}_ADDR`, ip]);
+    });
+  }
+  return out;
+}
+
+/**
+ * The Service variables a container of a pod in `namespace` gets (kubelet getServiceEnvVarMap): the
+ * `kubernetes` service of `default` always; with enableServiceLinks (default true) every Service of the
+ * pod's own namespace too, which wins over the default one of the same name.
+ */
+export function serviceEnv(namespace: string, enableServiceLinks: boolean, inNamespace: readonly core.Service[], inDefault: readonly core.Service[]): Map<string, string> {
+  const chosen = new Map<string, core.Service>();
+  for (const s of inDefault) {
+    const name = s.metadata?.name ?? '';
+    if (hasClusterIp(s) && MASTER_SERVICES.has(name)) chosen.set(name, s);
+  }
+  if (enableServiceLinks) {
+    for (const s of inNamespace) {
+      if (s.metadata?.namespace === namespace && hasClusterIp(s)) chosen.set(s.metadata?.name ?? '', s);
+    }
+  }
+  const sorted = [...chosen.keys()].sort().map((k) => chosen.get(k) as core.Service);
+  return new Map(fromServices(sorted));
+}
+
+/**
+ * The container's environment as `NAME=value` entries: envFrom, then env, then the Service variables
+ * (`services`) that neither set; `$(VAR)` may refer to Service variables. Throws ContainerStartError
+ * (CreateContainerConfigError).
+ */
+export async function resolveEnv(c: core.Container, ctx: EnvContext, fetch: ObjectFetcher, services: ReadonlyMap<string, string> = new Map()): Promise<string[]> {
   const vars = new Map<string, string>();
   const missing = (what: string): never => {
     throw new ContainerStartError('CreateContainerConfigError', what);
@@ -157,7 +223,7 @@ export async function resolveEnv(c: core.Container, ctx: EnvContext, fetch: Obje
   for (const e of c.env ?? []) {
     const vf = e.valueFrom;
     if (!vf) {
-      vars.set(e.name, expand(e.value ?? '', vars));
+      vars.set(e.name, expand(e.value ?? '', services.size ? new Map([...services, ...vars]) : vars));
       continue;
     }
     if (vf.configMapKeyRef) {
@@ -187,6 +253,7 @@ export async function resolveEnv(c: core.Container, ctx: EnvContext, fetch: Obje
       vars.set(e.name, resourceValue(vf.resourceFieldRef, target, ctx));
     }
   }
+  for (const [k, v] of services) if (!vars.has(k)) vars.set(k, v);
   return [...vars].map(([k, v]) => `${k}=${v}`);
 }
 

@@ -13,17 +13,25 @@ import type { Mutable, core } from '../client/types.js';
 import { qosClass } from '../apiserver/defaults.js';
 import { Backoff } from './backoff.js';
 import type { KubeletConfig } from './config.js';
-import { ObjectFetcher, type EnvContext, resolveEnv } from './env.js';
+import { ObjectFetcher, type EnvContext, resolveEnv, serviceEnv } from './env.js';
 import { ContainerStartError, ImagePullError } from './errors.js';
 import { generateEvents, preferNewer, snapshot, withPod, type RelistSnapshot } from './pleg.js';
 import { ProbeManager, runHandler } from './probes.js';
 import { SANDBOX, type DnsSettings, type Runtime, type RuntimeContainer } from './runtime/types.js';
-import { buildPodStatus, containerStatus, isOwnStatusEcho, statusChanged, type Waiting } from './status.js';
-import { containerMounts, preparePodVolumes } from './volumes.js';
+import { activeDeadlineLeftMs, buildPodStatus, containerStatus, DEADLINE_EXCEEDED, isOwnStatusEcho, statusChanged, type Eviction, type Waiting } from './status.js';
+import { containerMounts, preparePodVolumes, sandboxMounts } from './volumes.js';
 
 export const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
 export const CONFIG_SOURCE_ANNOTATION = 'kubernetes.io/config.source';
 export const CONFIG_HASH_ANNOTATION = 'kubernetes.io/config.hash';
+
+/** The Services a kubelet sets environment variables from (an informer over all namespaces). */
+export interface ServiceSource {
+  hasSynced(): boolean;
+  /** Resolves once the first list is in (rejects when the signal aborts). */
+  waitForSync(signal?: AbortSignal): Promise<void>;
+  byNamespace(namespace: string): core.Service[];
+}
 
 export interface PodManagerOptions {
   client: ApiClient;
@@ -31,7 +39,14 @@ export interface PodManagerOptions {
   config: KubeletConfig;
   log: Logger;
   recorder?: EventRecorder;
+  /** Services for the containers' Service environment variables; without it containers get none. */
+  services?: ServiceSource;
+  /** Time for activeDeadlineSeconds (default: the wall clock). */
+  clock?: { now(): number };
 }
+
+/** How long a container start waits for the Service informer's first list before it gives up (and retries). */
+const SERVICES_SYNC_WAIT_MS = 10_000;
 
 interface Worker {
   busy: boolean;
@@ -104,10 +119,13 @@ export class PodManager {
   private readonly cfg: KubeletConfig;
   /** Mirror pod names of static pods, by static UID. */
   private readonly mirrors = new Map<string, string>();
+  private readonly now: () => number;
 
   constructor(private readonly o: PodManagerOptions) {
     this.cfg = o.config;
     this.log = o.log;
+    const wall = o.clock ?? { now: () => Date.now() };
+    this.now = () => wall.now();
     const clock = { now: () => Date.now(), sleep: () => Promise.resolve() };
     this.crashBackoff = new Backoff({ initialMs: this.cfg.crashLoopBackoffInitialMs, maxMs: this.cfg.crashLoopBackoffMaxMs, resetMs: this.cfg.crashLoopBackoffResetMs }, clock);
     this.imageBackoff = new Backoff({ initialMs: this.cfg.imagePullBackoffInitialMs, maxMs: 300_000, resetMs: 600_000 }, clock);
@@ -350,6 +368,11 @@ export class PodManager {
     const foreign = ownWrite !== undefined && Number(pod.metadata?.resourceVersion ?? 0) > (this.writtenRv.get(uid) ?? Infinity) && statusChanged(ownWrite, pod.status ?? {});
     const prevStatus = foreign ? pod.status : (ownWrite ?? pod.status);
     const terminal = isTerminalPhase(prevStatus?.phase);
+    // Past activeDeadlineSeconds: the pod fails now (kubelet's activeDeadlineHandler).
+    const deadlineLeft = terminal ? undefined : activeDeadlineLeftMs(spec, prevStatus?.startTime, this.now());
+    const evicted: Eviction | undefined = deadlineLeft !== undefined && deadlineLeft <= 0 ? DEADLINE_EXCEEDED : undefined;
+    /** No container of this pod is (re)started any more. */
+    const stopping = terminal || evicted !== undefined;
     let sandbox = cs.find((c) => c.name === SANDBOX && c.state === 'running');
     const byName = groupByName(cs);
 
@@ -357,15 +380,21 @@ export class PodManager {
     if (terminal) {
       // A finished pod keeps its containers for logs but gives up its sandbox.
       for (const c of cs) if (c.state === 'running') await this.kill(pod, c, 0);
+    } else if (evicted) {
+      this.o.recorder?.event(pod as never, 'Normal', evicted.reason, evicted.message);
+      this.log.info({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, reason: evicted.reason }, 'pod failed by the kubelet; killing its containers');
+      await this.killPod(pod, cs, (spec.terminationGracePeriodSeconds ?? 30) * 1000);
     } else {
       if (!sandbox) {
         for (const c of cs) if (c.state === 'running') await this.kill(pod, c, 2000);
         const attempt = Math.max(-1, ...cs.filter((c) => c.name === SANDBOX).map((c) => c.attempt)) + 1;
         try {
           tl.mark('killedStale');
+          const mounts = await sandboxMounts(pod, { clusterName: this.cfg.clusterName, nodeName: this.cfg.nodeName, runtime: rt, nodeMemoryBytes: this.cfg.memoryBytes });
           sandbox = await rt.runSandbox({
             pod,
             attempt,
+            mounts,
             hostname: pod.spec?.hostname ?? pod.metadata?.name ?? 'pod',
             dns: podDns(pod, this.cfg.clusterDns, this.cfg.clusterDomain),
             extraHosts: (spec.hostAliases ?? []).flatMap((a) => (a.hostnames ?? []).map((h) => `${h}:${a.ip}`)),
@@ -467,7 +496,7 @@ export class PodManager {
       const ps = latest?.state === 'running' ? this.probes.state(uid, latest.id) : undefined;
       let w = waiting.get(c.name);
       if (!w && !latest && !isInit && !initDone) w = { reason: 'PodInitializing' };
-      if (!w && latest?.state === 'exited' && !terminal) {
+      if (!w && latest?.state === 'exited' && !stopping) {
         const policy = spec.restartPolicy ?? 'Always';
         const restarts = isInit ? policy !== 'Never' && latest.exitCode !== 0 : policy === 'Always' || (policy === 'OnFailure' && latest.exitCode !== 0);
         if (restarts) w = this.crashLoop(pod, c, latest, true)?.waiting;
@@ -492,7 +521,13 @@ export class PodManager {
       now: Date.now(),
       startTime: sb?.createdAt,
       qosClass: qosClass(spec),
+      evicted,
     });
+    if (!isTerminalPhase(status.phase)) {
+      // Come back when the deadline passes (the requeue timer, not a poll).
+      const left = activeDeadlineLeftMs(spec, status.startTime, this.now());
+      if (left !== undefined) wantRequeue(Math.max(0, left));
+    }
     if (statusChanged(prevStatus, status)) {
       await this.writeStatus(pod, status);
       tl.mark(`statusWritten:${status.phase ?? ''}`);
@@ -562,7 +597,7 @@ export class PodManager {
     try {
       const ctx = this.envContext(pod, podIp);
       const fetch = new ObjectFetcher(this.o.client, pod.metadata?.namespace ?? 'default');
-      const env = await resolveEnv(c, ctx, fetch);
+      const env = await resolveEnv(c, ctx, fetch, await this.serviceEnv(pod));
       let vols = this.volumes.get(uid);
       if (!vols) {
         vols = await preparePodVolumes(pod, { clusterName: this.cfg.clusterName, nodeName: this.cfg.nodeName, client: this.o.client, runtime: rt, fetch, env: ctx });
@@ -588,6 +623,28 @@ export class PodManager {
       }
     }
     return undefined;
+  }
+
+  /**
+   * The Service variables for the pod's containers. Throws ContainerStartError (CreateContainerConfigError)
+   * while the Services have not been listed yet, as the kubelet does, rather than start a container without them.
+   */
+  private async serviceEnv(pod: core.Pod): Promise<Map<string, string>> {
+    const src = this.o.services;
+    if (!src) return new Map();
+    if (!src.hasSynced()) {
+      await src.waitForSync(AbortSignal.timeout(SERVICES_SYNC_WAIT_MS)).catch(() => undefined);
+      if (!src.hasSynced()) throw new ContainerStartError('CreateContainerConfigError', 'services have not yet been read at least once, cannot construct envvars');
+    }
+    const ns = pod.metadata?.namespace ?? 'default';
+    return serviceEnv(ns, pod.spec?.enableServiceLinks ?? true, src.byNamespace(ns), src.byNamespace('default'));
+  }
+
+  /** Kills a running pod: app containers in parallel within `graceMs` (preStop hooks run), then its sandbox. */
+  private async killPod(pod: core.Pod, cs: RuntimeContainer[], graceMs: number): Promise<void> {
+    this.probes.removePod(pod.metadata?.uid ?? '');
+    await Promise.all(cs.filter((c) => c.name !== SANDBOX && c.state === 'running').map((c) => this.kill(pod, c, graceMs)));
+    for (const c of cs) if (c.name === SANDBOX && c.state === 'running') await this.o.runtime.stopContainer(c.id, 0);
   }
 
   /** Stops one container: preStop hook, then SIGTERM, SIGKILL after what is left of the grace period. */

@@ -69,7 +69,9 @@ export async function startKubelet(cfg: KubeletConfig, signal: AbortSignal, deps
   signal.addEventListener('abort', onAbort, { once: true });
   const inner = ctl.signal;
   const recorder = deps.externalPodSource ? undefined : new EventRecorder(client, { component: 'kubelet', host: cfg.nodeName }, log);
-  const pm = new PodManager({ client, runtime, config: cfg, log, recorder });
+  // Services of every namespace, for the containers' Service environment variables (hollow nodes have none).
+  const services = deps.externalPodSource ? undefined : new Informer(client, 'services', { logger: log });
+  const pm = new PodManager({ client, runtime, config: cfg, log, recorder, services });
   let server: KubeletServer | undefined;
   if (deps.serve ?? true) {
     server = await startKubeletServer({
@@ -106,6 +108,7 @@ export async function startKubelet(cfg: KubeletConfig, signal: AbortSignal, deps
   }
   node.run(inner, deps.heartbeatJitterMs ?? 0);
 
+  services?.start(inner);
   let informer: Informer<'pods'> | undefined;
   if (!deps.externalPodSource) {
     informer = new Informer(client, 'pods', { fieldSelector: `spec.nodeName=${cfg.nodeName}`, logger: log });
@@ -169,6 +172,7 @@ export async function startKubelet(cfg: KubeletConfig, signal: AbortSignal, deps
     ctl.abort(new Error('kubelet stopped'));
     clearTimeout(staticTimer);
     await informer?.stopped();
+    await services?.stopped();
     await pm.idle(5_000);
     await server?.close();
     await admin?.close();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { core } from '../client/types.js';
-import { containerStatus, isOwnStatusEcho, podPhase } from './status.js';
+import { activeDeadlineLeftMs, buildPodStatus, containerStatus, DEADLINE_EXCEEDED, isOwnStatusEcho, podPhase } from './status.js';
 import type { RuntimeContainer } from './runtime/types.js';
 
 const rc = (over: Partial<RuntimeContainer>): RuntimeContainer => ({
@@ -74,5 +74,62 @@ describe('isOwnStatusEcho', () => {
     deleting.metadata = { ...deleting.metadata, deletionTimestamp: '2026-01-01T00:00:00Z' };
     expect(isOwnStatusEcho(pod('1', {}), deleting, running)).toBe(false);
     expect(isOwnStatusEcho(pod('1', {}), pod('2', running, { spec: { containers: [{ name: 'app', image: 'other' }] } }), running)).toBe(false);
+  });
+});
+
+describe('activeDeadlineLeftMs', () => {
+  const start = '2026-01-01T00:00:00Z';
+  const t0 = Date.parse(start);
+  it('counts activeDeadlineSeconds from status.startTime', () => {
+    const spec = { containers: [spec0()], activeDeadlineSeconds: 3 };
+    expect(activeDeadlineLeftMs(spec, start, t0 + 1000)).toBe(2000);
+    expect(activeDeadlineLeftMs(spec, start, t0 + 3000)).toBe(0);
+    expect(activeDeadlineLeftMs(spec, start, t0 + 4500)).toBe(-1500);
+  });
+  it('has no deadline without activeDeadlineSeconds or before the pod has a start time', () => {
+    expect(activeDeadlineLeftMs({ containers: [spec0()] }, start, t0)).toBeUndefined();
+    expect(activeDeadlineLeftMs({ containers: [spec0()], activeDeadlineSeconds: 3 }, undefined, t0)).toBeUndefined();
+  });
+  function spec0(): core.Container {
+    return { name: 'app', image: 'busybox' };
+  }
+});
+
+describe('buildPodStatus', () => {
+  const base = (status?: core.PodStatus): core.Pod => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p', namespace: 'ns', uid: 'u' },
+    spec: { containers: [spec], restartPolicy: 'Always' },
+    ...(status ? { status } : {}),
+  });
+  const killed = st(rc({ state: 'exited', exitCode: 137 }), { ready: false });
+  const input = (pod: core.Pod, extra: Partial<Parameters<typeof buildPodStatus>[0]> = {}): Parameters<typeof buildPodStatus>[0] => ({
+    pod,
+    init: [],
+    app: [killed],
+    hostIp: '10.0.0.1',
+    now: 1_700_000_000_000,
+    qosClass: 'BestEffort',
+    ...extra,
+  });
+
+  it('fails an evicted pod with the eviction reason and message, not ready', () => {
+    const s = buildPodStatus(input(base({ phase: 'Running', startTime: '2023-11-14T22:13:20Z' }), { evicted: DEADLINE_EXCEEDED }));
+    expect(s.phase).toBe('Failed');
+    expect(s.reason).toBe('DeadlineExceeded');
+    expect(s.message).toBe('Pod was active on the node longer than the specified deadline');
+    expect(s.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'PodCompleted' });
+  });
+
+  it('keeps a terminal phase and its reason although restartPolicy Always would restart the containers', () => {
+    const s = buildPodStatus(input(base({ phase: 'Failed', reason: 'DeadlineExceeded', message: 'm' })));
+    expect(s).toMatchObject({ phase: 'Failed', reason: 'DeadlineExceeded', message: 'm' });
+  });
+
+  it('sets no reason on a pod that runs', () => {
+    const s = buildPodStatus(input(base({ phase: 'Pending' }), { app: [st(rc({}))] }));
+    expect(s.phase).toBe('Running');
+    expect(s.reason).toBeUndefined();
   });
 });

@@ -115,6 +115,27 @@ function condition(prev: core.PodStatus | undefined, type: string, ok: boolean, 
   };
 }
 
+/** Why the kubelet failed a pod that was still running (kubelet's ShouldEvict response). */
+export interface Eviction {
+  reason: string;
+  message: string;
+}
+
+/** Kubernetes' reason and message for a pod past spec.activeDeadlineSeconds. */
+export const DEADLINE_EXCEEDED: Eviction = { reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' };
+
+/**
+ * Milliseconds left before the pod passes spec.activeDeadlineSeconds, counted from status.startTime
+ * (≤ 0: past it, the pod must be failed); undefined without a deadline or before the pod has a start time.
+ */
+export function activeDeadlineLeftMs(spec: core.PodSpec | undefined, startTime: string | undefined, now: number): number | undefined {
+  const secs = spec?.activeDeadlineSeconds;
+  if (secs === undefined || secs === null || !startTime) return undefined;
+  const start = Date.parse(startTime);
+  if (Number.isNaN(start)) return undefined;
+  return start + secs * 1000 - now;
+}
+
 export interface PodStatusInput {
   pod: core.Pod;
   init: core.ContainerStatus[];
@@ -124,14 +145,24 @@ export interface PodStatusInput {
   now: number;
   startTime?: number;
   qosClass: string;
+  /** Set when the kubelet fails the pod itself (activeDeadlineSeconds): phase Failed with this reason. */
+  evicted?: Eviction;
 }
 
 /** The full pod status the kubelet writes through pods/status. */
 export function buildPodStatus(i: PodStatusInput): core.PodStatus {
   const prev = i.pod.status;
-  const phase = podPhase(i.pod.spec ?? { containers: [] }, i.init, i.app);
+  let phase = podPhase(i.pod.spec ?? { containers: [] }, i.init, i.app);
+  // A terminal phase is final (kubelet's three-way merge): a pod failed for its deadline whose containers
+  // would otherwise be restarted stays Failed, with the reason and message it failed with.
+  if (!isTerminal(phase) && isTerminal(prev?.phase)) phase = prev?.phase ?? phase;
+  let why: Partial<Eviction> = phase === prev?.phase ? { reason: prev?.reason, message: prev?.message } : {};
+  if (i.evicted) {
+    phase = 'Failed';
+    why = i.evicted;
+  }
   const initialized = i.init.every((s) => s.state?.terminated?.exitCode === 0);
-  const terminal = phase === 'Succeeded' || phase === 'Failed';
+  const terminal = isTerminal(phase);
   const containersReady = !terminal && i.app.length > 0 && i.app.every((s) => s.ready);
   const conditions: core.PodCondition[] = [
     condition(prev, 'Initialized', initialized || terminal, i.now, 'ContainersNotInitialized'),
@@ -142,6 +173,8 @@ export function buildPodStatus(i: PodStatusInput): core.PodStatus {
   conditions.push(scheduled ?? { type: 'PodScheduled', status: 'True', lastTransitionTime: nowTimestamp(i.now) });
   const st: core.PodStatus = {
     phase,
+    ...(why.reason ? { reason: why.reason } : {}),
+    ...(why.message ? { message: why.message } : {}),
     conditions,
     hostIP: i.hostIp,
     hostIPs: [{ ip: i.hostIp }],
@@ -156,6 +189,10 @@ export function buildPodStatus(i: PodStatusInput): core.PodStatus {
     st.podIPs = prev.podIPs;
   }
   return st;
+}
+
+function isTerminal(phase: string | undefined): boolean {
+  return phase === 'Succeeded' || phase === 'Failed';
 }
 
 /** True when two statuses differ in anything a user would see (so the kubelet writes only changes). */

@@ -4,13 +4,19 @@
  * downwardAPI, projected) are Docker volumes labelled with the pod uid, filled through the Docker API;
  * hostPath is a Docker volume per node and path; a PVC bound to a local/hostPath PV is a Docker volume
  * named after the PV.
+ *
+ * An emptyDir with medium Memory is a Docker volume of the local driver with tmpfs options. Docker mounts
+ * such a volume while at least one container uses it and drops its contents with the last one, so the
+ * pod's sandbox mounts it too (`sandboxMounts`): the pod's containers then share one tmpfs that outlives
+ * their restarts, and subPath directories made in it stay.
  */
 import { createHash } from 'node:crypto';
 import type { ApiClient } from '../client/api.js';
+import { quantityValue } from '../client/quantity.js';
 import type { core } from '../client/types.js';
 import { ContainerStartError } from './errors.js';
 import { fieldValue, resourceValue, type EnvContext, type ObjectFetcher } from './env.js';
-import { LABELS, type MountSpec, type Runtime, type VolumeFile } from './runtime/types.js';
+import { LABELS, type MountSpec, type Runtime, type VolumeFile, type VolumeOptions } from './runtime/types.js';
 
 export interface VolumeContext {
   clusterName: string;
@@ -36,6 +42,61 @@ export function hostPathVolumeName(cluster: string, node: string, path: string):
 
 export function pvVolumeName(cluster: string, pv: string): string {
   return `kubelab-${cluster}-pv-${safe(pv)}`;
+}
+
+/** True for an emptyDir backed by memory (tmpfs). */
+export function isMemoryEmptyDir(v: core.Volume): boolean {
+  return v.emptyDir?.medium === 'Memory';
+}
+
+/** The pod's memory limit when every app container sets one (what its cgroup would hold), else undefined. */
+function podMemoryLimit(spec: core.PodSpec | undefined): number | undefined {
+  const limit = (c: core.Container): number | undefined => (c.resources?.limits?.memory !== undefined ? quantityValue(c.resources.limits.memory) : undefined);
+  const app = (spec?.containers ?? []).map(limit);
+  if (app.length === 0 || app.some((l) => l === undefined)) return undefined;
+  const sum = app.reduce<number>((a, b) => a + (b ?? 0), 0);
+  const init = (spec?.initContainers ?? []).map(limit);
+  if (init.some((l) => l === undefined)) return undefined;
+  return Math.max(sum, ...init.map((l) => l ?? 0));
+}
+
+/**
+ * Size of a memory-backed emptyDir's tmpfs, as kubelet's calculateEmptyDirMemorySize: the node's
+ * allocatable memory, lowered to the pod's memory limit, lowered to the volume's sizeLimit (each only
+ * when positive and smaller).
+ */
+export function emptyDirMemoryBytes(pod: core.Pod, v: core.Volume, nodeMemoryBytes: number): number {
+  let size = nodeMemoryBytes;
+  const podLimit = podMemoryLimit(pod.spec);
+  if (podLimit !== undefined && podLimit > 0 && podLimit <= size) size = podLimit;
+  const sizeLimit = v.emptyDir?.sizeLimit !== undefined ? quantityValue(v.emptyDir.sizeLimit) : undefined;
+  if (sizeLimit !== undefined && sizeLimit > 0 && sizeLimit <= size) size = sizeLimit;
+  return Math.floor(size);
+}
+
+/** Where the sandbox holds a memory emptyDir (never seen by the pod's own containers). */
+export const SANDBOX_VOLUME_DIR = '/.kubelab/volumes';
+
+/**
+ * Creates the pod's memory-backed emptyDirs and returns the mounts its sandbox keeps them alive with.
+ * Call before the sandbox starts; `preparePodVolumes` later finds the same volumes.
+ */
+export async function sandboxMounts(pod: core.Pod, ctx: { clusterName: string; nodeName: string; runtime: Runtime; nodeMemoryBytes: number }): Promise<MountSpec[]> {
+  const out: MountSpec[] = [];
+  for (const v of pod.spec?.volumes ?? []) {
+    if (!isMemoryEmptyDir(v)) continue;
+    const name = await ensureMemoryVolume(pod, v, ctx);
+    out.push({ volume: name, target: `${SANDBOX_VOLUME_DIR}/${safe(v.name)}`, readOnly: true });
+  }
+  return out;
+}
+
+async function ensureMemoryVolume(pod: core.Pod, v: core.Volume, ctx: { clusterName: string; nodeName: string; runtime: Runtime; nodeMemoryBytes: number }): Promise<string> {
+  const uid = pod.metadata?.uid ?? '';
+  const name = podVolumeName(ctx.clusterName, uid, v.name);
+  const opts: VolumeOptions = { medium: 'Memory', sizeBytes: emptyDirMemoryBytes(pod, v, ctx.nodeMemoryBytes) };
+  await ctx.runtime.ensureVolume(name, { [LABELS.cluster]: ctx.clusterName, [LABELS.node]: ctx.nodeName, [LABELS.podUid]: uid, [LABELS.volume]: v.name }, opts);
+  return name;
 }
 
 async function keyFiles(
@@ -120,6 +181,10 @@ export async function preparePodVolumes(pod: core.Pod, ctx: VolumeContext): Prom
       const name = pvVolumeName(ctx.clusterName, pvName);
       await ctx.runtime.ensureVolume(name, { [LABELS.cluster]: ctx.clusterName, 'io.kubelab.pv': pvName });
       out.set(v.name, name);
+      continue;
+    }
+    if (isMemoryEmptyDir(v)) {
+      out.set(v.name, await ensureMemoryVolume(pod, v, { ...ctx, nodeMemoryBytes: ctx.env.nodeMemoryBytes }));
       continue;
     }
     const name = podVolumeName(ctx.clusterName, uid, v.name);

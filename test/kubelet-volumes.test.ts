@@ -328,6 +328,40 @@ describe('kubelet static pods and volumes', () => {
     expect(out).toContain('ro-sees=via-subpath');
   });
 
+  it('backs an emptyDir with medium Memory by a tmpfs of sizeLimit that the pod containers share', async () => {
+    const k = await nodeA();
+    const ns = await newNamespace();
+    const token = `in-memory-${Date.now()}`;
+    // The init container has exited before the app container starts: the tmpfs keeps its files between them.
+    await cp.client.create(
+      'pods',
+      pod('tmpfs', ns, NODE_A, {
+        volumes: [{ name: 'cache', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } }],
+        initContainers: [
+          bb('writer', `grep ' /cache ' /proc/mounts; echo ${token} > /cache/f; mkdir -p /cache/nested; echo nested-${token} > /cache/nested/g`, {
+            volumeMounts: [{ name: 'cache', mountPath: '/cache' }],
+          }),
+        ],
+        containers: [
+          bb('reader', 'df -k /cache | tail -n 1; echo "read=$(cat /cache/f)"; echo "sub=$(cat /sub/g)"; grep " /sub " /proc/mounts', {
+            volumeMounts: [
+              { name: 'cache', mountPath: '/cache' },
+              { name: 'cache', mountPath: '/sub', subPath: 'nested' },
+            ],
+          }),
+        ],
+      }),
+    );
+    await waitPhase(ns, 'tmpfs', 'Succeeded');
+    const written = await logs(k, ns, 'tmpfs', 'writer');
+    expect(written).toMatch(/^tmpfs \/cache tmpfs .*size=16384k/m);
+    const read = await logs(k, ns, 'tmpfs', 'reader');
+    expect(read).toMatch(/^tmpfs\s+16384\s/m);
+    expect(read).toContain(`read=${token}`);
+    expect(read).toContain(`sub=nested-${token}`);
+    expect(read).toMatch(/^tmpfs \/sub tmpfs /m);
+  });
+
   it('shows labels, annotations and name in a downwardAPI volume, and combines configMap, secret and downwardAPI in a projected volume', async () => {
     const k = await nodeA();
     const ns = await newNamespace();

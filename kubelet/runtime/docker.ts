@@ -21,6 +21,7 @@ import {
   type RuntimeContainer,
   type SandboxConfig,
   type VolumeFile,
+  type VolumeOptions,
 } from './types.js';
 
 export interface DockerRuntimeOptions {
@@ -271,6 +272,7 @@ export class DockerRuntime implements Runtime {
         CapAdd: capAdd,
         ...(!hostNet && cfg.dns ? { Dns: cfg.dns.servers, DnsSearch: cfg.dns.searches, DnsOptions: cfg.dns.options } : {}),
         ...(!hostNet && cfg.extraHosts.length ? { ExtraHosts: cfg.extraHosts } : {}),
+        ...(cfg.mounts?.length ? { Mounts: cfg.mounts.map((m) => ({ Type: 'volume' as const, Source: m.volume, Target: m.target, ReadOnly: m.readOnly })) } : {}),
         RestartPolicy: { Name: 'no' },
       },
     });
@@ -519,8 +521,8 @@ export class DockerRuntime implements Runtime {
     return out;
   }
 
-  async ensureVolume(name: string, labels: Record<string, string>): Promise<void> {
-    await this.docker.createVolume({ Name: name, Labels: labels });
+  async ensureVolume(name: string, labels: Record<string, string>, opts: VolumeOptions = {}): Promise<void> {
+    await this.docker.createVolume({ Name: name, Labels: labels, ...(opts.medium === 'Memory' ? { Driver: 'local', DriverOpts: tmpfsOptions(opts.sizeBytes) } : {}) });
   }
 
   /** Runs `fn` with a created (never started) helper container that mounts the volume at /v. */
@@ -603,6 +605,11 @@ export class DockerRuntime implements Runtime {
   close(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+/** Local-driver options of a tmpfs volume (`size` in bytes; none: the kernel's default, half the RAM). */
+export function tmpfsOptions(sizeBytes: number | undefined): Record<string, string> {
+  return { type: 'tmpfs', device: 'tmpfs', ...(sizeBytes && sizeBytes > 0 ? { o: `size=${sizeBytes}` } : {}) };
 }
 
 function streamToBuffer(s: tar.Pack): Promise<Buffer> {

@@ -63,6 +63,8 @@ export interface SandboxConfig {
   dns?: DnsSettings;
   /** `host:ip` entries for /etc/hosts. */
   extraHosts: string[];
+  /** Volumes the sandbox holds for the pod's lifetime (memory-backed emptyDirs). */
+  mounts?: MountSpec[];
 }
 
 /** A mount of a runtime volume into a container. */
@@ -117,6 +119,12 @@ export interface VolumeFile {
   mode: number;
 }
 
+/** How a volume is backed: the node's disk (default) or memory (tmpfs of at most `sizeBytes`). */
+export interface VolumeOptions {
+  medium?: 'Memory';
+  sizeBytes?: number;
+}
+
 /** Image policy outcome: throws ImagePullError when the image is not available. */
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 
@@ -144,8 +152,8 @@ export interface Runtime {
    * detaches; `wait()` resolves with 0 when the container's output ends. Optional: hollow nodes have none.
    */
   attach?(id: string, opts: { stdin: boolean }): Promise<ExecProcess>;
-  /** Creates a volume (idempotent). */
-  ensureVolume(name: string, labels: Record<string, string>): Promise<void>;
+  /** Creates a volume (idempotent; an existing volume keeps its backing). */
+  ensureVolume(name: string, labels: Record<string, string>, opts?: VolumeOptions): Promise<void>;
   /** Replaces a volume's contents with `files`. */
   writeVolume(name: string, files: VolumeFile[]): Promise<void>;
   /** Creates a directory in a volume (for subPath mounts). */
