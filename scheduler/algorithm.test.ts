@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Algorithm } from './algorithm.js';
 import { DEFAULT_FILTERS, DEFAULT_SCORES } from './plugins/index.js';
-import { nodeInfo, podInfo, requests } from './testing.js';
+import { makePod, nodeInfo, podInfo, requests } from './testing.js';
+import { addPodToNode } from './nodeinfo.js';
+import { newPodInfo } from './podinfo.js';
 import { fitErrorMessage } from './diagnosis.js';
 
 const algo = (random?: () => number) => new Algorithm({ filters: DEFAULT_FILTERS, scores: DEFAULT_SCORES, random });
@@ -47,5 +49,29 @@ describe('Algorithm', () => {
     const r = a.schedule(podInfo('p'), [nodeInfo({ name: 'a' })]);
     expect(r.node).toBeUndefined();
     expect([...r.diagnosis!.reasons.keys()]).toEqual(['Broken: boom']);
+  });
+
+  it('places replicas with required anti-affinity on distinct nodes, counting the ones just placed', () => {
+    const nodes = ['a', 'b', 'c'].map((name) => nodeInfo({ name }));
+    const a = algo();
+    const placed: string[] = [];
+    const messages: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const pod = newPodInfo(
+        makePod(`web-${i}`, {
+          affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'web' } }, topologyKey: 'kubernetes.io/hostname' }] } },
+        }, { labels: { app: 'web' } }),
+      );
+      const r = a.schedule(pod, nodes);
+      if (r.node) {
+        addPodToNode(r.node, pod); // what the cache's assume does
+        placed.push(r.node.name);
+      } else messages.push(fitErrorMessage(3, r.diagnosis!));
+    }
+    expect(placed.sort()).toEqual(['a', 'b', 'c']);
+    expect(messages).toHaveLength(3);
+    expect(messages[0]).toBe(
+      "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+    );
   });
 });

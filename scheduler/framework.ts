@@ -6,6 +6,7 @@
  */
 import type { core } from '../client/types.js';
 import type { NodeSelectorTerm } from 'kubernetes-types/core/v1.js';
+import type { Selector } from '../client/selectors.js';
 
 /** Unschedulable can be fixed by preemption or freed resources; UnschedulableAndUnresolvable cannot. */
 export type StatusCode = 'Success' | 'Unschedulable' | 'UnschedulableAndUnresolvable' | 'Error';
@@ -43,6 +44,49 @@ export interface PreferredTerm {
   readonly term: NodeSelectorTerm;
 }
 
+/** Labels of a namespace by name (undefined when unknown), for namespaceSelector in pod affinity terms. */
+export type NamespaceLabels = (namespace: string) => Readonly<Record<string, string>> | undefined;
+
+/** A compiled PodAffinityTerm: which pods it selects and over which node label a "same place" is defined. */
+export interface AffinityTerm {
+  /** Pods selected by labels; undefined (no labelSelector) selects no pod, as in Kubernetes. */
+  readonly selector?: Selector;
+  /** Namespaces named by the term, or the owner pod's own namespace when it names none and has no namespaceSelector. */
+  readonly namespaces: ReadonlySet<string>;
+  /** Present when the term has a namespaceSelector; an empty one selects every namespace. */
+  readonly namespaceSelector?: Selector;
+  readonly namespaceLabels?: NamespaceLabels;
+  readonly topologyKey: string;
+}
+
+export interface WeightedAffinityTerm {
+  readonly weight: number;
+  readonly term: AffinityTerm;
+}
+
+/** A pod's inter-pod (anti-)affinity; PodInfo carries it only when at least one list is non-empty. */
+export interface PodAffinityInfo {
+  readonly required: readonly AffinityTerm[];
+  readonly requiredAnti: readonly AffinityTerm[];
+  readonly preferred: readonly WeightedAffinityTerm[];
+  readonly preferredAnti: readonly WeightedAffinityTerm[];
+}
+
+/** A compiled topologySpreadConstraint (labelSelector merged with matchLabelKeys, defaults filled). */
+export interface SpreadConstraint {
+  readonly maxSkew: number;
+  readonly topologyKey: string;
+  readonly whenUnsatisfiable: 'DoNotSchedule' | 'ScheduleAnyway';
+  /** undefined (no labelSelector) counts no pod. */
+  readonly selector?: Selector;
+  /** Fewer eligible domains than this make the global minimum 0 (Kubernetes' default 1). */
+  readonly minDomains: number;
+  /** nodeAffinityPolicy Honor (default): only nodes matching the pod's nodeSelector/affinity count. */
+  readonly honorNodeAffinity: boolean;
+  /** nodeTaintsPolicy Honor (default Ignore): only nodes whose taints the pod tolerates count. */
+  readonly honorNodeTaints: boolean;
+}
+
 /** Everything the plugins need to know about a pod, computed once per scheduling attempt. */
 export interface PodInfo {
   readonly key: string;
@@ -69,6 +113,12 @@ export interface PodInfo {
   /** Spread groups: `owner:<controller uid>` and `svc:<ns>/<name>` for each Service selecting the pod. */
   readonly groups: readonly string[];
   readonly nodeName?: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Inter-pod affinity and anti-affinity; undefined when the pod has none (the common, cheap case). */
+  readonly podAffinity?: PodAffinityInfo;
+  /** topologySpreadConstraints with DoNotSchedule (filter) and ScheduleAnyway (score); undefined when none. */
+  readonly hardSpread?: readonly SpreadConstraint[];
+  readonly softSpread?: readonly SpreadConstraint[];
 }
 
 export interface Allocatable {
@@ -100,23 +150,32 @@ export interface NodeInfo {
   /** Spread group → number of pods on this node in it. */
   groupCounts: Map<string, number>;
   pods: Map<string, PodInfo>;
-}
-
-export interface FilterPlugin {
-  readonly name: string;
-  filter(pod: PodInfo, node: NodeInfo): Status;
+  /** The pods with any inter-pod (anti-)affinity term, and those with required anti-affinity (by uid). */
+  podsWithAffinity: Map<string, PodInfo>;
+  podsWithRequiredAntiAffinity: Map<string, PodInfo>;
 }
 
 /**
- * A score plugin rates every feasible node for the pod. `score` writes raw scores into `out` (same order as
- * `nodes`); `normalize`, when present, rescales them to 0..100 in place.
+ * A filter plugin. `preFilter`, when present, runs once per scheduling attempt over all nodes (kube-scheduler's
+ * PreFilter) and its result is handed to every `filter` call of that attempt; returning undefined means the
+ * plugin has nothing to check for this pod and `filter` is skipped.
+ */
+export interface FilterPlugin<S = unknown> {
+  readonly name: string;
+  preFilter?(pod: PodInfo, nodes: readonly NodeInfo[]): S | undefined;
+  filter(pod: PodInfo, node: NodeInfo, state: S): Status;
+}
+
+/**
+ * A score plugin rates every feasible node for the pod: `score` writes scores 0..100 into `out` (same order
+ * as `nodes`). `allNodes` is every node of the cluster, for plugins that count pods per topology domain.
  */
 export interface ScorePlugin {
   readonly name: string;
   readonly weight: number;
   /** Cheap check that lets the framework skip the plugin (e.g. no preferred terms). */
   relevant?(pod: PodInfo): boolean;
-  score(pod: PodInfo, nodes: readonly NodeInfo[], out: Float64Array): void;
+  score(pod: PodInfo, nodes: readonly NodeInfo[], out: Float64Array, allNodes: readonly NodeInfo[]): void;
 }
 
 export const MAX_NODE_SCORE = 100;

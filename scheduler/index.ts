@@ -81,7 +81,7 @@ export async function startScheduler(config: SchedulerConfig, signal: AbortSigna
       leading = false;
       signal.removeEventListener('abort', onAbort);
       inner.abort();
-      await Promise.allSettled([sched.pods.stopped(), sched.nodes.stopped(), sched.services.stopped()]);
+      await Promise.allSettled([sched.pods.stopped(), sched.nodes.stopped(), sched.services.stopped(), sched.namespaces.stopped()]);
       await admin.close();
       if (!deps.client) client.close();
     }

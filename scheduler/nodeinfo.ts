@@ -42,6 +42,8 @@ export function newNodeInfo(node: core.Node): NodeInfo {
     usedPorts: new Map(),
     groupCounts: new Map(),
     pods: new Map(),
+    podsWithAffinity: new Map(),
+    podsWithRequiredAntiAffinity: new Map(),
   };
   setNode(info, node);
   return info;
@@ -67,6 +69,10 @@ export function placeholderNodeInfo(name: string): NodeInfo {
 export function addPodToNode(info: NodeInfo, pod: PodInfo): void {
   if (info.pods.has(pod.uid)) return;
   info.pods.set(pod.uid, pod);
+  if (pod.podAffinity) {
+    info.podsWithAffinity.set(pod.uid, pod);
+    if (pod.podAffinity.requiredAnti.length > 0) info.podsWithRequiredAntiAffinity.set(pod.uid, pod);
+  }
   apply(info, pod, 1);
 }
 
@@ -74,6 +80,8 @@ export function removePodFromNode(info: NodeInfo, uid: string): PodInfo | undefi
   const pod = info.pods.get(uid);
   if (!pod) return undefined;
   info.pods.delete(uid);
+  info.podsWithAffinity.delete(uid);
+  info.podsWithRequiredAntiAffinity.delete(uid);
   apply(info, pod, -1);
   return pod;
 }

@@ -6,7 +6,17 @@ import type { core } from '../client/types.js';
 import { cpuMillis, quantityValue } from '../client/quantity.js';
 import { controllerRef } from '../client/objects.js';
 import { keyOf, type KObject } from '../client/types.js';
-import type { HostPort, PodInfo, PreferredTerm } from './framework.js';
+import { fromLabelSelector, type Requirement, type Selector } from '../client/selectors.js';
+import type {
+  AffinityTerm,
+  HostPort,
+  NamespaceLabels,
+  PodAffinityInfo,
+  PodInfo,
+  PreferredTerm,
+  SpreadConstraint,
+  WeightedAffinityTerm,
+} from './framework.js';
 
 /** kube-scheduler's defaults for pods that request nothing, so that LeastAllocated still spreads them. */
 export const DEFAULT_MILLI_CPU_REQUEST = 100;
@@ -91,7 +101,82 @@ export function spreadGroups(pod: core.Pod, services?: ServiceSelectors): string
   return groups;
 }
 
-export function newPodInfo(pod: core.Pod, services?: ServiceSelectors): PodInfo {
+/**
+ * A label selector plus `key in (value)` for each matchLabelKeys key and `key notin (value)` for each
+ * mismatchLabelKeys key the owner pod has. A missing or unparsable selector selects nothing (undefined): the
+ * scheduler must not crash on a pod, and Kubernetes selects nothing for a nil selector too.
+ */
+export function compileSelector(
+  sel: core.PodAffinityTerm['labelSelector'],
+  ownerLabels: Readonly<Record<string, string>>,
+  matchLabelKeys: readonly string[] = [],
+  mismatchLabelKeys: readonly string[] = [],
+): Selector | undefined {
+  let base: Selector | undefined;
+  try {
+    base = fromLabelSelector(sel);
+  } catch {
+    return undefined;
+  }
+  if (!base) return undefined;
+  const extra: Requirement[] = [];
+  for (const k of matchLabelKeys) if (k in ownerLabels) extra.push({ key: k, op: 'In', values: [ownerLabels[k]] });
+  for (const k of mismatchLabelKeys) if (k in ownerLabels) extra.push({ key: k, op: 'NotIn', values: [ownerLabels[k]] });
+  return extra.length > 0 ? [...base, ...extra] : base;
+}
+
+/**
+ * Compiles a PodAffinityTerm of `pod`, as kube-scheduler's AffinityTerm: no namespaces and no
+ * namespaceSelector mean the pod's own namespace; a namespaceSelector adds the namespaces it selects.
+ */
+export function compileAffinityTerm(pod: core.Pod, t: core.PodAffinityTerm, namespaceLabels?: NamespaceLabels): AffinityTerm {
+  const labels = pod.metadata?.labels ?? {};
+  const named = t.namespaces ?? [];
+  const namespaceSelector = t.namespaceSelector ? compileSelector(t.namespaceSelector, {}) ?? [{ key: '', op: 'In', values: [] }] : undefined;
+  const namespaces = new Set(named.length === 0 && !t.namespaceSelector ? [pod.metadata?.namespace ?? ''] : named);
+  return {
+    selector: compileSelector(t.labelSelector, labels, t.matchLabelKeys, t.mismatchLabelKeys),
+    namespaces,
+    ...(namespaceSelector ? { namespaceSelector, namespaceLabels } : {}),
+    topologyKey: t.topologyKey,
+  };
+}
+
+function weighted(pod: core.Pod, terms: core.WeightedPodAffinityTerm[] | undefined, nsl?: NamespaceLabels): WeightedAffinityTerm[] {
+  return (terms ?? []).filter((w) => w.weight > 0).map((w) => ({ weight: w.weight, term: compileAffinityTerm(pod, w.podAffinityTerm, nsl) }));
+}
+
+/** The pod's inter-pod affinity, or undefined when it has no term at all (most pods: nothing to do). */
+export function podAffinityInfo(pod: core.Pod, namespaceLabels?: NamespaceLabels): PodAffinityInfo | undefined {
+  const a = pod.spec?.affinity;
+  if (!a?.podAffinity && !a?.podAntiAffinity) return undefined;
+  const info: PodAffinityInfo = {
+    required: (a.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t) => compileAffinityTerm(pod, t, namespaceLabels)),
+    requiredAnti: (a.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t) => compileAffinityTerm(pod, t, namespaceLabels)),
+    preferred: weighted(pod, a.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution, namespaceLabels),
+    preferredAnti: weighted(pod, a.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution, namespaceLabels),
+  };
+  const empty = info.required.length + info.requiredAnti.length + info.preferred.length + info.preferredAnti.length === 0;
+  return empty ? undefined : info;
+}
+
+/** The pod's topology spread constraints with Kubernetes' defaults (minDomains 1, nodeAffinityPolicy Honor, nodeTaintsPolicy Ignore). */
+export function spreadConstraints(pod: core.Pod): SpreadConstraint[] {
+  const labels = pod.metadata?.labels ?? {};
+  return (pod.spec?.topologySpreadConstraints ?? []).map((c) => ({
+    maxSkew: c.maxSkew,
+    topologyKey: c.topologyKey,
+    whenUnsatisfiable: c.whenUnsatisfiable === 'ScheduleAnyway' ? 'ScheduleAnyway' : 'DoNotSchedule',
+    selector: compileSelector(c.labelSelector, labels, c.matchLabelKeys),
+    minDomains: c.minDomains ?? 1,
+    honorNodeAffinity: c.nodeAffinityPolicy !== 'Ignore',
+    honorNodeTaints: c.nodeTaintsPolicy === 'Honor',
+  }));
+}
+
+const nonEmpty = <T>(xs: T[]): T[] | undefined => (xs.length > 0 ? xs : undefined);
+
+export function newPodInfo(pod: core.Pod, services?: ServiceSelectors, namespaceLabels?: NamespaceLabels): PodInfo {
   const spec = pod.spec;
   const req = podRequests(spec);
   const nz = nonZero(spec);
@@ -100,6 +185,7 @@ export function newPodInfo(pod: core.Pod, services?: ServiceSelectors): PodInfo 
   const preferred: PreferredTerm[] = (affinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [])
     .filter((p) => p.weight > 0)
     .map((p) => ({ weight: p.weight, term: p.preference }));
+  const spread = spec?.topologySpreadConstraints?.length ? spreadConstraints(pod) : undefined;
   return {
     key: keyOf(pod),
     uid: pod.metadata?.uid ?? '',
@@ -120,5 +206,9 @@ export function newPodInfo(pod: core.Pod, services?: ServiceSelectors): PodInfo 
     preferredTerms: preferred,
     groups: spreadGroups(pod, services),
     nodeName: spec?.nodeName || undefined,
+    labels: pod.metadata?.labels ?? {},
+    podAffinity: podAffinityInfo(pod, namespaceLabels),
+    hardSpread: spread && nonEmpty(spread.filter((c) => c.whenUnsatisfiable === 'DoNotSchedule')),
+    softSpread: spread && nonEmpty(spread.filter((c) => c.whenUnsatisfiable === 'ScheduleAnyway')),
   };
 }

@@ -40,6 +40,19 @@ describe('SchedulingQueue', () => {
     expect(q.tryPop()?.key).toBe('a');
   });
 
+  it('moves only the named unschedulable pods back to active', async () => {
+    const clock = new FakeClock();
+    const q = new SchedulingQueue({ clock, initialBackoffMs: 1000 });
+    q.add('a', 0);
+    q.add('b', 0);
+    q.requeueUnschedulable(q.tryPop()!);
+    q.requeueUnschedulable(q.tryPop()!);
+    await clock.advance(1000);
+    q.moveToActive(['b', 'gone']);
+    expect(popKeys(q)).toEqual(['b']);
+    expect(q.counts().unschedulable).toBe(1);
+  });
+
   it('sends a pod to backoff when the cluster changed while it was being scheduled', async () => {
     const clock = new FakeClock();
     const q = new SchedulingQueue({ clock, initialBackoffMs: 1000 });

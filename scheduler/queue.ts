@@ -161,6 +161,17 @@ export class SchedulingQueue {
     this.moveRequestCycle = this.schedulingCycle;
   }
 
+  /** Like `moveAllToActive`, for the given pods only (those a cluster change may have helped). */
+  moveToActive(keys: Iterable<string>): void {
+    const now = this.clock.now();
+    for (const key of keys) {
+      const e = this.entries.get(key);
+      if (!e || e.where !== 'unschedulable') continue;
+      if (e.since + this.backoffMs(e) <= now) this.activate(e);
+      else e.where = 'backoff';
+    }
+  }
+
   /** Moves pods whose backoff expired, and pods unschedulable for too long, to active. Call about once a second. */
   flush(): void {
     const now = this.clock.now();

@@ -22,6 +22,7 @@ import { Diagnosis, fitErrorMessage } from './diagnosis.js';
 import type { PodInfo } from './framework.js';
 import { DEFAULT_FILTERS, DEFAULT_SCORES } from './plugins/index.js';
 import { newPodInfo, type ServiceSelectors } from './podinfo.js';
+import type { NamespaceLabels } from './framework.js';
 import { SchedulingQueue, type QueuedPod } from './queue.js';
 import { BackgroundQueue } from './eventqueue.js';
 
@@ -101,10 +102,18 @@ export class Scheduler {
   readonly pods: Informer<'pods'>;
   readonly nodes: Informer<'nodes'>;
   readonly services: Informer<'services'>;
+  /** Namespace labels, for pod affinity terms with a namespaceSelector. */
+  readonly namespaces: Informer<'namespaces'>;
   private readonly algorithm: Algorithm;
   private readonly recorder: EventRecorder;
   private readonly metrics: Metrics;
   private readonly serviceSelectors: ServiceSelectors;
+  private readonly namespaceLabels: NamespaceLabels;
+  /**
+   * Keys of unschedulable pods whose verdict depends on other pods (inter-pod affinity, topology spread):
+   * a newly assigned pod may let them fit, so it moves them back to active (kube-scheduler's queueing hint).
+   */
+  private readonly waitingOnPods = new Set<string>();
   private inFlight = 0;
   private slotWaiters: (() => void)[] = [];
   private readonly bindsDone = new Set<Promise<void>>();
@@ -124,6 +133,8 @@ export class Scheduler {
     this.pods = new Informer(client, 'pods', { logger: log, pageSize: 1000 });
     this.nodes = new Informer(client, 'nodes', { logger: log, pageSize: 1000 });
     this.services = new Informer(client, 'services', { logger: log });
+    this.namespaces = new Informer(client, 'namespaces', { logger: log });
+    this.namespaceLabels = (ns) => this.namespaces.get(ns)?.metadata?.labels;
     this.algorithm = new Algorithm({ filters: DEFAULT_FILTERS, scores: DEFAULT_SCORES, percentageOfNodesToScore: cfg.percentageOfNodesToScore });
     this.recorder = new EventRecorder(client, { component: 'default-scheduler', host: cfg.identity }, log);
     this.metrics = makeMetrics(registry, this.queue);
@@ -139,13 +150,14 @@ export class Scheduler {
   /** Starts the informers (every replica keeps a warm cache; only the leader schedules). */
   startInformers(signal: AbortSignal): void {
     this.services.start(signal);
+    this.namespaces.start(signal);
     this.nodes.start(signal);
     this.pods.start(signal);
     this.queue.runFlusher(signal).catch(() => undefined);
   }
 
   async waitForSync(signal: AbortSignal): Promise<void> {
-    await Promise.all([this.services.waitForSync(signal), this.nodes.waitForSync(signal), this.pods.waitForSync(signal)]);
+    await Promise.all([this.services.waitForSync(signal), this.namespaces.waitForSync(signal), this.nodes.waitForSync(signal), this.pods.waitForSync(signal)]);
   }
 
   private responsible(pod: core.Pod): boolean {
@@ -153,7 +165,7 @@ export class Scheduler {
   }
 
   private podInfo(pod: core.Pod): PodInfo {
-    return newPodInfo(pod, this.serviceSelectors);
+    return newPodInfo(pod, this.serviceSelectors, this.namespaceLabels);
   }
 
   private wire(): void {
@@ -163,6 +175,7 @@ export class Scheduler {
       onDelete: (pod) => {
         const uid = pod.metadata?.uid ?? '';
         this.queue.delete(keyOf(pod));
+        this.waitingOnPods.delete(keyOf(pod));
         this.lastFailure.delete(uid);
         if (this.cache.hasPod(uid)) {
           this.cache.removePod(uid);
@@ -192,6 +205,18 @@ export class Scheduler {
       },
       onDelete: regroup,
     });
+    this.namespaces.addHandler({
+      onUpdate: (old, ns) => {
+        if (!sameJson(old.metadata?.labels, ns.metadata?.labels)) this.queue.moveAllToActive();
+      },
+    });
+  }
+
+  /** A pod was placed (or its labels changed): pods waiting for such a pod get another attempt. */
+  private wakeWaitingOnPods(): void {
+    if (this.waitingOnPods.size === 0) return;
+    this.queue.moveToActive(this.waitingOnPods);
+    this.waitingOnPods.clear();
   }
 
   private onPod(old: core.Pod | undefined, pod: core.Pod): void {
@@ -200,6 +225,7 @@ export class Scheduler {
     const node = pod.spec?.nodeName;
     if (node) {
       this.queue.delete(key);
+      this.waitingOnPods.delete(key);
       this.lastFailure.delete(uid);
       if (isTerminal(pod)) {
         // Finished pods no longer hold resources (kube-scheduler ignores them too).
@@ -212,7 +238,10 @@ export class Scheduler {
       // Status-only updates (the kubelet's) change nothing the cache holds: skip recomputing.
       const unchanged =
         old?.spec?.nodeName === node && this.cache.nodeOf(uid) === node && !this.cache.isAssumed(uid) && sameJson(old.metadata?.labels, pod.metadata?.labels);
-      if (!unchanged) this.cache.addOrUpdatePod(this.podInfo(pod), node);
+      if (!unchanged) {
+        this.cache.addOrUpdatePod(this.podInfo(pod), node);
+        this.wakeWaitingOnPods();
+      }
       return;
     }
     if (!this.responsible(pod)) {
@@ -293,6 +322,7 @@ export class Scheduler {
       this.stats.unschedulable++;
       this.metrics.attempts.inc({ result: 'unschedulable' });
       this.queue.requeueUnschedulable(e);
+      if (info.podAffinity || info.hardSpread) this.waitingOnPods.add(e.key);
       const message = fitErrorMessage(this.cache.nodeCount, result.diagnosis ?? new Diagnosis());
       this.log.debug({ pod: e.key, message }, 'pod unschedulable');
       this.releaseSlot();
