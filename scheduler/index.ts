@@ -2,6 +2,7 @@
  * The kubelab scheduler: `startScheduler(config, signal)` runs it in-process (tests, benchmarks);
  * `main.ts` is the process entry. Only the holder of the kube-system/kube-scheduler Lease schedules.
  */
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { ApiClient } from '../client/api.js';
 import { newMetricsRegistry, startAdminServer } from '../client/admin.js';
@@ -39,6 +40,9 @@ export async function startScheduler(config: SchedulerConfig, signal: AbortSigna
   const client = deps.client ?? new ApiClient(config.apiserver);
   const registry = newMetricsRegistry('scheduler');
   const inner = new AbortController();
+  // Four informers (two listeners each: sync wait and watch), the queue flusher and the leader elector all
+  // listen on this one signal: more than Node's default warning threshold of 10, and not a leak.
+  setMaxListeners(32, inner.signal);
   const onAbort = (): void => inner.abort();
   signal.addEventListener('abort', onAbort, { once: true });
   const sched = new Scheduler(client, config, log, registry);

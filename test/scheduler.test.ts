@@ -237,6 +237,122 @@ describe('scheduler', () => {
     expect([...perNode.values()]).toEqual([3, 3, 3]);
   });
 
+  it('places replicas with required pod anti-affinity on distinct nodes and explains the rest', async () => {
+    const pool = 'anti';
+    const ns = 'sched-anti';
+    await createNamespace(ns);
+    for (const n of ['anti-1', 'anti-2', 'anti-3']) await createNode({ name: n, pool });
+    const antiAffinity: Partial<core.PodSpec> = {
+      affinity: {
+        podAntiAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: [
+            { labelSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['db'] }] }, topologyKey: 'kubernetes.io/hostname' },
+          ],
+        },
+      },
+    };
+    // One burst: the scheduler decides the later replicas before the first bindings come back on the watch.
+    await createAll(Array.from({ length: 6 }, (_, i) => poolPod(`db-${i}`, ns, pool, antiAffinity, { labels: { app: 'db' } })), 6);
+    const pods = await waitFor(
+      async () => {
+        const all = await listPods(ns);
+        const bound = all.filter((p) => p.spec?.nodeName);
+        const explained = all.filter((p) => !p.spec?.nodeName && scheduledCond(p)?.status === 'False');
+        return bound.length === 3 && explained.length === 3 ? all : undefined;
+      },
+      { what: '3 replicas bound and 3 explained', timeoutMs: 20_000 },
+    );
+    expect(new Set(pods.map((p) => p.spec?.nodeName).filter(Boolean))).toEqual(new Set(['anti-1', 'anti-2', 'anti-3']));
+    for (const p of pods.filter((p) => !p.spec?.nodeName)) {
+      expect(scheduledCond(p)?.message).toMatch(/^0\/\d+ nodes are available: .*3 node\(s\) didn't match pod anti-affinity rules/);
+    }
+    const events = (await cp.client.list('events', { namespace: ns })).items.filter((e) => e.reason === 'FailedScheduling');
+    expect(events.some((e) => e.message?.includes("3 node(s) didn't match pod anti-affinity rules"))).toBe(true);
+    await Promise.all(pods.map((p) => cp.client.delete('pods', p.metadata!.name!, { namespace: ns, gracePeriodSeconds: 0 })));
+  });
+
+  it('puts a pod with required pod affinity next to its target once the target is placed', async () => {
+    const pool = 'affinity';
+    const ns = 'sched-affinity';
+    await createNamespace(ns);
+    for (const n of ['aff-1', 'aff-2', 'aff-3']) await createNode({ name: n, pool });
+    const nextToCache: Partial<core.PodSpec> = {
+      affinity: {
+        podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'cache' } }, topologyKey: 'kubernetes.io/hostname' }] },
+      },
+    };
+    await cp.client.create('pods', poolPod('web', ns, pool, nextToCache, { labels: { app: 'web' } }));
+    const waiting = await waitFor(
+      async () => {
+        const p = await cp.client.get('pods', 'web', { namespace: ns });
+        return scheduledCond(p)?.status === 'False' ? p : undefined;
+      },
+      { what: 'web explained while its target is missing' },
+    );
+    expect(waiting.spec?.nodeName).toBeFalsy();
+    expect(scheduledCond(waiting)?.message).toContain("3 node(s) didn't match pod affinity rules");
+
+    await cp.client.create('pods', poolPod('cache', ns, pool, {}, { labels: { app: 'cache' } }));
+    const [web, cache] = await waitFor(
+      async () => {
+        const w = await cp.client.get('pods', 'web', { namespace: ns });
+        const c = await cp.client.get('pods', 'cache', { namespace: ns });
+        return w.spec?.nodeName && c.spec?.nodeName ? [w, c] : undefined;
+      },
+      { what: 'web placed after its target', timeoutMs: 10_000 },
+    );
+    expect(web.spec?.nodeName).toBe(cache.spec?.nodeName);
+  });
+
+  it('spreads pods evenly over zones with topologySpreadConstraints and leaves a pod pending rather than skew', async () => {
+    const pool = 'tsc';
+    const ns = 'sched-tsc';
+    const ZONE = 'topology.kubernetes.io/zone';
+    await createNamespace(ns);
+    // Zone z1 has two nodes: the constraint counts per zone, not per node.
+    await createNode({ name: 'tsc-1a', pool, labels: { [ZONE]: 'z1' } });
+    await createNode({ name: 'tsc-1b', pool, labels: { [ZONE]: 'z1' } });
+    await createNode({ name: 'tsc-2', pool, labels: { [ZONE]: 'z2' } });
+    await createNode({ name: 'tsc-3', pool, labels: { [ZONE]: 'z3' } });
+    const spread: Partial<core.PodSpec> = {
+      topologySpreadConstraints: [{ maxSkew: 1, topologyKey: ZONE, whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'api' } } }],
+    };
+    const zoneOf = (node: string | undefined) => (node === 'tsc-2' ? 'z2' : node === 'tsc-3' ? 'z3' : 'z1');
+    const perZone = (pods: core.Pod[]) => {
+      const m: Record<string, number> = {};
+      for (const p of pods) if (p.spec?.nodeName) m[zoneOf(p.spec.nodeName)] = (m[zoneOf(p.spec.nodeName)] ?? 0) + 1;
+      return m;
+    };
+    await createAll(Array.from({ length: 6 }, (_, i) => poolPod(`api-${i}`, ns, pool, spread, { labels: { app: 'api' } })), 6);
+    const first = await waitFor(
+      async () => {
+        const all = await listPods(ns);
+        return all.length === 6 && all.every((p) => p.spec?.nodeName) ? all : undefined;
+      },
+      { what: '6 pods bound' },
+    );
+    expect(perZone(first)).toEqual({ z1: 2, z2: 2, z3: 2 });
+
+    // Cordon zone z3: its 2 pods still count, so z1 and z2 may each take one more pod, and a third would
+    // make the skew 2. Kubernetes keeps that pod pending instead.
+    await cp.client.patch('nodes', 'tsc-3', { spec: { unschedulable: true } }, { type: 'merge' });
+    await waitFor(() => main.scheduler.cache.node('tsc-3')?.unschedulable === true, { what: 'the scheduler to see the cordon', intervalMs: 20 });
+    await createAll(Array.from({ length: 3 }, (_, i) => poolPod(`api-more-${i}`, ns, pool, spread, { labels: { app: 'api' } })), 3);
+    const after = await waitFor(
+      async () => {
+        const all = await listPods(ns);
+        const pending = all.filter((p) => !p.spec?.nodeName && scheduledCond(p)?.status === 'False');
+        return all.length === 9 && all.filter((p) => p.spec?.nodeName).length === 8 && pending.length === 1 ? all : undefined;
+      },
+      { what: '8 pods bound and 1 explained', timeoutMs: 15_000 },
+    );
+    expect(perZone(after)).toEqual({ z1: 3, z2: 3, z3: 2 });
+    const pending = after.find((p) => !p.spec?.nodeName)!;
+    expect(scheduledCond(pending)?.message).toContain("3 node(s) didn't match pod topology spread constraints");
+    expect(scheduledCond(pending)?.message).toMatch(/\d+ node\(s\) were unschedulable/);
+    await Promise.all(after.map((p) => cp.client.delete('pods', p.metadata!.name!, { namespace: ns, gracePeriodSeconds: 0 })));
+  });
+
   it('hands over to the standby within the lease duration and never binds a pod twice', async () => {
     const pool = 'ha';
     const ns = 'sched-ha';
