@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makePod } from './testing.js';
-import { newPodInfo, spreadGroups } from './podinfo.js';
+import { compileAffinityTerm, newPodInfo, spreadConstraints, spreadGroups } from './podinfo.js';
 
 describe('PodInfo', () => {
   it('puts a pod in the groups of its controller and of the Services selecting it', () => {
@@ -31,5 +31,42 @@ describe('PodInfo', () => {
     expect(info.nodeSelector).toEqual({ disk: 'ssd' });
     expect(info.priority).toBe(7);
     expect(info.nonZeroCpu).toBe(100);
+  });
+
+  it('leaves podAffinity and spread constraints undefined for pods without them (the cheap path)', () => {
+    const info = newPodInfo(makePod('p', { affinity: { nodeAffinity: {} } }));
+    expect(info.podAffinity).toBeUndefined();
+    expect(info.hardSpread).toBeUndefined();
+    expect(info.softSpread).toBeUndefined();
+  });
+
+  it('compiles pod affinity terms with Kubernetes\' namespace defaults and matchLabelKeys', () => {
+    const pod = makePod('p', {}, { namespace: 'shop', labels: { app: 'web', 'pod-template-hash': 'abc' } });
+    const own = compileAffinityTerm(pod, { labelSelector: { matchLabels: { app: 'web' } }, matchLabelKeys: ['pod-template-hash', 'absent'], topologyKey: 'zone' });
+    expect([...own.namespaces]).toEqual(['shop']);
+    expect(own.namespaceSelector).toBeUndefined();
+    expect(own.selector).toEqual([
+      { key: 'app', op: 'In', values: ['web'] },
+      { key: 'pod-template-hash', op: 'In', values: ['abc'] },
+    ]);
+    const named = compileAffinityTerm(pod, { labelSelector: {}, namespaces: ['a', 'b'], topologyKey: 'zone' });
+    expect([...named.namespaces]).toEqual(['a', 'b']);
+    const all = compileAffinityTerm(pod, { namespaceSelector: {}, topologyKey: 'zone' });
+    expect(all.namespaces.size).toBe(0);
+    expect(all.namespaceSelector).toEqual([]);
+    expect(all.selector).toBeUndefined(); // no labelSelector: selects no pod
+  });
+
+  it('fills topology spread defaults and splits DoNotSchedule from ScheduleAnyway', () => {
+    const pod = makePod('p', {
+      topologySpreadConstraints: [
+        { maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'web' } } },
+        { maxSkew: 2, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: {}, nodeTaintsPolicy: 'Honor' },
+      ],
+    });
+    expect(spreadConstraints(pod)[0]).toMatchObject({ minDomains: 1, honorNodeAffinity: true, honorNodeTaints: false });
+    const info = newPodInfo(pod);
+    expect(info.hardSpread?.map((c) => c.topologyKey)).toEqual(['zone']);
+    expect(info.softSpread?.map((c) => [c.topologyKey, c.honorNodeTaints])).toEqual([['kubernetes.io/hostname', true]]);
   });
 });

@@ -125,6 +125,9 @@ export function compileSelector(
   return extra.length > 0 ? [...base, ...extra] : base;
 }
 
+/** A selector no label set satisfies (an unparsable namespaceSelector must not select every namespace). */
+const SELECTS_NOTHING: Selector = [{ key: '', op: 'In', values: [] }];
+
 /**
  * Compiles a PodAffinityTerm of `pod`, as kube-scheduler's AffinityTerm: no namespaces and no
  * namespaceSelector mean the pod's own namespace; a namespaceSelector adds the namespaces it selects.
@@ -132,7 +135,7 @@ export function compileSelector(
 export function compileAffinityTerm(pod: core.Pod, t: core.PodAffinityTerm, namespaceLabels?: NamespaceLabels): AffinityTerm {
   const labels = pod.metadata?.labels ?? {};
   const named = t.namespaces ?? [];
-  const namespaceSelector = t.namespaceSelector ? compileSelector(t.namespaceSelector, {}) ?? [{ key: '', op: 'In', values: [] }] : undefined;
+  const namespaceSelector = t.namespaceSelector ? (compileSelector(t.namespaceSelector, {}) ?? SELECTS_NOTHING) : undefined;
   const namespaces = new Set(named.length === 0 && !t.namespaceSelector ? [pod.metadata?.namespace ?? ''] : named);
   return {
     selector: compileSelector(t.labelSelector, labels, t.matchLabelKeys, t.mismatchLabelKeys),
