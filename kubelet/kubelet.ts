@@ -124,8 +124,8 @@ export class PodManager {
   constructor(private readonly o: PodManagerOptions) {
     this.cfg = o.config;
     this.log = o.log;
-    const wall = o.clock ?? { now: () => Date.now() };
-    this.now = () => wall.now();
+    const injected = o.clock;
+    this.now = injected ? () => injected.now() : () => Date.now();
     const clock = { now: () => Date.now(), sleep: () => Promise.resolve() };
     this.crashBackoff = new Backoff({ initialMs: this.cfg.crashLoopBackoffInitialMs, maxMs: this.cfg.crashLoopBackoffMaxMs, resetMs: this.cfg.crashLoopBackoffResetMs }, clock);
     this.imageBackoff = new Backoff({ initialMs: this.cfg.imagePullBackoffInitialMs, maxMs: 300_000, resetMs: 600_000 }, clock);
@@ -383,7 +383,7 @@ export class PodManager {
     } else if (evicted) {
       this.o.recorder?.event(pod as never, 'Normal', evicted.reason, evicted.message);
       this.log.info({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, reason: evicted.reason }, 'pod failed by the kubelet; killing its containers');
-      await this.killPod(pod, cs, (spec.terminationGracePeriodSeconds ?? 30) * 1000);
+      await this.killPod(uid, pod, cs, () => (spec.terminationGracePeriodSeconds ?? 30) * 1000);
     } else {
       if (!sandbox) {
         for (const c of cs) if (c.state === 'running') await this.kill(pod, c, 2000);
@@ -627,12 +627,13 @@ export class PodManager {
 
   /**
    * The Service variables for the pod's containers. Throws ContainerStartError (CreateContainerConfigError)
-   * while the Services have not been listed yet, as the kubelet does, rather than start a container without them.
+   * while the Services have not been listed yet, as the kubelet does, rather than start a container without
+   * them; static pods take what the cache holds (they must run without the apiserver).
    */
   private async serviceEnv(pod: core.Pod): Promise<Map<string, string>> {
     const src = this.o.services;
     if (!src) return new Map();
-    if (!src.hasSynced()) {
+    if (!src.hasSynced() && !isStaticPod(pod)) {
       await src.waitForSync(AbortSignal.timeout(SERVICES_SYNC_WAIT_MS)).catch(() => undefined);
       if (!src.hasSynced()) throw new ContainerStartError('CreateContainerConfigError', 'services have not yet been read at least once, cannot construct envvars');
     }
@@ -640,10 +641,10 @@ export class PodManager {
     return serviceEnv(ns, pod.spec?.enableServiceLinks ?? true, src.byNamespace(ns), src.byNamespace('default'));
   }
 
-  /** Kills a running pod: app containers in parallel within `graceMs` (preStop hooks run), then its sandbox. */
-  private async killPod(pod: core.Pod, cs: RuntimeContainer[], graceMs: number): Promise<void> {
-    this.probes.removePod(pod.metadata?.uid ?? '');
-    await Promise.all(cs.filter((c) => c.name !== SANDBOX && c.state === 'running').map((c) => this.kill(pod, c, graceMs)));
+  /** Stops a pod: its app containers in parallel, each within `graceMs(c)` (preStop hooks run), then its sandbox. */
+  private async killPod(uid: string, pod: core.Pod | undefined, cs: RuntimeContainer[], graceMs: (c: RuntimeContainer) => number): Promise<void> {
+    this.probes.removePod(uid);
+    await Promise.all(cs.filter((c) => c.name !== SANDBOX && c.state === 'running').map((c) => this.kill(pod, c, graceMs(c))));
     for (const c of cs) if (c.name === SANDBOX && c.state === 'running') await this.o.runtime.stopContainer(c.id, 0);
   }
 
@@ -664,10 +665,7 @@ export class PodManager {
 
   /** Stops every container of the pod (app containers in parallel, then the sandbox) and removes them. */
   private async teardown(uid: string, cs: RuntimeContainer[], pod: core.Pod | undefined, graceMs: number | undefined): Promise<void> {
-    this.probes.removePod(uid);
-    const grace = (c: RuntimeContainer): number => graceMs ?? (c.graceSeconds ?? 30) * 1000;
-    await Promise.all(cs.filter((c) => c.name !== SANDBOX && c.state === 'running').map((c) => this.kill(pod, c, grace(c))));
-    for (const c of cs) if (c.name === SANDBOX && c.state === 'running') await this.o.runtime.stopContainer(c.id, 0);
+    await this.killPod(uid, pod, cs, (c) => graceMs ?? (c.graceSeconds ?? 30) * 1000);
     for (const c of cs) await this.o.runtime.removeContainer(c.id);
     await this.o.runtime.removePodVolumes(uid);
     if (cs.length > 0) this.log.info({ podUid: uid, containers: cs.length }, 'pod containers removed');

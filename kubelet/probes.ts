@@ -141,11 +141,16 @@ export class ProbeManager {
     const sleep = (ms: number): Promise<boolean> =>
       new Promise((resolve) => {
         if (signal.aborted) return resolve(false);
-        const timer = setTimeout(() => resolve(true), ms);
-        signal.addEventListener('abort', () => {
+        // The listener goes with its timer: a probe loop sleeps for the container's whole life.
+        const onAbort = (): void => {
           clearTimeout(timer);
           resolve(false);
-        }, { once: true });
+        };
+        const timer = setTimeout(() => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(true);
+        }, ms);
+        signal.addEventListener('abort', onAbort, { once: true });
       });
     const period = (p.periodSeconds ?? 10) * 1000;
     const timeout = (p.timeoutSeconds ?? 1) * 1000;

@@ -268,6 +268,61 @@ describe('kubelet', () => {
     await waitFor(async () => (await logs(ns, 'cfg', 'app')) === `hello-config\nPW=s3cret NODE=${NODE}\n`, { what: 'configmap and secret in the logs' });
   });
 
+  it('sets Service environment variables of the namespace; explicit env wins; enableServiceLinks false leaves only kubernetes', async () => {
+    const ns = await newNamespace();
+    const web = await cp.client.create('services', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: ns },
+      spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+    });
+    const ip = web.spec?.clusterIP ?? '';
+    expect(ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    const kubernetes = await cp.client.get('services', 'kubernetes', { namespace: 'default' });
+    const show = 'echo "host=$WEB_SERVICE_HOST port=$WEB_SERVICE_PORT named=$WEB_SERVICE_PORT_HTTP link=$WEB_PORT_80_TCP_ADDR k8s=$KUBERNETES_SERVICE_HOST"';
+    const never = { restartPolicy: 'Never' as const };
+    await cp.client.create(
+      'pods',
+      podSpec('links', ns, {
+        ...never,
+        containers: [bb('env', show), bb('override', show, { env: [{ name: 'WEB_SERVICE_PORT', value: '8080' }] })],
+      }),
+    );
+    await cp.client.create('pods', podSpec('nolinks', ns, { ...never, enableServiceLinks: false, containers: [bb('env', show)] }));
+    for (const name of ['links', 'nolinks']) await waitPod(ns, name, 'Succeeded', (x) => x.status?.phase === 'Succeeded');
+    const k8s = kubernetes.spec?.clusterIP ?? '';
+    expect(k8s).not.toBe('');
+    expect(await logs(ns, 'links', 'env')).toBe(`host=${ip} port=80 named=80 link=${ip} k8s=${k8s}\n`);
+    expect(await logs(ns, 'links', 'override')).toBe(`host=${ip} port=8080 named=80 link=${ip} k8s=${k8s}\n`);
+    expect(await logs(ns, 'nolinks', 'env')).toBe(`host= port= named= link= k8s=${k8s}\n`);
+  });
+
+  it('fails a pod past activeDeadlineSeconds with DeadlineExceeded and stops its containers', async () => {
+    const ns = await newNamespace();
+    const pod = await cp.client.create(
+      'pods',
+      podSpec('deadline', ns, { activeDeadlineSeconds: 3, terminationGracePeriodSeconds: 1, containers: [bb('app', 'exec sleep 3600')] }),
+    );
+    const running = await waitPod(ns, 'deadline', 'Running', (x) => x.status?.phase === 'Running');
+    const startedAt = Date.parse(running.status?.startTime ?? '');
+    const failed = await waitPod(ns, 'deadline', 'Failed', (x) => x.status?.phase === 'Failed', 20_000);
+    expect(failed.status?.reason).toBe('DeadlineExceeded');
+    expect(failed.status?.message).toBe('Pod was active on the node longer than the specified deadline');
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(3000);
+    expect(cs(failed, 'app')?.state?.terminated).toBeDefined();
+    expect(ready(failed)).toBe(false);
+    const containers = await podContainers(pod.metadata?.uid ?? '');
+    expect(containers.length).toBeGreaterThan(0);
+    expect(containers.filter((c) => c.State === 'running')).toEqual([]);
+    // Failed is final: restartPolicy Always restarts nothing afterwards.
+    await kubelet.podManager.relist();
+    await kubelet.podManager.idle();
+    const later = await getPod(ns, 'deadline');
+    expect(later.status?.phase).toBe('Failed');
+    expect(cs(later, 'app')?.restartCount).toBe(0);
+    expect((await podContainers(pod.metadata?.uid ?? '')).filter((c) => c.State === 'running')).toEqual([]);
+  });
+
   it('runs preStop before SIGTERM, then deletes the pod and removes its containers', async () => {
     const ns = await newNamespace();
     const hostPath = `/kubelet-test-prestop-${process.pid}`;
