@@ -182,15 +182,17 @@ export function scoreInterPodAffinity(pod: PodInfo, nodes: readonly NodeInfo[], 
     if (pods.size === 0) continue;
     for (const existing of pods.values()) if (existing.uid !== pod.uid) addExistingPod(scores, pod, existing, node);
   }
+  if (scores.size === 0) {
+    out.fill(0, 0, nodes.length);
+    return;
+  }
   let min = Infinity;
   let max = -Infinity;
   for (let i = 0; i < nodes.length; i++) {
     let s = 0;
-    if (scores.size > 0) {
-      for (const [key, byValue] of scores) {
-        const v = nodes[i].labels[key];
-        if (v !== undefined) s += byValue.get(v) ?? 0;
-      }
+    for (const [key, byValue] of scores) {
+      const v = nodes[i].labels[key];
+      if (v !== undefined) s += byValue.get(v) ?? 0;
     }
     out[i] = s;
     if (s < min) min = s;
