@@ -49,7 +49,6 @@ export function podSpecDefaults(spec: core.PodSpec | undefined): void {
   spec.schedulerName ??= 'default-scheduler';
   spec.securityContext ??= {};
   spec.enableServiceLinks ??= true;
-  spec.priority ??= 0;
   spec.serviceAccountName ??= spec.serviceAccount ?? 'default';
   if (Array.isArray(spec.containers)) spec.containers.forEach((c) => c && containerDefaults(c));
   (spec.initContainers ?? []).forEach((c) => c && containerDefaults(c));

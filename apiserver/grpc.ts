@@ -2,7 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { ApiError, badRequest } from '../client/errors.js';
-import { apiService, GRPC_BASE_OPTIONS, MAX_MESSAGE_BYTES } from '../client/proto.js';
+import { apiService, MAX_MESSAGE_BYTES } from '../client/proto.js';
 import type { Registry, DeleteOptionsBody } from './registry.js';
 import type { KubeletProxy } from './kubeletproxy.js';
 
@@ -51,8 +51,9 @@ function unary<T>(log: Logger, fn: (req: Req) => Promise<T>): grpc.handleUnaryCa
 }
 
 export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: Logger): grpc.Server {
+  // Not GRPC_BASE_OPTIONS: a grpc-js server with channelz off keeps serving from its old registry after
+  // forceShutdown() when a new server binds the same port (seen as "etcd3 client already closed" after a restart).
   const server = new grpc.Server({
-    ...GRPC_BASE_OPTIONS,
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
     'grpc.keepalive_permit_without_calls': 1,

@@ -17,13 +17,14 @@ import {
 } from '../client/errors.js';
 import { RESOURCES, apiVersionOf, resourceInfo, type ResourceInfo } from '../client/resources.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError } from '../client/selectors.js';
-import type { KObject, Mutable, core } from '../client/types.js';
+import type { KObject, Mutable, core, policy, scheduling } from '../client/types.js';
+import { budgetSelects, computeBudget, evictionAllowed } from '../client/disruption.js';
 import { nowTimestamp } from '../client/objects.js';
 import { Allocators } from './allocator.js';
 import { applyDefaults, defaultTolerations, qosClass } from './defaults.js';
 import { applyPatch } from './patch.js';
 import { Storage } from './storage.js';
-import { MAX_OBJECT_BYTES, validateObject } from './validation.js';
+import { MAX_OBJECT_BYTES, SYSTEM_PRIORITY_CLASSES, validateObject } from './validation.js';
 import { WatchCache, type WatchSink } from './watchcache.js';
 
 export interface RegistryConfig {
@@ -68,6 +69,8 @@ const MAX_CAS_RETRIES = 20;
 
 export class Registry {
   readonly caches = new Map<string, WatchCache>();
+  /** The last eviction queued per namespace (evictions under budgets run one at a time). */
+  private readonly evictions = new Map<string, Promise<unknown>>();
   readonly allocators: Allocators;
 
   constructor(
@@ -83,16 +86,25 @@ export class Registry {
       );
   }
 
-  /** Fills the watch caches and makes sure the system namespaces exist. */
+  /** Fills the watch caches and makes sure the system namespaces and priority classes exist. */
   async start(): Promise<void> {
     await Promise.all([...this.caches.values()].map((c) => c.start()));
-    for (const name of SYSTEM_NAMESPACES) {
+    const ensure = async (resource: string, obj: KObject): Promise<void> => {
       try {
-        await this.create('namespaces', '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+        await this.create(resource, '', obj);
       } catch (err) {
         if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
       }
-    }
+    };
+    for (const name of SYSTEM_NAMESPACES) await ensure('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    for (const [name, value] of SYSTEM_PRIORITY_CLASSES)
+      await ensure('priorityclasses', {
+        apiVersion: 'scheduling.k8s.io/v1',
+        kind: 'PriorityClass',
+        metadata: { name },
+        value,
+        description: `Used for system critical pods that must ${name === 'system-node-critical' ? 'not be moved from their current node' : 'run in the cluster, but can be moved to another node if necessary'}.`,
+      });
   }
 
   stop(): void {
@@ -306,6 +318,14 @@ export class Registry {
       if (nsObj.metadata?.deletionTimestamp && info.resource !== 'events')
         throw new ApiError('Forbidden', `${info.resource} "${obj.metadata?.name}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`);
     }
+    if (info.resource === 'pods') this.admitPriority(obj as Mutable<core.Pod>);
+    if (info.resource === 'priorityclasses') {
+      const pc = obj as Mutable<scheduling.PriorityClass>;
+      pc.preemptionPolicy ??= 'PreemptLowerPriority';
+      pc.globalDefault ??= false;
+      const other = pc.globalDefault ? this.globalDefaultPriorityClass() : undefined;
+      if (other) throw invalid('PriorityClass', pc.metadata?.name ?? '', [{ field: 'globalDefault', message: `Invalid value: true: PriorityClass ${other.metadata?.name} is already marked as default. Only one default can exist`, reason: 'FieldValueInvalid' }], 'scheduling.k8s.io');
+    }
     if (info.resource === 'persistentvolumeclaims') {
       const spec = obj.spec as core.PersistentVolumeClaimSpec;
       if (spec.storageClassName === undefined) {
@@ -314,6 +334,36 @@ export class Registry {
         );
         if (def) spec.storageClassName = def.metadata?.name;
       }
+    }
+  }
+
+  private globalDefaultPriorityClass(): scheduling.PriorityClass | undefined {
+    const classes = [...(this.caches.get('priorityclasses')?.items.values() ?? [])] as unknown as scheduling.PriorityClass[];
+    return classes.find((pc) => pc.globalDefault === true);
+  }
+
+  /**
+   * Kubernetes' Priority admission: spec.priority comes from the pod's priorityClassName (or the global
+   * default class, else 0) and may not be set by hand to anything else.
+   */
+  private admitPriority(pod: Mutable<core.Pod>): void {
+    const spec = pod.spec as Mutable<core.PodSpec>;
+    const name = spec.priorityClassName;
+    let pc: scheduling.PriorityClass | undefined;
+    if (name) {
+      pc = this.caches.get('priorityclasses')?.items.get(name) as unknown as scheduling.PriorityClass | undefined;
+      if (!pc) throw new ApiError('Forbidden', `pods "${pod.metadata?.name ?? pod.metadata?.generateName ?? ''}" is forbidden: no PriorityClass with name ${name} was found`);
+    } else pc = this.globalDefaultPriorityClass();
+    const value = pc?.value ?? 0;
+    if (spec.priority !== undefined && spec.priority !== value)
+      throw new ApiError(
+        'Forbidden',
+        `pods "${pod.metadata?.name ?? ''}" is forbidden: the integer value of priority (${spec.priority}) must not be provided in pod spec; priority admission controller computed ${value} from the given PriorityClass name`,
+      );
+    spec.priority = value;
+    if (pc) {
+      spec.priorityClassName = pc.metadata?.name;
+      spec.preemptionPolicy ??= pc.preemptionPolicy ?? 'PreemptLowerPriority';
     }
   }
 
@@ -388,10 +438,48 @@ export class Registry {
       return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 };
     }
     if (sub === 'eviction') {
-      await this.delete('pods', namespace, name, body.deleteOptions ?? {});
+      await this.evict(namespace, name, body.deleteOptions ?? {});
       return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 };
     }
     throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource (post pods/${sub})`);
+  }
+
+  /**
+   * The eviction subresource: a delete that PodDisruptionBudgets may refuse (429, as in Kubernetes).
+   * Evictions in one namespace run one at a time and each waits until the watch cache has seen its
+   * delete, so two concurrent evictions never both spend the same allowed disruption.
+   */
+  private async evict(namespace: string, name: string, options: DeleteOptionsBody): Promise<void> {
+    const previous = this.evictions.get(namespace) ?? Promise.resolve();
+    const run = previous.then(async () => {
+      const pods = this.caches.get('pods');
+      const cur = await this.storage.get(this.storage.key('pods', namespace, name));
+      if (!cur) throw notFound('pods', name);
+      const pod = cur.obj as core.Pod;
+      const budgets = [...(this.caches.get('poddisruptionbudgets')?.items.values() ?? [])] as policy.PodDisruptionBudget[];
+      const all = [...(pods?.items.values() ?? [])] as core.Pod[];
+      const guarding = budgets.filter((b) => budgetSelects(b, pod));
+      if (guarding.length > 1)
+        throw new ApiError('InternalError', 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
+      for (const b of guarding) {
+        const budget = computeBudget(b, all);
+        if (!evictionAllowed(pod, budget))
+          throw new ApiError('TooManyRequests', "Cannot evict pod as it would violate the pod's disruption budget.", {
+            name,
+            kind: 'pods',
+            causes: [{ reason: 'DisruptionBudget', message: `The disruption budget ${b.metadata?.name} needs ${budget.desiredHealthy} healthy pods and has ${budget.currentHealthy} currently`, field: '' }],
+          });
+      }
+      const res = await this.delete('pods', namespace, name, options);
+      const rv = Number((res as KObject).metadata?.resourceVersion ?? 0);
+      if (guarding.length && rv) await pods?.waitFresh(rv);
+    });
+    const settled = run.catch(() => undefined);
+    this.evictions.set(namespace, settled);
+    void settled.then(() => {
+      if (this.evictions.get(namespace) === settled) this.evictions.delete(namespace);
+    });
+    await run;
   }
 
   // ---------------------------------------------------------------- update / patch

@@ -216,6 +216,15 @@ function validateIntOrPercent(c: Causes, field: string, v: unknown): void {
   } else if (typeof v !== 'string' || !/^[0-9]+%$/.test(v)) add(c, field, `Invalid value: ${JSON.stringify(v)}: a valid percent string must be a numeric string followed by an ending '%'`);
 }
 
+/** User-defined PriorityClasses may not go above this (Kubernetes' HighestUserDefinablePriority). */
+export const HIGHEST_USER_PRIORITY = 1_000_000_000;
+
+/** The built-in classes every cluster has, with their values. */
+export const SYSTEM_PRIORITY_CLASSES = new Map([
+  ['system-node-critical', 2_000_001_000],
+  ['system-cluster-critical', 2_000_000_000],
+]);
+
 /** Kind-specific validation of the full object. */
 export function validateObject(info: ResourceInfo, obj: KObject): Causes {
   const c: Causes = [];
@@ -295,6 +304,29 @@ export function validateObject(info: ResourceInfo, obj: KObject): Causes {
       const s = obj.spec as core.PersistentVolumeSpec | undefined;
       if (!s?.capacity?.storage) add(c, 'spec.capacity', 'Required value', 'FieldValueRequired');
       if (!s?.accessModes?.length) add(c, 'spec.accessModes', 'Required value', 'FieldValueRequired');
+      break;
+    }
+    case 'priorityclasses': {
+      const value = obj.value;
+      if (value === undefined) add(c, 'value', 'Required value', 'FieldValueRequired');
+      else if (typeof value !== 'number' || !Number.isInteger(value)) add(c, 'value', `Invalid value: ${JSON.stringify(value)}: must be an integer`, 'FieldValueTypeInvalid');
+      else if (value > HIGHEST_USER_PRIORITY && !SYSTEM_PRIORITY_CLASSES.has(obj.metadata?.name ?? ''))
+        add(c, 'value', `Forbidden: maximum allowed value of a user defined priority is ${HIGHEST_USER_PRIORITY}`, 'FieldValueForbidden');
+      const name = obj.metadata?.name ?? '';
+      if (name.startsWith('system-') && !SYSTEM_PRIORITY_CLASSES.has(name))
+        add(c, 'metadata.name', `Invalid value: "${name}": priority class names with 'system-' prefix are reserved`);
+      const policy = obj.preemptionPolicy;
+      if (policy !== undefined && policy !== 'PreemptLowerPriority' && policy !== 'Never')
+        add(c, 'preemptionPolicy', `Unsupported value: ${JSON.stringify(policy)}: supported values: "Never", "PreemptLowerPriority"`, 'FieldValueNotSupported');
+      break;
+    }
+    case 'poddisruptionbudgets': {
+      const s = obj.spec as { minAvailable?: unknown; maxUnavailable?: unknown; selector?: { matchLabels?: unknown } } | undefined;
+      if (s?.minAvailable !== undefined && s.maxUnavailable !== undefined)
+        add(c, 'spec', 'Invalid value: minAvailable and maxUnavailable cannot be both set');
+      validateIntOrPercent(c, 'spec.minAvailable', s?.minAvailable);
+      validateIntOrPercent(c, 'spec.maxUnavailable', s?.maxUnavailable);
+      validateLabels(c, 'spec.selector.matchLabels', s?.selector?.matchLabels);
       break;
     }
     case 'nodes':

@@ -72,6 +72,8 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('jobs', 'Job', 'batch', 'v1', true, { sub: ['status'], status: true, all: true }),
   r('cronjobs', 'CronJob', 'batch', 'v1', true, { short: ['cj'], sub: ['status'], status: true, all: true }),
   r('storageclasses', 'StorageClass', 'storage.k8s.io', 'v1', false, { short: ['sc'] }),
+  r('priorityclasses', 'PriorityClass', 'scheduling.k8s.io', 'v1', false, { short: ['pc'] }),
+  r('poddisruptionbudgets', 'PodDisruptionBudget', 'policy', 'v1', true, { short: ['pdb'], sub: ['status'], status: true }),
 ];
 
 const byResource = new Map(RESOURCES.map((info) => [info.resource, info]));

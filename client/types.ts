@@ -4,9 +4,11 @@ import type * as apps from 'kubernetes-types/apps/v1.js';
 import type * as batch from 'kubernetes-types/batch/v1.js';
 import type * as coordination from 'kubernetes-types/coordination/v1.js';
 import type * as storage from 'kubernetes-types/storage/v1.js';
+import type * as scheduling from 'kubernetes-types/scheduling/v1.js';
+import type * as policy from 'kubernetes-types/policy/v1.js';
 import type { ObjectMeta, ListMeta } from 'kubernetes-types/meta/v1.js';
 
-export type { core, apps, batch, coordination, storage, ObjectMeta, ListMeta };
+export type { core, apps, batch, coordination, storage, scheduling, policy, ObjectMeta, ListMeta };
 
 /** Removes `readonly` (kubernetes-types marks server-owned fields readonly; the apiserver owns them). */
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -40,6 +42,8 @@ export interface ResourceTypes {
   jobs: batch.Job;
   cronjobs: batch.CronJob;
   storageclasses: storage.StorageClass;
+  priorityclasses: scheduling.PriorityClass;
+  poddisruptionbudgets: policy.PodDisruptionBudget;
 }
 
 export type ResourceName = keyof ResourceTypes;

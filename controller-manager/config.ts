@@ -20,6 +20,7 @@ export const ALL_CONTROLLERS = [
   'garbagecollector',
   'namespace',
   'persistentvolume-binder',
+  'disruption',
 ] as const;
 
 export type ControllerName = (typeof ALL_CONTROLLERS)[number];

@@ -20,6 +20,7 @@ import { StatefulSetController } from './statefulset.js';
 import { DaemonSetController } from './daemonset.js';
 import { JobController } from './job.js';
 import { CronJobController } from './cronjob.js';
+import { DisruptionController } from './disruption.js';
 import { EndpointsController } from './endpoints.js';
 import { NodeLifecycleController } from './nodelifecycle.js';
 import { TaintEvictionController } from './tainteviction.js';
@@ -47,6 +48,7 @@ const FACTORIES: Record<ControllerName, (ctx: ControllerContext) => Controller> 
   job: (c) => new JobController(c),
   cronjob: (c) => new CronJobController(c),
   endpoints: (c) => new EndpointsController(c),
+  disruption: (c) => new DisruptionController(c),
   nodelifecycle: (c) => new NodeLifecycleController(c),
   'taint-eviction': (c) => new TaintEvictionController(c),
   podgc: (c) => new PodGcController(c),

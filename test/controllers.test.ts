@@ -407,6 +407,76 @@ describe('job', () => {
 });
 
 // Last: it takes a node away for good.
+describe('disruption budgets and priority', () => {
+  it('a PodDisruptionBudget shows its allowed disruptions and makes evictions beyond them fail with 429', async () => {
+    const ns = await namespace('pdb');
+    await client.create('deployments', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: ns },
+      spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, template: template({ app: 'web' }) },
+    });
+    await client.create('poddisruptionbudgets', {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: 'web', namespace: ns },
+      spec: { minAvailable: 2, selector: { matchLabels: { app: 'web' } } },
+    });
+    await waitFor(async () => (await client.get('poddisruptionbudgets', 'web', { namespace: ns })).status?.disruptionsAllowed === 1, {
+      what: 'the budget to allow one disruption with 3 ready pods',
+    });
+    const pods = (await activePods(ns, 'app=web')).filter(isPodReady);
+    expect(pods).toHaveLength(3);
+    await client.evict(ns, pods[0].metadata?.name ?? '', 1);
+    // The first eviction spent the only allowed disruption: the second is refused until a replacement is Ready.
+    const refused = await client.evict(ns, pods[1].metadata?.name ?? '', 1).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(refused).toMatchObject({ reason: 'TooManyRequests', code: 429 });
+    expect((refused as Error).message).toContain("Cannot evict pod as it would violate the pod's disruption budget.");
+    expect((await client.get('pods', pods[1].metadata?.name ?? '', { namespace: ns })).metadata?.deletionTimestamp).toBeUndefined();
+    // Once the ReplicaSet's replacement is Ready the budget allows one disruption again, and the eviction goes through.
+    await waitFor(async () => (await client.get('poddisruptionbudgets', 'web', { namespace: ns })).status?.disruptionsAllowed === 1, {
+      what: 'the budget to recover after the replacement pod is ready',
+    });
+    await client.evict(ns, pods[1].metadata?.name ?? '', 1);
+  });
+
+  it('pods get their priority from their PriorityClass; unknown classes and hand-set priorities are refused', async () => {
+    const ns = await namespace('prio');
+    const classes = await client.list('priorityclasses');
+    expect(classes.items.map((c) => [c.metadata?.name, c.value])).toEqual(
+      expect.arrayContaining([
+        ['system-cluster-critical', 2000000000],
+        ['system-node-critical', 2000001000],
+      ]),
+    );
+    await client.create('priorityclasses', { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'high' }, value: 1000 });
+    const pod = (name: string, spec: Partial<core.PodSpec>): core.Pod => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: ns },
+      spec: { containers: [{ name: 'c', image: 'kubelab/busybox:latest' }], ...spec },
+    });
+    const high = await client.create('pods', pod('high', { priorityClassName: 'high' }));
+    expect(high.spec?.priority).toBe(1000);
+    expect(high.spec?.preemptionPolicy).toBe('PreemptLowerPriority');
+    expect((await client.create('pods', pod('plain', {}))).spec?.priority).toBe(0);
+    await expect(client.create('pods', pod('ghost', { priorityClassName: 'nope' }))).rejects.toThrow('no PriorityClass with name nope was found');
+    await expect(client.create('pods', pod('sneaky', { priority: 5 }))).rejects.toThrow('the integer value of priority (5) must not be provided in pod spec');
+    await expect(
+      client.create('priorityclasses', { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'too-high' }, value: 2_000_000_000 }),
+    ).rejects.toThrow('maximum allowed value of a user defined priority is 1000000000');
+    await client.create('priorityclasses', { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'default-one' }, value: 10, globalDefault: true });
+    await expect(
+      client.create('priorityclasses', { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'default-two' }, value: 20, globalDefault: true }),
+    ).rejects.toThrow('PriorityClass default-one is already marked as default');
+    expect((await client.create('pods', pod('defaulted', {}))).spec?.priority).toBe(10);
+    await client.delete('priorityclasses', 'default-one');
+  });
+});
+
 describe('node lifecycle', () => {
   it('a node whose lease stops goes Unknown, is tainted, and its pods are replaced elsewhere with none lost', async () => {
     const ns = await namespace('node-loss');

@@ -4,7 +4,7 @@
  * Pure functions of the objects and the current time; the REST facade wraps them in a meta.k8s.io/v1
  * Table and the `kubelab get` CLI prints them directly.
  */
-import type { KObject, apps, batch, core, coordination, storage } from '../../client/types.js';
+import type { KObject, apps, batch, core, coordination, policy, scheduling, storage } from '../../client/types.js';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 
 export interface TableColumn {
@@ -527,6 +527,18 @@ const PRINTERS: Record<string, ColumnDef[]> = {
     { name: 'ReclaimPolicy', type: 'string', cell: (s: storage.StorageClass) => s.reclaimPolicy ?? 'Delete' },
     { name: 'VolumeBindingMode', type: 'string', cell: (s: storage.StorageClass) => s.volumeBindingMode ?? 'Immediate' },
     { name: 'AllowVolumeExpansion', type: 'boolean', cell: (s: storage.StorageClass) => s.allowVolumeExpansion ?? false },
+    ageColumn,
+  ],
+  priorityclasses: [
+    { name: 'Value', type: 'integer', cell: (p: scheduling.PriorityClass) => p.value },
+    { name: 'Global-Default', type: 'boolean', cell: (p: scheduling.PriorityClass) => p.globalDefault ?? false },
+    ageColumn,
+    { name: 'PreemptionPolicy', type: 'string', cell: (p: scheduling.PriorityClass) => p.preemptionPolicy ?? 'PreemptLowerPriority' },
+  ],
+  poddisruptionbudgets: [
+    { name: 'Min Available', type: 'string', cell: (p: policy.PodDisruptionBudget) => (p.spec?.minAvailable !== undefined ? String(p.spec.minAvailable) : 'N/A') },
+    { name: 'Max Unavailable', type: 'string', cell: (p: policy.PodDisruptionBudget) => (p.spec?.maxUnavailable !== undefined ? String(p.spec.maxUnavailable) : 'N/A') },
+    { name: 'Allowed Disruptions', type: 'integer', cell: (p: policy.PodDisruptionBudget) => p.status?.disruptionsAllowed ?? 0 },
     ageColumn,
   ],
 };

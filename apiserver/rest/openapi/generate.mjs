@@ -28,7 +28,8 @@ const ROOTS = {
   'coordination/v1': ['Lease'],
   'storage/v1': ['StorageClass'],
   'autoscaling/v1': ['Scale'],
-  'policy/v1': ['Eviction'],
+  'policy/v1': ['Eviction', 'PodDisruptionBudget'],
+  'scheduling/v1': ['PriorityClass'],
   'meta/v1': ['DeleteOptions', 'Status', 'APIResourceList'],
 };
 
