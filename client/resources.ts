@@ -46,6 +46,9 @@ function r(
   };
 }
 
+/** The Kubernetes version kubelab's API follows: the apiserver reports it, kubelets report `<it>-kubelab`. */
+export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0' } as const;
+
 export const RESOURCES: readonly ResourceInfo[] = [
   r('namespaces', 'Namespace', '', 'v1', false, { short: ['ns'], sub: ['status', 'finalize'], status: true }),
   r('nodes', 'Node', '', 'v1', false, { short: ['no'], sub: ['status', 'proxy'], status: true }),

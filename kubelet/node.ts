@@ -9,11 +9,12 @@ import type { Logger } from 'pino';
 import type { ApiClient } from '../client/api.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../client/errors.js';
 import { formatBytes, formatMillis } from '../client/quantity.js';
+import { KUBERNETES_VERSION } from '../client/resources.js';
 import { nowMicroTime, nowTimestamp } from '../client/objects.js';
 import type { core, coordination } from '../client/types.js';
 import type { KubeletConfig } from './config.js';
 
-export const KUBELET_VERSION = 'v1.30.0-kubelab';
+export const KUBELET_VERSION = `${KUBERNETES_VERSION.gitVersion}-kubelab`;
 export const LEASE_NAMESPACE = 'kube-node-lease';
 
 export interface NodeAgentOptions {

@@ -3,12 +3,10 @@
  * `/api/v1`, `/apis/{g}/{v}`) and the aggregated form (apidiscovery.k8s.io v2 / v2beta1) that kubectl
  * ≥ 1.27 asks for first and that saves it one request per group/version.
  */
-import { RESOURCES, type ResourceInfo } from '../../client/resources.js';
+import { KUBERNETES_VERSION, RESOURCES, type ResourceInfo } from '../../client/resources.js';
 
 export const SERVER_VERSION = {
-  major: '1',
-  minor: '32',
-  gitVersion: 'v1.32.0',
+  ...KUBERNETES_VERSION,
   gitCommit: 'kubelab',
   gitTreeState: 'clean',
   buildDate: '2024-04-17T00:00:00Z',

@@ -97,11 +97,11 @@ describe('tableFor', () => {
     const node: core.Node = {
       metadata: { name: 'n1', labels: { 'node-role.kubernetes.io/control-plane': '' }, creationTimestamp: '2024-05-01T10:00:00Z' },
       spec: { unschedulable: true },
-      status: { conditions: [{ type: 'Ready', status: 'True' }], nodeInfo: { kubeletVersion: 'v1.30.0-kubelab' } as core.NodeSystemInfo },
+      status: { conditions: [{ type: 'Ready', status: 'True' }], nodeInfo: { kubeletVersion: 'v1.32.0-kubelab' } as core.NodeSystemInfo },
     };
     expect(nodeStatus(node)).toBe('Ready,SchedulingDisabled');
     const t = tableFor('nodes', [node as KObject], { now: NOW });
-    expect(t.rows[0].cells).toEqual(['n1', 'Ready,SchedulingDisabled', 'control-plane', '120m', 'v1.30.0-kubelab']);
+    expect(t.rows[0].cells).toEqual(['n1', 'Ready,SchedulingDisabled', 'control-plane', '120m', 'v1.32.0-kubelab']);
     expect(nodeStatus({ status: { conditions: [{ type: 'Ready', status: 'Unknown' }] } })).toBe('NotReady');
   });
 
