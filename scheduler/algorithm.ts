@@ -6,6 +6,8 @@
 import { numFeasibleNodesToFind } from './config.js';
 import { Diagnosis } from './diagnosis.js';
 import type { FilterPlugin, NodeInfo, PodInfo, ScorePlugin, Status } from './framework.js';
+import { addPodToNode, cloneNodeInfo } from './nodeinfo.js';
+import type { NominatedPods } from './nominator.js';
 
 export interface ScheduleResult {
   /** The chosen node, or undefined when none fits (see `diagnosis`). */
@@ -21,6 +23,8 @@ export interface AlgorithmOptions {
   percentageOfNodesToScore?: number;
   /** Random source for tie-breaking (tests inject a fixed one). */
   random?: () => number;
+  /** Pods nominated to nodes by preemption; counted by the filters for pods of lower or equal priority. */
+  nominated?: NominatedPods;
 }
 
 export class Algorithm {
@@ -32,6 +36,8 @@ export class Algorithm {
   private total = new Float64Array(0);
   private scratch = new Float64Array(0);
   private readonly random: () => number;
+  /** Set by `filterAll`: some filter's PreFilter state depends on the pods, so a what-if must recompute it. */
+  private statefulFilters = false;
 
   constructor(private readonly opts: AlgorithmOptions) {
     this.random = opts.random ?? Math.random;
@@ -76,7 +82,55 @@ export class Algorithm {
     return undefined;
   }
 
-  schedule(pod: PodInfo, nodes: readonly NodeInfo[]): ScheduleResult {
+  /**
+   * Runs the prepared filters on the node as if the pods nominated to it with a priority at least the
+   * pod's were already there (kube-scheduler's RunFilterPluginsWithNominatedPods): a pod must not take
+   * the room a preemption freed for a more important one. As there, the node must also pass without them
+   * (nominated pods may not be there yet for affinity). Costs nothing when no pod is nominated to the node.
+   */
+  runFiltersWithNominated(pod: PodInfo, node: NodeInfo): Status | undefined {
+    const nominated = this.opts.nominated;
+    const here = nominated && nominated.size > 0 ? nominated.onNode(node.name) : undefined;
+    if (!here) return this.runFilters(pod, node);
+    let withNominated: NodeInfo | undefined;
+    for (const p of here.values()) if (p.uid !== pod.uid && p.priority >= pod.priority) addPodToNode((withNominated ??= cloneNodeInfo(node)), p);
+    if (!withNominated) return this.runFilters(pod, node);
+    return this.runFilters(pod, withNominated) ?? this.runFilters(pod, node);
+  }
+
+  /**
+   * Each node's filter verdict for the pod (undefined: fits), nominated pods counted — the per-node
+   * statuses preemption needs to tell nodes it could help (Unschedulable) from the others.
+   */
+  filterAll(pod: PodInfo, nodes: readonly NodeInfo[]): (Status | undefined)[] {
+    const broken = this.prepare(pod, nodes);
+    if (broken) return nodes.map(() => broken);
+    this.statefulFilters = this.active.some((f) => f.preFilter !== undefined);
+    return nodes.map((n) => this.runFiltersWithNominated(pod, n));
+  }
+
+  /**
+   * Filters the pod on `changed`, a modified copy of one of `nodes` (preemption's "what if these pods
+   * were gone"). When a filter's PreFilter state depends on other pods (inter-pod affinity, spread), it
+   * is recomputed over the cluster with the copy in place — kube-scheduler updates it with AddPod/RemovePod.
+   * Call after `filterAll` for the same pod.
+   */
+  filterWhatIf(pod: PodInfo, changed: NodeInfo, nodes: readonly NodeInfo[]): Status | undefined {
+    if (this.statefulFilters) {
+      const broken = this.prepare(
+        pod,
+        nodes.map((n) => (n.name === changed.name ? changed : n)),
+      );
+      if (broken) return broken;
+    }
+    return this.runFiltersWithNominated(pod, changed);
+  }
+
+  /**
+   * Filters and scores the nodes for the pod. A pod nominated to a node by an earlier preemption tries
+   * that node first and takes it when it fits (kube-scheduler's evaluateNominatedNode).
+   */
+  schedule(pod: PodInfo, nodes: readonly NodeInfo[], nominatedNode?: NodeInfo): ScheduleResult {
     const n = nodes.length;
     const want = numFeasibleNodesToFind(n, this.opts.percentageOfNodesToScore ?? 0);
     const feasible = this.feasible;
@@ -88,11 +142,13 @@ export class Algorithm {
       for (let i = 0; i < n; i++) diagnosis.add(broken.reasons);
       return { evaluated: 0, feasible: 0, diagnosis };
     }
+    if (nominatedNode && !this.runFiltersWithNominated(pod, nominatedNode)) return { node: nominatedNode, evaluated: 1, feasible: 1 };
+    const withNominated = this.opts.nominated !== undefined && this.opts.nominated.size > 0;
     const start = n > 0 ? this.nextStart % n : 0;
     let evaluated = 0;
     for (; evaluated < n && feasible.length < want; evaluated++) {
       const node = nodes[(start + evaluated) % n];
-      const fail = this.runFilters(pod, node);
+      const fail = withNominated ? this.runFiltersWithNominated(pod, node) : this.runFilters(pod, node);
       if (!fail) feasible.push(node);
       else (diagnosis ??= new Diagnosis()).add(fail.reasons);
     }

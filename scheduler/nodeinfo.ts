@@ -66,6 +66,22 @@ export function placeholderNodeInfo(name: string): NodeInfo {
   return info;
 }
 
+/**
+ * A copy whose pod aggregates can change without touching the original (preemption's what-if and the
+ * nominated-pods check work on copies; the Node object and allocatable are shared, never mutated).
+ */
+export function cloneNodeInfo(info: NodeInfo): NodeInfo {
+  return {
+    ...info,
+    requestedScalars: new Map(info.requestedScalars),
+    usedPorts: new Map([...info.usedPorts].map(([k, ips]) => [k, new Map(ips)])),
+    groupCounts: new Map(info.groupCounts),
+    pods: new Map(info.pods),
+    podsWithAffinity: new Map(info.podsWithAffinity),
+    podsWithRequiredAntiAffinity: new Map(info.podsWithRequiredAntiAffinity),
+  };
+}
+
 export function addPodToNode(info: NodeInfo, pod: PodInfo): void {
   if (info.pods.has(pod.uid)) return;
   info.pods.set(pod.uid, pod);

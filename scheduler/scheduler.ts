@@ -4,7 +4,8 @@
  * re-reads it from the informer, decides synchronously against the cache, assumes the pod on the chosen
  * node, and writes the binding in the background (a bounded number in flight), so the next decision
  * already sees the previous one. Failures are explained with a FailedScheduling event and a
- * PodScheduled=False condition.
+ * PodScheduled=False condition; a pod that fits nowhere may preempt pods of lower priority (preemption.ts):
+ * it is nominated to the chosen node while its victims terminate, and retried when they are gone.
  */
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -14,6 +15,8 @@ import { EventRecorder } from '../client/events.js';
 import { Informer } from '../client/informer.js';
 import { podCondition } from '../client/objects.js';
 import type { core, KObject } from '../client/types.js';
+import { Nominator } from './nominator.js';
+import { preempt, type Candidate } from './preemption.js';
 import { keyOf } from '../client/types.js';
 import { Algorithm } from './algorithm.js';
 import { SchedulerCache } from './cache.js';
@@ -104,6 +107,10 @@ export class Scheduler {
   readonly services: Informer<'services'>;
   /** Namespace labels, for pod affinity terms with a namespaceSelector. */
   readonly namespaces: Informer<'namespaces'>;
+  /** PodDisruptionBudgets: preemption prefers victims whose deletion no budget forbids. */
+  readonly pdbs: Informer<'poddisruptionbudgets'>;
+  /** Pods nominated to nodes by preemption, waiting for their victims to go. */
+  readonly nominator = new Nominator();
   private readonly algorithm: Algorithm;
   private readonly recorder: EventRecorder;
   private readonly metrics: Metrics;
@@ -134,8 +141,9 @@ export class Scheduler {
     this.nodes = new Informer(client, 'nodes', { logger: log, pageSize: 1000 });
     this.services = new Informer(client, 'services', { logger: log });
     this.namespaces = new Informer(client, 'namespaces', { logger: log });
+    this.pdbs = new Informer(client, 'poddisruptionbudgets', { logger: log });
     this.namespaceLabels = (ns) => this.namespaces.get(ns)?.metadata?.labels;
-    this.algorithm = new Algorithm({ filters: DEFAULT_FILTERS, scores: DEFAULT_SCORES, percentageOfNodesToScore: cfg.percentageOfNodesToScore });
+    this.algorithm = new Algorithm({ filters: DEFAULT_FILTERS, scores: DEFAULT_SCORES, percentageOfNodesToScore: cfg.percentageOfNodesToScore, nominated: this.nominator });
     this.recorder = new EventRecorder(client, { component: 'default-scheduler', host: cfg.identity }, log);
     this.metrics = makeMetrics(registry, this.queue);
     this.background = new BackgroundQueue({ concurrency: 4, maxQueued: 2000, onDrop: () => this.metrics.eventsDropped.inc() });
@@ -151,13 +159,14 @@ export class Scheduler {
   startInformers(signal: AbortSignal): void {
     this.services.start(signal);
     this.namespaces.start(signal);
+    this.pdbs.start(signal);
     this.nodes.start(signal);
     this.pods.start(signal);
     this.queue.runFlusher(signal).catch(() => undefined);
   }
 
   async waitForSync(signal: AbortSignal): Promise<void> {
-    await Promise.all([this.services.waitForSync(signal), this.namespaces.waitForSync(signal), this.nodes.waitForSync(signal), this.pods.waitForSync(signal)]);
+    await Promise.all([this.services.waitForSync(signal), this.namespaces.waitForSync(signal), this.pdbs.waitForSync(signal), this.nodes.waitForSync(signal), this.pods.waitForSync(signal)]);
   }
 
   private responsible(pod: core.Pod): boolean {
@@ -177,6 +186,7 @@ export class Scheduler {
         this.queue.delete(keyOf(pod));
         this.waitingOnPods.delete(keyOf(pod));
         this.lastFailure.delete(uid);
+        this.forgetNomination(uid);
         if (this.cache.hasPod(uid)) {
           this.cache.removePod(uid);
           this.queue.moveAllToActive();
@@ -219,11 +229,28 @@ export class Scheduler {
     this.waitingOnPods.clear();
   }
 
+  /** The pod no longer waits for a nominated node (bound, deleted, not ours). Free when nothing is nominated. */
+  private forgetNomination(uid: string): void {
+    if (this.nominator.size > 0) this.nominator.remove(uid);
+  }
+
+  /**
+   * Follows status.nominatedNodeName of a pending pod (other replicas' preemptions, restarts). An update
+   * that carries no nomination before or after keeps ours: it may predate our own status write.
+   */
+  private trackNomination(old: core.Pod | undefined, pod: core.Pod): void {
+    const nominated = pod.status?.nominatedNodeName;
+    const uid = pod.metadata?.uid ?? '';
+    if (nominated) this.nominator.add(this.podInfo(pod), nominated);
+    else if (old?.status?.nominatedNodeName) this.forgetNomination(uid);
+  }
+
   private onPod(old: core.Pod | undefined, pod: core.Pod): void {
     const key = keyOf(pod);
     const uid = pod.metadata?.uid ?? '';
     const node = pod.spec?.nodeName;
     if (node) {
+      this.forgetNomination(uid);
       this.queue.delete(key);
       this.waitingOnPods.delete(key);
       this.lastFailure.delete(uid);
@@ -246,9 +273,11 @@ export class Scheduler {
     }
     if (!this.responsible(pod)) {
       this.queue.delete(key);
+      this.forgetNomination(uid);
       return;
     }
     if (this.cache.isAssumed(uid)) return; // being bound right now
+    if (pod.status?.nominatedNodeName || old?.status?.nominatedNodeName) this.trackNomination(old, pod);
     // Our own PodScheduled=False write comes back as an update: only a real change re-activates the pod.
     const changed = !old || old.metadata?.generation !== pod.metadata?.generation || !sameJson(old.metadata?.labels, pod.metadata?.labels);
     if (changed || !this.queue.has(key)) this.queue.add(key, pod.spec?.priority ?? 0);
@@ -316,20 +345,23 @@ export class Scheduler {
     }
     const info = this.podInfo(pod);
     const t0 = performance.now();
-    const result = this.algorithm.schedule(info, this.cache.list());
+    const nominated = this.nominator.size > 0 ? this.nominator.nodeOf(info.uid) : undefined;
+    const result = this.algorithm.schedule(info, this.cache.list(), nominated !== undefined ? this.cache.node(nominated) : undefined);
     this.metrics.algorithm.observe((performance.now() - t0) / 1000);
     if (!result.node) {
       this.stats.unschedulable++;
       this.metrics.attempts.inc({ result: 'unschedulable' });
       this.queue.requeueUnschedulable(e);
       if (info.podAffinity || info.hardSpread) this.waitingOnPods.add(e.key);
-      const message = fitErrorMessage(this.cache.nodeCount, result.diagnosis ?? new Diagnosis());
+      const post = this.preempt(info, nominated);
+      const message = fitErrorMessage(this.cache.nodeCount, result.diagnosis ?? new Diagnosis(), post.message);
       this.log.debug({ pod: e.key, message }, 'pod unschedulable');
       this.releaseSlot();
-      this.recordFailure(pod, 'Unschedulable', message);
+      this.recordFailure(pod, 'Unschedulable', message, post.nominate);
       return;
     }
     const nodeName = result.node.name;
+    this.forgetNomination(info.uid);
     this.cache.assume({ ...info, nodeName }, nodeName);
     const done = this.bind(e, pod, info, nodeName, signal).finally(() => {
       this.bindsDone.delete(done);
@@ -371,8 +403,70 @@ export class Scheduler {
     }
   }
 
-  /** FailedScheduling event plus PodScheduled=False, written only when the explanation changed. */
-  private recordFailure(pod: core.Pod, reason: string, message: string): void {
+  /**
+   * PostFilter: lets the pod preempt lower-priority pods. On success the victims are deleted (gracefully;
+   * the kubelet stops them) and the pod is nominated to their node; their deletion retries it.
+   * Returns the FailedScheduling suffix and the nomination to write (a node, null to clear, undefined to keep).
+   */
+  private preempt(info: PodInfo, nominated: string | undefined): { message: string; nominate?: string | null } {
+    const nodes = this.cache.list();
+    const nominatedNode = nominated ?? (info.pod.status?.nominatedNodeName || undefined);
+    if (nodes.length === 0) return { message: '' };
+    const t0 = performance.now();
+    const result = preempt({
+      pod: info,
+      nodes,
+      statuses: info.pod.spec?.preemptionPolicy === 'Never' ? [] : this.algorithm.filterAll(info, nodes),
+      nominatedNode,
+      pdbs: this.pdbs.list(),
+      fits: (pod, changed) => this.algorithm.filterWhatIf(pod, changed, nodes),
+      now: Date.now(),
+      random: Math.random,
+    });
+    this.log.debug({ pod: info.key, result: result.kind, ms: performance.now() - t0 }, 'preemption');
+    if (result.kind === 'wait') return { message: result.message };
+    if (result.kind === 'none') {
+      if (!nominatedNode) return { message: result.message };
+      this.nominator.remove(info.uid);
+      return { message: result.message, nominate: null };
+    }
+    this.carryOut(info, result.candidate);
+    return { message: '', nominate: result.candidate.node };
+  }
+
+  /**
+   * prepareCandidate: nominates the preemptor at once (so the next decisions keep the room for it), deletes
+   * the victims with their grace period and tells each one why, and drops the nominations of
+   * lower-priority pods to that node, which may no longer fit there.
+   */
+  private carryOut(preemptor: PodInfo, c: Candidate): void {
+    this.nominator.add(preemptor, c.node);
+    this.log.info({ pod: preemptor.key, node: c.node, victims: c.victims.map((v) => v.key), pdbViolations: c.numPDBViolations }, 'preempting');
+    for (const victim of c.victims) {
+      this.client
+        .delete('pods', victim.name, { namespace: victim.namespace, preconditions: { uid: victim.uid } })
+        .then(() => this.recorder.event(victim.pod as unknown as KObject, 'Normal', 'Preempted', `Preempted by pod ${preemptor.uid} on node ${c.node}`))
+        .catch((err: unknown) => {
+          if (!isNotFound(err) && !isConflict(err)) this.log.warn({ pod: victim.key, err: (err as Error).message }, 'victim not deleted');
+        });
+    }
+    for (const p of this.nominator.lowerPriorityOn(c.node, preemptor.priority)) {
+      this.nominator.remove(p.uid);
+      this.patchStatus(p.pod, { nominatedNodeName: null });
+    }
+  }
+
+  private patchStatus(pod: core.Pod, status: Record<string, unknown>): void {
+    this.client
+      .patch('pods', pod.metadata?.name ?? '', { status }, { namespace: pod.metadata?.namespace, type: 'strategic', subresource: 'status' })
+      .catch((err: unknown) => this.log.debug({ pod: keyOf(pod), err: (err as Error).message }, 'pod status not updated'));
+  }
+
+  /**
+   * FailedScheduling event plus PodScheduled=False (and the nomination: a node, null to clear, undefined
+   * to leave as is), written only when something changed.
+   */
+  private recordFailure(pod: core.Pod, reason: string, message: string, nominate?: string | null): void {
     // Like Kubernetes' event spam filter: every retry of an unschedulable pod (each node change triggers
     // one) would otherwise write an event; repeat an unchanged explanation at most once a minute.
     const uid = pod.metadata?.uid ?? '';
@@ -383,14 +477,11 @@ export class Scheduler {
       this.recorder.event(pod as unknown as KObject, 'Warning', 'FailedScheduling', message);
     }
     const cond = podCondition(pod, 'PodScheduled');
-    if (cond?.status === 'False' && cond.reason === reason && cond.message === message) return;
-    const patch = {
-      status: {
-        conditions: [{ type: 'PodScheduled', status: 'False', reason, message, lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }],
-      },
-    };
-    this.client
-      .patch('pods', pod.metadata?.name ?? '', patch, { namespace: pod.metadata?.namespace, type: 'strategic', subresource: 'status' })
-      .catch((err: unknown) => this.log.debug({ pod: keyOf(pod), err: (err as Error).message }, 'pod condition not updated'));
+    const nominationChanged = nominate !== undefined && (pod.status?.nominatedNodeName || null) !== nominate;
+    if (!nominationChanged && cond?.status === 'False' && cond.reason === reason && cond.message === message) return;
+    this.patchStatus(pod, {
+      conditions: [{ type: 'PodScheduled', status: 'False', reason, message, lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }],
+      ...(nominationChanged ? { nominatedNodeName: nominate } : {}),
+    });
   }
 }
