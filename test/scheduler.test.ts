@@ -1,12 +1,14 @@
 /**
  * The scheduler against a real apiserver and etcd, with Node objects written directly (no kubelets):
- * explainable failures, no overcommit under a burst, constraints, spreading, and leader failover.
+ * explainable failures, no overcommit under a burst, constraints, spreading, leader failover, and priority
+ * preemption (on hollow kubelets, which finish the victims' graceful deletion).
  * Every test owns a pool of nodes tainted `kubelab.test/pool=<pool>:NoSchedule` and labelled `pool=<pool>`;
  * its pods tolerate the taint and select the pool, so tests do not see each other's nodes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { core } from '../client/types.js';
 import { nullLogger } from '../client/log.js';
+import { startHollowNodes, type HollowNodes } from '../kubelet/hollow.js';
 import { compileSchedulerConfig, startScheduler, type RunningScheduler } from '../scheduler/index.js';
 import { startControlPlane, type TestControlPlane } from './support/apiserver.js';
 import { waitFor } from './support/wait.js';
@@ -111,7 +113,7 @@ describe('scheduler', () => {
       spec: { containers: withRequests('2', '1Gi') },
     });
     const expected =
-      '0/3 nodes are available: 1 node(s) were unschedulable, 2 Insufficient cpu. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.';
+      '0/3 nodes are available: 1 node(s) were unschedulable, 2 Insufficient cpu. preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod.';
     const event = await waitFor(
       async () => (await cp.client.list('events', { namespace: 'sched-explain' })).items.find((e) => e.reason === 'FailedScheduling' && e.involvedObject.name === 'big'),
       { what: 'FailedScheduling event' },
@@ -395,5 +397,124 @@ describe('scheduler', () => {
     expect(all.filter((p) => p.spec?.nodeName)).toHaveLength(300);
     watchCtl.abort();
     await watching;
+  });
+});
+
+describe('scheduler preemption', () => {
+  const ns = 'sched-preempt';
+  const pool = 'preempt';
+  const hctl = new AbortController();
+  let hollow: HollowNodes;
+  const node = (i: number): string => `preempt-${i}`;
+
+  beforeAll(async () => {
+    await createNamespace(ns);
+    for (const [name, value, preemptionPolicy] of [['low', 100], ['high', 1000], ['high-never', 1000, 'Never']] as const) {
+      await cp.client.create('priorityclasses', { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value, ...(preemptionPolicy ? { preemptionPolicy } : {}) });
+    }
+    // Three 1-cpu hollow nodes (kubelets with an in-memory runtime), full of low-priority pods:
+    // preempt-0 holds 2 x 500m, preempt-1 4 x 250m, preempt-2 400m + 300m + 300m.
+    hollow = await startHollowNodes({ apiserver: cp.address, count: 3, namePrefix: 'preempt-', cpu: '1', memory: '4Gi', labels: { pool }, timing: 'lab', startDelayMs: 100 }, hctl.signal);
+    const fill: [number, string[]][] = [[0, ['500m', '500m']], [1, ['250m', '250m', '250m', '250m']], [2, ['400m', '300m', '300m']]];
+    await createAll(
+      fill.flatMap(([i, cpus]) =>
+        cpus.map((cpu, j) => poolPod(`low-${i}-${j}`, ns, pool, { priorityClassName: 'low', nodeName: node(i), containers: withRequests(cpu, '64Mi') })),
+      ),
+    );
+    await waitFor(
+      async () => {
+        const all = await listPods(ns);
+        return all.length === 9 && all.every((p) => p.status?.phase === 'Running') ? all : undefined;
+      },
+      { what: '9 low-priority pods running', timeoutMs: 20_000 },
+    );
+  });
+
+  afterAll(async () => {
+    const left = await listPods(ns).catch(() => []);
+    await Promise.all(left.map((p) => cp.client.delete('pods', p.metadata!.name!, { namespace: ns, gracePeriodSeconds: 0 }).catch(() => undefined)));
+    hctl.abort();
+    await hollow?.stop();
+  });
+
+  it('deletes the fewest lower-priority pods on one node, nominates the pod there and binds it once they are gone', async () => {
+    const nominations: string[] = [];
+    const watchCtl = new AbortController();
+    const watching = (async () => {
+      for await (const ev of cp.client.watch('pods', { namespace: ns, fieldSelector: 'metadata.name=urgent', signal: watchCtl.signal })) {
+        const n = ev.object.status?.nominatedNodeName;
+        if (n && !ev.object.spec?.nodeName && nominations.at(-1) !== n) nominations.push(n);
+      }
+    })().catch(() => undefined);
+    const before = new Map((await listPods(ns)).map((p) => [p.metadata!.name!, p.metadata!.uid!]));
+    await cp.client.create('pods', poolPod('urgent', ns, pool, { priorityClassName: 'high', containers: withRequests('500m', '64Mi') }));
+
+    const urgent = await waitFor(
+      async () => {
+        const p = await cp.client.get('pods', 'urgent', { namespace: ns });
+        return p.spec?.nodeName ? p : undefined;
+      },
+      { what: 'urgent to be bound', timeoutMs: 30_000, intervalMs: 100 },
+    );
+    watchCtl.abort();
+    await watching;
+    expect(urgent.spec?.priority).toBe(1000);
+    // preempt-0 needs one victim, the others two: exactly one 500m pod of preempt-0 went.
+    expect(urgent.spec?.nodeName).toBe(node(0));
+    expect(nominations).toEqual([node(0)]);
+    const after = await listPods(ns);
+    const lows = after.filter((p) => p.metadata?.name?.startsWith('low-'));
+    expect(lows).toHaveLength(8);
+    expect(lows.every((p) => !p.metadata?.deletionTimestamp)).toBe(true);
+    const gone = [...before.keys()].filter((n) => !lows.some((p) => p.metadata?.name === n));
+    expect(gone).toHaveLength(1);
+    expect(gone[0]).toMatch(/^low-0-[01]$/);
+    const event = await waitFor(
+      async () => (await cp.client.list('events', { namespace: ns })).items.find((e) => e.reason === 'Preempted' && e.involvedObject.name === gone[0]),
+      { what: 'Preempted event on the victim' },
+    );
+    expect(event.message).toBe(`Preempted by pod ${urgent.metadata?.uid} on node ${node(0)}`);
+    expect(event.involvedObject.uid).toBe(before.get(gone[0]));
+    expect(event.type).toBe('Normal');
+    expect(main.scheduler.nominator.size).toBe(0);
+  });
+
+  it('leaves a pod with preemptionPolicy Never pending and deletes nothing', async () => {
+    const uids = (await listPods(ns)).map((p) => p.metadata!.uid!).sort();
+    await cp.client.create('pods', poolPod('polite', ns, pool, { priorityClassName: 'high-never', containers: withRequests('500m', '64Mi') }));
+    const pending = await waitFor(
+      async () => {
+        const p = await cp.client.get('pods', 'polite', { namespace: ns });
+        return scheduledCond(p)?.status === 'False' ? p : undefined;
+      },
+      { what: 'polite explained' },
+    );
+    expect(pending.spec?.preemptionPolicy).toBe('Never');
+    expect(pending.spec?.nodeName).toBeFalsy();
+    expect(pending.status?.nominatedNodeName).toBeFalsy();
+    expect(scheduledCond(pending)?.message).toMatch(/[:,] 3 Insufficient cpu[,.]/);
+    expect(scheduledCond(pending)?.message).toMatch(/\. preemption: not eligible due to preemptionPolicy=Never\.$/);
+    const now = await listPods(ns);
+    expect(now.filter((p) => p.metadata?.name !== 'polite').map((p) => p.metadata!.uid!).sort()).toEqual(uids);
+    expect(now.every((p) => !p.metadata?.deletionTimestamp)).toBe(true);
+    expect(main.scheduler.nominator.size).toBe(0);
+  });
+
+  it('never preempts pods of equal priority', async () => {
+    const uids = (await listPods(ns)).map((p) => p.metadata!.uid!).sort();
+    await cp.client.create('pods', poolPod('peer', ns, pool, { priorityClassName: 'low', containers: withRequests('250m', '64Mi') }));
+    const pending = await waitFor(
+      async () => {
+        const p = await cp.client.get('pods', 'peer', { namespace: ns });
+        return scheduledCond(p)?.status === 'False' ? p : undefined;
+      },
+      { what: 'peer explained' },
+    );
+    // preempt-0 holds only pods of equal (low) or higher (urgent) priority, the others only low ones.
+    expect(scheduledCond(pending)?.message).toMatch(/[:,] 3 Insufficient cpu[,.]/);
+    expect(scheduledCond(pending)?.message).toMatch(/\. preemption: 0\/\d+ nodes are available: (.*, )?3 No preemption victims found for incoming pod[,.]/);
+    const now = await listPods(ns);
+    expect(now.filter((p) => p.metadata?.name !== 'peer').map((p) => p.metadata!.uid!).sort()).toEqual(uids);
+    expect(now.every((p) => !p.metadata?.deletionTimestamp)).toBe(true);
   });
 });
