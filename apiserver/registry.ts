@@ -79,7 +79,7 @@ export class Registry {
     private readonly log: Logger,
   ) {
     this.allocators = new Allocators(storage, cfg.serviceCidr, cfg.nodePortRange);
-    for (const info of RESOURCES)
+    for (const info of RESOURCES.filter((i) => !i.virtual))
       this.caches.set(
         info.resource,
         new WatchCache(storage, info.resource, { logger: log, windowSize: cfg.watchWindowSize, bookmarkIntervalMs: cfg.bookmarkIntervalMs }),
@@ -113,7 +113,7 @@ export class Registry {
 
   info(resource: string): ResourceInfo {
     const info = resourceInfo(resource);
-    if (!info) throw new ApiError('NotFound', `the server could not find the requested resource (resource "${resource}")`);
+    if (!info || info.virtual) throw new ApiError('NotFound', `the server could not find the requested resource (resource "${resource}")`);
     return info;
   }
 

@@ -18,6 +18,8 @@ export interface ResourceInfo {
   /** Whether the main resource carries a `status` that only the status subresource may change. */
   readonly hasStatus: boolean;
   readonly verbs: readonly string[];
+  /** Not stored: a request/response kind answered on create (the access and identity reviews). */
+  readonly virtual?: boolean;
 }
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
@@ -28,7 +30,7 @@ function r(
   group: string,
   version: string,
   namespaced: boolean,
-  opts: { short?: string[]; sub?: string[]; status?: boolean; all?: boolean; singular?: string } = {},
+  opts: { short?: string[]; sub?: string[]; status?: boolean; all?: boolean; singular?: string; virtual?: boolean } = {},
 ): ResourceInfo {
   return {
     resource,
@@ -42,7 +44,8 @@ function r(
     subresources: opts.sub ?? (opts.status ? ['status'] : []),
     categories: opts.all ? ['all'] : [],
     hasStatus: opts.status ?? false,
-    verbs: ALL_VERBS,
+    verbs: opts.virtual ? ['create'] : ALL_VERBS,
+    ...(opts.virtual ? { virtual: true } : {}),
   };
 }
 
@@ -77,6 +80,10 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('storageclasses', 'StorageClass', 'storage.k8s.io', 'v1', false, { short: ['sc'] }),
   r('priorityclasses', 'PriorityClass', 'scheduling.k8s.io', 'v1', false, { short: ['pc'] }),
   r('poddisruptionbudgets', 'PodDisruptionBudget', 'policy', 'v1', true, { short: ['pdb'], sub: ['status'], status: true }),
+  r('endpointslices', 'EndpointSlice', 'discovery.k8s.io', 'v1', true),
+  r('selfsubjectaccessreviews', 'SelfSubjectAccessReview', 'authorization.k8s.io', 'v1', false, { virtual: true }),
+  r('selfsubjectrulesreviews', 'SelfSubjectRulesReview', 'authorization.k8s.io', 'v1', false, { virtual: true }),
+  r('selfsubjectreviews', 'SelfSubjectReview', 'authentication.k8s.io', 'v1', false, { virtual: true }),
 ];
 
 const byResource = new Map(RESOURCES.map((info) => [info.resource, info]));

@@ -6,9 +6,10 @@ import type * as coordination from 'kubernetes-types/coordination/v1.js';
 import type * as storage from 'kubernetes-types/storage/v1.js';
 import type * as scheduling from 'kubernetes-types/scheduling/v1.js';
 import type * as policy from 'kubernetes-types/policy/v1.js';
+import type * as discovery from 'kubernetes-types/discovery/v1.js';
 import type { ObjectMeta, ListMeta } from 'kubernetes-types/meta/v1.js';
 
-export type { core, apps, batch, coordination, storage, scheduling, policy, ObjectMeta, ListMeta };
+export type { core, apps, batch, coordination, storage, scheduling, policy, discovery, ObjectMeta, ListMeta };
 
 /** Removes `readonly` (kubernetes-types marks server-owned fields readonly; the apiserver owns them). */
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -44,6 +45,7 @@ export interface ResourceTypes {
   storageclasses: storage.StorageClass;
   priorityclasses: scheduling.PriorityClass;
   poddisruptionbudgets: policy.PodDisruptionBudget;
+  endpointslices: discovery.EndpointSlice;
 }
 
 export type ResourceName = keyof ResourceTypes;

@@ -3,11 +3,16 @@
  * subsets group pods by their resolved port set (named targetPorts resolved per pod), with ready
  * `addresses` and `notReadyAddresses`. Pod events enqueue the services selecting the pod (old and new
  * labels) so kube-proxy sees changes within a second.
+ *
+ * It also keeps the Service's EndpointSlices (discovery.k8s.io/v1, one per port set, labelled
+ * `kubernetes.io/service-name`, owned by the Service), which is what current kubectl reads for
+ * `describe service`; for a Service without a selector they mirror its hand-made Endpoints, as
+ * Kubernetes' EndpointSlice mirroring controller does.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { isAlreadyExists, isNotFound } from '../client/errors.js';
 import { isPodReady } from '../client/objects.js';
-import { keyOf, splitKey, type core } from '../client/types.js';
+import { keyOf, splitKey, type core, type discovery } from '../client/types.js';
 import type { Controller, ControllerContext, Enqueue } from './context.js';
 import type { Pod } from './types.js';
 
@@ -66,16 +71,47 @@ export function computeSubsets(svc: core.Service, pods: Pod[]): core.EndpointSub
     .sort((a, b) => JSON.stringify(a.ports).localeCompare(JSON.stringify(b.ports)));
 }
 
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
+
+/** The EndpointSlices that carry `subsets` of `svc` (pure; names derived from the Service's uid). */
+export function computeSlices(svc: core.Service, subsets: readonly core.EndpointSubset[], managedBy: string): discovery.EndpointSlice[] {
+  const name = svc.metadata?.name ?? '';
+  const base = `${name}-${(svc.metadata?.uid ?? '').replace(/-/g, '').slice(0, 5)}`;
+  const endpoint = (a: core.EndpointAddress, ready: boolean): discovery.Endpoint => ({
+    addresses: [a.ip],
+    conditions: { ready, serving: ready, terminating: false },
+    ...(a.hostname ? { hostname: a.hostname } : {}),
+    ...(a.nodeName ? { nodeName: a.nodeName } : {}),
+    ...(a.targetRef ? { targetRef: a.targetRef } : {}),
+  });
+  return subsets.map((sub, i) => ({
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: {
+      name: i === 0 ? base : `${base}-${i}`,
+      namespace: svc.metadata?.namespace,
+      labels: { ...(svc.metadata?.labels ?? {}), [SERVICE_NAME_LABEL]: name, [MANAGED_BY_LABEL]: managedBy },
+      ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name, uid: svc.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true }],
+    },
+    addressType: 'IPv4',
+    endpoints: [...(sub.addresses ?? []).map((a) => endpoint(a, true)), ...(sub.notReadyAddresses ?? []).map((a) => endpoint(a, false))],
+    ports: (sub.ports ?? []).map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, protocol: p.protocol ?? 'TCP', ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}) })),
+  }));
+}
+
 export class EndpointsController implements Controller {
   readonly name = 'endpoints';
   private readonly svcs;
   private readonly pods;
   private readonly eps;
+  private readonly slices;
 
   constructor(private readonly ctx: ControllerContext) {
     this.svcs = ctx.informers.get('services');
     this.pods = ctx.informers.get('pods');
     this.eps = ctx.informers.get('endpoints');
+    this.slices = ctx.informers.get('endpointslices');
   }
 
   register(q: Enqueue): void {
@@ -91,7 +127,13 @@ export class EndpointsController implements Controller {
       },
       onDelete: forPod,
     });
-    this.eps.addHandler({ onDelete: (e) => q.add(keyOf(e)) });
+    // Hand-made Endpoints of selector-less Services are mirrored into slices; a slice removed by hand comes back.
+    this.eps.addHandler({ onAdd: (e) => q.add(keyOf(e)), onUpdate: (_o, e) => q.add(keyOf(e)), onDelete: (e) => q.add(keyOf(e)) });
+    const forSlice = (s: discovery.EndpointSlice): void => {
+      const svc = s.metadata?.labels?.[SERVICE_NAME_LABEL];
+      if (svc) q.add(`${s.metadata?.namespace}/${svc}`);
+    };
+    this.slices.addHandler({ onUpdate: (_o, s) => forSlice(s), onDelete: forSlice });
   }
 
   async reconcile(key: string): Promise<void> {
@@ -107,10 +149,16 @@ export class EndpointsController implements Controller {
           if (!isNotFound(err)) throw err;
         }
       }
+      await this.syncSlices(namespace, name, []);
       return;
     }
-    if (!svc.spec?.selector || Object.keys(svc.spec.selector).length === 0) return;
+    if (!svc.spec?.selector || Object.keys(svc.spec.selector).length === 0) {
+      const mirrored = svc.spec?.type === 'ExternalName' ? [] : (this.eps.get(key)?.subsets ?? []);
+      await this.syncSlices(namespace, name, computeSlices(svc, mirrored, 'endpointslicemirroring-controller.k8s.io'));
+      return;
+    }
     const subsets = computeSubsets(svc, this.pods.byNamespace(namespace));
+    await this.syncSlices(namespace, name, computeSlices(svc, subsets, 'endpointslice-controller.k8s.io'));
     const labels = { ...(svc.metadata?.labels ?? {}) };
     const cur = this.eps.get(key);
     if (cur && isDeepStrictEqual(JSON.parse(JSON.stringify(cur.subsets ?? [])), JSON.parse(JSON.stringify(subsets))) && isDeepStrictEqual(cur.metadata?.labels ?? {}, labels)) return;
@@ -130,6 +178,36 @@ export class EndpointsController implements Controller {
       if (!isAlreadyExists(err)) throw err;
       const existing = await client.get('endpoints', name, { namespace });
       await client.update('endpoints', { ...body, metadata: { ...existing.metadata, labels } });
+    }
+  }
+
+  /** Makes the Service's slices exactly `want`: creates, updates and deletes by name. */
+  private async syncSlices(namespace: string, service: string, want: discovery.EndpointSlice[]): Promise<void> {
+    const { client } = this.ctx;
+    const have = new Map(
+      this.slices.byNamespace(namespace).filter((s) => s.metadata?.labels?.[SERVICE_NAME_LABEL] === service).map((s) => [s.metadata?.name ?? '', s]),
+    );
+    for (const slice of want) {
+      const cur = have.get(slice.metadata?.name ?? '');
+      have.delete(slice.metadata?.name ?? '');
+      if (!cur) {
+        try {
+          await client.create('endpointslices', slice);
+        } catch (err) {
+          if (!isAlreadyExists(err)) throw err;
+        }
+        continue;
+      }
+      const same = (s: discovery.EndpointSlice): unknown => JSON.parse(JSON.stringify({ l: s.metadata?.labels, e: s.endpoints ?? [], p: s.ports ?? [] }));
+      if (isDeepStrictEqual(same(cur), same(slice))) continue;
+      await client.update('endpointslices', { ...slice, metadata: { ...cur.metadata, labels: slice.metadata?.labels } });
+    }
+    for (const stale of have.values()) {
+      try {
+        await client.delete('endpointslices', stale.metadata?.name ?? '', { namespace });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
     }
   }
 }

@@ -29,6 +29,7 @@ export const GC_RESOURCES: readonly ResourceName[] = [
   'persistentvolumeclaims',
   'services',
   'endpoints',
+  'endpointslices',
   'configmaps',
   'secrets',
 ];

@@ -280,6 +280,34 @@ describe('endpoints', () => {
       const e = await client.get('endpoints', 'be', { namespace: ns });
       return e.subsets?.[0]?.addresses?.length === 1 && e.subsets[0].notReadyAddresses?.[0]?.targetRef?.name === p.metadata?.name;
     }, { what: 'not ready address', timeoutMs: 3000 });
+    // kubectl describe service reads EndpointSlices: one slice labelled with the service, owned by it.
+    const svc = await client.get('services', 'be', { namespace: ns });
+    const slice = await waitFor(async () => {
+      const list = await client.list('endpointslices', { namespace: ns, labelSelector: 'kubernetes.io/service-name=be' });
+      const s = list.items[0];
+      return list.items.length === 1 && s.endpoints.length === 2 && s.endpoints.some((e) => e.conditions?.ready === false) && s;
+    }, { what: 'an EndpointSlice with one ready and one not-ready endpoint', timeoutMs: 3000 });
+    expect(slice.addressType).toBe('IPv4');
+    expect(slice.ports).toEqual([{ port: 8080, protocol: 'TCP' }]);
+    expect(slice.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Service', uid: svc.metadata?.uid });
+    expect(slice.endpoints.find((e) => e.conditions?.ready === false)?.targetRef?.name).toBe(p.metadata?.name);
+    // A selector-less Service's hand-made Endpoints are mirrored; deleting the Service removes its slices.
+    await client.create('services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'ext', namespace: ns }, spec: { ports: [{ port: 5432 }] } });
+    await client.create('endpoints', {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: 'ext', namespace: ns },
+      subsets: [{ addresses: [{ ip: '192.0.2.10' }], ports: [{ port: 5432 }] }],
+    });
+    await waitFor(async () => {
+      const list = await client.list('endpointslices', { namespace: ns, labelSelector: 'kubernetes.io/service-name=ext' });
+      return list.items[0]?.endpoints[0]?.addresses[0] === '192.0.2.10';
+    }, { what: 'the mirrored slice of a selector-less service', timeoutMs: 3000 });
+    await client.delete('services', 'be', { namespace: ns });
+    await waitFor(async () => (await client.list('endpointslices', { namespace: ns, labelSelector: 'kubernetes.io/service-name=be' })).items.length === 0, {
+      what: 'the slices of a deleted service to go',
+      timeoutMs: 5000,
+    });
   });
 });
 

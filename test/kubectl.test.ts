@@ -80,6 +80,19 @@ describe.skipIf(!existsSync(KUBECTL_133))('kubectl 1.33', () => {
       expect(resources).toMatch(new RegExp(`^${name}\\s+${short}\\s`, 'm'));
   });
 
+  it('answers auth can-i and whoami (kubelab authorizes every request), and serves PDBs, PriorityClasses and EndpointSlices', async () => {
+    expect(await ok(['auth', 'can-i', 'create', 'pods'])).toBe('yes\n');
+    expect(await ok(['auth', 'can-i', 'delete', 'nodes', '--all-namespaces'])).toBe('yes\n');
+    expect(await ok(['auth', 'whoami'])).toMatch(/Username\s+kubelab-admin/);
+    const classes = await ok(['get', 'priorityclasses']);
+    expect(classes.split('\n')[0].split(/\s{2,}/)).toEqual(['NAME', 'VALUE', 'GLOBAL-DEFAULT', 'AGE', 'PREEMPTIONPOLICY']);
+    expect(classes).toMatch(/^system-node-critical\s+2000001000\s+false/m);
+    await ok(['create', 'namespace', 'pdb-test']);
+    await ok(['create', 'poddisruptionbudget', 'web', '-n', 'pdb-test', '--selector=app=web', '--min-available=2']);
+    expect((await ok(['get', 'pdb', '-n', 'pdb-test'])).split('\n')[0].split(/\s{2,}/)).toEqual(['NAME', 'MIN AVAILABLE', 'MAX UNAVAILABLE', 'ALLOWED DISRUPTIONS', 'AGE']);
+    expect(await ok(['get', 'endpointslices', '-A'])).toBe('');
+  });
+
   it('applies a multi-document file: created, then unchanged, then configured', async () => {
     await ok(['create', 'namespace', 'apply-test']);
     const file = join(kc.dir, 'app.yaml');

@@ -15,6 +15,7 @@ import type { KubeletProxy } from '../kubeletproxy.js';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION, wantsAggregated } from './discovery.js';
 import { checkFields, openapiV2, openapiV2Protobuf, openapiV3Doc, openapiV3Index } from './openapi.js';
 import { decodeProtobufObject } from './protobuf.js';
+import { answerReview } from './reviews.js';
 import { parsePath, type Route } from './route.js';
 import { handleStreamRequest, handleStreamUpgrade } from './stream.js';
 import { tableFor } from './tables.js';
@@ -105,6 +106,10 @@ async function handle(opts: RestOptions, req: IncomingMessage, res: ServerRespon
   if (route.kind === 'notfound') throw new ApiError('NotFound', route.message);
   if (route.kind === 'discovery') return serveDiscovery(res, route.path, accept);
   const { info, namespace, name, subresource } = route;
+  if (info.virtual) {
+    if (method !== 'POST' || name) throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource (${info.resource})`);
+    return sendJson(res, 201, answerReview(info, parseBody(await readBody(req), req.headers['content-type'] ?? '')));
+  }
   if (subresource === 'log' || subresource === 'exec' || subresource === 'attach' || subresource === 'portforward' || subresource === 'proxy')
     return handleStreamRequest(opts, req, res, { namespace, name, subresource, query: url.searchParams });
   const q = url.searchParams;

@@ -146,6 +146,7 @@ function operations(info: ResourceInfo, v3: boolean): Record<string, Record<stri
   });
   const base = `/${info.group ? `apis/${info.group}` : 'api'}/${info.version}${info.namespaced ? '/namespaces/{namespace}' : ''}/${info.resource}`;
   const writeParams = [param(QUERY_PARAMS.dryRun), param(QUERY_PARAMS.fieldManager), param(QUERY_PARAMS.fieldValidation)];
+  if (info.virtual) return { [base]: { post: mk('post', 'create', { parameters: writeParams, ...body }) } };
   return {
     [base]: {
       get: mk('list', 'list'),

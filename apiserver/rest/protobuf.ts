@@ -40,6 +40,10 @@ const GROUP_PACKAGES: Record<string, string> = {
   'storage.k8s.io': 'k8s.io.api.storage',
   autoscaling: 'k8s.io.api.autoscaling',
   policy: 'k8s.io.api.policy',
+  'scheduling.k8s.io': 'k8s.io.api.scheduling',
+  'discovery.k8s.io': 'k8s.io.api.discovery',
+  'authorization.k8s.io': 'k8s.io.api.authorization',
+  'authentication.k8s.io': 'k8s.io.api.authentication',
 };
 
 /** Pointer fields whose zero value means something (and so must survive the zero-dropping). */

@@ -4,7 +4,7 @@
  * Pure functions of the objects and the current time; the REST facade wraps them in a meta.k8s.io/v1
  * Table and the `kubelab get` CLI prints them directly.
  */
-import type { KObject, apps, batch, core, coordination, policy, scheduling, storage } from '../../client/types.js';
+import type { KObject, apps, batch, core, coordination, discovery, policy, scheduling, storage } from '../../client/types.js';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 
 export interface TableColumn {
@@ -534,6 +534,20 @@ const PRINTERS: Record<string, ColumnDef[]> = {
     { name: 'Global-Default', type: 'boolean', cell: (p: scheduling.PriorityClass) => p.globalDefault ?? false },
     ageColumn,
     { name: 'PreemptionPolicy', type: 'string', cell: (p: scheduling.PriorityClass) => p.preemptionPolicy ?? 'PreemptLowerPriority' },
+  ],
+  endpointslices: [
+    { name: 'AddressType', type: 'string', cell: (e: discovery.EndpointSlice) => e.addressType },
+    { name: 'Ports', type: 'string', cell: (e: discovery.EndpointSlice) => (e.ports?.length ? e.ports.map((p) => String(p.port ?? '')).join(',') : NONE) },
+    {
+      name: 'Endpoints',
+      type: 'string',
+      cell: (e: discovery.EndpointSlice) => {
+        const ips = (e.endpoints ?? []).flatMap((ep) => ep.addresses);
+        if (!ips.length) return NONE;
+        return ips.length > 3 ? `${ips.slice(0, 3).join(',')} + ${ips.length - 3} more...` : ips.join(',');
+      },
+    },
+    ageColumn,
   ],
   poddisruptionbudgets: [
     { name: 'Min Available', type: 'string', cell: (p: policy.PodDisruptionBudget) => (p.spec?.minAvailable !== undefined ? String(p.spec.minAvailable) : 'N/A') },

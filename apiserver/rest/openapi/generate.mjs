@@ -30,6 +30,9 @@ const ROOTS = {
   'autoscaling/v1': ['Scale'],
   'policy/v1': ['Eviction', 'PodDisruptionBudget'],
   'scheduling/v1': ['PriorityClass'],
+  'discovery/v1': ['EndpointSlice'],
+  'authorization/v1': ['SelfSubjectAccessReview', 'SelfSubjectRulesReview'],
+  'authentication/v1': ['SelfSubjectReview'],
   'meta/v1': ['DeleteOptions', 'Status', 'APIResourceList'],
 };
 

@@ -14,7 +14,9 @@ const bin = readFileSync(process.argv[2] ?? '/usr/lib/google-cloud-sdk/bin/kubec
 const WANT = [
   'k8s.io/api/core/v1/generated.proto', 'k8s.io/api/apps/v1/generated.proto', 'k8s.io/api/batch/v1/generated.proto',
   'k8s.io/api/coordination/v1/generated.proto', 'k8s.io/api/storage/v1/generated.proto', 'k8s.io/api/autoscaling/v1/generated.proto',
-  'k8s.io/api/policy/v1/generated.proto', 'k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto',
+  'k8s.io/api/policy/v1/generated.proto', 'k8s.io/api/scheduling/v1/generated.proto', 'k8s.io/api/discovery/v1/generated.proto',
+  'k8s.io/api/authorization/v1/generated.proto', 'k8s.io/api/authentication/v1/generated.proto',
+  'k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto',
   'k8s.io/apimachinery/pkg/api/resource/generated.proto', 'k8s.io/apimachinery/pkg/util/intstr/generated.proto',
   'k8s.io/apimachinery/pkg/runtime/generated.proto',
 ];
