@@ -16,6 +16,7 @@ export interface KubeletOptions {
   runtime?: RuntimeKind;
   clusterName?: string;
   podNetwork?: string;
+  nodeContainer?: string;
   serviceCidr?: string;
   clusterDns?: string;
   clusterDomain?: string;
@@ -53,6 +54,11 @@ export interface KubeletConfig {
   clusterName: string;
   /** Docker network of pause containers; '' = Docker's default bridge. */
   podNetwork: string;
+  /**
+   * The Docker container this kubelet's node is (lab nodes): hostNetwork/hostPID/hostIPC pods join its
+   * namespaces. '' = the kubelet runs on the Docker host itself, and those pods use the host's.
+   */
+  nodeContainer: string;
   serviceCidr: string;
   clusterDns: string;
   clusterDomain: string;
@@ -149,6 +155,7 @@ export function compileKubeletConfig(o: KubeletOptions): KubeletConfig {
     runtime,
     clusterName,
     podNetwork: o.podNetwork ?? '',
+    nodeContainer: o.nodeContainer ?? '',
     serviceCidr,
     clusterDns,
     clusterDomain: o.clusterDomain ?? 'cluster.local',

@@ -16,6 +16,7 @@ export function kubeletFlags(cmd: Command): Command {
     .option('--runtime <kind>', 'docker | hollow')
     .option('--cluster-name <name>', 'value of the io.kubelab.cluster label on everything created', process.env.KUBELAB_CLUSTER)
     .option('--pod-network <network>', 'Docker network of pause containers (default: Docker bridge)', process.env.KUBELAB_POD_NETWORK)
+    .option('--node-container <name>', "the node's own Docker container (hostNetwork/hostPID/hostIPC pods join it)", process.env.KUBELAB_NODE_CONTAINER)
     .option('--service-cidr <cidr>', 'Service ClusterIP range routed via the node', process.env.KUBELAB_SERVICE_CIDR)
     .option('--cluster-dns <ip>', 'cluster DNS server for ClusterFirst pods', process.env.KUBELAB_CLUSTER_DNS)
     .option('--cluster-domain <domain>', 'cluster domain')
@@ -46,6 +47,7 @@ export function kubeletOptions(o: Record<string, unknown>): KubeletOptions {
     runtime: o.runtime as RuntimeKind | undefined,
     clusterName: o.clusterName as string | undefined,
     podNetwork: o.podNetwork as string | undefined,
+    nodeContainer: o.nodeContainer as string | undefined,
     serviceCidr: o.serviceCidr as string | undefined,
     clusterDns: o.clusterDns as string | undefined,
     clusterDomain: o.clusterDomain as string | undefined,

@@ -60,6 +60,7 @@ export async function startKubelet(cfg: KubeletConfig, signal: AbortSignal, deps
           clusterName: cfg.clusterName,
           nodeName: cfg.nodeName,
           podNetwork: cfg.podNetwork,
+          nodeContainer: cfg.nodeContainer,
           nodeIp: cfg.nodeIp,
           serviceCidr: cfg.serviceCidr,
           pauseImage: cfg.pauseImage,

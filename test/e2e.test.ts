@@ -212,6 +212,41 @@ describe('lab end to end (3 workers, lab timing)', () => {
     await waitFor(async () => !(await cluster.client.list('nodes')).items.some((n) => n.metadata?.name === 'worker-4'), { timeoutMs: 15_000, what: 'Node worker-4 to be gone' });
     expect(await cluster.lab.nodes()).toEqual(['worker-1', 'worker-2', 'worker-3']);
   });
+  it("runs a hostNetwork pod in its node's network: the node's IP and hostname, reachable from other pods", async () => {
+    const node = await cluster.client.get('nodes', 'worker-2');
+    const nodeIp = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+    await cluster.client.create('pods', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'hostnet', namespace: NS },
+      spec: {
+        hostNetwork: true,
+        nodeSelector: { 'kubernetes.io/hostname': 'worker-2' },
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          {
+            name: 'web',
+            image: 'kubelab/busybox:latest',
+            command: ['sh', '-c', 'mkdir -p /w && echo host-net-ok > /w/index.html && exec httpd -f -p 18080 -h /w'],
+            readinessProbe: { tcpSocket: { port: 18080 }, periodSeconds: 1 },
+          },
+        ],
+      },
+    });
+    const pod = await waitFor(
+      async () => {
+        const p = await cluster.client.get('pods', 'hostnet', { namespace: NS });
+        return p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? p : undefined;
+      },
+      { timeoutMs: 60_000, what: 'the hostNetwork pod to be Ready (its probe reaches the node address)' },
+    );
+    expect(pod.status?.podIP).toBe(nodeIp);
+    expect((await kubectl('exec', 'hostnet', '--', 'hostname')).trim()).toBe('worker-2');
+    const client = running(await webPods()).find((p) => p.spec?.nodeName !== 'worker-2')?.metadata?.name ?? '';
+    expect((await kubectl('exec', client, '--', 'wget', '-qO-', `http://${nodeIp}:18080/`)).trim()).toBe('host-net-ok');
+    await cluster.client.delete('pods', 'hostnet', { namespace: NS, gracePeriodSeconds: 0 });
+  });
+
   it("drives the lab with kubectl's everyday commands (kubectl 1.33)", async () => {
     const k = (...args: string[]): Promise<string> =>
       run(KUBECTL_133, args, { cwd: ROOT, env: { ...env(), EDITOR: `sed -i s/revisionHistoryLimit:\\ 10/revisionHistoryLimit:\\ 9/` }, timeout: 150_000 }).then((r) => r.stdout);
@@ -241,6 +276,11 @@ describe('lab end to end (3 workers, lab timing)', () => {
 
     expect(await k('expose', 'deployment', 'web', '--name', 'web-exposed', '--port', '80', '--target-port', '8080')).toMatch(/service\/web-exposed exposed/);
     expect(await k('get', 'svc', 'web-exposed')).toMatch(/web-exposed\s+ClusterIP\s+10\.\d+\.\d+\.\d+\s+<none>\s+80\/TCP/);
+    // kubectl ≥ 1.31 reads the endpoints of `describe service` from EndpointSlices.
+    await waitFor(async () => /Endpoints:\s+\d+\.\d+\.\d+\.\d+:8080/.test(await k('describe', 'svc', 'web-exposed')), {
+      timeoutMs: 10_000,
+      what: 'kubectl describe service to list the endpoints',
+    });
 
     expect(await k('cordon', 'worker-3')).toMatch(/cordoned/);
     expect(await k('get', 'nodes')).toMatch(/worker-3\s+Ready,SchedulingDisabled/);

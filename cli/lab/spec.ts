@@ -202,6 +202,7 @@ export function componentArgs(spec: LabSpec, component: ComponentName | 'node', 
         '--apiserver', api,
         '--node-name', nodeName,
         '--node-ip', nodeIp,
+        '--node-container', containerName(spec, nodeName),
         '--pod-network', spec.network,
         '--service-cidr', plan.serviceCidr,
         '--cluster-dns', plan.clusterDns,
@@ -290,6 +291,8 @@ export function workerContainer(spec: LabSpec, node: string, ip: string): Docker
     Healthcheck: httpHealthcheck(PORTS.kubeletAdmin),
     HostConfig: hostConfig(spec, {
       CapAdd: ['NET_ADMIN', 'NET_RAW'],
+      // hostIPC pods join this container's IPC namespace.
+      IpcMode: 'shareable',
       Sysctls: {
         'net.ipv4.ip_forward': '1',
         'net.ipv4.conf.all.send_redirects': '0',

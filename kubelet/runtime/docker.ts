@@ -29,6 +29,8 @@ export interface DockerRuntimeOptions {
   nodeName: string;
   /** Network of the pause containers ('' = Docker's default bridge). */
   podNetwork: string;
+  /** The node's own container ('' on a Docker host): host-namespace pods join it. */
+  nodeContainer?: string;
   nodeIp: string;
   serviceCidr: string;
   pauseImage: string;
@@ -95,6 +97,11 @@ export class DockerRuntime implements Runtime {
 
   constructor(private readonly opts: DockerRuntimeOptions) {
     this.docker = opts.docker ?? new Docker();
+  }
+
+  /** Namespace mode of hostNetwork/hostPID/hostIPC pods: the node's container in a lab, else the Docker host. */
+  private get hostMode(): string {
+    return this.opts.nodeContainer ? `container:${this.opts.nodeContainer}` : 'host';
   }
 
   private get network(): string {
@@ -266,9 +273,9 @@ export class DockerRuntime implements Runtime {
       Env: env,
       ...(hostNet ? {} : { Hostname: cfg.hostname.slice(0, 63) }),
       HostConfig: {
-        NetworkMode: hostNet ? 'host' : this.network,
-        IpcMode: spec?.hostIPC ? 'host' : 'shareable',
-        PidMode: spec?.hostPID ? 'host' : '',
+        NetworkMode: hostNet ? this.hostMode : this.network,
+        IpcMode: spec?.hostIPC ? this.hostMode : 'shareable',
+        PidMode: spec?.hostPID ? this.hostMode : '',
         CapAdd: capAdd,
         ...(!hostNet && cfg.dns ? { Dns: cfg.dns.servers, DnsSearch: cfg.dns.searches, DnsOptions: cfg.dns.options } : {}),
         ...(!hostNet && cfg.extraHosts.length ? { ExtraHosts: cfg.extraHosts } : {}),
@@ -338,9 +345,10 @@ export class DockerRuntime implements Runtime {
       OpenStdin: ct.stdin === true,
       StdinOnce: ct.stdinOnce === true,
       HostConfig: {
-        NetworkMode: `container:${sandboxId}`,
-        IpcMode: spec?.hostIPC ? 'host' : `container:${sandboxId}`,
-        PidMode: spec?.hostPID ? 'host' : spec?.shareProcessNamespace ? `container:${sandboxId}` : '',
+        // Containers of host-namespace pods join the node (or the Docker host) directly, as their sandbox does.
+        NetworkMode: spec?.hostNetwork ? this.hostMode : `container:${sandboxId}`,
+        IpcMode: spec?.hostIPC ? this.hostMode : `container:${sandboxId}`,
+        PidMode: spec?.hostPID ? this.hostMode : spec?.shareProcessNamespace ? `container:${sandboxId}` : '',
         Mounts: mounts,
         ...(lim.cpu !== undefined ? { NanoCpus: cpuMillis(lim.cpu) * 1_000_000 } : {}),
         ...(req.cpu !== undefined ? { CpuShares: Math.max(2, Math.floor((cpuMillis(req.cpu) * 1024) / 1000)) } : {}),
