@@ -52,6 +52,8 @@ export function podSpecDefaults(spec: core.PodSpec | undefined): void {
   spec.serviceAccountName ??= spec.serviceAccount ?? 'default';
   if (Array.isArray(spec.containers)) spec.containers.forEach((c) => c && containerDefaults(c));
   (spec.initContainers ?? []).forEach((c) => c && containerDefaults(c));
+  // Kubernetes' SetDefaults_EphemeralContainer: the same container defaults.
+  if (Array.isArray(spec.ephemeralContainers)) spec.ephemeralContainers.forEach((c) => c && containerDefaults(c as core.Container));
   for (const v of spec.volumes ?? []) {
     if (v.configMap) v.configMap.defaultMode ??= 0o644;
     if (v.secret) v.secret.defaultMode ??= 0o644;

@@ -24,7 +24,7 @@ import { Allocators } from './allocator.js';
 import { applyDefaults, defaultTolerations, qosClass } from './defaults.js';
 import { applyPatch } from './patch.js';
 import { Storage } from './storage.js';
-import { MAX_OBJECT_BYTES, SYSTEM_PRIORITY_CLASSES, validateObject } from './validation.js';
+import { MAX_OBJECT_BYTES, SYSTEM_PRIORITY_CLASSES, validateEphemeralContainersUpdate, validateObject, validatePodCreate } from './validation.js';
 import { WatchCache, type WatchSink } from './watchcache.js';
 
 export interface RegistryConfig {
@@ -66,6 +66,9 @@ export interface WriteOptions {
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 const MAX_CAS_RETRIES = 20;
+
+/** The kubelet's mark on the mirror pod of a static pod. */
+const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
 
 export class Registry {
   readonly caches = new Map<string, WatchCache>();
@@ -227,6 +230,7 @@ export class Registry {
     this.resetStatusOnCreate(info, obj);
     if (info.resource === 'pods') defaultTolerations(obj.spec as core.PodSpec, this.cfg.defaultTolerationSeconds);
     this.validate(info, obj);
+    if (info.resource === 'pods') this.rejectCauses(info, obj, validatePodCreate(obj));
     await this.admit(info, obj);
     meta.uid = randomUUID();
     meta.creationTimestamp = nowTimestamp();
@@ -303,7 +307,10 @@ export class Registry {
         kind: info.kind,
         causes: [{ field: 'metadata', message: `Too long: the object is ${size} bytes, must have at most ${MAX_OBJECT_BYTES} bytes`, reason: 'FieldValueTooLong' }],
       });
-    const causes = validateObject(info, obj);
+    this.rejectCauses(info, obj, validateObject(info, obj));
+  }
+
+  private rejectCauses(info: ResourceInfo, obj: KObject, causes: StatusCause[]): void {
     if (causes.length) throw invalid(info.kind, obj.metadata?.name ?? obj.metadata?.generateName ?? '', causes, info.group);
   }
 
@@ -500,7 +507,7 @@ export class Registry {
       if (wantRv && wantRv !== String(cur.rev))
         throw conflict(info.resource, name, 'the object has been modified; please apply your changes to the latest version and try again', info.group);
       const next = this.merge(info, ns, sub, cur.obj, incoming);
-      const result = await this.write(info, ns, cur.obj, cur.rev, next, opts.dryRun ?? false, false);
+      const result = await this.write(info, ns, cur.obj, cur.rev, next, opts.dryRun ?? false, false, sub);
       if (result) return sub === 'scale' ? toScale(info, result) : result;
       if (wantRv || attempt >= MAX_CAS_RETRIES) throw conflict(info.resource, name, 'the object has been modified; please apply your changes to the latest version and try again', info.group);
     }
@@ -522,6 +529,17 @@ export class Registry {
     if (sub === 'finalize') {
       const next = structuredClone(cur);
       next.spec = { ...(next.spec as object), finalizers: (incoming.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [] };
+      return next;
+    }
+    if (sub === 'ephemeralcontainers') {
+      if (!info.subresources.includes(sub)) throw new ApiError('NotFound', `the server could not find the requested resource (${info.resource}/${sub})`);
+      // Only spec.ephemeralContainers is taken from the request (Kubernetes drops every other change).
+      const next = structuredClone(cur);
+      const spec = { ...(next.spec as core.PodSpec) };
+      const wanted = (incoming.spec as core.PodSpec | undefined)?.ephemeralContainers;
+      if (wanted === undefined || wanted === null) delete spec.ephemeralContainers;
+      else spec.ephemeralContainers = wanted;
+      next.spec = spec;
       return next;
     }
     if (sub) throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource (put ${info.resource}/${sub})`);
@@ -550,9 +568,13 @@ export class Registry {
    * Defaults, validates and CAS-writes `next` over `cur`. Returns the stored object, or undefined when
    * the revision moved (caller retries). A write that changes nothing stores nothing.
    */
-  private async write(info: ResourceInfo, ns: string, cur: KObject, rev: number, next: KObject, dryRun: boolean, ignoreImmutability: boolean): Promise<KObject | undefined> {
+  private async write(info: ResourceInfo, ns: string, cur: KObject, rev: number, next: KObject, dryRun: boolean, ignoreImmutability: boolean, sub = ''): Promise<KObject | undefined> {
     applyDefaults(info.resource, next);
-    if (info.resource === 'pods' && !ignoreImmutability) this.checkPodUpdate(cur, next);
+    // Through pods/ephemeralcontainers merge() took nothing but spec.ephemeralContainers, so only those
+    // need checking; every other pod write keeps the immutable spec.
+    if (info.resource === 'pods' && sub === 'ephemeralcontainers')
+      this.rejectCauses(info, next, validateEphemeralContainersUpdate(next as core.Pod, cur as core.Pod, cur.metadata?.annotations?.[MIRROR_ANNOTATION] !== undefined));
+    else if (info.resource === 'pods' && !ignoreImmutability) this.checkPodUpdate(cur, next);
     this.validate(info, next);
     if (!isDeepStrictEqual(cur.spec, next.spec) && next.metadata && cur.metadata?.generation !== undefined)
       next.metadata.generation = (cur.metadata.generation ?? 1) + 1;
@@ -664,7 +686,7 @@ export class Registry {
         throw conflict(info.resource, name, 'the object has been modified; please apply your changes to the latest version and try again', info.group);
       if (patched.metadata?.name !== undefined && patched.metadata.name !== name) throw badRequest('the patch may not change the name');
       const next = this.merge(info, ns, sub, cur.obj, patched);
-      const res = await this.write(info, ns, cur.obj, cur.rev, next, opts.dryRun ?? false, false);
+      const res = await this.write(info, ns, cur.obj, cur.rev, next, opts.dryRun ?? false, false, sub);
       if (res) return sub === 'scale' ? toScale(info, res) : res;
       if (wantRv || attempt >= MAX_CAS_RETRIES) throw conflict(info.resource, name, 'the object has been modified; please apply your changes to the latest version and try again', info.group);
     }

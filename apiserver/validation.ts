@@ -2,6 +2,7 @@
  * Validation of API objects. Each check returns causes naming the field path and the reason, in the
  * words Kubernetes uses, so `kubectl` prints familiar messages. Nothing here touches storage.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { StatusCause } from '../client/errors.js';
 import { isQuantity } from '../client/quantity.js';
 import type { KObject, core } from '../client/types.js';
@@ -107,7 +108,10 @@ function validateProbe(c: Causes, field: string, p: core.Probe | undefined): voi
   if (p.tcpSocket && typeof p.tcpSocket.port === 'number') validatePort(c, `${field}.tcpSocket.port`, p.tcpSocket.port);
 }
 
-function validateContainer(c: Causes, f: string, ct: core.Container, volumes: Set<string>, names: Set<string>, init: boolean): void {
+/** Which list a container is in: probes are validated for app containers only, forbidden for the others. */
+type ContainerKind = 'init' | 'app' | 'ephemeral';
+
+function validateContainer(c: Causes, f: string, ct: core.Container, volumes: Set<string>, names: Set<string>, kind: ContainerKind): void {
   if (!ct || typeof ct !== 'object') return add(c, f, 'Invalid value: must be an object', 'FieldValueTypeInvalid');
   if (!ct.name) add(c, `${f}.name`, 'Required value', 'FieldValueRequired');
   else {
@@ -144,13 +148,89 @@ function validateContainer(c: Causes, f: string, ct: core.Container, volumes: Se
     else if (!volumes.has(m.name)) add(c, `${f}.volumeMounts[${i}].name`, `Not found: "${m.name}"`, 'FieldValueNotFound');
     if (!m.mountPath) add(c, `${f}.volumeMounts[${i}].mountPath`, 'Required value', 'FieldValueRequired');
   });
-  if (!init) {
+  if (kind === 'app') {
     validateProbe(c, `${f}.livenessProbe`, ct.livenessProbe);
     validateProbe(c, `${f}.readinessProbe`, ct.readinessProbe);
     validateProbe(c, `${f}.startupProbe`, ct.startupProbe);
-  } else if (ct.livenessProbe || ct.readinessProbe) {
+  } else if (kind === 'init' && (ct.livenessProbe || ct.readinessProbe)) {
     add(c, `${f}.livenessProbe`, 'Forbidden: may not be set for init containers without restartPolicy=Always', 'FieldValueForbidden');
   }
+}
+
+/**
+ * Container fields an ephemeral container may not set, in Kubernetes' field order: it gets no
+ * guaranteed resources and serves nothing (Kubernetes keeps an allow-list of the other fields).
+ */
+export const EPHEMERAL_FORBIDDEN_FIELDS = ['ports', 'resources', 'resizePolicy', 'restartPolicy', 'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle'] as const;
+
+/** Go's "zero value": unset, or an empty list/object (`resources: {}` is what kubectl sends). */
+function isZero(v: unknown): boolean {
+  if (v === undefined || v === null || v === '' || v === false || v === 0) return true;
+  if (Array.isArray(v)) return v.length === 0;
+  if (typeof v === 'object') return Object.values(v as Record<string, unknown>).every(isZero);
+  return false;
+}
+
+/**
+ * spec.ephemeralContainers (Kubernetes' validateEphemeralContainers): the usual container checks, names
+ * unique among all containers of the pod (`names` holds the others), a targetContainerName that is a
+ * regular or init container, none of EPHEMERAL_FORBIDDEN_FIELDS, no subPath mounts.
+ */
+function validateEphemeralContainers(c: Causes, f: string, spec: core.PodSpec, volumes: Set<string>, names: Set<string>): void {
+  const list = spec.ephemeralContainers;
+  if (list === undefined || list === null) return;
+  if (!Array.isArray(list)) return add(c, `${f}.ephemeralContainers`, 'Invalid value: must be a list', 'FieldValueTypeInvalid');
+  const targets = new Set(names);
+  list.forEach((ec, i) => {
+    const p = `${f}.ephemeralContainers[${i}]`;
+    validateContainer(c, p, ec as core.Container, volumes, names, 'ephemeral');
+    if (!ec || typeof ec !== 'object') return;
+    if (ec.targetContainerName && !targets.has(ec.targetContainerName)) add(c, `${p}.targetContainerName`, `Not found: "${ec.targetContainerName}"`, 'FieldValueNotFound');
+    const fields = ec as unknown as Record<string, unknown>;
+    for (const k of EPHEMERAL_FORBIDDEN_FIELDS) if (!isZero(fields[k])) add(c, `${p}.${k}`, 'Forbidden: cannot be set for an Ephemeral Container', 'FieldValueForbidden');
+    (ec.volumeMounts ?? []).forEach((m, j) => {
+      if (m.subPath) add(c, `${p}.volumeMounts[${j}].subPath`, 'Forbidden: cannot be set for an Ephemeral Container', 'FieldValueForbidden');
+      if (m.subPathExpr) add(c, `${p}.volumeMounts[${j}].subPathExpr`, 'Forbidden: cannot be set for an Ephemeral Container', 'FieldValueForbidden');
+    });
+  });
+}
+
+/** Checks only made when a pod is created: ephemeral containers come later, through pods/ephemeralcontainers. */
+export function validatePodCreate(pod: KObject): Causes {
+  const c: Causes = [];
+  const spec = pod.spec as core.PodSpec | undefined;
+  if (Array.isArray(spec?.ephemeralContainers) && spec.ephemeralContainers.length > 0)
+    add(c, 'spec.ephemeralContainers', 'Forbidden: cannot be set on create', 'FieldValueForbidden');
+  return c;
+}
+
+const canonical = (v: unknown): unknown => (v === undefined ? undefined : (JSON.parse(JSON.stringify(v)) as unknown));
+
+/**
+ * A write through pods/ephemeralcontainers (Kubernetes' ValidatePodEphemeralContainersUpdate): existing
+ * ephemeral containers may be neither removed nor changed (only added), and static pods have none.
+ * Both pods are already defaulted.
+ */
+export function validateEphemeralContainersUpdate(next: core.Pod, cur: core.Pod, isMirror: boolean): Causes {
+  const c: Causes = [];
+  if (isMirror) {
+    add(c, '', 'Forbidden: static pods do not support ephemeral containers', 'FieldValueForbidden');
+    return c;
+  }
+  const now = next.spec?.ephemeralContainers ?? [];
+  for (const old of cur.spec?.ephemeralContainers ?? []) {
+    const i = now.findIndex((e) => e?.name === old.name);
+    if (i < 0) add(c, 'spec.ephemeralContainers', `Forbidden: existing ephemeral containers "${old.name}" may not be removed`, 'FieldValueForbidden');
+    else if (!isDeepStrictEqual(canonical(old), canonical(now[i])))
+      add(c, `spec.ephemeralContainers[${i}]`, `Forbidden: existing ephemeral containers "${old.name}" may not be changed`, 'FieldValueForbidden');
+  }
+  return c;
+}
+
+/** Pod templates (workloads) describe new pods: they may not carry ephemeral containers. */
+function forbidTemplateEphemeral(c: Causes, f: string, spec: core.PodSpec | undefined): void {
+  if (Array.isArray(spec?.ephemeralContainers) && spec.ephemeralContainers.length > 0)
+    add(c, `${f}.ephemeralContainers`, 'Forbidden: ephemeral containers not allowed in pod template', 'FieldValueForbidden');
 }
 
 export function validatePodSpec(c: Causes, f: string, spec: core.PodSpec | undefined, restartPolicies = ['Always', 'OnFailure', 'Never']): void {
@@ -166,8 +246,9 @@ export function validatePodSpec(c: Causes, f: string, spec: core.PodSpec | undef
   });
   if (!Array.isArray(spec.containers) || spec.containers.length === 0) add(c, `${f}.containers`, 'Required value', 'FieldValueRequired');
   const names = new Set<string>();
-  (spec.initContainers ?? []).forEach((ct, i) => validateContainer(c, `${f}.initContainers[${i}]`, ct, volumes, names, true));
-  (Array.isArray(spec.containers) ? spec.containers : []).forEach((ct, i) => validateContainer(c, `${f}.containers[${i}]`, ct, volumes, names, false));
+  (spec.initContainers ?? []).forEach((ct, i) => validateContainer(c, `${f}.initContainers[${i}]`, ct, volumes, names, 'init'));
+  (Array.isArray(spec.containers) ? spec.containers : []).forEach((ct, i) => validateContainer(c, `${f}.containers[${i}]`, ct, volumes, names, 'app'));
+  validateEphemeralContainers(c, f, spec, volumes, names);
   if (spec.restartPolicy && !restartPolicies.includes(spec.restartPolicy))
     add(c, `${f}.restartPolicy`, `Unsupported value: "${spec.restartPolicy}": supported values: ${restartPolicies.map((p) => `"${p}"`).join(', ')}`, 'FieldValueNotSupported');
   if (spec.dnsPolicy && !['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'].includes(spec.dnsPolicy))
@@ -207,6 +288,7 @@ function validateSelectorAndTemplate(c: Causes, spec: { selector?: unknown; temp
   if (!tpl) return add(c, 'spec.template', 'Required value', 'FieldValueRequired');
   validateLabels(c, 'spec.template.metadata.labels', tpl.metadata?.labels);
   validatePodSpec(c, 'spec.template.spec', tpl.spec, restartPolicies);
+  forbidTemplateEphemeral(c, 'spec.template.spec', tpl.spec);
 }
 
 function validateIntOrPercent(c: Causes, field: string, v: unknown): void {
@@ -262,7 +344,11 @@ export function validateObject(info: ResourceInfo, obj: KObject): Causes {
       if (typeof schedule !== 'string' || schedule.trim() === '') add(c, 'spec.schedule', 'Required value', 'FieldValueRequired');
       const jt = spec?.jobTemplate as { spec?: Record<string, unknown> } | undefined;
       if (!jt?.spec) add(c, 'spec.jobTemplate.spec', 'Required value', 'FieldValueRequired');
-      else validatePodSpec(c, 'spec.jobTemplate.spec.template.spec', (jt.spec.template as core.PodTemplateSpec | undefined)?.spec, ['OnFailure', 'Never']);
+      else {
+        const tplSpec = (jt.spec.template as core.PodTemplateSpec | undefined)?.spec;
+        validatePodSpec(c, 'spec.jobTemplate.spec.template.spec', tplSpec, ['OnFailure', 'Never']);
+        forbidTemplateEphemeral(c, 'spec.jobTemplate.spec.template.spec', tplSpec);
+      }
       if (spec?.concurrencyPolicy && !['Allow', 'Forbid', 'Replace'].includes(spec.concurrencyPolicy as string))
         add(c, 'spec.concurrencyPolicy', `Unsupported value: "${String(spec.concurrencyPolicy)}": supported values: "Allow", "Forbid", "Replace"`, 'FieldValueNotSupported');
       break;

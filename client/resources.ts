@@ -57,7 +57,7 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('nodes', 'Node', '', 'v1', false, { short: ['no'], sub: ['status', 'proxy'], status: true }),
   r('pods', 'Pod', '', 'v1', true, {
     short: ['po'],
-    sub: ['status', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward'],
+    sub: ['status', 'binding', 'eviction', 'ephemeralcontainers', 'log', 'exec', 'attach', 'portforward'],
     status: true,
     all: true,
   }),

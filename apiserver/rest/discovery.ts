@@ -26,6 +26,7 @@ interface SubKind {
 function subresourceKind(info: ResourceInfo, sub: string): SubKind {
   switch (sub) {
     case 'status':
+    case 'ephemeralcontainers':
       return { group: info.group, version: info.version, kind: info.kind, verbs: ['get', 'patch', 'update'] };
     case 'scale':
       return { group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] };

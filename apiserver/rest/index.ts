@@ -103,7 +103,9 @@ async function handle(opts: RestOptions, req: IncomingMessage, res: ServerRespon
   if (path === '/version' || path === '/version/') return sendJson(res, 200, SERVER_VERSION);
   if (path.startsWith('/openapi/')) return serveOpenapi(res, path, accept);
   const route: Route = parsePath(path);
-  if (route.kind === 'notfound') throw new ApiError('NotFound', route.message);
+  // Empty details, as kube-apiserver sends for a path it does not serve: kubectl debug reads
+  // `details.name` of a 404 to tell a missing subresource from a missing pod.
+  if (route.kind === 'notfound') throw new ApiError('NotFound', route.message, {});
   if (route.kind === 'discovery') return serveDiscovery(res, route.path, accept);
   const { info, namespace, name, subresource } = route;
   if (info.virtual) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { wantsAggregated } from './discovery.js';
+import { apiResourceList, wantsAggregated } from './discovery.js';
 import { unknownFields } from './openapi.js';
 import { decodeProtobufObject } from './protobuf.js';
 import { parsePath } from './route.js';
@@ -15,6 +15,13 @@ describe('parsePath', () => {
     expect(parsePath('/apis/apps/v1')).toEqual({ kind: 'discovery', path: '/apis/apps/v1' });
     expect(parsePath('/api/v1/widgets').kind).toBe('notfound');
     expect(parsePath('/api/v1/namespaces/x/configmaps/c/scale').kind).toBe('notfound');
+  });
+
+  it('serves pods/ephemeralcontainers (kubectl debug) and lists it in discovery as a Pod with get/patch/update', () => {
+    expect(parsePath('/api/v1/namespaces/x/pods/web/ephemeralcontainers')).toMatchObject({ kind: 'resource', namespace: 'x', name: 'web', subresource: 'ephemeralcontainers' });
+    expect(parsePath('/api/v1/namespaces/x/configmaps/c/ephemeralcontainers').kind).toBe('notfound');
+    const core = apiResourceList('', 'v1') as { resources: { name: string; kind: string; verbs: string[] }[] };
+    expect(core.resources.find((r) => r.name === 'pods/ephemeralcontainers')).toMatchObject({ kind: 'Pod', verbs: ['get', 'patch', 'update'] });
   });
 });
 

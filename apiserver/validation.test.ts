@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { resourceInfo } from '../client/resources.js';
+import type { core } from '../client/types.js';
+import { applyDefaults } from './defaults.js';
+import { validateEphemeralContainersUpdate, validateObject, validatePodCreate } from './validation.js';
+
+const pods = resourceInfo('pods');
+const deployments = resourceInfo('deployments');
+if (!pods || !deployments) throw new Error('resources not served');
+
+function pod(ephemeralContainers?: core.EphemeralContainer[]): core.Pod {
+  const p: core.Pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web', namespace: 'default' },
+    spec: {
+      initContainers: [{ name: 'setup', image: 'kubelab/busybox' }],
+      containers: [{ name: 'app', image: 'kubelab/busybox' }],
+      ...(ephemeralContainers ? { ephemeralContainers } : {}),
+    },
+  };
+  applyDefaults('pods', p as never);
+  return p;
+}
+
+const debug = (extra: Partial<core.EphemeralContainer> = {}): core.EphemeralContainer => ({ name: 'debugger', image: 'kubelab/busybox', stdin: true, tty: true, ...extra });
+const fields = (p: core.Pod): string[] => validateObject(pods, p as never).map((c) => `${c.field}: ${c.message}`);
+
+describe('ephemeral containers', () => {
+  it('accepts what kubectl debug sends (empty resources included) and defaults it like a container', () => {
+    const p = pod([debug({ resources: {}, terminationMessagePolicy: 'File', targetContainerName: 'app' })]);
+    expect(fields(p)).toEqual([]);
+    expect(p.spec?.ephemeralContainers?.[0]).toMatchObject({ imagePullPolicy: 'Always', terminationMessagePath: '/dev/termination-log' });
+  });
+
+  it('forbids ports, resources, probes and lifecycle, naming each field', () => {
+    const p = pod([
+      debug({
+        ports: [{ containerPort: 80 }],
+        resources: { limits: { cpu: '100m' } },
+        readinessProbe: { exec: { command: ['true'] } },
+        lifecycle: { preStop: { exec: { command: ['true'] } } },
+      }),
+    ]);
+    expect(fields(p)).toEqual([
+      'spec.ephemeralContainers[0].ports: Forbidden: cannot be set for an Ephemeral Container',
+      'spec.ephemeralContainers[0].resources: Forbidden: cannot be set for an Ephemeral Container',
+      'spec.ephemeralContainers[0].readinessProbe: Forbidden: cannot be set for an Ephemeral Container',
+      'spec.ephemeralContainers[0].lifecycle: Forbidden: cannot be set for an Ephemeral Container',
+    ]);
+  });
+
+  it('wants an image, a name unique among all containers, a known target and no subPath mounts', () => {
+    const p = pod([
+      { name: 'app', image: '' },
+      debug({ name: 'setup', targetContainerName: 'nope' }),
+      debug({ name: 'd2', volumeMounts: [{ name: 'v', mountPath: '/v', subPath: 'x' }] }),
+    ]);
+    p.spec = { ...(p.spec as core.PodSpec), volumes: [{ name: 'v', emptyDir: {} }] };
+    expect(fields(p)).toEqual([
+      'spec.ephemeralContainers[0].name: Duplicate value: "app"',
+      'spec.ephemeralContainers[0].image: Required value',
+      'spec.ephemeralContainers[1].name: Duplicate value: "setup"',
+      'spec.ephemeralContainers[1].targetContainerName: Not found: "nope"',
+      'spec.ephemeralContainers[2].volumeMounts[0].subPath: Forbidden: cannot be set for an Ephemeral Container',
+    ]);
+  });
+
+  it('cannot be set when a pod is created, nor in a pod template', () => {
+    expect(validatePodCreate(pod([debug()]) as never).map((c) => `${c.field}: ${c.message}`)).toEqual(['spec.ephemeralContainers: Forbidden: cannot be set on create']);
+    expect(validatePodCreate(pod() as never)).toEqual([]);
+    const template = pod([debug()]);
+    const deploy = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web' },
+      spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: template.spec } },
+    };
+    expect(validateObject(deployments, deploy).map((c) => `${c.field}: ${c.message}`)).toEqual([
+      'spec.template.spec.ephemeralContainers: Forbidden: ephemeral containers not allowed in pod template',
+    ]);
+  });
+
+  it('may be added, never removed or changed; static pods take none', () => {
+    const one = pod([debug()]);
+    const two = pod([debug(), debug({ name: 'second' })]);
+    expect(validateEphemeralContainersUpdate(two, one, false)).toEqual([]);
+    expect(validateEphemeralContainersUpdate(pod([]), one, false).map((c) => `${c.field}: ${c.message}`)).toEqual([
+      'spec.ephemeralContainers: Forbidden: existing ephemeral containers "debugger" may not be removed',
+    ]);
+    const changed = pod([debug({ name: 'second' }), debug({ image: 'kubelab/pause' })]);
+    expect(validateEphemeralContainersUpdate(changed, one, false).map((c) => `${c.field}: ${c.message}`)).toEqual([
+      'spec.ephemeralContainers[1]: Forbidden: existing ephemeral containers "debugger" may not be changed',
+    ]);
+    expect(validateEphemeralContainersUpdate(two, one, true).map((c) => c.message)).toEqual(['Forbidden: static pods do not support ephemeral containers']);
+  });
+});
