@@ -18,7 +18,7 @@ import { ContainerStartError, ImagePullError } from './errors.js';
 import { generateEvents, preferNewer, snapshot, withPod, type RelistSnapshot } from './pleg.js';
 import { ProbeManager, runHandler } from './probes.js';
 import { SANDBOX, type DnsSettings, type Runtime, type RuntimeContainer } from './runtime/types.js';
-import { activeDeadlineLeftMs, buildPodStatus, containerStatus, DEADLINE_EXCEEDED, isOwnStatusEcho, statusChanged, type Eviction, type Waiting } from './status.js';
+import { activeDeadlineLeftMs, buildPodStatus, containerStatus, DEADLINE_EXCEEDED, ephemeralContainerStatus, isOwnStatusEcho, statusChanged, type Eviction, type Waiting } from './status.js';
 import { containerMounts, preparePodVolumes, sandboxMounts } from './volumes.js';
 
 export const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
@@ -466,6 +466,27 @@ export class PodManager {
           await start(c, latest ? latest.attempt + 1 : 0);
         }
       }
+      // Ephemeral containers (kubectl debug) start even before initialization is done, once each: one
+      // that exists in the runtime, running or not, is never started again.
+      for (const ec of spec.ephemeralContainers ?? []) {
+        if (byName.has(ec.name)) continue;
+        const target = ec.targetContainerName ? byName.get(ec.targetContainerName)?.[0] : undefined;
+        if (ec.targetContainerName && !target) {
+          // The target may be about to start in this very sync: look again shortly.
+          const message = `unable to find target container ${ec.targetContainerName}`;
+          this.o.recorder?.event(pod as never, 'Warning', 'Failed', `Error: ${message}`);
+          waiting.set(ec.name, { reason: 'CreateContainerConfigError', message });
+          wantRequeue(1000);
+          continue;
+        }
+        this.assertRunning();
+        const err = await this.startContainer(pod, ec as core.Container, sandbox, 0, podIp, tl, target?.id);
+        tl.mark(`started:${ec.name}`);
+        if (err) {
+          waiting.set(ec.name, err.waiting);
+          wantRequeue(err.retryMs);
+        }
+      }
     }
 
     // Status from what the runtime holds now.
@@ -516,6 +537,7 @@ export class PodManager {
       pod: base,
       init: (spec.initContainers ?? []).map((c) => statusOf(c, true)),
       app: spec.containers.map((c) => statusOf(c, false)),
+      ephemeral: (spec.ephemeralContainers ?? []).map((ec) => ephemeralContainerStatus(ec, after.get(ec.name)?.[0], waiting.get(ec.name), rt.kind)),
       podIp,
       hostIp: this.cfg.nodeIp,
       now: Date.now(),
@@ -566,6 +588,7 @@ export class PodManager {
     attempt: number,
     podIp: string | undefined,
     tl?: Timeline,
+    pidTargetId?: string,
   ): Promise<{ waiting: Waiting; retryMs: number } | undefined> {
     const rt = this.o.runtime;
     const uid = pod.metadata?.uid ?? '';
@@ -605,7 +628,7 @@ export class PodManager {
       }
       const mounts = await containerMounts(pod, c, vols, rt, ctx);
       tl?.mark(`prepared:${c.name}`);
-      id = await rt.createContainer({ pod, container: c, sandboxId: sandbox.id, attempt, env, mounts });
+      id = await rt.createContainer({ pod, container: c, sandboxId: sandbox.id, attempt, env, mounts, ...(pidTargetId ? { pidTargetId } : {}) });
       tl?.mark(`created:${c.name}`);
       await rt.startContainer(id);
     } catch (err) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { core } from '../client/types.js';
-import { activeDeadlineLeftMs, buildPodStatus, containerStatus, DEADLINE_EXCEEDED, isOwnStatusEcho, podPhase } from './status.js';
+import { activeDeadlineLeftMs, buildPodStatus, containerStatus, DEADLINE_EXCEEDED, ephemeralContainerStatus, isOwnStatusEcho, podPhase } from './status.js';
 import type { RuntimeContainer } from './runtime/types.js';
 
 const rc = (over: Partial<RuntimeContainer>): RuntimeContainer => ({
@@ -131,5 +131,29 @@ describe('buildPodStatus', () => {
     const s = buildPodStatus(input(base({ phase: 'Pending' }), { app: [st(rc({}))] }));
     expect(s.phase).toBe('Running');
     expect(s.reason).toBeUndefined();
+  });
+
+  it('reports ephemeral containers apart: never ready, no started flag, no effect on phase or readiness', () => {
+    const debug: core.EphemeralContainer = { name: 'debugger', image: 'busybox', targetContainerName: 'app' };
+    const running = ephemeralContainerStatus(debug, rc({ id: 'dbg', name: 'debugger' }), undefined, 'docker');
+    expect(running).toEqual({
+      name: 'debugger',
+      image: 'busybox',
+      imageID: 'docker-pullable://sha256:1',
+      restartCount: 0,
+      containerID: 'docker://dbg',
+      ready: false,
+      state: { running: { startedAt: '2023-11-14T22:13:21Z' } },
+      lastState: {},
+    });
+    const done = ephemeralContainerStatus(debug, rc({ id: 'dbg', name: 'debugger', state: 'exited', exitCode: 0 }), undefined, 'docker');
+    expect(done.state?.terminated?.reason).toBe('Completed');
+    const waiting = ephemeralContainerStatus(debug, undefined, { reason: 'CreateContainerConfigError', message: 'unable to find target container app' }, 'docker');
+    expect(waiting.state?.waiting?.reason).toBe('CreateContainerConfigError');
+    const s = buildPodStatus(input(base({ phase: 'Running' }), { app: [st(rc({}))], ephemeral: [done] }));
+    expect(s.phase).toBe('Running');
+    expect(s.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    expect(s.ephemeralContainerStatuses).toEqual([done]);
+    expect(buildPodStatus(input(base({ phase: 'Running' }))).ephemeralContainerStatuses).toBeUndefined();
   });
 });

@@ -70,6 +70,15 @@ export function containerStatus(i: ContainerStatusInput): core.ContainerStatus {
   return { ...base, containerID, ready: false, started: false, state: { waiting: i.waiting ?? { reason: 'ContainerCreating' } }, lastState: last };
 }
 
+/**
+ * One entry of ephemeralContainerStatuses: like a container's, never ready, without `started` (no probes
+ * run for it) and without a previous run (it is started once, never restarted).
+ */
+export function ephemeralContainerStatus(spec: core.EphemeralContainer, latest: RuntimeContainer | undefined, waiting: Waiting | undefined, runtime: 'docker' | 'hollow'): core.ContainerStatus {
+  const { started: _started, ...s } = containerStatus({ spec: spec as core.Container, latest, waiting, ready: false, started: false, runtime });
+  return s;
+}
+
 /** Pod phase from container statuses (kubelet's getPhase). */
 export function podPhase(spec: core.PodSpec, init: core.ContainerStatus[], app: core.ContainerStatus[]): string {
   const policy = spec.restartPolicy ?? 'Always';
@@ -140,6 +149,8 @@ export interface PodStatusInput {
   pod: core.Pod;
   init: core.ContainerStatus[];
   app: core.ContainerStatus[];
+  /** Statuses of spec.ephemeralContainers (they count for neither phase nor readiness). */
+  ephemeral?: core.ContainerStatus[];
   podIp?: string;
   hostIp: string;
   now: number;
@@ -183,6 +194,7 @@ export function buildPodStatus(i: PodStatusInput): core.PodStatus {
     qosClass: i.qosClass,
     containerStatuses: i.app,
     ...(i.init.length ? { initContainerStatuses: i.init } : {}),
+    ...(i.ephemeral?.length ? { ephemeralContainerStatuses: i.ephemeral } : {}),
   };
   if (!i.podIp && prev?.podIP && !terminal) {
     st.podIP = prev.podIP;

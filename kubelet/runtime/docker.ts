@@ -348,7 +348,8 @@ export class DockerRuntime implements Runtime {
         // Containers of host-namespace pods join the node (or the Docker host) directly, as their sandbox does.
         NetworkMode: spec?.hostNetwork ? this.hostMode : `container:${sandboxId}`,
         IpcMode: spec?.hostIPC ? this.hostMode : `container:${sandboxId}`,
-        PidMode: spec?.hostPID ? this.hostMode : spec?.shareProcessNamespace ? `container:${sandboxId}` : '',
+        // An ephemeral container with a targetContainerName sees that container's processes.
+        PidMode: spec?.hostPID ? this.hostMode : cfg.pidTargetId ? `container:${cfg.pidTargetId}` : spec?.shareProcessNamespace ? `container:${sandboxId}` : '',
         Mounts: mounts,
         ...(lim.cpu !== undefined ? { NanoCpus: cpuMillis(lim.cpu) * 1_000_000 } : {}),
         ...(req.cpu !== undefined ? { CpuShares: Math.max(2, Math.floor((cpuMillis(req.cpu) * 1024) / 1000)) } : {}),

@@ -84,6 +84,8 @@ export interface ContainerConfig {
   /** `NAME=value` entries, already resolved. */
   env: string[];
   mounts: MountSpec[];
+  /** Join this container's PID namespace (an ephemeral container's targetContainerName). */
+  pidTargetId?: string;
 }
 
 export interface ExecResult {
