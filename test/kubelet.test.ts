@@ -382,6 +382,90 @@ describe('kubelet', () => {
   });
 });
 
+describe('ephemeral containers', () => {
+  const ecs = (p: core.Pod, name: string): core.ContainerStatus | undefined => p.status?.ephemeralContainerStatuses?.find((c) => c.name === name);
+  const addEphemeral = (ns: string, pod: string, ec: core.EphemeralContainer): Promise<core.Pod> =>
+    cp.client.patch('pods', pod, { spec: { ephemeralContainers: [ec] } }, { namespace: ns, type: 'strategic', subresource: 'ephemeralcontainers' });
+
+  /** Attaches to a container's stdio through the kubelet (v5.channel.k8s.io), writes `input`, reads stdout until `until` shows. */
+  async function attach(ns: string, pod: string, container: string, input: string, until: string): Promise<string> {
+    const ws = new WebSocket(`ws://127.0.0.1:${kubelet.port}/attach/${ns}/${pod}/${container}?stdin=true&stdout=true&stderr=true`, ['v5.channel.k8s.io']);
+    let out = '';
+    try {
+      await new Promise<void>((resolve, reject) => {
+        ws.on('open', () => ws.send(Buffer.concat([Buffer.from([0]), Buffer.from(input)])));
+        ws.on('message', (d: Buffer) => {
+          if (d[0] === 1) out += d.subarray(1).toString();
+          if (d[0] === 3) reject(new Error(`attach failed: ${d.subarray(1).toString()}`));
+          if (out.includes(until)) resolve();
+        });
+        ws.on('close', () => reject(new Error(`attach closed before "${until}" (got ${JSON.stringify(out)})`)));
+        ws.on('error', reject);
+      });
+    } finally {
+      ws.close();
+    }
+    return out;
+  }
+
+  it('runs one patched into a running pod: in its network and target PID namespace, with logs and attach; started once; adopted by a restarted kubelet; removed with the pod', async () => {
+    const ns = await newNamespace();
+    const pod = await cp.client.create(
+      'pods',
+      podSpec('dbg', ns, { terminationGracePeriodSeconds: 1, containers: [bb('web', 'mkdir -p /www && echo hello-from-web > /www/index.html && exec httpd -f -p 8080 -h /www')] }),
+    );
+    await waitPod(ns, 'dbg', 'Running and Ready', (x) => x.status?.phase === 'Running' && ready(x));
+    const uid = pod.metadata?.uid ?? '';
+
+    await expect(addEphemeral(ns, 'dbg', { name: 'bad', image: BUSYBOX, ports: [{ containerPort: 80 }] } as core.EphemeralContainer)).rejects.toThrow(
+      'spec.ephemeralContainers[0].ports: Forbidden: cannot be set for an Ephemeral Container',
+    );
+    const patched = await addEphemeral(ns, 'dbg', {
+      name: 'debugger',
+      image: BUSYBOX,
+      imagePullPolicy: 'Never',
+      targetContainerName: 'web',
+      command: ['sh', '-c', 'echo debug-ok; wget -qO- 127.0.0.1:8080; ps; exec sleep 3600'],
+    });
+    expect(patched.spec?.ephemeralContainers?.map((e) => e.name)).toEqual(['debugger']);
+    const p = await waitPod(ns, 'dbg', 'debugger running', (x) => ecs(x, 'debugger')?.state?.running !== undefined);
+    expect(ecs(p, 'debugger')).toMatchObject({ name: 'debugger', image: BUSYBOX, ready: false, restartCount: 0 });
+    expect(ecs(p, 'debugger')?.containerID).toMatch(/^docker:\/\//);
+    expect(ready(p)).toBe(true);
+    // 127.0.0.1:8080 is the web container's server (shared network namespace); ps sees httpd (its PID namespace).
+    const out = await waitFor(async () => {
+      const l = await logs(ns, 'dbg', 'debugger');
+      return l.includes('hello-from-web') && l.includes('httpd -f -p 8080') ? l : undefined;
+    }, { what: 'debugger logs with the web page and the web process' });
+    expect(out.startsWith('debug-ok\n')).toBe(true);
+
+    // A second one with stdin, no target: attach by name reaches its shell.
+    await addEphemeral(ns, 'dbg', { name: 'shell', image: BUSYBOX, imagePullPolicy: 'Never', stdin: true, command: ['sh'] });
+    await waitPod(ns, 'dbg', 'shell running', (x) => ecs(x, 'shell')?.state?.running !== undefined);
+    expect(await attach(ns, 'dbg', 'shell', 'echo attached-$((40+2))\n', 'attached-42')).toContain('attached-42');
+    // Exiting ends it for good: terminated, never restarted.
+    await attach(ns, 'dbg', 'shell', 'echo bye; exit 3\n', 'bye').catch(() => undefined);
+    const ended = await waitPod(ns, 'dbg', 'shell terminated', (x) => ecs(x, 'shell')?.state?.terminated !== undefined);
+    expect(ecs(ended, 'shell')?.state?.terminated?.exitCode).toBe(3);
+    await kubelet.podManager.relist();
+    await kubelet.podManager.idle();
+    expect((await podContainers(uid)).filter((c) => c.Labels[LABELS.container] === 'shell')).toHaveLength(1);
+
+    const before = (await podContainers(uid)).map((c) => `${c.Id}/${c.State}`).sort();
+    await kubelet.stop();
+    kubelet = await startKubelet(cfg, ctl.signal, { log: nullLogger() });
+    await waitFor(() => kubelet.podManager.lookup(ns, 'dbg'), { what: 'new kubelet to know the pod' });
+    await kubelet.podManager.relist();
+    await kubelet.podManager.idle();
+    expect((await podContainers(uid)).map((c) => `${c.Id}/${c.State}`).sort()).toEqual(before);
+    expect(ecs(await getPod(ns, 'dbg'), 'debugger')?.state?.running).toBeDefined();
+
+    await cp.client.delete('pods', 'dbg', { namespace: ns });
+    await waitFor(async () => cp.client.get('pods', 'dbg', { namespace: ns }).then(() => false, () => true), { what: 'pod to be gone from the API' });
+    expect(await podContainers(uid)).toEqual([]);
+  });
+});
+
 describe('hollow nodes', () => {
   it('register, heartbeat and run scripted pods', async () => {
     const hctl = new AbortController();
