@@ -12,6 +12,7 @@ import { waitFor } from './support/wait.js';
 
 const KUBECTL_133 = '/usr/lib/google-cloud-sdk/bin/kubectl.1.33';
 const KUBECTL_127 = '/usr/lib/google-cloud-sdk/bin/kubectl.1.27';
+const KUBECTL_132 = '/usr/bin/kubectl';
 
 interface Run {
   code: number;
@@ -185,6 +186,28 @@ describe.skipIf(!existsSync(KUBECTL_133))('kubectl 1.33', () => {
     expect(invalid.code).not.toBe(0);
     // kubectl lists the causes of a 422 one per field.
     expect(invalid.stderr).toMatch(/The Service "badport" is invalid: \n\* spec.ports\[0\].port: Invalid value: 70000: must be between 1 and 65535/);
+  });
+
+  it('debug adds an ephemeral container through pods/ephemeralcontainers; a field ephemeral containers may not set gets the server\'s 422', async () => {
+    await ok(['create', 'namespace', 'debug-test']);
+    await ok(['run', 'target', '-n', 'debug-test', '--image=kubelab/busybox:latest', '--', 'sleep', '3600']);
+    // No kubelet runs here: --attach=false does not wait for the container to run.
+    const debug = (bin: string, name: string, extra: string[] = []): Promise<Run> =>
+      kubectl(['debug', 'target', '-n', 'debug-test', '--image=kubelab/busybox:latest', '--attach=false', '--profile=general', '-c', name, '--target=target', ...extra, '--', 'sh', '-c', 'echo hi'], { bin });
+    for (const [bin, name] of [[KUBECTL_133, 'dbg'], [KUBECTL_132, 'dbg-132']]) {
+      if (!existsSync(bin)) continue;
+      const r = await debug(bin, name);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    }
+    const pod = JSON.parse(await ok(['get', 'pod', 'target', '-n', 'debug-test', '-o', 'json'])) as { spec: { ephemeralContainers: Record<string, unknown>[] } };
+    expect(pod.spec.ephemeralContainers[0]).toMatchObject({ name: 'dbg', image: 'kubelab/busybox:latest', command: ['sh', '-c', 'echo hi'], targetContainerName: 'target', terminationMessagePolicy: 'File' });
+    expect(pod.spec.ephemeralContainers.map((e) => e.name)).toEqual(existsSync(KUBECTL_132) ? ['dbg', 'dbg-132'] : ['dbg']);
+    const custom = join(kc.dir, 'ports.json');
+    writeFileSync(custom, JSON.stringify({ ports: [{ containerPort: 80 }] }));
+    const bad = await debug(KUBECTL_133, 'with-port', ['--custom', custom]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim()).toMatch(/^The Pod "target" is invalid: spec.ephemeralContainers\[2\].ports: Forbidden: cannot be set for an Ephemeral Container$/m);
   });
 
   it('explains fields from the OpenAPI schemas', async () => {
