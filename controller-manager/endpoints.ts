@@ -96,7 +96,8 @@ export function computeSlices(svc: core.Service, subsets: readonly core.Endpoint
     },
     addressType: 'IPv4',
     endpoints: [...(sub.addresses ?? []).map((a) => endpoint(a, true)), ...(sub.notReadyAddresses ?? []).map((a) => endpoint(a, false))],
-    ports: (sub.ports ?? []).map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, protocol: p.protocol ?? 'TCP', ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}) })),
+    // name is always present ("" for an unnamed port), as Kubernetes writes it: kubectl dereferences it.
+    ports: (sub.ports ?? []).map((p) => ({ name: p.name ?? '', port: p.port, protocol: p.protocol ?? 'TCP', ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}) })),
   }));
 }
 

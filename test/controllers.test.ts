@@ -288,7 +288,7 @@ describe('endpoints', () => {
       return list.items.length === 1 && s.endpoints.length === 2 && s.endpoints.some((e) => e.conditions?.ready === false) && s;
     }, { what: 'an EndpointSlice with one ready and one not-ready endpoint', timeoutMs: 3000 });
     expect(slice.addressType).toBe('IPv4');
-    expect(slice.ports).toEqual([{ port: 8080, protocol: 'TCP' }]);
+    expect(slice.ports).toEqual([{ name: '', port: 8080, protocol: 'TCP' }]);
     expect(slice.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Service', uid: svc.metadata?.uid });
     expect(slice.endpoints.find((e) => e.conditions?.ready === false)?.targetRef?.name).toBe(p.metadata?.name);
     // A selector-less Service's hand-made Endpoints are mirrored; deleting the Service removes its slices.
