@@ -406,6 +406,18 @@ export function validateObject(info: ResourceInfo, obj: KObject): Causes {
         add(c, 'preemptionPolicy', `Unsupported value: ${JSON.stringify(policy)}: supported values: "Never", "PreemptLowerPriority"`, 'FieldValueNotSupported');
       break;
     }
+    case 'rolebindings':
+    case 'clusterrolebindings': {
+      const ref = obj.roleRef as { apiGroup?: unknown; kind?: unknown; name?: unknown } | undefined;
+      if (!ref) add(c, 'roleRef', 'Required value', 'FieldValueRequired');
+      else {
+        const kinds = info.resource === 'rolebindings' ? ['Role', 'ClusterRole'] : ['ClusterRole'];
+        if (!kinds.includes(ref.kind as string)) add(c, 'roleRef.kind', `Unsupported value: ${JSON.stringify(ref.kind)}: supported values: ${kinds.map((k) => `"${k}"`).join(', ')}`, 'FieldValueNotSupported');
+        if (ref.apiGroup !== 'rbac.authorization.k8s.io') add(c, 'roleRef.apiGroup', `Unsupported value: ${JSON.stringify(ref.apiGroup)}: supported values: "rbac.authorization.k8s.io"`, 'FieldValueNotSupported');
+        if (typeof ref.name !== 'string' || ref.name === '') add(c, 'roleRef.name', 'Required value', 'FieldValueRequired');
+      }
+      break;
+    }
     case 'poddisruptionbudgets': {
       const s = obj.spec as { minAvailable?: unknown; maxUnavailable?: unknown; selector?: { matchLabels?: unknown } } | undefined;
       if (s?.minAvailable !== undefined && s.maxUnavailable !== undefined)

@@ -7,9 +7,10 @@ import type * as storage from 'kubernetes-types/storage/v1.js';
 import type * as scheduling from 'kubernetes-types/scheduling/v1.js';
 import type * as policy from 'kubernetes-types/policy/v1.js';
 import type * as discovery from 'kubernetes-types/discovery/v1.js';
+import type * as rbac from 'kubernetes-types/rbac/v1.js';
 import type { ObjectMeta, ListMeta } from 'kubernetes-types/meta/v1.js';
 
-export type { core, apps, batch, coordination, storage, scheduling, policy, discovery, ObjectMeta, ListMeta };
+export type { core, apps, batch, coordination, storage, scheduling, policy, discovery, rbac, ObjectMeta, ListMeta };
 
 /** Removes `readonly` (kubernetes-types marks server-owned fields readonly; the apiserver owns them). */
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -46,6 +47,10 @@ export interface ResourceTypes {
   priorityclasses: scheduling.PriorityClass;
   poddisruptionbudgets: policy.PodDisruptionBudget;
   endpointslices: discovery.EndpointSlice;
+  roles: rbac.Role;
+  rolebindings: rbac.RoleBinding;
+  clusterroles: rbac.ClusterRole;
+  clusterrolebindings: rbac.ClusterRoleBinding;
 }
 
 export type ResourceName = keyof ResourceTypes;

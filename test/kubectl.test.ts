@@ -94,6 +94,30 @@ describe.skipIf(!existsSync(KUBECTL_133))('kubectl 1.33', () => {
     expect(await ok(['get', 'endpointslices', '-A'])).toBe('');
   });
 
+  it('applies manifests that carry RBAC objects, and creates them with its typed (protobuf) client', async () => {
+    await ok(['create', 'namespace', 'rbac-test']);
+    const file = join(kc.dir, 'rbac.yaml');
+    writeFileSync(
+      file,
+      [
+        'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: reader, namespace: rbac-test}',
+        'apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: pod-reader, namespace: rbac-test}\nrules:\n- {apiGroups: [""], resources: [pods], verbs: [get, list, watch]}',
+        'apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: read-pods, namespace: rbac-test}\nsubjects:\n- {kind: ServiceAccount, name: reader, namespace: rbac-test}\nroleRef: {kind: Role, name: pod-reader, apiGroup: rbac.authorization.k8s.io}',
+        'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: node-reader}\nrules:\n- {apiGroups: [""], resources: [nodes], verbs: [get, list]}',
+      ].join('\n---\n'),
+    );
+    expect(await ok(['apply', '-f', file])).toBe(
+      'serviceaccount/reader created\nrole.rbac.authorization.k8s.io/pod-reader created\nrolebinding.rbac.authorization.k8s.io/read-pods created\nclusterrole.rbac.authorization.k8s.io/node-reader created\n',
+    );
+    expect(await ok(['create', 'clusterrolebinding', 'read-nodes', '--clusterrole=node-reader', '--serviceaccount=rbac-test:reader'])).toMatch(/created/);
+    expect(await ok(['get', 'rolebindings', '-n', 'rbac-test', '-o', 'wide'])).toMatch(/^read-pods\s+Role\/pod-reader\s+\S+\s+rbac-test\/reader$/m);
+    const bad = await kubectl(['apply', '-f', '-'], {
+      input: 'apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: bad, namespace: rbac-test}\nroleRef: {kind: Pod, name: x, apiGroup: rbac.authorization.k8s.io}\n',
+    });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/roleRef\.kind: Unsupported value: "Pod"/);
+  });
+
   it('applies a multi-document file: created, then unchanged, then configured', async () => {
     await ok(['create', 'namespace', 'apply-test']);
     const file = join(kc.dir, 'app.yaml');

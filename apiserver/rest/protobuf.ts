@@ -44,6 +44,7 @@ const GROUP_PACKAGES: Record<string, string> = {
   'discovery.k8s.io': 'k8s.io.api.discovery',
   'authorization.k8s.io': 'k8s.io.api.authorization',
   'authentication.k8s.io': 'k8s.io.api.authentication',
+  'rbac.authorization.k8s.io': 'k8s.io.api.rbac',
 };
 
 /** Pointer fields whose zero value means something (and so must survive the zero-dropping). */

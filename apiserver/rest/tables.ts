@@ -4,7 +4,7 @@
  * Pure functions of the objects and the current time; the REST facade wraps them in a meta.k8s.io/v1
  * Table and the `kubelab get` CLI prints them directly.
  */
-import type { KObject, apps, batch, core, coordination, discovery, policy, scheduling, storage } from '../../client/types.js';
+import type { KObject, apps, batch, core, coordination, discovery, policy, rbac, scheduling, storage } from '../../client/types.js';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 
 export interface TableColumn {
@@ -498,6 +498,22 @@ const pvColumns: ColumnDef[] = [
   { name: 'VolumeMode', type: 'string', priority: 1, cell: (v: core.PersistentVolume) => v.spec?.volumeMode ?? 'Filesystem' },
 ];
 
+/** CREATED AT, as kubectl prints roles: the creation time itself, not an age. */
+const createdAtColumn: ColumnDef = { name: 'Created At', type: 'date', cell: (o: KObject) => o.metadata?.creationTimestamp ?? '' };
+
+const roleBindingColumns: ColumnDef[] = [
+  { name: 'Role', type: 'string', cell: (b: rbac.RoleBinding) => `${b.roleRef.kind}/${b.roleRef.name}` },
+  ageColumn,
+  { name: 'Users', type: 'string', priority: 1, cell: (b: rbac.RoleBinding) => (b.subjects ?? []).filter((s) => s.kind === 'User').map((s) => s.name).join(', ') },
+  { name: 'Groups', type: 'string', priority: 1, cell: (b: rbac.RoleBinding) => (b.subjects ?? []).filter((s) => s.kind === 'Group').map((s) => s.name).join(', ') },
+  {
+    name: 'ServiceAccounts',
+    type: 'string',
+    priority: 1,
+    cell: (b: rbac.RoleBinding) => (b.subjects ?? []).filter((s) => s.kind === 'ServiceAccount').map((s) => `${s.namespace ?? ''}/${s.name}`).join(', '),
+  },
+];
+
 const PRINTERS: Record<string, ColumnDef[]> = {
   pods: podColumns,
   nodes: nodeColumns,
@@ -535,6 +551,10 @@ const PRINTERS: Record<string, ColumnDef[]> = {
     ageColumn,
     { name: 'PreemptionPolicy', type: 'string', cell: (p: scheduling.PriorityClass) => p.preemptionPolicy ?? 'PreemptLowerPriority' },
   ],
+  roles: [createdAtColumn],
+  clusterroles: [createdAtColumn],
+  rolebindings: roleBindingColumns,
+  clusterrolebindings: roleBindingColumns,
   endpointslices: [
     { name: 'AddressType', type: 'string', cell: (e: discovery.EndpointSlice) => e.addressType },
     { name: 'Ports', type: 'string', cell: (e: discovery.EndpointSlice) => (e.ports?.length ? e.ports.map((p) => String(p.port ?? '')).join(',') : NONE) },

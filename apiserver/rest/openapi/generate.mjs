@@ -33,6 +33,7 @@ const ROOTS = {
   'discovery/v1': ['EndpointSlice'],
   'authorization/v1': ['SelfSubjectAccessReview', 'SelfSubjectRulesReview'],
   'authentication/v1': ['SelfSubjectReview'],
+  'rbac/v1': ['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'],
   'meta/v1': ['DeleteOptions', 'Status', 'APIResourceList'],
 };
 
