@@ -262,9 +262,14 @@ export class Scheduler {
         }
         return;
       }
-      // Status-only updates (the kubelet's) change nothing the cache holds: skip recomputing.
+      // Status-only updates (the kubelet's) change nothing the cache holds: skip recomputing. The start of a
+      // graceful deletion does: preemption waits for terminating pods on a nominated node.
       const unchanged =
-        old?.spec?.nodeName === node && this.cache.nodeOf(uid) === node && !this.cache.isAssumed(uid) && sameJson(old.metadata?.labels, pod.metadata?.labels);
+        old?.spec?.nodeName === node &&
+        this.cache.nodeOf(uid) === node &&
+        !this.cache.isAssumed(uid) &&
+        sameJson(old.metadata?.labels, pod.metadata?.labels) &&
+        !old.metadata?.deletionTimestamp === !pod.metadata?.deletionTimestamp;
       if (!unchanged) {
         this.cache.addOrUpdatePod(this.podInfo(pod), node);
         this.wakeWaitingOnPods();

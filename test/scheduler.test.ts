@@ -500,6 +500,37 @@ describe('scheduler preemption', () => {
     expect(main.scheduler.nominator.size).toBe(0);
   });
 
+  it('waits for a terminating victim instead of preempting again on another node', async () => {
+    // Two full 1-cpu nodes without a kubelet: a victim's graceful deletion starts and never finishes.
+    const slow = 'preempt-slow';
+    await createNode({ name: 'slow-a', pool: slow, cpu: '1' });
+    await createNode({ name: 'slow-b', pool: slow, cpu: '1' });
+    await createAll(
+      ['slow-a', 'slow-b'].flatMap((n) => [0, 1].map((j) => poolPod(`low-${n}-${j}`, ns, slow, { priorityClassName: 'low', nodeName: n, containers: withRequests('500m', '64Mi') }))),
+    );
+    await cp.client.create('pods', poolPod('patient', ns, slow, { priorityClassName: 'high', containers: withRequests('500m', '64Mi') }));
+    const nominated = await waitFor(
+      async () => (await cp.client.get('pods', 'patient', { namespace: ns })).status?.nominatedNodeName,
+      { what: 'patient to be nominated', timeoutMs: 20_000 },
+    );
+    // A change to the other node sends the pending pod round again: it must wait, not preempt there too.
+    const other = nominated === 'slow-a' ? 'slow-b' : 'slow-a';
+    await cp.client.patch('nodes', other, { metadata: { labels: { touched: 'yes' } } }, { type: 'merge' });
+    const waiting = await waitFor(
+      async () => {
+        const p = await cp.client.get('pods', 'patient', { namespace: ns });
+        return /preemption: not eligible due to a terminating pod on the nominated node\.$/.test(scheduledCond(p)?.message ?? '') ? p : undefined;
+      },
+      { what: 'patient to wait for its victim', timeoutMs: 20_000 },
+    );
+    const terminating = (await listPods(ns)).filter((p) => p.metadata?.name?.startsWith('low-slow-') && p.metadata.deletionTimestamp);
+    expect(terminating).toHaveLength(1);
+    expect(terminating[0].spec?.nodeName).toBe(waiting.status?.nominatedNodeName);
+    for (const p of [...(await listPods(ns)).filter((p) => p.metadata?.name?.startsWith('low-slow-')), waiting])
+      await cp.client.delete('pods', p.metadata!.name!, { namespace: ns, gracePeriodSeconds: 0 }).catch(() => undefined);
+    for (const n of ['slow-a', 'slow-b']) await cp.client.delete('nodes', n);
+  });
+
   it('never preempts pods of equal priority', async () => {
     const uids = (await listPods(ns)).map((p) => p.metadata!.uid!).sort();
     await cp.client.create('pods', poolPod('peer', ns, pool, { priorityClassName: 'low', containers: withRequests('250m', '64Mi') }));
