@@ -95,3 +95,29 @@ describe('ephemeral containers', () => {
     expect(validateEphemeralContainersUpdate(two, one, true).map((c) => c.message)).toEqual(['Forbidden: static pods do not support ephemeral containers']);
   });
 });
+
+describe('statefulset templates', () => {
+  const sts = resourceInfo('statefulsets');
+  if (!sts) throw new Error('statefulsets not served');
+  const set = (mount: string): Record<string, unknown> => ({
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name: 'db', namespace: 'default' },
+    spec: {
+      serviceName: 'db',
+      selector: { matchLabels: { app: 'db' } },
+      template: {
+        metadata: { labels: { app: 'db' } },
+        spec: { containers: [{ name: 'db', image: 'kubelab/busybox', volumeMounts: [{ name: mount, mountPath: '/data' }] }] },
+      },
+      volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
+    },
+  });
+
+  it('lets containers mount a volumeClaimTemplate by name, and still refuses an unknown volume', () => {
+    expect(validateObject(sts, set('data') as never)).toEqual([]);
+    expect(validateObject(sts, set('nope') as never).map((c) => `${c.field}: ${c.message}`)).toEqual([
+      'spec.template.spec.containers[0].volumeMounts[0].name: Not found: "nope"',
+    ]);
+  });
+});

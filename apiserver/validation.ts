@@ -233,9 +233,16 @@ function forbidTemplateEphemeral(c: Causes, f: string, spec: core.PodSpec | unde
     add(c, `${f}.ephemeralContainers`, 'Forbidden: ephemeral containers not allowed in pod template', 'FieldValueForbidden');
 }
 
-export function validatePodSpec(c: Causes, f: string, spec: core.PodSpec | undefined, restartPolicies = ['Always', 'OnFailure', 'Never']): void {
+export function validatePodSpec(
+  c: Causes,
+  f: string,
+  spec: core.PodSpec | undefined,
+  restartPolicies = ['Always', 'OnFailure', 'Never'],
+  /** Volumes the controller adds (a StatefulSet's volumeClaimTemplates), which mounts may name. */
+  extraVolumes: readonly string[] = [],
+): void {
   if (!spec || typeof spec !== 'object') return add(c, f, 'Required value', 'FieldValueRequired');
-  const volumes = new Set<string>();
+  const volumes = new Set<string>(extraVolumes);
   (spec.volumes ?? []).forEach((v, i) => {
     if (!v.name) add(c, `${f}.volumes[${i}].name`, 'Required value', 'FieldValueRequired');
     else {
@@ -270,7 +277,12 @@ function validateReplicas(c: Causes, field: string, v: unknown): void {
   else if (v < 0) add(c, field, `Invalid value: ${v}: must be greater than or equal to 0`);
 }
 
-function validateSelectorAndTemplate(c: Causes, spec: { selector?: unknown; template?: core.PodTemplateSpec } | undefined, restartPolicies?: string[], selectorRequired = true): void {
+function validateSelectorAndTemplate(
+  c: Causes,
+  spec: { selector?: unknown; template?: core.PodTemplateSpec; volumeClaimTemplates?: core.PersistentVolumeClaim[] } | undefined,
+  restartPolicies?: string[],
+  selectorRequired = true,
+): void {
   if (!spec) return add(c, 'spec', 'Required value', 'FieldValueRequired');
   const tpl = spec.template;
   if (selectorRequired && !spec.selector) add(c, 'spec.selector', 'Required value', 'FieldValueRequired');
@@ -287,7 +299,8 @@ function validateSelectorAndTemplate(c: Causes, spec: { selector?: unknown; temp
   }
   if (!tpl) return add(c, 'spec.template', 'Required value', 'FieldValueRequired');
   validateLabels(c, 'spec.template.metadata.labels', tpl.metadata?.labels);
-  validatePodSpec(c, 'spec.template.spec', tpl.spec, restartPolicies);
+  const claims = (spec.volumeClaimTemplates ?? []).map((t) => t.metadata?.name ?? '').filter(Boolean);
+  validatePodSpec(c, 'spec.template.spec', tpl.spec, restartPolicies, claims);
   forbidTemplateEphemeral(c, 'spec.template.spec', tpl.spec);
 }
 

@@ -339,7 +339,10 @@ describe('statefulset', () => {
         replicas: 3,
         serviceName: 'db',
         selector: { matchLabels: { app: 'db' } },
-        template: template({ app: 'db' }),
+        template: {
+          ...template({ app: 'db' }),
+          spec: { ...template({ app: 'db' }).spec!, containers: [{ name: 'c', image: 'kubelab/busybox:latest', command: ['sleep', '3600'], volumeMounts: [{ name: 'data', mountPath: '/data' }] }] },
+        },
         volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
       },
     });
