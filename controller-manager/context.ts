@@ -2,6 +2,7 @@
  * What every controller is built from: the shared informers (one per resource, started once, shared by
  * all controllers), the client, an event recorder, a logger, the clock and the config.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { ApiClient } from '../client/api.js';
 import type { Clock } from '../client/clock.js';
@@ -10,6 +11,7 @@ import { Informer } from '../client/informer.js';
 import type { Reconciler } from '../client/runner.js';
 import type { ResourceName } from '../client/types.js';
 import type { ControllerManagerConfig } from './config.js';
+import type { Pod } from './types.js';
 
 /** One informer per resource, created on first use; `start` starts them all once. */
 export class SharedInformers {
@@ -67,6 +69,24 @@ export interface ControllerContext {
 export interface Enqueue {
   add(key: string): void;
   addAfter(key: string, ms: number): void;
+}
+
+/**
+ * Feeds pod events to a queue as the keys of the objects that select the pod (`keysFor`), before and after
+ * a label change, so both the object that lost the pod and the one that gained it are reconciled.
+ */
+export function enqueueForPods(pods: Informer<'pods'>, keysFor: (pod: Pod) => Iterable<string>, q: Enqueue): void {
+  const forPod = (p: Pod): void => {
+    for (const k of keysFor(p)) q.add(k);
+  };
+  pods.addHandler({
+    onAdd: forPod,
+    onUpdate: (o, p) => {
+      forPod(p);
+      if (!isDeepStrictEqual(o.metadata?.labels, p.metadata?.labels)) forPod(o);
+    },
+    onDelete: forPod,
+  });
 }
 
 /** A controller: a Reconciler plus the informer handlers that feed its queue. */

@@ -13,7 +13,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { isAlreadyExists, isNotFound } from '../client/errors.js';
 import { isPodReady } from '../client/objects.js';
 import { keyOf, splitKey, type core, type discovery } from '../client/types.js';
-import type { Controller, ControllerContext, Enqueue } from './context.js';
+import { enqueueForPods, type Controller, type ControllerContext, type Enqueue } from './context.js';
 import type { Pod } from './types.js';
 
 export const TOLERATE_UNREADY = 'service.alpha.kubernetes.io/tolerate-unready-endpoints';
@@ -117,17 +117,7 @@ export class EndpointsController implements Controller {
 
   register(q: Enqueue): void {
     this.svcs.addHandler({ onAdd: (s) => q.add(keyOf(s)), onUpdate: (_o, s) => q.add(keyOf(s)), onDelete: (s) => q.add(keyOf(s)) });
-    const forPod = (p: Pod): void => {
-      for (const s of this.svcs.byNamespace(p.metadata?.namespace ?? '')) if (selects(s, p)) q.add(keyOf(s));
-    };
-    this.pods.addHandler({
-      onAdd: forPod,
-      onUpdate: (o, p) => {
-        forPod(p);
-        if (!isDeepStrictEqual(o.metadata?.labels, p.metadata?.labels)) forPod(o);
-      },
-      onDelete: forPod,
-    });
+    enqueueForPods(this.pods, (p: Pod) => this.svcs.byNamespace(p.metadata?.namespace ?? '').filter((s) => selects(s, p)).map(keyOf), q);
     // Hand-made Endpoints of selector-less Services are mirrored into slices; a slice removed by hand comes back.
     this.eps.addHandler({ onAdd: (e) => q.add(keyOf(e)), onUpdate: (_o, e) => q.add(keyOf(e)), onDelete: (e) => q.add(keyOf(e)) });
     const forSlice = (s: discovery.EndpointSlice): void => {
