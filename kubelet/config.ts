@@ -39,6 +39,8 @@ export interface KubeletOptions {
   crashLoopBackoffResetMs?: number;
   imagePullBackoffInitialMs?: number;
   relistPeriodMs?: number;
+  /** How often running pods' configMap/secret/downwardAPI volumes are brought up to date. */
+  volumeSyncPeriodMs?: number;
   /** Hollow runtime: delay from container start to "running". */
   hollowStartDelayMs?: number;
   pauseImage?: string;
@@ -79,6 +81,7 @@ export interface KubeletConfig {
   crashLoopBackoffResetMs: number;
   imagePullBackoffInitialMs: number;
   relistPeriodMs: number;
+  volumeSyncPeriodMs: number;
   hollowStartDelayMs: number;
   pauseImage: string;
 }
@@ -175,6 +178,8 @@ export function compileKubeletConfig(o: KubeletOptions): KubeletConfig {
     crashLoopBackoffResetMs: o.crashLoopBackoffResetMs ?? 600_000,
     imagePullBackoffInitialMs: o.imagePullBackoffInitialMs ?? 10_000,
     relistPeriodMs: o.relistPeriodMs ?? 1_000,
+    // Kubernetes: the kubelet's 1-minute sync period (+ cache TTL); the lab shows the change within seconds.
+    volumeSyncPeriodMs: o.volumeSyncPeriodMs ?? (lab ? 5_000 : 60_000),
     hollowStartDelayMs: o.hollowStartDelayMs ?? 1_000,
     pauseImage: o.pauseImage ?? 'kubelab/pause:latest',
   };

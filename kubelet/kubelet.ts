@@ -19,7 +19,7 @@ import { generateEvents, preferNewer, snapshot, withPod, type RelistSnapshot } f
 import { ProbeManager, runHandler } from './probes.js';
 import { SANDBOX, type DnsSettings, type Runtime, type RuntimeContainer } from './runtime/types.js';
 import { activeDeadlineLeftMs, buildPodStatus, containerStatus, DEADLINE_EXCEEDED, ephemeralContainerStatus, isOwnStatusEcho, statusChanged, type Eviction, type Waiting } from './status.js';
-import { containerMounts, preparePodVolumes, sandboxMounts } from './volumes.js';
+import { containerMounts, preparePodVolumes, refreshProjectedVolumes, sandboxMounts } from './volumes.js';
 
 export const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
 export const CONFIG_SOURCE_ANNOTATION = 'kubernetes.io/config.source';
@@ -104,6 +104,9 @@ export class PodManager {
   /** Status being written per UID: its watch echo can arrive before the write's own response. */
   private readonly writing = new Map<string, core.PodStatus>();
   private readonly volumes = new Map<string, Map<string, string>>();
+  /** Digest of what each projected volume holds, per pod UID and volume name (see refreshVolumes). */
+  private readonly volumeDigests = new Map<string, Map<string, string>>();
+  private lastVolumeSync = Date.now();
   private readonly requeues = new Map<string, NodeJS.Timeout>();
   private readonly imageFailures = new Map<string, { at: number; message: string; never: boolean }>();
   private readonly crashBackoff: Backoff;
@@ -273,6 +276,29 @@ export class PodManager {
     }
   }
 
+  /**
+   * Brings the configMap/secret/downwardAPI/projected volumes of running pods up to date with their
+   * sources, as the kubelet's periodic sync does (subPath mounts keep what they had, as in Kubernetes).
+   */
+  async refreshVolumes(): Promise<void> {
+    this.lastVolumeSync = Date.now();
+    for (const [uid, pod] of this.pods) {
+      if (this.stopped) return;
+      // Running pods only (their volumes exist; after a kubelet restart, adopted pods too).
+      if (pod.metadata?.deletionTimestamp || pod.status?.phase !== 'Running' || !pod.spec?.volumes?.length) continue;
+      let digests = this.volumeDigests.get(uid);
+      if (!digests) this.volumeDigests.set(uid, (digests = new Map()));
+      const fetch = new ObjectFetcher(this.o.client, pod.metadata?.namespace ?? 'default');
+      const ctx = { clusterName: this.cfg.clusterName, nodeName: this.cfg.nodeName, client: this.o.client, runtime: this.o.runtime, fetch, env: this.envContext(pod, pod.status?.podIP) };
+      try {
+        const updated = await refreshProjectedVolumes(pod, ctx, digests, new Date(this.now()));
+        if (updated.length) this.log.info({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, volumes: updated }, 'volume contents updated');
+      } catch (err) {
+        this.log.warn({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, err: (err as Error).message }, 'volume update failed');
+      }
+    }
+  }
+
   /** Runs the relist loop until the signal aborts. */
   run(signal: AbortSignal): void {
     let timer: NodeJS.Timeout | undefined;
@@ -281,6 +307,7 @@ export class PodManager {
       if (signal.aborted) return;
       this.relist()
         .then(() => (++n % 30 === 0 ? this.cleanupVolumes() : undefined))
+        .then(() => (Date.now() - this.lastVolumeSync >= this.cfg.volumeSyncPeriodMs ? this.refreshVolumes() : undefined))
         .catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'relist failed'))
         .finally(() => {
           if (!signal.aborted) timer = setTimeout(tick, this.cfg.relistPeriodMs);
@@ -623,7 +650,9 @@ export class PodManager {
       const env = await resolveEnv(c, ctx, fetch, await this.serviceEnv(pod));
       let vols = this.volumes.get(uid);
       if (!vols) {
-        vols = await preparePodVolumes(pod, { clusterName: this.cfg.clusterName, nodeName: this.cfg.nodeName, client: this.o.client, runtime: rt, fetch, env: ctx });
+        let digests = this.volumeDigests.get(uid);
+        if (!digests) this.volumeDigests.set(uid, (digests = new Map()));
+        vols = await preparePodVolumes(pod, { clusterName: this.cfg.clusterName, nodeName: this.cfg.nodeName, client: this.o.client, runtime: rt, fetch, env: ctx }, digests);
         this.volumes.set(uid, vols);
       }
       const mounts = await containerMounts(pod, c, vols, rt, ctx);
@@ -699,6 +728,7 @@ export class PodManager {
     this.writtenRv.delete(uid);
     this.observed.delete(uid);
     this.volumes.delete(uid);
+    this.volumeDigests.delete(uid);
     this.crashBackoff.forgetPrefix(`${uid}/`);
     this.imageBackoff.forgetPrefix(`${uid}/`);
     for (const k of this.imageFailures.keys()) if (k.startsWith(`${uid}/`)) this.imageFailures.delete(k);

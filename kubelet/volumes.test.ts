@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { core } from '../client/types.js';
 import { tmpfsOptions } from './runtime/docker.js';
-import { emptyDirMemoryBytes, isMemoryEmptyDir } from './volumes.js';
+import { atomicLayout, emptyDirMemoryBytes, filesDigest, isMemoryEmptyDir } from './volumes.js';
 
 const GI = 1024 ** 3;
 const MI = 1024 ** 2;
@@ -45,5 +45,34 @@ describe('memory-backed emptyDir', () => {
   it('is a local-driver tmpfs volume sized in bytes', () => {
     expect(tmpfsOptions(64 * MI)).toEqual({ type: 'tmpfs', device: 'tmpfs', o: `size=${64 * MI}` });
     expect(tmpfsOptions(undefined)).toEqual({ type: 'tmpfs', device: 'tmpfs' });
+  });
+});
+
+describe('atomic writer layout', () => {
+  const files = [
+    { path: 'index.html', data: Buffer.from('v1'), mode: 0o644 },
+    { path: 'conf/app.ini', data: Buffer.from('x=1'), mode: 0o600 },
+  ];
+
+  it('puts the files in a timestamped directory, links ..data to it and each top-level name into ..data', () => {
+    const out = atomicLayout(files, new Date('2026-11-22T02:45:00.123Z'));
+    const dir = '..2026_11_22_02_45_00.123';
+    expect(out.filter((f) => !f.linkTarget).map((f) => [f.path, f.data.toString(), f.mode])).toEqual([
+      [`${dir}/index.html`, 'v1', 0o644],
+      [`${dir}/conf/app.ini`, 'x=1', 0o600],
+    ]);
+    expect(out.filter((f) => f.linkTarget).map((f) => [f.path, f.linkTarget])).toEqual([
+      ['..data', dir],
+      ['index.html', '..data/index.html'],
+      ['conf', '..data/conf'],
+    ]);
+  });
+
+  it('gives the same digest for the same content in any order, and another one for any change', () => {
+    const d = filesDigest(files);
+    expect(filesDigest([...files].reverse())).toBe(d);
+    expect(filesDigest([{ ...files[0], data: Buffer.from('v2') }, files[1]])).not.toBe(d);
+    expect(filesDigest([{ ...files[0], mode: 0o600 }, files[1]])).not.toBe(d);
+    expect(filesDigest([files[0]])).not.toBe(d);
   });
 });

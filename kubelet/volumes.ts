@@ -11,6 +11,7 @@
  * their restarts, and subPath directories made in it stay.
  */
 import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
 import type { ApiClient } from '../client/api.js';
 import { quantityValue } from '../client/quantity.js';
 import type { core } from '../client/types.js';
@@ -155,10 +156,53 @@ async function projectedFiles(v: core.Volume, ctx: VolumeContext): Promise<Volum
 }
 
 /**
+ * Kubernetes' atomic writer layout, so that a projected volume can be updated under running containers:
+ * the files live in a fresh `..<timestamp>` directory, `..data` links to it, and each top-level name is a
+ * link into `..data`. An update writes a new directory and replaces `..data` (and adds links for new
+ * names; the link of a removed key dangles, so the file is gone to readers).
+ */
+export function atomicLayout(files: readonly VolumeFile[], now: Date): VolumeFile[] {
+  const stamp = `..${now.toISOString().replace(/[-:]/g, '_').replace('T', '_').replace('Z', '')}`;
+  const top = new Set(files.map((f) => f.path.split('/')[0]));
+  return [
+    ...files.map((f) => ({ ...f, path: `${stamp}/${f.path}` })),
+    { path: '..data', data: Buffer.alloc(0), mode: 0o777, linkTarget: basename(stamp) },
+    ...[...top].map((t) => ({ path: t, data: Buffer.alloc(0), mode: 0o777, linkTarget: `..data/${t}` })),
+  ];
+}
+
+/** A digest of what a projected volume holds, to tell whether it changed. */
+export function filesDigest(files: readonly VolumeFile[]): string {
+  const h = createHash('sha256');
+  for (const f of [...files].sort((a, b) => a.path.localeCompare(b.path))) h.update(`${f.path}\0${f.mode}\0`).update(f.data).update('\0');
+  return h.digest('hex');
+}
+
+/**
+ * Rewrites the pod's configMap/secret/downwardAPI/projected volumes whose content changed since
+ * `digests` (volume name → digest) was recorded, as the kubelet's periodic volume sync does. A source that
+ * cannot be read now (deleted ConfigMap, API away) leaves the volume as it is.
+ */
+export async function refreshProjectedVolumes(pod: core.Pod, ctx: VolumeContext, digests: Map<string, string>, now: Date): Promise<string[]> {
+  const updated: string[] = [];
+  for (const v of pod.spec?.volumes ?? []) {
+    if (!projected(v)) continue;
+    const files = await projectedFiles(v, ctx).catch(() => undefined);
+    if (!files) continue;
+    const digest = filesDigest(files);
+    if (digests.get(v.name) === digest) continue;
+    await ctx.runtime.writeVolume(podVolumeName(ctx.clusterName, pod.metadata?.uid ?? '', v.name), atomicLayout(files, now));
+    digests.set(v.name, digest);
+    updated.push(v.name);
+  }
+  return updated;
+}
+
+/**
  * Creates (and fills) every volume of the pod; returns pod volume name → runtime volume name.
  * Throws ContainerStartError when a referenced object is missing or a PVC is not bound yet.
  */
-export async function preparePodVolumes(pod: core.Pod, ctx: VolumeContext): Promise<Map<string, string>> {
+export async function preparePodVolumes(pod: core.Pod, ctx: VolumeContext, digests?: Map<string, string>): Promise<Map<string, string>> {
   const uid = pod.metadata?.uid ?? '';
   const out = new Map<string, string>();
   const podLabels = { [LABELS.cluster]: ctx.clusterName, [LABELS.node]: ctx.nodeName, [LABELS.podUid]: uid };
@@ -191,7 +235,10 @@ export async function preparePodVolumes(pod: core.Pod, ctx: VolumeContext): Prom
     const files = await projectedFiles(v, ctx);
     if (files === undefined && !v.emptyDir) continue; // unsupported volume types are ignored (logged by the caller)
     await ctx.runtime.ensureVolume(name, { ...podLabels, [LABELS.volume]: v.name });
-    if (files) await ctx.runtime.writeVolume(name, files);
+    if (files) {
+      await ctx.runtime.writeVolume(name, atomicLayout(files, new Date()));
+      digests?.set(v.name, filesDigest(files));
+    }
     out.set(v.name, name);
   }
   return out;

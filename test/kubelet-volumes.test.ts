@@ -440,6 +440,35 @@ describe('kubelet static pods and volumes', () => {
     expect(out).toContain('cpu-limit=250');
   });
 
+  it('updates a mounted ConfigMap under the running container (keys changed, added, removed); a subPath mount keeps its copy', async () => {
+    const k = await nodeA();
+    const ns = await newNamespace();
+    await cp.client.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'site', namespace: ns }, data: { 'index.html': 'v1', extra: 'e' } });
+    const show = 'echo "index=$(cat /site/index.html) extra=$(cat /site/extra 2>/dev/null || echo gone) new=$(cat /site/new 2>/dev/null || echo none) sub=$(cat /sub/index.html)"';
+    await cp.client.create(
+      'pods',
+      pod('live', ns, NODE_A, {
+        volumes: [{ name: 'site', configMap: { name: 'site' } }],
+        containers: [
+          bb('c', `while true; do ${show}; sleep 0.5; done`, {
+            volumeMounts: [
+              { name: 'site', mountPath: '/site' },
+              { name: 'site', mountPath: '/sub/index.html', subPath: 'index.html' },
+            ],
+          }),
+        ],
+      }),
+    );
+    await waitFor(async () => (await logs(k, ns, 'live', 'c')).includes('index=v1 extra=e new=none sub=v1'), { what: 'the first contents', timeoutMs: 20_000 });
+    const cm = await cp.client.get('configmaps', 'site', { namespace: ns });
+    await cp.client.update('configmaps', { ...cm, data: { 'index.html': 'v2', new: 'n' } });
+    // The lab preset syncs volumes every 5 s (Kubernetes: about a minute).
+    await waitFor(async () => (await logs(k, ns, 'live', 'c')).includes('index=v2 extra=gone new=n sub=v1'), { what: 'the updated contents', timeoutMs: 20_000 });
+    const live = await cp.client.get('pods', 'live', { namespace: ns });
+    expect(live.status?.containerStatuses?.[0]?.restartCount).toBe(0);
+    await cp.client.delete('pods', 'live', { namespace: ns, gracePeriodSeconds: 0 });
+  });
+
   it('scopes hostPath to the node: the same path on two nodes holds different data', async () => {
     const a = await nodeA();
     const ns = await newNamespace();

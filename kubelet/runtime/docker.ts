@@ -560,7 +560,8 @@ export class DockerRuntime implements Runtime {
           pack.entry({ name: d, type: 'directory', mode: 0o755 });
         }
       }
-      pack.entry({ name: f.path, mode: f.mode & 0o7777 }, f.data);
+      if (f.linkTarget !== undefined) pack.entry({ name: f.path, type: 'symlink', linkname: f.linkTarget });
+      else pack.entry({ name: f.path, mode: f.mode & 0o7777 }, f.data);
     }
     pack.finalize();
     const body = await streamToBuffer(pack);

@@ -119,6 +119,8 @@ export interface VolumeFile {
   path: string;
   data: Buffer;
   mode: number;
+  /** A symbolic link to this (relative) target instead of a file; `data` is then empty. */
+  linkTarget?: string;
 }
 
 /** How a volume is backed: the node's disk (default) or memory (tmpfs of at most `sizeBytes`). */
