@@ -73,13 +73,25 @@ export function templateHash(template: core.PodTemplateSpec | undefined, collisi
   return [...String(h)].map((c) => SAFE[c.charCodeAt(0) % SAFE.length]).join('');
 }
 
+/**
+ * Go's semantic equality sees no difference between a field that is null, empty or absent (kubectl sends
+ * `creationTimestamp: null` in the template it copies back on `rollout undo`): drop them all.
+ */
+export function semantic(v: unknown): unknown {
+  if (Array.isArray(v)) return v.length ? v.map(semantic) : undefined;
+  if (v === null || typeof v !== 'object') return v === null ? undefined : v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    const n = semantic(x);
+    if (n !== undefined) out[k] = n;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
 function withoutHash(t: core.PodTemplateSpec | undefined): unknown {
   const c = structuredClone(t ?? {}) as core.PodTemplateSpec;
-  if (c.metadata?.labels) {
-    delete c.metadata.labels[HASH_LABEL];
-    if (Object.keys(c.metadata.labels).length === 0) delete c.metadata.labels;
-  }
-  return JSON.parse(JSON.stringify(c)) as unknown;
+  if (c.metadata?.labels) delete c.metadata.labels[HASH_LABEL];
+  return semantic(c) ?? {};
 }
 
 /** Template equality ignoring the pod-template-hash label (EqualIgnoreHash). */

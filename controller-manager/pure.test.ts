@@ -87,6 +87,12 @@ describe('deployment arithmetic', () => {
     expect(templateHash(t)).not.toBe(templateHash(t, 1));
     expect(equalIgnoreHash(t, { ...t, metadata: { labels: { app: 'a', 'pod-template-hash': 'zz' } } })).toBe(true);
   });
+  it('compares templates as Go does: null, empty and absent fields are the same (rollout undo sends creationTimestamp: null)', () => {
+    const t = { metadata: { labels: { app: 'a' } }, spec: { containers: [{ name: 'c', image: 'x' }], securityContext: {} } };
+    const fromUndo = { metadata: { creationTimestamp: null, labels: { app: 'a' } }, spec: { containers: [{ name: 'c', image: 'x', env: [] }] } };
+    expect(equalIgnoreHash(t, fromUndo as never)).toBe(true);
+    expect(equalIgnoreHash(t, { ...t, spec: { ...t.spec, containers: [{ name: 'c', image: 'y' }] } })).toBe(false);
+  });
 });
 
 describe('endpoints', () => {

@@ -273,6 +273,8 @@ describe('lab end to end (3 workers, lab timing)', () => {
     expect(await k('rollout', 'history', 'deployment/web')).toMatch(/^2\s/m);
     expect(await k('rollout', 'undo', 'deployment/web')).toMatch(/rolled back/);
     expect(await k('rollout', 'status', 'deployment/web', '--timeout=180s')).toMatch(/successfully rolled out/);
+    // The undo brings back the first ReplicaSet (kubectl's template carries creationTimestamp: null): no third one.
+    expect((await cluster.client.list('replicasets', { namespace: NS, labelSelector: APP })).items).toHaveLength(2);
 
     expect(await k('expose', 'deployment', 'web', '--name', 'web-exposed', '--port', '80', '--target-port', '8080')).toMatch(/service\/web-exposed exposed/);
     expect(await k('get', 'svc', 'web-exposed')).toMatch(/web-exposed\s+ClusterIP\s+10\.\d+\.\d+\.\d+\s+<none>\s+80\/TCP/);
