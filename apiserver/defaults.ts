@@ -230,3 +230,18 @@ export function applyDefaults(resource: string, obj: KObject): void {
       break;
   }
 }
+
+/**
+ * The Job strategy's generateSelector: unless `spec.manualSelector` is true, a Job selects its pods by its
+ * own uid, and its template carries the labels that select them (kubectl logs/describe job use them).
+ * Runs at create, once the uid is known.
+ */
+export function generateJobSelector(job: KObject): void {
+  const spec = job.spec as (batch.JobSpec & { template?: { metadata?: { labels?: Record<string, string> } } }) | undefined;
+  if (!spec || spec.manualSelector === true) return;
+  const uid = job.metadata?.uid ?? '';
+  const name = job.metadata?.name ?? '';
+  const labels = { 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': name, 'controller-uid': uid, 'job-name': name };
+  (spec as { selector?: unknown }).selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
+  spec.template = { ...spec.template, metadata: { ...spec.template?.metadata, labels: { ...spec.template?.metadata?.labels, ...labels } } } as batch.JobSpec['template'];
+}

@@ -21,7 +21,7 @@ import type { KObject, Mutable, core, policy, scheduling } from '../client/types
 import { budgetSelects, computeBudget, evictionAllowed } from '../client/disruption.js';
 import { nowTimestamp } from '../client/objects.js';
 import { Allocators } from './allocator.js';
-import { applyDefaults, defaultTolerations, qosClass } from './defaults.js';
+import { applyDefaults, defaultTolerations, generateJobSelector, qosClass } from './defaults.js';
 import { applyPatch } from './patch.js';
 import { Storage } from './storage.js';
 import { MAX_OBJECT_BYTES, SYSTEM_PRIORITY_CLASSES, validateEphemeralContainersUpdate, validateObject, validatePodCreate } from './validation.js';
@@ -233,6 +233,7 @@ export class Registry {
     if (info.resource === 'pods') this.rejectCauses(info, obj, validatePodCreate(obj));
     await this.admit(info, obj);
     meta.uid = randomUUID();
+    if (info.resource === 'jobs') generateJobSelector(obj);
     meta.creationTimestamp = nowTimestamp();
     if (obj.spec !== undefined && info.resource !== 'namespaces' && info.resource !== 'nodes') meta.generation = 1;
     let allocated: (() => Promise<void>) | undefined;

@@ -2,7 +2,8 @@
  * Job controller: runs pods until `completions` succeed (parallelism at a time), counts failures
  * (failed pods plus container restarts) against backoffLimit with exponential delay between
  * recreations, fails at activeDeadlineSeconds, and deletes finished Jobs after ttlSecondsAfterFinished.
- * Jobs from the API have no generated selector here: pods are found by controller ownerReference.
+ * The apiserver gives each Job a selector on its own uid (and the matching template labels, which pods
+ * get); the controller still finds its pods by controller ownerReference.
  */
 import { isAlreadyExists, isNotFound } from '../client/errors.js';
 import { controllerRef, isPodActive, isPodReady, nowTimestamp, ownerRefTo } from '../client/objects.js';

@@ -434,6 +434,15 @@ describe('job', () => {
     }, { what: 'job Complete' });
     expect(job.status?.succeeded).toBe(3);
     expect(job.status?.completionTime).toBeTruthy();
+    // The selector the apiserver generated picks exactly the Job's pods (what `kubectl logs job/ok` uses),
+    // and not the pods of another workload in the namespace.
+    const uid = job.metadata?.uid ?? '';
+    expect(job.spec?.selector).toEqual({ matchLabels: { 'batch.kubernetes.io/controller-uid': uid } });
+    expect(job.spec?.template.metadata?.labels).toMatchObject({ app: 'ok', 'batch.kubernetes.io/job-name': 'ok', 'job-name': 'ok', 'controller-uid': uid });
+    await client.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bystander', namespace: ns, labels: { app: 'ok' } }, spec: tpl.spec! });
+    const selected = await client.list('pods', { namespace: ns, labelSelector: `batch.kubernetes.io/controller-uid=${uid}` });
+    expect(selected.items.map((p) => p.metadata?.name).sort()).toEqual((await client.list('pods', { namespace: ns })).items.map((p) => p.metadata?.name).filter((n) => n !== 'bystander').sort());
+    expect(selected.items).toHaveLength(3);
   });
 });
 
