@@ -48,7 +48,8 @@ export function kubeletUrl(namespace: string, pod: string): Promise<{ base: stri
   return kubeletUrlFor(current, namespace, pod);
 }
 
-async function defaultContainer(registry: Registry, namespace: string, pod: string, requested: string): Promise<string> {
+/** The container a request means: the one named, the pod's default-container annotation, or its only container. */
+export async function defaultContainer(registry: Registry, namespace: string, pod: string, requested: string | null): Promise<string> {
   if (requested) return requested;
   const p = (await registry.get('pods', namespace, pod)) as core.Pod;
   const names = (p.spec?.containers ?? []).map((c) => c.name);

@@ -118,8 +118,13 @@ export class EndpointsController implements Controller {
   register(q: Enqueue): void {
     this.svcs.addHandler({ onAdd: (s) => q.add(keyOf(s)), onUpdate: (_o, s) => q.add(keyOf(s)), onDelete: (s) => q.add(keyOf(s)) });
     enqueueForPods(this.pods, (p: Pod) => this.svcs.byNamespace(p.metadata?.namespace ?? '').filter((s) => selects(s, p)).map(keyOf), q);
-    // Hand-made Endpoints of selector-less Services are mirrored into slices; a slice removed by hand comes back.
-    this.eps.addHandler({ onAdd: (e) => q.add(keyOf(e)), onUpdate: (_o, e) => q.add(keyOf(e)), onDelete: (e) => q.add(keyOf(e)) });
+    // Hand-made Endpoints of selector-less Services are mirrored into slices (the echo of this controller's own
+    // Endpoints writes needs no second pass); a slice or Endpoints removed by hand comes back.
+    const mirrored = (e: core.Endpoints): void => {
+      const svc = this.svcs.get(keyOf(e));
+      if (!svc?.spec?.selector || Object.keys(svc.spec.selector).length === 0) q.add(keyOf(e));
+    };
+    this.eps.addHandler({ onAdd: mirrored, onUpdate: (_o, e) => mirrored(e), onDelete: (e) => q.add(keyOf(e)) });
     const forSlice = (s: discovery.EndpointSlice): void => {
       const svc = s.metadata?.labels?.[SERVICE_NAME_LABEL];
       if (svc) q.add(`${s.metadata?.namespace}/${svc}`);

@@ -16,6 +16,7 @@ import { compileKubeletConfig, type KubeletOptions } from '../kubelet/config.js'
 import { MIRROR_ANNOTATION } from '../kubelet/kubelet.js';
 import { LABELS } from '../kubelet/runtime/types.js';
 import { startKubelet, type RunningKubelet } from '../kubelet/start.js';
+import { testKubeletOptions } from './support/kubelet.js';
 import { startControlPlane, type TestControlPlane } from './support/apiserver.js';
 import { CLUSTER_LABEL, docker, removeByLabel, requireImages } from './support/docker.js';
 import { waitFor } from './support/wait.js';
@@ -78,17 +79,7 @@ async function startGate(target: string): Promise<ApiGate> {
 }
 
 function kubeletOptions(nodeName: string, extra: KubeletOptions = {}): KubeletOptions {
-  return {
-    apiserver: cp.address,
-    nodeName,
-    nodeIp: '127.0.0.1',
-    port: 0,
-    adminPort: 0,
-    clusterName: CLUSTER,
-    timing: 'lab',
-    relistPeriodMs: 500,
-    ...extra,
-  };
+  return testKubeletOptions(cp.address, CLUSTER, nodeName, extra);
 }
 
 async function newNamespace(): Promise<string> {

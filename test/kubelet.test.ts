@@ -11,6 +11,7 @@ import { startKubelet, type RunningKubelet } from '../kubelet/start.js';
 import { startHollowNodes } from '../kubelet/hollow.js';
 import { LABELS } from '../kubelet/runtime/types.js';
 import { hostPathVolumeName } from '../kubelet/volumes.js';
+import { testKubeletOptions } from './support/kubelet.js';
 import { startControlPlane, type TestControlPlane } from './support/apiserver.js';
 import { CLUSTER_LABEL, docker, removeByLabel, requireImages, startContainer, waitForExit, containerLogs, testLabels } from './support/docker.js';
 import { waitFor } from './support/wait.js';
@@ -101,19 +102,9 @@ async function podContainers(uid: string): Promise<{ Id: string; State: string; 
 beforeAll(async () => {
   await requireImages(BUSYBOX, 'kubelab/pause:latest');
   cp = await startControlPlane();
-  cfg = compileKubeletConfig({
-    apiserver: cp.address,
-    nodeName: NODE,
-    nodeIp: '127.0.0.1',
-    port: 0,
-    adminPort: 0,
-    clusterName: CLUSTER,
-    timing: 'lab',
-    relistPeriodMs: 500,
-    crashLoopBackoffInitialMs: 1000,
-    crashLoopBackoffMaxMs: 4000,
-    imagePullBackoffInitialMs: 2000,
-  });
+  cfg = compileKubeletConfig(
+    testKubeletOptions(cp.address, CLUSTER, NODE, { crashLoopBackoffInitialMs: 1000, crashLoopBackoffMaxMs: 4000, imagePullBackoffInitialMs: 2000 }),
+  );
   ctl = new AbortController();
   kubelet = await startKubelet(cfg, ctl.signal, { log: nullLogger() });
 });

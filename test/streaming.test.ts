@@ -12,6 +12,7 @@ import { nullLogger } from '../client/log.js';
 import type { core } from '../client/types.js';
 import { compileKubeletConfig } from '../kubelet/config.js';
 import { startKubelet, type RunningKubelet } from '../kubelet/start.js';
+import { testKubeletOptions } from './support/kubelet.js';
 import { startControlPlane, type TestControlPlane } from './support/apiserver.js';
 import { CLUSTER_LABEL, removeByLabel, requireImages } from './support/docker.js';
 import { writeKubeconfig, type TestKubeconfig } from './support/kubeconfig.js';
@@ -100,18 +101,7 @@ beforeAll(async () => {
   await requireImages(BUSYBOX, 'kubelab/pause:latest');
   cp = await startControlPlane();
   kc = writeKubeconfig(cp.apiserver.httpPort);
-  const cfg = compileKubeletConfig({
-    apiserver: cp.address,
-    nodeName: NODE,
-    nodeIp: '127.0.0.1',
-    port: 0,
-    adminPort: 0,
-    clusterName: CLUSTER,
-    timing: 'lab',
-    relistPeriodMs: 500,
-    crashLoopBackoffInitialMs: 500,
-    crashLoopBackoffMaxMs: 2000,
-  });
+  const cfg = compileKubeletConfig(testKubeletOptions(cp.address, CLUSTER, NODE, { crashLoopBackoffInitialMs: 500, crashLoopBackoffMaxMs: 2000 }));
   kubelet = await startKubelet(cfg, ctl.signal, { log: nullLogger() });
   await cp.client.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   // Every pod the suite needs starts at once; each test waits only for its own.

@@ -13,7 +13,7 @@ import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ApiError, badRequest } from '../../client/errors.js';
 import type { core } from '../../client/types.js';
-import { kubeletUrlFor } from '../kubeletproxy.js';
+import { defaultContainer, kubeletUrlFor } from '../kubeletproxy.js';
 import type { Registry } from '../registry.js';
 import type { RestOptions } from './index.js';
 import { parsePath } from './route.js';
@@ -30,23 +30,12 @@ async function kubeletBase(registry: Registry, namespace: string, pod: string): 
   return new URL((await kubeletUrlFor(registry, namespace, pod)).base);
 }
 
-/** The container a request means: the `container` parameter, or the pod's only container. */
-async function containerFor(registry: Registry, namespace: string, pod: string, requested: string | null): Promise<string> {
-  if (requested) return requested;
-  const p = (await registry.get('pods', namespace, pod)) as core.Pod;
-  const names = (p.spec?.containers ?? []).map((c) => c.name);
-  const def = p.metadata?.annotations?.['kubectl.kubernetes.io/default-container'];
-  if (def && names.includes(def)) return def;
-  if (names.length === 1) return names[0];
-  throw badRequest(`a container name must be specified for pod ${pod}, choose one of: [${names.join(' ')}]`);
-}
-
 async function kubeletPath(registry: Registry, t: StreamTarget): Promise<string> {
   const q = new URLSearchParams(t.query);
   const ns = encodeURIComponent(t.namespace);
   const pod = encodeURIComponent(t.name);
   if (t.subresource === 'portforward') return `/portForward/${ns}/${pod}?${q.toString()}`;
-  const container = encodeURIComponent(await containerFor(registry, t.namespace, t.name, q.get('container')));
+  const container = encodeURIComponent(await defaultContainer(registry, t.namespace, t.name, q.get('container')));
   q.delete('container');
   const prefix = t.subresource === 'log' ? 'containerLogs' : t.subresource;
   const qs = q.toString();

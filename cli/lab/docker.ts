@@ -1,5 +1,6 @@
 /** Small dockerode helpers for the lab: label queries, tolerant removal, exec with exit code. */
 import Docker from 'dockerode';
+import { demux } from '../../kubelet/runtime/docker.js';
 import { CLUSTER_LABEL } from './spec.js';
 
 export function statusCode(err: unknown): number | undefined {
@@ -79,17 +80,6 @@ export async function removeCluster(docker: Docker, cluster: string): Promise<{ 
   return { containers: removed, networks: nets.map((n) => n.Name), volumes: vols.map((v) => v.Name) };
 }
 
-/** Splits Docker's multiplexed (non-TTY) stream into text. */
-function demux(buf: Buffer): string {
-  const out: Buffer[] = [];
-  let i = 0;
-  while (i + 8 <= buf.length) {
-    const len = buf.readUInt32BE(i + 4);
-    out.push(buf.subarray(i + 8, i + 8 + len));
-    i += 8 + len;
-  }
-  return Buffer.concat(out).toString('utf8');
-}
 
 /** Runs `cmd` in a running container; resolves with its exit code and combined output. */
 export async function exec(container: Docker.Container, cmd: string[], timeoutMs = 15_000): Promise<{ exitCode: number; output: string }> {
@@ -114,7 +104,7 @@ export async function exec(container: Docker.Container, cmd: string[], timeoutMs
   // The stream can end a moment before the exec reports its exit code.
   for (let i = 0; i < 50; i++) {
     const info = await e.inspect();
-    if (!info.Running) return { exitCode: info.ExitCode ?? -1, output: demux(Buffer.concat(chunks)) };
+    if (!info.Running) return { exitCode: info.ExitCode ?? -1, output: demux(Buffer.concat(chunks)).toString('utf8') };
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`exec ${cmd.join(' ')} did not report an exit code`);
