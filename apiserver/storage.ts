@@ -7,6 +7,7 @@ import { Etcd3, Range } from 'etcd3';
 import { ApiError } from '../client/errors.js';
 import { GRPC_BASE_OPTIONS } from '../client/proto.js';
 import type { KObject } from '../client/types.js';
+import { EtcdWire, type RequestOp } from './etcdwire.js';
 
 export interface StoredObject {
   obj: KObject;
@@ -22,17 +23,22 @@ export interface ListPage {
 }
 
 export class Storage {
+  /** Watches, lists, compaction. */
   readonly etcd: Etcd3;
+  /** Single-key reads and the compare-and-swap writes: the per-request path (see etcdwire.ts). */
+  private readonly wire: EtcdWire;
 
   constructor(
     endpoints: string[],
     readonly prefix = '/registry',
   ) {
     this.etcd = new Etcd3({ hosts: endpoints, dialTimeout: 5000, grpcOptions: { ...GRPC_BASE_OPTIONS } });
+    this.wire = new EtcdWire(endpoints);
   }
 
   close(): void {
     this.etcd.close();
+    this.wire.close();
   }
 
   resourcePrefix(resource: string): string {
@@ -56,31 +62,32 @@ export class Storage {
   }
 
   async get(key: string): Promise<StoredObject | undefined> {
-    const res = await wrap(() => this.etcd.get(key).exec());
+    const res = await wrap(() => this.wire.range({ key: Buffer.from(key) }));
     const kv = res.kvs[0];
     if (!kv) return undefined;
     return { obj: Storage.decode(kv.value, kv.mod_revision), rev: Number(kv.mod_revision) };
   }
 
   /** Creates the key only if it does not exist; returns the new revision, or undefined if it existed. */
-  async create(key: string, obj: KObject): Promise<number | undefined> {
-    const res = await wrap(() =>
-      this.etcd.if(key, 'Create', '==', 0).then(this.etcd.put(key).value(Storage.encode(obj))).commit(),
-    );
-    return res.succeeded ? Number(res.header.revision) : undefined;
+  create(key: string, obj: KObject): Promise<number | undefined> {
+    const k = Buffer.from(key);
+    return this.txn({ key: k, result: 'Equal', target: 'Create', create_revision: '0' }, { request_put: { key: k, value: Buffer.from(Storage.encode(obj)) } });
   }
 
   /** Compare-and-swap on the mod revision; returns the new revision, or undefined on mismatch. */
-  async update(key: string, obj: KObject, expectedRev: number): Promise<number | undefined> {
-    const res = await wrap(() =>
-      this.etcd.if(key, 'Mod', '==', expectedRev).then(this.etcd.put(key).value(Storage.encode(obj))).commit(),
-    );
-    return res.succeeded ? Number(res.header.revision) : undefined;
+  update(key: string, obj: KObject, expectedRev: number): Promise<number | undefined> {
+    const k = Buffer.from(key);
+    return this.txn({ key: k, result: 'Equal', target: 'Mod', mod_revision: String(expectedRev) }, { request_put: { key: k, value: Buffer.from(Storage.encode(obj)) } });
   }
 
   /** Deletes if the mod revision matches; returns the delete revision, or undefined on mismatch. */
-  async delete(key: string, expectedRev: number): Promise<number | undefined> {
-    const res = await wrap(() => this.etcd.if(key, 'Mod', '==', expectedRev).then(this.etcd.delete().key(key)).commit());
+  delete(key: string, expectedRev: number): Promise<number | undefined> {
+    const k = Buffer.from(key);
+    return this.txn({ key: k, result: 'Equal', target: 'Mod', mod_revision: String(expectedRev) }, { request_delete_range: { key: k } });
+  }
+
+  private async txn(compare: Parameters<EtcdWire['txn']>[0]['compare'][number], op: RequestOp): Promise<number | undefined> {
+    const res = await wrap(() => this.wire.txn({ compare: [compare], success: [op], failure: [] }));
     return res.succeeded ? Number(res.header.revision) : undefined;
   }
 

@@ -104,7 +104,7 @@ export class WatchCache {
     this.window = [];
     this.windowStart = start;
     this.rev = start;
-    const watcher = await this.storage.etcd.watch().prefix(prefix).startRevision(String(start + 1)).withPreviousKV().create();
+    const watcher = await this.storage.etcd.watch().prefix(prefix).startRevision(String(start + 1)).create();
     this.watcher = watcher;
     watcher.on('data', (res) => {
       for (const ev of res.events) this.apply(prefix, ev);
@@ -142,7 +142,8 @@ export class WatchCache {
     void this.start().catch((err: unknown) => this.opts.logger.error({ err, resource: this.resource }, 'watch cache restart failed'));
   }
 
-  private apply(prefix: string, ev: { type: string; kv: { key: Buffer; value: Buffer; mod_revision: string }; prev_kv?: { value: Buffer; mod_revision: string } }): void {
+  /** Applies one etcd event. The previous object comes from `items` (every live key is there), not from etcd's prev_kv. */
+  private apply(prefix: string, ev: { type: string; kv: { key: Buffer; value: Buffer; mod_revision: string } }): void {
     const key = ev.kv.key.toString();
     const shortKey = key.slice(prefix.length);
     const rev = Number(ev.kv.mod_revision);
@@ -150,7 +151,7 @@ export class WatchCache {
     const prev = this.items.get(shortKey);
     let ce: CacheEvent;
     if (ev.type === 'Delete') {
-      const last = prev ?? (ev.prev_kv ? Storage.decode(ev.prev_kv.value, ev.prev_kv.mod_revision) : undefined);
+      const last = prev;
       if (!last) {
         this.advance(rev);
         return;

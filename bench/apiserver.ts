@@ -5,6 +5,7 @@
  *   [--watchers 1,100,1000] (`--watchers 0` or `--concurrency 0` skips that part)
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,10 +48,24 @@ async function main(): Promise<void> {
   const httpPort = await freePort();
   const component = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'component.js');
   const nodeArgs = (process.env.KUBELAB_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // The servers run with the Node options of the kubelab image (young-generation size), as in the lab.
+  const dockerfile = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'deploy', 'images', 'kubelab', 'Dockerfile'), 'utf8');
+  const imageNodeOptions = /NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1] ?? '';
   const child = spawn(process.execPath, [...nodeArgs, component, 'apiserver', '--etcd-servers', testEtcd.endpoint, '--grpc-port', String(grpcPort), '--http-port', String(httpPort), '--admin-port', '0', '--bind-address', '127.0.0.1'], {
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, KUBELAB_LOG_LEVEL: 'warn' },
+    env: { ...process.env, KUBELAB_LOG_LEVEL: 'warn', NODE_OPTIONS: imageNodeOptions },
   });
+  // The floor: the same gRPC API and etcd client doing only decode → txn → reply (bench/passthrough.ts).
+  const floorPort = await freePort();
+  const floor = spawn(process.execPath, [...nodeArgs, join(dirname(fileURLToPath(import.meta.url)), 'passthrough.js'), testEtcd.endpoint, String(floorPort)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, NODE_OPTIONS: imageNodeOptions },
+  });
+  await new Promise<void>((resolve, reject) => {
+    floor.stdout.once('data', () => resolve());
+    floor.once('exit', (code) => reject(new Error(`pass-through server exited with ${code}`)));
+  });
+  const floorClient = new ApiClient(`127.0.0.1:${floorPort}`);
   const address = `127.0.0.1:${grpcPort}`;
   const cp = { address, client: new ApiClient(address), etcd: testEtcd };
   await cp.client.list('namespaces');
@@ -60,13 +75,15 @@ async function main(): Promise<void> {
     const rows: (string | number)[][] = [];
     const cpuRows: (string | number)[][] = [];
     // CPU used by each process during a phase, per operation: where the time goes on a CPU-bound machine.
-    const pids = { client: process.pid, apiserver: child.pid, etcd: testEtcd.pid };
+    const pids = { client: process.pid, apiserver: child.pid, etcd: testEtcd.pid, floor: floor.pid };
     const cpuNow = (): number[] => Object.values(pids).map(processCpuMs);
     const cpuPerOp = (before: number[], n: number): number[] => cpuNow().map((ms, i) => ((ms - before[i]) * 1000) / n);
     let run = 0;
     for (const c of listFlag('concurrency', [1, 16, 64])) {
       const api: number[] = [];
       const raw: number[] = [];
+      const flo: number[] = [];
+      const floCpu: number[][] = [];
       const apiLat: number[] = [];
       const rawLat: number[] = [];
       const apiCpu: number[][] = [];
@@ -81,24 +98,28 @@ async function main(): Promise<void> {
         before = cpuNow();
         const e = await timed(n, c, (i) => etcd.put(`/raw/c${c}-r${run}-${i}`).value(body).exec());
         rawCpu.push(cpuPerOp(before, n));
+        before = cpuNow();
+        const f = await timed(n, c, (i) => floorClient.create('configmaps', payload(`c${c}-r${run}-${i}`)));
+        floCpu.push(cpuPerOp(before, n));
+        flo.push(f.opsPerSec);
         api.push(a.opsPerSec);
         raw.push(e.opsPerSec);
         apiLat.push(...a.lat);
         rawLat.push(...e.lat);
       }
       const col = (runs: number[][], i: number): number => median(runs.map((r) => r[i]));
-      cpuRows.push([c, col(apiCpu, 0), col(apiCpu, 1), col(apiCpu, 2), col(rawCpu, 0), col(rawCpu, 2)]);
-      rows.push([c, median(api), median(raw), median(api) / median(raw), percentile(apiLat, 50), percentile(apiLat, 99), percentile(rawLat, 50), percentile(rawLat, 99)]);
+      cpuRows.push([c, col(apiCpu, 0), col(apiCpu, 1), col(apiCpu, 2), col(floCpu, 0), col(floCpu, 3), col(floCpu, 2), col(rawCpu, 0), col(rawCpu, 2)]);
+      rows.push([c, median(api), median(raw), median(api) / median(raw), median(flo), median(flo) / median(raw), percentile(apiLat, 50), percentile(apiLat, 99), percentile(rawLat, 50), percentile(rawLat, 99)]);
     }
     if (rows.length) printTable(
       `Create throughput (median of ${rounds} rounds; target apiserver >= 0.5x raw etcd)`,
-      ['concurrency', 'apiserver creates/s', 'raw etcd puts/s', 'ratio', 'api p50 ms', 'api p99 ms', 'etcd p50 ms', 'etcd p99 ms'],
+      ['concurrency', 'apiserver creates/s', 'raw etcd puts/s', 'ratio', 'floor creates/s', 'floor ratio', 'api p50 ms', 'api p99 ms', 'etcd p50 ms', 'etcd p99 ms'],
       rows,
     );
     if (cpuRows.length)
       printTable(
         'CPU time per operation, µs (median of rounds; 2 cores = 2000 ms of CPU per second)',
-        ['concurrency', 'api: bench client', 'api: apiserver', 'api: etcd', 'raw: bench client', 'raw: etcd'],
+        ['concurrency', 'api: bench client', 'api: apiserver', 'api: etcd', 'floor: bench client', 'floor: server', 'floor: etcd', 'raw: bench client', 'raw: etcd'],
         cpuRows,
       );
 
@@ -146,6 +167,8 @@ async function main(): Promise<void> {
   } finally {
     etcd.close();
     cp.client.close();
+    floorClient.close();
+    floor.kill('SIGTERM');
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.kill('SIGTERM');

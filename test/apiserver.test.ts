@@ -302,3 +302,20 @@ describe('server-owned metadata and deletion', () => {
     expect((err as ApiError).reason).toBe('Forbidden');
   });
 });
+
+describe('etcd outage', () => {
+  it('answers 503 naming etcd while etcd is down, keeps what was stored, and writes again once it is back', async () => {
+    const ns = await namespace();
+    await client.create('configmaps', configMap(ns, 'before'));
+    await cp.etcd.restart(async () => {
+      const err = (await client.create('configmaps', configMap(ns, 'during')).catch((e: unknown) => e)) as ApiError;
+      expect(err).toBeInstanceOf(ApiError);
+      expect(err.reason).toBe('ServiceUnavailable');
+      expect(err.message).toMatch(/etcd/);
+    });
+    // The next write after etcd is back reconnects (a create may see etcd still starting: retry until it answers).
+    await waitFor(async () => (await client.create('configmaps', configMap(ns, 'after')).then(() => true, (e: unknown) => isAlreadyExists(e))) || undefined, { timeoutMs: 20_000, what: 'a create after etcd restarted' });
+    const names = (await client.list('configmaps', { namespace: ns })).items.map((c) => c.metadata?.name).sort();
+    expect(names).toEqual(['after', 'before']);
+  });
+});

@@ -13,8 +13,8 @@ export interface TestEtcd {
   /** The etcd process id (benchmarks read its CPU time). */
   readonly pid: number | undefined;
   stop(): Promise<void>;
-  /** Stops and starts the same member (same data), for restart tests. */
-  restart(): Promise<void>;
+  /** Stops and starts the same member (same data), for restart tests; `whileDown` runs while it is stopped. */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
 }
 
 export async function freePort(): Promise<number> {
@@ -111,9 +111,13 @@ export async function startEtcd(): Promise<TestEtcd> {
       await kill();
       rmSync(dir, { recursive: true, force: true });
     },
-    restart: async () => {
+    restart: async (whileDown?: () => Promise<void>) => {
       await kill();
-      await launch();
+      try {
+        await whileDown?.();
+      } finally {
+        await launch();
+      }
     },
   };
 }

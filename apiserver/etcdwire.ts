@@ -1,0 +1,194 @@
+/**
+ * The apiserver's hot path to etcd: KV.Txn and single-key KV.Range as gRPC unary calls on a bare
+ * node:http2 session, encoded by @grpc/proto-loader from the etcd3 package's own rpc.proto (so requests
+ * and responses have exactly the shapes etcd3 gives: snake_case fields, int64 as strings, bytes as Buffers).
+ *
+ * Why not etcd3/grpc-js for these: every create, update, delete and get is one of these calls, and on a
+ * CPU-bound machine the apiserver's throughput is its CPU per call. A grpc-js unary call costs ~2.2× the
+ * client CPU of the same call on a bare HTTP/2 stream (209 vs 95 µs, 64 in flight); the difference is
+ * grpc-js's per-call layers (interceptors, resolving/retrying/load-balancing calls, filters, a captured
+ * stack). Everything else — watches, lists, compaction — stays on etcd3.
+ *
+ * What is kept from a gRPC client: status/message from trailers (or a trailers-only reply), a per-call
+ * deadline, reconnect on the next call after the connection fails, and rotation over the endpoints.
+ */
+import http2 from 'node:http2';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as protoLoader from '@grpc/proto-loader';
+
+type Serialize = (value: object) => Buffer;
+type Deserialize = (bytes: Buffer) => unknown;
+
+interface Method {
+  path: string;
+  serialize: Serialize;
+  deserialize: Deserialize;
+}
+
+export interface ResponseHeader {
+  revision: string;
+}
+
+export interface KeyValue {
+  key: Buffer;
+  value: Buffer;
+  create_revision: string;
+  mod_revision: string;
+  version: string;
+}
+
+export interface TxnResponse {
+  header: ResponseHeader;
+  succeeded: boolean;
+  responses: { response_range?: RangeResponse }[];
+}
+
+export interface RangeResponse {
+  header: ResponseHeader;
+  kvs: KeyValue[];
+  more: boolean;
+  count: string;
+}
+
+export interface Compare {
+  key: Buffer;
+  result: 'Equal';
+  target: 'Create' | 'Mod';
+  create_revision?: string;
+  mod_revision?: string;
+}
+
+export type RequestOp = { request_put: { key: Buffer; value: Buffer } } | { request_delete_range: { key: Buffer } } | { request_range: { key: Buffer } };
+
+export interface TxnRequest {
+  compare: Compare[];
+  success: RequestOp[];
+  failure: RequestOp[];
+}
+
+/** An etcd call that failed: `code` is the gRPC status (14 UNAVAILABLE for transport failures). */
+export class EtcdCallError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const UNAVAILABLE = 14;
+const DEADLINE_EXCEEDED = 4;
+
+let methods: { txn: Method; range: Method } | undefined;
+
+function loadMethods(): { txn: Method; range: Method } {
+  if (methods) return methods;
+  const require = createRequire(import.meta.url);
+  const protoFile = join(dirname(require.resolve('etcd3/package.json')), 'proto', 'rpc.proto');
+  // The same loader options as etcd3's connection pool.
+  const def = protoLoader.loadSync(protoFile, { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
+  const method = (name: string): Method => {
+    const m = (def['etcdserverpb.KV'] as protoLoader.ServiceDefinition)[name];
+    return { path: m.path, serialize: m.requestSerialize as Serialize, deserialize: m.responseDeserialize as Deserialize };
+  };
+  methods = { txn: method('Txn'), range: method('Range') };
+  return methods;
+}
+
+export class EtcdWire {
+  private session?: http2.ClientHttp2Session;
+  private next = 0;
+  private closed = false;
+  private readonly methods = loadMethods();
+
+  constructor(
+    private readonly endpoints: string[],
+    private readonly deadlineMs = 30_000,
+  ) {}
+
+  txn(req: TxnRequest): Promise<TxnResponse> {
+    return this.call(this.methods.txn, req) as Promise<TxnResponse>;
+  }
+
+  range(req: { key: Buffer }): Promise<RangeResponse> {
+    return this.call(this.methods.range, req) as Promise<RangeResponse>;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.session?.destroy();
+    this.session = undefined;
+  }
+
+  private connect(): http2.ClientHttp2Session {
+    if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
+    const endpoint = this.endpoints[this.next++ % this.endpoints.length];
+    const url = /^https?:\/\//.test(endpoint) ? endpoint : `http://${endpoint}`;
+    const session = http2.connect(url);
+    const drop = (): void => {
+      if (this.session === session) this.session = undefined;
+    };
+    // Errors reach the calls in flight through their streams; the session is replaced on the next call.
+    session.on('error', drop);
+    session.on('close', drop);
+    session.on('goaway', drop);
+    session.unref();
+    this.session = session;
+    return session;
+  }
+
+  private call(method: Method, req: object): Promise<unknown> {
+    if (this.closed) return Promise.reject(new EtcdCallError(UNAVAILABLE, 'etcd client closed'));
+    return new Promise((resolve, reject) => {
+      const body = method.serialize(req);
+      const frame = Buffer.allocUnsafe(5 + body.length);
+      frame[0] = 0;
+      frame.writeUInt32BE(body.length, 1);
+      body.copy(frame, 5);
+      let stream: http2.ClientHttp2Stream;
+      try {
+        stream = this.connect().request({ ':method': 'POST', ':path': method.path, 'content-type': 'application/grpc', te: 'trailers' });
+      } catch (err) {
+        this.session = undefined;
+        reject(new EtcdCallError(UNAVAILABLE, (err as Error).message));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let status: string | undefined;
+      let message = '';
+      let settled = false;
+      const finish = (err?: EtcdCallError): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (err) return reject(err);
+        if (status !== '0') return reject(new EtcdCallError(Number(status ?? UNAVAILABLE), message || `etcd call ended without a status (${method.path})`));
+        const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+        if (bytes.length < 5) return reject(new EtcdCallError(UNAVAILABLE, `etcd sent no reply message (${method.path})`));
+        try {
+          resolve(method.deserialize(bytes.subarray(5, 5 + bytes.readUInt32BE(1))));
+        } catch (e) {
+          reject(new EtcdCallError(UNAVAILABLE, `etcd reply could not be decoded: ${(e as Error).message}`));
+        }
+      };
+      const readStatus = (headers: http2.IncomingHttpHeaders): void => {
+        const s = headers['grpc-status'];
+        if (s === undefined) return;
+        status = String(s);
+        const m = headers['grpc-message'];
+        if (m) message = decodeURIComponent(String(m));
+      };
+      const timer = setTimeout(() => {
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+        finish(new EtcdCallError(DEADLINE_EXCEEDED, `etcd did not answer within ${this.deadlineMs} ms`));
+      }, this.deadlineMs);
+      stream.on('response', readStatus); // a trailers-only reply carries its status here
+      stream.on('trailers', readStatus);
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('close', () => finish(status === undefined ? new EtcdCallError(UNAVAILABLE, 'connection to etcd closed') : undefined));
+      stream.on('error', (err) => finish(new EtcdCallError(UNAVAILABLE, err.message)));
+      stream.end(frame);
+    });
+  }
+}
