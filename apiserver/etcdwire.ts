@@ -147,8 +147,10 @@ export class EtcdWire {
       frame.writeUInt32BE(body.length, 1);
       body.copy(frame, 5);
       let stream: http2.ClientHttp2Stream;
+      let session: http2.ClientHttp2Session;
       try {
-        stream = this.connect().request({ ':method': 'POST', ':path': method.path, 'content-type': 'application/grpc', te: 'trailers' });
+        session = this.connect();
+        stream = session.request({ ':method': 'POST', ':path': method.path, 'content-type': 'application/grpc', te: 'trailers' });
       } catch (err) {
         this.session = undefined;
         reject(new EtcdCallError(UNAVAILABLE, (err as Error).message));
@@ -181,6 +183,10 @@ export class EtcdWire {
       };
       const timer = setTimeout(() => {
         stream.close(http2.constants.NGHTTP2_CANCEL);
+        // A connection that answers nothing for this long is presumed dead (a paused or cut-off etcd): the
+        // next call dials again instead of waiting on it too.
+        if (this.session === session) this.session = undefined;
+        session.destroy();
         finish(new EtcdCallError(DEADLINE_EXCEEDED, `etcd did not answer within ${this.deadlineMs} ms`));
       }, this.deadlineMs);
       stream.on('response', readStatus); // a trailers-only reply carries its status here
