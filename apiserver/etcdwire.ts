@@ -41,7 +41,6 @@ export interface KeyValue {
 export interface TxnResponse {
   header: ResponseHeader;
   succeeded: boolean;
-  responses: { response_range?: RangeResponse }[];
 }
 
 export interface RangeResponse {
@@ -59,7 +58,7 @@ export interface Compare {
   mod_revision?: string;
 }
 
-export type RequestOp = { request_put: { key: Buffer; value: Buffer } } | { request_delete_range: { key: Buffer } } | { request_range: { key: Buffer } };
+export type RequestOp = { request_put: { key: Buffer; value: Buffer } } | { request_delete_range: { key: Buffer } };
 
 export interface TxnRequest {
   compare: Compare[];

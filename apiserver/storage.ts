@@ -7,7 +7,7 @@ import { Etcd3, Range } from 'etcd3';
 import { ApiError } from '../client/errors.js';
 import { GRPC_BASE_OPTIONS } from '../client/proto.js';
 import type { KObject } from '../client/types.js';
-import { EtcdWire, type RequestOp } from './etcdwire.js';
+import { EtcdWire, type Compare, type RequestOp } from './etcdwire.js';
 
 export interface StoredObject {
   obj: KObject;
@@ -70,24 +70,24 @@ export class Storage {
 
   /** Creates the key only if it does not exist; returns the new revision, or undefined if it existed. */
   create(key: string, obj: KObject): Promise<number | undefined> {
-    const k = Buffer.from(key);
-    return this.txn({ key: k, result: 'Equal', target: 'Create', create_revision: '0' }, { request_put: { key: k, value: Buffer.from(Storage.encode(obj)) } });
+    return this.txn(key, { target: 'Create', create_revision: '0' }, obj);
   }
 
   /** Compare-and-swap on the mod revision; returns the new revision, or undefined on mismatch. */
   update(key: string, obj: KObject, expectedRev: number): Promise<number | undefined> {
-    const k = Buffer.from(key);
-    return this.txn({ key: k, result: 'Equal', target: 'Mod', mod_revision: String(expectedRev) }, { request_put: { key: k, value: Buffer.from(Storage.encode(obj)) } });
+    return this.txn(key, { target: 'Mod', mod_revision: String(expectedRev) }, obj);
   }
 
   /** Deletes if the mod revision matches; returns the delete revision, or undefined on mismatch. */
   delete(key: string, expectedRev: number): Promise<number | undefined> {
-    const k = Buffer.from(key);
-    return this.txn({ key: k, result: 'Equal', target: 'Mod', mod_revision: String(expectedRev) }, { request_delete_range: { key: k } });
+    return this.txn(key, { target: 'Mod', mod_revision: String(expectedRev) });
   }
 
-  private async txn(compare: Parameters<EtcdWire['txn']>[0]['compare'][number], op: RequestOp): Promise<number | undefined> {
-    const res = await wrap(() => this.wire.txn({ compare: [compare], success: [op], failure: [] }));
+  /** One equality compare on `key`, then a put of `obj` (a delete without one); the new revision, or undefined. */
+  private async txn(key: string, cmp: Omit<Compare, 'key' | 'result'>, obj?: KObject): Promise<number | undefined> {
+    const k = Buffer.from(key);
+    const op: RequestOp = obj ? { request_put: { key: k, value: Buffer.from(Storage.encode(obj)) } } : { request_delete_range: { key: k } };
+    const res = await wrap(() => this.wire.txn({ compare: [{ ...cmp, key: k, result: 'Equal' }], success: [op], failure: [] }));
     return res.succeeded ? Number(res.header.revision) : undefined;
   }
 

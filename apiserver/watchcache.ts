@@ -151,14 +151,13 @@ export class WatchCache {
     const prev = this.items.get(shortKey);
     let ce: CacheEvent;
     if (ev.type === 'Delete') {
-      const last = prev;
-      if (!last) {
+      if (!prev) {
         this.advance(rev);
         return;
       }
-      const obj = { ...last, metadata: { ...last.metadata, resourceVersion: String(rev) } };
+      const obj = { ...prev, metadata: { ...prev.metadata, resourceVersion: String(rev) } };
       this.items.delete(shortKey);
-      ce = { type: 'DELETED', obj, prev: last, rev, key: shortKey };
+      ce = { type: 'DELETED', obj, prev, rev, key: shortKey };
     } else {
       const obj = Storage.decode(ev.kv.value, rev);
       this.items.set(shortKey, obj);

@@ -46,10 +46,11 @@ async function main(): Promise<void> {
   const testEtcd = await startEtcd();
   const grpcPort = await freePort();
   const httpPort = await freePort();
-  const component = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'component.js');
+  const here = dirname(fileURLToPath(import.meta.url));
+  const component = join(here, '..', 'cli', 'component.js');
   const nodeArgs = (process.env.KUBELAB_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   // The servers run with the Node options of the kubelab image (young-generation size), as in the lab.
-  const dockerfile = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'deploy', 'images', 'kubelab', 'Dockerfile'), 'utf8');
+  const dockerfile = readFileSync(join(here, '..', '..', 'deploy', 'images', 'kubelab', 'Dockerfile'), 'utf8');
   const imageNodeOptions = /NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1] ?? '';
   const child = spawn(process.execPath, [...nodeArgs, component, 'apiserver', '--etcd-servers', testEtcd.endpoint, '--grpc-port', String(grpcPort), '--http-port', String(httpPort), '--admin-port', '0', '--bind-address', '127.0.0.1'], {
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
   });
   // The floor: the same gRPC API and etcd client doing only decode → txn → reply (bench/passthrough.ts).
   const floorPort = await freePort();
-  const floor = spawn(process.execPath, [...nodeArgs, join(dirname(fileURLToPath(import.meta.url)), 'passthrough.js'), testEtcd.endpoint, String(floorPort)], {
+  const floor = spawn(process.execPath, [...nodeArgs, join(here, 'passthrough.js'), testEtcd.endpoint, String(floorPort)], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, NODE_OPTIONS: imageNodeOptions },
   });

@@ -99,6 +99,17 @@ async function listPods(namespace: string): Promise<core.Pod[]> {
 
 const scheduledCond = (p: core.Pod) => p.status?.conditions?.find((c) => c.type === 'PodScheduled');
 
+/** Waits until the scheduler has explained why pod `name` cannot be placed (PodScheduled=False). */
+function waitUnschedulable(name: string, namespace: string, what: string): Promise<core.Pod> {
+  return waitFor(
+    async () => {
+      const p = await cp.client.get('pods', name, { namespace });
+      return scheduledCond(p)?.status === 'False' ? p : undefined;
+    },
+    { what },
+  );
+}
+
 describe('scheduler', () => {
   it('explains a pod that fits nowhere, then schedules it as soon as a fitting node appears', async () => {
     // This test runs first: the cluster holds exactly these three nodes, so the message is exact.
@@ -284,13 +295,7 @@ describe('scheduler', () => {
       },
     };
     await cp.client.create('pods', poolPod('web', ns, pool, nextToCache, { labels: { app: 'web' } }));
-    const waiting = await waitFor(
-      async () => {
-        const p = await cp.client.get('pods', 'web', { namespace: ns });
-        return scheduledCond(p)?.status === 'False' ? p : undefined;
-      },
-      { what: 'web explained while its target is missing' },
-    );
+    const waiting = await waitUnschedulable('web', ns, 'web explained while its target is missing');
     expect(waiting.spec?.nodeName).toBeFalsy();
     expect(scheduledCond(waiting)?.message).toContain("3 node(s) didn't match pod affinity rules");
 
@@ -482,13 +487,7 @@ describe('scheduler preemption', () => {
   it('leaves a pod with preemptionPolicy Never pending and deletes nothing', async () => {
     const uids = (await listPods(ns)).map((p) => p.metadata!.uid!).sort();
     await cp.client.create('pods', poolPod('polite', ns, pool, { priorityClassName: 'high-never', containers: withRequests('500m', '64Mi') }));
-    const pending = await waitFor(
-      async () => {
-        const p = await cp.client.get('pods', 'polite', { namespace: ns });
-        return scheduledCond(p)?.status === 'False' ? p : undefined;
-      },
-      { what: 'polite explained' },
-    );
+    const pending = await waitUnschedulable('polite', ns, 'polite explained');
     expect(pending.spec?.preemptionPolicy).toBe('Never');
     expect(pending.spec?.nodeName).toBeFalsy();
     expect(pending.status?.nominatedNodeName).toBeFalsy();
@@ -534,13 +533,7 @@ describe('scheduler preemption', () => {
   it('never preempts pods of equal priority', async () => {
     const uids = (await listPods(ns)).map((p) => p.metadata!.uid!).sort();
     await cp.client.create('pods', poolPod('peer', ns, pool, { priorityClassName: 'low', containers: withRequests('250m', '64Mi') }));
-    const pending = await waitFor(
-      async () => {
-        const p = await cp.client.get('pods', 'peer', { namespace: ns });
-        return scheduledCond(p)?.status === 'False' ? p : undefined;
-      },
-      { what: 'peer explained' },
-    );
+    const pending = await waitUnschedulable('peer', ns, 'peer explained');
     // preempt-0 holds only pods of equal (low) or higher (urgent) priority, the others only low ones.
     expect(scheduledCond(pending)?.message).toMatch(/[:,] 3 Insufficient cpu[,.]/);
     expect(scheduledCond(pending)?.message).toMatch(/\. preemption: 0\/\d+ nodes are available: (.*, )?3 No preemption victims found for incoming pod[,.]/);
