@@ -18,9 +18,8 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           environment: 'node',
           fileParallelism: false,
-          // Real Docker and etcd on a shared 2-core machine: a test that fails is run once more, and
-          // fails the suite only if it fails again (flaky passes show up as retries in the report).
-          retry: 1,
+          // No retry: a test that fails once is a race to find (in kubelab or in the test's waiting), not
+          // noise to hide. Each test waits on conditions, never on fixed sleeps.
           testTimeout: 120_000,
           hookTimeout: 240_000,
         },

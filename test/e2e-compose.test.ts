@@ -59,8 +59,19 @@ describe.skipIf(labRunning)('compose lab (docker-compose.yml, kubelab lab)', () 
     expect(await leftovers()).toEqual({ containers: 0, networks: 0, volumes: 0 });
   });
 
-  it('`kubelab lab up --workers 4` reports progress, writes the kubeconfig; `lab status`; `lab down` removes everything', async () => {
-    const up = await run('node', ['bin/kubelab.js', 'lab', 'up', '--workers', '4'], { cwd: ROOT, timeout: 180_000 });
+  // `lab up` gives up by itself after --timeout (180 s by default); the test waits a little longer so that
+  // it never abandons a `lab up` that is still running (a second one would then race with it).
+  it('`kubelab lab up --workers 4` clears a previous lab\'s leftovers, reports progress, writes the kubeconfig; `lab status`; `lab down` removes everything', { timeout: 240_000 }, async () => {
+    // A pod container of a lab whose reaper never ran (e.g. the host lost power): `lab up` must not adopt it.
+    const stale = await docker.createContainer({
+      Image: 'kubelab/busybox:latest',
+      Cmd: ['sleep', '600'],
+      Labels: { 'io.kubelab.cluster': 'kubelab', 'io.kubelab.pod.uid': 'stale-uid', 'io.kubelab.container': 'POD' },
+    });
+    await stale.start();
+    const up = await run('node', ['bin/kubelab.js', 'lab', 'up', '--workers', '4', '--timeout', '180'], { cwd: ROOT, timeout: 200_000 });
+    expect(up.stdout).toMatch(/previous lab: 1 container\(s\) left \(1 running\); removing them first/);
+    await expect(stale.inspect()).rejects.toMatchObject({ statusCode: 404 });
     for (const milestone of ['etcd healthy', 'apiserver answering', 'nodes Ready 4/4', 'components healthy', 'cluster ready in']) expect(up.stdout).toContain(milestone);
     expect(up.stdout).toContain('export KUBECONFIG=');
     const kubeconfig = join(ROOT, '.kubelab', 'kubeconfig');
@@ -74,7 +85,13 @@ describe.skipIf(labRunning)('compose lab (docker-compose.yml, kubelab lab)', () 
     expect(status.stdout).toMatch(/worker-4\s+Ready/);
     expect(status.stdout).toMatch(/kubelab-scheduler-\d\s+scheduler\s+healthy\s+leader/);
 
+    // Another client removes containers of the lab at the same moment (as the reaper does during
+    // `compose down`): `lab down` must still succeed and leave nothing.
+    const racing = docker
+      .listContainers({ all: true, filters: JSON.stringify({ label: [CLUSTER, 'io.kubelab.component=node'] }) })
+      .then((list) => Promise.allSettled(list.map((c) => docker.getContainer(c.Id).remove({ force: true }))));
     await run('node', ['bin/kubelab.js', 'lab', 'down'], { cwd: ROOT, timeout: 120_000 });
+    await racing;
     expect(await leftovers()).toEqual({ containers: 0, networks: 0, volumes: 0 });
     expect(existsSync(join(ROOT, '.kubelab', 'kubelab.json'))).toBe(false);
   });

@@ -14,10 +14,10 @@ import { parse, stringify } from 'yaml';
 import { ApiClient } from '../../client/api.js';
 import type { LabInfo } from '../context.js';
 import { Lab } from './lab.js';
-import { removeCluster } from './docker.js';
+import { listByLabels, nameOf, removeAll, removeCluster } from './docker.js';
 import { waitForLab } from './ready.js';
 import { nodeRows, nodesTable } from './status.js';
-import { CLUSTER_LABEL, COMPONENT_LABEL, WORKER_LABEL, componentArgs, composeLabSpec, kubeconfigYaml, workerIp, workerName } from './spec.js';
+import { CLUSTER_LABEL, COMPONENT_LABEL, COMPOSE_SERVICE_LABEL, WORKER_LABEL, componentArgs, composeLabSpec, kubeconfigYaml, workerIp, workerName } from './spec.js';
 
 export const PROJECT = 'kubelab';
 const BASE_WORKERS = 3;
@@ -152,6 +152,7 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
   }
   const nodes = Array.from({ length: opts.workers }, (_, i) => workerName(i + 1));
   const services = ['etcd', 'apiserver', 'scheduler-1', 'scheduler-2', 'controller-manager-1', 'controller-manager-2', 'dns', 'reaper', ...nodes];
+  await clearLeftovers(docker, composeLabSpec().cluster, say);
   say(`docker compose up (project ${PROJECT}, ${opts.workers} workers)`);
   await run([...composeCommand(), '-p', PROJECT, ...files, 'up', '-d', '--remove-orphans', ...services], { cwd: root });
 
@@ -194,13 +195,92 @@ export function nextSteps(kubeconfigPath: string): string {
   ].join('\n');
 }
 
+/** The compose files of the lab as last brought up: the base file, plus the workers override if `lab up` wrote one. */
+function composeFiles(root: string): string[] {
+  const files = ['-f', join(root, 'docker-compose.yml')];
+  const override = join(root, '.kubelab', 'docker-compose.workers.yml');
+  if (existsSync(override)) files.push('-f', override);
+  return files;
+}
+
+/**
+ * Removes the lab. `compose down` is given the workers override too, so added workers are services
+ * (not orphans compose removes separately). If compose fails (a container already being removed by
+ * the reaper or a previous `down`, a daemon hiccup), the cluster is removed through the Docker API,
+ * which tolerates "removal already in progress", and compose is asked once more for its network and
+ * volume: `lab down` succeeds whenever nothing of the lab is left.
+ */
 export async function labDown(say: (line: string) => void): Promise<void> {
   const root = checkoutRoot();
+  const docker = new Docker();
+  const cluster = composeLabSpec().cluster;
+  const down = (): Promise<void> => run([...composeCommand(), '-p', PROJECT, ...composeFiles(root), 'down', '-v', '--remove-orphans', '--timeout', '10'], { cwd: root });
   say('[lab] docker compose down -v');
-  await run([...composeCommand(), '-p', PROJECT, '-f', join(root, 'docker-compose.yml'), 'down', '-v', '--remove-orphans', '--timeout', '10'], { cwd: root });
+  let composeError: unknown;
+  try {
+    await down();
+  } catch (err) {
+    composeError = err;
+    say(`[lab] ${err instanceof Error ? err.message : String(err)}; removing the rest through the Docker API`);
+  }
   // Whatever compose does not know about (added workers, pods of a reaper that did not run).
-  const left = await removeCluster(new Docker(), composeLabSpec().cluster);
+  const left = await removeCluster(docker, cluster);
   if (left.containers > 0 || left.networks.length > 0) say(`[lab] also removed ${left.containers} container(s), ${left.networks.length} network(s) compose did not manage`);
+  if (composeError !== undefined) {
+    await down().catch(() => undefined); // compose's own volume/network bookkeeping; the check below decides
+    const rest = await clusterObjects(docker, cluster);
+    if (rest.length > 0) throw new Error(`lab down left ${rest.join(', ')}; run \`kubelab lab down\` again (see /var/log/kubelab-dockerd.log if Docker is failing)`);
+  }
   for (const f of ['kubelab.json', 'kubeconfig', 'docker-compose.workers.yml']) rmSync(join(root, '.kubelab', f), { force: true });
   say('[lab] removed');
+}
+
+/** Names of the containers, networks and volumes of `cluster` that still exist. */
+async function clusterObjects(docker: Docker, cluster: string): Promise<string[]> {
+  const filters = JSON.stringify({ label: [`${CLUSTER_LABEL}=${cluster}`] });
+  const [containers, networks, volumes] = await Promise.all([
+    docker.listContainers({ all: true, filters }),
+    docker.listNetworks({ filters }),
+    docker.listVolumes({ filters }),
+  ]);
+  return [
+    ...containers.map((c) => `container ${nameOf(c)}`),
+    ...networks.map((n) => `network ${n.Name}`),
+    ...(volumes.Volumes ?? []).map((v) => `volume ${v.Name}`),
+  ];
+}
+
+/**
+ * Before `compose up`: a previous lab's leftovers would collide with the new one (a container still
+ * being removed keeps its name and address; pod containers of a lab whose reaper never ran would be
+ * adopted by the new kubelets as stale pods). When no control plane of the lab is running, such
+ * containers are removed and waited for, saying so. A running lab is left alone: `up` reconciles it.
+ * Compose's own stopped containers are compose's to start again (the etcd volume keeps the state).
+ */
+export async function clearLeftovers(docker: Docker, cluster: string, say: (line: string) => void): Promise<number> {
+  const all = await listByLabels(docker, { [CLUSTER_LABEL]: cluster });
+  const controlPlaneRunning = all.some((c) => c.Labels[COMPONENT_LABEL] === 'apiserver' && c.State === 'running');
+  const leftovers = all.filter(
+    (c) => c.State === 'removing' || c.State === 'dead' || (!controlPlaneRunning && c.Labels[COMPOSE_SERVICE_LABEL] === undefined),
+  );
+  if (leftovers.length === 0) return 0;
+  say(`previous lab: ${leftovers.length} container(s) left (${summarize(leftovers)}); removing them first`);
+  await removeAll(docker, leftovers.map((c) => c.Id));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const ids = new Set(leftovers.map((c) => c.Id));
+    const still = (await listByLabels(docker, { [CLUSTER_LABEL]: cluster })).filter((c) => ids.has(c.Id));
+    if (still.length === 0) break;
+    if (Date.now() > deadline) throw new Error(`containers of the previous lab are still being removed after 60 s (${summarize(still)}); check \`docker ps -a\` and run \`kubelab lab down\``);
+    await new Promise((r) => setTimeout(r, 250));
+    await removeAll(docker, still.filter((c) => c.State !== 'removing').map((c) => c.Id));
+  }
+  say('previous lab: removed');
+  return leftovers.length;
+}
+
+function summarize(list: Docker.ContainerInfo[]): string {
+  const states = new Map<string, number>();
+  for (const c of list) states.set(c.State, (states.get(c.State) ?? 0) + 1);
+  return [...states].map(([state, n]) => `${n} ${state}`).join(', ');
 }

@@ -8,10 +8,8 @@
  */
 import Docker from 'dockerode';
 import { createLogger } from '../../client/log.js';
-import { CLUSTER_LABEL, COMPONENT_LABEL } from './spec.js';
+import { CLUSTER_LABEL, COMPONENT_LABEL, COMPOSE_SERVICE_LABEL } from './spec.js';
 import { killAll, listByLabels, nameOf, removeAll } from './docker.js';
-
-const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
 
 /** Containers of `cluster` that compose did not create (pods, added workers). */
 export async function unmanagedContainers(docker: Docker, cluster: string): Promise<Docker.ContainerInfo[]> {

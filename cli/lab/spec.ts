@@ -11,6 +11,8 @@ export type TimingPreset = 'lab' | 'default';
 /** Control-plane components that run as containers next to the workers. */
 export type ComponentName = 'etcd' | 'apiserver' | 'scheduler' | 'controller-manager' | 'dns';
 
+/** Set by compose on the containers it manages (services); pods and added workers lack it. */
+export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
 export const CLUSTER_LABEL = 'io.kubelab.cluster';
 /** Which kubelab component a container runs (`node` for workers); pod containers do not carry it. */
 export const COMPONENT_LABEL = 'io.kubelab.component';
