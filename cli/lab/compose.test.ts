@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { workersOverride } from './compose.js';
-import { addressPlan, componentArgs, composeLabSpec, workerIp, workerName } from './spec.js';
+import { PORTS, addressPlan, componentArgs, composeLabSpec, httpHealthcheck, workerIp, workerName } from './spec.js';
 
 interface Service {
   command?: string[];
+  healthcheck?: { test?: string[] };
   labels?: Record<string, string>;
   networks?: Record<string, { ipv4_address?: string } | null> | string[];
   container_name?: string;
@@ -64,5 +65,16 @@ describe('docker-compose.yml agrees with cli/lab/spec.ts', () => {
     expect(split(w5.command)).toEqual(componentArgs(spec, 'node', 'worker-5', '10.213.0.25'));
     expect(w5.depends_on).toEqual(compose.services['worker-1'] && (compose.services['worker-1'] as { depends_on?: unknown }).depends_on);
     expect(w5.volumes).toEqual(['/var/run/docker.sock:/var/run/docker.sock']);
+  });
+
+  it('checks health the same way as the test clusters (a cheap bash check, not a node process)', () => {
+    const ports: Record<string, number> = {
+      apiserver: PORTS.apiserverAdmin,
+      'scheduler-1': PORTS.scheduler,
+      'controller-manager-1': PORTS.controllerManager,
+      dns: PORTS.dnsAdmin,
+      'worker-1': PORTS.kubeletAdmin,
+    };
+    for (const [service, port] of Object.entries(ports)) expect(compose.services[service]?.healthcheck?.test, service).toEqual(httpHealthcheck(port)?.Test);
   });
 });
