@@ -17,7 +17,7 @@ import { PRESETS } from '../controller-manager/config.js';
 import { labDown, labUp } from '../cli/lab/compose.js';
 import { LAB_DEFAULT_TOLERATION_SECONDS } from '../cli/lab/spec.js';
 import { startCluster, type TestCluster } from '../test/cluster/index.js';
-import { waitFor } from '../test/support/wait.js';
+import { waitFor } from '../client/wait.js';
 import { flag, median, printTable } from './stats.js';
 
 const run = promisify(execFile);

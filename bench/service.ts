@@ -6,7 +6,7 @@
  * Run: npm run build && node dist/bench/service.js [--requests 3000] [--concurrency 8] [--rounds 3]
  */
 import { KUBELAB_IMAGE, startServiceLab, type LabPod } from '../test/support/servicelab.js';
-import { waitFor } from '../test/support/wait.js';
+import { waitFor } from '../client/wait.js';
 import { execIn } from '../test/support/docker.js';
 import { flag, median, printTable } from './stats.js';
 

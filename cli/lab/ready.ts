@@ -5,7 +5,7 @@
 import type Docker from 'dockerode';
 import type { ApiClient } from '../../client/api.js';
 import { isNodeReady } from '../../client/objects.js';
-import { waitFor } from '../../test/support/wait.js';
+import { waitFor } from '../../client/wait.js';
 import { CLUSTER_LABEL, COMPONENT_LABEL } from './spec.js';
 import { listByLabels, nameOf } from './docker.js';
 import type { Lab } from './lab.js';
