@@ -1,6 +1,9 @@
 /**
- * Port-forwarding for one client connection, over SPDY tunnelled in a WebSocket
- * (`SPDY/3.1+portforward.k8s.io`, what kubectl ≥ 1.31 speaks). Per forwarded TCP connection the client
+ * Port-forwarding for one client connection, in either of the kubelet's two WebSocket forms:
+ * - the channel framing (`v4.channel.k8s.io`, `v4.base64.channel.k8s.io`, or no subprotocol; what the
+ *   client libraries speak): one TCP connection per requested port, carried on channel 2i (data) and
+ *   2i+1 (error), each of which first carries the port as two little-endian bytes;
+ * - SPDY tunnelled in the WebSocket (`SPDY/3.1+portforward.k8s.io`, what kubectl ≥ 1.31 speaks). Per forwarded TCP connection the client
  * opens two streams sharing a `requestID`: an error stream (the kubelet writes a message there if the
  * port cannot be reached) and a data stream (the bytes). As the real kubelet does, both are closed
  * once the pod side ends, with an empty error stream meaning success.
@@ -9,6 +12,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { FLAG_FIN, FrameType, SpdyFramer, type SpdyFrame } from './spdy.js';
+import { FrameError, portPrefix, type ChannelCodec } from './wsstream.js';
 
 export const PORTFORWARD_PROTOCOL = 'SPDY/3.1+portforward.k8s.io';
 
@@ -35,6 +39,74 @@ interface Pair {
   clientDone: boolean;
   started: boolean;
   finished: boolean;
+}
+
+const toBuffer = (raw: Buffer | ArrayBuffer | Buffer[]): Buffer => (Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw));
+
+/**
+ * The channel-framed port-forward: every port is dialled at once; a port that cannot be reached gets
+ * its message on its error channel. As the kubelet does, the WebSocket closes once every port's
+ * connection has ended (the framing has no way to end one port's stream on its own).
+ */
+export function serveChannelPortForward(ws: WebSocket, codec: ChannelCodec, ports: number[], o: PortForwardOptions): void {
+  const send = (channel: number, data: Buffer): void => {
+    if (ws.readyState === ws.OPEN) ws.send(codec.encode(channel, data));
+  };
+  const sockets: (Socket | undefined)[] = ports.map(() => undefined);
+  // Client bytes for a port whose connection is not up yet.
+  const early: Buffer[][] = ports.map(() => []);
+  let open = ports.length;
+  let closed = false;
+  const done = (): void => {
+    open -= 1;
+    if (open === 0) ws.close(1000);
+  };
+  ports.forEach((port, i) => {
+    send(2 * i, portPrefix(port));
+    send(2 * i + 1, portPrefix(port));
+  });
+  ports.forEach((port, i) => {
+    const fail = (err: Error): void => send(2 * i + 1, Buffer.from(`error forwarding port ${port} to pod ${o.podName}, uid ${o.podUid}: ${err.message}`));
+    o.dial(port).then(
+      (socket) => {
+        if (closed) {
+          socket.destroy();
+          return;
+        }
+        sockets[i] = socket;
+        for (const b of early[i].splice(0)) socket.write(b);
+        socket.on('data', (b: Buffer) => {
+          for (let off = 0; off < b.length; off += MAX_DATA) send(2 * i, b.subarray(off, off + MAX_DATA));
+        });
+        socket.on('error', fail);
+        socket.on('close', done);
+      },
+      (err: unknown) => {
+        fail(err as Error);
+        done();
+      },
+    );
+  });
+  ws.on('message', (raw: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
+    let f;
+    try {
+      f = codec.decode(toBuffer(raw), isBinary);
+    } catch (err) {
+      if (!(err instanceof FrameError)) throw err;
+      o.log.debug({ err: err.message, pod: o.podName }, 'port-forward frame dropped');
+      return;
+    }
+    // Only data channels (even) are readable; the client never writes to an error channel.
+    if (!f || f.channel % 2 !== 0 || f.channel / 2 >= ports.length || f.data.length === 0) return;
+    const i = f.channel / 2;
+    const socket = sockets[i];
+    if (socket) socket.write(f.data);
+    else early[i].push(Buffer.from(f.data));
+  });
+  ws.on('close', () => {
+    closed = true;
+    for (const s of sockets) s?.destroy();
+  });
 }
 
 export function servePortForward(ws: WebSocket, o: PortForwardOptions): void {

@@ -4,10 +4,11 @@
  *   GET /containerLogs/{ns}/{pod}/{container}?follow=&tailLines=&previous=&timestamps=&sinceSeconds=
  *   GET /exec/{ns}/{pod}/{container}?command=..&command=..&stdin=&stdout=&stderr=&tty=   (WebSocket)
  *   GET /attach/{ns}/{pod}/{container}?stdin=&stdout=&stderr=&tty=                       (WebSocket)
- *   GET /portForward/{ns}/{pod}                        (WebSocket, SPDY/3.1+portforward.k8s.io)
- * Exec and attach speak Kubernetes' remote-command protocols v5.channel.k8s.io / v4.channel.k8s.io: every
- * binary frame starts with a channel byte (0 stdin, 1 stdout, 2 stderr, 3 error/status, 4 resize;
- * v5: 255 close). Port-forward carries SPDY inside the WebSocket (see portforward.ts).
+ *   GET /portForward/{ns}/{pod}?port=..                (WebSocket: SPDY/3.1+portforward.k8s.io, v4.channel.k8s.io)
+ * Exec and attach speak every remote-command protocol Kubernetes' kubelet does (see wsstream.ts): each
+ * message carries a channel (0 stdin, 1 stdout, 2 stderr, 3 error/status, 4 resize; v5: 255 close).
+ * Port-forward carries SPDY inside the WebSocket (kubectl ≥ 1.31), or the channel framing with one
+ * data/error channel pair per port (client libraries); see portforward.ts.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
@@ -15,15 +16,33 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { core } from '../client/types.js';
-import { PORTFORWARD_PROTOCOL, servePortForward } from './portforward.js';
+import { PORTFORWARD_PROTOCOL, servePortForward, serveChannelPortForward } from './portforward.js';
 import { SANDBOX, type ExecProcess, type Runtime, type RuntimeContainer } from './runtime/types.js';
+import {
+  Channel,
+  channelCodec,
+  type ChannelCodec,
+  type ChannelFrame,
+  errorChannelPayload,
+  exitStatus,
+  failureStatus,
+  FrameError,
+  hasCloseSignal,
+  negotiateProtocol,
+  parseForwardPorts,
+  parseProtocolHeader,
+  PORT_FORWARD_CHANNEL_PROTOCOLS,
+  REMOTE_COMMAND_PROTOCOLS,
+} from './wsstream.js';
 
-export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
+export { exitStatus };
+export const EXEC_PROTOCOLS = REMOTE_COMMAND_PROTOCOLS;
 
 export interface KubeletServerOptions {
   port: number;
   host?: string;
-  runtime: Runtime;
+  /** What the server uses of the runtime (tests give a small fake). */
+  runtime: Pick<Runtime, 'kind' | 'list' | 'execInteractive' | 'logs' | 'attach'>;
   /** The desired pod by namespace/name (to default the container name). */
   lookupPod: (namespace: string, name: string) => core.Pod | undefined;
   /** Where hostNetwork pods listen (the node's IP, as probes use); default 127.0.0.1. */
@@ -34,22 +53,6 @@ export interface KubeletServerOptions {
 export interface KubeletServer {
   readonly port: number;
   close(): Promise<void>;
-}
-
-/** The exit status a kubectl client expects on channel 3. */
-export function exitStatus(code: number, command: string[]): Record<string, unknown> {
-  if (code === 0) return { metadata: {}, status: 'Success' };
-  return {
-    metadata: {},
-    status: 'Failure',
-    message: `command terminated with non-zero exit code: error executing command [${command.join(' ')}], exit code ${code}`,
-    reason: 'NonZeroExitCode',
-    details: { causes: [{ reason: 'ExitCode', message: String(code) }] },
-  };
-}
-
-function failure(message: string, reason = 'InternalError', code = 500): Record<string, unknown> {
-  return { metadata: {}, status: 'Failure', message, reason, code };
 }
 
 class HttpError extends Error {
@@ -81,13 +84,26 @@ async function findContainer(o: KubeletServerOptions, ns: string, pod: string, c
   return hit;
 }
 
+/** Answers an upgrade request with a plain HTTP error (before any WebSocket exists). */
+function refuseUpgrade(socket: Duplex, err: unknown): void {
+  const code = err instanceof HttpError ? err.code : 500;
+  const body = err instanceof Error ? err.message : String(err);
+  socket.end(`HTTP/1.1 ${code} Error\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/** The subprotocol for an offer, or a 400 naming both sides (wsstream's handshake error). */
+function agree(offered: string[], supported: readonly string[]): string {
+  const chosen = negotiateProtocol(offered, supported);
+  if (chosen === undefined) throw new HttpError(400, `requested protocol(s) are not supported: [${offered.join(' ')}]; supports [${supported.join(' ')}]`);
+  return chosen;
+}
+
 export async function startKubeletServer(o: KubeletServerOptions): Promise<KubeletServer> {
+  // The subprotocol chosen for each upgrade before the handshake (ws asks for it during the handshake).
+  const chosen = new WeakMap<IncomingMessage, string>();
   const wss = new WebSocketServer({
     noServer: true,
-    handleProtocols: (protocols, req) => {
-      if ((req.url ?? '').startsWith('/portForward/')) return protocols.has(PORTFORWARD_TOKEN) ? PORTFORWARD_PROTOCOL : false;
-      return EXEC_PROTOCOLS.find((p) => protocols.has(p)) ?? false;
-    },
+    handleProtocols: (_protocols, req) => chosen.get(req) || false,
   });
   const server: Server = createServer((req, res) => {
     handleHttp(o, req, res).catch((err: unknown) => {
@@ -98,13 +114,12 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://kubelet');
+    const offered = parseProtocolHeader(req.headers['sec-websocket-protocol']);
     const pf = url.pathname.match(/^\/portForward\/([^/]+)\/([^/]+)$/);
     if (pf) {
-      upgradePortForward(o, wss, req, socket, head, decodeURIComponent(pf[1]), decodeURIComponent(pf[2])).catch((err: unknown) => {
-        const code = err instanceof HttpError ? err.code : 500;
-        const body = err instanceof Error ? err.message : String(err);
-        socket.end(`HTTP/1.1 ${code} Error\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-      });
+      const ns = decodeURIComponent(pf[1]);
+      const pod = decodeURIComponent(pf[2]);
+      upgradePortForward(o, wss, chosen, { req, socket, head, offered, query: url.searchParams }, ns, pod).catch((err: unknown) => refuseUpgrade(socket, err));
       return;
     }
     const m = url.pathname.match(/^\/(exec|attach)\/([^/]+)\/([^/]+)\/([^/]*)$/);
@@ -112,12 +127,23 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
       return;
     }
+    let protocol: string;
+    try {
+      protocol = agree(offered, REMOTE_COMMAND_PROTOCOLS);
+    } catch (err) {
+      refuseUpgrade(socket, err);
+      return;
+    }
+    chosen.set(req, protocol);
     const kind = m[1] as 'exec' | 'attach';
     wss.handleUpgrade(req, socket, head, (ws) => {
-      handleRemoteCommand(o, kind, ws, decodeURIComponent(m[2]), decodeURIComponent(m[3]), decodeURIComponent(m[4]), url.searchParams).catch((err: unknown) => {
+      const codec = channelCodec(protocol);
+      const target = { ns: decodeURIComponent(m[2]), pod: decodeURIComponent(m[3]), container: decodeURIComponent(m[4]) };
+      handleRemoteCommand(o, kind, ws, codec, target, url.searchParams).catch((err: unknown) => {
         o.log.warn({ err: (err as Error).message, kind }, 'remote command failed');
         if (ws.readyState === ws.OPEN) {
-          ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify(failure((err as Error).message)))]));
+          const payload = errorChannelPayload(protocol, failureStatus((err as Error).message));
+          if (payload) ws.send(codec.encode(Channel.error, payload));
           ws.close(1000);
         }
       });
@@ -184,11 +210,37 @@ async function podTarget(o: KubeletServerOptions, ns: string, pod: string): Prom
  */
 const PORTFORWARD_TOKEN = 'kubelab-spdy-portforward';
 
-async function upgradePortForward(o: KubeletServerOptions, wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer, ns: string, pod: string): Promise<void> {
-  const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
-  if (!offered.includes(PORTFORWARD_PROTOCOL)) throw new HttpError(400, `port-forward needs the WebSocket subprotocol ${PORTFORWARD_PROTOCOL}`);
-  req.headers['sec-websocket-protocol'] = PORTFORWARD_TOKEN;
-  // Resolve before upgrading, so a missing pod is an HTTP error kubectl can print.
+interface UpgradeRequest {
+  req: IncomingMessage;
+  socket: Duplex;
+  head: Buffer;
+  offered: string[];
+  query: URLSearchParams;
+}
+
+async function upgradePortForward(
+  o: KubeletServerOptions,
+  wss: WebSocketServer,
+  chosen: WeakMap<IncomingMessage, string>,
+  u: UpgradeRequest,
+  ns: string,
+  pod: string,
+): Promise<void> {
+  const spdy = u.offered.includes(PORTFORWARD_PROTOCOL);
+  let protocol = PORTFORWARD_PROTOCOL;
+  let ports: number[] = [];
+  if (spdy) {
+    u.req.headers['sec-websocket-protocol'] = PORTFORWARD_TOKEN;
+  } else {
+    protocol = agree(u.offered, [...PORT_FORWARD_CHANNEL_PROTOCOLS, PORTFORWARD_PROTOCOL]);
+    try {
+      ports = parseForwardPorts(u.query);
+    } catch (err) {
+      throw new HttpError(400, (err as Error).message);
+    }
+  }
+  chosen.set(u.req, protocol);
+  // Resolve before upgrading, so a missing pod is an HTTP error the client can print.
   const target = await podTarget(o, ns, pod);
   const dial = (port: number): Promise<Socket> =>
     new Promise((resolve, reject) => {
@@ -199,111 +251,140 @@ async function upgradePortForward(o: KubeletServerOptions, wss: WebSocketServer,
       });
       s.once('error', reject);
     });
-  wss.handleUpgrade(req, socket, head, (ws) => {
-    o.log.debug({ pod: `${ns}/${pod}`, target: target.host }, 'port-forward started');
-    servePortForward(ws, { dial, podName: pod, podUid: target.uid, log: o.log });
+  wss.handleUpgrade(u.req, u.socket, u.head, (ws) => {
+    o.log.debug({ pod: `${ns}/${pod}`, target: target.host, protocol }, 'port-forward started');
+    const opts = { dial, podName: pod, podUid: target.uid, log: o.log };
+    if (spdy) servePortForward(ws, opts);
+    else serveChannelPortForward(ws, channelCodec(protocol), ports, opts);
   });
 }
 
-function parseResize(frame: Buffer): { rows: number; cols: number } | undefined {
-  if (frame[0] !== 4) return undefined;
+type TermSize = { rows: number; cols: number };
+
+function parseResize(f: ChannelFrame): TermSize | undefined {
+  if (f.channel !== Channel.resize) return undefined;
   try {
-    const size = JSON.parse(frame.subarray(1).toString()) as { Width?: number; Height?: number };
+    const size = JSON.parse(f.data.toString()) as { Width?: number; Height?: number };
     if (size.Width && size.Height) return { rows: size.Height, cols: size.Width };
   } catch {
-    /* not a size */
+    /* a malformed resize is ignored, as the kubelet does */
   }
   return undefined;
+}
+
+const toBuffer = (raw: Buffer | ArrayBuffer | Buffer[]): Buffer => (Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw));
+
+/**
+ * A connection's decoded client frames: held until the process exists (`early`), then handed to
+ * `onFrame`. Frames that break the framing are dropped, as wsstream drops them.
+ */
+class FrameInbox {
+  readonly early: ChannelFrame[] = [];
+  onFrame?: (f: ChannelFrame) => void;
+  /** Called for each resize that arrives while frames are still held. */
+  onEarlyResize?: (s: TermSize) => void;
+
+  constructor(ws: WebSocket, codec: ChannelCodec, log: Logger) {
+    ws.on('message', (raw: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
+      let f: ChannelFrame | undefined;
+      try {
+        f = codec.decode(toBuffer(raw), isBinary);
+      } catch (err) {
+        if (!(err instanceof FrameError)) throw err;
+        log.debug({ err: err.message, protocol: codec.protocol }, 'stream frame dropped');
+        return;
+      }
+      if (!f) return;
+      if (this.onFrame) {
+        this.onFrame(f);
+        return;
+      }
+      this.early.push(f);
+      const size = parseResize(f);
+      if (size) this.onEarlyResize?.(size);
+    });
+  }
 }
 
 /**
  * The terminal size kubectl sends right after connecting, so a TTY process starts with it; a client
  * that sends none within a short wait starts with the runtime's default.
  */
-async function firstResize(early: Buffer[], ws: WebSocket, waitMs = 500): Promise<{ rows: number; cols: number } | undefined> {
-  for (const b of early) {
-    const s = parseResize(b);
+async function firstResize(inbox: FrameInbox, ws: WebSocket, waitMs = 500): Promise<TermSize | undefined> {
+  for (const f of inbox.early) {
+    const s = parseResize(f);
     if (s) return s;
   }
   return new Promise((resolve) => {
-    const done = (s: { rows: number; cols: number } | undefined): void => {
+    const done = (s: TermSize | undefined): void => {
       clearTimeout(timer);
-      ws.off('message', onMsg);
+      inbox.onEarlyResize = undefined;
       ws.off('close', onClose);
       resolve(s);
     };
-    const onMsg = (raw: Buffer | ArrayBuffer | Buffer[]): void => {
-      const buf = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
-      const s = parseResize(buf);
-      if (s) done(s);
-    };
     const onClose = (): void => done(undefined);
     const timer = setTimeout(() => done(undefined), waitMs);
-    ws.on('message', onMsg);
+    inbox.onEarlyResize = done;
     ws.on('close', onClose);
   });
 }
+
+/**
+ * A remote-command flag as the kubelet reads it: "1" (what kube-apiserver sends it), or "true" (what
+ * kubelab's own gRPC bridge sends). The apiserver has already parsed the client's spelling.
+ */
+const flag = (q: URLSearchParams, k: string): boolean => q.get(k) === '1' || q.get(k) === 'true';
 
 /** exec and attach: the same remote-command protocol around a runtime process or the container's own stdio. */
 async function handleRemoteCommand(
   o: KubeletServerOptions,
   kind: 'exec' | 'attach',
   ws: WebSocket,
-  ns: string,
-  pod: string,
-  container: string,
+  codec: ChannelCodec,
+  target: { ns: string; pod: string; container: string },
   q: URLSearchParams,
 ): Promise<void> {
   const command = q.getAll('command');
-  const on = (k: string): boolean => q.get(k) === 'true' || q.get(k) === '1';
-  const tty = on('tty');
-  const wantStdin = on('stdin');
-  const wantStdout = q.get('stdout') === null ? true : on('stdout');
-  const wantStderr = q.get('stderr') === null ? !tty : on('stderr') && !tty;
-  const v5 = ws.protocol === 'v5.channel.k8s.io';
+  const tty = flag(q, 'tty');
+  const wantStdin = flag(q, 'stdin');
+  const wantStdout = q.get('stdout') === null ? true : flag(q, 'stdout');
+  // A TTY merges stderr into stdout (the kubelet drops a stderr request with a TTY).
+  const wantStderr = q.get('stderr') === null ? !tty : flag(q, 'stderr') && !tty;
+  const closeSignal = hasCloseSignal(codec.protocol);
+  const send = (ch: number, data: Buffer): void => {
+    if (ws.readyState === ws.OPEN) ws.send(codec.encode(ch, data));
+  };
   // Frames may arrive before the process exists: hold them until it does.
-  const early: Buffer[] = [];
-  let onFrame: ((buf: Buffer) => void) | undefined;
-  ws.on('message', (raw: Buffer | ArrayBuffer | Buffer[]) => {
-    const buf = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
-    if (onFrame) onFrame(buf);
-    else early.push(buf);
-  });
+  const inbox = new FrameInbox(ws, codec, o.log);
+  // An empty frame on the lowest writable channel tells the client the streams are up (as the kubelet does).
+  send(wantStdout ? Channel.stdout : wantStderr ? Channel.stderr : Channel.error, Buffer.alloc(0));
   if (kind === 'exec' && command.length === 0) throw new Error('you must specify at least one command for the container');
-  const c = await findContainer(o, ns, pod, container, false);
+  const c = await findContainer(o, target.ns, target.pod, target.container, false);
   if (c.state !== 'running') throw new Error(`container ${c.name} is not running`);
   let proc: ExecProcess;
   if (kind === 'exec') {
-    const size = tty ? await firstResize(early, ws) : undefined;
+    const size = tty ? await firstResize(inbox, ws) : undefined;
     proc = await o.runtime.execInteractive(c.id, command, { stdin: wantStdin, tty, ...(size ? { size } : {}) });
   } else if (o.runtime.attach) proc = await o.runtime.attach(c.id, { stdin: wantStdin });
   else throw new Error(`attach is not supported by the ${o.runtime.kind} runtime`);
-  const send = (ch: number, data: Buffer): void => {
-    if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([ch]), data]));
+  proc.stdout.on('data', (b: Buffer) => wantStdout && send(Channel.stdout, b));
+  // For attach the container (not the client) decides about the TTY.
+  proc.stderr.on('data', (b: Buffer) => (wantStderr || (kind === 'attach' && flag(q, 'stderr'))) && send(Channel.stderr, b));
+  inbox.onFrame = (f: ChannelFrame): void => {
+    if (f.channel === Channel.stdin) {
+      if (wantStdin && proc.stdin && f.data.length > 0) proc.stdin.write(f.data);
+    } else if (f.channel === Channel.resize) {
+      const size = parseResize(f);
+      if (size) void proc.resize(size.rows, size.cols);
+    } else if (f.channel === Channel.close && closeSignal && f.data[0] === Channel.stdin) proc.closeStdin();
   };
-  proc.stdout.on('data', (b: Buffer) => wantStdout && send(1, b));
-  // A TTY merges stderr into stdout; for attach the container (not the client) decides about the TTY.
-  proc.stderr.on('data', (b: Buffer) => (wantStderr || (kind === 'attach' && on('stderr'))) && send(2, b));
-  onFrame = (buf: Buffer): void => {
-    if (buf.length === 0) return;
-    const ch = buf[0];
-    const data = buf.subarray(1);
-    if (ch === 0 && proc.stdin && data.length > 0) proc.stdin.write(data);
-    else if (ch === 4) {
-      try {
-        const size = JSON.parse(data.toString()) as { Width?: number; Height?: number };
-        void proc.resize(size.Height ?? 24, size.Width ?? 80);
-      } catch {
-        /* a malformed resize is ignored, as the kubelet does */
-      }
-    } else if (ch === 255 && v5 && data[0] === 0) proc.closeStdin();
-  };
-  for (const b of early.splice(0)) onFrame(b);
+  for (const f of inbox.early.splice(0)) inbox.onFrame(f);
   // For attach this only detaches: the container keeps running.
   ws.on('close', () => proc.kill());
   const code = await proc.wait();
   // Let the last output frames go out before the status.
   await new Promise((r) => setImmediate(r));
-  send(3, Buffer.from(JSON.stringify(exitStatus(code, command))));
+  const payload = errorChannelPayload(codec.protocol, exitStatus(code, command));
+  if (payload) send(Channel.error, payload);
   ws.close(1000);
 }

@@ -6,6 +6,10 @@
  *   The upgrade is relayed as raw bytes in both directions (as kube-apiserver's upgrade-aware proxy
  *   does), so whatever subprotocol the client and kubelet agree on passes through unchanged.
  *
+ * The client's query is first read as kube-apiserver reads Pod{Exec,Attach,PortForward,Log}Options
+ * (booleans as Go's strconv.ParseBool: the Python client sends `True`) and re-spelt for the kubelet
+ * (`stdin=1`, `port=N`), so the kubelet sees one spelling whatever the client.
+ *
  * kubectl < 1.30 only speaks SPDY for these; it gets a clear 400 instead of a hung connection.
  */
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -30,8 +34,52 @@ async function kubeletBase(registry: Registry, namespace: string, pod: string): 
   return new URL((await kubeletUrlFor(registry, namespace, pod)).base);
 }
 
+/**
+ * Go's strconv.ParseBool, as kube-apiserver decodes boolean query parameters. Local until the REST
+ * facade's shared query parsers land (then this calls those).
+ */
+export function parseBoolParam(name: string, value: string): boolean {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
+  throw badRequest(`invalid value "${value}" for query parameter "${name}": must be a boolean (true/false, 1/0, t/f)`);
+}
+
+const STREAM_FLAGS = ['stdin', 'stdout', 'stderr', 'tty'] as const;
+const LOG_FLAGS = ['follow', 'previous', 'timestamps'] as const;
+
+/**
+ * The kubelet's query for a client's streaming request, as kube-apiserver builds it: exec/attach flags
+ * become `1` (absent or false: left out), at least one stream is required, exec needs a command;
+ * port-forward's `ports` become the kubelet's `port`; log flags become `true`. Throws BadRequest naming
+ * the parameter.
+ */
+export function kubeletQuery(subresource: string, query: URLSearchParams): URLSearchParams {
+  const q = new URLSearchParams(query);
+  const bools = (names: readonly string[], on: string): Record<string, boolean> => {
+    const out: Record<string, boolean> = {};
+    for (const n of names) {
+      const v = q.get(n);
+      q.delete(n);
+      out[n] = v !== null && parseBoolParam(n, v);
+      if (out[n]) q.set(n, on);
+    }
+    return out;
+  };
+  if (subresource === 'exec' || subresource === 'attach') {
+    const f = bools(STREAM_FLAGS, '1');
+    if (!f.stdin && !f.stdout && !f.stderr) throw badRequest('you must specify at least 1 of stdin, stdout, stderr');
+    if (subresource === 'exec' && q.getAll('command').length === 0) throw badRequest('you must specify at least one command for the container');
+  } else if (subresource === 'portforward') {
+    for (const p of q.getAll('ports')) q.append('port', p);
+    q.delete('ports');
+  } else if (subresource === 'log') {
+    bools(LOG_FLAGS, 'true');
+  }
+  return q;
+}
+
 async function kubeletPath(registry: Registry, t: StreamTarget): Promise<string> {
-  const q = new URLSearchParams(t.query);
+  const q = kubeletQuery(t.subresource, t.query);
   const ns = encodeURIComponent(t.namespace);
   const pod = encodeURIComponent(t.name);
   if (t.subresource === 'portforward') return `/portForward/${ns}/${pod}?${q.toString()}`;
