@@ -347,9 +347,9 @@ async function handleRemoteCommand(
   const command = q.getAll('command');
   const tty = flag(q, 'tty');
   const wantStdin = flag(q, 'stdin');
-  const wantStdout = q.get('stdout') === null ? true : flag(q, 'stdout');
+  const wantStdout = flag(q, 'stdout');
   // A TTY merges stderr into stdout (the kubelet drops a stderr request with a TTY).
-  const wantStderr = q.get('stderr') === null ? !tty : flag(q, 'stderr') && !tty;
+  const wantStderr = flag(q, 'stderr') && !tty;
   const closeSignal = hasCloseSignal(codec.protocol);
   const send = (ch: number, data: Buffer): void => {
     if (ws.readyState === ws.OPEN) ws.send(codec.encode(ch, data));
