@@ -18,6 +18,7 @@ import {
   Watch,
   type KubernetesObject,
   type V1ConfigMap,
+  type V1ConfigMapList,
   type V1Status,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -154,7 +155,12 @@ describe('Log', () => {
 describe('makeInformer', () => {
   it('sees add, update and delete, resumes after an apiserver restart, and relists after 410 Gone', async () => {
     const path = `/api/v1/namespaces/${NS}/configmaps`;
-    const informer = makeInformer<V1ConfigMap>(kc, path, () => core.listNamespacedConfigMap({ namespace: NS, labelSelector: 'app=inf' }), 'app=inf');
+    let lists = 0;
+    const listFn = (): Promise<V1ConfigMapList> => {
+      lists++;
+      return core.listNamespacedConfigMap({ namespace: NS, labelSelector: 'app=inf' });
+    };
+    const informer = makeInformer<V1ConfigMap>(kc, path, listFn, 'app=inf');
     const seen: string[] = [];
     const record = (verb: string) => (o: V1ConfigMap) => seen.push(`${verb} ${o.metadata?.name} ${o.data?.v ?? ''}`);
     informer.on('add', record('add'));
@@ -175,11 +181,11 @@ describe('makeInformer', () => {
       await waitFor(() => seen.includes('delete inf-b 1'), { what: 'the watched delete' });
       expect(seen).toEqual(['add inf-a 1', 'update inf-a 2', 'add inf-b 1', 'delete inf-b 1']);
 
-      // An apiserver restart ends the watch; the informer resumes from its resourceVersion (no relist:
-      // a relist would report nothing new, a resumed watch reports exactly the changes).
+      // An apiserver restart ends the watch; the informer resumes from its resourceVersion, without a list.
       await lab.cp.restartApiserver();
       await core.patchNamespacedConfigMap({ name: 'inf-a', namespace: NS, body: { data: { v: '3' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
       await waitFor(() => seen.includes('update inf-a 3'), { what: 'the update after the restart', timeoutMs: 20_000 });
+      expect(lists).toBe(1);
 
       // While the informer is stopped its resourceVersion is compacted away: the watch answers 410
       // and the informer relists, reporting the object deleted meanwhile.
@@ -195,6 +201,7 @@ describe('makeInformer', () => {
       await waitFor(() => seen.length >= before + 2, { what: 'the relist after 410', timeoutMs: 20_000 });
       expect(seen.slice(before).sort()).toEqual(['add inf-c 1', 'delete inf-a 3']);
       expect(informer.list(NS).map((o) => o.metadata?.name)).toEqual(['inf-c']);
+      expect(lists).toBe(2);
     } finally {
       running = false;
       await informer.stop();

@@ -12,12 +12,13 @@ import { apiVersionOf, type ResourceInfo } from '../../client/resources.js';
 import type { KObject, WatchEventType } from '../../client/types.js';
 import type { DeleteOptionsBody, Registry } from '../registry.js';
 import type { KubeletProxy } from '../kubeletproxy.js';
+import { applyPatchBody, planApply } from '../apply.js';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION, wantsAggregated } from './discovery.js';
 import { checkFields, openapiV2, openapiV2Protobuf, openapiV3Doc, openapiV3Index } from './openapi.js';
 import { decodeProtobufObject } from './protobuf.js';
 import { answerReview } from './reviews.js';
 import { parsePath, type Route } from './route.js';
-import { handleStreamRequest, handleStreamUpgrade } from './stream.js';
+import { handleStreamRequest, handleStreamUpgrade, parseBoolParam } from './stream.js';
 import { tableFor } from './tables.js';
 
 export interface RestOptions {
@@ -149,7 +150,7 @@ async function handle(opts: RestOptions, req: IncomingMessage, res: ServerRespon
       const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim();
       const body = parseBody(await readBody(req), contentType);
       if (contentType === 'application/apply-patch+yaml' || contentType === 'application/apply-patch+json')
-        return sendJson(res, ...(await serverSideApply(opts, info, namespace, name, body, dryRun, subresource)));
+        return sendJson(res, ...(await serverSideApply(opts, info, namespace, name, body, q, subresource)));
       const warnings = subresource ? [] : checkPatchedFields(info, body, contentType, q.get('fieldValidation'));
       const patched = await registry.patch(info.resource, namespace, name, contentType, body, { dryRun, subresource });
       return sendJson(res, 200, patched, warningHeaders(warnings));
@@ -193,8 +194,9 @@ function checkPatchedFields(info: ResourceInfo, body: unknown, contentType: stri
 }
 
 /**
- * Server-side apply, approximated: the applied configuration is merged into the live object with
- * strategic-merge semantics (or created). Field ownership (managedFields, conflicts) is not tracked.
+ * Server-side apply: the applied configuration is merged into the live object with strategic-merge
+ * semantics (or created), with field ownership per manager in managedFields (apply.ts: conflicts,
+ * force, removal of fields the applier dropped).
  */
 async function serverSideApply(
   opts: RestOptions,
@@ -202,18 +204,27 @@ async function serverSideApply(
   namespace: string,
   name: string,
   body: unknown,
-  dryRun: boolean,
+  q: URLSearchParams,
   subresource: string,
 ): Promise<[number, KObject]> {
-  if (typeof body !== 'object' || body === null) throw badRequest('the apply configuration must be an object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the apply configuration must be an object');
+  const manager = q.get('fieldManager');
+  if (!manager) throw badRequest('fieldManager is required for apply requests (query parameter "fieldManager")');
+  const force = q.get('force') !== null && parseBoolParam('force', q.get('force') ?? '');
+  const dryRun = q.getAll('dryRun').includes('All');
+  const config = body as Record<string, unknown>;
+  let live: KObject | undefined;
   try {
-    return [200, await opts.registry.patch(info.resource, namespace, name, 'application/strategic-merge-patch+json', body, { dryRun, subresource })];
+    live = await opts.registry.get(info.resource, namespace, name, subresource);
   } catch (err) {
     if (!(err instanceof ApiError && err.reason === 'NotFound') || subresource) throw err;
-    const obj = { ...(body as KObject) };
-    obj.metadata = { ...(obj.metadata ?? {}), name };
-    return [201, await opts.registry.create(info.resource, namespace, obj, { dryRun })];
   }
+  const plan = planApply(live as Record<string, unknown> | undefined, config, manager, force, apiVersionOf(info), new Date());
+  const patch = applyPatchBody(config, plan);
+  if (live) return [200, await opts.registry.patch(info.resource, namespace, name, 'application/strategic-merge-patch+json', patch, { dryRun, subresource })];
+  const obj = patch as KObject;
+  obj.metadata = { ...(obj.metadata ?? {}), name };
+  return [201, await opts.registry.create(info.resource, namespace, obj, { dryRun })];
 }
 
 // -------------------------------------------------------------------------------------- discovery

@@ -323,6 +323,9 @@ export function kubeconfigYaml(cluster: string, restUrl: string): string {
     `- name: ${cluster}`,
     '  cluster:',
     `    server: ${restUrl}`,
+    // The lab serves plain HTTP; @kubernetes/client-node ≥ 1.0 refuses an http:// server unless this is set
+    // (kubectl ignores it for http).
+    ...(restUrl.startsWith('http://') ? ['    insecure-skip-tls-verify: true'] : []),
     'users:',
     `- name: ${cluster}`,
     '  user: {}',

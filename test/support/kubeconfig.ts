@@ -23,6 +23,8 @@ export function kubeconfigYaml(httpPort: number, opts: { namespace?: string; hos
     '- name: kubelab',
     '  cluster:',
     `    server: http://${host}:${httpPort}`,
+    // @kubernetes/client-node ≥ 1.0 refuses an http:// server without it (kubectl ignores it for http).
+    '    insecure-skip-tls-verify: true',
     'users:',
     '- name: kubelab',
     '  user: {}',
