@@ -11,6 +11,8 @@ docker_answers() { docker info >/dev/null 2>&1; }
 
 missing=()
 need_cmd() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
+# test/python.test.ts runs the official Python client (skipped without it).
+python_client() { /usr/bin/python3 -c 'import kubernetes' >/dev/null 2>&1; }
 
 if docker_answers; then
   say "Docker engine is running: $(docker version --format '{{.Server.Version}}' 2>/dev/null || echo unknown)"
@@ -22,6 +24,7 @@ if docker_answers; then
     command -v "${tool%%:*}" >/dev/null 2>&1 ||
       say "note: '${tool%%:*}' is missing; deploy/build-images.sh needs it (apt-get install ${tool#*:})."
   done
+  python_client || say "note: the Python Kubernetes client is missing; test/python.test.ts is skipped without it (apt-get install python3-kubernetes)."
   exit 0
 fi
 
@@ -36,6 +39,7 @@ need_cmd debootstrap debootstrap
 need_cmd busybox busybox-static
 need_cmd ip iproute2
 need_cmd curl curl
+python_client || missing+=(python3-kubernetes)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -10,11 +10,11 @@ const kc = new KubeConfig();
 kc.loadFromDefault();
 const namespace = i > 0 ? process.argv[i + 1] : (kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default');
 if (!namespace) {
-  console.error('--namespace needs a value');
+  process.stderr.write('--namespace needs a value\n');
   process.exit(2);
 }
 const stop = await startOperator({ kubeConfig: kc, namespace });
-console.log(`derive-operator watching ConfigMaps labelled example.kubelab.io/derive=true in namespace ${namespace}`);
+process.stdout.write(`derive-operator watching ConfigMaps labelled example.kubelab.io/derive=true in namespace ${namespace}\n`);
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => {
     void stop().then(() => process.exit(0));

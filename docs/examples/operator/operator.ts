@@ -89,7 +89,7 @@ export async function startOperator(o: OperatorOptions): Promise<() => Promise<v
       } catch (err) {
         const n = (failures.get(name) ?? 0) + 1;
         failures.set(name, n);
-        (o.onError ?? ((k, e) => console.error(`reconcile ${k} failed:`, e)))(name, err);
+        (o.onError ?? ((k, e) => process.stderr.write(`reconcile ${k} failed: ${e instanceof Error ? e.message : String(e)}\n`)))(name, err);
         // Backoff 0.5 s doubling to 30 s, then the name is tried again.
         setTimeout(() => enqueue({ metadata: { name } }), Math.min(500 * 2 ** (n - 1), 30_000));
       }
