@@ -109,14 +109,35 @@ export function serveChannelPortForward(ws: WebSocket, codec: ChannelCodec, port
   });
 }
 
-export function servePortForward(ws: WebSocket, o: PortForwardOptions): void {
+/**
+ * Where SPDY bytes come from and go to: a WebSocket's binary messages (kubectl ≥ 1.31) or the raw
+ * upgraded connection (kubectl ≤ 1.30).
+ */
+export interface ByteTransport {
+  send(b: Buffer): void;
+  onData(cb: (b: Buffer) => void): void;
+  onClose(cb: () => void): void;
+  /** Ends the connection (`protocolError`: the peer broke the framing). */
+  close(protocolError?: boolean): void;
+}
+
+export function wsTransport(ws: WebSocket): ByteTransport {
+  return {
+    send: (b) => {
+      if (ws.readyState === ws.OPEN) ws.send(b);
+    },
+    onData: (cb) => ws.on('message', (raw: Buffer | ArrayBuffer | Buffer[]) => cb(toBuffer(raw))),
+    onClose: (cb) => ws.on('close', cb),
+    close: (protocolError) => ws.close(protocolError ? 1002 : 1000),
+  };
+}
+
+export function servePortForward(t: ByteTransport, o: PortForwardOptions): void {
   const framer = new SpdyFramer();
   const pairs = new Map<string, Pair>();
   const byStream = new Map<number, Pair>();
   let lastStream = 0;
-  const send = (frame: Buffer): void => {
-    if (ws.readyState === ws.OPEN) ws.send(frame);
-  };
+  const send = (frame: Buffer): void => t.send(frame);
 
   const finish = (p: Pair, message?: string): void => {
     if (p.finished) return;
@@ -200,7 +221,7 @@ export function servePortForward(ws: WebSocket, o: PortForwardOptions): void {
         break;
       }
       case FrameType.goAway:
-        ws.close(1000);
+        t.close();
         break;
       default:
         // SETTINGS, WINDOW_UPDATE, HEADERS: nothing to do without flow control.
@@ -208,17 +229,16 @@ export function servePortForward(ws: WebSocket, o: PortForwardOptions): void {
     }
   };
 
-  ws.on('message', (raw: Buffer | ArrayBuffer | Buffer[]) => {
-    const buf = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
+  t.onData((buf) => {
     try {
       for (const f of framer.push(buf)) onFrame(f);
     } catch (err) {
       o.log.warn({ err: (err as Error).message, pod: o.podName }, 'port-forward protocol error');
       send(framer.goAway(lastStream, 1));
-      ws.close(1002);
+      t.close(true);
     }
   });
-  ws.on('close', () => {
+  t.onClose(() => {
     for (const p of pairs.values()) {
       p.finished = true;
       p.socket?.destroy();

@@ -16,7 +16,8 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { core } from '../client/types.js';
-import { PORTFORWARD_PROTOCOL, servePortForward, serveChannelPortForward } from './portforward.js';
+import { PORTFORWARD_PROTOCOL, servePortForward, serveChannelPortForward, wsTransport } from './portforward.js';
+import { socketTransport, SPDY_PORT_FORWARD_PROTOCOLS, SPDY_REMOTE_COMMAND_PROTOCOLS, spdySession, webSocketSession, type ChannelSession } from './session.js';
 import { SANDBOX, type ExecProcess, type Runtime, type RuntimeContainer } from './runtime/types.js';
 import {
   Channel,
@@ -91,6 +92,21 @@ function refuseUpgrade(socket: Duplex, err: unknown): void {
   socket.end(`HTTP/1.1 ${code} Error\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
+const isSpdyUpgrade = (req: IncomingMessage): boolean => String(req.headers.upgrade ?? '').toLowerCase() === 'spdy/3.1';
+
+/**
+ * Answers an `Upgrade: SPDY/3.1` request (kubectl ≤ 1.29 for exec/attach, ≤ 1.30 for port-forward):
+ * picks the first `X-Stream-Protocol-Version` the client lists that the kubelet speaks, and switches
+ * protocols. Throws 403 naming both lists, as httpstream's handshake does.
+ */
+function spdyHandshake(req: IncomingMessage, socket: Duplex, supported: readonly string[]): string {
+  const offered = parseProtocolHeader(req.headers['x-stream-protocol-version']);
+  const protocol = offered.find((p) => supported.includes(p));
+  if (!protocol) throw new HttpError(403, `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server supports [${supported.join(' ')}]`);
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${protocol}\r\n\r\n`);
+  return protocol;
+}
+
 /** The subprotocol for an offer, or a 400 naming both sides (wsstream's handshake error). */
 function agree(offered: string[], supported: readonly string[]): string {
   const chosen = negotiateProtocol(offered, supported);
@@ -127,6 +143,20 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
       return;
     }
+    const kind = m[1] as 'exec' | 'attach';
+    const target = { ns: decodeURIComponent(m[2]), pod: decodeURIComponent(m[3]), container: decodeURIComponent(m[4]) };
+    if (isSpdyUpgrade(req)) {
+      try {
+        const protocol = spdyHandshake(req, socket, SPDY_REMOTE_COMMAND_PROTOCOLS);
+        if (head.length) socket.unshift(head);
+        const f = streamFlags(url.searchParams);
+        const expected = [Channel.error, ...(f.stdin ? [Channel.stdin] : []), ...(f.stdout ? [Channel.stdout] : []), ...(f.stderr ? [Channel.stderr] : [])];
+        runRemoteCommand(o, kind, spdySession(socketTransport(socket), protocol, expected, o.log), target, url.searchParams);
+      } catch (err) {
+        refuseUpgrade(socket, err);
+      }
+      return;
+    }
     let protocol: string;
     try {
       protocol = agree(offered, REMOTE_COMMAND_PROTOCOLS);
@@ -135,18 +165,8 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
       return;
     }
     chosen.set(req, protocol);
-    const kind = m[1] as 'exec' | 'attach';
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const codec = channelCodec(protocol);
-      const target = { ns: decodeURIComponent(m[2]), pod: decodeURIComponent(m[3]), container: decodeURIComponent(m[4]) };
-      handleRemoteCommand(o, kind, ws, codec, target, url.searchParams).catch((err: unknown) => {
-        o.log.warn({ err: (err as Error).message, kind }, 'remote command failed');
-        if (ws.readyState === ws.OPEN) {
-          const payload = errorChannelPayload(protocol, failureStatus((err as Error).message));
-          if (payload) ws.send(codec.encode(Channel.error, payload));
-          ws.close(1000);
-        }
-      });
+      runRemoteCommand(o, kind, webSocketSession(ws, channelCodec(protocol), o.log), target, url.searchParams);
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -210,6 +230,19 @@ async function podTarget(o: KubeletServerOptions, ns: string, pod: string): Prom
  */
 const PORTFORWARD_TOKEN = 'kubelab-spdy-portforward';
 
+/** Opens TCP connections to a pod's ports. */
+const dialer =
+  (host: string) =>
+  (port: number): Promise<Socket> =>
+    new Promise((resolve, reject) => {
+      const s = connect({ host, port });
+      s.once('connect', () => {
+        s.removeListener('error', reject);
+        resolve(s);
+      });
+      s.once('error', reject);
+    });
+
 interface UpgradeRequest {
   req: IncomingMessage;
   socket: Duplex;
@@ -226,6 +259,15 @@ async function upgradePortForward(
   ns: string,
   pod: string,
 ): Promise<void> {
+  if (isSpdyUpgrade(u.req)) {
+    // kubectl ≤ 1.30: the same SPDY streams as below, on the raw connection instead of in a WebSocket.
+    const target = await podTarget(o, ns, pod);
+    spdyHandshake(u.req, u.socket, SPDY_PORT_FORWARD_PROTOCOLS);
+    if (u.head.length) u.socket.unshift(u.head);
+    o.log.debug({ pod: `${ns}/${pod}`, target: target.host, protocol: 'SPDY/3.1' }, 'port-forward started');
+    servePortForward(socketTransport(u.socket), { dial: dialer(target.host), podName: pod, podUid: target.uid, log: o.log });
+    return;
+  }
   const spdy = u.offered.includes(PORTFORWARD_PROTOCOL);
   let protocol = PORTFORWARD_PROTOCOL;
   let ports: number[] = [];
@@ -242,19 +284,11 @@ async function upgradePortForward(
   chosen.set(u.req, protocol);
   // Resolve before upgrading, so a missing pod is an HTTP error the client can print.
   const target = await podTarget(o, ns, pod);
-  const dial = (port: number): Promise<Socket> =>
-    new Promise((resolve, reject) => {
-      const s = connect({ host: target.host, port });
-      s.once('connect', () => {
-        s.removeListener('error', reject);
-        resolve(s);
-      });
-      s.once('error', reject);
-    });
+  const dial = dialer(target.host);
   wss.handleUpgrade(u.req, u.socket, u.head, (ws) => {
     o.log.debug({ pod: `${ns}/${pod}`, target: target.host, protocol }, 'port-forward started');
     const opts = { dial, podName: pod, podUid: target.uid, log: o.log };
-    if (spdy) servePortForward(ws, opts);
+    if (spdy) servePortForward(wsTransport(ws), opts);
     else serveChannelPortForward(ws, channelCodec(protocol), ports, opts);
   });
 }
@@ -272,11 +306,8 @@ function parseResize(f: ChannelFrame): TermSize | undefined {
   return undefined;
 }
 
-const toBuffer = (raw: Buffer | ArrayBuffer | Buffer[]): Buffer => (Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw));
-
 /**
- * A connection's decoded client frames: held until the process exists (`early`), then handed to
- * `onFrame`. Frames that break the framing are dropped, as wsstream drops them.
+ * A session's client frames: held until the process exists (`early`), then handed to `onFrame`.
  */
 class FrameInbox {
   readonly early: ChannelFrame[] = [];
@@ -284,17 +315,8 @@ class FrameInbox {
   /** Called for each resize that arrives while frames are still held. */
   onEarlyResize?: (s: TermSize) => void;
 
-  constructor(ws: WebSocket, codec: ChannelCodec, log: Logger) {
-    ws.on('message', (raw: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
-      let f: ChannelFrame | undefined;
-      try {
-        f = codec.decode(toBuffer(raw), isBinary);
-      } catch (err) {
-        if (!(err instanceof FrameError)) throw err;
-        log.debug({ err: err.message, protocol: codec.protocol }, 'stream frame dropped');
-        return;
-      }
-      if (!f) return;
+  constructor(session: ChannelSession) {
+    session.onFrame((f) => {
       if (this.onFrame) {
         this.onFrame(f);
         return;
@@ -310,22 +332,23 @@ class FrameInbox {
  * The terminal size kubectl sends right after connecting, so a TTY process starts with it; a client
  * that sends none within a short wait starts with the runtime's default.
  */
-async function firstResize(inbox: FrameInbox, ws: WebSocket, waitMs = 500): Promise<TermSize | undefined> {
+async function firstResize(inbox: FrameInbox, session: ChannelSession, waitMs = 500): Promise<TermSize | undefined> {
   for (const f of inbox.early) {
     const s = parseResize(f);
     if (s) return s;
   }
   return new Promise((resolve) => {
+    let settled = false;
     const done = (s: TermSize | undefined): void => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       inbox.onEarlyResize = undefined;
-      ws.off('close', onClose);
       resolve(s);
     };
-    const onClose = (): void => done(undefined);
     const timer = setTimeout(() => done(undefined), waitMs);
     inbox.onEarlyResize = done;
-    ws.on('close', onClose);
+    session.onClose(() => done(undefined));
   });
 }
 
@@ -339,52 +362,60 @@ const flag = (q: URLSearchParams, k: string): boolean => q.get(k) === '1' || q.g
 async function handleRemoteCommand(
   o: KubeletServerOptions,
   kind: 'exec' | 'attach',
-  ws: WebSocket,
-  codec: ChannelCodec,
+  session: ChannelSession,
   target: { ns: string; pod: string; container: string },
   q: URLSearchParams,
 ): Promise<void> {
   const command = q.getAll('command');
-  const tty = flag(q, 'tty');
-  const wantStdin = flag(q, 'stdin');
-  const wantStdout = flag(q, 'stdout');
-  // A TTY merges stderr into stdout (the kubelet drops a stderr request with a TTY).
-  const wantStderr = flag(q, 'stderr') && !tty;
-  const closeSignal = hasCloseSignal(codec.protocol);
-  const send = (ch: number, data: Buffer): void => {
-    if (ws.readyState === ws.OPEN) ws.send(codec.encode(ch, data));
-  };
+  const { tty, stdin: wantStdin, stdout: wantStdout, stderr: wantStderr } = streamFlags(q);
   // Frames may arrive before the process exists: hold them until it does.
-  const inbox = new FrameInbox(ws, codec, o.log);
+  const inbox = new FrameInbox(session);
+  await session.ready;
   // An empty frame on the lowest writable channel tells the client the streams are up (as the kubelet does).
-  send(wantStdout ? Channel.stdout : wantStderr ? Channel.stderr : Channel.error, Buffer.alloc(0));
+  session.send(wantStdout ? Channel.stdout : wantStderr ? Channel.stderr : Channel.error, Buffer.alloc(0));
   if (kind === 'exec' && command.length === 0) throw new Error('you must specify at least one command for the container');
   const c = await findContainer(o, target.ns, target.pod, target.container, false);
   if (c.state !== 'running') throw new Error(`container ${c.name} is not running`);
   let proc: ExecProcess;
   if (kind === 'exec') {
-    const size = tty ? await firstResize(inbox, ws) : undefined;
+    const size = tty ? await firstResize(inbox, session) : undefined;
     proc = await o.runtime.execInteractive(c.id, command, { stdin: wantStdin, tty, ...(size ? { size } : {}) });
   } else if (o.runtime.attach) proc = await o.runtime.attach(c.id, { stdin: wantStdin });
   else throw new Error(`attach is not supported by the ${o.runtime.kind} runtime`);
-  proc.stdout.on('data', (b: Buffer) => wantStdout && send(Channel.stdout, b));
+  proc.stdout.on('data', (b: Buffer) => wantStdout && session.send(Channel.stdout, b));
   // For attach the container (not the client) decides about the TTY.
-  proc.stderr.on('data', (b: Buffer) => (wantStderr || (kind === 'attach' && flag(q, 'stderr'))) && send(Channel.stderr, b));
+  proc.stderr.on('data', (b: Buffer) => (wantStderr || (kind === 'attach' && flag(q, 'stderr'))) && session.send(Channel.stderr, b));
   inbox.onFrame = (f: ChannelFrame): void => {
     if (f.channel === Channel.stdin) {
       if (wantStdin && proc.stdin && f.data.length > 0) proc.stdin.write(f.data);
     } else if (f.channel === Channel.resize) {
       const size = parseResize(f);
       if (size) void proc.resize(size.rows, size.cols);
-    } else if (f.channel === Channel.close && closeSignal && f.data[0] === Channel.stdin) proc.closeStdin();
+    } else if (f.channel === Channel.close && f.data[0] === Channel.stdin) proc.closeStdin();
   };
   for (const f of inbox.early.splice(0)) inbox.onFrame(f);
   // For attach this only detaches: the container keeps running.
-  ws.on('close', () => proc.kill());
+  session.onClose(() => proc.kill());
   const code = await proc.wait();
   // Let the last output frames go out before the status.
   await new Promise((r) => setImmediate(r));
-  const payload = errorChannelPayload(codec.protocol, exitStatus(code, command));
-  if (payload) send(Channel.error, payload);
-  ws.close(1000);
+  const payload = errorChannelPayload(session.protocol, exitStatus(code, command));
+  if (payload) session.send(Channel.error, payload);
+  session.close();
+}
+
+/** The streams a request asks for; a TTY merges stderr into stdout (the kubelet drops a stderr request with a TTY). */
+function streamFlags(q: URLSearchParams): { tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean } {
+  const tty = flag(q, 'tty');
+  return { tty, stdin: flag(q, 'stdin'), stdout: flag(q, 'stdout'), stderr: flag(q, 'stderr') && !tty };
+}
+
+/** Runs a remote command on a session; a failure goes to the client on the error channel. */
+function runRemoteCommand(o: KubeletServerOptions, kind: 'exec' | 'attach', session: ChannelSession, target: { ns: string; pod: string; container: string }, q: URLSearchParams): void {
+  handleRemoteCommand(o, kind, session, target, q).catch((err: unknown) => {
+    o.log.warn({ err: (err as Error).message, kind }, 'remote command failed');
+    const payload = errorChannelPayload(session.protocol, failureStatus((err as Error).message));
+    if (payload) session.send(Channel.error, payload);
+    session.close();
+  });
 }

@@ -1,8 +1,9 @@
 /**
  * Pod streaming subresources, proxied to the kubelet of the pod's node:
  * - `pods/log` (plain HTTP, chunked) → kubelet `GET /containerLogs/{ns}/{pod}/{container}?…`;
- * - `pods/exec`, `pods/attach`, `pods/portforward` (WebSocket upgrade, subprotocols v5/v4.channel.k8s.io,
- *   portforward.k8s.io) → kubelet `/exec/{ns}/{pod}/{container}`, `/attach/…`, `/portForward/{ns}/{pod}`.
+ * - `pods/exec`, `pods/attach`, `pods/portforward` (a WebSocket upgrade with any channel.k8s.io
+ *   subprotocol or SPDY tunnelled in it, or an `Upgrade: SPDY/3.1` from kubectl ≤ 1.30) → kubelet
+ *   `/exec/{ns}/{pod}/{container}`, `/attach/…`, `/portForward/{ns}/{pod}`.
  *   The upgrade is relayed as raw bytes in both directions (as kube-apiserver's upgrade-aware proxy
  *   does), so whatever subprotocol the client and kubelet agree on passes through unchanged.
  *
@@ -10,7 +11,6 @@
  * (booleans as Go's strconv.ParseBool: the Python client sends `True`) and re-spelt for the kubelet
  * (`stdin=1`, `port=N`), so the kubelet sees one spelling whatever the client.
  *
- * kubectl < 1.30 only speaks SPDY for these; it gets a clear 400 instead of a hung connection.
  */
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
@@ -136,14 +136,15 @@ export async function handleStreamUpgrade(opts: RestOptions, req: IncomingMessag
     const base = await kubeletBase(opts.registry, t.namespace, t.name);
     const path = await kubeletPath(opts.registry, t);
     const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
-    if (upgrade !== 'websocket')
-      throw badRequest(`kubelab serves ${route.subresource} over WebSocket only (kubectl 1.30 or newer); "${req.headers.upgrade}" is not supported`);
+    if (upgrade !== 'websocket' && upgrade !== 'spdy/3.1')
+      throw badRequest(`${route.subresource} needs an upgrade to WebSocket or SPDY/3.1; "${req.headers.upgrade}" is not supported`);
     const upstream = connect({ host: base.hostname, port: Number(base.port) || 10250 });
     await new Promise<void>((resolve, reject) => {
       upstream.once('connect', resolve);
       upstream.once('error', (err) => reject(new ApiError('ServiceUnavailable', `error dialing the kubelet of pod ${t.name}: ${err.message}`)));
     });
-    const lines = [`GET ${path} HTTP/1.1`, `Host: ${base.host}`];
+    // kubectl ≤ 1.29 POSTs its SPDY exec/attach upgrade; the kubelet takes either method.
+    const lines = [`${req.method ?? 'GET'} ${path} HTTP/1.1`, `Host: ${base.host}`];
     for (let i = 0; i < req.rawHeaders.length; i += 2) {
       const k = req.rawHeaders[i];
       if (k.toLowerCase() === 'host' || k.toLowerCase() === 'authorization') continue;
