@@ -44,9 +44,9 @@ function kubectlEnv(): NodeJS.ProcessEnv {
   return { ...process.env, KUBECONFIG: kc.path, HOME: kc.dir };
 }
 
-function kubectl(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<Run> {
+function kubectl(args: string[], opts: { input?: string; timeoutMs?: number; bin?: string } = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const child = execFile(KUBECTL, kubectlArgs(args), { timeout: opts.timeoutMs ?? 30_000, env: kubectlEnv() }, (err, stdout, stderr) => {
+    const child = execFile(opts.bin ?? KUBECTL, kubectlArgs(args), { timeout: opts.timeoutMs ?? 30_000, env: kubectlEnv() }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -55,8 +55,8 @@ function kubectl(args: string[], opts: { input?: string; timeoutMs?: number } = 
 }
 
 /** A long-running kubectl (logs -f, port-forward) whose output is collected as it arrives. */
-function spawnKubectl(args: string[]): { child: ChildProcess; out: () => string } {
-  const child = spawn(KUBECTL, kubectlArgs(args), { env: kubectlEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnKubectl(args: string[], bin = KUBECTL): { child: ChildProcess; out: () => string } {
+  const child = spawn(bin, kubectlArgs(args), { env: kubectlEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   child.on('exit', () => children.delete(child));
   let out = '';
@@ -251,6 +251,42 @@ describe.skipIf(!existsSync(KUBECTL))('kubectl streaming (1.33)', () => {
       expect(pf.out()).toMatch(/error forwarding port 9999 to pod web, uid [0-9a-f-]+: connect ECONNREFUSED/);
       expect(pf.out()).toContain('lost connection to pod');
       expect(pf.child.exitCode).not.toBe(0);
+    } finally {
+      await stop(pf.child);
+    }
+  });
+});
+
+// kubectl 1.27-1.29 speak SPDY/3.1 on a raw upgraded connection for exec and attach, and so does 1.30
+// for port-forward; the kubelet serves both (the apiserver relays the upgrade).
+const SPDY_KUBECTL = '/usr/lib/google-cloud-sdk/bin/kubectl.1.27';
+
+describe.skipIf(!existsSync(SPDY_KUBECTL))('kubectl 1.27 over SPDY/3.1', () => {
+  it('exec: output, stderr and the exit code come back', async () => {
+    await waitPod('shell', 'running', running);
+    const r = await kubectl(['exec', 'shell', '--', 'sh', '-c', 'echo hi; echo oops >&2; exit 3'], { bin: SPDY_KUBECTL });
+    expect(r.stdout).toBe('hi\n');
+    expect(r.stderr).toContain('oops');
+    expect(r.code).toBe(3);
+  });
+
+  it('exec -i: piped stdin reaches the process and its end (the stream half-closed) ends the process', async () => {
+    await waitPod('shell', 'running', running);
+    const r = await kubectl(['exec', '-i', 'shell', '--', 'sh', '-c', 'cat; echo done'], { input: 'one\ntwo\n', bin: SPDY_KUBECTL });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('one\ntwo\ndone\n');
+  });
+
+  it('port-forward: a local port reaches the pod port', async () => {
+    await waitPod('web', 'running', running);
+    const pf = spawnKubectl(['port-forward', 'pod/web', ':8080'], SPDY_KUBECTL);
+    try {
+      const port = await waitFor(() => /Forwarding from 127\.0\.0\.1:(\d+) -> 8080/.exec(pf.out())?.[1], { what: 'port-forward ready' });
+      for (let i = 0; i < 2; i++) {
+        const res = await fetch(`http://127.0.0.1:${port}/`);
+        expect(await res.text()).toBe('hello-through-port-forward\n');
+      }
+      expect(pf.child.exitCode).toBeNull();
     } finally {
       await stop(pf.child);
     }
