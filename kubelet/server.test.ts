@@ -4,13 +4,14 @@
  * stderr, stdin and exit codes are real; port-forward dials a real loopback TCP echo server.
  */
 import { spawn } from 'node:child_process';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { nullLogger } from '../client/log.js';
 import type { ExecProcess, RuntimeContainer } from './runtime/types.js';
 import { SANDBOX } from './runtime/types.js';
+import { FLAG_FIN, SpdyFramer, type SpdyFrame } from './spdy.js';
 import { startKubeletServer, type KubeletServer, type KubeletServerOptions } from './server.js';
 
 const base = { podUid: 'uid-1', namespace: 'ns', podName: 'p', attempt: 0, createdAt: 1, image: 'busybox', imageId: 'sha256:x' };
@@ -264,5 +265,72 @@ describe('port-forward over the channel framing', () => {
 
   it('refuses a request without a port, naming the parameter', async () => {
     await expect(open('/portForward/ns/p', ['v4.channel.k8s.io'])).rejects.toThrow('HTTP 400: query parameter "port" is required');
+  });
+});
+
+/**
+ * Plays kubectl ≤ 1.29: an `Upgrade: SPDY/3.1` request, then one SPDY stream per channel. Returns the
+ * response head and, once the kubelet ends the connection, the data it sent per stream type.
+ */
+async function spdyExec(path: string, versions: string[], streams: string[], input?: Buffer): Promise<{ head: string; data: Map<string, string>; fins: Set<string> }> {
+  const sock = connect({ host: '127.0.0.1', port: server.port });
+  await new Promise((r) => sock.once('connect', r));
+  sock.write(`POST ${path} HTTP/1.1\r\nHost: kubelet\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n${versions.map((v) => `X-Stream-Protocol-Version: ${v}\r\n`).join('')}\r\n`);
+  let raw = Buffer.alloc(0);
+  let head: string | undefined;
+  let refusal = '';
+  const framer = new SpdyFramer();
+  const frames: SpdyFrame[] = [];
+  const ids = new Map<number, string>(streams.map((t, i) => [1 + 2 * i, t]));
+  sock.on('data', (b: Buffer) => {
+    if (head === undefined) {
+      raw = Buffer.concat([raw, b]);
+      const end = raw.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      head = raw.subarray(0, end).toString();
+      b = raw.subarray(end + 4);
+      if (!head.startsWith('HTTP/1.1 101')) {
+        refusal += b.toString();
+        return;
+      }
+      for (const [id, type] of ids) sock.write(framer.synStream(id, { streamtype: type }));
+      const stdin = [...ids].find(([, t]) => t === 'stdin')?.[0];
+      if (stdin !== undefined && input) sock.write(Buffer.concat([framer.data(stdin, input), framer.data(stdin, Buffer.alloc(0), true)]));
+    }
+    frames.push(...framer.push(b));
+  });
+  await new Promise((r) => sock.once('close', r));
+  const data = new Map<string, string>();
+  const fins = new Set<string>();
+  for (const f of frames) {
+    if (f.kind !== 'data') continue;
+    const type = ids.get(f.streamId) ?? '?';
+    data.set(type, (data.get(type) ?? '') + f.data.toString());
+    if (f.flags & FLAG_FIN) fins.add(type);
+  }
+  if (refusal) data.set('refusal', refusal);
+  return { head: head ?? raw.toString(), data, fins };
+}
+
+describe('SPDY/3.1 remote command (kubectl 1.27-1.29)', () => {
+  it('v4.channel.k8s.io: stdout and stderr on their streams, the Status on the error stream, each closed', async () => {
+    const r = await spdyExec(exec(FAILING, 'stdout=1&stderr=1'), ['v4.channel.k8s.io', 'v3.channel.k8s.io'], ['error', 'stdout', 'stderr']);
+    expect(r.head).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n[\s\S]*X-Stream-Protocol-Version: v4.channel.k8s.io/);
+    expect(r.data.get('stdout')).toBe('hi\n');
+    expect(r.data.get('stderr')).toBe('oops\n');
+    expect(JSON.parse(r.data.get('error') ?? '')).toMatchObject({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '3' }] } });
+    expect([...r.fins].sort()).toEqual(['error', 'stderr', 'stdout']);
+  });
+
+  it('stdin ends when the client half-closes its stdin stream', async () => {
+    const r = await spdyExec(exec(['cat'], 'stdin=1&stdout=1'), ['v4.channel.k8s.io'], ['error', 'stdin', 'stdout'], Buffer.from('spdy in'));
+    expect(r.data.get('stdout')).toBe('spdy in');
+    expect(JSON.parse(r.data.get('error') ?? '').status).toBe('Success');
+  });
+
+  it('refuses a client whose protocol versions it does not speak, naming both lists', async () => {
+    const r = await spdyExec(exec(['true'], 'stdout=1'), ['v9.channel.k8s.io'], []);
+    expect(r.head).toMatch(/^HTTP\/1\.1 403/);
+    expect(r.data.get('refusal')).toBe('unable to upgrade: unable to negotiate protocol: client supports [v9.channel.k8s.io], server supports [v4.channel.k8s.io v3.channel.k8s.io v2.channel.k8s.io channel.k8s.io]');
   });
 });

@@ -187,6 +187,13 @@ export class SpdyFramer {
     return Buffer.concat([h, body]);
   }
 
+  /** A client's SYN_STREAM (the kubelet never opens streams; tests play the client with it). */
+  synStream(streamId: number, headers: Record<string, string>, flags = 0): Buffer {
+    const head = Buffer.alloc(10);
+    head.writeUInt32BE(streamId & 0x7fffffff, 0);
+    return this.controlFrame(FrameType.synStream, flags, Buffer.concat([head, this.deflate(encodeHeaderBlock(headers))]));
+  }
+
   synReply(streamId: number, headers: Record<string, string> = {}, flags = 0): Buffer {
     const id = Buffer.alloc(4);
     id.writeUInt32BE(streamId & 0x7fffffff);

@@ -25,7 +25,7 @@ if (!version) console.warn(`test/python.test.ts skipped: ${PYTHON} cannot import
 
 let lab: NodeLab;
 
-function runPython(mode: 'exec' | 'watch', arg: string): Promise<Record<string, unknown>> {
+function runPython(mode: 'exec' | 'watch' | 'portforward', arg: string): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     execFile(PYTHON, [SCRIPT, lab.kc.path, lab.namespace, mode, arg], { timeout: 60_000 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`python client failed: ${err.message}\n${stderr}`));
@@ -37,7 +37,10 @@ function runPython(mode: 'exec' | 'watch', arg: string): Promise<Record<string, 
 describe.skipIf(!version)(`Python client ${version ?? '(not installed)'}`, () => {
   beforeAll(async () => {
     lab = await startNodeLab({ cluster: `python-test-${process.pid}`, node: 'py-node', namespace: 'python' });
-    await lab.cp.client.create('pods', lab.pod('shell', { containers: [busybox('main', 'exec sleep 3600')] }));
+    await Promise.all([
+      lab.cp.client.create('pods', lab.pod('shell', { containers: [busybox('main', 'exec sleep 3600')] })),
+      lab.cp.client.create('pods', lab.pod('web', { containers: [busybox('web', 'mkdir -p /www && echo hello-from-pod > /www/index.html && exec httpd -f -p 8080 -h /www')] })),
+    ]);
   });
 
   afterAll(async () => {
@@ -55,5 +58,12 @@ describe.skipIf(!version)(`Python client ${version ?? '(not installed)'}`, () =>
     const name = `cm-from-python-${Date.now()}`;
     const out = await runPython('watch', name);
     expect(out.events).toEqual([['ADDED', name]]);
+  });
+
+  it('portforward: a request on the socket of port 8080 reaches the pod (v4.channel.k8s.io port-forward framing)', async () => {
+    await lab.waitPod('web', 'running', running);
+    const out = await runPython('portforward', 'web');
+    expect(out.response).toMatch(/^HTTP\/1\.[01] 200 OK[\s\S]*\r\n\r\nhello-from-pod\n$/);
+    expect(out.error).toBeNull();
   });
 });

@@ -2,13 +2,14 @@
 
 usage: client.py KUBECONFIG NAMESPACE exec POD      -> {"stdout": ..., "returncode": ...} for `sh -c 'echo hi; echo oops >&2; exit 3'` and `echo hi`
        client.py KUBECONFIG NAMESPACE watch NAME    -> {"events": [[type, name], ...]} of a watch from the list's resourceVersion
+       client.py KUBECONFIG NAMESPACE portforward POD -> {"response": ...} of GET / on the pod's port 8080
 Prints one JSON object on stdout.
 """
 import json
 import sys
 
 from kubernetes import client, config, watch
-from kubernetes.stream import stream
+from kubernetes.stream import portforward, stream
 
 
 def run_exec(v1, ns, pod):
@@ -34,11 +35,26 @@ def run_watch(v1, ns, name):
     return {"events": events}
 
 
+def run_portforward(v1, ns, pod):
+    pf = portforward(v1.connect_get_namespaced_pod_portforward, pod, ns, ports="8080")
+    sock = pf.socket(8080)
+    sock.setblocking(True)
+    sock.sendall(b"GET / HTTP/1.0\r\nHost: web\r\n\r\n")
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    sock.close()
+    return {"response": data.decode(), "error": pf.error(8080)}
+
+
 def main():
     kubeconfig, ns, mode, arg = sys.argv[1:5]
     config.load_kube_config(config_file=kubeconfig)
     v1 = client.CoreV1Api()
-    out = run_exec(v1, ns, arg) if mode == "exec" else run_watch(v1, ns, arg)
+    out = {"exec": run_exec, "watch": run_watch, "portforward": run_portforward}[mode](v1, ns, arg)
     print(json.dumps(out))
 
 
