@@ -87,6 +87,7 @@ async function findContainer(o: KubeletServerOptions, ns: string, pod: string, c
 
 /** Answers an upgrade request with a plain HTTP error (before any WebSocket exists). */
 function refuseUpgrade(socket: Duplex, err: unknown): void {
+  if (socket.destroyed || !socket.writable) return;
   const code = err instanceof HttpError ? err.code : 500;
   const body = err instanceof Error ? err.message : String(err);
   socket.end(`HTTP/1.1 ${code} Error\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
@@ -129,45 +130,13 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
     });
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://kubelet');
-    const offered = parseProtocolHeader(req.headers['sec-websocket-protocol']);
-    const pf = url.pathname.match(/^\/portForward\/([^/]+)\/([^/]+)$/);
-    if (pf) {
-      const ns = decodeURIComponent(pf[1]);
-      const pod = decodeURIComponent(pf[2]);
-      upgradePortForward(o, wss, chosen, { req, socket, head, offered, query: url.searchParams }, ns, pod).catch((err: unknown) => refuseUpgrade(socket, err));
-      return;
-    }
-    const m = url.pathname.match(/^\/(exec|attach)\/([^/]+)\/([^/]+)\/([^/]*)$/);
-    if (!m) {
-      socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
-      return;
-    }
-    const kind = m[1] as 'exec' | 'attach';
-    const target = { ns: decodeURIComponent(m[2]), pod: decodeURIComponent(m[3]), container: decodeURIComponent(m[4]) };
-    if (isSpdyUpgrade(req)) {
-      try {
-        const protocol = spdyHandshake(req, socket, SPDY_REMOTE_COMMAND_PROTOCOLS);
-        if (head.length) socket.unshift(head);
-        const f = streamFlags(url.searchParams);
-        const expected = [Channel.error, ...(f.stdin ? [Channel.stdin] : []), ...(f.stdout ? [Channel.stdout] : []), ...(f.stderr ? [Channel.stderr] : [])];
-        runRemoteCommand(o, kind, spdySession(socketTransport(socket), protocol, expected, o.log), target, url.searchParams);
-      } catch (err) {
-        refuseUpgrade(socket, err);
-      }
-      return;
-    }
-    let protocol: string;
+    // One bad peer costs only its own connection: a reset or a write after close must not reach the process.
+    socket.on('error', (err) => o.log.debug({ err: err.message, url: req.url }, 'upgrade socket error'));
     try {
-      protocol = agree(offered, REMOTE_COMMAND_PROTOCOLS);
+      routeUpgrade(o, wss, chosen, req, socket, head);
     } catch (err) {
       refuseUpgrade(socket, err);
-      return;
     }
-    chosen.set(req, protocol);
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      runRemoteCommand(o, kind, webSocketSession(ws, channelCodec(protocol), o.log), target, url.searchParams);
-    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -184,6 +153,50 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** decodeURIComponent for a path segment: a malformed escape (`%ZZ`) is the client's error, 400. */
+function segment(raw: string, what: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(400, `malformed ${what} in the request path: "${raw}"`);
+  }
+}
+
+/** Picks the stream an upgrade asks for (exec, attach, port-forward) and its protocol (WebSocket or SPDY). */
+function routeUpgrade(o: KubeletServerOptions, wss: WebSocketServer, chosen: WeakMap<IncomingMessage, string>, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', 'http://kubelet');
+  } catch {
+    throw new HttpError(400, 'malformed request URL');
+  }
+  const offered = parseProtocolHeader(req.headers['sec-websocket-protocol']);
+  const pf = url.pathname.match(/^\/portForward\/([^/]+)\/([^/]+)$/);
+  if (pf) {
+    const [ns, pod] = [segment(pf[1], 'namespace'), segment(pf[2], 'pod name')];
+    upgradePortForward(o, wss, chosen, { req, socket, head, offered, query: url.searchParams }, ns, pod).catch((err: unknown) => refuseUpgrade(socket, err));
+    return;
+  }
+  const m = url.pathname.match(/^\/(exec|attach)\/([^/]+)\/([^/]+)\/([^/]*)$/);
+  if (!m) throw new HttpError(404, 'not found');
+  const kind = m[1] as 'exec' | 'attach';
+  const target = { ns: segment(m[2], 'namespace'), pod: segment(m[3], 'pod name'), container: segment(m[4], 'container name') };
+  if (isSpdyUpgrade(req)) {
+    const protocol = spdyHandshake(req, socket, SPDY_REMOTE_COMMAND_PROTOCOLS);
+    if (head.length) socket.unshift(head);
+    const f = streamFlags(url.searchParams);
+    const expected = [Channel.error, ...(f.stdin ? [Channel.stdin] : []), ...(f.stdout ? [Channel.stdout] : []), ...(f.stderr ? [Channel.stderr] : [])];
+    runRemoteCommand(o, kind, spdySession(socketTransport(socket), protocol, expected, o.log), target, url.searchParams);
+    return;
+  }
+  const protocol = agree(offered, REMOTE_COMMAND_PROTOCOLS);
+  chosen.set(req, protocol);
+  wss.handleUpgrade(req, socket, head, (ws) => {
+    ws.on('error', (err) => o.log.debug({ err: err.message, kind, pod: `${target.ns}/${target.pod}` }, 'remote command connection error'));
+    runRemoteCommand(o, kind, webSocketSession(ws, channelCodec(protocol), o.log), target, url.searchParams);
+  });
 }
 
 async function handleHttp(o: KubeletServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -286,6 +299,7 @@ async function upgradePortForward(
   const target = await podTarget(o, ns, pod);
   const dial = dialer(target.host);
   wss.handleUpgrade(u.req, u.socket, u.head, (ws) => {
+    ws.on('error', (err) => o.log.debug({ err: err.message, pod: `${ns}/${pod}` }, 'port-forward connection error'));
     o.log.debug({ pod: `${ns}/${pod}`, target: target.host, protocol }, 'port-forward started');
     const opts = { dial, podName: pod, podUid: target.uid, log: o.log };
     if (spdy) servePortForward(wsTransport(ws), opts);
