@@ -96,6 +96,8 @@ export interface Controller extends Reconciler {
   /** Optional one-off work after caches synced (e.g. creating defaults). */
   afterSync?(signal: AbortSignal): Promise<void>;
   readonly workers?: number;
+  /** The resource whose namespace/name keys this controller reconciles: a failed key gets a FailedSync event on it. */
+  readonly primary?: ResourceName;
 }
 
 /**

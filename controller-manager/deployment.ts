@@ -45,6 +45,7 @@ interface SyncFlags {
 
 export class DeploymentController implements Controller {
   readonly name = 'deployment';
+  readonly primary = 'deployments' as const;
   private readonly deps;
   private readonly rss;
   private readonly pods;

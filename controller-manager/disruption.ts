@@ -14,6 +14,7 @@ import type { Pod } from './types.js';
 
 export class DisruptionController implements Controller {
   readonly name = 'disruption';
+  readonly primary = 'poddisruptionbudgets' as const;
   private readonly pdbs;
   private readonly pods;
 

@@ -103,6 +103,7 @@ export function computeSlices(svc: core.Service, subsets: readonly core.Endpoint
 
 export class EndpointsController implements Controller {
   readonly name = 'endpoints';
+  readonly primary = 'services' as const;
   private readonly svcs;
   private readonly pods;
   private readonly eps;

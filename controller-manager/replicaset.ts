@@ -20,6 +20,7 @@ const BURST = 500;
 
 export class ReplicaSetController implements Controller {
   readonly name = 'replicaset';
+  readonly primary = 'replicasets' as const;
   readonly expectations: Expectations;
   private readonly rsInf;
   private readonly podInf;

@@ -61,6 +61,22 @@ class HttpError extends Error {
   }
 }
 
+/** decodeURIComponent for a path segment: a malformed escape (`%ZZ`) is the client's error, 400. */
+function segment(raw: string, what: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(400, `malformed ${what} in the request path: "${raw}"`);
+  }
+}
+
+/** Ends a raw upgrade socket with an HTTP error (the connection was never a WebSocket). */
+function refuseUpgrade(socket: Duplex, code: number, message: string): void {
+  if (socket.destroyed || !socket.writable) return;
+  const reason = code === 400 ? 'Bad Request' : code === 404 ? 'Not Found' : 'Error';
+  socket.end(`HTTP/1.1 ${code} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\nConnection: close\r\n\r\n${message}`);
+}
+
 async function findContainer(o: KubeletServerOptions, ns: string, pod: string, container: string, previous: boolean): Promise<RuntimeContainer> {
   let name = container;
   if (!name) {
@@ -97,31 +113,20 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
     });
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://kubelet');
-    const pf = url.pathname.match(/^\/portForward\/([^/]+)\/([^/]+)$/);
-    if (pf) {
-      upgradePortForward(o, wss, req, socket, head, decodeURIComponent(pf[1]), decodeURIComponent(pf[2])).catch((err: unknown) => {
-        const code = err instanceof HttpError ? err.code : 500;
-        const body = err instanceof Error ? err.message : String(err);
-        socket.end(`HTTP/1.1 ${code} Error\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-      });
-      return;
+    // One bad peer costs only its own connection: a reset or a write after close must not reach the process.
+    socket.on('error', (err) => o.log.debug({ err: err.message, url: req.url }, 'upgrade socket error'));
+    try {
+      routeUpgrade(o, wss, req, socket, head);
+    } catch (err) {
+      const code = err instanceof HttpError ? err.code : 500;
+      if (code >= 500) o.log.warn({ err: (err as Error).message, url: req.url }, 'upgrade failed');
+      refuseUpgrade(socket, code, err instanceof Error ? err.message : String(err));
     }
-    const m = url.pathname.match(/^\/(exec|attach)\/([^/]+)\/([^/]+)\/([^/]*)$/);
-    if (!m) {
-      socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
-      return;
-    }
-    const kind = m[1] as 'exec' | 'attach';
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      handleRemoteCommand(o, kind, ws, decodeURIComponent(m[2]), decodeURIComponent(m[3]), decodeURIComponent(m[4]), url.searchParams).catch((err: unknown) => {
-        o.log.warn({ err: (err as Error).message, kind }, 'remote command failed');
-        if (ws.readyState === ws.OPEN) {
-          ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify(failure((err as Error).message)))]));
-          ws.close(1000);
-        }
-      });
-    });
+  });
+  server.on('clientError', (err, socket) => {
+    o.log.debug({ err: err.message }, 'malformed HTTP request');
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -140,6 +145,39 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
   };
 }
 
+function routeUpgrade(o: KubeletServerOptions, wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', 'http://kubelet');
+  } catch {
+    throw new HttpError(400, 'malformed request URL');
+  }
+  const pf = url.pathname.match(/^\/portForward\/([^/]+)\/([^/]+)$/);
+  if (pf) {
+    const ns = segment(pf[1], 'namespace');
+    const pod = segment(pf[2], 'pod name');
+    upgradePortForward(o, wss, req, socket, head, ns, pod).catch((err: unknown) => {
+      const code = err instanceof HttpError ? err.code : 500;
+      refuseUpgrade(socket, code, err instanceof Error ? err.message : String(err));
+    });
+    return;
+  }
+  const m = url.pathname.match(/^\/(exec|attach)\/([^/]+)\/([^/]+)\/([^/]*)$/);
+  if (!m) throw new HttpError(404, 'not found');
+  const kind = m[1] as 'exec' | 'attach';
+  const [ns, pod, container] = [segment(m[2], 'namespace'), segment(m[3], 'pod name'), segment(m[4], 'container name')];
+  wss.handleUpgrade(req, socket, head, (ws) => {
+    ws.on('error', (err) => o.log.debug({ err: err.message, kind, pod: `${ns}/${pod}` }, 'remote command connection error'));
+    handleRemoteCommand(o, kind, ws, ns, pod, container, url.searchParams).catch((err: unknown) => {
+      o.log.warn({ err: (err as Error).message, kind }, 'remote command failed');
+      if (ws.readyState === ws.OPEN) {
+        ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify(failure((err as Error).message)))]));
+        ws.close(1000);
+      }
+    });
+  });
+}
+
 async function handleHttp(o: KubeletServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://kubelet');
   if (url.pathname === '/healthz') {
@@ -150,7 +188,7 @@ async function handleHttp(o: KubeletServerOptions, req: IncomingMessage, res: Se
   if (!m || req.method !== 'GET') throw new HttpError(404, 'not found');
   const q = url.searchParams;
   const bool = (k: string): boolean => q.get(k) === 'true' || q.get(k) === '1';
-  const c = await findContainer(o, decodeURIComponent(m[1]), decodeURIComponent(m[2]), decodeURIComponent(m[3]), bool('previous'));
+  const c = await findContainer(o, segment(m[1], 'namespace'), segment(m[2], 'pod name'), segment(m[3], 'container name'), bool('previous'));
   const tail = q.get('tailLines');
   const since = q.get('sinceSeconds');
   const stream = await o.runtime.logs(c.id, {
@@ -159,6 +197,7 @@ async function handleHttp(o: KubeletServerOptions, req: IncomingMessage, res: Se
     ...(tail !== null && tail !== '' && Number(tail) >= 0 ? { tailLines: Number(tail) } : {}),
     ...(since ? { sinceSeconds: Number(since) } : {}),
   });
+  res.on('error', () => stream.destroy());
   res.writeHead(200, { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' });
   res.flushHeaders();
   stream.on('data', (b: Buffer) => res.write(b));
@@ -200,6 +239,7 @@ async function upgradePortForward(o: KubeletServerOptions, wss: WebSocketServer,
       s.once('error', reject);
     });
   wss.handleUpgrade(req, socket, head, (ws) => {
+    ws.on('error', (err) => o.log.debug({ err: err.message, pod: `${ns}/${pod}` }, 'port-forward connection error'));
     o.log.debug({ pod: `${ns}/${pod}`, target: target.host }, 'port-forward started');
     servePortForward(ws, { dial, podName: pod, podUid: target.uid, log: o.log });
   });
