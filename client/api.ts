@@ -259,7 +259,7 @@ export class ApiClient {
   }
 
   /** Binds a pod to a node through the pods/binding subresource. */
-  async bind(namespace: string, pod: string, node: string, uid?: string): Promise<void> {
+  async bind(namespace: string, pod: string, node: string, uid?: string, call: CallOptions = {}): Promise<void> {
     await this.call('Create', {
       resource: 'pods',
       namespace,
@@ -271,7 +271,7 @@ export class ApiClient {
         metadata: { name: pod, namespace, ...(uid ? { uid } : {}) },
         target: { apiVersion: 'v1', kind: 'Node', name: node },
       }),
-    });
+    }, call);
   }
 
   /** Evicts a pod through pods/eviction (what `kubectl drain` does). */

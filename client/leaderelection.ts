@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { ApiClient, CallOptions } from './api.js';
-import { isAlreadyExists, isConflict, isNotFound } from './errors.js';
+import { ApiError, isAlreadyExists, isConflict, isNotFound } from './errors.js';
 import { realClock, type Clock } from './clock.js';
 import type { coordination } from './types.js';
 
@@ -123,9 +123,26 @@ export class LeaderElector {
     );
     try {
       while (!ctl.signal.aborted) {
-        const timeoutMs = deadline - this.clock.now();
+        // One attempt may use half the renew deadline (as Kubernetes' components set their leader-election
+        // client's timeout), so a call lost in a network blip leaves time for another attempt.
+        const timeoutMs = Math.min(deadline - this.clock.now(), Math.max(this.cfg.renewDeadlineMs / 2, this.cfg.retryPeriodMs));
         if (timeoutMs <= 0) return undefined;
-        if (await this.tryAcquireOrRenew({ signal: ctl.signal, timeoutMs })) return this.lastAttemptAt;
+        const attempt = new AbortController();
+        const onCtl = (): void => attempt.abort(ctl.signal.reason);
+        ctl.signal.addEventListener('abort', onCtl, { once: true });
+        const attemptTimer = new AbortController();
+        this.clock.sleep(timeoutMs, attemptTimer.signal).then(
+          () => attempt.abort(new ApiError('Timeout', `lease ${this.cfg.name}: renewal attempt timed out after ${timeoutMs} ms`)),
+          () => undefined,
+        );
+        let ok: boolean;
+        try {
+          ok = await this.tryAcquireOrRenew({ signal: attempt.signal, timeoutMs });
+        } finally {
+          attemptTimer.abort();
+          ctl.signal.removeEventListener('abort', onCtl);
+        }
+        if (ok) return this.lastAttemptAt;
         if (ctl.signal.aborted) return undefined;
         try {
           await this.clock.sleep(this.cfg.retryPeriodMs, ctl.signal);

@@ -112,6 +112,7 @@ export class ControllerRunner {
           result = 'terminal';
           this.queue.forget(key);
           this.log.warn({ key, err: err.message }, 'reconcile failed permanently');
+          this.reportFailure(key, err.message);
         } else {
           result = 'error';
           const delay = this.queue.addRateLimited(key);

@@ -409,7 +409,8 @@ export class Scheduler {
   private async bind(e: QueuedPod, pod: core.Pod, info: PodInfo, nodeName: string, signal: AbortSignal): Promise<void> {
     const t0 = performance.now();
     try {
-      await this.client.bind(info.namespace, info.name, nodeName, info.uid);
+      // Cancelled with the leadership: a leader that lost its lease writes nothing more.
+      await this.client.bind(info.namespace, info.name, nodeName, info.uid, { signal });
     } catch (err) {
       this.cache.forget(info.uid);
       const msg = err instanceof Error ? err.message : String(err);
