@@ -50,7 +50,12 @@ export class ReplicaSetController implements Controller {
       this.rsInf
         .byNamespace(pod.metadata?.namespace ?? '')
         .filter((rs) => {
-          const sel = fromLabelSelector(rs.spec?.selector);
+          let sel;
+          try {
+            sel = fromLabelSelector(rs.spec?.selector);
+          } catch {
+            return false; // a malformed selector matches nothing; its own reconcile reports it
+          }
           return sel !== undefined && sel.length > 0 && matchesLabels(sel, pod.metadata?.labels);
         })
         .map((rs) => keyOf(rs));
