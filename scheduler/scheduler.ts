@@ -282,7 +282,14 @@ export class Scheduler {
       return;
     }
     if (this.cache.isAssumed(uid)) return; // being bound right now
-    if (pod.status?.nominatedNodeName || old?.status?.nominatedNodeName) this.trackNomination(old, pod);
+    if (pod.status?.nominatedNodeName || old?.status?.nominatedNodeName) {
+      try {
+        this.trackNomination(old, pod);
+      } catch (err) {
+        // Still queued below: the scheduling attempt explains the pod (SchedulerError) and retries it.
+        this.log.warn({ pod: key, err: (err as Error).message }, 'nomination not tracked');
+      }
+    }
     // Our own PodScheduled=False write comes back as an update: only a real change re-activates the pod.
     const changed = !old || old.metadata?.generation !== pod.metadata?.generation || !sameJson(old.metadata?.labels, pod.metadata?.labels);
     if (changed || !this.queue.has(key)) this.queue.add(key, pod.spec?.priority ?? 0);
