@@ -111,6 +111,11 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
         closed = true;
         stop?.();
       });
+      // A write that fails on a broken stream costs this watch only.
+      call.on('error', () => {
+        closed = true;
+        stop?.();
+      });
       registry
         .watch(
           r.resource,

@@ -110,6 +110,7 @@ export class KubeletProxy {
         res.on('error', reject);
       });
       r.on('error', (err) => reject(new ApiError('ServiceUnavailable', `kubelet unreachable: ${err.message}`)));
+      out.on('error', () => r.destroy());
       out.on('cancelled', () => {
         r.destroy();
         resolve();
@@ -122,6 +123,10 @@ export class KubeletProxy {
     // Listen from the start: messages that arrive while the kubelet is looked up must not be lost.
     const early: ExecMsg[] = [];
     let deliver: ((m: ExecMsg) => void) | undefined;
+    // For the whole call, not just its first message: a stream error later (a message that does not
+    // decode, a reset) must end this exec only.
+    // (The kubelet side ends through 'cancelled', which follows.)
+    call.on('error', () => undefined);
     const first = await new Promise<ExecFirst>((resolve, reject) => {
       let got = false;
       call.on('data', (m: ExecFirst & ExecMsg) => {

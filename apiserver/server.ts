@@ -21,7 +21,7 @@ export interface RunningApiserver {
 }
 
 export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?: AbortSignal): Promise<RunningApiserver> {
-  const storage = new Storage(cfg.etcdServers, cfg.etcdPrefix);
+  const storage = new Storage(cfg.etcdServers, cfg.etcdPrefix, log);
   const registry = new Registry(
     storage,
     {

@@ -4,8 +4,10 @@
  * without resourceVersion, which is set from the revision on every read.
  */
 import { Etcd3, Range } from 'etcd3';
+import type { Logger } from 'pino';
 import { ApiError } from '../client/errors.js';
 import { GRPC_BASE_OPTIONS } from '../client/proto.js';
+import { resourceInfo } from '../client/resources.js';
 import type { KObject } from '../client/types.js';
 import { EtcdWire, type Compare, type RequestOp } from './etcdwire.js';
 
@@ -22,6 +24,21 @@ export interface ListPage {
   nextKey?: string;
 }
 
+/**
+ * Thrown when a value stored under a key is not an object of that key's resource (not JSON, not an
+ * object, or another kind): written around the apiserver, or by a bug. Reads of the key fail with it;
+ * lists and the watch cache skip the key with an error log.
+ */
+export class CorruptObjectError extends ApiError {
+  constructor(
+    readonly key: string,
+    readonly why: string,
+  ) {
+    super('InternalError', `the object stored at ${key} cannot be decoded: ${why}`);
+    this.name = 'CorruptObjectError';
+  }
+}
+
 export class Storage {
   /** Watches, lists, compaction. */
   readonly etcd: Etcd3;
@@ -31,6 +48,7 @@ export class Storage {
   constructor(
     endpoints: string[],
     readonly prefix = '/registry',
+    private readonly log?: Logger,
   ) {
     this.etcd = new Etcd3({ hosts: endpoints, dialTimeout: 5000, grpcOptions: { ...GRPC_BASE_OPTIONS } });
     this.wire = new EtcdWire(endpoints);
@@ -49,11 +67,42 @@ export class Storage {
     return namespace ? `${this.prefix}/${resource}/${namespace}/${name}` : `${this.prefix}/${resource}/${name}`;
   }
 
-  /** Parses a stored value and stamps its resourceVersion. */
-  static decode(value: Buffer | string, rev: number | string): KObject {
-    const obj = JSON.parse(value.toString()) as KObject;
+  /**
+   * Parses a stored value and stamps its resourceVersion. With the value's `key`, checks that it is an
+   * object of the key's resource (throws CorruptObjectError otherwise).
+   */
+  static decode(value: Buffer | string, rev: number | string, key?: string, prefix = '/registry'): KObject {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value.toString());
+    } catch (err) {
+      throw new CorruptObjectError(key ?? '(unknown key)', `not JSON (${(err as Error).message})`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CorruptObjectError(key ?? '(unknown key)', `not a JSON object`);
+    const obj = parsed as KObject;
+    if (obj.metadata !== undefined && (typeof obj.metadata !== 'object' || obj.metadata === null || Array.isArray(obj.metadata)))
+      throw new CorruptObjectError(key ?? '(unknown key)', 'metadata is not an object');
+    if (key?.startsWith(`${prefix}/`)) {
+      const resource = key.slice(prefix.length + 1).split('/')[0];
+      const kind = resourceInfo(resource)?.kind;
+      if (kind && obj.kind !== undefined && obj.kind !== kind) throw new CorruptObjectError(key, `kind "${String(obj.kind)}" where ${resource} hold kind "${kind}"`);
+    }
     obj.metadata = { ...obj.metadata, resourceVersion: String(rev) };
     return obj;
+  }
+
+  /** Decodes listed key-values, skipping (with an error log) the ones that are not objects of their resource. */
+  decodeAll(kvs: readonly { key: Buffer; value: Buffer; mod_revision: string }[]): StoredObject[] {
+    const out: StoredObject[] = [];
+    for (const kv of kvs) {
+      try {
+        out.push({ obj: Storage.decode(kv.value, kv.mod_revision, kv.key.toString(), this.prefix), rev: Number(kv.mod_revision) });
+      } catch (err) {
+        if (!(err instanceof CorruptObjectError)) throw err;
+        this.log?.error({ key: err.key, reason: err.why }, 'skipping a stored object that cannot be decoded');
+      }
+    }
+    return out;
   }
 
   static encode(obj: KObject): string {
@@ -65,7 +114,7 @@ export class Storage {
     const res = await wrap(() => this.wire.range({ key: Buffer.from(key) }));
     const kv = res.kvs[0];
     if (!kv) return undefined;
-    return { obj: Storage.decode(kv.value, kv.mod_revision), rev: Number(kv.mod_revision) };
+    return { obj: Storage.decode(kv.value, kv.mod_revision, key, this.prefix), rev: Number(kv.mod_revision) };
   }
 
   /** Creates the key only if it does not exist; returns the new revision, or undefined if it existed. */
@@ -98,7 +147,7 @@ export class Storage {
     if (opts.limit) q.limit(opts.limit);
     if (opts.rev) q.revision(opts.rev);
     const res = await wrap(() => q.exec());
-    const items = res.kvs.map((kv) => ({ obj: Storage.decode(kv.value, kv.mod_revision), rev: Number(kv.mod_revision) }));
+    const items = this.decodeAll(res.kvs);
     const rev = opts.rev || Number(res.header.revision);
     const last = res.kvs[res.kvs.length - 1];
     return { items, rev, nextKey: res.more && last ? last.key.toString() + '\x00' : undefined };

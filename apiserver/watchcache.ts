@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Watcher } from 'etcd3';
 import { gone } from '../client/errors.js';
 import type { KObject, WatchEventType } from '../client/types.js';
-import { Storage } from './storage.js';
+import { CorruptObjectError, Storage } from './storage.js';
 
 export interface CacheEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -107,7 +107,14 @@ export class WatchCache {
     const watcher = await this.storage.etcd.watch().prefix(prefix).startRevision(String(start + 1)).create();
     this.watcher = watcher;
     watcher.on('data', (res) => {
-      for (const ev of res.events) this.apply(prefix, ev);
+      for (const ev of res.events) {
+        try {
+          this.apply(prefix, ev);
+        } catch (err) {
+          // A bug on one event must not take the etcd watch (and with it every API watch) down.
+          this.opts.logger.error({ resource: this.resource, key: ev.kv.key.toString(), err: (err as Error).message }, 'watch event not applied');
+        }
+      }
       const headerRev = Number(res.header.revision);
       if (res.events.length === 0 && headerRev > this.rev) this.advance(headerRev);
     });
@@ -159,10 +166,31 @@ export class WatchCache {
       this.items.delete(shortKey);
       ce = { type: 'DELETED', obj, prev, rev, key: shortKey };
     } else {
-      const obj = Storage.decode(ev.kv.value, rev);
+      let obj: KObject;
+      try {
+        obj = Storage.decode(ev.kv.value, rev, key, this.storage.prefix);
+      } catch (err) {
+        if (!(err instanceof CorruptObjectError)) throw err;
+        // Lists skip such a key; the cache does the same, so watchers see the object go as a list would show.
+        this.opts.logger.error({ resource: this.resource, key, reason: err.why }, 'skipping a stored object that cannot be decoded');
+        if (!prev) {
+          this.advance(rev);
+          return;
+        }
+        this.items.delete(shortKey);
+        ce = { type: 'DELETED', obj: { ...prev, metadata: { ...prev.metadata, resourceVersion: String(rev) } }, prev, rev, key: shortKey };
+        this.push(ce);
+        return;
+      }
       this.items.set(shortKey, obj);
       ce = { type: prev ? 'MODIFIED' : 'ADDED', obj, prev, rev, key: shortKey };
     }
+    this.push(ce);
+  }
+
+  /** Appends an event to the window, advances the revision and delivers it. */
+  private push(ce: CacheEvent): void {
+    const rev = ce.rev;
     this.window.push(ce);
     if (this.window.length > this.windowSize) {
       const dropped = this.window.splice(0, this.window.length - this.windowSize);
@@ -191,8 +219,16 @@ export class WatchCache {
 
   private deliver(s: Subscriber, ev: CacheEvent): void {
     if (ev.rev <= s.fromRev) return;
-    const cur = s.filter(ev.obj);
-    const was = ev.prev ? s.filter(ev.prev) : false;
+    let cur: boolean;
+    let was: boolean;
+    try {
+      cur = s.filter(ev.obj);
+      was = ev.prev ? s.filter(ev.prev) : false;
+    } catch (err) {
+      // A selector that cannot be evaluated on a malformed object: this watcher does not get that event.
+      this.opts.logger.warn({ resource: this.resource, key: ev.key, err: (err as Error).message }, 'watch filter failed on an object');
+      return;
+    }
     let type: WatchEventType;
     if (ev.type === 'DELETED') {
       if (!was && !cur) return;

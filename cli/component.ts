@@ -2,6 +2,8 @@
  * Entry of the kubelab component image: `component <name> [flags]` starts one component.
  * Each component folder exports `main(argv)` from its main.ts.
  */
+import { installCrashHandlers } from '../client/process.js';
+
 const COMPONENTS: Record<string, string> = {
   apiserver: '../apiserver/main.js',
   scheduler: '../scheduler/main.js',
@@ -13,6 +15,8 @@ const COMPONENTS: Record<string, string> = {
 };
 
 async function run(): Promise<void> {
+  // Before the component's module loads: a crash while loading it is reported and exits non-zero too.
+  installCrashHandlers();
   const [name, ...rest] = process.argv.slice(2);
   const path = name ? COMPONENTS[name] : undefined;
   if (!path) {

@@ -8,13 +8,20 @@ import { apiService, GRPC_BASE_OPTIONS, MAX_MESSAGE_BYTES } from './proto.js';
 import type { KObject, ObjectList, TypeOf, WatchEvent, WatchEventType } from './types.js';
 import { withRetry } from './retry.js';
 
-export interface CreateOptions {
+/** Bounds on one unary call: it fails with Timeout past `timeoutMs` and is cancelled when `signal` aborts. */
+export interface CallOptions {
+  /** This call's deadline in ms from now (at most the client's own per-call deadline). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface CreateOptions extends CallOptions {
   namespace?: string;
   dryRun?: boolean;
   fieldValidation?: 'Ignore' | 'Warn' | 'Strict';
 }
 
-export interface GetOptions {
+export interface GetOptions extends CallOptions {
   namespace?: string;
   subresource?: string;
 }
@@ -28,7 +35,7 @@ export interface ListOptions {
   resourceVersion?: string;
 }
 
-export interface UpdateOptions {
+export interface UpdateOptions extends CallOptions {
   subresource?: string;
   dryRun?: boolean;
   fieldValidation?: 'Ignore' | 'Warn' | 'Strict';
@@ -146,17 +153,29 @@ export class ApiClient {
     this.raw.close();
   }
 
-  private call<T>(method: string, req: object): Promise<T> {
+  private call<T>(method: string, req: object, opts: CallOptions = {}): Promise<T> {
     const fn = (this.raw[method] as Unary).bind(this.raw);
+    const { signal } = opts;
+    const timeout = Math.min(this.timeoutMs, opts.timeoutMs ?? this.timeoutMs);
     return new Promise<T>((resolve, reject) => {
-      fn(req, new grpc.Metadata({ waitForReady: true }), { deadline: Date.now() + this.timeoutMs }, (err, res) => {
-        if (err) reject(errorFromGrpc(err));
+      if (signal?.aborted) return reject(aborted(signal));
+      let onAbort: (() => void) | undefined;
+      const call = fn(req, new grpc.Metadata({ waitForReady: true }), { deadline: Date.now() + Math.max(0, timeout) }, (err, res) => {
+        if (onAbort) signal?.removeEventListener('abort', onAbort);
+        if (signal?.aborted) reject(aborted(signal));
+        else if (err) reject(errorFromGrpc(err));
         else resolve(res as T);
       });
+      if (signal) {
+        onAbort = (): void => call.cancel();
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
     });
   }
 
-  private read<T>(method: string, req: object): Promise<T> {
+  private read<T>(method: string, req: object, opts: CallOptions = {}): Promise<T> {
+    // A bounded call is not retried past its bound: the caller owns the deadline.
+    if (opts.signal || opts.timeoutMs !== undefined) return this.call<T>(method, req, opts);
     return withRetry(() => this.call<T>(method, req), { retries: this.retries });
   }
 
@@ -168,7 +187,7 @@ export class ApiClient {
       object: JSON.stringify(obj),
       dryRun: opts.dryRun ?? false,
       fieldValidation: opts.fieldValidation ?? '',
-    });
+    }, opts);
     return JSON.parse(res.object) as TypeOf<R>;
   }
 
@@ -178,7 +197,7 @@ export class ApiClient {
       namespace: opts.namespace ?? '',
       name,
       subresource: opts.subresource ?? '',
-    });
+    }, opts);
     return JSON.parse(res.object) as TypeOf<R>;
   }
 
@@ -206,7 +225,7 @@ export class ApiClient {
       object: JSON.stringify(obj),
       dryRun: opts.dryRun ?? false,
       fieldValidation: opts.fieldValidation ?? '',
-    });
+    }, opts);
     return JSON.parse(res.object) as TypeOf<R>;
   }
 
@@ -240,7 +259,7 @@ export class ApiClient {
   }
 
   /** Binds a pod to a node through the pods/binding subresource. */
-  async bind(namespace: string, pod: string, node: string, uid?: string): Promise<void> {
+  async bind(namespace: string, pod: string, node: string, uid?: string, call: CallOptions = {}): Promise<void> {
     await this.call('Create', {
       resource: 'pods',
       namespace,
@@ -252,7 +271,7 @@ export class ApiClient {
         metadata: { name: pod, namespace, ...(uid ? { uid } : {}) },
         target: { apiVersion: 'v1', kind: 'Node', name: node },
       }),
-    });
+    }, call);
   }
 
   /** Evicts a pod through pods/eviction (what `kubectl drain` does). */
@@ -363,6 +382,11 @@ export class ApiClient {
       cancel: () => call.cancel(),
     };
   }
+}
+
+/** The error of a call its caller cancelled: the signal's reason when it is an Error, else a Timeout. */
+function aborted(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new ApiError('Timeout', 'request cancelled by the caller');
 }
 
 interface ExecWire {

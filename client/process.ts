@@ -4,7 +4,32 @@
  */
 import type { Logger } from 'pino';
 
+/** Where the crash handlers report: the component's logger once it has one, stderr before. */
+let crashLog: ((msg: string, err: unknown) => void) | undefined;
+
+/**
+ * Installs process-wide `unhandledRejection`/`uncaughtException` handlers (once) that log and exit with
+ * status 1: a process in an unknown state should be restarted by its supervisor, not run on.
+ * A later call with a logger replaces where the report goes.
+ */
+export function installCrashHandlers(log?: Logger): void {
+  const first = crashLog === undefined;
+  crashLog = log
+    ? (msg, err) => log.fatal({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, msg)
+    : (crashLog ?? ((msg, err) => process.stderr.write(`${msg}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)));
+  if (!first) return;
+  const crash = (msg: string) => (err: unknown) => {
+    crashLog?.(msg, err);
+    process.exitCode = 1;
+    // Give pino a tick to flush before exiting.
+    setTimeout(() => process.exit(1), 100).unref();
+  };
+  process.on('unhandledRejection', crash('unhandled promise rejection'));
+  process.on('uncaughtException', crash('uncaught exception'));
+}
+
 export async function runUntilSignal(log: Logger, start: (signal: AbortSignal) => Promise<unknown>): Promise<void> {
+  installCrashHandlers(log);
   const ctl = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals): void => {

@@ -72,6 +72,20 @@ export interface Enqueue {
 }
 
 /**
+ * The objects `pred` accepts. An object for which `pred` throws (a malformed selector stored around the
+ * apiserver's validation) matches nothing: its own reconcile reports it, and its neighbours still match.
+ */
+export function matching<T>(objs: readonly T[], pred: (o: T) => boolean): T[] {
+  return objs.filter((o) => {
+    try {
+      return pred(o);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
  * Feeds pod events to a queue as the keys of the objects that select the pod (`keysFor`), before and after
  * a label change, so both the object that lost the pod and the one that gained it are reconciled.
  */
@@ -96,6 +110,8 @@ export interface Controller extends Reconciler {
   /** Optional one-off work after caches synced (e.g. creating defaults). */
   afterSync?(signal: AbortSignal): Promise<void>;
   readonly workers?: number;
+  /** The resource whose namespace/name keys this controller reconciles: a failed key gets a FailedSync event on it. */
+  readonly primary?: ResourceName;
 }
 
 /**

@@ -39,6 +39,7 @@ function jobFinished(j: Job): 'Complete' | 'Failed' | undefined {
 
 export class CronJobController implements Controller {
   readonly name = 'cronjob';
+  readonly primary = 'cronjobs' as const;
   private readonly cjs;
   private readonly jobs;
 

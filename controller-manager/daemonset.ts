@@ -69,6 +69,7 @@ export function nodeShouldRunDaemon(ds: DaemonSet, node: Node): { shouldRun: boo
 
 export class DaemonSetController implements Controller {
   readonly name = 'daemonset';
+  readonly primary = 'daemonsets' as const;
   private readonly sets;
   private readonly pods;
   private readonly nodes;

@@ -9,7 +9,7 @@ import { isAlreadyExists, isNotFound, TerminalError } from '../client/errors.js'
 import { clone, controllerRef, nowTimestamp, ownerRefTo } from '../client/objects.js';
 import { fromLabelSelector, matchesLabels } from '../client/selectors.js';
 import { keyOf, splitKey, type apps } from '../client/types.js';
-import type { Controller, ControllerContext, Enqueue } from './context.js';
+import { matching, type Controller, type ControllerContext, type Enqueue } from './context.js';
 import { claim } from './ownership.js';
 import {
   CHANGE_CAUSE,
@@ -45,6 +45,7 @@ interface SyncFlags {
 
 export class DeploymentController implements Controller {
   readonly name = 'deployment';
+  readonly primary = 'deployments' as const;
   private readonly deps;
   private readonly rss;
   private readonly pods;
@@ -64,10 +65,11 @@ export class DeploymentController implements Controller {
         if (ref.kind === 'Deployment') q.add(`${ns}/${ref.name}`);
         return;
       }
-      for (const d of this.deps.byNamespace(ns)) {
+      const selects = (d: Deployment): boolean => {
         const sel = fromLabelSelector(d.spec?.selector);
-        if (sel?.length && matchesLabels(sel, rs.metadata?.labels)) q.add(keyOf(d));
-      }
+        return !!sel?.length && matchesLabels(sel, rs.metadata?.labels);
+      };
+      for (const d of matching(this.deps.byNamespace(ns), selects)) q.add(keyOf(d));
     };
     this.rss.addHandler({ onAdd: forRS, onUpdate: (_o, rs) => forRS(rs), onDelete: forRS });
     // Recreate waits for the old pods to be gone.

@@ -9,11 +9,12 @@ import { isConflict, isNotFound } from '../client/errors.js';
 import { budgetSelects, computeBudget } from '../client/disruption.js';
 import type { Condition } from 'kubernetes-types/meta/v1.js';
 import { keyOf, splitKey, type policy } from '../client/types.js';
-import { enqueueForPods, type Controller, type ControllerContext, type Enqueue } from './context.js';
+import { enqueueForPods, matching, type Controller, type ControllerContext, type Enqueue } from './context.js';
 import type { Pod } from './types.js';
 
 export class DisruptionController implements Controller {
   readonly name = 'disruption';
+  readonly primary = 'poddisruptionbudgets' as const;
   private readonly pdbs;
   private readonly pods;
 
@@ -24,7 +25,7 @@ export class DisruptionController implements Controller {
 
   register(q: Enqueue): void {
     this.pdbs.addHandler({ onAdd: (b) => q.add(keyOf(b)), onUpdate: (_o, b) => q.add(keyOf(b)) });
-    enqueueForPods(this.pods, (p: Pod) => this.pdbs.byNamespace(p.metadata?.namespace ?? '').filter((b) => budgetSelects(b, p)).map(keyOf), q);
+    enqueueForPods(this.pods, (p: Pod) => matching(this.pdbs.byNamespace(p.metadata?.namespace ?? ''), (b) => budgetSelects(b, p)).map(keyOf), q);
   }
 
   async reconcile(key: string): Promise<void> {

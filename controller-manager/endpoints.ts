@@ -13,7 +13,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { isAlreadyExists, isNotFound } from '../client/errors.js';
 import { isPodReady } from '../client/objects.js';
 import { keyOf, splitKey, type core, type discovery } from '../client/types.js';
-import { enqueueForPods, type Controller, type ControllerContext, type Enqueue } from './context.js';
+import { enqueueForPods, matching, type Controller, type ControllerContext, type Enqueue } from './context.js';
 import type { Pod } from './types.js';
 
 export const TOLERATE_UNREADY = 'service.alpha.kubernetes.io/tolerate-unready-endpoints';
@@ -103,6 +103,7 @@ export function computeSlices(svc: core.Service, subsets: readonly core.Endpoint
 
 export class EndpointsController implements Controller {
   readonly name = 'endpoints';
+  readonly primary = 'services' as const;
   private readonly svcs;
   private readonly pods;
   private readonly eps;
@@ -117,7 +118,7 @@ export class EndpointsController implements Controller {
 
   register(q: Enqueue): void {
     this.svcs.addHandler({ onAdd: (s) => q.add(keyOf(s)), onUpdate: (_o, s) => q.add(keyOf(s)), onDelete: (s) => q.add(keyOf(s)) });
-    enqueueForPods(this.pods, (p: Pod) => this.svcs.byNamespace(p.metadata?.namespace ?? '').filter((s) => selects(s, p)).map(keyOf), q);
+    enqueueForPods(this.pods, (p: Pod) => matching(this.svcs.byNamespace(p.metadata?.namespace ?? ''), (s) => selects(s, p)).map(keyOf), q);
     // Hand-made Endpoints of selector-less Services are mirrored into slices (the echo of this controller's own
     // Endpoints writes needs no second pass); a slice or Endpoints removed by hand comes back.
     const mirrored = (e: core.Endpoints): void => {

@@ -6,12 +6,12 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { ApiClient } from '../client/api.js';
-import { newMetricsRegistry, startAdminServer, type AdminServer } from '../client/admin.js';
+import { Liveness, newMetricsRegistry, startAdminServer, type AdminServer } from '../client/admin.js';
 import { realClock, type Clock } from '../client/clock.js';
 import { EventRecorder } from '../client/events.js';
 import { LeaderElector } from '../client/leaderelection.js';
 import { nullLogger } from '../client/log.js';
-import { ControllerRunner } from '../client/runner.js';
+import { ControllerRunner, type Reconciler } from '../client/runner.js';
 import type { ControllerManagerConfig, ControllerName } from './config.js';
 import { SharedInformers, type Controller, type ControllerContext } from './context.js';
 import { ReplicaSetController } from './replicaset.js';
@@ -65,11 +65,12 @@ export async function startControllerManager(config: ControllerManagerConfig, si
   const registry = newMetricsRegistry('controller-manager');
   let leading = !config.leaderElect;
   let informers: SharedInformers | undefined;
+  const liveness = new Liveness(clock);
   const admin = await startAdminServer({
     port: config.adminPort,
     host: config.bindAddress,
     registry,
-    healthy: () => true,
+    healthy: () => liveness.check(),
     ready: () => (!leading || informers?.allSynced() ? true : 'informers not synced'),
   });
   deps.onAdmin?.(admin);
@@ -86,7 +87,13 @@ export async function startControllerManager(config: ControllerManagerConfig, si
     const runners: { ctl: Controller; runner: ControllerRunner }[] = [];
     for (const name of config.controllers) {
       const ctl = FACTORIES[name](ctx);
-      const runner = new ControllerRunner(ctl, { workers: ctl.workers ?? config.workers, logger: log, registry, clock });
+      const primary = ctl.primary;
+      const reconciler: Reconciler = {
+        name: ctl.name,
+        reconcile: (key, s) => ctl.reconcile(key, s),
+        ...(primary ? { objectFor: (key: string) => ctx.informers.get(primary).get(key) } : {}),
+      };
+      const runner = new ControllerRunner(reconciler, { workers: ctl.workers ?? config.workers, logger: log, registry, clock, liveness, recorder });
       ctl.register({ add: (k) => runner.enqueue(k), addAfter: (k, ms) => runner.queue.addAfter(k, ms) });
       runners.push({ ctl, runner });
     }

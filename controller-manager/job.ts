@@ -20,6 +20,7 @@ function finished(job: Job): 'Complete' | 'Failed' | undefined {
 
 export class JobController implements Controller {
   readonly name = 'job';
+  readonly primary = 'jobs' as const;
   private readonly jobs;
   private readonly pods;
   private readonly expectations: Expectations;

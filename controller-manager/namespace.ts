@@ -9,6 +9,7 @@ import type { Controller, ControllerContext, Enqueue } from './context.js';
 
 export class NamespaceController implements Controller {
   readonly name = 'namespace';
+  readonly primary = 'namespaces' as const;
   private readonly nss;
 
   constructor(private readonly ctx: ControllerContext) {

@@ -20,6 +20,7 @@ interface Probe {
 
 export class NodeLifecycleController implements Controller {
   readonly name = 'nodelifecycle';
+  readonly primary = 'nodes' as const;
   readonly workers = 2;
   private readonly nodes;
   private readonly leases;

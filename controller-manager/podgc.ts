@@ -16,6 +16,7 @@ export const TAINT_OUT_OF_SERVICE = 'node.kubernetes.io/out-of-service';
 
 export class PodGcController implements Controller {
   readonly name = 'podgc';
+  readonly primary = 'pods' as const;
   private readonly pods;
   private readonly nodes;
   private q?: Enqueue;

@@ -10,7 +10,7 @@ import { fromLabelSelector, matchesLabels } from '../client/selectors.js';
 import { keyOf, splitKey, type apps } from '../client/types.js';
 import { writable, type Pod, type ReplicaSet } from './types.js';
 import { TerminalError } from '../client/errors.js';
-import type { Controller, ControllerContext, Enqueue } from './context.js';
+import { matching, type Controller, type ControllerContext, type Enqueue } from './context.js';
 import { Expectations } from './expectations.js';
 import { claim } from './ownership.js';
 import { isPodAvailable, podFromTemplate, podsToDelete, slowStart } from './podutil.js';
@@ -20,6 +20,7 @@ const BURST = 500;
 
 export class ReplicaSetController implements Controller {
   readonly name = 'replicaset';
+  readonly primary = 'replicasets' as const;
   readonly expectations: Expectations;
   private readonly rsInf;
   private readonly podInf;
@@ -45,21 +46,18 @@ export class ReplicaSetController implements Controller {
       return `${pod.metadata?.namespace}/${ref.name}`;
     };
     // Orphans (and pods whose labels changed) may concern any ReplicaSet whose selector matches them.
-    const matching = (pod: Pod): string[] =>
-      this.rsInf
-        .byNamespace(pod.metadata?.namespace ?? '')
-        .filter((rs) => {
-          const sel = fromLabelSelector(rs.spec?.selector);
-          return sel !== undefined && sel.length > 0 && matchesLabels(sel, pod.metadata?.labels);
-        })
-        .map((rs) => keyOf(rs));
+    const selecting = (pod: Pod): string[] =>
+      matching(this.rsInf.byNamespace(pod.metadata?.namespace ?? ''), (rs) => {
+        const sel = fromLabelSelector(rs.spec?.selector);
+        return sel !== undefined && sel.length > 0 && matchesLabels(sel, pod.metadata?.labels);
+      }).map((rs) => keyOf(rs));
     this.podInf.addHandler({
       onAdd: (pod) => {
         const k = ownerKey(pod);
         if (k) {
           this.expectations.creationObserved(k);
           q.add(k);
-        } else matching(pod).forEach((x) => q.add(x));
+        } else selecting(pod).forEach((x) => q.add(x));
         if (pod.metadata?.deletionTimestamp && k) this.expectations.deletionObserved(k, keyOf(pod));
       },
       onUpdate: (old, pod) => {
@@ -68,7 +66,7 @@ export class ReplicaSetController implements Controller {
         if (pod.metadata?.deletionTimestamp && k) this.expectations.deletionObserved(k, keyOf(pod));
         if (ok && ok !== k) q.add(ok);
         if (k) q.add(k);
-        else matching(pod).forEach((x) => q.add(x));
+        else selecting(pod).forEach((x) => q.add(x));
         // Availability flips after minReadySeconds: come back then.
         if (k && !isPodReady(old) && isPodReady(pod)) {
           const rs = this.rsInf.get(k);

@@ -31,6 +31,7 @@ const runningAndReady = (p: Pod): boolean => p.status?.phase === 'Running' && is
 
 export class StatefulSetController implements Controller {
   readonly name = 'statefulset';
+  readonly primary = 'statefulsets' as const;
   private readonly sets;
   private readonly pods;
   private readonly pvcs;

@@ -10,6 +10,7 @@ import { evictionTime } from './taints.js';
 
 export class TaintEvictionController implements Controller {
   readonly name = 'taint-eviction';
+  readonly primary = 'pods' as const;
   private readonly pods;
   private readonly nodes;
   private readonly firstSeen = new Map<string, number>();

@@ -38,6 +38,7 @@ class ProxySyncer implements Reconciler {
   lastSyncAt = 0;
   private jumpsEnsuredAt = 0;
   private lastPorts: ServicePortInfo[] = [];
+  private skipped = new Map<string, string>();
   private readonly iptables: Iptables;
 
   constructor(
@@ -53,7 +54,17 @@ class ProxySyncer implements Reconciler {
   async reconcile(): Promise<Result> {
     const t0 = performance.now();
     const existing = await this.iptables.chains();
-    const out = buildRules({ services: this.services.list(), endpoints: this.endpoints.list(), serviceCidr: this.cfg.serviceCidr, existing });
+    const skipped = new Map<string, string>();
+    const out = buildRules({
+      services: this.services.list(),
+      endpoints: this.endpoints.list(),
+      serviceCidr: this.cfg.serviceCidr,
+      existing,
+      onSkip: (key, reason) => skipped.set(key, reason),
+    });
+    // Said once per malformed Service, not on every resync.
+    for (const [key, reason] of skipped) if (this.skipped.get(key) !== reason) this.log.error({ service: key, reason }, 'malformed Service left out of the rules');
+    this.skipped = skipped;
     await this.iptables.restore(out.text);
     // The jumps from built-in chains are re-checked on full resyncs only: they change only if
     // someone else flushes the node's tables.

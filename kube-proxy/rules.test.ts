@@ -125,3 +125,28 @@ describe('goneUdpEndpoints', () => {
     expect(goneUdpEndpoints(before as never, after as never)).toEqual(['10.0.0.1']);
   });
 });
+
+describe('malformed Services', () => {
+  it('leaves a malformed Service out of the rules, says why, and still programs the others', () => {
+    const bad = [
+      svc('port-string', { clusterIP: '10.96.0.30', ports: [{ name: 'http', port: '80; -j ACCEPT' as unknown as number }] }),
+      svc('ports-not-list', { clusterIP: '10.96.0.31', ports: 'x' as unknown as core.ServicePort[] }),
+      svc('bad-ip', { clusterIP: '10.96.0.32 -j ACCEPT', ports: [{ port: 80 }] }),
+      svc('bad-protocol', { clusterIP: '10.96.0.33', ports: [{ port: 80, protocol: 'ICMP' as 'TCP' }] }),
+    ];
+    const skipped = new Map<string, string>();
+    const { text, ports } = buildRules({ services: [...bad, web], endpoints: [webEps], onSkip: (k, why) => skipped.set(k, why) });
+    expect([...skipped.keys()].sort()).toEqual(['default/bad-ip', 'default/bad-protocol', 'default/port-string', 'default/ports-not-list']);
+    expect(skipped.get('default/port-string')).toMatch(/spec\.ports\[0\]\.port/);
+    expect(skipped.get('default/bad-ip')).toMatch(/spec\.clusterIP/);
+    expect(ports.map((p) => p.id)).toEqual(['default/web:http']);
+    expect(text).toContain('--to-destination 10.0.64.2:8080');
+    for (const leftOut of ['10.96.0.30', '10.96.0.31', '10.96.0.32', '10.96.0.33', '80; -j']) expect(text).not.toContain(leftOut);
+  });
+
+  it('drops endpoint addresses that are not IPv4 addresses', () => {
+    const odd = eps('web', [{ addresses: [{ ip: '10.0.64.2' }, { ip: '1.2.3.4 -j ACCEPT' }], ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] }]);
+    const [p] = servicePorts([web], [odd]);
+    expect(p.endpoints).toEqual(['10.0.64.2:8080']);
+  });
+});

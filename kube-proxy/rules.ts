@@ -11,6 +11,7 @@
  *         ClusterIPs), so connections are refused at once instead of being routed off the lab network.
  */
 import { createHash } from 'node:crypto';
+import { isIPv4 } from 'node:net';
 import type { core } from '../client/types.js';
 
 export const MASQ_MARK = '0x4000/0x4000';
@@ -40,6 +41,8 @@ export interface RuleInput {
   serviceCidr?: string;
   /** KUBE-* chains that exist now (from iptables-save), so that stale ones are deleted. */
   existing?: { nat: readonly string[]; filter: readonly string[] };
+  /** Hears each Service left out of the rules because it is malformed (its key and why). */
+  onSkip?: (key: string, reason: string) => void;
 }
 
 export interface RuleOutput {
@@ -78,27 +81,73 @@ export function sepChain(p: Pick<ServicePortInfo, 'id' | 'protocol'>, endpoint: 
 }
 
 /** Joins Services with their Endpoints by port name: the view every rule is generated from. */
-export function servicePorts(services: readonly core.Service[], endpoints: readonly core.Endpoints[]): ServicePortInfo[] {
+export function servicePorts(
+  services: readonly core.Service[],
+  endpoints: readonly core.Endpoints[],
+  onSkip?: (key: string, reason: string) => void,
+): ServicePortInfo[] {
   const epByKey = new Map<string, core.Endpoints>();
   for (const e of endpoints) epByKey.set(`${e.metadata?.namespace ?? ''}/${e.metadata?.name ?? ''}`, e);
   const out: ServicePortInfo[] = [];
   for (const svc of services) {
+    // One malformed Service (e.g. written around the apiserver's validation) is left out of the rules;
+    // the others are still programmed.
+    const key = `${svc.metadata?.namespace ?? ''}/${svc.metadata?.name ?? ''}`;
+    try {
+      out.push(...portsOf(svc, epByKey));
+    } catch (err) {
+      onSkip?.(key, err instanceof Error ? err.message : String(err));
+    }
+  }
+  out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.protocol < b.protocol ? -1 : 1));
+  return out;
+}
+
+/** Thrown for a Service (or its Endpoints) whose fields cannot be turned into rules. */
+export class MalformedServiceError extends Error {
+  constructor(readonly field: string, reason: string) {
+    super(`${field}: ${reason}`);
+    this.name = 'MalformedServiceError';
+  }
+}
+
+const PROTOCOLS = new Set(['TCP', 'UDP', 'SCTP']);
+/** Names go into iptables comments and chain hashes: only what Kubernetes allows in names. */
+const SAFE_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+function checkPort(v: unknown, field: string, optional = false): void {
+  if (optional && v === undefined) return;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) throw new MalformedServiceError(field, `${JSON.stringify(v)} is not a port number`);
+}
+
+function portsOf(svc: core.Service, epByKey: ReadonlyMap<string, core.Endpoints>): ServicePortInfo[] {
+  const out: ServicePortInfo[] = [];
+  {
     const spec = svc.spec;
+    if (spec !== undefined && (typeof spec !== 'object' || spec === null)) throw new MalformedServiceError('spec', 'not an object');
     const namespace = svc.metadata?.namespace ?? '';
     const name = svc.metadata?.name ?? '';
-    if (!spec || spec.type === 'ExternalName') continue;
+    if (!SAFE_NAME.test(namespace) || !SAFE_NAME.test(name)) throw new MalformedServiceError('metadata', `"${namespace}/${name}" is not a valid Service name`);
+    if (!spec || spec.type === 'ExternalName') return out;
+    if (spec.ports !== undefined && !Array.isArray(spec.ports)) throw new MalformedServiceError('spec.ports', 'not a list');
+    if (spec.clusterIP !== undefined && spec.clusterIP !== 'None' && spec.clusterIP !== '' && !isIPv4(String(spec.clusterIP)))
+      throw new MalformedServiceError('spec.clusterIP', `${JSON.stringify(spec.clusterIP)} is not an IPv4 address`);
     const clusterIP = spec.clusterIP && spec.clusterIP !== 'None' ? spec.clusterIP : undefined;
     const lbIPs =
       spec.type === 'LoadBalancer' ? (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).filter((ip): ip is string => !!ip) : [];
     const ep = epByKey.get(`${namespace}/${name}`);
-    for (const sp of spec.ports ?? []) {
+    for (const [i, sp] of (spec.ports ?? []).entries()) {
       const portName = sp.name ?? '';
       const protocol = (sp.protocol ?? 'TCP') as ServicePortInfo['protocol'];
+      if (typeof portName !== 'string' || (portName !== '' && !SAFE_NAME.test(portName))) throw new MalformedServiceError(`spec.ports[${i}].name`, 'not a valid port name');
+      if (!PROTOCOLS.has(protocol)) throw new MalformedServiceError(`spec.ports[${i}].protocol`, `${JSON.stringify(protocol)} is not TCP, UDP or SCTP`);
+      checkPort(sp.port, `spec.ports[${i}].port`);
+      checkPort(sp.nodePort, `spec.ports[${i}].nodePort`, true);
       const eps = new Set<string>();
       for (const subset of ep?.subsets ?? []) {
         const match = (subset.ports ?? []).find((p) => (p.name ?? '') === portName && (p.protocol ?? 'TCP') === protocol);
         if (!match) continue;
-        for (const a of subset.addresses ?? []) if (a.ip) eps.add(`${a.ip}:${match.port}`);
+        for (const a of subset.addresses ?? []) if (a.ip && isIPv4(a.ip) && Number.isInteger(match.port)) eps.add(`${a.ip}:${match.port}`);
       }
       const affinity =
         spec.sessionAffinity === 'ClientIP' ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800) : undefined;
@@ -117,7 +166,6 @@ export function servicePorts(services: readonly core.Service[], endpoints: reado
       });
     }
   }
-  out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.protocol < b.protocol ? -1 : 1));
   return out;
 }
 
@@ -136,7 +184,7 @@ function rejectWith(p: ServicePortInfo): string {
 
 /** Builds the iptables-restore input for the whole desired state. */
 export function buildRules(input: RuleInput): RuleOutput {
-  const ports = servicePorts(input.services, input.endpoints);
+  const ports = servicePorts(input.services, input.endpoints, input.onSkip);
   const natChains = new Set(['KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ']);
   const filterChains = new Set(['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-FORWARD']);
   const nat: string[] = [];

@@ -48,6 +48,10 @@ export interface PodManagerOptions {
 /** How long a container start waits for the Service informer's first list before it gives up (and retries). */
 const SERVICES_SYNC_WAIT_MS = 10_000;
 
+/** A failed pod sync is retried after 1 s, doubling up to a minute (reset by a sync that succeeds). */
+const SYNC_RETRY_BASE_MS = 1000;
+const SYNC_RETRY_MAX_MS = 60_000;
+
 interface Worker {
   busy: boolean;
   again: boolean;
@@ -108,6 +112,8 @@ export class PodManager {
   private readonly volumeDigests = new Map<string, Map<string, string>>();
   private lastVolumeSync = Date.now();
   private readonly requeues = new Map<string, NodeJS.Timeout>();
+  /** Consecutive failed syncs per UID, for the retry backoff. */
+  private readonly syncFailures = new Map<string, number>();
   private readonly imageFailures = new Map<string, { at: number; message: string; never: boolean }>();
   private readonly crashBackoff: Backoff;
   private readonly imageBackoff: Backoff;
@@ -237,16 +243,28 @@ export class PodManager {
       w.relistAt = undefined;
       try {
         await this.syncPod(uid);
+        this.syncFailures.delete(uid);
       } catch (err) {
         if (this.stopped) break;
-        this.log.warn({ podUid: uid, err: err instanceof Error ? err.message : String(err) }, 'pod sync failed; will retry');
-        this.requeueAfter(uid, 1000);
+        // One pod's failure (a malformed spec, a runtime error) costs that pod only: retried with backoff.
+        const n = this.syncFailures.get(uid) ?? 0;
+        this.syncFailures.set(uid, n + 1);
+        const delay = Math.min(SYNC_RETRY_BASE_MS * 2 ** n, SYNC_RETRY_MAX_MS);
+        const pod = this.pods.get(uid);
+        const message = err instanceof Error ? err.message : String(err);
+        const key = pod ? `${pod.metadata?.namespace}/${pod.metadata?.name}` : undefined;
+        this.log.warn({ pod: key, podUid: uid, err: message, retryInMs: delay }, 'pod sync failed; will retry');
+        if (pod) this.o.recorder?.event(pod as never, 'Warning', 'FailedSync', `error syncing pod, skipping: ${message}`);
+        this.requeueAfter(uid, delay);
       }
       if (w.relistAt !== undefined && !((this.observed.get(uid) ?? -Infinity) > w.relistAt)) w.again = true;
     } while (w.again && !this.stopped);
     w.relistAt = undefined;
     w.busy = false;
-    if (!this.pods.has(uid) && !w.again) this.workers.delete(uid);
+    if (!this.pods.has(uid) && !w.again) {
+      this.workers.delete(uid);
+      this.syncFailures.delete(uid);
+    }
   }
 
   // ------------------------------------------------------------------ PLEG + housekeeping

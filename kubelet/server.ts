@@ -90,7 +90,8 @@ function refuseUpgrade(socket: Duplex, err: unknown): void {
   if (socket.destroyed || !socket.writable) return;
   const code = err instanceof HttpError ? err.code : 500;
   const body = err instanceof Error ? err.message : String(err);
-  socket.end(`HTTP/1.1 ${code} Error\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  const reason = code === 400 ? 'Bad Request' : code === 403 ? 'Forbidden' : code === 404 ? 'Not Found' : 'Error';
+  socket.end(`HTTP/1.1 ${code} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 const isSpdyUpgrade = (req: IncomingMessage): boolean => String(req.headers.upgrade ?? '').toLowerCase() === 'spdy/3.1';
@@ -137,6 +138,11 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
     } catch (err) {
       refuseUpgrade(socket, err);
     }
+  });
+  server.on('clientError', (err, socket) => {
+    o.log.debug({ err: err.message }, 'malformed HTTP request');
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -209,7 +215,7 @@ async function handleHttp(o: KubeletServerOptions, req: IncomingMessage, res: Se
   if (!m || req.method !== 'GET') throw new HttpError(404, 'not found');
   const q = url.searchParams;
   const bool = (k: string): boolean => q.get(k) === 'true' || q.get(k) === '1';
-  const c = await findContainer(o, decodeURIComponent(m[1]), decodeURIComponent(m[2]), decodeURIComponent(m[3]), bool('previous'));
+  const c = await findContainer(o, segment(m[1], 'namespace'), segment(m[2], 'pod name'), segment(m[3], 'container name'), bool('previous'));
   const tail = q.get('tailLines');
   const since = q.get('sinceSeconds');
   const stream = await o.runtime.logs(c.id, {
@@ -218,6 +224,7 @@ async function handleHttp(o: KubeletServerOptions, req: IncomingMessage, res: Se
     ...(tail !== null && tail !== '' && Number(tail) >= 0 ? { tailLines: Number(tail) } : {}),
     ...(since ? { sinceSeconds: Number(since) } : {}),
   });
+  res.on('error', () => stream.destroy());
   res.writeHead(200, { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' });
   res.flushHeaders();
   stream.on('data', (b: Buffer) => res.write(b));

@@ -96,8 +96,15 @@ export class SchedulerCache {
     for (const info of this.nodes.values()) {
       for (const p of [...info.pods.values()]) {
         if (p.namespace !== namespace) continue;
+        // Rebuilt before it is swapped in: a pod that cannot be rebuilt keeps its old facts.
+        let fresh: PodInfo;
+        try {
+          fresh = rebuild(p.pod);
+        } catch {
+          continue;
+        }
         removePodFromNode(info, p.uid);
-        addPodToNode(info, rebuild(p.pod));
+        addPodToNode(info, fresh);
       }
     }
   }

@@ -5,7 +5,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { ApiClient } from '../client/api.js';
-import { newMetricsRegistry, startAdminServer } from '../client/admin.js';
+import { Liveness, newMetricsRegistry, startAdminServer } from '../client/admin.js';
 import { LeaderElector } from '../client/leaderelection.js';
 import { createLogger } from '../client/log.js';
 import type { SchedulerConfig } from './config.js';
@@ -16,6 +16,9 @@ export { Scheduler, type SchedulerStats } from './scheduler.js';
 export { Algorithm } from './algorithm.js';
 export { fitErrorMessage, Diagnosis } from './diagnosis.js';
 export * from './framework.js';
+
+/** A scheduling loop busy for three of these without turning fails /healthz. */
+const SCHEDULING_LOOP_PERIOD_MS = 30_000;
 
 export interface SchedulerDeps {
   logger?: Logger;
@@ -47,7 +50,10 @@ export async function startScheduler(config: SchedulerConfig, signal: AbortSigna
   signal.addEventListener('abort', onAbort, { once: true });
   const sched = new Scheduler(client, config, log, registry);
   let leading = !config.leaderElect;
-  const admin = await startAdminServer({ port: config.adminPort, host: config.bindAddress, registry, healthy: () => true });
+  const liveness = new Liveness();
+  const admin = await startAdminServer({ port: config.adminPort, host: config.bindAddress, registry, healthy: () => liveness.check() });
+  // Each turn decides for one pod synchronously; a binding holds a slot for at most its call deadline.
+  const schedulingLoop = { periodMs: SCHEDULING_LOOP_PERIOD_MS };
   sched.startInformers(inner.signal);
 
   const done = (async (): Promise<StopReason> => {
@@ -55,7 +61,7 @@ export async function startScheduler(config: SchedulerConfig, signal: AbortSigna
     try {
       await sched.waitForSync(inner.signal);
       if (!config.leaderElect) {
-        await sched.run(inner.signal);
+        await liveness.track('scheduling', schedulingLoop, inner.signal, (h) => sched.run(inner.signal, h));
       } else {
         const elector = new LeaderElector(
           client,
@@ -72,7 +78,7 @@ export async function startScheduler(config: SchedulerConfig, signal: AbortSigna
         await elector.run(inner.signal, async (leaderSignal) => {
           leading = true;
           try {
-            await sched.run(leaderSignal);
+            await liveness.track('scheduling', schedulingLoop, leaderSignal, (h) => sched.run(leaderSignal, h));
           } finally {
             leading = false;
           }

@@ -282,14 +282,24 @@ export class Scheduler {
       return;
     }
     if (this.cache.isAssumed(uid)) return; // being bound right now
-    if (pod.status?.nominatedNodeName || old?.status?.nominatedNodeName) this.trackNomination(old, pod);
+    if (pod.status?.nominatedNodeName || old?.status?.nominatedNodeName) {
+      try {
+        this.trackNomination(old, pod);
+      } catch (err) {
+        // Still queued below: the scheduling attempt explains the pod (SchedulerError) and retries it.
+        this.log.warn({ pod: key, err: (err as Error).message }, 'nomination not tracked');
+      }
+    }
     // Our own PodScheduled=False write comes back as an update: only a real change re-activates the pod.
     const changed = !old || old.metadata?.generation !== pod.metadata?.generation || !sameJson(old.metadata?.labels, pod.metadata?.labels);
     if (changed || !this.queue.has(key)) this.queue.add(key, pod.spec?.priority ?? 0);
   }
 
-  /** Schedules until the signal aborts (leadership lost or shutdown); waits for in-flight binds. */
-  async run(signal: AbortSignal): Promise<void> {
+  /**
+   * Schedules until the signal aborts (leadership lost or shutdown); waits for in-flight binds. `loop`
+   * hears each turn, and that the loop is idle while it waits for a pod (see Liveness).
+   */
+  async run(signal: AbortSignal, loop?: { beat(): void; idle(): void }): Promise<void> {
     const onAbort = (): void => {
       this.queue.close();
       for (const w of this.slotWaiters.splice(0)) w();
@@ -304,7 +314,9 @@ export class Scheduler {
           this.releaseSlot();
           break;
         }
+        loop?.idle();
         const e = await this.queue.pop();
+        loop?.beat();
         if (!e || signal.aborted) {
           this.releaseSlot();
           break;
@@ -348,24 +360,31 @@ export class Scheduler {
       this.releaseSlot();
       return;
     }
-    const info = this.podInfo(pod);
-    const t0 = performance.now();
-    const nominated = this.nominator.size > 0 ? this.nominator.nodeOf(info.uid) : undefined;
-    const result = this.algorithm.schedule(info, this.cache.list(), nominated !== undefined ? this.cache.node(nominated) : undefined);
-    this.metrics.algorithm.observe((performance.now() - t0) / 1000);
-    if (!result.node) {
-      this.stats.unschedulable++;
-      this.metrics.attempts.inc({ result: 'unschedulable' });
-      this.queue.requeueUnschedulable(e);
-      if (info.podAffinity || info.hardSpread) this.waitingOnPods.add(e.key);
-      const post = this.preempt(info, nominated);
-      const message = fitErrorMessage(this.cache.nodeCount, result.diagnosis ?? new Diagnosis(), post.message);
-      this.log.debug({ pod: e.key, message }, 'pod unschedulable');
-      this.releaseSlot();
-      this.recordFailure(pod, 'Unschedulable', message, post.nominate);
+    let info: PodInfo;
+    let nodeName: string;
+    try {
+      info = this.podInfo(pod);
+      const t0 = performance.now();
+      const nominated = this.nominator.size > 0 ? this.nominator.nodeOf(info.uid) : undefined;
+      const result = this.algorithm.schedule(info, this.cache.list(), nominated !== undefined ? this.cache.node(nominated) : undefined);
+      this.metrics.algorithm.observe((performance.now() - t0) / 1000);
+      if (!result.node) {
+        this.stats.unschedulable++;
+        this.metrics.attempts.inc({ result: 'unschedulable' });
+        this.queue.requeueUnschedulable(e);
+        if (info.podAffinity || info.hardSpread) this.waitingOnPods.add(e.key);
+        const post = this.preempt(info, nominated);
+        const message = fitErrorMessage(this.cache.nodeCount, result.diagnosis ?? new Diagnosis(), post.message);
+        this.log.debug({ pod: e.key, message }, 'pod unschedulable');
+        this.releaseSlot();
+        this.recordFailure(pod, 'Unschedulable', message, post.nominate);
+        return;
+      }
+      nodeName = result.node.name;
+    } catch (err) {
+      this.schedulingError(e, pod, err);
       return;
     }
-    const nodeName = result.node.name;
     this.forgetNomination(info.uid);
     this.cache.assume({ ...info, nodeName }, nodeName);
     const done = this.bind(e, pod, info, nodeName, signal).finally(() => {
@@ -375,10 +394,30 @@ export class Scheduler {
     this.bindsDone.add(done);
   }
 
+  /**
+   * An exception while deciding for one pod (a malformed object, e.g. written straight into etcd, or a
+   * plugin bug) costs that pod only: logged with its key, explained as FailedScheduling with reason
+   * SchedulerError (as kube-scheduler's handleSchedulingFailure), retried with backoff, and the loop goes on.
+   */
+  private schedulingError(e: QueuedPod, pod: core.Pod, err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    this.stats.errors++;
+    this.metrics.attempts.inc({ result: 'error' });
+    this.log.error({ pod: e.key, err: message, stack: err instanceof Error ? err.stack : undefined }, 'scheduling attempt failed; will retry');
+    this.queue.requeueBackoff(e);
+    this.releaseSlot();
+    try {
+      this.recordFailure(pod, 'SchedulerError', `error while scheduling pod: ${message}`);
+    } catch (recordErr) {
+      this.log.warn({ pod: e.key, err: (recordErr as Error).message }, 'scheduling failure not recorded');
+    }
+  }
+
   private async bind(e: QueuedPod, pod: core.Pod, info: PodInfo, nodeName: string, signal: AbortSignal): Promise<void> {
     const t0 = performance.now();
     try {
-      await this.client.bind(info.namespace, info.name, nodeName, info.uid);
+      // Cancelled with the leadership: a leader that lost its lease writes nothing more.
+      await this.client.bind(info.namespace, info.name, nodeName, info.uid, { signal });
     } catch (err) {
       this.cache.forget(info.uid);
       const msg = err instanceof Error ? err.message : String(err);

@@ -319,3 +319,40 @@ describe('etcd outage', () => {
     expect(names).toEqual(['after', 'before']);
   });
 });
+
+describe('corrupt values in etcd', () => {
+  it('starts with values that are not objects of their resource, leaves them out of lists and watches, and names them on a get', async () => {
+    const ns = await namespace();
+    await client.create('configmaps', configMap(ns, 'good'));
+    // The running apiserver's etcd client (a restart makes a new one).
+    const etcd = () => cp.apiserver.storage.etcd;
+    const put = (name: string, value: string) => etcd().put(`/registry/configmaps/${ns}/${name}`).value(value).exec();
+    await put('not-json', '{"kind": "ConfigMap", "metadata": ');
+    await put('array', '[1, 2, 3]');
+    await put('wrong-kind', JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'wrong-kind', namespace: ns } }));
+    await cp.restartApiserver();
+
+    const names = async (): Promise<string[]> => (await client.list('configmaps', { namespace: ns })).items.map((c) => c.metadata?.name ?? '').sort();
+    expect(await names()).toEqual(['good']);
+    const err = (await client.get('configmaps', 'not-json', { namespace: ns }).catch((e: unknown) => e)) as ApiError;
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.reason).toBe('InternalError');
+    expect(err.message).toContain(`/registry/configmaps/${ns}/not-json`);
+
+    // A corrupt value written while it runs is skipped by the watch cache; watchers and writes go on.
+    const seen: string[] = [];
+    const ctl = new AbortController();
+    const watching = (async () => {
+      for await (const ev of client.watch('configmaps', { namespace: ns, signal: ctl.signal })) seen.push(`${ev.type} ${ev.object.metadata?.name}`);
+    })().catch(() => undefined);
+    await waitFor(() => seen.includes('ADDED good'), { what: 'the watch to list good' });
+    await put('late', 'garbage');
+    await client.create('configmaps', configMap(ns, 'after'));
+    await waitFor(() => seen.includes('ADDED after'), { what: 'the watch to see the create after the corrupt value' });
+    expect(seen).toEqual(['ADDED good', 'ADDED after']);
+    expect(await names()).toEqual(['after', 'good']);
+    ctl.abort();
+    await watching;
+    for (const name of ['not-json', 'array', 'wrong-kind', 'late']) await etcd().delete().key(`/registry/configmaps/${ns}/${name}`).exec();
+  });
+});

@@ -3,6 +3,7 @@
  * and a fake scheduler: the behaviour a user of the lab notices (pods replaced, rollouts bounded,
  * cascading deletion, node loss healed).
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../client/api.js';
 import { isNotFound } from '../client/errors.js';
@@ -101,6 +102,41 @@ describe('replicaset', () => {
     // Never more than 3: the expectations held off a second creation while the watch caught up.
     const all = await client.list('pods', { namespace: ns });
     expect(all.items.filter((p) => !p.metadata?.deletionTimestamp).length).toBe(3);
+  });
+});
+
+describe('poison objects', () => {
+  it('a ReplicaSet whose reconcile throws gets a FailedSync event and retries while its neighbours are reconciled', async () => {
+    const ns = await namespace('rs-poison');
+    // Stored around the apiserver (an older version, a hand edit of etcd): a selector expression that is null.
+    const bad = {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'bad', namespace: ns, uid: randomUUID(), generation: 1, creationTimestamp: new Date().toISOString() },
+      spec: { replicas: 1, selector: { matchLabels: { app: 'bad' }, matchExpressions: [null] }, template: template({ app: 'bad' }) },
+    };
+    await cp.apiserver.storage.etcd.put(`/registry/replicasets/${ns}/bad`).value(JSON.stringify(bad));
+    const event = await waitFor(
+      async () => (await client.list('events', { namespace: ns })).items.find((e) => e.reason === 'FailedSync' && e.involvedObject.name === 'bad'),
+      { what: 'a FailedSync event on the poison ReplicaSet' },
+    );
+    expect(event.type).toBe('Warning');
+    expect(event.involvedObject.kind).toBe('ReplicaSet');
+    expect(event.message).toMatch(/^Error syncing replicaset rs-poison\/bad: /);
+    await client.create('replicasets', {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'good', namespace: ns },
+      spec: { replicas: 2, selector: { matchLabels: { app: 'good' } }, template: template({ app: 'good' }) },
+    });
+    await waitFor(async () => (await activePods(ns, 'app=good')).length === 2, { what: '2 pods of the good ReplicaSet' });
+    // The poison key is retried with backoff: the event's count grows instead of a new event per attempt.
+    await waitFor(
+      async () => ((await client.list('events', { namespace: ns })).items.find((e) => e.reason === 'FailedSync' && e.involvedObject.name === 'bad')?.count ?? 0) > 1,
+      { what: 'the poison ReplicaSet to be retried' },
+    );
+    expect(await activePods(ns, 'app=bad')).toHaveLength(0);
+    await cp.apiserver.storage.etcd.delete().key(`/registry/replicasets/${ns}/bad`).exec();
   });
 });
 

@@ -2,6 +2,7 @@
  * The kubelet against a real apiserver (in-process, real etcd) and real Docker: pods on Docker's default
  * bridge, everything labelled io.kubelab.cluster=<unique name> and removed in afterAll.
  */
+import { connect as netConnect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { nullLogger } from '../client/log.js';
@@ -126,6 +127,41 @@ describe('kubelet', () => {
     expect(node.metadata?.labels?.['kubernetes.io/hostname']).toBe(NODE);
     const lease = await waitFor(() => cp.client.get('leases', NODE, { namespace: 'kube-node-lease' }), { what: 'node lease' });
     expect(lease.spec?.holderIdentity).toBe(NODE);
+  });
+
+  it('answers 400 to a malformed upgrade path, survives a broken WebSocket peer, and keeps serving', async () => {
+    // Sends raw bytes on one connection and returns everything the kubelet sent back until it closed.
+    const raw = (bytes: string | Buffer, after?: (s: Socket) => void): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const sock = netConnect({ host: '127.0.0.1', port: kubelet.port }, () => {
+          sock.write(bytes);
+          after?.(sock);
+        });
+        let got = '';
+        sock.on('data', (b: Buffer) => (got += b.toString('latin1')));
+        sock.on('close', () => resolve(got));
+        sock.on('error', reject);
+        sock.setTimeout(10_000, () => sock.destroy(new Error(`no answer; got ${JSON.stringify(got)}`)));
+      });
+    const upgrade = (path: string, protocol: string): string =>
+      `GET ${path} HTTP/1.1\r\nHost: kubelet\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n` +
+      `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: ${protocol}\r\n\r\n`;
+
+    for (const path of ['/portForward/%ZZ/x', '/portForward/ns/%E0%A4%A', '/exec/%ZZ/p/c?command=ls', '/attach/ns/p/%ZZ']) {
+      const answer = await raw(upgrade(path, path.startsWith('/portForward') ? 'SPDY/3.1+portforward.k8s.io' : 'v5.channel.k8s.io'));
+      expect(answer, path).toMatch(/^HTTP\/1\.1 400 /);
+      expect(answer, path).toContain('malformed');
+    }
+    expect((await fetch(`http://127.0.0.1:${kubelet.port}/containerLogs/%ZZ/p/c`)).status).toBe(400);
+
+    // A client that completes the handshake, then breaks the protocol (an unmasked frame): only its connection goes.
+    const broken = await raw(upgrade('/exec/default/no-such-pod/c?command=sh', 'v5.channel.k8s.io'), (s) => {
+      s.once('data', () => s.write(Buffer.from([0x82, 0x01, 0x00])));
+    });
+    expect(broken).toMatch(/^HTTP\/1\.1 101 /);
+
+    expect(await (await fetch(`http://127.0.0.1:${kubelet.port}/healthz`)).text()).toBe('ok');
+    expect((await fetch(`http://127.0.0.1:${kubelet.port}/containerLogs/default/no-such-pod/c`)).status).toBe(404);
   });
 
   it('runs two containers that talk over 127.0.0.1, and serves their logs', async () => {

@@ -5,22 +5,25 @@
  * Every test owns a pool of nodes tainted `kubelab.test/pool=<pool>:NoSchedule` and labelled `pool=<pool>`;
  * its pods tolerate the taint and select the pool, so tests do not see each other's nodes.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient } from '../client/api.js';
 import type { core } from '../client/types.js';
 import { nullLogger } from '../client/log.js';
 import { startHollowNodes, type HollowNodes } from '../kubelet/hollow.js';
 import { compileSchedulerConfig, startScheduler, type RunningScheduler } from '../scheduler/index.js';
 import { startControlPlane, type TestControlPlane } from './support/apiserver.js';
+import { startTcpProxy } from './support/tcpproxy.js';
 import { waitFor } from './support/wait.js';
 
 let cp: TestControlPlane;
 const stops: { ctl: AbortController; running: RunningScheduler }[] = [];
 let main: RunningScheduler;
 
-async function runScheduler(opts: Parameters<typeof compileSchedulerConfig>[0] = {}): Promise<{ ctl: AbortController; running: RunningScheduler }> {
+async function runScheduler(opts: Parameters<typeof compileSchedulerConfig>[0] = {}, client?: ApiClient): Promise<{ ctl: AbortController; running: RunningScheduler }> {
   const ctl = new AbortController();
   const cfg = compileSchedulerConfig({ apiserver: cp.address, adminPort: 0, bindAddress: '127.0.0.1', leaderElect: false, podInitialBackoffMs: 200, podMaxBackoffMs: 1000, ...opts });
-  const running = await startScheduler(cfg, ctl.signal, { logger: nullLogger() });
+  const running = await startScheduler(cfg, ctl.signal, { logger: nullLogger(), ...(client ? { client } : {}) });
   const entry = { ctl, running };
   stops.push(entry);
   return entry;
@@ -402,6 +405,79 @@ describe('scheduler', () => {
     expect(all.filter((p) => p.spec?.nodeName)).toHaveLength(300);
     watchCtl.abort();
     await watching;
+  });
+});
+
+describe('scheduler robustness', () => {
+  it('keeps scheduling after a pod it cannot read, explains that pod with SchedulerError, and stays healthy', async () => {
+    const pool = 'poison';
+    const ns = 'sched-poison';
+    await createNamespace(ns);
+    await createNode({ name: 'poison-0', pool });
+    // What an older apiserver (or a hand edit of etcd) could have stored: a preferred node affinity that is a string.
+    const bad = poolPod('poison', ns, pool, { schedulerName: 'default-scheduler', affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: 'x' } } as unknown as core.Affinity });
+    const stored = { ...bad, metadata: { ...bad.metadata, uid: randomUUID(), creationTimestamp: new Date().toISOString() } };
+    await cp.apiserver.storage.etcd.put(`/registry/pods/${ns}/poison`).value(JSON.stringify(stored));
+    const event = await waitFor(
+      async () => (await cp.client.list('events', { namespace: ns })).items.find((e) => e.reason === 'FailedScheduling' && e.involvedObject.name === 'poison'),
+      { what: 'a FailedScheduling event on the poison pod' },
+    );
+    expect(event.type).toBe('Warning');
+    expect(event.message).toMatch(/^error while scheduling pod: /);
+
+    await createAll([0, 1, 2].map((i) => poolPod(`after-${i}`, ns, pool)));
+    await waitFor(async () => (await listPods(ns)).filter((p) => p.spec?.nodeName === 'poison-0').length === 3, { what: 'the pods created after the poison pod to be bound' });
+    expect((await cp.client.get('pods', 'poison', { namespace: ns })).spec?.nodeName).toBeUndefined();
+    const health = await fetch(`http://127.0.0.1:${main.adminPort}/healthz`);
+    expect(health.status).toBe(200);
+    await cp.client.delete('pods', 'poison', { namespace: ns, gracePeriodSeconds: 0 });
+  });
+
+  it('a leader cut off from the apiserver stops within its renew deadline, before the standby takes over', async () => {
+    const pool = 'part';
+    const ns = 'sched-part';
+    await createNamespace(ns);
+    await createNode({ name: 'part-0', pool, cpu: '64', pods: 500 });
+    const [host, port] = cp.address.split(':');
+    const proxy = await startTcpProxy({ host, port: Number(port) });
+    const cutClient = new ApiClient(proxy.address, { timeoutMs: 30_000 });
+    try {
+      const leaseDurationMs = 4000;
+      const renewDeadlineMs = 1500;
+      const ha = { schedulerName: 'part-scheduler', leaderElect: true, leaseName: 'part-scheduler', leaseDurationMs, renewDeadlineMs, retryPeriodMs: 250 };
+      const a = await runScheduler({ ...ha, identity: 'part-a' }, cutClient);
+      await waitFor(() => a.running.isLeader(), { what: 'a to lead', intervalMs: 20 });
+      const b = await runScheduler({ ...ha, identity: 'part-b' });
+      const pod = (name: string): core.Pod => poolPod(name, ns, pool, { schedulerName: 'part-scheduler' });
+      await cp.client.create('pods', pod('before'));
+      await waitFor(async () => (await cp.client.get('pods', 'before', { namespace: ns })).spec?.nodeName, { what: 'a to bind a pod' });
+
+      proxy.pause();
+      const cutAt = Date.now();
+      let aStoppedAt = 0;
+      let bLeadAt = 0;
+      await waitFor(
+        () => {
+          if (!aStoppedAt && !a.running.isLeader()) aStoppedAt = Date.now();
+          if (!bLeadAt && b.running.isLeader()) bLeadAt = Date.now();
+          return aStoppedAt > 0 && bLeadAt > 0;
+        },
+        { what: 'a to stop leading and b to take over', timeoutMs: leaseDurationMs * 3, intervalMs: 10 },
+      );
+      expect(await a.running.done).toBe('lost-leadership');
+      // a stops at its renew deadline (counted from its last renewal, at most a retry period before the cut),
+      // and strictly before b could take the lease.
+      expect(aStoppedAt - cutAt).toBeLessThan(renewDeadlineMs + 500);
+      expect(aStoppedAt).toBeLessThan(bLeadAt);
+      expect(b.running.stats.scheduled).toBe(0);
+      await cp.client.create('pods', pod('after'));
+      const bound = await waitFor(async () => (await cp.client.get('pods', 'after', { namespace: ns })).spec?.nodeName, { what: 'b to bind a pod' });
+      expect(bound).toBe('part-0');
+      await waitFor(() => b.running.stats.scheduled === 1, { what: 'b to count its binding' });
+    } finally {
+      await proxy.close();
+      cutClient.close();
+    }
   });
 });
 

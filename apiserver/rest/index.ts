@@ -46,6 +46,8 @@ export function createRestServer(opts: RestOptions): Server {
     });
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Before anything else may fail: a peer that resets mid-upgrade costs its own connection only.
+    socket.on('error', () => socket.destroy());
     handleStreamUpgrade(opts, req, socket, head).catch((err: unknown) => {
       log.warn({ err: (err as Error).message, url: req.url }, 'stream upgrade failed');
       socket.destroy();

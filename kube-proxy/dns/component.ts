@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { ApiClient } from '../../client/api.js';
 import { Informer } from '../../client/informer.js';
 import { ControllerRunner } from '../../client/runner.js';
-import { newMetricsRegistry, startAdminServer, type AdminServer } from '../../client/admin.js';
+import { Liveness, newMetricsRegistry, startAdminServer, type AdminServer } from '../../client/admin.js';
 import { createLogger } from '../../client/log.js';
 import { keyOf } from '../../client/types.js';
 import type { DnsConfig } from './config.js';
@@ -34,8 +34,9 @@ export async function startDns(cfg: DnsConfig, signal: AbortSignal, deps: { logg
   const server = await startDnsServer({ port: cfg.port, bindAddress: cfg.bindAddress, domain: cfg.clusterDomain, upstreams, forwardTimeoutMs: cfg.forwardTimeoutMs, view, log });
 
   const runners: ControllerRunner[] = [];
+  const liveness = new Liveness();
   if (cfg.dnsClusterIp && cfg.advertiseAddress) {
-    const r = new ControllerRunner(new KubeDnsRegistrar(client, cfg.dnsClusterIp, cfg.advertiseAddress, server.port, log), { logger: log, workers: 1, registry, baseDelayMs: 500, maxDelayMs: 10_000 });
+    const r = new ControllerRunner(new KubeDnsRegistrar(client, cfg.dnsClusterIp, cfg.advertiseAddress, server.port, log), { logger: log, workers: 1, registry, baseDelayMs: 500, maxDelayMs: 10_000, liveness });
     const kick = (o: { metadata?: { namespace?: string; name?: string } }): void => {
       if (keyOf(o) === KUBE_DNS_KEY) r.enqueue(KUBE_DNS_KEY);
     };
@@ -45,7 +46,7 @@ export async function startDns(cfg: DnsConfig, signal: AbortSignal, deps: { logg
     runners.push(r);
   }
   if (cfg.loadBalancerCidr) {
-    const r = new ControllerRunner(new LoadBalancerAllocator(client, services, cfg.loadBalancerCidr, log), { logger: log, workers: 1, registry });
+    const r = new ControllerRunner(new LoadBalancerAllocator(client, services, cfg.loadBalancerCidr, log), { logger: log, workers: 1, registry, liveness });
     services.addHandler({ onAdd: (o) => r.enqueue(keyOf(o)), onUpdate: (_, o) => r.enqueue(keyOf(o)), onDelete: (o) => r.enqueue(keyOf(o)) });
     runners.push(r);
   }
@@ -55,7 +56,7 @@ export async function startDns(cfg: DnsConfig, signal: AbortSignal, deps: { logg
     admin = await startAdminServer({
       port: cfg.adminPort,
       registry,
-      healthy: () => true,
+      healthy: () => liveness.check(),
       ready: () => (services.hasSynced() && endpoints.hasSynced() ? true : 'caches not synced'),
     });
   services.start(signal);

@@ -82,7 +82,14 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
     }
     const question = q.questions?.[0];
     if (!question) return reply(q, RCODE_SERVFAIL);
-    const r = resolve(o.view, question.name, question.type, o.domain);
+    let r: ReturnType<typeof resolve>;
+    try {
+      r = resolve(o.view, question.name, question.type, o.domain);
+    } catch (err) {
+      // A malformed Service or Endpoints in the caches costs the queries that touch it, not the server.
+      log.warn({ name: question.name, err: (err as Error).message }, 'dns lookup failed');
+      return reply(q, RCODE_SERVFAIL);
+    }
     switch (r.kind) {
       case 'answer':
         return reply(q, 0, r.answers.map(toRecord), r.additionals.map(toRecord));
@@ -106,7 +113,7 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
   udp.on('message', (msg, rinfo) => {
     handle(msg).then(
       (res) => {
-        if (res) udp.send(res, rinfo.port, rinfo.address);
+        if (res) udp.send(res, rinfo.port, rinfo.address, (err) => err && log.debug({ err: err.message, to: rinfo.address }, 'dns reply not sent'));
       },
       (err: unknown) => log.warn({ err: (err as Error).message }, 'dns query failed'),
     );
@@ -115,6 +122,8 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
     udp.once('error', rej);
     udp.bind(o.port, o.bindAddress, () => res());
   });
+  // After binding, a socket error (one peer's unreachable port, a reply too large) is logged, never fatal.
+  udp.on('error', (err) => log.warn({ err: err.message }, 'dns udp socket error'));
   const port = udp.address().port;
 
   const tcp = net.createServer((sock) => {
@@ -143,6 +152,7 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
     tcp.once('error', rej);
     tcp.listen(port, o.bindAddress, () => res());
   });
+  tcp.on('error', (err) => log.warn({ err: err.message }, 'dns tcp server error'));
 
   return {
     port,

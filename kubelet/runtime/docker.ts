@@ -522,6 +522,7 @@ export class DockerRuntime implements Runtime {
         stream.on('end', () => out.end());
         stream.on('close', () => out.end());
       }
+      stream.on('error', () => out.end());
       out.on('close', () => stream.destroy());
       return out;
     }
@@ -607,7 +608,8 @@ export class DockerRuntime implements Runtime {
       };
       stream.once('end', fin);
       stream.once('close', fin);
-      stream.once('error', fin);
+      // `on`, not `once`: a second error (a write to stdin after a reset) must find a listener too.
+      stream.on('error', fin);
     });
     return { stdout, stderr, ended };
   }
