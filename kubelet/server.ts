@@ -218,12 +218,18 @@ async function handleHttp(o: KubeletServerOptions, req: IncomingMessage, res: Se
   const c = await findContainer(o, segment(m[1], 'namespace'), segment(m[2], 'pod name'), segment(m[3], 'container name'), bool('previous'));
   const tail = q.get('tailLines');
   const since = q.get('sinceSeconds');
-  const stream = await o.runtime.logs(c.id, {
-    follow: bool('follow') && !bool('previous'),
-    timestamps: bool('timestamps'),
-    ...(tail !== null && tail !== '' && Number(tail) >= 0 ? { tailLines: Number(tail) } : {}),
-    ...(since ? { sinceSeconds: Number(since) } : {}),
-  });
+  const stream = await o.runtime
+    .logs(c.id, {
+      follow: bool('follow') && !bool('previous'),
+      timestamps: bool('timestamps'),
+      ...(tail !== null && tail !== '' && Number(tail) >= 0 ? { tailLines: Number(tail) } : {}),
+      ...(since ? { sinceSeconds: Number(since) } : {}),
+    })
+    .catch((err: unknown) => {
+      // Removed between the listing and the read (the pod is being deleted): not a server fault.
+      if ((err as { statusCode?: number }).statusCode === 404) throw new HttpError(404, `container ${c.name} of pod "${m[2]}" was removed`);
+      throw err;
+    });
   res.on('error', () => stream.destroy());
   res.writeHead(200, { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' });
   res.flushHeaders();
@@ -403,9 +409,17 @@ async function handleRemoteCommand(
     proc = await o.runtime.execInteractive(c.id, command, { stdin: wantStdin, tty, ...(size ? { size } : {}) });
   } else if (o.runtime.attach) proc = await o.runtime.attach(c.id, { stdin: wantStdin });
   else throw new Error(`attach is not supported by the ${o.runtime.kind} runtime`);
-  proc.stdout.on('data', (b: Buffer) => wantStdout && session.send(Channel.stdout, b));
+  let received = 0;
+  const attachedAt = Date.now();
+  proc.stdout.on('data', (b: Buffer) => {
+    received += b.length;
+    if (wantStdout) session.send(Channel.stdout, b);
+  });
   // For attach the container (not the client) decides about the TTY.
-  proc.stderr.on('data', (b: Buffer) => (wantStderr || (kind === 'attach' && flag(q, 'stderr'))) && session.send(Channel.stderr, b));
+  proc.stderr.on('data', (b: Buffer) => {
+    received += b.length;
+    if (wantStderr || (kind === 'attach' && flag(q, 'stderr'))) session.send(Channel.stderr, b);
+  });
   inbox.onFrame = (f: ChannelFrame): void => {
     if (f.channel === Channel.stdin) {
       if (wantStdin && proc.stdin && f.data.length > 0) proc.stdin.write(f.data);
@@ -418,11 +432,21 @@ async function handleRemoteCommand(
   // For attach this only detaches: the container keeps running.
   session.onClose(() => proc.kill());
   const code = await proc.wait();
+  // The container exited between the state check and the attach: its output is in its log, not in this
+  // stream. Failing (as the real kubelet's "container not running") lets `kubectl run -i` and
+  // `kubectl attach` fall back to the logs instead of printing nothing.
+  if (kind === 'attach' && received === 0 && (await exitedBefore(o, c.id, attachedAt))) throw new Error(`container ${c.name} is not running`);
   // Let the last output frames go out before the status.
   await new Promise((r) => setImmediate(r));
   const payload = errorChannelPayload(session.protocol, exitStatus(code, command));
   if (payload) session.send(Channel.error, payload);
   session.close();
+}
+
+/** The container finished before `t` (Docker's finish time has second-ish precision: 1 s of slack). */
+async function exitedBefore(o: KubeletServerOptions, id: string, t: number): Promise<boolean> {
+  const c = (await o.runtime.list()).find((x) => x.id === id);
+  return c === undefined || (c.state !== 'running' && (c.finishedAt ?? 0) <= t + 1000);
 }
 
 /** The streams a request asks for; a TTY merges stderr into stdout (the kubelet drops a stderr request with a TTY). */
