@@ -724,6 +724,10 @@ export class Registry {
     const ns = this.scope(info, namespace);
     const key = this.key(info, ns, name);
     const dryRun = (options.dryRun?.length ?? 0) > 0;
+    // Kubernetes' NamespaceLifecycle admission: the system namespaces hold the leases, kube-dns and
+    // the kubernetes Service the cluster runs on.
+    if (info.resource === 'namespaces' && SYSTEM_NAMESPACES.includes(name))
+      throw new ApiError('Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`, { name, kind: 'namespaces' });
     if (options.gracePeriodSeconds !== undefined && (typeof options.gracePeriodSeconds !== 'number' || options.gracePeriodSeconds < 0))
       throw invalid('DeleteOptions', name, [{ field: 'gracePeriodSeconds', message: 'Invalid value: must be >= 0', reason: 'FieldValueInvalid' }]);
     const policy = options.propagationPolicy ?? (options.orphanDependents ? 'Orphan' : undefined);

@@ -178,6 +178,17 @@ export interface DecodeResult {
   readonly unknown: string[];
 }
 
+/**
+ * One step from the root: a struct field (Go prints these), a list index or a map key (Go does not).
+ * Kept on a stack while walking, so a path string is only built when something is wrong.
+ */
+interface Step {
+  readonly key: string | number;
+  readonly field: boolean;
+  /** The Go struct the field belongs to. */
+  readonly struct: string;
+}
+
 interface Ctx {
   readonly mismatches: TypeMismatch[];
   readonly unknown: string[];
@@ -185,6 +196,9 @@ interface Ctx {
   readonly isPatch: boolean;
   /** Type-check and normalise (false: only collect unknown fields). */
   readonly typed: boolean;
+  /** The kind's name, the struct Go names for a top-level field. */
+  readonly kind: string;
+  readonly steps: Step[];
 }
 
 /** The JSON kind Go names in "cannot unmarshal X" (`number 1.5` for a fraction into an int). */
@@ -201,13 +215,22 @@ function short(v: string): string {
   return v.length > 64 ? `${v.slice(0, 64)}…` : v;
 }
 
+/** `spec.containers[0].resources.limits[cpu]` */
+function pathOf(steps: readonly Step[]): string {
+  let p = '';
+  for (const s of steps) p += s.field ? (p ? `.${String(s.key)}` : String(s.key)) : `[${String(s.key)}]`;
+  return p;
+}
+
 /**
- * `struct` and `goPath` are what Go's decoder prints: the innermost struct type and the struct
- * field names from the root, without list indexes or map keys. `path` is the precise field path.
+ * Records a value that does not fit, worded as Go's decoder words it: the innermost struct type and
+ * the struct field names from the root, without list indexes or map keys.
  */
-function mismatch(ctx: Ctx, node: Node, value: unknown, path: string, struct: string, goPath: string, what = jsonKind(value)): void {
-  const into = goPath ? `Go struct field ${struct}.${goPath}` : 'Go value';
-  ctx.mismatches.push({ field: path, message: `json: cannot unmarshal ${what} into ${into} of type ${node.go}` });
+function mismatch(ctx: Ctx, node: Node, value: unknown, what = jsonKind(value)): void {
+  const fields = ctx.steps.filter((s) => s.field);
+  const last = fields[fields.length - 1];
+  const into = last ? `Go struct field ${last.struct}.${fields.map((s) => String(s.key)).join('.')}` : 'Go value';
+  ctx.mismatches.push({ field: pathOf(ctx.steps), message: `json: cannot unmarshal ${what} into ${into} of type ${node.go}` });
 }
 
 /** The zero value Go leaves where a list item or map value was `null`. */
@@ -232,92 +255,118 @@ function zero(node: Node): unknown {
   }
 }
 
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 /**
- * Checks `value` against `node`; returns the value to keep (a quantity given as a number becomes its
- * string form, as Kubernetes re-encodes it).
+ * Checks `value` against `node` (its place is on ctx.steps); returns the value to keep (a quantity
+ * given as a number becomes its string form, as Kubernetes re-encodes it).
  */
-function walk(node: Node, value: unknown, path: string, struct: string, goPath: string, ctx: Ctx): unknown {
+function walk(node: Node, value: unknown, ctx: Ctx): unknown {
   switch (node.k) {
     case 'any':
       return value;
     case 'string':
-      if (ctx.typed && typeof value !== 'string') mismatch(ctx, node, value, path, struct, goPath);
+      if (ctx.typed && typeof value !== 'string') mismatch(ctx, node, value);
       return value;
     case 'bool':
-      if (ctx.typed && typeof value !== 'boolean') mismatch(ctx, node, value, path, struct, goPath);
+      if (ctx.typed && typeof value !== 'boolean') mismatch(ctx, node, value);
       return value;
     case 'int':
       if (!ctx.typed) return value;
-      if (typeof value !== 'number') mismatch(ctx, node, value, path, struct, goPath);
-      else if (!Number.isSafeInteger(value)) mismatch(ctx, node, value, path, struct, goPath, `number ${value}`);
+      if (typeof value !== 'number') mismatch(ctx, node, value);
+      else if (!Number.isSafeInteger(value)) mismatch(ctx, node, value, `number ${value}`);
       return value;
     case 'intstr':
       if (!ctx.typed) return value;
       if (typeof value === 'number') {
-        if (!Number.isSafeInteger(value)) mismatch(ctx, node, value, path, struct, goPath, `number ${value}`);
-      } else if (typeof value !== 'string') mismatch(ctx, node, value, path, struct, goPath);
+        if (!Number.isSafeInteger(value)) mismatch(ctx, node, value, `number ${value}`);
+      } else if (typeof value !== 'string') mismatch(ctx, node, value);
       return value;
     case 'quantity':
       if (!ctx.typed) return value;
       if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-      if (typeof value !== 'string') mismatch(ctx, node, value, path, struct, goPath);
+      if (typeof value !== 'string') mismatch(ctx, node, value);
       return value;
     case 'time':
       if (!ctx.typed) return value;
-      if (typeof value !== 'string') mismatch(ctx, node, value, path, struct, goPath);
+      if (typeof value !== 'string') mismatch(ctx, node, value);
       else if (!RFC3339.test(value))
-        ctx.mismatches.push({ field: path, message: `parsing time "${short(value)}" as "2006-01-02T15:04:05Z07:00": cannot parse "${short(value)}" as RFC 3339` });
+        ctx.mismatches.push({ field: pathOf(ctx.steps), message: `parsing time "${short(value)}" as "2006-01-02T15:04:05Z07:00": cannot parse "${short(value)}" as RFC 3339` });
       return value;
-    case 'array':
+    case 'array': {
       if (!Array.isArray(value)) {
-        if (ctx.typed) mismatch(ctx, node, value, path, struct, goPath);
+        if (ctx.typed) mismatch(ctx, node, value);
         return value;
       }
+      const items = node.items;
+      if (items.k === 'any') return value;
+      const struct = ctx.steps.length ? ctx.steps[ctx.steps.length - 1].struct : ctx.kind;
       for (let i = 0; i < value.length; i++) {
         const item: unknown = value[i];
         if (item === null) {
-          if (ctx.typed && !node.items.nullable) value[i] = zero(node.items);
+          if (ctx.typed && !items.nullable) value[i] = zero(items);
           continue;
         }
-        const kept = walk(node.items, item, `${path}[${i}]`, struct, goPath, ctx);
+        ctx.steps.push({ key: i, field: false, struct });
+        const kept = walk(items, item, ctx);
+        ctx.steps.pop();
         if (kept !== item) value[i] = kept;
       }
       return value;
-    case 'map':
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-        if (ctx.typed) mismatch(ctx, node, value, path, struct, goPath);
+    }
+    case 'map': {
+      if (!isRecord(value)) {
+        if (ctx.typed) mismatch(ctx, node, value);
         return value;
       }
-      for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+      const values = node.values;
+      if (values.k === 'any' || (values.k === 'string' && !ctx.typed)) return value;
+      const struct = ctx.steps.length ? ctx.steps[ctx.steps.length - 1].struct : ctx.kind;
+      for (const key in value) {
+        const v = value[key];
         if (v === null) {
-          if (ctx.typed && !node.values.nullable) (value as Record<string, unknown>)[key] = zero(node.values);
+          if (ctx.typed && !values.nullable) value[key] = zero(values);
           continue;
         }
-        const kept = walk(node.values, v, `${path}[${key}]`, struct, goPath, ctx);
-        if (kept !== v) (value as Record<string, unknown>)[key] = kept;
+        ctx.steps.push({ key, field: false, struct });
+        const kept = walk(values, v, ctx);
+        ctx.steps.pop();
+        if (kept !== v) value[key] = kept;
       }
       return value;
+    }
     case 'object': {
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-        if (ctx.typed) mismatch(ctx, node, value, path, struct, goPath);
+      if (!isRecord(value)) {
+        if (ctx.typed) mismatch(ctx, node, value);
         return value;
       }
-      const obj = value as Record<string, unknown>;
-      for (const key of Object.keys(obj)) {
-        const v = obj[key];
+      for (const key in value) {
+        const v = value[key];
         const child = node.props.get(key);
-        const p = path ? `${path}.${key}` : key;
         if (!child) {
-          if (!node.preserve && !(ctx.isPatch && key.startsWith('$'))) ctx.unknown.push(p);
+          if (!node.preserve && !(ctx.isPatch && key.startsWith('$'))) {
+            ctx.steps.push({ key, field: true, struct: node.struct });
+            ctx.unknown.push(pathOf(ctx.steps));
+            ctx.steps.pop();
+          }
           continue;
         }
         if (v === null) {
           // Go leaves a field it is given `null` for at its zero value, which encodes as absent.
-          if (ctx.typed && !child.nullable) delete obj[key];
+          if (ctx.typed && !child.nullable) delete value[key];
           continue;
         }
-        const kept = walk(child, v, p, node.struct, goPath ? `${goPath}.${key}` : key, ctx);
-        if (kept !== v) obj[key] = kept;
+        if (child.k === 'any') continue;
+        // The common scalar cases without a stack push (most fields of a typical object).
+        if (child.k === 'string' && typeof v === 'string') continue;
+        if (child.k === 'int' && Number.isSafeInteger(v)) continue;
+        if (child.k === 'bool' && typeof v === 'boolean') continue;
+        ctx.steps.push({ key, field: true, struct: node.struct });
+        const kept = walk(child, v, ctx);
+        ctx.steps.pop();
+        if (kept !== v) value[key] = kept;
       }
       return value;
     }
@@ -334,15 +383,15 @@ function rootOf(info: Pick<ResourceInfo, 'group' | 'version' | 'kind'>): Node {
  * fields, turns numeric quantities into strings). Returns the mismatches and the unknown fields.
  */
 export function decodeObject(info: Pick<ResourceInfo, 'group' | 'version' | 'kind'>, obj: unknown): DecodeResult {
-  const ctx: Ctx = { mismatches: [], unknown: [], isPatch: false, typed: true };
-  walk(rootOf(info), obj, '', info.kind, '', ctx);
+  const ctx: Ctx = { mismatches: [], unknown: [], isPatch: false, typed: true, kind: info.kind, steps: [] };
+  walk(rootOf(info), obj, ctx);
   return { mismatches: ctx.mismatches, unknown: ctx.unknown };
 }
 
 /** Field paths in `body` that the kind's schema does not have (`spec.foo`, `spec.containers[0].bar`). */
 export function unknownFields(info: Pick<ResourceInfo, 'group' | 'version' | 'kind'>, body: unknown, isPatch = false): string[] {
-  const ctx: Ctx = { mismatches: [], unknown: [], isPatch, typed: false };
-  walk(rootOf(info), body, '', info.kind, '', ctx);
+  const ctx: Ctx = { mismatches: [], unknown: [], isPatch, typed: false, kind: info.kind, steps: [] };
+  walk(rootOf(info), body, ctx);
   return ctx.unknown;
 }
 
