@@ -244,10 +244,10 @@ export class Registry {
       return obj;
     }
     const key = this.key(info, ns, meta.name ?? '');
-    const rev = await this.storage.create(key, obj).catch(async (err: unknown) => {
-      await allocated?.();
-      throw err;
-    });
+    // A failed write keeps what it allocated: an error from etcd (a deadline, a dropped connection)
+    // does not say whether the Service was stored, and freeing an address a stored Service holds
+    // would hand it out twice. A leaked address costs one address; only a lost compare frees it.
+    const rev = await this.storage.create(key, obj);
     if (rev === undefined) {
       await allocated?.();
       throw alreadyExists(info.resource, meta.name ?? '', info.group);
