@@ -173,3 +173,10 @@ describe('unknownFields', () => {
     expect(body).toEqual({ spec: { containers: 'x', affinity: null } });
   });
 });
+
+describe('decodeObject: objects built in process', () => {
+  it('treats a property set to undefined as absent (as JSON would)', () => {
+    const body = { metadata: { name: 'x', generation: undefined, labels: { a: undefined } }, spec: { containers: [{ name: 'c', image: 'i' }], affinity: undefined } };
+    expect(decodeObject(info('pods'), body).mismatches).toEqual([]);
+  });
+});

@@ -305,7 +305,7 @@ function walk(node: Node, value: unknown, ctx: Ctx): unknown {
       const struct = ctx.steps.length ? ctx.steps[ctx.steps.length - 1].struct : ctx.kind;
       for (let i = 0; i < value.length; i++) {
         const item: unknown = value[i];
-        if (item === null) {
+        if (item === null || item === undefined) {
           if (ctx.typed && !items.nullable) value[i] = zero(items);
           continue;
         }
@@ -326,6 +326,7 @@ function walk(node: Node, value: unknown, ctx: Ctx): unknown {
       const struct = ctx.steps.length ? ctx.steps[ctx.steps.length - 1].struct : ctx.kind;
       for (const key in value) {
         const v = value[key];
+        if (v === undefined) continue;
         if (v === null) {
           if (ctx.typed && !values.nullable) value[key] = zero(values);
           continue;
@@ -353,6 +354,8 @@ function walk(node: Node, value: unknown, ctx: Ctx): unknown {
           }
           continue;
         }
+        // `undefined` is what internal callers leave for "absent" (JSON never carries it).
+        if (v === undefined) continue;
         if (v === null) {
           // Go leaves a field it is given `null` for at its zero value, which encodes as absent.
           if (ctx.typed && !child.nullable) delete value[key];
