@@ -23,7 +23,7 @@ import { nowTimestamp } from '../client/objects.js';
 import { Allocators } from './allocator.js';
 import { applyDefaults, defaultTolerations, generateJobSelector, qosClass } from './defaults.js';
 import { applyPatch } from './patch.js';
-import { decodeObject, typeError } from './schema.js';
+import { compileSchemas, decodeObject, typeError } from './schema.js';
 import { Storage } from './storage.js';
 import { MAX_OBJECT_BYTES, SYSTEM_PRIORITY_CLASSES, validateEphemeralContainersUpdate, validateObject, validatePodCreate } from './validation.js';
 import { WatchCache, type WatchSink } from './watchcache.js';
@@ -83,6 +83,7 @@ export class Registry {
     private readonly log: Logger,
   ) {
     this.allocators = new Allocators(storage, cfg.serviceCidr, cfg.nodePortRange);
+    compileSchemas(RESOURCES.filter((i) => !i.virtual));
     for (const info of RESOURCES.filter((i) => !i.virtual))
       this.caches.set(
         info.resource,

@@ -46,8 +46,8 @@ export function definitions(): Record<string, Schema> {
       return defsCache;
     }
   }
-  defsCache = {};
-  return defsCache;
+  // Without the schemas nothing could be type-checked: refuse to run rather than let bodies through.
+  throw new Error(`apiserver/rest/openapi/definitions.json not found (looked in ${candidates.map((c) => fileURLToPath(c)).join(', ')})`);
 }
 
 const DEF_PREFIX: Record<string, string> = { '': 'io.k8s.api.core.v1' };
@@ -376,10 +376,23 @@ function walk(node: Node, value: unknown, ctx: Ctx): unknown {
   }
 }
 
+/** Compiles the checkers of these kinds now (the apiserver does it at start, not on a first request). */
+export function compileSchemas(infos: readonly Pick<ResourceInfo, 'group' | 'version' | 'kind'>[]): void {
+  for (const info of infos) rootOf(info);
+}
+
 /** The compiled checker of a served kind (compiled on first use, then cached). */
 function rootOf(info: Pick<ResourceInfo, 'group' | 'version' | 'kind'>): Node {
-  return compileRef(defName(info));
+  let root = roots.get(info);
+  if (!root) {
+    root = compileRef(defName(info));
+    roots.set(info, root);
+  }
+  return root;
 }
+
+/** Per resource table entry, so the hot path builds no definition name. */
+const roots = new WeakMap<object, Node>();
 
 /**
  * Type-checks `obj` against the schema of `info`'s kind and normalises it in place (drops `null`
