@@ -354,6 +354,8 @@ describe('corrupt values in etcd', () => {
     ctl.abort();
     await watching;
     for (const name of ['not-json', 'array', 'wrong-kind', 'late']) await etcd().delete().key(`/registry/configmaps/${ns}/${name}`).exec();
+  });
+});
 
 /** One REST call to the in-process apiserver; the reply body parsed as JSON. */
 async function rest(method: string, path: string, body?: string, contentType = 'application/json'): Promise<{ status: number; body: Record<string, unknown>; warning: string | null }> {
