@@ -13,6 +13,8 @@ export interface ApiserverOptions {
   watchWindowSize?: number;
   bookmarkIntervalMs?: number;
   advertiseAddress?: string;
+  /** How often the apiserver re-checks its `default/kubernetes` Service and Endpoints (besides watch events). */
+  kubernetesServiceSyncMs?: number;
 }
 
 export interface ApiserverConfig {
@@ -29,6 +31,7 @@ export interface ApiserverConfig {
   watchWindowSize: number;
   bookmarkIntervalMs: number;
   advertiseAddress: string;
+  kubernetesServiceSyncMs: number;
 }
 
 /** Thrown for an invalid option; the message names the flag. */
@@ -47,6 +50,8 @@ export function compileApiserverConfig(o: ApiserverOptions): ApiserverConfig {
   if (!m || Number(m[1]) >= Number(m[2])) throw new ConfigError(`--service-node-port-range: "${range}" is not a port range like 30000-32767`);
   const cidr = o.serviceClusterIpRange ?? '10.96.0.0/16';
   if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(cidr)) throw new ConfigError(`--service-cluster-ip-range: "${cidr}" is not an IPv4 CIDR`);
+  const kubernetesServiceSyncMs = o.kubernetesServiceSyncMs ?? 10_000;
+  if (!(kubernetesServiceSyncMs > 0)) throw new ConfigError(`kubernetesServiceSyncMs: ${kubernetesServiceSyncMs} must be a positive number of milliseconds`);
   return {
     etcdServers,
     etcdPrefix: o.etcdPrefix ?? '/registry',
@@ -61,5 +66,7 @@ export function compileApiserverConfig(o: ApiserverOptions): ApiserverConfig {
     watchWindowSize: o.watchWindowSize ?? 10_000,
     bookmarkIntervalMs: o.bookmarkIntervalMs ?? 5_000,
     advertiseAddress: o.advertiseAddress ?? '127.0.0.1',
+    // kube-apiserver's endpoint reconciler interval.
+    kubernetesServiceSyncMs,
   };
 }

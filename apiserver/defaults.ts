@@ -221,6 +221,7 @@ export function applyDefaults(resource: string, obj: KObject): void {
     }
     case 'secrets':
       obj.type ??= 'Opaque';
+      mergeStringData(obj);
       break;
     case 'storageclasses':
       obj.reclaimPolicy ??= 'Delete';
@@ -229,6 +230,19 @@ export function applyDefaults(resource: string, obj: KObject): void {
     default:
       break;
   }
+}
+
+/**
+ * Kubernetes' Secret conversion: `stringData` is a write-only convenience, merged into `data`
+ * (base64, overriding a key of the same name) and never stored or returned.
+ */
+function mergeStringData(obj: KObject): void {
+  const stringData = obj.stringData as Record<string, string> | undefined;
+  delete obj.stringData;
+  if (!stringData || Object.keys(stringData).length === 0) return;
+  const data = { ...(obj.data as Record<string, string> | undefined) };
+  for (const [k, v] of Object.entries(stringData)) data[k] = Buffer.from(v, 'utf8').toString('base64');
+  obj.data = data;
 }
 
 /**

@@ -23,6 +23,7 @@ import { nowTimestamp } from '../client/objects.js';
 import { Allocators } from './allocator.js';
 import { applyDefaults, defaultTolerations, generateJobSelector, qosClass } from './defaults.js';
 import { applyPatch } from './patch.js';
+import { compileSchemas, decodeObject, typeError } from './schema.js';
 import { Storage } from './storage.js';
 import { MAX_OBJECT_BYTES, SYSTEM_PRIORITY_CLASSES, validateEphemeralContainersUpdate, validateObject, validatePodCreate } from './validation.js';
 import { WatchCache, type WatchSink } from './watchcache.js';
@@ -82,6 +83,7 @@ export class Registry {
     private readonly log: Logger,
   ) {
     this.allocators = new Allocators(storage, cfg.serviceCidr, cfg.nodePortRange);
+    compileSchemas(RESOURCES.filter((i) => !i.virtual));
     for (const info of RESOURCES.filter((i) => !i.virtual))
       this.caches.set(
         info.resource,
@@ -221,7 +223,7 @@ export class Registry {
     const info = this.info(resource);
     if (opts.subresource) return this.createSubresource(info, namespace, opts.name ?? '', opts.subresource, input);
     const ns = this.scope(info, namespace);
-    const obj = this.prepareInput(info, ns, input);
+    const obj = this.decode(info, this.prepareInput(info, ns, input));
     const meta = obj.metadata ?? {};
     if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
     for (const k of ['uid', 'creationTimestamp', 'resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'selfLink'] as const) delete meta[k];
@@ -243,10 +245,10 @@ export class Registry {
       return obj;
     }
     const key = this.key(info, ns, meta.name ?? '');
-    const rev = await this.storage.create(key, obj).catch(async (err: unknown) => {
-      await allocated?.();
-      throw err;
-    });
+    // A failed write keeps what it allocated: an error from etcd (a deadline, a dropped connection)
+    // does not say whether the Service was stored, and freeing an address a stored Service holds
+    // would hand it out twice. A leaked address costs one address; only a lost compare frees it.
+    const rev = await this.storage.create(key, obj);
     if (rev === undefined) {
       await allocated?.();
       throw alreadyExists(info.resource, meta.name ?? '', info.group);
@@ -274,6 +276,17 @@ export class Registry {
         throw badRequest(`the namespace of the provided object (${obj.metadata.namespace}) does not match the namespace sent on the request (${ns})`);
       obj.metadata.namespace = ns;
     } else delete obj.metadata.namespace;
+    return obj;
+  }
+
+  /**
+   * Typed decoding, before anything reads the object: a body that does not fit its kind's schema
+   * (a string where a list belongs, …) is a 400, as kube-apiserver's decoder answers, so defaulting,
+   * validation and every controller only ever see well-typed objects. Normalises `obj` in place.
+   */
+  private decode(info: ResourceInfo, obj: KObject): KObject {
+    const { mismatches } = decodeObject(info, obj);
+    if (mismatches.length) throw typeError(info, obj.metadata?.name ?? obj.metadata?.generateName, mismatches);
     return obj;
   }
 
@@ -514,8 +527,15 @@ export class Registry {
     }
   }
 
-  /** Builds the object to store from the current one and the request body, per subresource. */
+  /**
+   * Builds the object to store from the current one and the request body, per subresource. Every
+   * update and patch passes here, so the result is type-checked here (see decode()).
+   */
   private merge(info: ResourceInfo, ns: string, sub: string, cur: KObject, incoming: KObject): KObject {
+    return this.decode(info, this.mergeParts(info, ns, sub, cur, incoming));
+  }
+
+  private mergeParts(info: ResourceInfo, ns: string, sub: string, cur: KObject, incoming: KObject): KObject {
     if (sub === 'status') {
       const next = structuredClone(cur);
       next.status = incoming.status;
@@ -705,6 +725,10 @@ export class Registry {
     const ns = this.scope(info, namespace);
     const key = this.key(info, ns, name);
     const dryRun = (options.dryRun?.length ?? 0) > 0;
+    // Kubernetes' NamespaceLifecycle admission: the system namespaces hold the leases, kube-dns and
+    // the kubernetes Service the cluster runs on.
+    if (info.resource === 'namespaces' && SYSTEM_NAMESPACES.includes(name))
+      throw new ApiError('Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`, { name, kind: 'namespaces' });
     if (options.gracePeriodSeconds !== undefined && (typeof options.gracePeriodSeconds !== 'number' || options.gracePeriodSeconds < 0))
       throw invalid('DeleteOptions', name, [{ field: 'gracePeriodSeconds', message: 'Invalid value: must be >= 0', reason: 'FieldValueInvalid' }]);
     const policy = options.propagationPolicy ?? (options.orphanDependents ? 'Orphan' : undefined);

@@ -3,10 +3,10 @@ import type { Server as HttpServer } from 'node:http';
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { startAdminServer, newMetricsRegistry, type AdminServer } from '../client/admin.js';
-import { ApiError } from '../client/errors.js';
 import type { ApiserverConfig } from './config.js';
 import { bindGrpc, createGrpcServer } from './grpc.js';
 import { KubeletProxy } from './kubeletproxy.js';
+import { KubernetesServiceController } from './kubernetes-service.js';
 import { Registry } from './registry.js';
 import { createRestServer } from './rest/index.js';
 import { Storage } from './storage.js';
@@ -35,7 +35,8 @@ export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?:
   );
   await waitForEtcd(storage, log, signal);
   await registry.start();
-  await ensureKubernetesService(registry, cfg, log);
+  const kubernetesService = new KubernetesServiceController(registry, { httpPort: cfg.httpPort, advertiseAddress: cfg.advertiseAddress, intervalMs: cfg.kubernetesServiceSyncMs }, log);
+  await kubernetesService.start();
   const proxy = new KubeletProxy(registry);
   const grpcServer: grpc.Server = createGrpcServer(registry, proxy, log);
   const grpcPort = await bindGrpc(grpcServer, `${cfg.bindAddress}:${cfg.grpcPort}`);
@@ -55,6 +56,7 @@ export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?:
     if (stopped) return;
     stopped = true;
     clearInterval(compaction);
+    kubernetesService.stop();
     registry.stop();
     grpcServer.forceShutdown();
     http.closeAllConnections();
@@ -76,33 +78,6 @@ async function waitForEtcd(storage: Storage, log: Logger, signal?: AbortSignal):
       if (attempt % 5 === 0) log.info({ err: (err as Error).message }, 'waiting for etcd');
       await new Promise((r) => setTimeout(r, 500));
     }
-  }
-}
-
-/** Every cluster has `default/kubernetes`, the Service in front of the apiserver. */
-async function ensureKubernetesService(registry: Registry, cfg: ApiserverConfig, log: Logger): Promise<void> {
-  try {
-    await registry.create('services', 'default', {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
-      spec: { type: 'ClusterIP', clusterIP: registry.allocators.wellKnownIp(1), ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: cfg.httpPort }] },
-    });
-  } catch (err) {
-    if (!(err instanceof ApiError && (err.reason === 'AlreadyExists' || err.reason === 'Invalid'))) throw err;
-    if (err.reason === 'Invalid') log.warn({ err: err.message }, 'could not create the kubernetes service');
-  }
-  const endpoints = {
-    apiVersion: 'v1',
-    kind: 'Endpoints',
-    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
-    subsets: [{ addresses: [{ ip: cfg.advertiseAddress }], ports: [{ name: 'https', port: cfg.httpPort, protocol: 'TCP' }] }],
-  };
-  try {
-    await registry.create('endpoints', 'default', endpoints);
-  } catch (err) {
-    if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
-    await registry.update('endpoints', 'default', 'kubernetes', endpoints);
   }
 }
 

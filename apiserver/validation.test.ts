@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resourceInfo } from '../client/resources.js';
 import type { core } from '../client/types.js';
 import { applyDefaults } from './defaults.js';
-import { validateEphemeralContainersUpdate, validateObject, validatePodCreate } from './validation.js';
+import { base64Error, validateEphemeralContainersUpdate, validateObject, validatePodCreate } from './validation.js';
 
 const pods = resourceInfo('pods');
 const deployments = resourceInfo('deployments');
@@ -119,5 +119,64 @@ describe('statefulset templates', () => {
     expect(validateObject(sts, set('nope') as never).map((c) => `${c.field}: ${c.message}`)).toEqual([
       'spec.template.spec.containers[0].volumeMounts[0].name: Not found: "nope"',
     ]);
+  });
+});
+
+describe('base64 (Secret data, ConfigMap binaryData)', () => {
+  it.each([
+    ['', -1],
+    ['aGVsbG8=', -1],
+    ['aGVsbA==', -1],
+    ['aGVs', -1],
+    ['aGVs\nbG8=', -1],
+    ['aGVsbG8', 7],
+    ['aGVsbG8==', 8],
+    ['aGVsbA=', 7],
+    ['a===', 1],
+    ['aGVs!G8=', 4],
+    ['aGVsbA==aGVs', 8],
+    ['hello world', 5],
+  ])('%j → %i', (v, at) => {
+    expect(base64Error(v)).toBe(at);
+  });
+
+  it('accepts what Buffer encodes, for any bytes', () => {
+    for (let len = 0; len < 40; len++) expect(base64Error(Buffer.from(Array.from({ length: len }, (_, i) => (i * 37) % 256)).toString('base64'))).toBe(-1);
+  });
+});
+
+describe('secrets, endpoints and endpoint slices', () => {
+  const secrets = resourceInfo('secrets');
+  const endpoints = resourceInfo('endpoints');
+  const slices = resourceInfo('endpointslices');
+  if (!secrets || !endpoints || !slices) throw new Error('resources not served');
+  const msgs = (info: typeof secrets, obj: unknown): string[] => validateObject(info, obj as never).map((c) => `${c.field}: ${c.message}`);
+
+  it('merges stringData into data as base64 and drops it', () => {
+    const s = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, data: { a: 'b2xk', keep: 'eA==' }, stringData: { a: 'new', b: 'héllo' } };
+    applyDefaults('secrets', s as never);
+    expect(s).toEqual({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, type: 'Opaque', data: { a: 'bmV3', keep: 'eA==', b: Buffer.from('héllo').toString('base64') } });
+  });
+
+  it('names the data key whose value is not base64', () => {
+    expect(msgs(secrets, { metadata: { name: 's' }, data: { good: 'eA==', bad: 'not base64!' } })).toEqual(['data[bad]: Invalid value: "<redacted>": illegal base64 data at input byte 3']);
+  });
+
+  it('rejects Endpoints addresses that are not IPs', () => {
+    expect(
+      msgs(endpoints, { metadata: { name: 'e' }, subsets: [{ addresses: [{ ip: '10.0.0.1' }, { ip: '10.0.0.1; rm -rf /' }], notReadyAddresses: [{ ip: 'fd00::1' }, { ip: '300.1.1.1' }] }] }),
+    ).toEqual([
+      'subsets[0].addresses[1].ip: Invalid value: "10.0.0.1; rm -rf /": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)',
+      'subsets[0].notReadyAddresses[1].ip: Invalid value: "300.1.1.1": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)',
+    ]);
+  });
+
+  it('checks EndpointSlice addresses against the addressType', () => {
+    expect(msgs(slices, { metadata: { name: 'e' }, addressType: 'IPv4', endpoints: [{ addresses: ['10.0.0.1'] }, { addresses: ['fd00::1'] }, { addresses: [] }] })).toEqual([
+      'endpoints[1].addresses[0]: Invalid value: "fd00::1": must be a valid IPv4 address',
+      'endpoints[2].addresses: Required value: must contain at least 1 address',
+    ]);
+    expect(msgs(slices, { metadata: { name: 'e' }, addressType: 'IPv6', endpoints: [{ addresses: ['fd00::1', '10.0.0.1'] }] })).toEqual(['endpoints[0].addresses[1]: Invalid value: "10.0.0.1": must be a valid IPv6 address']);
+    expect(msgs(slices, { metadata: { name: 'e' }, addressType: 'IPv5', endpoints: [] })).toEqual(['addressType: Unsupported value: "IPv5": supported values: "FQDN", "IPv4", "IPv6"']);
   });
 });

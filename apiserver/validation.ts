@@ -2,6 +2,7 @@
  * Validation of API objects. Each check returns causes naming the field path and the reason, in the
  * words Kubernetes uses, so `kubectl` prints familiar messages. Nothing here touches storage.
  */
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import type { StatusCause } from '../client/errors.js';
 import { isQuantity } from '../client/quantity.js';
@@ -311,6 +312,39 @@ function validateIntOrPercent(c: Causes, field: string, v: unknown): void {
   } else if (typeof v !== 'string' || !/^[0-9]+%$/.test(v)) add(c, field, `Invalid value: ${JSON.stringify(v)}: a valid percent string must be a numeric string followed by an ending '%'`);
 }
 
+function isBase64Char(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47;
+}
+
+/**
+ * Where Go's base64.StdEncoding stops decoding `v` (the byte offset it reports in "illegal base64
+ * data at input byte N"), or -1 when `v` decodes. As in Go, line breaks are skipped and the padding
+ * must be complete.
+ */
+export function base64Error(v: string): number {
+  let n = 0;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 13 || c === 10) continue;
+    if (c === 61) {
+      const need = n % 4 === 2 ? 2 : n % 4 === 3 ? 1 : 0;
+      if (need === 0) return i;
+      let got = 0;
+      let j = i;
+      for (; j < v.length; j++) {
+        const d = v.charCodeAt(j);
+        if (d === 13 || d === 10) continue;
+        if (d !== 61 || got === need) break;
+        got++;
+      }
+      return got < need || j < v.length ? j : -1;
+    }
+    if (!isBase64Char(c)) return i;
+    n++;
+  }
+  return n % 4 === 0 ? -1 : v.length;
+}
+
 /** User-defined PriorityClasses may not go above this (Kubernetes' HighestUserDefinablePriority). */
 export const HIGHEST_USER_PRIORITY = 1_000_000_000;
 
@@ -391,7 +425,35 @@ export function validateObject(info: ResourceInfo, obj: KObject): Causes {
     case 'secrets':
       for (const k of Object.keys({ ...(obj.data as object), ...(obj.binaryData as object), ...(obj.stringData as object) }))
         if (!/^[-._a-zA-Z0-9]+$/.test(k) || k.length > 253) add(c, `data[${k}]`, `Invalid value: "${k}": a valid config key must consist of alphanumeric characters, '-', '_' or '.'`);
+      // Secret data and ConfigMap binaryData are bytes, sent as base64 (a Go []byte in JSON).
+      for (const [field, values] of info.resource === 'secrets' ? [['data', obj.data]] : [['binaryData', obj.binaryData]])
+        for (const [k, v] of Object.entries((values ?? {}) as Record<string, string>)) {
+          const bad = base64Error(v);
+          if (bad >= 0) add(c, `${field}[${k}]`, `Invalid value: "<redacted>": illegal base64 data at input byte ${bad}`);
+        }
       break;
+    case 'endpoints':
+      ((obj.subsets ?? []) as core.EndpointSubset[]).forEach((s, i) => {
+        for (const list of ['addresses', 'notReadyAddresses'] as const)
+          (s[list] ?? []).forEach((a, j) => {
+            if (isIP(a.ip) === 0) add(c, `subsets[${i}].${list}[${j}].ip`, `Invalid value: ${JSON.stringify(a.ip)}: must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)`);
+          });
+      });
+      break;
+    case 'endpointslices': {
+      const type = obj.addressType;
+      if (type !== 'IPv4' && type !== 'IPv6' && type !== 'FQDN')
+        add(c, 'addressType', `Unsupported value: ${JSON.stringify(type)}: supported values: "FQDN", "IPv4", "IPv6"`, 'FieldValueNotSupported');
+      const valid = type === 'IPv6' ? isIPv6 : type === 'FQDN' ? (a: string) => a.length <= 253 && DNS1123_SUBDOMAIN.test(a) : isIPv4;
+      const what = type === 'IPv6' ? 'a valid IPv6 address' : type === 'FQDN' ? 'a valid FQDN' : 'a valid IPv4 address';
+      ((obj.endpoints ?? []) as { addresses?: string[] }[]).forEach((e, i) => {
+        if (!e.addresses?.length) add(c, `endpoints[${i}].addresses`, 'Required value: must contain at least 1 address', 'FieldValueRequired');
+        (e.addresses ?? []).forEach((a, j) => {
+          if (!valid(a)) add(c, `endpoints[${i}].addresses[${j}]`, `Invalid value: ${JSON.stringify(a)}: must be ${what}`);
+        });
+      });
+      break;
+    }
     case 'persistentvolumeclaims': {
       const s = obj.spec as core.PersistentVolumeClaimSpec | undefined;
       if (!s?.accessModes?.length) add(c, 'spec.accessModes', 'Required value: at least 1 access mode is required', 'FieldValueRequired');

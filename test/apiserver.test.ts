@@ -356,3 +356,181 @@ describe('corrupt values in etcd', () => {
     for (const name of ['not-json', 'array', 'wrong-kind', 'late']) await etcd().delete().key(`/registry/configmaps/${ns}/${name}`).exec();
   });
 });
+
+/** One REST call to the in-process apiserver; the reply body parsed as JSON. */
+async function rest(method: string, path: string, body?: string, contentType = 'application/json'): Promise<{ status: number; body: Record<string, unknown>; warning: string | null }> {
+  const res = await fetch(`http://127.0.0.1:${cp.apiserver.httpPort}${path}`, { method, body, headers: body === undefined ? {} : { 'content-type': contentType } });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown>, warning: res.headers.get('warning') };
+}
+
+describe('typed decoding', () => {
+  const affinityPod = (ns: string): object => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'poison', namespace: ns },
+    spec: { affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: 'x' } }, containers: [{ name: 'c', image: 'x' }] },
+  });
+  const deployment = (ns: string, replicas: unknown = 1): object => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'd', namespace: ns },
+    spec: { replicas, selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'x' }] } } },
+  });
+
+  it('answers 400 for a pod whose affinity list is a string (REST JSON, REST YAML, gRPC) and stores nothing', async () => {
+    const ns = await namespace();
+    const json = await rest('POST', `/api/v1/namespaces/${ns}/pods`, JSON.stringify(affinityPod(ns)));
+    expect(json.status).toBe(400);
+    expect(json.body).toMatchObject({
+      kind: 'Status',
+      reason: 'BadRequest',
+      code: 400,
+      message:
+        'Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal string into Go struct field NodeAffinity.spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution of type []v1.PreferredSchedulingTerm',
+    });
+
+    const yaml = await rest('POST', `/apis/apps/v1/namespaces/${ns}/deployments`, `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: three\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec: {containers: [{name: c, image: x}]}\n`, 'application/yaml');
+    expect(yaml.status).toBe(400);
+    expect(yaml.body.message).toBe('Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32');
+
+    const viaClient = await client.create('pods', affinityPod(ns) as core.Pod).catch((e: unknown) => e);
+    expect((viaClient as ApiError).reason).toBe('BadRequest');
+    expect((viaClient as ApiError).details?.causes?.[0]?.field).toBe('spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution');
+    const Ctor = apiService();
+    const raw = new Ctor(cp.address, grpc.credentials.createInsecure()) as grpc.Client & Record<string, (req: unknown, cb: (err: grpc.ServiceError | null) => void) => void>;
+    const grpcErr = await new Promise<grpc.ServiceError | null>((resolve) => raw.Create({ resource: 'pods', namespace: ns, object: JSON.stringify(affinityPod(ns)) }, (err) => resolve(err)));
+    raw.close();
+    expect(grpcErr?.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(grpcErr?.details).toContain('cannot unmarshal string into Go struct field NodeAffinity');
+
+    expect((await client.list('pods', { namespace: ns })).items).toEqual([]);
+    expect((await client.list('deployments', { namespace: ns })).items).toEqual([]);
+  });
+
+  it('checks the merged result of updates and every patch type, keeping the stored object', async () => {
+    const ns = await namespace();
+    const created = await client.create('deployments', deployment(ns) as never);
+    const base = `/apis/apps/v1/namespaces/${ns}/deployments/d`;
+    const put = await rest('PUT', base, JSON.stringify({ ...deployment(ns), spec: { ...(deployment(ns) as { spec: object }).spec, paused: 'yes' } }));
+    expect(put.status).toBe(400);
+    expect(put.body.message).toContain('cannot unmarshal string into Go struct field DeploymentSpec.spec.paused of type bool');
+    for (const [type, body] of [
+      ['application/merge-patch+json', '{"spec":{"replicas":"3"}}'],
+      ['application/strategic-merge-patch+json', '{"spec":{"template":{"spec":{"containers":[{"name":"c","ports":[{"containerPort":"80"}]}]}}}}'],
+      ['application/json-patch+json', '[{"op":"replace","path":"/spec/selector","value":["a"]}]'],
+      ['application/apply-patch+yaml', 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  minReadySeconds: {}\n'],
+    ]) {
+      const res = await rest('PATCH', `${base}?fieldManager=t`, body, type);
+      expect(res.status, type).toBe(400);
+      expect(res.body.reason, type).toBe('BadRequest');
+      expect(res.body.message, type).toMatch(/^Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal /);
+    }
+    const status = await client.update('deployments', { ...created, status: { replicas: 'many' } } as never, { subresource: 'status' }).catch((e: unknown) => e);
+    expect((status as ApiError).reason).toBe('BadRequest');
+    const stored = await client.get('deployments', 'd', { namespace: ns });
+    expect(stored.metadata?.resourceVersion).toBe(created.metadata?.resourceVersion);
+  });
+
+  it('keeps fieldValidation on top: Strict refuses unknown fields, Warn warns, Ignore stores; nulls are dropped', async () => {
+    const ns = await namespace();
+    const body = (name: string): string => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: null }, data: { a: 'b' }, bogus: 1 });
+    const strict = await rest('POST', `/api/v1/namespaces/${ns}/configmaps?fieldValidation=Strict`, body('strict'));
+    expect(strict.status).toBe(400);
+    expect(strict.body.message).toContain('strict decoding error: unknown field "bogus"');
+    const warn = await rest('POST', `/api/v1/namespaces/${ns}/configmaps?fieldValidation=Warn`, body('warn'));
+    expect(warn.status).toBe(201);
+    expect(warn.warning).toContain('unknown field \\"bogus\\"');
+    const ignore = await rest('POST', `/api/v1/namespaces/${ns}/configmaps?fieldValidation=Ignore`, body('ignore'));
+    expect(ignore.status).toBe(201);
+    expect(ignore.warning).toBeNull();
+    expect((await client.get('configmaps', 'ignore', { namespace: ns })).metadata).not.toHaveProperty('labels');
+    const typed = await rest('POST', `/api/v1/namespaces/${ns}/configmaps?fieldValidation=Ignore`, JSON.stringify({ metadata: { name: 'typed' }, data: { a: 1 } }));
+    expect(typed.status).toBe(400);
+    expect(typed.body.message).toContain('json: cannot unmarshal number into Go struct field ConfigMap.data of type string');
+  });
+});
+
+describe('protected namespaces and the kubernetes Service', () => {
+  it('refuses to delete the system namespaces with 403 and leaves them active', async () => {
+    for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+      const res = await rest('DELETE', `/api/v1/namespaces/${name}`);
+      expect(res.status, name).toBe(403);
+      expect(res.body).toMatchObject({ kind: 'Status', reason: 'Forbidden', code: 403, message: `namespaces "${name}" is forbidden: this namespace may not be deleted` });
+      const err = await client.delete('namespaces', name).catch((e: unknown) => e);
+      expect((err as ApiError).reason, name).toBe('Forbidden');
+      const ns = await client.get('namespaces', name);
+      expect(ns.metadata?.deletionTimestamp, name).toBeUndefined();
+      expect(ns.status?.phase, name).toBe('Active');
+    }
+  });
+
+  it('puts default/kubernetes (Service and Endpoints) back when they are deleted', async () => {
+    const before = await client.get('services', 'kubernetes', { namespace: 'default' });
+    await client.delete('services', 'kubernetes', { namespace: 'default' });
+    const back = await waitFor(() => client.get('services', 'kubernetes', { namespace: 'default' }).then((s) => (s.metadata?.uid !== before.metadata?.uid ? s : undefined)), {
+      timeoutMs: 5_000,
+      what: 'the kubernetes service to be re-created',
+    });
+    expect(back.spec?.clusterIP).toBe('10.96.0.1');
+    expect(back.spec?.ports?.[0]).toMatchObject({ name: 'https', port: 443, targetPort: cp.apiserver.httpPort });
+
+    await client.delete('endpoints', 'kubernetes', { namespace: 'default' });
+    const ep = await waitFor(() => client.get('endpoints', 'kubernetes', { namespace: 'default' }).catch(() => undefined), { timeoutMs: 5_000, what: 'the kubernetes endpoints to be re-created' });
+    expect(ep.subsets?.[0]?.addresses?.map((a) => a.ip)).toEqual(['127.0.0.1']);
+  });
+});
+
+describe('secrets, endpoints and service addresses', () => {
+  const causes = (e: unknown): string[] => ((e as ApiError).details?.causes ?? []).map((c) => `${c.field}: ${c.message}`);
+
+  it('merges stringData into data on create, update and patch, and never stores it', async () => {
+    const ns = await namespace();
+    const s = await client.create('secrets', { metadata: { name: 's', namespace: ns }, data: { a: 'b2xk' }, stringData: { a: 'new', b: 'x' } });
+    expect(s.data).toEqual({ a: 'bmV3', b: 'eA==' });
+    expect(s).not.toHaveProperty('stringData');
+    const updated = await client.update('secrets', { ...s, stringData: { c: 'y' } });
+    expect(updated.data).toEqual({ a: 'bmV3', b: 'eA==', c: 'eQ==' });
+    const patched = await client.patch('secrets', 's', { stringData: { b: 'z' } }, { namespace: ns });
+    expect(patched.data).toEqual({ a: 'bmV3', b: 'eg==', c: 'eQ==' });
+    const stored = await client.get('secrets', 's', { namespace: ns });
+    expect(stored).not.toHaveProperty('stringData');
+    expect(stored.data).toEqual(patched.data);
+
+    const bad = await client.create('secrets', { metadata: { name: 'bad', namespace: ns }, data: { key: 'not base64!' } }).catch((e: unknown) => e);
+    expect((bad as ApiError).reason).toBe('Invalid');
+    expect(causes(bad)).toEqual(['data[key]: Invalid value: "<redacted>": illegal base64 data at input byte 3']);
+  });
+
+  it('refuses Endpoints and EndpointSlice addresses that are not IPs', async () => {
+    const ns = await namespace();
+    const ep = await client.create('endpoints', { metadata: { name: 'e', namespace: ns }, subsets: [{ addresses: [{ ip: '1.2.3.4 -j ACCEPT' }], ports: [{ port: 80 }] }] }).catch((e: unknown) => e);
+    expect((ep as ApiError).reason).toBe('Invalid');
+    expect(causes(ep)).toEqual(['subsets[0].addresses[0].ip: Invalid value: "1.2.3.4 -j ACCEPT": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)']);
+    const slice = await client.create('endpointslices', { metadata: { name: 'e', namespace: ns }, addressType: 'IPv4', endpoints: [{ addresses: ['$(reboot)'] }] }).catch((e: unknown) => e);
+    expect(causes(slice)).toEqual(['endpoints[0].addresses[0]: Invalid value: "$(reboot)": must be a valid IPv4 address']);
+    expect((await client.list('endpoints', { namespace: ns })).items).toEqual([]);
+  });
+
+  it('keeps a ClusterIP allocated when the Service write fails with an unknown outcome', async () => {
+    const ns = await namespace();
+    const storage = cp.apiserver.storage;
+    const original = storage.create.bind(storage);
+    // The write reaches etcd, then the reply is lost (a deadline): the caller cannot know it was stored.
+    storage.create = async (key, obj) => {
+      const rev = await original(key, obj);
+      if (key.includes('/services/')) throw new ApiError('ServiceUnavailable', 'etcd unavailable: etcd did not answer within 30000 ms');
+      return rev;
+    };
+    let err: unknown;
+    try {
+      err = await client.create('services', { metadata: { name: 'ambiguous', namespace: ns }, spec: { clusterIP: '10.96.200.1', ports: [{ port: 80 }] } }).catch((e: unknown) => e);
+    } finally {
+      storage.create = original;
+    }
+    expect((err as ApiError).reason).toBe('ServiceUnavailable');
+    const stored = await client.get('services', 'ambiguous', { namespace: ns });
+    expect(stored.spec?.clusterIP).toBe('10.96.200.1');
+    const second = await client.create('services', { metadata: { name: 'second', namespace: ns }, spec: { clusterIP: '10.96.200.1', ports: [{ port: 80 }] } }).catch((e: unknown) => e);
+    expect(causes(second).join()).toContain('provided IP is already allocated');
+  });
+});

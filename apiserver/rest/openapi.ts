@@ -10,90 +10,14 @@
  * protobuf too (openapi/v2proto.ts).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { ApiError, badRequest } from '../../client/errors.js';
 import { RESOURCES, type ResourceInfo } from '../../client/resources.js';
+import { defName, definitions, unknownFields, type Schema } from '../schema.js';
 import { groupVersions, SERVER_VERSION } from './discovery.js';
 import { encodeOpenapiV2 } from './openapi/v2proto.js';
 
-interface Schema {
-  type?: string;
-  format?: string;
-  description?: string;
-  properties?: Record<string, Schema>;
-  additionalProperties?: Schema | boolean;
-  items?: Schema;
-  allOf?: Schema[];
-  $ref?: string;
-  required?: string[];
-  'x-kubernetes-group-version-kind'?: { group: string; version: string; kind: string }[];
-  [ext: string]: unknown;
-}
-
-let defsCache: Record<string, Schema> | undefined;
-
-/** The vendored definitions; found beside the source, or from dist/ via the source tree. */
-function definitions(): Record<string, Schema> {
-  if (defsCache) return defsCache;
-  const candidates = [new URL('./openapi/definitions.json', import.meta.url), new URL('../../../apiserver/rest/openapi/definitions.json', import.meta.url)];
-  for (const c of candidates) {
-    const p = fileURLToPath(c);
-    if (existsSync(p)) {
-      defsCache = JSON.parse(readFileSync(p, 'utf8')) as Record<string, Schema>;
-      return defsCache;
-    }
-  }
-  defsCache = {};
-  return defsCache;
-}
-
-const DEF_PREFIX: Record<string, string> = { '': 'io.k8s.api.core.v1' };
-
-/** The definition name of a served kind (`io.k8s.api.apps.v1.Deployment`). */
-function defName(info: ResourceInfo): string {
-  const group = info.group === '' ? 'core' : info.group.replace(/\.k8s\.io$/, '');
-  return `${DEF_PREFIX[info.group] ?? `io.k8s.api.${group}.${info.version}`}.${info.kind}`;
-}
-
-function resolve(s: Schema | undefined): Schema | undefined {
-  let cur = s;
-  for (let i = 0; i < 10 && cur; i++) {
-    if (cur.$ref) cur = definitions()[cur.$ref.slice('#/definitions/'.length)];
-    else if (cur.allOf?.length === 1 && !cur.properties && !cur.type) cur = cur.allOf[0];
-    else break;
-  }
-  return cur;
-}
-
-function walk(schema: Schema | undefined, value: unknown, path: string, isPatch: boolean, out: string[]): void {
-  const s = resolve(schema);
-  if (!s || value === null || typeof value !== 'object') return;
-  if (Array.isArray(value)) {
-    if (s.type === 'array' && s.items) value.forEach((v, i) => walk(s.items, v, `${path}[${i}]`, isPatch, out));
-    return;
-  }
-  if (s.properties) {
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      if (isPatch && k.startsWith('$')) continue;
-      const child = s.properties[k];
-      const p = path ? `${path}.${k}` : k;
-      if (!child) out.push(p);
-      else walk(child, v, p, isPatch, out);
-    }
-    return;
-  }
-  if (s.additionalProperties && typeof s.additionalProperties === 'object') {
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) walk(s.additionalProperties, v, path ? `${path}.${k}` : k, isPatch, out);
-  }
-}
-
-/** Field paths in `body` that the kind's schema does not have (`spec.foo`, `spec.containers[0].bar`). */
-export function unknownFields(info: ResourceInfo, body: unknown, isPatch = false): string[] {
-  const out: string[] = [];
-  walk({ $ref: `#/definitions/${defName(info)}` }, body, '', isPatch, out);
-  return out;
-}
+/** The field walk lives with the typed decoder, which compiles the same definitions once. */
+export { unknownFields };
 
 /**
  * Applies the `fieldValidation` mode to a request body: Strict → 400 naming the unknown fields,
