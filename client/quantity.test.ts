@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fastestMs } from '../test/support/timing.js';
 import { cpuMillis, isQuantity, parseQuantity, QuantityError, quantityValue } from './quantity.js';
 
 describe('quantities', () => {
@@ -34,11 +35,12 @@ describe('quantities from untrusted text', () => {
 
   it.each([20_000, 1_000_000])('answers a %i-digit quantity with an error in well under 100 ms', (n) => {
     const text = `${'1'.repeat(n)}x`;
-    const start = performance.now();
-    expect(() => parseQuantity(text)).toThrow(/no more than 256 characters/);
-    expect(isQuantity(text)).toBe(false);
-    expect(isQuantity('1'.repeat(n))).toBe(false);
-    expect(performance.now() - start).toBeLessThan(100);
+    const ms = fastestMs(() => {
+      expect(() => parseQuantity(text)).toThrow(/no more than 256 characters/);
+      expect(isQuantity(text)).toBe(false);
+      expect(isQuantity('1'.repeat(n))).toBe(false);
+    });
+    expect(ms).toBeLessThan(100);
   });
 
   it('keeps error messages short for huge inputs', () => {
