@@ -10,7 +10,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { badRequest } from '../../client/errors.js';
+import { ApiError, badRequest } from '../../client/errors.js';
 import type { KObject } from '../../client/types.js';
 
 /** [number, name, type, repeated(1/0), typeName?] */
@@ -61,43 +61,77 @@ const KEEP_FALSE = new Set([
 ]);
 const KEEP_EMPTY_STRING = new Set(['storageClassName']);
 
+/** Thrown for any malformed protobuf frame; the REST layer answers it with 400 BadRequest. */
+const malformed = (why: string): ApiError => badRequest(`the protobuf body is malformed: ${why}`);
+
+/** Nesting bound: Kubernetes objects nest ~20 messages deep; a hostile body must not exhaust the stack. */
+export const MAX_PROTOBUF_DEPTH = 64;
+
+/**
+ * A bounds-checked protobuf reader: varints stop after 10 bytes (the longest a 64-bit value can be),
+ * and every length is checked against the bytes that remain before anything is sliced or skipped, so
+ * a body costs at most one pass over its own bytes.
+ */
 class Reader {
   pos = 0;
-  constructor(readonly buf: Buffer, readonly end = buf.length) {}
+  readonly end: number;
+  constructor(readonly buf: Buffer) {
+    this.end = buf.length;
+  }
   varint(): bigint {
     let result = 0n;
-    let shift = 0n;
-    for (;;) {
-      if (this.pos >= this.end) throw badRequest('truncated protobuf body');
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw malformed('truncated varint');
       const b = this.buf[this.pos++];
-      result |= BigInt(b & 0x7f) << shift;
-      if ((b & 0x80) === 0) return result;
-      shift += 7n;
+      result |= BigInt(b & 0x7f) << BigInt(7 * i);
+      if ((b & 0x80) === 0) return BigInt.asUintN(64, result);
     }
+    throw malformed(`varint longer than 10 bytes at offset ${this.pos - 10}`);
+  }
+  /** Reserves `n` bytes and returns where they start. */
+  take(n: number): number {
+    if (n > this.end - this.pos) throw malformed(`a field claims ${n} bytes but only ${this.end - this.pos} remain`);
+    const at = this.pos;
+    this.pos += n;
+    return at;
   }
   bytes(): Buffer {
-    const len = Number(this.varint());
-    const out = this.buf.subarray(this.pos, this.pos + len);
-    this.pos += len;
-    return out;
+    const len = this.varint();
+    if (len > BigInt(this.end - this.pos)) throw malformed(`a field claims ${len} bytes but only ${this.end - this.pos} remain`);
+    const at = this.take(Number(len));
+    return this.buf.subarray(at, at + Number(len));
   }
   skip(wire: number): void {
     if (wire === 0) this.varint();
-    else if (wire === 1) this.pos += 8;
+    else if (wire === 1) this.take(8);
     else if (wire === 2) this.bytes();
-    else if (wire === 5) this.pos += 4;
-    else throw badRequest(`unsupported protobuf wire type ${wire}`);
+    else if (wire === 5) this.take(4);
+    else throw malformed(`unsupported wire type ${wire}`);
   }
 }
 
-function scalar(type: number, wire: number, r: Reader): unknown {
+/** The wire type each scalar field type is written with (unpacked). */
+function wireOf(type: number): number {
+  if (type === 1 || type === 6 || type === 16) return 1;
+  if (type === 2 || type === 7 || type === 15) return 5;
+  if (type === 9 || type === 12 || type === 11) return 2;
+  return 0;
+}
+
+function scalar(type: number, r: Reader): unknown {
   switch (type) {
     case 1:
-      r.pos += 8;
-      return r.buf.readDoubleLE(r.pos - 8);
+      return r.buf.readDoubleLE(r.take(8));
     case 2:
-      r.pos += 4;
-      return r.buf.readFloatLE(r.pos - 4);
+      return r.buf.readFloatLE(r.take(4));
+    case 6:
+      return Number(r.buf.readBigUInt64LE(r.take(8)));
+    case 16:
+      return Number(r.buf.readBigInt64LE(r.take(8)));
+    case 7:
+      return r.buf.readUInt32LE(r.take(4));
+    case 15:
+      return r.buf.readInt32LE(r.take(4));
     case 8:
       return r.varint() !== 0n;
     case 9:
@@ -107,16 +141,16 @@ function scalar(type: number, wire: number, r: Reader): unknown {
     case 5:
     case 14:
       return Number(BigInt.asIntN(32, r.varint()));
-    case 17: {
-      const v = r.varint();
-      return Number((v >> 1n) ^ -(v & 1n));
-    }
+    case 13:
+      return Number(BigInt.asUintN(32, r.varint()));
+    case 4:
+      return Number(r.varint());
+    case 17:
     case 18: {
       const v = r.varint();
       return Number((v >> 1n) ^ -(v & 1n));
     }
     default:
-      void wire;
       return Number(BigInt.asIntN(64, r.varint()));
   }
 }
@@ -130,8 +164,7 @@ function timeString(msg: Record<string, unknown>, micro: boolean): string | unde
 }
 
 /** Post-processing of the well-known apimachinery wrapper types into their JSON forms. */
-function special(typeName: string, msg: Record<string, unknown>, raw: Reader): unknown {
-  void raw;
+function special(typeName: string, msg: Record<string, unknown>): unknown {
   switch (typeName) {
     case `${META}.Time`:
       return timeString(msg, false);
@@ -155,15 +188,18 @@ function special(typeName: string, msg: Record<string, unknown>, raw: Reader): u
   }
 }
 
-function decodeMessage(typeName: string, r: Reader): unknown {
+function decodeMessage(typeName: string, r: Reader, depth: number): unknown {
+  if (depth > MAX_PROTOBUF_DEPTH) throw malformed(`messages nested more than ${MAX_PROTOBUF_DEPTH} deep`);
   const def = messages()[typeName];
   if (!def) throw badRequest(`protobuf type ${typeName} is not known to this server`);
   const byNum = new Map(def.fields.map((f) => [f[0], f]));
   const out: Record<string, unknown> = {};
   while (r.pos < r.end) {
-    const tag = Number(r.varint());
-    const num = tag >>> 3;
-    const wire = tag & 7;
+    const tag = r.varint();
+    if (tag > 0xffffffffn) throw malformed(`field tag ${tag} out of range`);
+    const num = Number(tag >> 3n);
+    const wire = Number(tag & 7n);
+    if (num === 0) throw malformed(`field number 0 at offset ${r.pos}`);
     const f = byNum.get(num);
     if (!f) {
       r.skip(wire);
@@ -172,14 +208,17 @@ function decodeMessage(typeName: string, r: Reader): unknown {
     const [, name, type, repeated, sub] = f;
     let values: unknown[];
     if (type === 11 && sub) {
-      const b = r.bytes();
-      values = [decodeMessage(sub, new Reader(b))];
-    } else if (repeated && wire === 2 && type !== 9 && type !== 12) {
-      const b = r.bytes();
-      const inner = new Reader(b);
+      if (wire !== 2) throw malformed(`field ${name} of ${typeName} has wire type ${wire}, want 2`);
+      values = [decodeMessage(sub, new Reader(r.bytes()), depth + 1)];
+    } else if (repeated && wire === 2 && wireOf(type) !== 2) {
+      // A packed repeated scalar: one length-delimited run of values.
+      const inner = new Reader(r.bytes());
       values = [];
-      while (inner.pos < inner.end) values.push(scalar(type, type === 1 ? 1 : type === 2 ? 5 : 0, inner));
-    } else values = [scalar(type, wire, r)];
+      while (inner.pos < inner.end) values.push(scalar(type, inner));
+    } else {
+      if (wire !== wireOf(type)) throw malformed(`field ${name} of ${typeName} has wire type ${wire}, want ${wireOf(type)}`);
+      values = [scalar(type, r)];
+    }
     const subDef = sub ? messages()[sub] : undefined;
     if (subDef?.map) {
       const m = (out[name] ??= {}) as Record<string, unknown>;
@@ -193,13 +232,23 @@ function decodeMessage(typeName: string, r: Reader): unknown {
     else if (v === false && !KEEP_FALSE.has(k)) delete out[k];
     else if (v === 0 && !KEEP_ZERO.has(k)) delete out[k];
   }
-  return special(typeName, out, r);
+  return special(typeName, out);
 }
 
 /** Decodes a `k8s\0`-framed protobuf body (runtime.Unknown envelope) into the JSON object it carries. */
 export function decodeProtobufObject(body: Buffer): KObject {
+  try {
+    return decodeFrame(body);
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    // Anything else (a RangeError from a buffer read, a bad UTF-8 JSON payload) is still the body's fault.
+    throw malformed((err as Error).message);
+  }
+}
+
+function decodeFrame(body: Buffer): KObject {
   if (body.length < 4 || !body.subarray(0, 4).equals(MAGIC)) throw badRequest('the protobuf body does not start with the Kubernetes magic number');
-  const env = decodeMessage('k8s.io.apimachinery.pkg.runtime.Unknown', new Reader(body.subarray(4))) as {
+  const env = decodeMessage('k8s.io.apimachinery.pkg.runtime.Unknown', new Reader(body.subarray(4)), 0) as {
     typeMeta?: { apiVersion?: string; kind?: string };
     raw?: string;
   };
@@ -210,6 +259,6 @@ export function decodeProtobufObject(body: Buffer): KObject {
   const typeName = candidates.find((c) => messages()[c]);
   if (!typeName) throw badRequest(`protobuf bodies of ${apiVersion} ${kind} are not supported; send JSON`);
   const raw = Buffer.from(env.raw ?? '', 'base64');
-  const obj = decodeMessage(typeName, new Reader(raw)) as KObject;
+  const obj = decodeMessage(typeName, new Reader(raw), 0) as KObject;
   return { apiVersion, kind, ...obj };
 }
