@@ -50,6 +50,8 @@ export interface ListQuery {
   limit?: number;
   continue?: string;
   resourceVersion?: string;
+  /** Exact: the list as it was at `resourceVersion` (read from etcd at that revision). */
+  resourceVersionMatch?: 'Exact' | 'NotOlderThan';
 }
 
 export interface WatchQuery {
@@ -155,7 +157,7 @@ export class Registry {
       }
     }
     let startKey: string | undefined;
-    let rev = 0;
+    let rev = q.resourceVersionMatch === 'Exact' && q.resourceVersion ? Number(q.resourceVersion) : 0;
     if (q.continue) {
       try {
         const tok = JSON.parse(Buffer.from(q.continue, 'base64').toString()) as { rv: number; start: string };

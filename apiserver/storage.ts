@@ -175,6 +175,10 @@ async function wrap<T>(fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     if (/compacted/i.test(msg)) throw new ApiError('Expired', `The resourceVersion for the provided list is too old: ${msg}`);
+    // etcd's request limit (--max-request-bytes): the client sent too much, it is not an outage.
+    if (/request is too large/i.test(msg)) throw new ApiError('RequestEntityTooLarge', `Request entity too large: ${msg}`);
+    if (/future revision/i.test(msg))
+      throw new ApiError('Timeout', `Timeout: Too large resource version: ${msg}`, { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
     throw new ApiError('ServiceUnavailable', `etcd unavailable: ${msg}`);
   }
 }

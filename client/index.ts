@@ -5,6 +5,7 @@ export * from './types.js';
 export * from './resources.js';
 export * from './selectors.js';
 export * from './quantity.js';
+export * from './duration.js';
 export * from './clock.js';
 export * from './informer.js';
 export * from './workqueue.js';

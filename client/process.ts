@@ -3,6 +3,7 @@
  * component's `start`, and exits non-zero with a one-line reason when it fails.
  */
 import type { Logger } from 'pino';
+import { DurationError, parseDuration } from './duration.js';
 
 /** Where the crash handlers report: the component's logger once it has one, stderr before. */
 let crashLog: ((msg: string, err: unknown) => void) | undefined;
@@ -61,13 +62,17 @@ export function intFlag(name: string): (v: string) => number {
   };
 }
 
-/** Parses a duration flag ("500ms", "10s", "5m", "1h" or plain milliseconds) to milliseconds. */
+/** Parses a duration flag (Go syntax: "500ms", "10s", "1m30s", or plain milliseconds) to milliseconds. */
 export function durationFlag(name: string): (v: string) => number {
   return (v: string) => {
-    const m = v.trim().match(/^(\d+(?:\.\d+)?)(ms|s|m|h)?$/);
-    if (!m) throw new Error(`${name}: "${v}" is not a duration (examples: 500ms, 10s, 5m)`);
-    const n = Number(m[1]);
-    const unit = m[2] ?? 'ms';
-    return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!);
+    const text = v.trim();
+    if (/^\d+$/.test(text)) return Number(text);
+    try {
+      const ms = Math.round(parseDuration(text));
+      if (ms < 0) throw new DurationError('must not be negative');
+      return ms;
+    } catch (err) {
+      throw new Error(`${name}: "${v}" is not a duration (examples: 500ms, 10s, 5m): ${(err as Error).message}`);
+    }
   };
 }

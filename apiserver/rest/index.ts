@@ -4,6 +4,7 @@
  * OpenAPI + field validation in openapi.ts, pod log/exec/attach/port-forward proxying in stream.ts.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import YAML from 'yaml';
@@ -16,9 +17,10 @@ import { applyPatchBody, planApply } from '../apply.js';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION, wantsAggregated } from './discovery.js';
 import { checkFields, openapiV2, openapiV2Protobuf, openapiV3Doc, openapiV3Index } from './openapi.js';
 import { decodeProtobufObject } from './protobuf.js';
+import { boolParam, enumParam, intParam, selectorParams, timeoutParam, tooLargeResourceVersion, versionParams } from './params.js';
 import { answerReview } from './reviews.js';
 import { parsePath, type Route } from './route.js';
-import { handleStreamRequest, handleStreamUpgrade, parseBoolParam } from './stream.js';
+import { handleStreamRequest, handleStreamUpgrade } from './stream.js';
 import { tableFor } from './tables.js';
 
 export interface RestOptions {
@@ -29,7 +31,10 @@ export interface RestOptions {
 
 export { tableFor } from './tables.js';
 
-const MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** kube-apiserver's default --max-request-body-bytes (3 MiB): larger bodies are refused with 413 unread. */
+const MAX_BODY_BYTES = 3 * 1024 * 1024;
+/** How long a read waits for a resourceVersion etcd has not reached yet (kube-apiserver's blockTimeout). */
+const FRESHNESS_WAIT_MS = 3000;
 const JSON_TYPE = 'application/json';
 
 export function createRestServer(opts: RestOptions): Server {
@@ -61,12 +66,16 @@ function sendJson(res: ServerResponse, code: number, body: unknown, headers: Rec
   res.writeHead(code, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(data), 'cache-control': 'no-cache, private', ...headers }).end(data);
 }
 
+const bodyTooLarge = (): ApiError => new ApiError('RequestEntityTooLarge', `Request entity too large: limit is ${MAX_BODY_BYTES}`);
+
 async function readBody(req: IncomingMessage): Promise<Buffer> {
+  // A declared length over the limit is refused before a byte is read.
+  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) throw bodyTooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new ApiError('RequestEntityTooLarge', 'the request body is too large');
+    if (size > MAX_BODY_BYTES) throw bodyTooLarge();
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
@@ -84,15 +93,21 @@ function parseBody(buf: Buffer, contentType: string): unknown {
   }
 }
 
-function intParam(q: URLSearchParams, name: string): number | undefined {
-  const v = q.get(name);
-  if (v === null || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw badRequest(`invalid value for ${name}: "${v}"`);
-  return n;
+/**
+ * Waits (up to FRESHNESS_WAIT_MS) until etcd has reached `rv`, as kube-apiserver waits for its watch
+ * cache; then answers 504 "Too large resource version". A version the resource's cache has already
+ * seen needs no etcd round trip.
+ */
+async function awaitRevision(opts: RestOptions, resource: string, rv: number): Promise<void> {
+  if (rv <= (opts.registry.caches.get(resource)?.revision ?? 0)) return;
+  const deadline = Date.now() + FRESHNESS_WAIT_MS;
+  for (;;) {
+    const current = await opts.registry.storage.currentRevision();
+    if (current >= rv) return;
+    if (Date.now() >= deadline) throw tooLargeResourceVersion(rv, current);
+    await delay(Math.min(100, Math.max(1, deadline - Date.now())));
+  }
 }
-
-const truthy = (v: string | null): boolean => v === 'true' || v === '1';
 
 async function handle(opts: RestOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
@@ -118,16 +133,24 @@ async function handle(opts: RestOptions, req: IncomingMessage, res: ServerRespon
   if (subresource === 'log' || subresource === 'exec' || subresource === 'attach' || subresource === 'portforward' || subresource === 'proxy')
     return handleStreamRequest(opts, req, res, { namespace, name, subresource, query: url.searchParams });
   const q = url.searchParams;
-  const dryRun = q.getAll('dryRun').includes('All');
+  const dryRuns = q.getAll('dryRun');
+  const badDryRun = dryRuns.find((d) => d !== 'All');
+  if (badDryRun !== undefined) throw badRequest(`invalid value for query parameter dryRun: "${badDryRun.slice(0, 64)}": supported values: "All"`);
+  const dryRun = dryRuns.length > 0;
+  // Parsed for their errors: kubelab answers as fast as it can and always prints compactly.
+  timeoutParam(q);
+  boolParam(q, 'pretty');
   const registry = opts.registry;
   const table = wantsTable(accept);
   switch (method) {
     case 'GET':
       if (!name) {
-        if (truthy(q.get('watch'))) return serveWatch(opts, req, res, info, namespace, q, table);
+        if (boolParam(q, 'watch')) return serveWatch(opts, req, res, info, namespace, q, table);
         return serveList(opts, res, info, namespace, q, table);
       }
       {
+        const { revision } = versionParams(q, false);
+        if (revision) await awaitRevision(opts, info.resource, revision);
         const obj = await registry.get(info.resource, namespace, name, subresource);
         if (table && !subresource) return sendJson(res, 200, toTable(info, [obj], q, obj.metadata?.resourceVersion ?? '', undefined, false));
         return sendJson(res, 200, obj);
@@ -162,13 +185,14 @@ async function handle(opts: RestOptions, req: IncomingMessage, res: ServerRespon
       const options: DeleteOptionsBody = { ...(body ?? {}) };
       const grace = intParam(q, 'gracePeriodSeconds');
       if (grace !== undefined) options.gracePeriodSeconds = grace;
-      const policy = q.get('propagationPolicy');
-      if (policy) options.propagationPolicy = policy as DeleteOptionsBody['propagationPolicy'];
-      if (q.get('orphanDependents') !== null) options.orphanDependents = truthy(q.get('orphanDependents'));
+      const policy = enumParam(q, 'propagationPolicy', ['Foreground', 'Background', 'Orphan'] as const);
+      if (policy) options.propagationPolicy = policy;
+      const orphan = boolParam(q, 'orphanDependents');
+      if (orphan !== undefined) options.orphanDependents = orphan;
       if (dryRun) options.dryRun = ['All'];
       if (name) return sendJson(res, 200, await registry.delete(info.resource, namespace, name, options));
       // deletecollection: every object the selectors match, one by one through the same delete path.
-      const list = await registry.list(info.resource, namespace, { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined });
+      const list = await registry.list(info.resource, namespace, selectorParams(q));
       const items: KObject[] = [];
       for (const obj of list.items) {
         try {
@@ -212,7 +236,7 @@ async function serverSideApply(
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the apply configuration must be an object');
   const manager = q.get('fieldManager');
   if (!manager) throw badRequest('fieldManager is required for apply requests (query parameter "fieldManager")');
-  const force = q.get('force') !== null && parseBoolParam('force', q.get('force') ?? '');
+  const force = boolParam(q, 'force') ?? false;
   const dryRun = q.getAll('dryRun').includes('All');
   const config = body as Record<string, unknown>;
   let live: KObject | undefined;
@@ -320,12 +344,16 @@ const COLUMN_DESCRIPTIONS: Record<string, string> = {
 // -------------------------------------------------------------------------------------- list / watch
 
 async function serveList(opts: RestOptions, res: ServerResponse, info: ResourceInfo, namespace: string, q: URLSearchParams, table: boolean): Promise<void> {
+  const selectors = selectorParams(q);
+  const limit = intParam(q, 'limit');
+  const version = versionParams(q, false);
+  if (version.revision) await awaitRevision(opts, info.resource, version.revision);
   const list = await opts.registry.list(info.resource, namespace, {
-    labelSelector: q.get('labelSelector') ?? undefined,
-    fieldSelector: q.get('fieldSelector') ?? undefined,
-    limit: intParam(q, 'limit'),
+    ...selectors,
+    limit,
     continue: q.get('continue') ?? undefined,
-    resourceVersion: q.get('resourceVersion') ?? undefined,
+    resourceVersion: version.resourceVersion,
+    resourceVersionMatch: version.match,
   });
   if (table) return sendJson(res, 200, toTable(info, list.items, q, list.resourceVersion, list.continue, false));
   sendJson(res, 200, {
@@ -349,7 +377,10 @@ async function serveWatch(
   table: boolean,
 ): Promise<void> {
   const timeoutSec = intParam(q, 'timeoutSeconds');
-  const bookmarks = truthy(q.get('allowWatchBookmarks')) && !table;
+  const bookmarks = (boolParam(q, 'allowWatchBookmarks') ?? false) && !table;
+  const selectors = selectorParams(q);
+  // WatchList (sendInitialEvents) is the one watch that may carry resourceVersionMatch.
+  const version = versionParams(q, boolParam(q, 'sendInitialEvents') === undefined);
   let closed = false;
   let unsubscribe: (() => void) | undefined;
   let first = true;
@@ -385,15 +416,19 @@ async function serveWatch(
     res.flushHeaders();
   };
   startStream();
-  timer = setTimeout(end, timeoutSec !== undefined && timeoutSec > 0 ? timeoutSec * 1000 : DEFAULT_WATCH_MS());
+  // (setTimeout fires at once past 2^31-1 ms; a longer timeoutSeconds means "as long as possible".)
+  timer = setTimeout(end, timeoutSec !== undefined && timeoutSec > 0 ? Math.min(timeoutSec * 1000, 2 ** 31 - 1) : DEFAULT_WATCH_MS());
   try {
+    // A version etcd has not reached: kube-apiserver waits, then ends the watch with one ERROR event
+    // carrying the 504 Status (errors after the version parsed are watch events, not HTTP statuses).
+    if (version.revision) await awaitRevision(opts, info.resource, version.revision);
+    if (closed) return;
     const unsub = await opts.registry.watch(
       info.resource,
       namespace,
       {
-        labelSelector: q.get('labelSelector') ?? undefined,
-        fieldSelector: q.get('fieldSelector') ?? undefined,
-        resourceVersion: q.get('resourceVersion') ?? undefined,
+        ...selectors,
+        resourceVersion: version.resourceVersion,
         allowBookmarks: bookmarks,
       },
       {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kubeletQuery, parseBoolParam } from './stream.js';
+import { kubeletQuery } from './stream.js';
 
 const q = (s: string): URLSearchParams => new URLSearchParams(s);
 
@@ -10,13 +10,15 @@ describe('kubeletQuery', () => {
     expect(Object.fromEntries([...out].filter(([k]) => k !== 'command'))).toEqual({ stdout: '1', stderr: '1' });
   });
 
-  it('accepts every spelling of strconv.ParseBool', () => {
-    for (const t of ['1', 't', 'T', 'TRUE', 'true', 'True']) expect(parseBoolParam('stdin', t)).toBe(true);
-    for (const f of ['0', 'f', 'F', 'FALSE', 'false', 'False']) expect(parseBoolParam('stdin', f)).toBe(false);
+  it("reads booleans as kube-apiserver's query conversion: only 0 and false (any case) are false", () => {
+    for (const t of ['1', 't', 'TRUE', 'true', 'True', 'yes', ''])
+      expect(kubeletQuery('attach', q(`stdout=${t}`)).get('stdout'), `stdout=${t}`).toBe('1');
+    for (const f of ['0', 'FALSE', 'false', 'False', 'fAlSe'])
+      expect(() => kubeletQuery('attach', q(`stdout=${f}`)), `stdout=${f}`).toThrow('you must specify at least 1 of stdin, stdout, stderr');
   });
 
-  it('refuses a value that is not a boolean, naming the parameter', () => {
-    expect(() => kubeletQuery('attach', q('stdout=yes'))).toThrow('invalid value "yes" for query parameter "stdout": must be a boolean');
+  it('refuses a malformed integer, naming the parameter', () => {
+    expect(() => kubeletQuery('log', q('tailLines=ten'))).toThrow('invalid value for query parameter tailLines: "ten": must be an integer');
   });
 
   it('needs at least one stream, and a command for exec', () => {

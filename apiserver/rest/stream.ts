@@ -8,8 +8,8 @@
  *   does), so whatever subprotocol the client and kubelet agree on passes through unchanged.
  *
  * The client's query is first read as kube-apiserver reads Pod{Exec,Attach,PortForward,Log}Options
- * (booleans as Go's strconv.ParseBool: the Python client sends `True`) and re-spelt for the kubelet
- * (`stdin=1`, `port=N`), so the kubelet sees one spelling whatever the client.
+ * (booleans by apimachinery's query conversion, integers as int64: see params.ts) and re-spelt for the
+ * kubelet (`stdin=1`, `port=N`), so the kubelet sees one spelling whatever the client.
  *
  */
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -20,6 +20,7 @@ import type { core } from '../../client/types.js';
 import { defaultContainer, kubeletUrlFor } from '../kubeletproxy.js';
 import type { Registry } from '../registry.js';
 import type { RestOptions } from './index.js';
+import { boolParam, canonicalStreamQuery } from './params.js';
 import { parsePath } from './route.js';
 
 export interface StreamTarget {
@@ -34,16 +35,6 @@ async function kubeletBase(registry: Registry, namespace: string, pod: string): 
   return new URL((await kubeletUrlFor(registry, namespace, pod)).base);
 }
 
-/**
- * Go's strconv.ParseBool, as kube-apiserver decodes boolean query parameters. Local until the REST
- * facade's shared query parsers land (then this calls those).
- */
-export function parseBoolParam(name: string, value: string): boolean {
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
-  throw badRequest(`invalid value "${value}" for query parameter "${name}": must be a boolean (true/false, 1/0, t/f)`);
-}
-
 const STREAM_FLAGS = ['stdin', 'stdout', 'stderr', 'tty'] as const;
 const LOG_FLAGS = ['follow', 'previous', 'timestamps'] as const;
 
@@ -54,13 +45,13 @@ const LOG_FLAGS = ['follow', 'previous', 'timestamps'] as const;
  * the parameter.
  */
 export function kubeletQuery(subresource: string, query: URLSearchParams): URLSearchParams {
-  const q = new URLSearchParams(query);
+  // Integers and times are checked (400 naming the parameter) and booleans spelt true/false first.
+  const q = canonicalStreamQuery(subresource, query);
   const bools = (names: readonly string[], on: string): Record<string, boolean> => {
     const out: Record<string, boolean> = {};
     for (const n of names) {
-      const v = q.get(n);
+      out[n] = boolParam(q, n) ?? false;
       q.delete(n);
-      out[n] = v !== null && parseBoolParam(n, v);
       if (out[n]) q.set(n, on);
     }
     return out;
