@@ -22,13 +22,85 @@ export function mergePatch(target: Json, patch: Json): Json {
   return out;
 }
 
-export function jsonPatch(target: Json, patch: Json): Json {
+/** Kubernetes' cap on the operations of one JSON patch (maxJSONPatchOperations). */
+export const MAX_JSON_PATCH_OPERATIONS = 10_000;
+/**
+ * Bytes that `copy` (and `move` over an existing value) may duplicate in one patch, bounded by the
+ * request body limit as Kubernetes bounds it (AccumulatedCopySizeLimit): without it, a few dozen
+ * self-copies double a document into gigabytes.
+ */
+export const JSON_PATCH_COPY_BUDGET_BYTES = 3 * 1024 * 1024;
+
+const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
+
+type Op = { op: string; path: string; from?: string; value?: Json };
+
+/** Checks the shape of every operation before any is applied (one pass over the patch). */
+function checkOperations(patch: Json): Op[] {
   if (!Array.isArray(patch)) throw badRequest('json patch must be an array of operations');
-  try {
-    return fjp.applyPatch(structuredClone(target), patch as never, true, false).newDocument as Json;
-  } catch (err) {
-    throw invalidPatch(err);
+  if (patch.length > MAX_JSON_PATCH_OPERATIONS)
+    throw new ApiError('RequestEntityTooLarge', `The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${patch.length}`);
+  return patch.map((op, i) => {
+    const bad = (why: string): never => {
+      throw invalidPatch(new Error(`operation ${i}: ${why}`));
+    };
+    if (!isObj(op)) return bad('is not an object');
+    if (typeof op.op !== 'string' || !OPS.has(op.op)) return bad('"op" must be one of add, remove, replace, move, copy, test');
+    if (typeof op.path !== 'string' || (op.path !== '' && op.path[0] !== '/')) return bad('"path" must be a JSON pointer ("" or starting with "/")');
+    if ((op.op === 'move' || op.op === 'copy') && (typeof op.from !== 'string' || (op.from !== '' && op.from[0] !== '/')))
+      return bad(`"from" must be a JSON pointer for ${op.op}`);
+    if ((op.op === 'add' || op.op === 'replace' || op.op === 'test') && !('value' in op)) return bad(`"value" is required for ${op.op}`);
+    return op as Op;
+  });
+}
+
+/** Reads a JSON pointer in one pass over its segments; `found` is false when any segment is missing. */
+function resolvePointer(doc: Json, pointer: string): { found: boolean; value?: Json } {
+  if (pointer === '') return { found: true, value: doc };
+  let cur: Json = doc;
+  for (const raw of pointer.slice(1).split('/')) {
+    const key = raw.includes('~') ? raw.replace(/~1/g, '/').replace(/~0/g, '~') : raw;
+    if (Array.isArray(cur) && /^(0|[1-9][0-9]{0,9})$/.test(key) && Number(key) < cur.length) cur = cur[Number(key)];
+    else if (isObj(cur) && Object.hasOwn(cur, key)) cur = cur[key];
+    else return { found: false };
   }
+  return { found: true, value: cur };
+}
+
+/**
+ * fast-json-patch's own check of a move/copy `from` clones the whole document per operation
+ * (quadratic in the patch); `from` is resolved here instead, and every other check is the library's.
+ */
+const validateOperation: fjp.Validator<Json> = (operation, index, document, existingPath) => {
+  if (operation.op === 'move' || operation.op === 'copy') fjp.validator(operation, index);
+  else fjp.validator(operation, index, document, existingPath);
+};
+
+export function jsonPatch(target: Json, patch: Json): Json {
+  const ops = checkOperations(patch);
+  let doc = structuredClone(target);
+  let copied = 0;
+  const spend = (value: Json | undefined): void => {
+    copied += value === undefined ? 0 : JSON.stringify(value).length;
+    if (copied > JSON_PATCH_COPY_BUDGET_BYTES)
+      throw new ApiError('RequestEntityTooLarge', `Unable to complete the patch: the values it copies add up to more than ${JSON_PATCH_COPY_BUDGET_BYTES} bytes`);
+  };
+  for (const [i, op] of ops.entries()) {
+    try {
+      if (op.op === 'move' || op.op === 'copy') {
+        const from = resolvePointer(doc, op.from ?? '');
+        if (!from.found) throw new Error(`Cannot perform the operation from a path that does not exist (${op.from})`);
+        if (op.op === 'copy') spend(from.value);
+        else spend(resolvePointer(doc, op.path).value); // a move over an existing value clones that value
+      }
+      doc = fjp.applyOperation(doc, op as fjp.Operation, validateOperation, true, true, i).newDocument;
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      if (err instanceof fjp.JsonPatchError && err.name === 'TEST_OPERATION_FAILED') throw invalidPatch(new Error(`operation ${i}: test failed at ${op.path}`));
+      throw invalidPatch(new Error(`operation ${i} (${op.op} ${op.path.slice(0, 256)}): ${(err as Error).message}`));
+    }
+  }
+  return doc;
 }
 
 function invalidPatch(err: unknown): Error {
@@ -76,7 +148,10 @@ export function strategicMergePatch(target: Json, patch: Json, field = ''): Json
     if (k.startsWith('$deleteFromPrimitiveList/')) {
       const name = k.slice('$deleteFromPrimitiveList/'.length);
       const cur = out[name];
-      if (Array.isArray(cur) && Array.isArray(v)) out[name] = cur.filter((x) => !v.includes(x));
+      if (Array.isArray(cur) && Array.isArray(v)) {
+        const drop = new Set(v);
+        out[name] = cur.filter((x) => !drop.has(x));
+      }
       continue;
     }
     if (v === null) {
@@ -99,21 +174,41 @@ function mergeList(cur: Json[], patch: Json[], key: string, field: string): Json
   if (patch.some((p) => isObj(p) && p.$patch === 'replace')) return patch.filter((p) => !(isObj(p) && p.$patch === 'replace'));
   if (key === '') {
     // Primitive or unkeyed list: union (finalizers) / replace (tolerations) as Kubernetes does.
-    if (field === 'finalizers') return [...cur, ...patch.filter((p) => !cur.includes(p))];
+    if (field === 'finalizers') {
+      const have = new Set(cur);
+      return [...cur, ...patch.filter((p) => !have.has(p))];
+    }
     return patch;
   }
-  const out = [...cur];
+  // Items are found by merge key through an index (first match first, as a scan would find them), so
+  // a patch of n items against a list of m costs O(n + m), not O(n·m).
+  const DELETED = Symbol('deleted');
+  const out: (Json | typeof DELETED)[] = [...cur];
+  const positions = new Map<Json | undefined, number[]>();
+  const remember = (k: Json | undefined, i: number): void => {
+    const list = positions.get(k);
+    if (list) list.push(i);
+    else positions.set(k, [i]);
+  };
+  cur.forEach((c, i) => isObj(c) && remember(c[key], i));
   for (const p of patch) {
     if (!isObj(p)) continue;
-    const idx = out.findIndex((c) => isObj(c) && c[key] === p[key]);
+    const list = positions.get(p[key]);
+    const idx = list && list.length > 0 ? list[0] : -1;
     if (p.$patch === 'delete') {
-      if (idx >= 0) out.splice(idx, 1);
+      if (idx >= 0) {
+        out[idx] = DELETED;
+        list?.shift();
+      }
       continue;
     }
-    if (idx >= 0) out[idx] = strategicMergePatch(out[idx], p, field);
-    else out.push(strategicMergePatch(null, p, field));
+    if (idx >= 0) out[idx] = strategicMergePatch(out[idx] as Json, p, field);
+    else {
+      out.push(strategicMergePatch(null, p, field));
+      remember(p[key], out.length - 1);
+    }
   }
-  return out;
+  return out.filter((x): x is Json => x !== DELETED);
 }
 
 export function applyPatch(type: string, target: unknown, patch: unknown): unknown {
