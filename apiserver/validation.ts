@@ -19,6 +19,23 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
 export const MAX_OBJECT_BYTES = 1_572_864; // etcd's default request limit (1.5 MiB)
+/** The data of one ConfigMap or Secret (Kubernetes' MaxSecretSize, 1 MiB). */
+export const MAX_DATA_BYTES = 1024 * 1024;
+
+/** Payload bytes of a ConfigMap's data + binaryData, or a Secret's decoded data + stringData, as Kubernetes counts them. */
+function dataBytes(resource: string, obj: KObject): number {
+  let total = 0;
+  const values = (m: unknown): unknown[] => (m !== null && typeof m === 'object' ? Object.values(m) : []);
+  const decoded = (b64: string): number => {
+    let end = b64.length;
+    while (end > 0 && b64[end - 1] === '=') end--;
+    return Math.floor((end * 3) / 4);
+  };
+  for (const v of values(obj.data)) if (typeof v === 'string') total += resource === 'secrets' ? decoded(v) : Buffer.byteLength(v);
+  for (const v of values(obj.binaryData)) if (typeof v === 'string') total += decoded(v);
+  for (const v of values(obj.stringData)) if (typeof v === 'string') total += Buffer.byteLength(v);
+  return total;
+}
 
 function add(c: Causes, field: string, message: string, reason = 'FieldValueInvalid'): void {
   c.push({ field, message, reason });
@@ -431,6 +448,8 @@ export function validateObject(info: ResourceInfo, obj: KObject): Causes {
           const bad = base64Error(v);
           if (bad >= 0) add(c, `${field}[${k}]`, `Invalid value: "<redacted>": illegal base64 data at input byte ${bad}`);
         }
+      if (dataBytes(info.resource, obj) > MAX_DATA_BYTES)
+        add(c, info.resource === 'secrets' ? 'data' : '', `Too long: must have at most ${MAX_DATA_BYTES} bytes`, 'FieldValueTooLong');
       break;
     case 'endpoints':
       ((obj.subsets ?? []) as core.EndpointSubset[]).forEach((s, i) => {
