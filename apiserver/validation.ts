@@ -5,7 +5,7 @@
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import type { StatusCause } from '../client/errors.js';
-import { isQuantity } from '../client/quantity.js';
+import { isQuantity, MAX_QUANTITY_LENGTH } from '../client/quantity.js';
 import type { KObject, core } from '../client/types.js';
 import { fromLabelSelector, matchesLabels, SelectorError } from '../client/selectors.js';
 import type { ResourceInfo } from '../client/resources.js';
@@ -103,7 +103,13 @@ export function validateMeta(c: Causes, info: ResourceInfo, obj: KObject): void 
 
 function validQuantityMap(c: Causes, field: string, map: Record<string, unknown> | undefined): void {
   for (const [k, v] of Object.entries(map ?? {})) {
-    if (!isQuantity(v)) add(c, `${field}[${k}]`, `Invalid value: "${String(v)}": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`);
+    // The value is echoed cut short: a 1,000,000-digit quantity must not come back as a 2 MB error.
+    if (!isQuantity(v)) {
+      const text = String(v);
+      const shown = text.length > 64 ? `${text.slice(0, 64)}…(${text.length} characters)` : text;
+      const why = text.length > MAX_QUANTITY_LENGTH ? `must be no more than ${MAX_QUANTITY_LENGTH} characters` : "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
+      add(c, `${field}[${k}]`, `Invalid value: "${shown}": ${why}`);
+    }
     else if (typeof v === 'string' && v.trim().startsWith('-')) add(c, `${field}[${k}]`, `Invalid value: "${v}": must be greater than or equal to 0`);
   }
 }

@@ -17,7 +17,7 @@ import { applyPatchBody, planApply } from '../apply.js';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION, wantsAggregated } from './discovery.js';
 import { checkFields, openapiV2, openapiV2Protobuf, openapiV3Doc, openapiV3Index } from './openapi.js';
 import { decodeProtobufObject } from './protobuf.js';
-import { boolParam, enumParam, intParam, selectorParams, timeoutParam, tooLargeResourceVersion, versionParams } from './params.js';
+import { boolParam, canonicalStreamQuery, enumParam, intParam, selectorParams, timeoutParam, tooLargeResourceVersion, versionParams } from './params.js';
 import { answerReview } from './reviews.js';
 import { parsePath, type Route } from './route.js';
 import { handleStreamRequest, handleStreamUpgrade } from './stream.js';
@@ -131,7 +131,8 @@ async function handle(opts: RestOptions, req: IncomingMessage, res: ServerRespon
     return sendJson(res, 201, answerReview(info, parseBody(await readBody(req), req.headers['content-type'] ?? '')));
   }
   if (subresource === 'log' || subresource === 'exec' || subresource === 'attach' || subresource === 'portforward' || subresource === 'proxy')
-    return handleStreamRequest(opts, req, res, { namespace, name, subresource, query: url.searchParams });
+    // Options are checked before the pod or its node is looked up: a malformed one is the client's 400.
+    return handleStreamRequest(opts, req, res, { namespace, name, subresource, query: canonicalStreamQuery(subresource, url.searchParams) });
   const q = url.searchParams;
   const dryRuns = q.getAll('dryRun');
   const badDryRun = dryRuns.find((d) => d !== 'All');

@@ -120,7 +120,7 @@ export async function handleStreamUpgrade(opts: RestOptions, req: IncomingMessag
     const route = parsePath(url.pathname);
     if (route.kind !== 'resource' || route.info.resource !== 'pods' || !['exec', 'attach', 'portforward'].includes(route.subresource))
       throw new ApiError('NotFound', 'the server could not find the requested resource');
-    const t = { namespace: route.namespace, name: route.name, subresource: route.subresource, query: url.searchParams };
+    const t = { namespace: route.namespace, name: route.name, subresource: route.subresource, query: canonicalStreamQuery(route.subresource, url.searchParams) };
     await opts.registry.get('pods', t.namespace, t.name);
     // Resolve first: kubectl falls back from WebSocket to SPDY on any failure, so the real reason
     // (no such pod, not scheduled yet) must also be what the SPDY attempt reports.
