@@ -160,8 +160,10 @@ export class Registry {
     let rev = q.resourceVersionMatch === 'Exact' && q.resourceVersion ? Number(q.resourceVersion) : 0;
     if (q.continue) {
       try {
-        const tok = JSON.parse(Buffer.from(q.continue, 'base64').toString()) as { rv: number; start: string };
-        rev = tok.rv;
+        const tok = JSON.parse(Buffer.from(q.continue, 'base64').toString()) as { rv?: unknown; start?: unknown };
+        // A client-supplied token: its fields are checked, a string revision would reach etcd as a 503.
+        if (!Number.isSafeInteger(tok.rv) || (tok.rv as number) <= 0 || typeof tok.start !== 'string') throw new Error('malformed');
+        rev = tok.rv as number;
         startKey = prefix + tok.start;
       } catch {
         throw badRequest('continue key is not valid');

@@ -158,6 +158,8 @@ describe('query parameters', () => {
     ['watch=true&resourceVersion=-5', /query parameter resourceVersion/],
     ['timeout=5', /invalid timeout specified in the request URL/],
     ['dryRun=Some', /dryRun/],
+    [`limit=1&continue=${Buffer.from('{"rv":"x","start":""}').toString('base64')}`, /continue key is not valid/],
+    ['limit=1&continue=%00%01', /continue key is not valid/],
   ])('answers ?%s with 400 naming the parameter', async (query, message) => {
     await refusedQuickly(`/api/v1/namespaces/${NS}/configmaps?${query}`, () => ({}), 400, 'BadRequest', message);
   });
