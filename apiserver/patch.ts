@@ -6,6 +6,7 @@
  */
 import fjp from 'fast-json-patch';
 import { ApiError, badRequest } from '../client/errors.js';
+import { MAX_OBJECT_BYTES } from './validation.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type JsonObj = { [k: string]: Json };
@@ -25,11 +26,11 @@ export function mergePatch(target: Json, patch: Json): Json {
 /** Kubernetes' cap on the operations of one JSON patch (maxJSONPatchOperations). */
 export const MAX_JSON_PATCH_OPERATIONS = 10_000;
 /**
- * Bytes that `copy` (and `move` over an existing value) may duplicate in one patch, bounded by the
- * request body limit as Kubernetes bounds it (AccumulatedCopySizeLimit): without it, a few dozen
- * self-copies double a document into gigabytes.
+ * Bytes that `copy` (and `move` over an existing value) may duplicate in one patch (Kubernetes bounds
+ * this too, its AccumulatedCopySizeLimit): without it, a few dozen self-copies double a document into
+ * gigabytes. The object limit is enough, since no stored object may be larger.
  */
-export const JSON_PATCH_COPY_BUDGET_BYTES = 3 * 1024 * 1024;
+export const JSON_PATCH_COPY_BUDGET_BYTES = MAX_OBJECT_BYTES;
 
 const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
 
