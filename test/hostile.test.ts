@@ -173,6 +173,12 @@ describe('query parameters', () => {
   });
 });
 
+describe('request paths', () => {
+  it('answers a malformed escape in the path with 400', async () => {
+    await refusedQuickly('/api/v1/namespaces/%ZZ/configmaps', () => ({}), 400, 'BadRequest', /invalid escape sequence/);
+  });
+});
+
 describe('resourceVersion', () => {
   const current = async (): Promise<number> => Number(((await call(`/api/v1/namespaces/${NS}/configmaps`)).body.metadata as { resourceVersion: string }).resourceVersion);
 

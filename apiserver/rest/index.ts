@@ -17,10 +17,10 @@ import { applyPatchBody, planApply } from '../apply.js';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION, wantsAggregated } from './discovery.js';
 import { checkFields, openapiV2, openapiV2Protobuf, openapiV3Doc, openapiV3Index } from './openapi.js';
 import { decodeProtobufObject } from './protobuf.js';
-import { boolParam, canonicalStreamQuery, enumParam, intParam, selectorParams, timeoutParam, tooLargeResourceVersion, versionParams } from './params.js';
+import { boolParam, enumParam, requestUrl, intParam, selectorParams, timeoutParam, tooLargeResourceVersion, versionParams } from './params.js';
 import { answerReview } from './reviews.js';
 import { parsePath, type Route } from './route.js';
-import { handleStreamRequest, handleStreamUpgrade } from './stream.js';
+import { handleStreamRequest, handleStreamUpgrade, kubeletQuery } from './stream.js';
 import { tableFor } from './tables.js';
 
 export interface RestOptions {
@@ -110,7 +110,7 @@ async function awaitRevision(opts: RestOptions, resource: string, rv: number): P
 }
 
 async function handle(opts: RestOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  const url = requestUrl(req);
   const path = url.pathname;
   const method = req.method ?? 'GET';
   const accept = req.headers.accept;
@@ -132,7 +132,7 @@ async function handle(opts: RestOptions, req: IncomingMessage, res: ServerRespon
   }
   if (subresource === 'log' || subresource === 'exec' || subresource === 'attach' || subresource === 'portforward' || subresource === 'proxy')
     // Options are checked before the pod or its node is looked up: a malformed one is the client's 400.
-    return handleStreamRequest(opts, req, res, { namespace, name, subresource, query: canonicalStreamQuery(subresource, url.searchParams) });
+    return handleStreamRequest(opts, req, res, { namespace, name, subresource, query: kubeletQuery(subresource, url.searchParams) });
   const q = url.searchParams;
   const dryRuns = q.getAll('dryRun');
   const badDryRun = dryRuns.find((d) => d !== 'All');

@@ -69,3 +69,12 @@ describe('query parameters as kube-apiserver reads them', () => {
     expect(apiError(() => canonicalStreamQuery('log', q('sinceTime=yesterday'))).message).toMatch(/sinceTime/);
   });
 });
+
+describe('request paths', () => {
+  it('a malformed escape in the path is a 400, not a crash', async () => {
+    const { parsePath } = await import('./route.js');
+    const err = apiError(() => parsePath('/api/v1/namespaces/%ZZ/pods'));
+    expect(err.code).toBe(400);
+    expect(err.message).toMatch(/invalid escape sequence in "%ZZ"/);
+  });
+});

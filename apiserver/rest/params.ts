@@ -7,9 +7,19 @@
  * true. This is a superset of Go's strconv.ParseBool, so what any client sends (Python's `watch=True`)
  * means what it means on Kubernetes. Integers follow strconv.ParseInt (int64, decimal, optional sign).
  */
+import type { IncomingMessage } from 'node:http';
 import { ApiError, badRequest, invalid } from '../../client/errors.js';
 import { DurationError, parseDuration } from '../../client/duration.js';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from '../../client/selectors.js';
+
+/** The request's URL; one that cannot be parsed (`//[`) is a 400, not a 500. */
+export function requestUrl(req: IncomingMessage): URL {
+  try {
+    return new URL(req.url ?? '/', 'http://localhost');
+  } catch {
+    throw badRequest('the request URL could not be parsed');
+  }
+}
 
 /** A query value as it may be echoed in an error. */
 const shown = (v: string): string => (v.length > 64 ? `${v.slice(0, 64)}…` : v);

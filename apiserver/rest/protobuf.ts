@@ -248,17 +248,26 @@ export function decodeProtobufObject(body: Buffer): KObject {
 
 function decodeFrame(body: Buffer): KObject {
   if (body.length < 4 || !body.subarray(0, 4).equals(MAGIC)) throw badRequest('the protobuf body does not start with the Kubernetes magic number');
-  const env = decodeMessage('k8s.io.apimachinery.pkg.runtime.Unknown', new Reader(body.subarray(4)), 0) as {
-    typeMeta?: { apiVersion?: string; kind?: string };
-    raw?: string;
-  };
+  // The runtime.Unknown envelope is read by hand so that `raw` stays a view of the body (no base64
+  // round trip of up to 3 MiB before the object is even looked at).
+  const r = new Reader(body.subarray(4));
+  const env: { typeMeta?: { apiVersion?: string; kind?: string }; raw?: Buffer } = {};
+  while (r.pos < r.end) {
+    const tag = r.varint();
+    const num = Number(tag >> 3n);
+    const wire = Number(tag & 7n);
+    if ((num === 1 || num === 2) && wire !== 2) throw malformed(`field ${num} of runtime.Unknown has wire type ${wire}, want 2`);
+    if (num === 1) env.typeMeta = decodeMessage('k8s.io.apimachinery.pkg.runtime.TypeMeta', new Reader(r.bytes()), 1) as typeof env.typeMeta;
+    else if (num === 2) env.raw = r.bytes();
+    else if (num === 0) throw malformed('field number 0 in runtime.Unknown');
+    else r.skip(wire);
+  }
   const apiVersion = env.typeMeta?.apiVersion ?? '';
   const kind = env.typeMeta?.kind ?? '';
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
   const candidates = [`${GROUP_PACKAGES[group] ?? ''}.${version}.${kind}`, `${META}.${kind}`];
   const typeName = candidates.find((c) => messages()[c]);
   if (!typeName) throw badRequest(`protobuf bodies of ${apiVersion} ${kind} are not supported; send JSON`);
-  const raw = Buffer.from(env.raw ?? '', 'base64');
-  const obj = decodeMessage(typeName, new Reader(raw), 0) as KObject;
+  const obj = decodeMessage(typeName, new Reader(env.raw ?? Buffer.alloc(0)), 0) as KObject;
   return { apiVersion, kind, ...obj };
 }

@@ -4,6 +4,7 @@
  * Pure, so the ambiguous cases (`/api/v1/namespaces/x/status` is the namespace's status subresource,
  * `/api/v1/namespaces/x/pods` a list) are unit-tested.
  */
+import { badRequest } from '../../client/errors.js';
 import { RESOURCES, type ResourceInfo } from '../../client/resources.js';
 
 export type Route =
@@ -18,10 +19,19 @@ export function lookup(group: string, version: string, resource: string): Resour
   return RESOURCES.find((r) => r.group === group && r.version === version && r.resource === resource);
 }
 
+/** A path segment, unescaped; a malformed escape (`%ZZ`) is the client's error, not a crash. */
+function decodeSegment(seg: string): string {
+  try {
+    return decodeURIComponent(seg);
+  } catch {
+    throw badRequest(`the request path has an invalid escape sequence in "${seg.slice(0, 64)}"`);
+  }
+}
+
 export function parsePath(rawPath: string): Route {
   const path = rawPath.length > 1 && rawPath.endsWith('/') ? rawPath.slice(0, -1) : rawPath;
   if (DISCOVERY_PATHS.has(path)) return { kind: 'discovery', path };
-  const segs = path.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+  const segs = path.split('/').filter((s) => s !== '').map(decodeSegment);
   let group: string;
   let version: string;
   let rest: string[];

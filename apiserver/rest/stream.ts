@@ -20,13 +20,14 @@ import type { core } from '../../client/types.js';
 import { defaultContainer, kubeletUrlFor } from '../kubeletproxy.js';
 import type { Registry } from '../registry.js';
 import type { RestOptions } from './index.js';
-import { boolParam, canonicalStreamQuery } from './params.js';
+import { boolParam, canonicalStreamQuery, requestUrl } from './params.js';
 import { parsePath } from './route.js';
 
 export interface StreamTarget {
   namespace: string;
   name: string;
   subresource: string;
+  /** The options in the kubelet's spelling (kubeletQuery). */
   query: URLSearchParams;
 }
 
@@ -69,8 +70,9 @@ export function kubeletQuery(subresource: string, query: URLSearchParams): URLSe
   return q;
 }
 
+/** The kubelet's URL path for a target whose query is already in the kubelet's spelling (kubeletQuery). */
 async function kubeletPath(registry: Registry, t: StreamTarget): Promise<string> {
-  const q = kubeletQuery(t.subresource, t.query);
+  const q = new URLSearchParams(t.query);
   const ns = encodeURIComponent(t.namespace);
   const pod = encodeURIComponent(t.name);
   if (t.subresource === 'portforward') return `/portForward/${ns}/${pod}?${q.toString()}`;
@@ -116,11 +118,11 @@ function writeStatus(socket: Duplex, err: ApiError): void {
 export async function handleStreamUpgrade(opts: RestOptions, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   socket.on('error', () => socket.destroy());
   try {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req);
     const route = parsePath(url.pathname);
     if (route.kind !== 'resource' || route.info.resource !== 'pods' || !['exec', 'attach', 'portforward'].includes(route.subresource))
       throw new ApiError('NotFound', 'the server could not find the requested resource');
-    const t = { namespace: route.namespace, name: route.name, subresource: route.subresource, query: canonicalStreamQuery(route.subresource, url.searchParams) };
+    const t = { namespace: route.namespace, name: route.name, subresource: route.subresource, query: kubeletQuery(route.subresource, url.searchParams) };
     await opts.registry.get('pods', t.namespace, t.name);
     // Resolve first: kubectl falls back from WebSocket to SPDY on any failure, so the real reason
     // (no such pod, not scheduled yet) must also be what the SPDY attempt reports.
