@@ -29,8 +29,26 @@ function toServiceError(err: unknown, log: Logger): Partial<grpc.ServiceError> {
     err instanceof ApiError ? err : new ApiError('InternalError', `internal error: ${err instanceof Error ? err.message : String(err)}`);
   if (!(err instanceof ApiError)) log.error({ err }, 'request failed');
   const md = new grpc.Metadata();
-  md.set('k8s-status', JSON.stringify(apiErr.toStatus()));
+  md.set('k8s-status', statusHeader(apiErr.toStatus()));
   return { code: apiErr.grpcCode, details: apiErr.message, metadata: md };
+}
+
+/** grpc-js refuses header values of more than this many bytes from a peer (its default max metadata is 8 KiB). */
+const MAX_STATUS_HEADER = 6 * 1024;
+
+/**
+ * The Status as a header value: HTTP/2 header values must be printable ASCII, so every other character is
+ * written as a JSON \u escape (still valid JSON for the client); a Status too big for the header loses its
+ * causes and then its message tail. A value grpc-js refused would leave the call unanswered.
+ */
+export function statusHeader(status: object): string {
+  const ascii = (v: unknown): string => JSON.stringify(v).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  let out = ascii(status);
+  if (out.length <= MAX_STATUS_HEADER) return out;
+  const { details, message, ...rest } = status as { details?: Record<string, unknown>; message?: string };
+  const slim = { ...rest, message: String(message ?? '').slice(0, 2048), ...(details ? { details: { ...details, causes: undefined } } : {}) };
+  out = ascii(slim);
+  return out.length <= MAX_STATUS_HEADER ? out : ascii({ ...rest, message: String(message ?? '').slice(0, 512) });
 }
 
 function parseJson(s: string, what: string): unknown {
