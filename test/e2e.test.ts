@@ -8,7 +8,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { isNodeReady } from '../client/objects.js';
 import type { core } from '../client/types.js';
 import { exec } from '../cli/lab/docker.js';
@@ -27,6 +27,27 @@ const watchers: ChildProcess[] = [];
 beforeAll(async () => {
   cluster = await startCluster({ workers: 3, timing: 'lab', onProgress: (l) => process.env.KUBELAB_TEST_LOG && process.stderr.write(`${l}\n`) });
 }, 240_000);
+
+// A failure here is a race to find: leave the cluster's own account of it in the report (the
+// containers are removed with the cluster). Pods, events and each component's last log lines.
+beforeEach(() => {
+  onTestFailed(async () => {
+    const out: string[] = [];
+    try {
+      const pods = (await cluster.client.list('pods', { namespace: NS })).items;
+      out.push(...pods.map((p) => `pod ${p.metadata?.name} ${p.spec?.nodeName ?? '-'} ${p.status?.phase}${p.metadata?.deletionTimestamp ? ' terminating' : ''}`));
+      const events = (await cluster.client.list('events', { namespace: NS })).items.slice(-30);
+      out.push(...events.map((e) => `event ${e.reason} ${e.involvedObject?.kind}/${e.involvedObject?.name}: ${e.message}`));
+      for (const c of await cluster.lab.docker.listContainers({ all: true, filters: JSON.stringify({ label: [`io.kubelab.cluster=${cluster.name}`, 'io.kubelab.component'] }) })) {
+        const logs = (await cluster.lab.docker.getContainer(c.Id).logs({ stdout: true, stderr: true, tail: 15 })).toString('latin1');
+        out.push(`--- ${c.Names[0]} (${c.State}, ${c.Status})`, logs.replace(/[\x00-\x08]/g, ''));
+      }
+    } catch (err) {
+      out.push(`(could not collect the cluster's state: ${err instanceof Error ? err.message : String(err)})`);
+    }
+    process.stderr.write(`\n[e2e] cluster state at the failure:\n${out.join('\n')}\n`);
+  });
+});
 
 afterAll(async () => {
   for (const w of watchers) w.kill('SIGKILL');
