@@ -5,24 +5,9 @@
 import { ApiError, invalid } from '../client/errors.js';
 import type { Storage } from './storage.js';
 
-export function parseCidr(cidr: string): { base: number; size: number } {
-  const m = cidr.match(/^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/);
-  if (!m) throw new Error(`invalid CIDR "${cidr}": expected a.b.c.d/n`);
-  const base = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
-  const bits = Number(m[5]);
-  const size = 2 ** (32 - bits);
-  return { base: (base & ~(size - 1)) >>> 0, size };
-}
-
-export function ipToString(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
-
-export function ipToNumber(ip: string): number | undefined {
-  const m = ip.match(/^(\d+)\.(\d+)\.(\d+)\.(\d+)$/);
-  if (!m || m.slice(1).some((x) => Number(x) > 255)) return undefined;
-  return ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
-}
+// The IPv4 helpers are shared with kube-proxy and DNS: they live in client/cidr.ts.
+export { ipToNumber, ipToString, parseCidr } from '../client/cidr.js';
+import { ipToNumber, ipToString, parseCidr } from '../client/cidr.js';
 
 export class Allocators {
   private readonly range: { base: number; size: number };

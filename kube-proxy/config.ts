@@ -1,6 +1,6 @@
 /** kube-proxy options (flags/env) → validated config with every default filled; durations in ms. */
 import { hostname } from 'node:os';
-import { parseCidr } from '../apiserver/allocator.js';
+import { parseCidr } from '../client/cidr.js';
 
 export interface KubeProxyOptions {
   /** apiserver gRPC address host:port. */

@@ -1,7 +1,7 @@
 /** dns component options → validated config; durations in ms. */
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { ipToString, parseCidr } from '../../apiserver/allocator.js';
+import { ipToString, parseCidr } from '../../client/cidr.js';
 
 export interface DnsOptions {
   apiserver?: string;

@@ -13,7 +13,7 @@ import { clone } from '../../client/objects.js';
 import type { Reconciler, Result } from '../../client/runner.js';
 import type { core, Mutable } from '../../client/types.js';
 
-import { ipToNumber, ipToString, parseCidr } from '../../apiserver/allocator.js';
+import { ipToNumber, ipToString, parseCidr } from '../../client/cidr.js';
 
 export const KUBE_DNS_KEY = 'kube-system/kube-dns';
 

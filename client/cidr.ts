@@ -1,0 +1,22 @@
+/** IPv4 addresses and CIDR ranges as numbers: Service and pod ranges for the apiserver, kube-proxy and DNS. */
+
+/** `a.b.c.d/n` → the range's first address and its size; throws naming the value when it is not one. */
+export function parseCidr(cidr: string): { base: number; size: number } {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  const bits = Number(m?.[5]);
+  if (!m || m.slice(1, 5).some((x) => Number(x) > 255) || bits > 32) throw new Error(`invalid CIDR "${cidr}": expected a.b.c.d/n with octets 0-255 and n 0-32`);
+  const base = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
+  const size = 2 ** (32 - bits);
+  return { base: size === 2 ** 32 ? 0 : (base & ~(size - 1)) >>> 0, size };
+}
+
+export function ipToString(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+/** The address as a number, or undefined when `ip` is not a dotted IPv4 address. */
+export function ipToNumber(ip: string): number | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
+  if (!m || m.slice(1).some((x) => Number(x) > 255)) return undefined;
+  return ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
+}
