@@ -1,5 +1,5 @@
 /**
- * Wires one kubelet: runtime, pod manager (workers + PLEG), logs/exec server, node registration and
+ * Wires one kubelet: runtime, pod lifecycle (workers, PLEG, status and volume managers), logs/exec server, node registration and
  * heartbeats, the pod informer (pods bound to this node) and static pods. `startKubelet` is what main
  * and tests call; hollow nodes call it with a shared client and pod source.
  */
@@ -11,7 +11,7 @@ import { Informer } from '../client/informer.js';
 import { createLogger } from '../client/log.js';
 import type { core } from '../client/types.js';
 import type { KubeletConfig } from './config.js';
-import { PodManager } from './kubelet.js';
+import { Kubelet } from './kubelet.js';
 import { NodeAgent } from './node.js';
 import { DockerRuntime } from './runtime/docker.js';
 import { HollowRuntime } from './runtime/hollow.js';
@@ -26,7 +26,7 @@ export interface KubeletDeps {
   runtime?: Runtime;
   /**
    * A shared pod source (hollow nodes): the kubelet does not start its own informer; the caller feeds
-   * `podManager.upsert/remove` and calls `markSourcesReady`.
+   * `kubelet.upsert/remove` and calls `markSourcesReady`.
    */
   externalPodSource?: boolean;
   /** Spread heartbeats of many nodes over this window. */
@@ -41,7 +41,8 @@ export interface RunningKubelet {
   readonly nodeName: string;
   /** The logs/exec port (0 when not serving). */
   readonly port: number;
-  readonly podManager: PodManager;
+  /** The pod side: desired pods, pod workers, PLEG relist. */
+  readonly kubelet: Kubelet;
   readonly runtime: Runtime;
   readonly node: NodeAgent;
   /** Stops the kubelet; containers keep running (a restarted kubelet adopts them). */
@@ -72,7 +73,7 @@ export async function startKubelet(cfg: KubeletConfig, signal: AbortSignal, deps
   const recorder = deps.externalPodSource ? undefined : new EventRecorder(client, { component: 'kubelet', host: cfg.nodeName }, log);
   // Services of every namespace, for the containers' Service environment variables (hollow nodes have none).
   const services = deps.externalPodSource ? undefined : new Informer(client, 'services', { logger: log });
-  const pm = new PodManager({ client, runtime, config: cfg, log, recorder, services });
+  const pm = new Kubelet({ client, runtime, config: cfg, log, recorder, services });
   let server: KubeletServer | undefined;
   if (deps.serve ?? true) {
     server = await startKubeletServer({
@@ -181,5 +182,5 @@ export async function startKubelet(cfg: KubeletConfig, signal: AbortSignal, deps
     if (!deps.runtime) await runtime.close();
   };
   signal.addEventListener('abort', () => void stop(), { once: true });
-  return { nodeName: cfg.nodeName, port: server?.port ?? 0, podManager: pm, runtime, node, stop };
+  return { nodeName: cfg.nodeName, port: server?.port ?? 0, kubelet: pm, runtime, node, stop };
 }
