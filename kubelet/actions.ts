@@ -166,7 +166,9 @@ function appContainerActions(
     if (latest?.state === 'running') {
       const failed = ctx.probeFailure(latest.id);
       if (failed) {
-        actions.events.push({ type: 'Normal', reason: 'Killing', message: `Container ${c.name} failed ${failed.split(':')[0].toLowerCase()}, will be restarted` });
+        // "Liveness probe failed: …" → Kubernetes' "Container app failed liveness probe, will be restarted".
+        const probe = failed.split(':')[0].replace(/ failed$/, '').toLowerCase();
+        actions.events.push({ type: 'Normal', reason: 'Killing', message: `Container ${c.name} failed ${probe}, will be restarted` });
         actions.containersToKill.push({ container: latest, spec: c, graceMs: podGraceMs(pod.spec) });
       }
       continue;
