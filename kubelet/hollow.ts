@@ -76,18 +76,18 @@ export async function startHollowNodes(opts: HollowNodesOptions, signal: AbortSi
   const informer = new Informer(client, 'pods', { logger: log });
   const owner = (p: core.Pod): RunningKubelet | undefined => kubelets.get(p.spec?.nodeName ?? '');
   informer.addHandler({
-    onAdd: (p) => owner(p)?.podManager.upsert(p),
+    onAdd: (p) => owner(p)?.kubelet.upsert(p),
     onUpdate: (o, p) => {
       const before = owner(o);
       const now = owner(p);
-      if (before && before !== now) before.podManager.remove(o);
-      now?.podManager.upsert(p);
+      if (before && before !== now) before.kubelet.remove(o);
+      now?.kubelet.upsert(p);
     },
-    onDelete: (p) => owner(p)?.podManager.remove(p),
+    onDelete: (p) => owner(p)?.kubelet.remove(p),
   });
   informer.start(ctl.signal);
   await informer.waitForSync(ctl.signal);
-  for (const k of kubelets.values()) k.podManager.markSourcesReady();
+  for (const k of kubelets.values()) k.kubelet.markSourcesReady();
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;

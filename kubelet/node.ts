@@ -7,6 +7,7 @@ import { arch, hostname, release } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { ApiClient } from '../client/api.js';
+import { realClock, type Clock } from '../client/clock.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../client/errors.js';
 import { formatBytes, formatMillis } from '../client/quantity.js';
 import { KUBERNETES_VERSION } from '../client/resources.js';
@@ -26,6 +27,8 @@ export interface NodeAgentOptions {
   runtimeVersion: string;
   /** Runtime health: true, or the reason the node is not ready. */
   healthy: () => true | string;
+  /** Heartbeat times and intervals (default: the wall clock). */
+  clock?: Clock;
 }
 
 function goArch(): string {
@@ -38,9 +41,11 @@ export class NodeAgent {
   private lease?: coordination.Lease;
   private lastReport = 0;
   private readonly cfg: KubeletConfig;
+  private readonly clock: Clock;
 
   constructor(private readonly o: NodeAgentOptions) {
     this.cfg = o.config;
+    this.clock = o.clock ?? realClock;
   }
 
   private labels(): Record<string, string> {
@@ -55,7 +60,7 @@ export class NodeAgent {
   }
 
   /** The status this kubelet reports now (conditions keep their transition times). */
-  desiredStatus(prev: core.NodeStatus | undefined, now = Date.now()): core.NodeStatus {
+  desiredStatus(prev: core.NodeStatus | undefined, now = this.clock.now()): core.NodeStatus {
     const health = this.o.healthy();
     const cond = (type: string, ok: boolean, reason: string, message: string): core.NodeCondition => {
       const status = type === 'Ready' ? (ok ? 'True' : 'False') : ok ? 'False' : 'True';
@@ -122,14 +127,14 @@ export class NodeAgent {
       this.o.log.info({ node: name }, 'node already registered; updating it');
     }
     this.node = await c.updateStatus('nodes', { ...node, metadata: { ...node.metadata, resourceVersion: undefined }, status: this.desiredStatus(node.status) });
-    this.lastReport = Date.now();
+    this.lastReport = this.clock.now();
     return this.node;
   }
 
   /** Writes the node status when it changed, or when the report interval has passed. */
   async updateStatus(): Promise<void> {
     const c = this.o.client;
-    const now = Date.now();
+    const now = this.clock.now();
     let node = this.node;
     if (!node) return;
     // Compare with the stored status, not our last write: the node lifecycle controller may have set
@@ -167,7 +172,7 @@ export class NodeAgent {
     const spec = {
       holderIdentity: name,
       leaseDurationSeconds: Math.max(1, Math.round(this.cfg.nodeLeaseDurationMs / 1000)),
-      renewTime: nowMicroTime(),
+      renewTime: nowMicroTime(this.clock.now()),
     };
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
@@ -200,20 +205,16 @@ export class NodeAgent {
 
   /** Runs the heartbeat loops until the signal aborts; `jitterMs` spreads many hollow nodes. */
   run(signal: AbortSignal, jitterMs = 0): void {
-    const loop = (intervalMs: number, fn: () => Promise<void>, what: string): void => {
-      let timer: NodeJS.Timeout | undefined;
-      const tick = (): void => {
-        if (signal.aborted) return;
-        fn()
-          .catch((err: unknown) => this.o.log.warn({ err: (err as Error).message, node: this.cfg.nodeName }, `${what} failed`))
-          .finally(() => {
-            if (!signal.aborted) timer = setTimeout(tick, intervalMs);
-          });
-      };
-      timer = setTimeout(tick, Math.floor(Math.random() * jitterMs));
-      signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+    const loop = async (intervalMs: number, fn: () => Promise<void>, what: string): Promise<void> => {
+      const sleep = (ms: number): Promise<boolean> => this.clock.sleep(ms, signal).then(
+        () => true,
+        () => false,
+      );
+      for (let delay = Math.floor(Math.random() * jitterMs); await sleep(delay); delay = intervalMs) {
+        await fn().catch((err: unknown) => this.o.log.warn({ err: (err as Error).message, node: this.cfg.nodeName }, `${what} failed`));
+      }
     };
-    loop(this.cfg.leaseRenewIntervalMs, () => this.renewLease(), 'lease renewal');
-    loop(this.cfg.nodeStatusUpdateFrequencyMs, () => this.updateStatus(), 'node status update');
+    void loop(this.cfg.leaseRenewIntervalMs, () => this.renewLease(), 'lease renewal');
+    void loop(this.cfg.nodeStatusUpdateFrequencyMs, () => this.updateStatus(), 'node status update');
   }
 }

@@ -132,27 +132,64 @@ export function wsTransport(ws: WebSocket): ByteTransport {
   };
 }
 
+/** SPDY port-forward over one connection: pairs each request's error and data streams and dials the pod's port. */
 export function servePortForward(t: ByteTransport, o: PortForwardOptions): void {
-  const framer = new SpdyFramer();
-  const pairs = new Map<string, Pair>();
-  const byStream = new Map<number, Pair>();
-  let lastStream = 0;
-  const send = (frame: Buffer): void => t.send(frame);
+  const session = new SpdyPortForward(t, o);
+  t.onData((buf) => session.receive(buf));
+  t.onClose(() => session.close());
+}
 
-  const finish = (p: Pair, message?: string): void => {
+class SpdyPortForward {
+  private readonly framer = new SpdyFramer();
+  private readonly pairs = new Map<string, Pair>();
+  private readonly byStream = new Map<number, Pair>();
+  private lastStream = 0;
+
+  constructor(
+    private readonly t: ByteTransport,
+    private readonly o: PortForwardOptions,
+  ) {}
+
+  /** Bytes from the client; a framing error ends the connection with GOAWAY. */
+  receive(buf: Buffer): void {
+    try {
+      for (const f of this.framer.push(buf)) this.onFrame(f);
+    } catch (err) {
+      this.o.log.warn({ err: (err as Error).message, pod: this.o.podName }, 'port-forward protocol error');
+      this.send(this.framer.goAway(this.lastStream, 1));
+      this.t.close(true);
+    }
+  }
+
+  /** The connection ended: every pod connection goes with it. */
+  close(): void {
+    for (const p of this.pairs.values()) {
+      p.finished = true;
+      p.socket?.destroy();
+    }
+    this.pairs.clear();
+  }
+
+  private send(frame: Buffer): void {
+    this.t.send(frame);
+  }
+
+  private finish(p: Pair, message?: string): void {
     if (p.finished) return;
     p.finished = true;
-    if (p.errorStream !== undefined) send(framer.data(p.errorStream, message ? Buffer.from(message) : Buffer.alloc(0), true));
-    if (p.dataStream !== undefined) send(framer.data(p.dataStream, Buffer.alloc(0), true));
+    if (p.errorStream !== undefined) this.send(this.framer.data(p.errorStream, message ? Buffer.from(message) : Buffer.alloc(0), true));
+    if (p.dataStream !== undefined) this.send(this.framer.data(p.dataStream, Buffer.alloc(0), true));
     p.socket?.destroy();
-    pairs.delete(p.requestId);
-  };
+    this.pairs.delete(p.requestId);
+  }
 
-  const start = (p: Pair): void => {
+  /** Dials the pod once both streams of the pair are open. */
+  private start(p: Pair): void {
     if (p.started || p.errorStream === undefined || p.dataStream === undefined) return;
     p.started = true;
     const dataStream = p.dataStream;
-    o.dial(p.port).then(
+    const failed = (err: Error): string => `error forwarding port ${p.port} to pod ${this.o.podName}, uid ${this.o.podUid}: ${err.message}`;
+    this.o.dial(p.port).then(
       (socket) => {
         if (p.finished) {
           socket.destroy();
@@ -162,87 +199,71 @@ export function servePortForward(t: ByteTransport, o: PortForwardOptions): void 
         for (const b of p.early.splice(0)) socket.write(b);
         if (p.clientDone) socket.end();
         socket.on('data', (b: Buffer) => {
-          for (let i = 0; i < b.length; i += MAX_DATA) send(framer.data(dataStream, b.subarray(i, i + MAX_DATA)));
+          for (let i = 0; i < b.length; i += MAX_DATA) this.send(this.framer.data(dataStream, b.subarray(i, i + MAX_DATA)));
         });
-        socket.on('error', (err) => finish(p, `error forwarding port ${p.port} to pod ${o.podName}, uid ${o.podUid}: ${err.message}`));
-        socket.on('close', () => finish(p));
+        socket.on('error', (err) => this.finish(p, failed(err)));
+        socket.on('close', () => this.finish(p));
       },
-      (err: unknown) => finish(p, `error forwarding port ${p.port} to pod ${o.podName}, uid ${o.podUid}: ${(err as Error).message}`),
+      (err: unknown) => this.finish(p, failed(err as Error)),
     );
-  };
+  }
 
-  const onSynStream = (f: Extract<SpdyFrame, { kind: 'control' }>): void => {
+  private onSynStream(f: Extract<SpdyFrame, { kind: 'control' }>): void {
     const h = f.headers ?? {};
-    lastStream = Math.max(lastStream, f.streamId);
+    this.lastStream = Math.max(this.lastStream, f.streamId);
     const port = Number(h.port);
     const type = h.streamtype;
     // Old clients send no requestID: pair streams by arrival order, as the kubelet does.
     const requestId = h.requestid ?? `stream-${type === 'data' ? f.streamId - 2 : f.streamId}`;
     if ((type !== 'error' && type !== 'data') || !Number.isInteger(port) || port <= 0 || port > 65535) {
-      send(framer.rstStream(f.streamId, 1));
+      this.send(this.framer.rstStream(f.streamId, 1));
       return;
     }
-    send(framer.synReply(f.streamId));
-    let p = pairs.get(requestId);
+    this.send(this.framer.synReply(f.streamId));
+    let p = this.pairs.get(requestId);
     if (!p) {
       p = { requestId, port, early: [], clientDone: false, started: false, finished: false };
-      pairs.set(requestId, p);
+      this.pairs.set(requestId, p);
     }
     if (type === 'error') p.errorStream = f.streamId;
     else p.dataStream = f.streamId;
-    byStream.set(f.streamId, p);
-    start(p);
-  };
+    this.byStream.set(f.streamId, p);
+    this.start(p);
+  }
 
-  const onFrame = (f: SpdyFrame): void => {
-    if (f.kind === 'data') {
-      const p = byStream.get(f.streamId);
-      if (!p || f.streamId !== p.dataStream) return; // the client never writes to the error stream
-      if (f.data.length) {
-        if (p.socket) p.socket.write(f.data);
-        else p.early.push(f.data);
-      }
-      if (f.flags & FLAG_FIN) {
-        p.clientDone = true;
-        p.socket?.end();
-      }
-      return;
+  private onData(f: Extract<SpdyFrame, { kind: 'data' }>): void {
+    const p = this.byStream.get(f.streamId);
+    if (!p || f.streamId !== p.dataStream) return; // the client never writes to the error stream
+    if (f.data.length) {
+      if (p.socket) p.socket.write(f.data);
+      else p.early.push(f.data);
     }
+    if (f.flags & FLAG_FIN) {
+      p.clientDone = true;
+      p.socket?.end();
+    }
+  }
+
+  private onFrame(f: SpdyFrame): void {
+    if (f.kind === 'data') return this.onData(f);
     switch (f.type) {
       case FrameType.synStream:
-        onSynStream(f);
+        this.onSynStream(f);
         break;
       case FrameType.ping:
-        send(framer.ping(f.payload.readUInt32BE(0)));
+        this.send(this.framer.ping(f.payload.readUInt32BE(0)));
         break;
       case FrameType.rstStream: {
-        const p = byStream.get(f.streamId);
-        if (p) finish(p);
+        const p = this.byStream.get(f.streamId);
+        if (p) this.finish(p);
         break;
       }
       case FrameType.goAway:
-        t.close();
+        this.t.close();
         break;
       default:
         // SETTINGS, WINDOW_UPDATE, HEADERS: nothing to do without flow control.
         break;
     }
-  };
-
-  t.onData((buf) => {
-    try {
-      for (const f of framer.push(buf)) onFrame(f);
-    } catch (err) {
-      o.log.warn({ err: (err as Error).message, pod: o.podName }, 'port-forward protocol error');
-      send(framer.goAway(lastStream, 1));
-      t.close(true);
-    }
-  });
-  t.onClose(() => {
-    for (const p of pairs.values()) {
-      p.finished = true;
-      p.socket?.destroy();
-    }
-    pairs.clear();
-  });
+  }
 }

@@ -5,6 +5,7 @@
  */
 import { connect } from 'node:net';
 import type { Logger } from 'pino';
+import { realClock, type Clock } from '../client/clock.js';
 import type { core } from '../client/types.js';
 import type { Runtime, RuntimeContainer } from './runtime/types.js';
 
@@ -93,6 +94,7 @@ export class ProbeManager {
     private readonly runtime: Runtime,
     private readonly onChange: (podUid: string) => void,
     private readonly log: Logger,
+    private readonly clock: Clock = realClock,
   ) {}
 
   /** Starts workers for running containers that have none; stops workers of containers not listed. */
@@ -138,25 +140,16 @@ export class ProbeManager {
 
   private async loop(podUid: string, w: ContainerProbes, kind: ProbeKind, p: core.Probe, t: ProbeTarget, startedAt?: number): Promise<void> {
     const signal = w.abort.signal;
-    const sleep = (ms: number): Promise<boolean> =>
-      new Promise((resolve) => {
-        if (signal.aborted) return resolve(false);
-        // The listener goes with its timer: a probe loop sleeps for the container's whole life.
-        const onAbort = (): void => {
-          clearTimeout(timer);
-          resolve(false);
-        };
-        const timer = setTimeout(() => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(true);
-        }, ms);
-        signal.addEventListener('abort', onAbort, { once: true });
-      });
+    // False once the container's probes are stopped.
+    const sleep = (ms: number): Promise<boolean> => this.clock.sleep(ms, signal).then(
+      () => true,
+      () => false,
+    );
     const period = (p.periodSeconds ?? 10) * 1000;
     const timeout = (p.timeoutSeconds ?? 1) * 1000;
     const successThreshold = kind === 'readiness' ? p.successThreshold ?? 1 : 1;
     const failureThreshold = p.failureThreshold ?? 3;
-    const initial = Math.max(0, (p.initialDelaySeconds ?? 0) * 1000 - (startedAt ? Date.now() - startedAt : 0));
+    const initial = Math.max(0, (p.initialDelaySeconds ?? 0) * 1000 - (startedAt ? this.clock.now() - startedAt : 0));
     if (!(await sleep(initial))) return;
     let successes = 0;
     let failures = 0;

@@ -77,97 +77,120 @@ const MAX_DATA = 32 * 1024;
  * stream, as the kubelet does), and ends by closing its streams (FIN) and the connection.
  */
 export function spdySession(t: ByteTransport, protocol: string, expected: readonly number[], log: Logger, timeoutMs = 30_000): ChannelSession {
-  const framer = new SpdyFramer();
-  const streams = new Map<number, number>(); // channel → stream id
-  const channels = new Map<number, number>(); // stream id → channel
-  let frameCb: ((f: ChannelFrame) => void) | undefined;
-  const held: ChannelFrame[] = [];
-  let resizeText = '';
-  const deliver = (f: ChannelFrame): void => (frameCb ? frameCb(f) : void held.push(f));
-  let settle: { resolve: () => void; reject: (e: Error) => void } | undefined;
-  const ready = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
-  // Awaited by the caller; this only keeps an early rejection from counting as unhandled.
-  ready.catch(() => undefined);
-  const timer = setTimeout(() => settle?.reject(new Error(`timed out waiting for the client's streams (have ${[...streams.keys()].join(',')})`)), timeoutMs);
-  const checkReady = (): void => {
-    if (expected.every((c) => streams.has(c))) {
-      clearTimeout(timer);
-      settle?.resolve();
+  return new SpdyChannelSession(t, protocol, expected, log, timeoutMs);
+}
+
+class SpdyChannelSession implements ChannelSession {
+  readonly ready: Promise<void>;
+  private readonly framer = new SpdyFramer();
+  private readonly streams = new Map<number, number>(); // channel → stream id
+  private readonly channels = new Map<number, number>(); // stream id → channel
+  private frameCb?: (f: ChannelFrame) => void;
+  private readonly held: ChannelFrame[] = [];
+  private resizeText = '';
+  private settle?: { resolve: () => void; reject: (e: Error) => void };
+  private readonly timer: NodeJS.Timeout;
+  private lastStream = 0;
+
+  constructor(
+    private readonly t: ByteTransport,
+    readonly protocol: string,
+    private readonly expected: readonly number[],
+    private readonly log: Logger,
+    timeoutMs: number,
+  ) {
+    this.ready = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
+    // Awaited by the caller; this only keeps an early rejection from counting as unhandled.
+    this.ready.catch(() => undefined);
+    // A protocol timeout in wall time: the client either opens its streams or the session is given up.
+    this.timer = setTimeout(() => this.settle?.reject(new Error(`timed out waiting for the client's streams (have ${[...this.streams.keys()].join(',')})`)), timeoutMs);
+    t.onData((b) => this.receive(b));
+    t.onClose(() => {
+      clearTimeout(this.timer);
+      this.settle?.reject(new Error('the client closed the connection'));
+    });
+  }
+
+  send(channel: number, data: Buffer): void {
+    const id = this.streams.get(channel);
+    if (id === undefined || data.length === 0) return;
+    for (let off = 0; off < data.length; off += MAX_DATA) this.t.send(this.framer.data(id, data.subarray(off, off + MAX_DATA)));
+  }
+
+  onFrame(cb: (f: ChannelFrame) => void): void {
+    this.frameCb = cb;
+    for (const f of this.held.splice(0)) cb(f);
+  }
+
+  onClose(cb: () => void): void {
+    this.t.onClose(cb);
+  }
+
+  close(): void {
+    for (const ch of [Channel.stdout, Channel.stderr, Channel.error]) {
+      const id = this.streams.get(ch);
+      if (id !== undefined) this.t.send(this.framer.data(id, Buffer.alloc(0), true));
     }
-  };
-  let lastStream = 0;
-  const onFrame = (f: SpdyFrame): void => {
-    if (f.kind === 'data') {
-      const ch = channels.get(f.streamId);
-      if (ch === Channel.resize) {
-        // Resize events are JSON objects one per line, split across frames at random.
-        resizeText += f.data.toString();
-        let nl: number;
-        while ((nl = resizeText.indexOf('\n')) >= 0) {
-          const line = resizeText.slice(0, nl);
-          resizeText = resizeText.slice(nl + 1);
-          if (line.trim()) deliver({ channel: Channel.resize, data: Buffer.from(line) });
-        }
-      } else if (ch === Channel.stdin && f.data.length) deliver({ channel: ch, data: f.data });
-      if (ch === Channel.stdin && f.flags & FLAG_FIN) deliver({ channel: Channel.close, data: Buffer.from([Channel.stdin]) });
-      return;
+    this.t.close();
+  }
+
+  private deliver(f: ChannelFrame): void {
+    if (this.frameCb) this.frameCb(f);
+    else this.held.push(f);
+  }
+
+  private receive(b: Buffer): void {
+    try {
+      for (const f of this.framer.push(b)) this.onSpdyFrame(f);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'spdy protocol error');
+      this.t.send(this.framer.goAway(this.lastStream, 1));
+      this.t.close(true);
     }
+  }
+
+  private onSpdyFrame(f: SpdyFrame): void {
+    if (f.kind === 'data') return this.onData(f);
     switch (f.type) {
       case FrameType.synStream: {
-        lastStream = Math.max(lastStream, f.streamId);
+        this.lastStream = Math.max(this.lastStream, f.streamId);
         const ch = STREAM_CHANNELS[f.headers?.streamtype ?? ''];
         if (ch === undefined) {
-          t.send(framer.rstStream(f.streamId, 1));
+          this.t.send(this.framer.rstStream(f.streamId, 1));
           return;
         }
-        t.send(framer.synReply(f.streamId));
-        streams.set(ch, f.streamId);
-        channels.set(f.streamId, ch);
-        checkReady();
+        this.t.send(this.framer.synReply(f.streamId));
+        this.streams.set(ch, f.streamId);
+        this.channels.set(f.streamId, ch);
+        if (this.expected.every((c) => this.streams.has(c))) {
+          clearTimeout(this.timer);
+          this.settle?.resolve();
+        }
         break;
       }
       case FrameType.ping:
-        t.send(framer.ping(f.payload.readUInt32BE(0)));
+        this.t.send(this.framer.ping(f.payload.readUInt32BE(0)));
         break;
       case FrameType.goAway:
-        t.close();
+        this.t.close();
         break;
       default:
         break;
     }
-  };
-  t.onData((b) => {
-    try {
-      for (const f of framer.push(b)) onFrame(f);
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, 'spdy protocol error');
-      t.send(framer.goAway(lastStream, 1));
-      t.close(true);
-    }
-  });
-  t.onClose(() => {
-    clearTimeout(timer);
-    settle?.reject(new Error('the client closed the connection'));
-  });
-  return {
-    protocol,
-    ready,
-    send: (channel, data) => {
-      const id = streams.get(channel);
-      if (id === undefined || data.length === 0) return;
-      for (let off = 0; off < data.length; off += MAX_DATA) t.send(framer.data(id, data.subarray(off, off + MAX_DATA)));
-    },
-    onFrame: (cb) => {
-      frameCb = cb;
-      for (const f of held.splice(0)) cb(f);
-    },
-    onClose: (cb) => t.onClose(cb),
-    close: () => {
-      for (const ch of [Channel.stdout, Channel.stderr, Channel.error]) {
-        const id = streams.get(ch);
-        if (id !== undefined) t.send(framer.data(id, Buffer.alloc(0), true));
+  }
+
+  private onData(f: Extract<SpdyFrame, { kind: 'data' }>): void {
+    const ch = this.channels.get(f.streamId);
+    if (ch === Channel.resize) {
+      // Resize events are JSON objects one per line, split across frames at random.
+      this.resizeText += f.data.toString();
+      let nl: number;
+      while ((nl = this.resizeText.indexOf('\n')) >= 0) {
+        const line = this.resizeText.slice(0, nl);
+        this.resizeText = this.resizeText.slice(nl + 1);
+        if (line.trim()) this.deliver({ channel: Channel.resize, data: Buffer.from(line) });
       }
-      t.close();
-    },
-  };
+    } else if (ch === Channel.stdin && f.data.length) this.deliver({ channel: ch, data: f.data });
+    if (ch === Channel.stdin && f.flags & FLAG_FIN) this.deliver({ channel: Channel.close, data: Buffer.from([Channel.stdin]) });
+  }
 }

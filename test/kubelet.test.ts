@@ -342,8 +342,8 @@ describe('kubelet', () => {
     expect(containers.length).toBeGreaterThan(0);
     expect(containers.filter((c) => c.State === 'running')).toEqual([]);
     // Failed is final: restartPolicy Always restarts nothing afterwards.
-    await kubelet.podManager.relist();
-    await kubelet.podManager.idle();
+    await kubelet.kubelet.relist();
+    await kubelet.kubelet.idle();
     const later = await getPod(ns, 'deadline');
     expect(later.status?.phase).toBe('Failed');
     expect(cs(later, 'app')?.restartCount).toBe(0);
@@ -399,9 +399,9 @@ describe('kubelet', () => {
     await kubelet.stop();
     kubelet = await startKubelet(cfg, ctl.signal, { log: nullLogger() });
     // The new kubelet has synced the pod once it has rewritten nothing and sees it Ready.
-    await waitFor(() => kubelet.podManager.lookup(ns, 'keep'), { what: 'new kubelet to know the pod' });
-    await kubelet.podManager.relist();
-    await kubelet.podManager.idle();
+    await waitFor(() => kubelet.kubelet.lookup(ns, 'keep'), { what: 'new kubelet to know the pod' });
+    await kubelet.kubelet.relist();
+    await kubelet.kubelet.idle();
     const p = await waitPod(ns, 'keep', 'Ready again', ready);
     expect(cs(p, 'app')?.restartCount).toBe(0);
     const after = (await podContainers(pod.metadata?.uid ?? '')).filter((c) => c.State === 'running').map((c) => c.Id).sort();
@@ -474,16 +474,16 @@ describe('ephemeral containers', () => {
     await attach(ns, 'dbg', 'shell', 'echo bye; exit 3\n', 'bye').catch(() => undefined);
     const ended = await waitPod(ns, 'dbg', 'shell terminated', (x) => ecs(x, 'shell')?.state?.terminated !== undefined);
     expect(ecs(ended, 'shell')?.state?.terminated?.exitCode).toBe(3);
-    await kubelet.podManager.relist();
-    await kubelet.podManager.idle();
+    await kubelet.kubelet.relist();
+    await kubelet.kubelet.idle();
     expect((await podContainers(uid)).filter((c) => c.Labels[LABELS.container] === 'shell')).toHaveLength(1);
 
     const before = (await podContainers(uid)).map((c) => `${c.Id}/${c.State}`).sort();
     await kubelet.stop();
     kubelet = await startKubelet(cfg, ctl.signal, { log: nullLogger() });
-    await waitFor(() => kubelet.podManager.lookup(ns, 'dbg'), { what: 'new kubelet to know the pod' });
-    await kubelet.podManager.relist();
-    await kubelet.podManager.idle();
+    await waitFor(() => kubelet.kubelet.lookup(ns, 'dbg'), { what: 'new kubelet to know the pod' });
+    await kubelet.kubelet.relist();
+    await kubelet.kubelet.idle();
     expect((await podContainers(uid)).map((c) => `${c.Id}/${c.State}`).sort()).toEqual(before);
     expect(ecs(await getPod(ns, 'dbg'), 'debugger')?.state?.running).toBeDefined();
 

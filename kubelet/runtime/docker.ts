@@ -6,6 +6,7 @@
 import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import * as tar from 'tar-stream';
+import { realClock, type Clock } from '../../client/clock.js';
 import { cpuMillis, quantityValue } from '../../client/quantity.js';
 import { ContainerStartError, ImagePullError } from '../errors.js';
 import {
@@ -35,6 +36,8 @@ export interface DockerRuntimeOptions {
   serviceCidr: string;
   pauseImage: string;
   docker?: Docker;
+  /** The kubelet's clock (image cache ages, `logs --since`); default: the wall clock. */
+  clock?: Clock;
 }
 
 function statusCode(err: unknown): number | undefined {
@@ -95,8 +98,11 @@ export class DockerRuntime implements Runtime {
   /** Local image ids by reference, so a burst of pods does not inspect the same image per container. */
   private readonly images = new Map<string, { at: number; id: Promise<string | undefined> }>();
 
+  private readonly clock: Clock;
+
   constructor(private readonly opts: DockerRuntimeOptions) {
     this.docker = opts.docker ?? new Docker();
+    this.clock = opts.clock ?? realClock;
   }
 
   /** Namespace mode of hostNetwork/hostPID/hostIPC pods: the node's container in a lab, else the Docker host. */
@@ -176,7 +182,7 @@ export class DockerRuntime implements Runtime {
   /** Image id if the image is present locally; a present image is trusted for IMAGE_TTL_MS. */
   private localImage(image: string): Promise<string | undefined> {
     const hit = this.images.get(image);
-    if (hit && Date.now() - hit.at < IMAGE_TTL_MS) return hit.id;
+    if (hit && this.clock.now() - hit.at < IMAGE_TTL_MS) return hit.id;
     const id = this.docker
       .getImage(image)
       .inspect()
@@ -186,7 +192,7 @@ export class DockerRuntime implements Runtime {
         throw err;
       });
     // Concurrent starts of one image (a burst of pods) share one inspect; only a present image is kept.
-    const entry = { at: Date.now(), id };
+    const entry = { at: this.clock.now(), id };
     this.images.set(image, entry);
     void id.then(
       (v) => {
@@ -511,7 +517,7 @@ export class DockerRuntime implements Runtime {
       stderr: true,
       timestamps: opts.timestamps,
       ...(opts.tailLines !== undefined && opts.tailLines >= 0 ? { tail: opts.tailLines } : {}),
-      ...(opts.sinceSeconds ? { since: Math.floor(Date.now() / 1000) - opts.sinceSeconds } : {}),
+      ...(opts.sinceSeconds ? { since: Math.floor(this.clock.now() / 1000) - opts.sinceSeconds } : {}),
     };
     const out = new PassThrough();
     if (opts.follow) {
