@@ -1,5 +1,9 @@
 import tseslint from 'typescript-eslint';
 
+const COMPONENTS = ['apiserver', 'scheduler', 'controller-manager', 'kubelet', 'kube-proxy', 'cli'];
+/** Process entries that compose components (the image's `component <name>` and the node's kubelet + kube-proxy). */
+const LAUNCHERS = ['cli/component.ts', 'cli/node-main.ts'];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'bin/**', '*.config.*', '.kubelab/**'] },
   {
@@ -13,4 +17,22 @@ export default tseslint.config(
     },
   },
   { files: ['cli/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts', '**/*.test.ts'], rules: { 'no-console': 'off' } },
+  // Components are siblings: they never import each other, and production code never imports tests.
+  // They meet in client/ (API types and helpers, the client, process plumbing). A helper two components
+  // need moves down into client/; it is not imported sideways.
+  ...COMPONENTS.map((c) => ({
+    files: [`${c}/**/*.ts`],
+    ignores: ['**/*.test.ts', ...LAUNCHERS],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...COMPONENTS.filter((o) => o !== c).map((o) => ({ group: [`**/${o}/*`, `**/${o}/**`], message: `${c}/ may not import ${o}/: components meet in client/ (move the shared helper there)` })),
+            { group: ['**/test/*', '**/test/**'], message: 'production code may not import test code' },
+          ],
+        },
+      ],
+    },
+  })),
 );

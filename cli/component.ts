@@ -10,7 +10,7 @@ const COMPONENTS: Record<string, string> = {
   'controller-manager': '../controller-manager/main.js',
   kubelet: '../kubelet/main.js',
   'kube-proxy': '../kube-proxy/main.js',
-  node: '../kubelet/node-main.js',
+  node: './node-main.js',
   dns: '../kube-proxy/dns-main.js',
 };
 

@@ -8,7 +8,7 @@ import { isNotFound } from '../client/errors.js';
 import { clone, controllerRef, isPodReady, ownerRefTo } from '../client/objects.js';
 import { keyOf, type apps, type core } from '../client/types.js';
 import type { Controller, ControllerContext, Enqueue } from './context.js';
-import { scaledValue, templateHash } from './deploymentutil.js';
+import { scaledValue, templateHash } from '../client/deploymentutil.js';
 import { REVISION_LABEL } from './statefulset.js';
 import { TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE, untoleratedTaints } from './taints.js';
 import { writable, type DaemonSet, type Node, type Pod } from './types.js';

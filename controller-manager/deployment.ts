@@ -33,7 +33,7 @@ import {
   sumAvailable,
   sumSpec,
   templateHash,
-} from './deploymentutil.js';
+} from '../client/deploymentutil.js';
 import { writable, type Deployment, type ReplicaSet } from './types.js';
 
 type Condition = apps.DeploymentCondition;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../client/clock.js';
 import { compileControllerManagerConfig, parseControllers } from './config.js';
 import { scheduleTimes } from './cronjob.js';
-import { equalIgnoreHash, newRSNewReplicas, proportionalSizes, resolveFenceposts, scaledValue, templateHash } from './deploymentutil.js';
+import { equalIgnoreHash, newRSNewReplicas, proportionalSizes, resolveFenceposts, scaledValue, templateHash } from '../client/deploymentutil.js';
 import { computeSubsets } from './endpoints.js';
 import { Expectations } from './expectations.js';
 import { claimAction, podsToDelete, slowStartBatches } from './podutil.js';

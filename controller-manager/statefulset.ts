@@ -10,7 +10,7 @@ import { clone, controllerRef, isPodReady, ownerRefTo } from '../client/objects.
 import { fromLabelSelector } from '../client/selectors.js';
 import { keyOf, splitKey, type apps, type core } from '../client/types.js';
 import type { Controller, ControllerContext, Enqueue } from './context.js';
-import { templateHash } from './deploymentutil.js';
+import { templateHash } from '../client/deploymentutil.js';
 import { claim } from './ownership.js';
 import { writable, type Pod, type StatefulSet } from './types.js';
 

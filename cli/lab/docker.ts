@@ -1,6 +1,6 @@
 /** Small dockerode helpers for the lab: label queries, tolerant removal, exec with exit code. */
 import Docker from 'dockerode';
-import { demux } from '../../kubelet/runtime/docker.js';
+import { demux } from '../../client/dockerstream.js';
 import { CLUSTER_LABEL } from './spec.js';
 
 export function statusCode(err: unknown): number | undefined {

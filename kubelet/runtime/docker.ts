@@ -3,6 +3,7 @@
  * containers joined to it with `container:<pause>`. Everything carries the kubelab labels, so `list()`
  * rebuilds the node's state from Docker alone.
  */
+import { demux } from '../../client/dockerstream.js';
 import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import * as tar from 'tar-stream';
@@ -639,14 +640,3 @@ function streamToBuffer(s: tar.Pack): Promise<Buffer> {
   });
 }
 
-/** Docker's multiplexed (non-TTY) log format → the payload bytes in order. */
-export function demux(buf: Buffer): Buffer {
-  const out: Buffer[] = [];
-  let i = 0;
-  while (i + 8 <= buf.length) {
-    const len = buf.readUInt32BE(i + 4);
-    out.push(buf.subarray(i + 8, i + 8 + len));
-    i += 8 + len;
-  }
-  return Buffer.concat(out);
-}

@@ -1,15 +1,16 @@
 /**
  * kubelab `node` component: the kubelet and kube-proxy in one process, as one lab node container runs
- * them (they share the node's network namespace, where kube-proxy's iptables rules live).
+ * them (they share the node's network namespace, where kube-proxy's iptables rules live). A launcher,
+ * like cli/component.ts: the one place where two components are composed, so it lives outside both.
  */
 import { Command } from 'commander';
 import { ApiClient } from '../client/api.js';
 import { createLogger } from '../client/log.js';
 import { durationFlag, intFlag, runUntilSignal } from '../client/process.js';
 import { compileKubeProxyConfig, startKubeProxy } from '../kube-proxy/index.js';
-import { compileKubeletConfig } from './config.js';
-import { kubeletFlags, kubeletOptions } from './main.js';
-import { startKubelet } from './start.js';
+import { compileKubeletConfig } from '../kubelet/config.js';
+import { kubeletFlags, kubeletOptions } from '../kubelet/main.js';
+import { startKubelet } from '../kubelet/start.js';
 
 export async function main(argv: string[]): Promise<void> {
   const cmd = kubeletFlags(new Command('node').description('kubelab node: kubelet + kube-proxy in one process'))

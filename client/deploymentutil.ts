@@ -1,7 +1,9 @@
 /** Pure Deployment arithmetic, as Kubernetes' deployment/util (tested in deploymentutil.test.ts). */
 import { isDeepStrictEqual } from 'node:util';
-import type { apps, core } from '../client/types.js';
-import type { Deployment, ReplicaSet } from './types.js';
+import type { KObject, apps, core } from './types.js';
+
+type Deployment = apps.Deployment & KObject;
+type ReplicaSet = apps.ReplicaSet & KObject;
 
 export const REVISION = 'deployment.kubernetes.io/revision';
 export const DESIRED_REPLICAS = 'deployment.kubernetes.io/desired-replicas';
