@@ -73,7 +73,7 @@ export class Lab {
         prefix: labels[PREFIX_LABEL] ?? `${cluster}-`,
         timing: (labels[TIMING_LABEL] as TimingPreset | undefined) ?? 'lab',
         image: apiserver?.Image ?? base.image,
-        restartPolicy: cluster === base.cluster ? 'unless-stopped' : 'no',
+        restartPolicy: 'unless-stopped',
       },
       docker,
     );

@@ -102,7 +102,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       image: opts.image ?? base.image,
       // Fixed (free) host ports: a random binding would change when the apiserver container restarts.
       hostPorts: { rest: await freePort(), grpc: await freePort() },
-      restartPolicy: 'no',
+      // As in the lab: a component that exits (lost leadership, a crash handler) is restarted by Docker,
+      // as the kubelet or systemd restarts control-plane processes. `docker kill` (a node crash) and
+      // `docker stop` are manual stops, which Docker does not undo.
+      restartPolicy: 'unless-stopped',
     };
     const candidate = new Lab(spec, docker);
     try {
