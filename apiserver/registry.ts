@@ -1,7 +1,9 @@
 /**
  * The registry: every API verb for every resource, over etcd storage and the watch cache. Both the gRPC
- * API and the REST facade call this one implementation. Server-owned metadata, defaulting, validation,
- * admission, graceful deletion and finalizers all happen here.
+ * API and the REST facade call this one implementation. It is a generic store (Kubernetes'
+ * genericregistry.Store): server-owned metadata, compare-and-swap, graceful deletion and finalizers are
+ * the same for every resource, and each step asks the resource's strategy (apiserver/strategies/) for
+ * defaults, validation, admission, status handling and what the resource holds outside etcd.
  */
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
@@ -17,15 +19,16 @@ import {
 } from '../client/errors.js';
 import { RESOURCES, apiVersionOf, resourceInfo, type ResourceInfo } from '../client/resources.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError } from '../client/selectors.js';
-import type { KObject, Mutable, core, policy, scheduling } from '../client/types.js';
-import { budgetSelects, computeBudget, evictionAllowed } from '../client/disruption.js';
+import type { KObject } from '../client/types.js';
 import { nowTimestamp } from '../client/objects.js';
 import { Allocators } from './allocator.js';
-import { applyDefaults, defaultTolerations, generateJobSelector, qosClass } from './defaults.js';
 import { applyPatch } from './patch.js';
 import { compileSchemas, decodeObject, typeError } from './schema.js';
 import { Storage } from './storage.js';
-import { MAX_OBJECT_BYTES, SYSTEM_PRIORITY_CLASSES, validateEphemeralContainersUpdate, validateObject, validatePodCreate } from './validation.js';
+import { SYSTEM_NAMESPACES } from './strategies/core.js';
+import { strategyFor, validateObject } from './strategies/index.js';
+import type { DeleteRequest, ResolvedStrategy, StrategyContext } from './strategy.js';
+import { MAX_OBJECT_BYTES, SYSTEM_PRIORITY_CLASSES } from './validation.js';
 import { WatchCache, type WatchSink } from './watchcache.js';
 
 export interface RegistryConfig {
@@ -36,13 +39,7 @@ export interface RegistryConfig {
   bookmarkIntervalMs: number;
 }
 
-export interface DeleteOptionsBody {
-  gracePeriodSeconds?: number;
-  propagationPolicy?: 'Foreground' | 'Background' | 'Orphan';
-  orphanDependents?: boolean;
-  preconditions?: { uid?: string; resourceVersion?: string };
-  dryRun?: string[];
-}
+export type DeleteOptionsBody = DeleteRequest;
 
 export interface ListQuery {
   labelSelector?: string;
@@ -66,18 +63,17 @@ export interface WriteOptions {
   subresource?: string;
 }
 
-export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+export { SYSTEM_NAMESPACES };
 
 const MAX_CAS_RETRIES = 20;
 
-/** The kubelet's mark on the mirror pod of a static pod. */
-const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
-
 export class Registry {
   readonly caches = new Map<string, WatchCache>();
-  /** The last eviction queued per namespace (evictions under budgets run one at a time). */
-  private readonly evictions = new Map<string, Promise<unknown>>();
+  /** The last task queued per key by StrategyContext.serialize (evictions in a namespace run one at a time). */
+  private readonly serialized = new Map<string, Promise<unknown>>();
   readonly allocators: Allocators;
+  /** What the strategies may use of this store. */
+  private readonly ctx: StrategyContext;
 
   constructor(
     readonly storage: Storage,
@@ -85,6 +81,7 @@ export class Registry {
     private readonly log: Logger,
   ) {
     this.allocators = new Allocators(storage, cfg.serviceCidr, cfg.nodePortRange);
+    this.ctx = this.strategyContext();
     compileSchemas(RESOURCES.filter((i) => !i.virtual));
     for (const info of RESOURCES.filter((i) => !i.virtual))
       this.caches.set(
@@ -225,25 +222,24 @@ export class Registry {
 
   async create(resource: string, namespace: string, input: unknown, opts: WriteOptions & { name?: string } = {}): Promise<KObject> {
     const info = this.info(resource);
-    if (opts.subresource) return this.createSubresource(info, namespace, opts.name ?? '', opts.subresource, input);
+    const strategy = strategyFor(info);
+    if (opts.subresource) return this.createSubresource(info, strategy, namespace, opts.name ?? '', opts.subresource, input);
     const ns = this.scope(info, namespace);
     const obj = this.decode(info, this.prepareInput(info, ns, input));
     const meta = obj.metadata ?? {};
     if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
     for (const k of ['uid', 'creationTimestamp', 'resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'selfLink'] as const) delete meta[k];
     obj.metadata = meta;
-    applyDefaults(info.resource, obj);
-    this.resetStatusOnCreate(info, obj);
-    if (info.resource === 'pods') defaultTolerations(obj.spec as core.PodSpec, this.cfg.defaultTolerationSeconds);
+    strategy.defaults(obj);
+    strategy.prepareForCreate(obj, this.ctx);
     this.validate(info, obj);
-    if (info.resource === 'pods') this.rejectCauses(info, obj, validatePodCreate(obj));
-    await this.admit(info, obj);
+    this.rejectCauses(info, obj, strategy.validateCreate(obj));
+    await this.admit(info, strategy, obj);
     meta.uid = randomUUID();
-    if (info.resource === 'jobs') generateJobSelector(obj);
+    strategy.completeCreate(obj);
     meta.creationTimestamp = nowTimestamp();
-    if (obj.spec !== undefined && info.resource !== 'namespaces' && info.resource !== 'nodes') meta.generation = 1;
-    let allocated: (() => Promise<void>) | undefined;
-    if (info.resource === 'services') allocated = await this.allocateService(obj, undefined);
+    if (obj.spec !== undefined && strategy.tracksGeneration) meta.generation = 1;
+    const allocated = await strategy.allocate?.(obj, undefined, this.ctx);
     if (opts.dryRun) {
       await allocated?.();
       return obj;
@@ -294,29 +290,6 @@ export class Registry {
     return obj;
   }
 
-  private resetStatusOnCreate(info: ResourceInfo, obj: KObject): void {
-    switch (info.resource) {
-      case 'pods': {
-        const spec = obj.spec as core.PodSpec | undefined;
-        obj.status = { phase: 'Pending', ...(spec && typeof spec === 'object' && Array.isArray(spec.containers) ? { qosClass: qosClass(spec) } : {}) };
-        break;
-      }
-      case 'services':
-        obj.status = { loadBalancer: {} };
-        break;
-      case 'deployments':
-      case 'replicasets':
-      case 'statefulsets':
-      case 'daemonsets':
-      case 'jobs':
-      case 'cronjobs':
-        obj.status = {};
-        break;
-      default:
-        break;
-    }
-  }
-
   private validate(info: ResourceInfo, obj: KObject): void {
     const size = Buffer.byteLength(JSON.stringify(obj));
     if (size > MAX_OBJECT_BYTES)
@@ -332,179 +305,55 @@ export class Registry {
     if (causes.length) throw invalid(info.kind, obj.metadata?.name ?? obj.metadata?.generateName ?? '', causes, info.group);
   }
 
-  /** Admission on create: the namespace must exist and not be terminating; PVCs get the default class. */
-  private async admit(info: ResourceInfo, obj: KObject): Promise<void> {
+  /** Admission on create: the namespace must exist and not be terminating; then the strategy's own. */
+  private async admit(info: ResourceInfo, strategy: ResolvedStrategy, obj: KObject): Promise<void> {
     if (info.namespaced) {
       const nsCache = this.caches.get('namespaces');
       const ns = obj.metadata?.namespace ?? '';
       let nsObj = nsCache?.items.get(ns);
       if (!nsObj) nsObj = (await this.storage.get(this.storage.key('namespaces', '', ns)))?.obj;
       if (!nsObj) throw notFound('namespaces', ns);
-      if (nsObj.metadata?.deletionTimestamp && info.resource !== 'events')
+      if (nsObj.metadata?.deletionTimestamp && !strategy.createInTerminatingNamespace)
         throw new ApiError('Forbidden', `${info.resource} "${obj.metadata?.name}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`);
     }
-    if (info.resource === 'pods') this.admitPriority(obj as Mutable<core.Pod>);
-    if (info.resource === 'priorityclasses') {
-      const pc = obj as Mutable<scheduling.PriorityClass>;
-      pc.preemptionPolicy ??= 'PreemptLowerPriority';
-      pc.globalDefault ??= false;
-      const other = pc.globalDefault ? this.globalDefaultPriorityClass() : undefined;
-      if (other) throw invalid('PriorityClass', pc.metadata?.name ?? '', [{ field: 'globalDefault', message: `Invalid value: true: PriorityClass ${other.metadata?.name} is already marked as default. Only one default can exist`, reason: 'FieldValueInvalid' }], 'scheduling.k8s.io');
-    }
-    if (info.resource === 'persistentvolumeclaims') {
-      const spec = obj.spec as core.PersistentVolumeClaimSpec;
-      if (spec.storageClassName === undefined) {
-        const def = [...(this.caches.get('storageclasses')?.items.values() ?? [])].find(
-          (sc) => sc.metadata?.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true',
-        );
-        if (def) spec.storageClassName = def.metadata?.name;
-      }
-    }
+    await strategy.admit(obj, this.ctx);
   }
 
-  private globalDefaultPriorityClass(): scheduling.PriorityClass | undefined {
-    const classes = [...(this.caches.get('priorityclasses')?.items.values() ?? [])] as unknown as scheduling.PriorityClass[];
-    return classes.find((pc) => pc.globalDefault === true);
+  private async createSubresource(info: ResourceInfo, strategy: ResolvedStrategy, namespace: string, name: string, sub: string, input: unknown): Promise<KObject> {
+    if (Object.keys(strategy.createSubresources).length === 0 || !name)
+      throw new ApiError('NotFound', `the server could not find the requested resource (post ${info.resource}/${sub})`);
+    const handler = strategy.createSubresources[sub];
+    if (!handler) throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource (post ${info.resource}/${sub})`);
+    return handler(this.ctx, namespace, name, input);
   }
 
-  /**
-   * Kubernetes' Priority admission: spec.priority comes from the pod's priorityClassName (or the global
-   * default class, else 0) and may not be set by hand to anything else.
-   */
-  private admitPriority(pod: Mutable<core.Pod>): void {
-    const spec = pod.spec as Mutable<core.PodSpec>;
-    const name = spec.priorityClassName;
-    let pc: scheduling.PriorityClass | undefined;
-    if (name) {
-      pc = this.caches.get('priorityclasses')?.items.get(name) as unknown as scheduling.PriorityClass | undefined;
-      if (!pc) throw new ApiError('Forbidden', `pods "${pod.metadata?.name ?? pod.metadata?.generateName ?? ''}" is forbidden: no PriorityClass with name ${name} was found`);
-    } else pc = this.globalDefaultPriorityClass();
-    const value = pc?.value ?? 0;
-    if (spec.priority !== undefined && spec.priority !== value)
-      throw new ApiError(
-        'Forbidden',
-        `pods "${pod.metadata?.name ?? ''}" is forbidden: the integer value of priority (${spec.priority}) must not be provided in pod spec; priority admission controller computed ${value} from the given PriorityClass name`,
-      );
-    spec.priority = value;
-    if (pc) {
-      spec.priorityClassName = pc.metadata?.name;
-      spec.preemptionPolicy ??= pc.preemptionPolicy ?? 'PreemptLowerPriority';
-    }
-  }
-
-  /** Allocates ClusterIP and NodePorts; returns a function that releases what was newly allocated. */
-  private async allocateService(obj: KObject, old: KObject | undefined): Promise<() => Promise<void>> {
-    const spec = obj.spec as core.ServiceSpec;
-    const oldSpec = old?.spec as core.ServiceSpec | undefined;
-    const name = obj.metadata?.name ?? '';
-    const releases: (() => Promise<void>)[] = [];
-    try {
-      if (spec.type === 'ExternalName') {
-        delete spec.clusterIP;
-      } else if (oldSpec?.clusterIP) {
-        if (spec.clusterIP && spec.clusterIP !== oldSpec.clusterIP)
-          throw invalid('Service', name, [{ field: 'spec.clusterIPs[0]', message: `Invalid value: []string{"${spec.clusterIP}"}: may not change once set`, reason: 'FieldValueInvalid' }]);
-        spec.clusterIP = oldSpec.clusterIP;
-      } else if (spec.clusterIP !== 'None') {
-        const ip = await this.allocators.allocateIp(name, spec.clusterIP || undefined);
-        releases.push(() => this.allocators.releaseIp(ip));
-        spec.clusterIP = ip;
-      }
-      if (spec.clusterIP) spec.clusterIPs = [spec.clusterIP];
-      const wantNodePorts = spec.type === 'NodePort' || spec.type === 'LoadBalancer';
-      const oldPorts = new Map((oldSpec?.ports ?? []).filter((p) => p.nodePort).map((p) => [`${p.port}/${p.protocol}`, p.nodePort as number]));
-      for (const [i, p] of (spec.ports ?? []).entries()) {
-        if (!wantNodePorts) {
-          delete p.nodePort;
-          continue;
-        }
-        const prev = oldPorts.get(`${p.port}/${p.protocol}`);
-        if (p.nodePort && p.nodePort === prev) continue;
-        if (!p.nodePort && prev) {
-          p.nodePort = prev;
-          continue;
-        }
-        const port = await this.allocators.allocatePort(name, `spec.ports[${i}].nodePort`, p.nodePort || undefined);
-        releases.push(() => this.allocators.releasePort(port));
-        p.nodePort = port;
-      }
-    } catch (err) {
-      for (const r of releases) await r();
-      throw err;
-    }
-    return async () => {
-      for (const r of releases) await r();
+  private strategyContext(): StrategyContext {
+    const cache = (resource: string): WatchCache | undefined => this.caches.get(resource);
+    return {
+      config: { defaultTolerationSeconds: this.cfg.defaultTolerationSeconds },
+      allocators: this.allocators,
+      cachedList: (resource) => [...(cache(resource)?.items.values() ?? [])],
+      cachedGet: (resource, key) => cache(resource)?.items.get(key),
+      read: async (resource, namespace, name) => (await this.storage.get(this.storage.key(resource, namespace, name)))?.obj,
+      mutate: (resource, namespace, name, fn, opts) => this.mutate(this.info(resource), namespace, name, fn, opts),
+      delete: (resource, namespace, name, options) => this.delete(resource, namespace, name, options),
+      waitFresh: async (resource, rev) => {
+        await cache(resource)?.waitFresh(rev);
+      },
+      serialize: (key, fn) => this.serialize(key, fn),
     };
   }
 
-  private async releaseService(obj: KObject): Promise<void> {
-    const spec = obj.spec as core.ServiceSpec | undefined;
-    await this.allocators.releaseIp(spec?.clusterIP);
-    for (const p of spec?.ports ?? []) await this.allocators.releasePort(p.nodePort);
-  }
-
-  private async createSubresource(info: ResourceInfo, namespace: string, name: string, sub: string, input: unknown): Promise<KObject> {
-    if (info.resource !== 'pods' || !name) throw new ApiError('NotFound', `the server could not find the requested resource (post ${info.resource}/${sub})`);
-    const body = (input ?? {}) as { target?: { name?: string }; metadata?: { uid?: string }; deleteOptions?: DeleteOptionsBody };
-    if (sub === 'binding') {
-      const node = body.target?.name;
-      if (!node) throw invalid('Binding', name, [{ field: 'target.name', message: 'Required value', reason: 'FieldValueRequired' }]);
-      await this.mutate(info, namespace, name, (pod) => {
-        const p = pod as Mutable<core.Pod>;
-        if (body.metadata?.uid && p.metadata?.uid !== body.metadata.uid) throw conflict('pods', name, 'the UID in the binding does not match the pod');
-        if (p.spec?.nodeName) throw conflict('pods', name, `pod ${name} is already assigned to node "${p.spec.nodeName}"`);
-        if (p.metadata?.deletionTimestamp) throw conflict('pods', name, 'the pod is being deleted');
-        p.spec = { ...(p.spec as core.PodSpec), nodeName: node };
-        const conds = (p.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
-        conds.push({ type: 'PodScheduled', status: 'True', lastTransitionTime: nowTimestamp() });
-        p.status = { ...p.status, conditions: conds };
-        return p as KObject;
-      }, { ignoreImmutability: true });
-      return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 };
-    }
-    if (sub === 'eviction') {
-      await this.evict(namespace, name, body.deleteOptions ?? {});
-      return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 };
-    }
-    throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource (post pods/${sub})`);
-  }
-
-  /**
-   * The eviction subresource: a delete that PodDisruptionBudgets may refuse (429, as in Kubernetes).
-   * Evictions in one namespace run one at a time and each waits until the watch cache has seen its
-   * delete, so two concurrent evictions never both spend the same allowed disruption.
-   */
-  private async evict(namespace: string, name: string, options: DeleteOptionsBody): Promise<void> {
-    const previous = this.evictions.get(namespace) ?? Promise.resolve();
-    const run = previous.then(async () => {
-      const pods = this.caches.get('pods');
-      const cur = await this.storage.get(this.storage.key('pods', namespace, name));
-      if (!cur) throw notFound('pods', name);
-      const pod = cur.obj as core.Pod;
-      const budgets = [...(this.caches.get('poddisruptionbudgets')?.items.values() ?? [])] as policy.PodDisruptionBudget[];
-      const all = [...(pods?.items.values() ?? [])] as core.Pod[];
-      const guarding = budgets.filter((b) => budgetSelects(b, pod));
-      if (guarding.length > 1)
-        throw new ApiError('InternalError', 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
-      for (const b of guarding) {
-        const budget = computeBudget(b, all);
-        if (!evictionAllowed(pod, budget))
-          throw new ApiError('TooManyRequests', "Cannot evict pod as it would violate the pod's disruption budget.", {
-            name,
-            kind: 'pods',
-            causes: [{ reason: 'DisruptionBudget', message: `The disruption budget ${b.metadata?.name} needs ${budget.desiredHealthy} healthy pods and has ${budget.currentHealthy} currently`, field: '' }],
-          });
-      }
-      const res = await this.delete('pods', namespace, name, options);
-      const rv = Number((res as KObject).metadata?.resourceVersion ?? 0);
-      if (guarding.length && rv) await pods?.waitFresh(rv);
-    });
+  /** Runs `fn` once every earlier task queued under `key` has settled; a failed task does not stop the next. */
+  private serialize<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.serialized.get(key) ?? Promise.resolve();
+    const run = previous.then(fn);
     const settled = run.catch(() => undefined);
-    this.evictions.set(namespace, settled);
+    this.serialized.set(key, settled);
     void settled.then(() => {
-      if (this.evictions.get(namespace) === settled) this.evictions.delete(namespace);
+      if (this.serialized.get(key) === settled) this.serialized.delete(key);
     });
-    await run;
+    return run;
   }
 
   // ---------------------------------------------------------------- update / patch
@@ -536,10 +385,10 @@ export class Registry {
    * update and patch passes here, so the result is type-checked here (see decode()).
    */
   private merge(info: ResourceInfo, ns: string, sub: string, cur: KObject, incoming: KObject): KObject {
-    return this.decode(info, this.mergeParts(info, ns, sub, cur, incoming));
+    return this.decode(info, this.mergeParts(info, strategyFor(info), ns, sub, cur, incoming));
   }
 
-  private mergeParts(info: ResourceInfo, ns: string, sub: string, cur: KObject, incoming: KObject): KObject {
+  private mergeParts(info: ResourceInfo, strategy: ResolvedStrategy, ns: string, sub: string, cur: KObject, incoming: KObject): KObject {
     if (sub === 'status') {
       const next = structuredClone(cur);
       next.status = incoming.status;
@@ -551,22 +400,9 @@ export class Registry {
       next.spec = { ...(next.spec as object), replicas };
       return next;
     }
-    if (sub === 'finalize') {
-      const next = structuredClone(cur);
-      next.spec = { ...(next.spec as object), finalizers: (incoming.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [] };
-      return next;
-    }
-    if (sub === 'ephemeralcontainers') {
-      if (!info.subresources.includes(sub)) throw new ApiError('NotFound', `the server could not find the requested resource (${info.resource}/${sub})`);
-      // Only spec.ephemeralContainers is taken from the request (Kubernetes drops every other change).
-      const next = structuredClone(cur);
-      const spec = { ...(next.spec as core.PodSpec) };
-      const wanted = (incoming.spec as core.PodSpec | undefined)?.ephemeralContainers;
-      if (wanted === undefined || wanted === null) delete spec.ephemeralContainers;
-      else spec.ephemeralContainers = wanted;
-      next.spec = spec;
-      return next;
-    }
+    const own = strategy.mergeSubresources[sub];
+    if (own) return own(cur, incoming);
+    if (sub && !info.subresources.includes(sub)) throw new ApiError('NotFound', `the server could not find the requested resource (${info.resource}/${sub})`);
     if (sub) throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource (put ${info.resource}/${sub})`);
     const next = this.prepareInput(info, ns, incoming);
     const meta = next.metadata ?? {};
@@ -584,8 +420,7 @@ export class Registry {
     }
     if (cm.generateName) meta.generateName = cm.generateName;
     else delete meta.generateName;
-    if (info.hasStatus && info.resource !== 'nodes') next.status = cur.status;
-    if (info.hasStatus && info.resource === 'nodes' && next.status === undefined) next.status = cur.status;
+    strategy.prepareForUpdate(next, cur);
     return next;
   }
 
@@ -594,17 +429,13 @@ export class Registry {
    * the revision moved (caller retries). A write that changes nothing stores nothing.
    */
   private async write(info: ResourceInfo, ns: string, cur: KObject, rev: number, next: KObject, dryRun: boolean, ignoreImmutability: boolean, sub = ''): Promise<KObject | undefined> {
-    applyDefaults(info.resource, next);
-    // Through pods/ephemeralcontainers merge() took nothing but spec.ephemeralContainers, so only those
-    // need checking; every other pod write keeps the immutable spec.
-    if (info.resource === 'pods' && sub === 'ephemeralcontainers')
-      this.rejectCauses(info, next, validateEphemeralContainersUpdate(next as core.Pod, cur as core.Pod, cur.metadata?.annotations?.[MIRROR_ANNOTATION] !== undefined));
-    else if (info.resource === 'pods' && !ignoreImmutability) this.checkPodUpdate(cur, next);
+    const strategy = strategyFor(info);
+    strategy.defaults(next);
+    this.rejectCauses(info, next, strategy.validateUpdate(next, cur, { subresource: sub, ignoreImmutability }));
     this.validate(info, next);
     if (!isDeepStrictEqual(cur.spec, next.spec) && next.metadata && cur.metadata?.generation !== undefined)
       next.metadata.generation = (cur.metadata.generation ?? 1) + 1;
-    let release: (() => Promise<void>) | undefined;
-    if (info.resource === 'services') release = await this.allocateService(next, cur);
+    const release = await strategy.allocate?.(next, cur, this.ctx);
     const curCmp = { ...cur, metadata: { ...cur.metadata, resourceVersion: undefined } };
     const nextCmp = { ...next, metadata: { ...next.metadata, resourceVersion: undefined } };
     // A write that changes nothing stores nothing (kubectl apply prints "unchanged"). Serialized lengths
@@ -617,10 +448,10 @@ export class Registry {
       return next;
     }
     const key = this.key(info, ns, cur.metadata?.name ?? '');
-    if (this.deletionComplete(info, next)) {
+    if (this.deletionComplete(strategy, next)) {
       const drev = await this.storage.delete(key, rev);
       if (drev === undefined) return undefined;
-      if (info.resource === 'services') await this.releaseService(next);
+      await strategy.afterDelete(next, this.ctx);
       next.metadata = { ...next.metadata, resourceVersion: String(drev) };
       return next;
     }
@@ -629,46 +460,16 @@ export class Registry {
       await release?.();
       return undefined;
     }
-    if (info.resource === 'services') await this.releaseDroppedPorts(cur, next);
+    await strategy.afterUpdate(cur, next, this.ctx);
     next.metadata = { ...next.metadata, resourceVersion: String(newRev) };
     return next;
   }
 
-  private async releaseDroppedPorts(cur: KObject, next: KObject): Promise<void> {
-    const kept = new Set(((next.spec as core.ServiceSpec).ports ?? []).map((p) => p.nodePort).filter(Boolean));
-    for (const p of (cur.spec as core.ServiceSpec).ports ?? []) if (p.nodePort && !kept.has(p.nodePort)) await this.allocators.releasePort(p.nodePort);
-  }
-
-  /** An object being deleted goes once its last finalizer is removed (pods: once the kubelet is done). */
-  private deletionComplete(info: ResourceInfo, obj: KObject): boolean {
+  /** An object being deleted goes once its last finalizer is removed and its strategy agrees (pods: once the kubelet is done). */
+  private deletionComplete(strategy: ResolvedStrategy, obj: KObject): boolean {
     const meta = obj.metadata;
     if (!meta?.deletionTimestamp || (meta.finalizers?.length ?? 0) > 0) return false;
-    if (info.resource === 'namespaces') return ((obj.spec as core.NamespaceSpec | undefined)?.finalizers?.length ?? 0) === 0;
-    if (info.resource === 'pods') {
-      const pod = obj as core.Pod;
-      return !pod.spec?.nodeName || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed' || meta.deletionGracePeriodSeconds === 0;
-    }
-    return true;
-  }
-
-  private checkPodUpdate(cur: KObject, next: KObject): void {
-    const strip = (spec: core.PodSpec | undefined): unknown => {
-      if (!spec) return spec;
-      const s = structuredClone(spec);
-      for (const c of [...(s.containers ?? []), ...(s.initContainers ?? [])]) delete (c as { image?: string }).image;
-      delete s.activeDeadlineSeconds;
-      delete s.tolerations;
-      delete s.terminationGracePeriodSeconds;
-      return JSON.parse(JSON.stringify(s)) as unknown;
-    };
-    if (!isDeepStrictEqual(strip(cur.spec as core.PodSpec), strip(next.spec as core.PodSpec)))
-      throw invalid('Pod', cur.metadata?.name ?? '', [
-        {
-          field: 'spec',
-          message: 'Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
-          reason: 'FieldValueForbidden',
-        },
-      ]);
+    return strategy.deletionComplete(obj);
   }
 
   /** Read-modify-write with CAS retries; `fn` gets a private copy of the current object. */
@@ -726,13 +527,12 @@ export class Registry {
    */
   async delete(resource: string, namespace: string, name: string, options: DeleteOptionsBody = {}): Promise<KObject> {
     const info = this.info(resource);
+    const strategy = strategyFor(info);
     const ns = this.scope(info, namespace);
     const key = this.key(info, ns, name);
     const dryRun = (options.dryRun?.length ?? 0) > 0;
-    // Kubernetes' NamespaceLifecycle admission: the system namespaces hold the leases, kube-dns and
-    // the kubernetes Service the cluster runs on.
-    if (info.resource === 'namespaces' && SYSTEM_NAMESPACES.includes(name))
-      throw new ApiError('Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`, { name, kind: 'namespaces' });
+    const refused = strategy.admitDelete?.(name);
+    if (refused) throw refused;
     if (options.gracePeriodSeconds !== undefined && (typeof options.gracePeriodSeconds !== 'number' || options.gracePeriodSeconds < 0))
       throw invalid('DeleteOptions', name, [{ field: 'gracePeriodSeconds', message: 'Invalid value: must be >= 0', reason: 'FieldValueInvalid' }]);
     const policy = options.propagationPolicy ?? (options.orphanDependents ? 'Orphan' : undefined);
@@ -758,8 +558,8 @@ export class Registry {
         finalizers.delete('orphan');
         finalizers.delete('foregroundDeletion');
       }
-      const grace = this.graceFor(info, obj as core.Pod, options.gracePeriodSeconds);
-      const needsWait = finalizers.size > 0 || grace > 0 || (info.resource === 'namespaces' && ((obj.spec as core.NamespaceSpec | undefined)?.finalizers?.length ?? 0) > 0);
+      const grace = strategy.gracePeriodSeconds(obj, options.gracePeriodSeconds);
+      const needsWait = finalizers.size > 0 || grace > 0 || strategy.deletionPending(obj);
       if (!needsWait) {
         if (dryRun) return obj;
         const drev = await this.storage.delete(key, cur.rev);
@@ -767,7 +567,7 @@ export class Registry {
           if (attempt >= MAX_CAS_RETRIES) throw conflict(info.resource, name, 'too many concurrent updates', info.group);
           continue;
         }
-        if (info.resource === 'services') await this.releaseService(obj);
+        await strategy.afterDelete(obj, this.ctx);
         return { ...obj, metadata: { ...meta, resourceVersion: String(drev) } };
       }
       nm.finalizers = [...finalizers];
@@ -776,12 +576,14 @@ export class Registry {
       if (!nm.deletionTimestamp) {
         nm.deletionTimestamp = nowTimestamp(now + grace * 1000);
         nm.deletionGracePeriodSeconds = grace;
-      } else if (info.resource === 'pods' && grace < (nm.deletionGracePeriodSeconds ?? Infinity)) {
-        // A shorter grace period (e.g. --force / --grace-period=0) shortens an ongoing deletion.
+      } else if (grace < (nm.deletionGracePeriodSeconds ?? Infinity)) {
+        // A shorter grace period (e.g. --force / --grace-period=0) shortens an ongoing deletion. Only a
+        // strategy with a grace period (pods) ever gets here with a positive one: every other deletion
+        // was marked with 0, and 0 < 0 is false.
         nm.deletionTimestamp = nowTimestamp(now + grace * 1000);
         nm.deletionGracePeriodSeconds = grace;
       }
-      if (info.resource === 'namespaces') next.status = { ...(next.status as object), phase: 'Terminating' };
+      strategy.prepareForDelete(next);
       if (isDeepStrictEqual(next, obj)) return obj;
       if (dryRun) return next;
       const written = await this.write(info, ns, obj, cur.rev, next, false, true);
@@ -790,12 +592,6 @@ export class Registry {
     }
   }
 
-  private graceFor(info: ResourceInfo, pod: core.Pod, requested: number | undefined): number {
-    if (info.resource !== 'pods') return 0;
-    if (!pod.spec?.nodeName) return 0;
-    if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return 0;
-    return requested ?? pod.spec.terminationGracePeriodSeconds ?? 30;
-  }
 }
 
 function patchSetsResourceVersion(body: unknown): boolean {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { resourceInfo } from '../client/resources.js';
 import type { KObject } from '../client/types.js';
-import { MAX_DATA_BYTES, validateObject } from './validation.js';
+import { validateObject } from './strategies/index.js';
+import { MAX_DATA_BYTES } from './validation.js';
 
 const configmaps = resourceInfo('configmaps');
 const secrets = resourceInfo('secrets');

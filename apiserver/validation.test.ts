@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { resourceInfo } from '../client/resources.js';
 import type { core } from '../client/types.js';
-import { applyDefaults } from './defaults.js';
-import { base64Error, validateEphemeralContainersUpdate, validateObject, validatePodCreate } from './validation.js';
+import { applyDefaults, validateObject } from './strategies/index.js';
+import { base64Error, validateEphemeralContainersUpdate, validatePodCreate } from './validation.js';
 
 const pods = resourceInfo('pods');
 const deployments = resourceInfo('deployments');

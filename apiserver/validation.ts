@@ -2,18 +2,16 @@
  * Validation of API objects. Each check returns causes naming the field path and the reason, in the
  * words Kubernetes uses, so `kubectl` prints familiar messages. Nothing here touches storage.
  */
-import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import type { StatusCause } from '../client/errors.js';
 import { isQuantity, MAX_QUANTITY_LENGTH } from '../client/quantity.js';
 import type { KObject, core } from '../client/types.js';
 import { fromLabelSelector, matchesLabels, SelectorError } from '../client/selectors.js';
-import type { ResourceInfo } from '../client/resources.js';
 
-type Causes = StatusCause[];
+export type Causes = StatusCause[];
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
@@ -22,8 +20,11 @@ export const MAX_OBJECT_BYTES = 1_572_864; // etcd's default request limit (1.5 
 /** The data of one ConfigMap or Secret (Kubernetes' MaxSecretSize, 1 MiB). */
 export const MAX_DATA_BYTES = 1024 * 1024;
 
-/** Payload bytes of a ConfigMap's data + binaryData, or a Secret's decoded data + stringData, as Kubernetes counts them. */
-function dataBytes(resource: string, obj: KObject): number {
+/**
+ * Payload bytes of a ConfigMap's data + binaryData, or a Secret's decoded data + stringData, as Kubernetes
+ * counts them; `dataIsBase64` for a Secret, whose `data` holds base64.
+ */
+export function dataBytes(obj: KObject, dataIsBase64: boolean): number {
   let total = 0;
   const values = (m: unknown): unknown[] => (m !== null && typeof m === 'object' ? Object.values(m) : []);
   const decoded = (b64: string): number => {
@@ -31,13 +32,14 @@ function dataBytes(resource: string, obj: KObject): number {
     while (end > 0 && b64[end - 1] === '=') end--;
     return Math.floor((end * 3) / 4);
   };
-  for (const v of values(obj.data)) if (typeof v === 'string') total += resource === 'secrets' ? decoded(v) : Buffer.byteLength(v);
+  for (const v of values(obj.data)) if (typeof v === 'string') total += dataIsBase64 ? decoded(v) : Buffer.byteLength(v);
   for (const v of values(obj.binaryData)) if (typeof v === 'string') total += decoded(v);
   for (const v of values(obj.stringData)) if (typeof v === 'string') total += Buffer.byteLength(v);
   return total;
 }
 
-function add(c: Causes, field: string, message: string, reason = 'FieldValueInvalid'): void {
+/** Appends one cause (the Kubernetes field.Error shape). */
+export function add(c: Causes, field: string, message: string, reason = 'FieldValueInvalid'): void {
   c.push({ field, message, reason });
 }
 
@@ -75,7 +77,7 @@ export function validateLabels(c: Causes, field: string, labels: unknown): void 
   }
 }
 
-function validateAnnotations(c: Causes, field: string, ann: unknown): void {
+export function validateAnnotations(c: Causes, field: string, ann: unknown): void {
   if (ann === undefined || ann === null) return;
   if (typeof ann !== 'object') return add(c, field, 'Invalid value: must be a map of strings', 'FieldValueTypeInvalid');
   let size = 0;
@@ -87,21 +89,23 @@ function validateAnnotations(c: Causes, field: string, ann: unknown): void {
   if (size > 256 * 1024) add(c, field, `Too long: must have at most 262144 bytes`, 'FieldValueTooLong');
 }
 
-/** Validates metadata common to every kind. */
-export function validateMeta(c: Causes, info: ResourceInfo, obj: KObject): void {
+/** Kubernetes' path segment name rule (nodes, events, leases): anything that fits in a URL path segment. */
+export function validatePathSegmentName(c: Causes, field: string, name: string): void {
+  if (name.length > 253 || /[/%]/.test(name) || name === '.' || name === '..') add(c, field, `Invalid value: "${name}": may not contain '/' or '%'`);
+}
+
+/** Validates metadata common to every kind; `validateName` is the kind's rule for metadata.name. */
+export function validateMeta(c: Causes, obj: KObject, validateName: (c: Causes, field: string, name: string) => void): void {
   const m = obj.metadata;
   if (!m || typeof m !== 'object') return add(c, 'metadata', 'Required value', 'FieldValueRequired');
   if (!m.name) add(c, 'metadata.name', 'Required value: name or generateName is required', 'FieldValueRequired');
   else if (typeof m.name !== 'string') add(c, 'metadata.name', 'Invalid value: must be a string', 'FieldValueTypeInvalid');
-  else if (['namespaces', 'services'].includes(info.resource)) validateDns1123Label(c, 'metadata.name', m.name);
-  else if (info.resource === 'nodes' || info.resource === 'events' || info.resource === 'leases') {
-    if (m.name.length > 253 || /[/%]/.test(m.name) || m.name === '.' || m.name === '..') add(c, 'metadata.name', `Invalid value: "${m.name}": may not contain '/' or '%'`);
-  } else validateDns1123Subdomain(c, 'metadata.name', m.name);
+  else validateName(c, 'metadata.name', m.name);
   validateLabels(c, 'metadata.labels', m.labels);
   validateAnnotations(c, 'metadata.annotations', m.annotations);
 }
 
-function validQuantityMap(c: Causes, field: string, map: Record<string, unknown> | undefined): void {
+export function validQuantityMap(c: Causes, field: string, map: Record<string, unknown> | undefined): void {
   for (const [k, v] of Object.entries(map ?? {})) {
     // The value is echoed cut short: a 1,000,000-digit quantity must not come back as a 2 MB error.
     if (!isQuantity(v)) {
@@ -114,7 +118,7 @@ function validQuantityMap(c: Causes, field: string, map: Record<string, unknown>
   }
 }
 
-function validatePort(c: Causes, field: string, v: unknown, allowZero = false): void {
+export function validatePort(c: Causes, field: string, v: unknown, allowZero = false): void {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < (allowZero ? 0 : 1) || v > 65535)
     add(c, field, `Invalid value: ${JSON.stringify(v)}: must be between 1 and 65535, inclusive`);
 }
@@ -252,7 +256,7 @@ export function validateEphemeralContainersUpdate(next: core.Pod, cur: core.Pod,
 }
 
 /** Pod templates (workloads) describe new pods: they may not carry ephemeral containers. */
-function forbidTemplateEphemeral(c: Causes, f: string, spec: core.PodSpec | undefined): void {
+export function forbidTemplateEphemeral(c: Causes, f: string, spec: core.PodSpec | undefined): void {
   if (Array.isArray(spec?.ephemeralContainers) && spec.ephemeralContainers.length > 0)
     add(c, `${f}.ephemeralContainers`, 'Forbidden: ephemeral containers not allowed in pod template', 'FieldValueForbidden');
 }
@@ -295,13 +299,13 @@ export function validatePodSpec(
   });
 }
 
-function validateReplicas(c: Causes, field: string, v: unknown): void {
+export function validateReplicas(c: Causes, field: string, v: unknown): void {
   if (v === undefined) return;
   if (typeof v !== 'number' || !Number.isInteger(v)) add(c, field, `Invalid value: ${JSON.stringify(v)}: must be an integer`, 'FieldValueTypeInvalid');
   else if (v < 0) add(c, field, `Invalid value: ${v}: must be greater than or equal to 0`);
 }
 
-function validateSelectorAndTemplate(
+export function validateSelectorAndTemplate(
   c: Causes,
   spec: { selector?: unknown; template?: core.PodTemplateSpec; volumeClaimTemplates?: core.PersistentVolumeClaim[] } | undefined,
   restartPolicies?: string[],
@@ -328,7 +332,7 @@ function validateSelectorAndTemplate(
   forbidTemplateEphemeral(c, 'spec.template.spec', tpl.spec);
 }
 
-function validateIntOrPercent(c: Causes, field: string, v: unknown): void {
+export function validateIntOrPercent(c: Causes, field: string, v: unknown): void {
   if (v === undefined) return;
   if (typeof v === 'number') {
     if (v < 0) add(c, field, `Invalid value: ${v}: must be greater than or equal to 0`);
@@ -376,162 +380,3 @@ export const SYSTEM_PRIORITY_CLASSES = new Map([
   ['system-node-critical', 2_000_001_000],
   ['system-cluster-critical', 2_000_000_000],
 ]);
-
-/** Kind-specific validation of the full object. */
-export function validateObject(info: ResourceInfo, obj: KObject): Causes {
-  const c: Causes = [];
-  validateMeta(c, info, obj);
-  const spec = obj.spec as Record<string, unknown> | undefined;
-  switch (info.resource) {
-    case 'pods':
-      validatePodSpec(c, 'spec', obj.spec as core.PodSpec);
-      break;
-    case 'replicasets':
-    case 'deployments':
-    case 'statefulsets':
-      validateReplicas(c, 'spec.replicas', spec?.replicas);
-      validateSelectorAndTemplate(c, spec as never, info.resource === 'statefulsets' || info.resource === 'deployments' || info.resource === 'replicasets' ? ['Always'] : undefined);
-      if (info.resource === 'deployments') {
-        const ru = (spec?.strategy as { rollingUpdate?: Record<string, unknown>; type?: string } | undefined) ?? {};
-        if (ru.type && !['RollingUpdate', 'Recreate'].includes(ru.type)) add(c, 'spec.strategy.type', `Unsupported value: "${ru.type}": supported values: "Recreate", "RollingUpdate"`, 'FieldValueNotSupported');
-        validateIntOrPercent(c, 'spec.strategy.rollingUpdate.maxSurge', ru.rollingUpdate?.maxSurge);
-        validateIntOrPercent(c, 'spec.strategy.rollingUpdate.maxUnavailable', ru.rollingUpdate?.maxUnavailable);
-        if (ru.rollingUpdate && (ru.rollingUpdate.maxSurge === 0 || ru.rollingUpdate.maxSurge === '0%') && (ru.rollingUpdate.maxUnavailable === 0 || ru.rollingUpdate.maxUnavailable === '0%'))
-          add(c, 'spec.strategy.rollingUpdate.maxUnavailable', 'Invalid value: 0: may not be 0 when `maxSurge` is 0');
-      }
-      if (info.resource === 'statefulsets' && spec?.podManagementPolicy && !['OrderedReady', 'Parallel'].includes(spec.podManagementPolicy as string))
-        add(c, 'spec.podManagementPolicy', `Unsupported value: "${String(spec.podManagementPolicy)}"`, 'FieldValueNotSupported');
-      break;
-    case 'daemonsets':
-      validateSelectorAndTemplate(c, spec as never, ['Always']);
-      break;
-    case 'jobs':
-      for (const k of ['parallelism', 'completions', 'backoffLimit', 'activeDeadlineSeconds', 'ttlSecondsAfterFinished']) validateReplicas(c, `spec.${k}`, spec?.[k]);
-      validateSelectorAndTemplate(c, spec as never, ['OnFailure', 'Never'], false);
-      break;
-    case 'cronjobs': {
-      const schedule = spec?.schedule;
-      if (typeof schedule !== 'string' || schedule.trim() === '') add(c, 'spec.schedule', 'Required value', 'FieldValueRequired');
-      const jt = spec?.jobTemplate as { spec?: Record<string, unknown> } | undefined;
-      if (!jt?.spec) add(c, 'spec.jobTemplate.spec', 'Required value', 'FieldValueRequired');
-      else {
-        const tplSpec = (jt.spec.template as core.PodTemplateSpec | undefined)?.spec;
-        validatePodSpec(c, 'spec.jobTemplate.spec.template.spec', tplSpec, ['OnFailure', 'Never']);
-        forbidTemplateEphemeral(c, 'spec.jobTemplate.spec.template.spec', tplSpec);
-      }
-      if (spec?.concurrencyPolicy && !['Allow', 'Forbid', 'Replace'].includes(spec.concurrencyPolicy as string))
-        add(c, 'spec.concurrencyPolicy', `Unsupported value: "${String(spec.concurrencyPolicy)}": supported values: "Allow", "Forbid", "Replace"`, 'FieldValueNotSupported');
-      break;
-    }
-    case 'services': {
-      const s = obj.spec as core.ServiceSpec | undefined;
-      if (s?.type && !['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'].includes(s.type))
-        add(c, 'spec.type', `Unsupported value: "${s.type}": supported values: "ClusterIP", "ExternalName", "LoadBalancer", "NodePort"`, 'FieldValueNotSupported');
-      if (s?.type !== 'ExternalName' && (!s?.ports || s.ports.length === 0) && s?.clusterIP !== 'None') add(c, 'spec.ports', 'Required value', 'FieldValueRequired');
-      const names = new Set<string>();
-      (s?.ports ?? []).forEach((p, i) => {
-        validatePort(c, `spec.ports[${i}].port`, p.port);
-        if (typeof p.targetPort === 'number') validatePort(c, `spec.ports[${i}].targetPort`, p.targetPort);
-        if (p.nodePort !== undefined && p.nodePort !== 0 && (p.nodePort < 30000 || p.nodePort > 32767))
-          add(c, `spec.ports[${i}].nodePort`, `Invalid value: ${p.nodePort}: provided port is not in the valid range. The range of valid ports is 30000-32767`);
-        if ((s?.ports?.length ?? 0) > 1 && !p.name) add(c, `spec.ports[${i}].name`, 'Required value', 'FieldValueRequired');
-        if (p.name) {
-          if (names.has(p.name)) add(c, `spec.ports[${i}].name`, `Duplicate value: "${p.name}"`, 'FieldValueDuplicate');
-          names.add(p.name);
-        }
-      });
-      if (s?.sessionAffinity && !['None', 'ClientIP'].includes(s.sessionAffinity)) add(c, 'spec.sessionAffinity', `Unsupported value: "${s.sessionAffinity}"`, 'FieldValueNotSupported');
-      validateLabels(c, 'spec.selector', s?.selector);
-      break;
-    }
-    case 'configmaps':
-    case 'secrets':
-      for (const k of Object.keys({ ...(obj.data as object), ...(obj.binaryData as object), ...(obj.stringData as object) }))
-        if (!/^[-._a-zA-Z0-9]+$/.test(k) || k.length > 253) add(c, `data[${k}]`, `Invalid value: "${k}": a valid config key must consist of alphanumeric characters, '-', '_' or '.'`);
-      // Secret data and ConfigMap binaryData are bytes, sent as base64 (a Go []byte in JSON).
-      for (const [field, values] of info.resource === 'secrets' ? [['data', obj.data]] : [['binaryData', obj.binaryData]])
-        for (const [k, v] of Object.entries((values ?? {}) as Record<string, string>)) {
-          const bad = base64Error(v);
-          if (bad >= 0) add(c, `${field}[${k}]`, `Invalid value: "<redacted>": illegal base64 data at input byte ${bad}`);
-        }
-      if (dataBytes(info.resource, obj) > MAX_DATA_BYTES)
-        add(c, info.resource === 'secrets' ? 'data' : '', `Too long: must have at most ${MAX_DATA_BYTES} bytes`, 'FieldValueTooLong');
-      break;
-    case 'endpoints':
-      ((obj.subsets ?? []) as core.EndpointSubset[]).forEach((s, i) => {
-        for (const list of ['addresses', 'notReadyAddresses'] as const)
-          (s[list] ?? []).forEach((a, j) => {
-            if (isIP(a.ip) === 0) add(c, `subsets[${i}].${list}[${j}].ip`, `Invalid value: ${JSON.stringify(a.ip)}: must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)`);
-          });
-      });
-      break;
-    case 'endpointslices': {
-      const type = obj.addressType;
-      if (type !== 'IPv4' && type !== 'IPv6' && type !== 'FQDN')
-        add(c, 'addressType', `Unsupported value: ${JSON.stringify(type)}: supported values: "FQDN", "IPv4", "IPv6"`, 'FieldValueNotSupported');
-      const valid = type === 'IPv6' ? isIPv6 : type === 'FQDN' ? (a: string) => a.length <= 253 && DNS1123_SUBDOMAIN.test(a) : isIPv4;
-      const what = type === 'IPv6' ? 'a valid IPv6 address' : type === 'FQDN' ? 'a valid FQDN' : 'a valid IPv4 address';
-      ((obj.endpoints ?? []) as { addresses?: string[] }[]).forEach((e, i) => {
-        if (!e.addresses?.length) add(c, `endpoints[${i}].addresses`, 'Required value: must contain at least 1 address', 'FieldValueRequired');
-        (e.addresses ?? []).forEach((a, j) => {
-          if (!valid(a)) add(c, `endpoints[${i}].addresses[${j}]`, `Invalid value: ${JSON.stringify(a)}: must be ${what}`);
-        });
-      });
-      break;
-    }
-    case 'persistentvolumeclaims': {
-      const s = obj.spec as core.PersistentVolumeClaimSpec | undefined;
-      if (!s?.accessModes?.length) add(c, 'spec.accessModes', 'Required value: at least 1 access mode is required', 'FieldValueRequired');
-      if (!s?.resources?.requests?.storage) add(c, 'spec.resources[storage]', 'Required value', 'FieldValueRequired');
-      else validQuantityMap(c, 'spec.resources.requests', s.resources.requests as Record<string, unknown>);
-      break;
-    }
-    case 'persistentvolumes': {
-      const s = obj.spec as core.PersistentVolumeSpec | undefined;
-      if (!s?.capacity?.storage) add(c, 'spec.capacity', 'Required value', 'FieldValueRequired');
-      if (!s?.accessModes?.length) add(c, 'spec.accessModes', 'Required value', 'FieldValueRequired');
-      break;
-    }
-    case 'priorityclasses': {
-      const value = obj.value;
-      if (value === undefined) add(c, 'value', 'Required value', 'FieldValueRequired');
-      else if (typeof value !== 'number' || !Number.isInteger(value)) add(c, 'value', `Invalid value: ${JSON.stringify(value)}: must be an integer`, 'FieldValueTypeInvalid');
-      else if (value > HIGHEST_USER_PRIORITY && !SYSTEM_PRIORITY_CLASSES.has(obj.metadata?.name ?? ''))
-        add(c, 'value', `Forbidden: maximum allowed value of a user defined priority is ${HIGHEST_USER_PRIORITY}`, 'FieldValueForbidden');
-      const name = obj.metadata?.name ?? '';
-      if (name.startsWith('system-') && !SYSTEM_PRIORITY_CLASSES.has(name))
-        add(c, 'metadata.name', `Invalid value: "${name}": priority class names with 'system-' prefix are reserved`);
-      const policy = obj.preemptionPolicy;
-      if (policy !== undefined && policy !== 'PreemptLowerPriority' && policy !== 'Never')
-        add(c, 'preemptionPolicy', `Unsupported value: ${JSON.stringify(policy)}: supported values: "Never", "PreemptLowerPriority"`, 'FieldValueNotSupported');
-      break;
-    }
-    case 'rolebindings':
-    case 'clusterrolebindings': {
-      const ref = obj.roleRef as { apiGroup?: unknown; kind?: unknown; name?: unknown } | undefined;
-      if (!ref) add(c, 'roleRef', 'Required value', 'FieldValueRequired');
-      else {
-        const kinds = info.resource === 'rolebindings' ? ['Role', 'ClusterRole'] : ['ClusterRole'];
-        if (!kinds.includes(ref.kind as string)) add(c, 'roleRef.kind', `Unsupported value: ${JSON.stringify(ref.kind)}: supported values: ${kinds.map((k) => `"${k}"`).join(', ')}`, 'FieldValueNotSupported');
-        if (ref.apiGroup !== 'rbac.authorization.k8s.io') add(c, 'roleRef.apiGroup', `Unsupported value: ${JSON.stringify(ref.apiGroup)}: supported values: "rbac.authorization.k8s.io"`, 'FieldValueNotSupported');
-        if (typeof ref.name !== 'string' || ref.name === '') add(c, 'roleRef.name', 'Required value', 'FieldValueRequired');
-      }
-      break;
-    }
-    case 'poddisruptionbudgets': {
-      const s = obj.spec as { minAvailable?: unknown; maxUnavailable?: unknown; selector?: { matchLabels?: unknown } } | undefined;
-      if (s?.minAvailable !== undefined && s.maxUnavailable !== undefined)
-        add(c, 'spec', 'Invalid value: minAvailable and maxUnavailable cannot be both set');
-      validateIntOrPercent(c, 'spec.minAvailable', s?.minAvailable);
-      validateIntOrPercent(c, 'spec.maxUnavailable', s?.maxUnavailable);
-      validateLabels(c, 'spec.selector.matchLabels', s?.selector?.matchLabels);
-      break;
-    }
-    case 'nodes':
-      validQuantityMap(c, 'status.capacity', (obj.status as core.NodeStatus | undefined)?.capacity as Record<string, unknown>);
-      break;
-    default:
-      break;
-  }
-  return c;
-}

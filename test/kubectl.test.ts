@@ -234,6 +234,29 @@ describe.skipIf(!existsSync(KUBECTL_133))('kubectl 1.33', () => {
     expect(bad.stderr.trim()).toMatch(/^The Pod "target" is invalid: spec.ephemeralContainers\[2\].ports: Forbidden: cannot be set for an Ephemeral Container$/m);
   });
 
+  it('serves IngressClass (added as one table line and one strategy): apply, table columns, immutable controller, typed decoding', async () => {
+    const ingressClass = (controller: string): string => `apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata:
+  name: external
+spec:
+  controller: ${controller}
+  parameters: {apiGroup: k8s.example.com, kind: IngressParameters, name: external-lb}
+`;
+    expect(await ok(['apply', '-f', '-'], { input: ingressClass('example.com/ingress-controller') })).toMatch(/ingressclass\.networking\.k8s\.io\/external created/);
+    const table = await ok(['get', 'ingressclass']);
+    expect(table.split('\n')[0].split(/\s{2,}/)).toEqual(['NAME', 'CONTROLLER', 'PARAMETERS', 'AGE']);
+    expect(table).toMatch(/^external\s+example\.com\/ingress-controller\s+IngressParameters\.k8s\.example\.com\/external-lb\s/m);
+    const changed = await kubectl(['apply', '-f', '-'], { input: ingressClass('other.io/controller') });
+    expect(changed.code).not.toBe(0);
+    expect(changed.stderr).toMatch(/The IngressClass "external" is invalid: spec\.controller: Invalid value: "other\.io\/controller": field is immutable/);
+    const bad = await kubectl(['create', '-f', '-'], { input: ingressClass('no-domain').replace('name: external\n', 'name: bad\n') });
+    expect(bad.stderr).toMatch(/spec\.controller: Invalid value: "no-domain": must be a domain-prefixed path/);
+    const typed = await kubectl(['create', '--validate=false', '-f', '-'], { input: ingressClass('a.io/b').replace('name: external\n', 'name: typed\n').replace(/parameters: .*\n/, 'parameters: [1]\n') });
+    expect(typed.stderr).toMatch(/cannot unmarshal array into Go struct field IngressClassSpec\.spec\.parameters/);
+    expect(await ok(['get', 'ingressclass', '-o', 'name'])).toBe('ingressclass.networking.k8s.io/external\n');
+  });
+
   it('explains fields from the OpenAPI schemas', async () => {
     const out = await ok(['explain', 'pod.spec.containers']);
     expect(out).toMatch(/FIELD: containers <\[\]Container>/);

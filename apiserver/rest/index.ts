@@ -20,8 +20,9 @@ import { decodeProtobufObject } from './protobuf.js';
 import { boolParam, enumParam, requestUrl, intParam, selectorParams, timeoutParam, tooLargeResourceVersion, versionParams } from './params.js';
 import { answerReview } from './reviews.js';
 import { parsePath, type Route } from './route.js';
+import { strategyFor } from '../strategies/index.js';
 import { handleStreamRequest, handleStreamUpgrade, kubeletQuery } from './stream.js';
-import { tableFor } from './tables.js';
+import { tableWith } from './tables.js';
 
 export interface RestOptions {
   registry: Registry;
@@ -321,7 +322,7 @@ function rowObject(obj: KObject, includeObject: string | null): unknown {
 }
 
 function toTable(info: ResourceInfo, objs: KObject[], q: URLSearchParams, resourceVersion: string, cont: string | undefined, noHeaders: boolean): object {
-  const t = tableFor(info.resource, objs, { wide: true });
+  const t = tableWith(strategyFor(info).columns, objs, { wide: true });
   const includeObject = q.get('includeObject');
   return {
     kind: 'Table',

@@ -25,7 +25,8 @@ export interface TableOptions {
   now?: number;
 }
 
-interface ColumnDef {
+/** One printer column: `cell` gets the object (typed by the column's resource) and the current time. */
+export interface ColumnDef {
   name: string;
   type: 'string' | 'integer' | 'date' | 'number' | 'boolean';
   priority?: number;
@@ -36,8 +37,12 @@ const NONE = '<none>';
 
 /** The table for `objects` of `resource` (plural name); unknown resources get NAME AGE. */
 export function tableFor(resource: string, objects: KObject[], opts: TableOptions = {}): { columns: TableColumn[]; rows: TableRow[] } {
+  return tableWith(PRINTERS[resource] ?? [], objects, opts);
+}
+
+/** The table for `objects` with the columns `defs` after NAME (AGE appended when `defs` has none). */
+export function tableWith(defs: readonly ColumnDef[], objects: KObject[], opts: TableOptions = {}): { columns: TableColumn[]; rows: TableRow[] } {
   const now = opts.now ?? Date.now();
-  const defs = (PRINTERS[resource] ?? []) as ColumnDef[];
   const all: ColumnDef[] = [{ name: 'Name', type: 'string', cell: (o: KObject) => o.metadata?.name ?? '' }, ...defs];
   if (!defs.some((d) => d.name === 'Age')) all.push(ageColumn);
   const cols = all.filter((c) => opts.wide || (c.priority ?? 0) === 0);
@@ -514,7 +519,8 @@ const roleBindingColumns: ColumnDef[] = [
   },
 ];
 
-const PRINTERS: Record<string, ColumnDef[]> = {
+/** kubectl's printer columns per served resource (the strategies reference theirs). */
+export const PRINTERS: Readonly<Record<string, readonly ColumnDef[]>> = {
   pods: podColumns,
   nodes: nodeColumns,
   deployments: deploymentColumns,

@@ -1,0 +1,6 @@
+/** coordination.k8s.io: Lease (node heartbeats, leader election). */
+import { PRINTERS } from '../rest/tables.js';
+import type { Strategy } from '../strategy.js';
+import { validatePathSegmentName } from '../validation.js';
+
+export const leases: Strategy = { validateName: validatePathSegmentName, columns: PRINTERS.leases };
