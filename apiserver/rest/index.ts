@@ -14,6 +14,7 @@ import type { KObject, WatchEventType } from '../../client/types.js';
 import type { DeleteOptionsBody, Registry } from '../registry.js';
 import type { KubeletProxy } from '../kubeletproxy.js';
 import { applyPatchBody, planApply } from '../apply.js';
+import { Aggregator } from '../aggregator.js';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION, wantsAggregated } from './discovery.js';
 import { checkFields, openapiV2, openapiV2Protobuf, openapiV3Doc, openapiV3Index } from './openapi.js';
 import { decodeProtobufObject } from './protobuf.js';
@@ -39,8 +40,9 @@ const JSON_TYPE = 'application/json';
 
 export function createRestServer(opts: RestOptions): Server {
   const { log } = opts;
+  const aggregator = new Aggregator(opts.registry, log);
   const server = createServer((req, res) => {
-    handle(opts, req, res).catch((err: unknown) => {
+    handle(opts, aggregator, req, res).catch((err: unknown) => {
       if (!(err instanceof ApiError)) log.error({ err, method: req.method, url: req.url }, 'request failed');
       const apiErr = err instanceof ApiError ? err : new ApiError('InternalError', `Internal error occurred: ${(err as Error).message}`);
       if (res.headersSent) {
@@ -109,7 +111,7 @@ async function awaitRevision(opts: RestOptions, resource: string, rv: number): P
   }
 }
 
-async function handle(opts: RestOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(opts: RestOptions, aggregator: Aggregator, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = requestUrl(req);
   const path = url.pathname;
   const method = req.method ?? 'GET';
@@ -120,11 +122,13 @@ async function handle(opts: RestOptions, req: IncomingMessage, res: ServerRespon
   }
   if (path === '/version' || path === '/version/') return sendJson(res, 200, SERVER_VERSION);
   if (path.startsWith('/openapi/')) return serveOpenapi(res, path, accept);
+  const aggregated = aggregator.match(path);
+  if (aggregated) return aggregator.proxy(aggregated, req, res);
   const route: Route = parsePath(path);
   // Empty details, as kube-apiserver sends for a path it does not serve: kubectl debug reads
   // `details.name` of a 404 to tell a missing subresource from a missing pod.
   if (route.kind === 'notfound') throw new ApiError('NotFound', route.message, {});
-  if (route.kind === 'discovery') return serveDiscovery(res, route.path, accept);
+  if (route.kind === 'discovery') return serveDiscovery(res, route.path, accept, aggregator);
   const { info, namespace, name, subresource } = route;
   if (info.virtual) {
     if (method !== 'POST' || name) throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource (${info.resource})`);
@@ -258,14 +262,15 @@ async function serverSideApply(
 
 const AGGREGATED_TYPE = (v: string): string => `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList`;
 
-function serveDiscovery(res: ServerResponse, path: string, accept: string | undefined): void {
+async function serveDiscovery(res: ServerResponse, path: string, accept: string | undefined, aggregator: Aggregator): Promise<void> {
   const agg = wantsAggregated(accept);
   if (path === '/api' || path === '/apis') {
+    const extra = path === '/apis' ? await aggregator.available() : [];
     if (agg) {
-      sendJson(res, 200, aggregatedDiscovery(path === '/api', agg), { 'content-type': AGGREGATED_TYPE(agg), vary: 'Accept' });
+      sendJson(res, 200, aggregatedDiscovery(path === '/api', agg, extra), { 'content-type': AGGREGATED_TYPE(agg), vary: 'Accept' });
       return;
     }
-    sendJson(res, 200, path === '/api' ? apiVersions() : apiGroupList(), { vary: 'Accept' });
+    sendJson(res, 200, path === '/api' ? apiVersions() : apiGroupList(extra), { vary: 'Accept' });
     return;
   }
   const segs = path.split('/').filter(Boolean);
