@@ -113,6 +113,9 @@ export function applyDefaults(resource: string, obj: KObject): void {
       }
       break;
     }
+    case 'horizontalpodautoscalers':
+      hpaDefaults(spec);
+      break;
     case 'deployments': {
       const s = spec as apps.DeploymentSpec | undefined;
       if (s) {
@@ -258,4 +261,28 @@ export function generateJobSelector(job: KObject): void {
   const labels = { 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': name, 'controller-uid': uid, 'job-name': name };
   (spec as { selector?: unknown }).selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
   spec.template = { ...spec.template, metadata: { ...spec.template?.metadata, labels: { ...spec.template?.metadata?.labels, ...labels } } } as batch.JobSpec['template'];
+}
+
+/**
+ * autoscaling/v2 SetDefaults_HorizontalPodAutoscaler: minReplicas 1, CPU at 80 % when no metric is given,
+ * and a given `behavior`'s unset fields filled (an absent behavior stays absent: the controller then uses
+ * its own rules). The scale-down window stays unset so the controller's flag decides it.
+ */
+function hpaDefaults(spec: Obj | undefined): void {
+  if (!spec) return;
+  spec.minReplicas ??= 1;
+  if (!Array.isArray(spec.metrics) || spec.metrics.length === 0)
+    spec.metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }];
+  const b = spec.behavior as { scaleUp?: Obj; scaleDown?: Obj } | undefined;
+  if (!b) return;
+  b.scaleUp ??= {};
+  b.scaleUp.stabilizationWindowSeconds ??= 0;
+  b.scaleUp.selectPolicy ??= 'Max';
+  b.scaleUp.policies ??= [
+    { type: 'Pods', value: 4, periodSeconds: 15 },
+    { type: 'Percent', value: 100, periodSeconds: 15 },
+  ];
+  b.scaleDown ??= {};
+  b.scaleDown.selectPolicy ??= 'Max';
+  b.scaleDown.policies ??= [{ type: 'Percent', value: 100, periodSeconds: 15 }];
 }

@@ -23,6 +23,7 @@ export const ALL_CONTROLLERS = [
   'persistentvolume-binder',
   'disruption',
   'metrics-scraper',
+  'horizontalpodautoscaling',
 ] as const;
 
 export type ControllerName = (typeof ALL_CONTROLLERS)[number];
@@ -55,6 +56,16 @@ export interface ControllerManagerOptions {
   metricsPort?: number;
   /** The address the apiserver reaches the metrics API at (Endpoints kube-system/metrics-server). */
   metricsAdvertiseAddress?: string;
+  /** --horizontal-pod-autoscaler-sync-period. */
+  hpaSyncPeriodMs?: number;
+  /** --horizontal-pod-autoscaler-downscale-stabilization (when an HPA's behavior does not set one). */
+  hpaDownscaleStabilizationMs?: number;
+  /** --horizontal-pod-autoscaler-tolerance. */
+  hpaTolerance?: number;
+  /** --horizontal-pod-autoscaler-cpu-initialization-period. */
+  hpaCpuInitializationPeriodMs?: number;
+  /** --horizontal-pod-autoscaler-initial-readiness-delay. */
+  hpaInitialReadinessDelayMs?: number;
 }
 
 export interface ControllerManagerConfig {
@@ -78,6 +89,11 @@ export interface ControllerManagerConfig {
   metricResolutionMs: number;
   metricsPort: number;
   metricsAdvertiseAddress: string;
+  hpaSyncPeriodMs: number;
+  hpaDownscaleStabilizationMs: number;
+  hpaTolerance: number;
+  hpaCpuInitializationPeriodMs: number;
+  hpaInitialReadinessDelayMs: number;
 }
 
 /** Thrown for an invalid option; the message names the flag. */
@@ -97,6 +113,8 @@ interface Preset {
   podGcPeriodMs: number;
   jobBackoffBaseMs: number;
   metricResolutionMs: number;
+  hpaSyncPeriodMs: number;
+  hpaDownscaleStabilizationMs: number;
   leaderElection: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
 }
 
@@ -111,6 +129,8 @@ export const PRESETS: Record<TimingPreset, Preset> = {
     podGcPeriodMs: 20_000,
     jobBackoffBaseMs: 10_000,
     metricResolutionMs: 15_000,
+    hpaSyncPeriodMs: 15_000,
+    hpaDownscaleStabilizationMs: 300_000,
     leaderElection: { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
   },
   lab: {
@@ -122,6 +142,8 @@ export const PRESETS: Record<TimingPreset, Preset> = {
     podGcPeriodMs: 2_000,
     jobBackoffBaseMs: 1_000,
     metricResolutionMs: 5_000,
+    hpaSyncPeriodMs: 5_000,
+    hpaDownscaleStabilizationMs: 30_000,
     leaderElection: { leaseDurationMs: 6_000, renewDeadlineMs: 4_000, retryPeriodMs: 1_000 },
   },
 };
@@ -188,8 +210,14 @@ export function compileControllerManagerConfig(o: ControllerManagerOptions = {})
     workers,
     metricResolutionMs: positive('--metric-resolution', o.metricResolutionMs ?? p.metricResolutionMs),
     metricsPort: o.metricsPort ?? 0,
+    hpaSyncPeriodMs: positive('--horizontal-pod-autoscaler-sync-period', o.hpaSyncPeriodMs ?? p.hpaSyncPeriodMs),
+    hpaDownscaleStabilizationMs: o.hpaDownscaleStabilizationMs ?? p.hpaDownscaleStabilizationMs,
+    hpaTolerance: o.hpaTolerance ?? 0.1,
+    hpaCpuInitializationPeriodMs: o.hpaCpuInitializationPeriodMs ?? 300_000,
+    hpaInitialReadinessDelayMs: o.hpaInitialReadinessDelayMs ?? 30_000,
     metricsAdvertiseAddress: o.metricsAdvertiseAddress ?? process.env.KUBELAB_METRICS_ADVERTISE_ADDRESS ?? firstExternalIPv4() ?? '127.0.0.1',
   };
+  if (!(cfg.hpaTolerance >= 0 && cfg.hpaTolerance < 1)) throw new ConfigError(`--horizontal-pod-autoscaler-tolerance: must be in [0, 1) (got ${cfg.hpaTolerance})`);
   if (!Number.isInteger(cfg.metricsPort) || cfg.metricsPort < 0 || cfg.metricsPort > 65535) throw new ConfigError(`--metrics-port: ${cfg.metricsPort} is not a port`);
   if (!/^\d+\.\d+\.\d+\.\d+$/.test(cfg.metricsAdvertiseAddress))
     throw new ConfigError(`--metrics-advertise-address: "${cfg.metricsAdvertiseAddress}" is not an IPv4 address`);

@@ -138,3 +138,14 @@ describe('behavior (horizontal.go)', () => {
     expect(stabilize(2, 6, b, history, NOW).replicas).toBe(6);
   });
 });
+
+describe('without behavior (normalizeDesiredReplicas)', () => {
+  it('caps a scale-up at twice the replicas (at least 4) and keeps the highest recent recommendation', async () => {
+    const { limitWithoutBehavior, stabilizeWithoutBehavior } = await import('./hpacalc.js');
+    expect(limitWithoutBehavior(1, 10, 1, 20)).toEqual({ replicas: 4, condition: expect.objectContaining({ reason: 'ScaleUpLimit' }) });
+    expect(limitWithoutBehavior(5, 10, 1, 20).replicas).toBe(10);
+    expect(limitWithoutBehavior(5, 30, 1, 8).condition.reason).toBe('TooManyReplicas');
+    expect(stabilizeWithoutBehavior(2, 300_000, [{ replicas: 6, at: NOW - 10_000 }], NOW).replicas).toBe(6);
+    expect(stabilizeWithoutBehavior(2, 300_000, [{ replicas: 6, at: NOW - 400_000 }], NOW)).toEqual({ replicas: 2, history: [{ replicas: 2, at: NOW }] });
+  });
+});

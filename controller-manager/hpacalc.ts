@@ -294,3 +294,31 @@ export function pruneEvents(events: readonly ScaleEvent[], rules: ScalingRules, 
   const longest = Math.max(0, ...rules.policies.map((p) => p.periodSeconds));
   return events.filter((e) => e.at > now - longest * 1000);
 }
+
+/**
+ * Without `spec.behavior` (normalizeDesiredReplicas): the highest recommendation of the downscale window
+ * wins whatever the direction, and a scale-up is capped at max(2 × current, 4).
+ */
+export function stabilizeWithoutBehavior(desired: number, windowMs: number, history: readonly TimedRecommendation[], now: number): { replicas: number; history: TimedRecommendation[] } {
+  let replicas = desired;
+  for (const r of history) if (r.at > now - windowMs) replicas = Math.max(replicas, r.replicas);
+  const kept = history.filter((r) => r.at > now - windowMs);
+  kept.push({ replicas: desired, at: now });
+  return { replicas, history: kept };
+}
+
+/** convertDesiredReplicasWithRules (no behavior). */
+export function limitWithoutBehavior(current: number, desired: number, min: number, max: number): { replicas: number; condition: Condition } {
+  const upLimit = Math.trunc(Math.max(2 * current, 4));
+  const byRate = max > upLimit;
+  const allowedMax = byRate ? upLimit : max;
+  if (desired < min) return { replicas: min, condition: { reason: 'TooFewReplicas', message: 'the desired replica count is less than the minimum replica count' } };
+  if (desired > allowedMax)
+    return {
+      replicas: allowedMax,
+      condition: byRate
+        ? { reason: 'ScaleUpLimit', message: 'the desired replica count is increasing faster than the maximum scale rate' }
+        : { reason: 'TooManyReplicas', message: 'the desired replica count is more than the maximum replica count' },
+    };
+  return { replicas: desired, condition: { reason: 'DesiredWithinRange', message: 'the desired count is within the acceptable range' } };
+}

@@ -30,6 +30,7 @@ import { NamespaceController } from './namespace.js';
 import { VolumeBinderController } from './volume.js';
 import { MetricsStore } from './metricsstore.js';
 import { MetricsScraper } from './metricsscraper.js';
+import { HorizontalPodAutoscalerController } from './hpa.js';
 
 export { compileControllerManagerConfig, ConfigError, PRESETS, type ControllerManagerConfig, type ControllerManagerOptions } from './config.js';
 
@@ -58,6 +59,7 @@ const FACTORIES: Record<ControllerName, (ctx: ControllerContext) => Controller> 
   namespace: (c) => new NamespaceController(c),
   'persistentvolume-binder': (c) => new VolumeBinderController(c),
   'metrics-scraper': (c) => new MetricsScraper(c),
+  horizontalpodautoscaling: (c) => new HorizontalPodAutoscalerController(c),
 };
 
 export async function startControllerManager(config: ControllerManagerConfig, signal: AbortSignal, deps: ControllerManagerDeps = {}): Promise<void> {

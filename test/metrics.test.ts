@@ -45,8 +45,10 @@ beforeAll(async () => {
     bindAddress: '127.0.0.1',
     timing: 'lab',
     leaderElect: false,
-    controllers: 'replicaset,deployment,metrics-scraper',
+    controllers: 'replicaset,deployment,metrics-scraper,horizontalpodautoscaling',
     metricResolutionMs: SCRAPE_MS,
+    hpaSyncPeriodMs: 1_000,
+    hpaDownscaleStabilizationMs: 3_000,
     metricsAdvertiseAddress: '127.0.0.1',
   });
   cmDone = startControllerManager(cfg, ctl.signal, { logger: nullLogger() });
@@ -116,4 +118,49 @@ describe.skipIf(!existsSync(KUBECTL))('metrics.k8s.io through the apiserver', ()
       { what: 'idle to use about one core', timeoutMs: 20_000 },
     );
   }, 30_000);
+});
+
+describe.skipIf(!existsSync(KUBECTL))('HorizontalPodAutoscaler', () => {
+  it('kubectl autoscale scales a Deployment 1 → ≥3 under load and back to 1 once the load stops', async () => {
+    const labels = { app: 'web' };
+    await cp.client.create('deployments', {
+      metadata: { name: 'web', namespace: NS },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels, annotations: { 'kubelab.io/hollow-cpu': '200m', 'kubelab.io/hollow-memory': '32Mi' } },
+          spec: { containers: [{ name: 'web', image: 'kubelab/busybox:latest', resources: { requests: { cpu: '100m' } } }] },
+        },
+      },
+    });
+    const made = await kubectl(['autoscale', 'deployment', 'web', '-n', NS, '--cpu-percent=50', '--min=1', '--max=5']);
+    expect(made.stderr).toBe('');
+    expect(made.stdout).toMatch(/horizontalpodautoscaler.autoscaling\/web autoscaled/);
+    const replicas = async (): Promise<number> => (await cp.client.get('deployments', 'web', { namespace: NS })).spec?.replicas ?? 0;
+    await waitFor(async () => (await replicas()) >= 3, { what: 'the HPA to scale web to at least 3', timeoutMs: 30_000 });
+    const table = await kubectl(['get', 'hpa', '-n', NS]);
+    expect(table.stdout).toMatch(/NAME\s+REFERENCE\s+TARGETS\s+MINPODS\s+MAXPODS\s+REPLICAS\s+AGE/);
+    expect(table.stdout).toMatch(/web\s+Deployment\/web\s+cpu: (\d+%|<unknown>)\/50%\s+1\s+5\s+\d/);
+
+    // The load stops: every pod now uses 10m of its 100m request.
+    const quiet = async (): Promise<void> => {
+      for (const p of await cp.client.list('pods', { namespace: NS, labelSelector: 'app=web' }).then((l) => l.items))
+        if (p.metadata?.annotations?.['kubelab.io/hollow-cpu'] !== '10m')
+          await cp.client.patch('pods', p.metadata?.name ?? '', { metadata: { annotations: { 'kubelab.io/hollow-cpu': '10m' } } }, { namespace: NS }).catch(() => undefined);
+    };
+    await waitFor(
+      async () => {
+        await quiet();
+        return (await replicas()) === 1;
+      },
+      { what: 'the HPA to scale web back to 1', timeoutMs: 40_000 },
+    );
+    const described = await kubectl(['describe', 'hpa', 'web', '-n', NS]);
+    expect(described.stdout).toMatch(/Reference:\s+Deployment\/web/);
+    expect(described.stdout).toMatch(/resource cpu on pods\s+\(as a percentage of request\):/);
+    expect(described.stdout).toMatch(/AbleToScale\s+True/);
+    expect(described.stdout).toMatch(/ScalingActive\s+True\s+ValidMetricFound/);
+    expect(described.stdout).toMatch(/SuccessfulRescale.*New size: 1; reason: All metrics below target/);
+  }, 90_000);
 });

@@ -5,6 +5,13 @@
  */
 import { KUBERNETES_VERSION, RESOURCES, type ResourceInfo } from '../../client/resources.js';
 import type { AggregatedGroup } from '../aggregator.js';
+import { ALIASES } from './versions.js';
+
+/** Every served group/version/resource: the stored versions, then the converted older ones. */
+const SERVED: readonly ResourceInfo[] = [
+  ...RESOURCES,
+  ...ALIASES.flatMap((a) => RESOURCES.filter((r) => r.resource === a.resource).map((r) => ({ ...r, version: a.version }))),
+];
 
 export const SERVER_VERSION = {
   ...KUBERNETES_VERSION,
@@ -54,7 +61,7 @@ function subresourceKind(info: ResourceInfo, sub: string): SubKind {
 /** Served group/versions, core first. */
 export function groupVersions(): { group: string; version: string }[] {
   const seen = new Map<string, { group: string; version: string }>();
-  for (const r of RESOURCES) seen.set(`${r.group}/${r.version}`, { group: r.group, version: r.version });
+  for (const r of SERVED) seen.set(`${r.group}/${r.version}`, { group: r.group, version: r.version });
   return [...seen.values()];
 }
 
@@ -110,7 +117,7 @@ export function apiGroupDoc(group: string): object | undefined {
 
 /** The APIResourceList of one group/version; undefined when not served. */
 export function apiResourceList(group: string, version: string): object | undefined {
-  const infos = RESOURCES.filter((r) => r.group === group && r.version === version);
+  const infos = SERVED.filter((r) => r.group === group && r.version === version);
   if (infos.length === 0) return undefined;
   const resources: object[] = [];
   for (const info of infos) {
@@ -153,7 +160,7 @@ export function aggregatedDiscovery(core: boolean, version: 'v2' | 'v2beta1', ag
         .map((gv) => ({
           version: gv.version,
           freshness: 'Current',
-          resources: RESOURCES.filter((r) => r.group === group && r.version === gv.version).map((info) => ({
+          resources: SERVED.filter((r) => r.group === group && r.version === gv.version).map((info) => ({
             resource: info.resource,
             responseKind: { group: info.group, version: info.version, kind: info.kind },
             scope: info.namespaced ? 'Namespaced' : 'Cluster',

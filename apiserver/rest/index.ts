@@ -15,6 +15,7 @@ import type { DeleteOptionsBody, Registry } from '../registry.js';
 import type { KubeletProxy } from '../kubeletproxy.js';
 import { applyPatchBody, planApply } from '../apply.js';
 import { Aggregator } from '../aggregator.js';
+import type { VersionAlias } from './versions.js';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION, wantsAggregated } from './discovery.js';
 import { checkFields, openapiV2, openapiV2Protobuf, openapiV3Doc, openapiV3Index } from './openapi.js';
 import { decodeProtobufObject } from './protobuf.js';
@@ -137,6 +138,7 @@ async function handle(opts: RestOptions, aggregator: Aggregator, req: IncomingMe
   if (subresource === 'log' || subresource === 'exec' || subresource === 'attach' || subresource === 'portforward' || subresource === 'proxy')
     // Options are checked before the pod or its node is looked up: a malformed one is the client's 400.
     return handleStreamRequest(opts, req, res, { namespace, name, subresource, query: kubeletQuery(subresource, url.searchParams) });
+  if (route.alias) return handleConverted(opts, req, res, route.alias, info, namespace, name, subresource, url.searchParams);
   const q = url.searchParams;
   const dryRuns = q.getAll('dryRun');
   const badDryRun = dryRuns.find((d) => d !== 'All');
@@ -210,6 +212,60 @@ async function handle(opts: RestOptions, aggregator: Aggregator, req: IncomingMe
     }
     default:
       throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource`);
+  }
+}
+
+/**
+ * An older version of a resource (versions.ts): bodies are converted to the stored version before the
+ * usual checks and storage, and answers back. Get, list, create, update and delete; tables are the stored
+ * version's. Watch and patch are served on the stored version only.
+ */
+async function handleConverted(
+  opts: RestOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+  alias: VersionAlias,
+  info: ResourceInfo,
+  namespace: string,
+  name: string,
+  subresource: string,
+  q: URLSearchParams,
+): Promise<void> {
+  const method = req.method ?? 'GET';
+  const dryRun = q.getAll('dryRun').includes('All');
+  const registry = opts.registry;
+  const gv = `${alias.group}/${alias.version}`;
+  const notServed = (): ApiError => new ApiError('MethodNotAllowed', `${method} of ${info.resource} is served in ${apiVersionOf(info)} only`);
+  const body = async (): Promise<KObject> => alias.toStored(parseBody(await readBody(req), req.headers['content-type'] ?? '') as KObject);
+  switch (method) {
+    case 'GET': {
+      if (boolParam(q, 'watch')) throw notServed();
+      if (wantsTable(req.headers.accept)) {
+        if (!name) return serveList(opts, res, info, namespace, q, true);
+        const obj = await registry.get(info.resource, namespace, name, subresource);
+        return sendJson(res, 200, toTable(info, [obj], q, obj.metadata?.resourceVersion ?? '', undefined, false));
+      }
+      if (name) return sendJson(res, 200, alias.fromStored(await registry.get(info.resource, namespace, name, subresource)));
+      const list = await registry.list(info.resource, namespace, { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined });
+      return sendJson(res, 200, { apiVersion: gv, kind: info.listKind, metadata: { resourceVersion: list.resourceVersion }, items: list.items.map((o) => alias.fromStored(o)) });
+    }
+    case 'POST': {
+      if (name) throw notServed();
+      const obj = await body();
+      const warnings = checkFields(info, obj, q.get('fieldValidation'));
+      return sendJson(res, 201, alias.fromStored(await registry.create(info.resource, namespace, obj, { dryRun })), warningHeaders(warnings));
+    }
+    case 'PUT': {
+      if (!name) throw notServed();
+      const obj = await body();
+      const warnings = subresource ? [] : checkFields(info, obj, q.get('fieldValidation'));
+      return sendJson(res, 200, alias.fromStored(await registry.update(info.resource, namespace, name, obj, { dryRun, subresource })), warningHeaders(warnings));
+    }
+    case 'DELETE':
+      if (!name) throw notServed();
+      return sendJson(res, 200, await registry.delete(info.resource, namespace, name, dryRun ? { dryRun: ['All'] } : {}));
+    default:
+      throw notServed();
   }
 }
 
