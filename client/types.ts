@@ -8,9 +8,10 @@ import type * as scheduling from 'kubernetes-types/scheduling/v1.js';
 import type * as policy from 'kubernetes-types/policy/v1.js';
 import type * as discovery from 'kubernetes-types/discovery/v1.js';
 import type * as rbac from 'kubernetes-types/rbac/v1.js';
+import type * as autoscaling from 'kubernetes-types/autoscaling/v2.js';
 import type { ObjectMeta, ListMeta } from 'kubernetes-types/meta/v1.js';
 
-export type { core, apps, batch, coordination, storage, scheduling, policy, discovery, rbac, ObjectMeta, ListMeta };
+export type { core, apps, batch, coordination, storage, scheduling, policy, discovery, rbac, autoscaling, ObjectMeta, ListMeta };
 
 /** Removes `readonly` (kubernetes-types marks server-owned fields readonly; the apiserver owns them). */
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -51,6 +52,7 @@ export interface ResourceTypes {
   rolebindings: rbac.RoleBinding;
   clusterroles: rbac.ClusterRole;
   clusterrolebindings: rbac.ClusterRoleBinding;
+  horizontalpodautoscalers: autoscaling.HorizontalPodAutoscaler;
 }
 
 export type ResourceName = keyof ResourceTypes;

@@ -3,6 +3,7 @@
  * Two timing presets: `default` (Kubernetes' own defaults) and `lab` (a lost node's pods run elsewhere
  * within seconds). See docs/timing.md for the computed time-to-heal of each.
  */
+import { networkInterfaces } from 'node:os';
 
 export type TimingPreset = 'lab' | 'default';
 
@@ -21,6 +22,8 @@ export const ALL_CONTROLLERS = [
   'namespace',
   'persistentvolume-binder',
   'disruption',
+  'metrics-scraper',
+  'horizontalpodautoscaling',
 ] as const;
 
 export type ControllerName = (typeof ALL_CONTROLLERS)[number];
@@ -47,6 +50,22 @@ export interface ControllerManagerOptions {
   /** Comma list as Kubernetes' --controllers: `*`, names, `-name` to disable. */
   controllers?: string;
   workers?: number;
+  /** How often every node's kubelet summary is scraped (metrics-server's --metric-resolution). */
+  metricResolutionMs?: number;
+  /** Port of the metrics.k8s.io API the scraper serves (0: any free port; the apiserver learns it from Endpoints). */
+  metricsPort?: number;
+  /** The address the apiserver reaches the metrics API at (Endpoints kube-system/metrics-server). */
+  metricsAdvertiseAddress?: string;
+  /** --horizontal-pod-autoscaler-sync-period. */
+  hpaSyncPeriodMs?: number;
+  /** --horizontal-pod-autoscaler-downscale-stabilization (when an HPA's behavior does not set one). */
+  hpaDownscaleStabilizationMs?: number;
+  /** --horizontal-pod-autoscaler-tolerance. */
+  hpaTolerance?: number;
+  /** --horizontal-pod-autoscaler-cpu-initialization-period. */
+  hpaCpuInitializationPeriodMs?: number;
+  /** --horizontal-pod-autoscaler-initial-readiness-delay. */
+  hpaInitialReadinessDelayMs?: number;
 }
 
 export interface ControllerManagerConfig {
@@ -67,6 +86,14 @@ export interface ControllerManagerConfig {
   jobBackoffMaxMs: number;
   controllers: ReadonlySet<ControllerName>;
   workers: number;
+  metricResolutionMs: number;
+  metricsPort: number;
+  metricsAdvertiseAddress: string;
+  hpaSyncPeriodMs: number;
+  hpaDownscaleStabilizationMs: number;
+  hpaTolerance: number;
+  hpaCpuInitializationPeriodMs: number;
+  hpaInitialReadinessDelayMs: number;
 }
 
 /** Thrown for an invalid option; the message names the flag. */
@@ -85,6 +112,9 @@ interface Preset {
   forceDeleteLostPods: boolean;
   podGcPeriodMs: number;
   jobBackoffBaseMs: number;
+  metricResolutionMs: number;
+  hpaSyncPeriodMs: number;
+  hpaDownscaleStabilizationMs: number;
   leaderElection: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
 }
 
@@ -98,6 +128,9 @@ export const PRESETS: Record<TimingPreset, Preset> = {
     forceDeleteLostPods: false,
     podGcPeriodMs: 20_000,
     jobBackoffBaseMs: 10_000,
+    metricResolutionMs: 15_000,
+    hpaSyncPeriodMs: 15_000,
+    hpaDownscaleStabilizationMs: 300_000,
     leaderElection: { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
   },
   lab: {
@@ -108,9 +141,18 @@ export const PRESETS: Record<TimingPreset, Preset> = {
     forceDeleteLostPods: true,
     podGcPeriodMs: 2_000,
     jobBackoffBaseMs: 1_000,
+    metricResolutionMs: 5_000,
+    hpaSyncPeriodMs: 5_000,
+    hpaDownscaleStabilizationMs: 30_000,
     leaderElection: { leaseDurationMs: 6_000, renewDeadlineMs: 4_000, retryPeriodMs: 1_000 },
   },
 };
+
+/** The container's own address on the lab network (what the apiserver dials); undefined outside one. */
+function firstExternalIPv4(): string | undefined {
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  return undefined;
+}
 
 function positive(flag: string, v: number): number {
   if (!Number.isFinite(v) || v <= 0) throw new ConfigError(`${flag}: must be a positive number (got ${v})`);
@@ -166,7 +208,19 @@ export function compileControllerManagerConfig(o: ControllerManagerOptions = {})
     jobBackoffMaxMs: positive('--job-backoff-max', o.jobBackoffMaxMs ?? 360_000),
     controllers: parseControllers(o.controllers),
     workers,
+    metricResolutionMs: positive('--metric-resolution', o.metricResolutionMs ?? p.metricResolutionMs),
+    metricsPort: o.metricsPort ?? 0,
+    hpaSyncPeriodMs: positive('--horizontal-pod-autoscaler-sync-period', o.hpaSyncPeriodMs ?? p.hpaSyncPeriodMs),
+    hpaDownscaleStabilizationMs: o.hpaDownscaleStabilizationMs ?? p.hpaDownscaleStabilizationMs,
+    hpaTolerance: o.hpaTolerance ?? 0.1,
+    hpaCpuInitializationPeriodMs: o.hpaCpuInitializationPeriodMs ?? 300_000,
+    hpaInitialReadinessDelayMs: o.hpaInitialReadinessDelayMs ?? 30_000,
+    metricsAdvertiseAddress: o.metricsAdvertiseAddress ?? process.env.KUBELAB_METRICS_ADVERTISE_ADDRESS ?? firstExternalIPv4() ?? '127.0.0.1',
   };
+  if (!(cfg.hpaTolerance >= 0 && cfg.hpaTolerance < 1)) throw new ConfigError(`--horizontal-pod-autoscaler-tolerance: must be in [0, 1) (got ${cfg.hpaTolerance})`);
+  if (!Number.isInteger(cfg.metricsPort) || cfg.metricsPort < 0 || cfg.metricsPort > 65535) throw new ConfigError(`--metrics-port: ${cfg.metricsPort} is not a port`);
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(cfg.metricsAdvertiseAddress))
+    throw new ConfigError(`--metrics-advertise-address: "${cfg.metricsAdvertiseAddress}" is not an IPv4 address`);
   if (cfg.nodeMonitorPeriodMs >= cfg.nodeMonitorGracePeriodMs)
     throw new ConfigError('--node-monitor-period: must be shorter than --node-monitor-grace-period');
   return cfg;

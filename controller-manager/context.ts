@@ -11,6 +11,7 @@ import { Informer } from '../client/informer.js';
 import type { Reconciler } from '../client/runner.js';
 import type { ResourceName } from '../client/types.js';
 import type { ControllerManagerConfig } from './config.js';
+import type { MetricsStore } from './metricsstore.js';
 import type { Pod } from './types.js';
 
 /** One informer per resource, created on first use; `start` starts them all once. */
@@ -63,6 +64,8 @@ export interface ControllerContext {
   readonly log: Logger;
   readonly clock: Clock;
   readonly config: ControllerManagerConfig;
+  /** The latest resource usage the metrics scraper collected (read by the HPA controller). */
+  readonly metrics: MetricsStore;
 }
 
 /** How a controller's event handlers hand keys to its work queue. */

@@ -28,6 +28,9 @@ import { PodGcController } from './podgc.js';
 import { GarbageCollector } from './garbagecollector.js';
 import { NamespaceController } from './namespace.js';
 import { VolumeBinderController } from './volume.js';
+import { MetricsStore } from './metricsstore.js';
+import { MetricsScraper } from './metricsscraper.js';
+import { HorizontalPodAutoscalerController } from './hpa.js';
 
 export { compileControllerManagerConfig, ConfigError, PRESETS, type ControllerManagerConfig, type ControllerManagerOptions } from './config.js';
 
@@ -55,6 +58,8 @@ const FACTORIES: Record<ControllerName, (ctx: ControllerContext) => Controller> 
   garbagecollector: (c) => new GarbageCollector(c),
   namespace: (c) => new NamespaceController(c),
   'persistentvolume-binder': (c) => new VolumeBinderController(c),
+  'metrics-scraper': (c) => new MetricsScraper(c),
+  horizontalpodautoscaling: (c) => new HorizontalPodAutoscalerController(c),
 };
 
 export async function startControllerManager(config: ControllerManagerConfig, signal: AbortSignal, deps: ControllerManagerDeps = {}): Promise<void> {
@@ -83,7 +88,7 @@ export async function startControllerManager(config: ControllerManagerConfig, si
     deps.onLeading?.(true);
     informers = new SharedInformers(client, log, clock);
     const recorder = new EventRecorder(client, { component: 'controller-manager', host: config.identity }, log);
-    const ctx: ControllerContext = { client, informers, recorder, log, clock, config };
+    const ctx: ControllerContext = { client, informers, recorder, log, clock, config, metrics: new MetricsStore() };
     const runners: { ctl: Controller; runner: ControllerRunner }[] = [];
     for (const name of config.controllers) {
       const ctl = FACTORIES[name](ctx);

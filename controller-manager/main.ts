@@ -41,6 +41,12 @@ export async function main(argv: string[]): Promise<void> {
     .option('--job-backoff-base <duration>', 'first delay before recreating a failed Job pod', durationFlag('--job-backoff-base'))
     .option('--controllers <list>', `controllers to run: * or names, -name disables (${ALL_CONTROLLERS.join(', ')})`)
     .option('--concurrent-syncs <n>', 'workers per controller', intFlag('--concurrent-syncs'))
+    .option('--metric-resolution <duration>', 'how often each node is scraped for resource usage (default 15s; lab 5s)', durationFlag('--metric-resolution'))
+    .option('--metrics-port <port>', 'port of the metrics.k8s.io API (0: any free port)', intFlag('--metrics-port'))
+    .option('--metrics-advertise-address <ip>', 'address the apiserver reaches the metrics API at (default: this host\'s first non-loopback IPv4)')
+    .option('--horizontal-pod-autoscaler-sync-period <duration>', 'how often each HPA is reconciled (default 15s; lab 5s)', durationFlag('--horizontal-pod-autoscaler-sync-period'))
+    .option('--horizontal-pod-autoscaler-downscale-stabilization <duration>', 'scale-down stabilization window of HPAs that set none (default 5m; lab 30s)', durationFlag('--horizontal-pod-autoscaler-downscale-stabilization'))
+    .option('--horizontal-pod-autoscaler-tolerance <ratio>', 'usage ratio change below which an HPA does not scale (default 0.1)', floatFlag('--horizontal-pod-autoscaler-tolerance'))
     .option('--identity <id>', 'leader election identity (default: hostname_pid)')
     .exitOverride();
   cmd.parse(argv, { from: 'user' });
@@ -63,6 +69,12 @@ export async function main(argv: string[]): Promise<void> {
     jobBackoffBaseMs: o.jobBackoffBase as number | undefined,
     controllers: o.controllers as string | undefined,
     workers: o.concurrentSyncs as number | undefined,
+    metricResolutionMs: o.metricResolution as number | undefined,
+    hpaSyncPeriodMs: o.horizontalPodAutoscalerSyncPeriod as number | undefined,
+    hpaDownscaleStabilizationMs: o.horizontalPodAutoscalerDownscaleStabilization as number | undefined,
+    hpaTolerance: o.horizontalPodAutoscalerTolerance as number | undefined,
+    metricsPort: o.metricsPort as number | undefined,
+    metricsAdvertiseAddress: o.metricsAdvertiseAddress as string | undefined,
     identity: o.identity as string | undefined,
   });
   const log = createLogger('controller-manager');

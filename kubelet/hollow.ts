@@ -24,6 +24,8 @@ export interface HollowNodesOptions {
   /** Delay from container start to Running (default 1000 ms). */
   startDelayMs?: number;
   logger?: Logger;
+  /** Serve each node's kubelet port (logs, exec, `/stats/summary` for the metrics scraper); default true. */
+  serve?: boolean;
 }
 
 export interface HollowNodes {
@@ -66,7 +68,7 @@ export async function startHollowNodes(opts: HollowNodesOptions, signal: AbortSi
           runtime: new HollowRuntime({ startDelayMs: cfg.hollowStartDelayMs }),
           externalPodSource: true,
           heartbeatJitterMs: cfg.leaseRenewIntervalMs,
-          serve: false,
+          serve: opts.serve ?? true,
           admin: false,
         });
       }),

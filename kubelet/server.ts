@@ -9,6 +9,7 @@
  * message carries a channel (0 stdin, 1 stdout, 2 stderr, 3 error/status, 4 resize; v5: 255 close).
  * Port-forward carries SPDY inside the WebSocket (kubectl ≥ 1.31), or the channel framing with one
  * data/error channel pair per port (client libraries); see portforward.ts.
+ *   GET /stats/summary                                 resource usage for the metrics scraper (stats.ts)
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
@@ -46,6 +47,8 @@ export interface KubeletServerOptions {
   runtime: Pick<Runtime, 'kind' | 'list' | 'execInteractive' | 'logs' | 'attach'>;
   /** The desired pod by namespace/name (to default the container name). */
   lookupPod: (namespace: string, name: string) => core.Pod | undefined;
+  /** The resource summary (`/stats/summary`); 404 when absent. */
+  summary?: () => Promise<unknown>;
   /** Where hostNetwork pods listen (the node's IP, as probes use); default 127.0.0.1. */
   nodeIp?: string;
   log: Logger;
@@ -209,6 +212,10 @@ async function handleHttp(o: KubeletServerOptions, req: IncomingMessage, res: Se
   const url = new URL(req.url ?? '/', 'http://kubelet');
   if (url.pathname === '/healthz') {
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    return;
+  }
+  if (url.pathname === '/stats/summary' && req.method === 'GET' && o.summary) {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(await o.summary()));
     return;
   }
   const m = url.pathname.match(/^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]*)$/);

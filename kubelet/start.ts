@@ -18,6 +18,7 @@ import { DockerRuntime } from './runtime/docker.js';
 import { HollowRuntime } from './runtime/hollow.js';
 import type { Runtime } from './runtime/types.js';
 import { startKubeletServer, type KubeletServer } from './server.js';
+import { buildSummary, dockerUsageReader, hollowUsageReader } from './stats.js';
 import { ensureMirrorPod, loadStaticPods, removeOrphanMirrorPods } from './static.js';
 
 export interface KubeletDeps {
@@ -74,6 +75,7 @@ export async function startKubelet(cfg: KubeletConfig, signal: AbortSignal, deps
       log,
       nodeIp: cfg.nodeIp,
       lookupPod: (ns, name) => pm.lookup(ns, name),
+      summary: summaryFor(cfg.nodeName, runtime, pm),
     });
   }
   let admin: AdminServer | undefined;
@@ -204,4 +206,10 @@ async function syncStaticPodsOnce({ client, cfg, kubelet, log, registered }: Sta
     return [];
   });
   if (removed.length > 0) log.info({ pods: removed }, 'mirror pods of removed static pods deleted');
+}
+
+/** The `/stats/summary` source for a runtime: cgroup/Docker readings, or a hollow pod's annotations. */
+function summaryFor(nodeName: string, runtime: Runtime, pm: Pick<Kubelet, 'lookup'>): () => Promise<unknown> {
+  const read = runtime instanceof DockerRuntime ? dockerUsageReader(runtime.docker) : hollowUsageReader();
+  return () => buildSummary({ nodeName, runtime, read, lookupPod: (ns, name) => pm.lookup(ns, name) });
 }

@@ -4,6 +4,14 @@
  * ≥ 1.27 asks for first and that saves it one request per group/version.
  */
 import { KUBERNETES_VERSION, RESOURCES, type ResourceInfo } from '../../client/resources.js';
+import type { AggregatedGroup } from '../aggregator.js';
+import { ALIASES } from './versions.js';
+
+/** Every served group/version/resource: the stored versions, then the converted older ones. */
+const SERVED: readonly ResourceInfo[] = [
+  ...RESOURCES,
+  ...ALIASES.flatMap((a) => RESOURCES.filter((r) => r.resource === a.resource).map((r) => ({ ...r, version: a.version }))),
+];
 
 export const SERVER_VERSION = {
   ...KUBERNETES_VERSION,
@@ -53,7 +61,7 @@ function subresourceKind(info: ResourceInfo, sub: string): SubKind {
 /** Served group/versions, core first. */
 export function groupVersions(): { group: string; version: string }[] {
   const seen = new Map<string, { group: string; version: string }>();
-  for (const r of RESOURCES) seen.set(`${r.group}/${r.version}`, { group: r.group, version: r.version });
+  for (const r of SERVED) seen.set(`${r.group}/${r.version}`, { group: r.group, version: r.version });
   return [...seen.values()];
 }
 
@@ -68,9 +76,38 @@ function apiGroup(group: string): object {
   return { kind: 'APIGroup', apiVersion: 'v1', name: group, versions, preferredVersion: versions[0] };
 }
 
-export function apiGroupList(): object {
+/** An aggregated group's APIGroup document. */
+export function aggregatedApiGroup(a: AggregatedGroup): object {
+  const v = { groupVersion: `${a.ref.group}/${a.ref.version}`, version: a.ref.version };
+  return { kind: 'APIGroup', apiVersion: 'v1', name: a.ref.group, versions: [v], preferredVersion: v };
+}
+
+/** `/apis`: the served groups, then the available aggregated ones. */
+export function apiGroupList(aggregated: readonly AggregatedGroup[] = []): object {
   const groups = [...new Set(groupVersions().map((gv) => gv.group).filter((g) => g !== ''))];
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups.map((g) => apiGroup(g)) };
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [...groups.map((g) => apiGroup(g)), ...aggregated.map(aggregatedApiGroup)] };
+}
+
+/** An aggregated group in apidiscovery form (top-level resources only, as its backend listed them). */
+function aggregatedDiscoveryItem(a: AggregatedGroup): object {
+  return {
+    metadata: { name: a.ref.group, creationTimestamp: null },
+    versions: [
+      {
+        version: a.ref.version,
+        freshness: 'Current',
+        resources: a.resources
+          .filter((r) => !r.name.includes('/'))
+          .map((r) => ({
+            resource: r.name,
+            responseKind: { group: a.ref.group, version: a.ref.version, kind: r.kind },
+            scope: r.namespaced ? 'Namespaced' : 'Cluster',
+            singularResource: r.singularName || r.kind.toLowerCase(),
+            verbs: [...r.verbs],
+          })),
+      },
+    ],
+  };
 }
 
 /** `/apis/{group}`; undefined when the group is not served. */
@@ -80,7 +117,7 @@ export function apiGroupDoc(group: string): object | undefined {
 
 /** The APIResourceList of one group/version; undefined when not served. */
 export function apiResourceList(group: string, version: string): object | undefined {
-  const infos = RESOURCES.filter((r) => r.group === group && r.version === version);
+  const infos = SERVED.filter((r) => r.group === group && r.version === version);
   if (infos.length === 0) return undefined;
   const resources: object[] = [];
   for (const info of infos) {
@@ -109,21 +146,21 @@ export function apiResourceList(group: string, version: string): object | undefi
 }
 
 /** Aggregated discovery for `/api` (core) or `/apis` (named groups), in apidiscovery `version` v2 or v2beta1. */
-export function aggregatedDiscovery(core: boolean, version: 'v2' | 'v2beta1'): object {
+export function aggregatedDiscovery(core: boolean, version: 'v2' | 'v2beta1', aggregated: readonly AggregatedGroup[] = []): object {
   const gvs = groupVersions().filter((gv) => (gv.group === '') === core);
   const groups = [...new Set(gvs.map((gv) => gv.group))];
   return {
     kind: 'APIGroupDiscoveryList',
     apiVersion: `apidiscovery.k8s.io/${version}`,
     metadata: {},
-    items: groups.map((group) => ({
+    items: [...groups.map((group) => ({
       metadata: { name: group, creationTimestamp: null },
       versions: gvs
         .filter((gv) => gv.group === group)
         .map((gv) => ({
           version: gv.version,
           freshness: 'Current',
-          resources: RESOURCES.filter((r) => r.group === group && r.version === gv.version).map((info) => ({
+          resources: SERVED.filter((r) => r.group === group && r.version === gv.version).map((info) => ({
             resource: info.resource,
             responseKind: { group: info.group, version: info.version, kind: info.kind },
             scope: info.namespaced ? 'Namespaced' : 'Cluster',
@@ -141,7 +178,7 @@ export function aggregatedDiscovery(core: boolean, version: 'v2' | 'v2beta1'): o
               : {}),
           })),
         })),
-    })),
+    })), ...(core ? [] : aggregated.map(aggregatedDiscoveryItem))],
   };
 }
 

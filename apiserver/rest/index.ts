@@ -14,6 +14,8 @@ import type { KObject, WatchEventType } from '../../client/types.js';
 import type { DeleteOptionsBody, Registry } from '../registry.js';
 import type { KubeletProxy } from '../kubeletproxy.js';
 import { applyPatchBody, planApply } from '../apply.js';
+import { Aggregator } from '../aggregator.js';
+import type { VersionAlias } from './versions.js';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION, wantsAggregated } from './discovery.js';
 import { checkFields, openapiV2, openapiV2Protobuf, openapiV3Doc, openapiV3Index } from './openapi.js';
 import { decodeProtobufObject } from './protobuf.js';
@@ -40,8 +42,9 @@ const JSON_TYPE = 'application/json';
 
 export function createRestServer(opts: RestOptions): Server {
   const { log } = opts;
+  const aggregator = new Aggregator(opts.registry, log);
   const server = createServer((req, res) => {
-    handle(opts, req, res).catch((err: unknown) => {
+    handle(opts, aggregator, req, res).catch((err: unknown) => {
       if (!(err instanceof ApiError)) log.error({ err, method: req.method, url: req.url }, 'request failed');
       const apiErr = err instanceof ApiError ? err : new ApiError('InternalError', `Internal error occurred: ${(err as Error).message}`);
       if (res.headersSent) {
@@ -110,7 +113,7 @@ async function awaitRevision(opts: RestOptions, resource: string, rv: number): P
   }
 }
 
-async function handle(opts: RestOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(opts: RestOptions, aggregator: Aggregator, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = requestUrl(req);
   const path = url.pathname;
   const method = req.method ?? 'GET';
@@ -121,11 +124,13 @@ async function handle(opts: RestOptions, req: IncomingMessage, res: ServerRespon
   }
   if (path === '/version' || path === '/version/') return sendJson(res, 200, SERVER_VERSION);
   if (path.startsWith('/openapi/')) return serveOpenapi(res, path, accept);
+  const aggregated = aggregator.match(path);
+  if (aggregated) return aggregator.proxy(aggregated, req, res);
   const route: Route = parsePath(path);
   // Empty details, as kube-apiserver sends for a path it does not serve: kubectl debug reads
   // `details.name` of a 404 to tell a missing subresource from a missing pod.
   if (route.kind === 'notfound') throw new ApiError('NotFound', route.message, {});
-  if (route.kind === 'discovery') return serveDiscovery(res, route.path, accept);
+  if (route.kind === 'discovery') return serveDiscovery(res, route.path, accept, aggregator);
   const { info, namespace, name, subresource } = route;
   if (info.virtual) {
     if (method !== 'POST' || name) throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource (${info.resource})`);
@@ -134,6 +139,7 @@ async function handle(opts: RestOptions, req: IncomingMessage, res: ServerRespon
   if (subresource === 'log' || subresource === 'exec' || subresource === 'attach' || subresource === 'portforward' || subresource === 'proxy')
     // Options are checked before the pod or its node is looked up: a malformed one is the client's 400.
     return handleStreamRequest(opts, req, res, { namespace, name, subresource, query: kubeletQuery(subresource, url.searchParams) });
+  if (route.alias) return handleConverted(opts, req, res, route.alias, info, namespace, name, subresource, url.searchParams);
   const q = url.searchParams;
   const dryRuns = q.getAll('dryRun');
   const badDryRun = dryRuns.find((d) => d !== 'All');
@@ -210,6 +216,60 @@ async function handle(opts: RestOptions, req: IncomingMessage, res: ServerRespon
   }
 }
 
+/**
+ * An older version of a resource (versions.ts): bodies are converted to the stored version before the
+ * usual checks and storage, and answers back. Get, list, create, update and delete; tables are the stored
+ * version's. Watch and patch are served on the stored version only.
+ */
+async function handleConverted(
+  opts: RestOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+  alias: VersionAlias,
+  info: ResourceInfo,
+  namespace: string,
+  name: string,
+  subresource: string,
+  q: URLSearchParams,
+): Promise<void> {
+  const method = req.method ?? 'GET';
+  const dryRun = q.getAll('dryRun').includes('All');
+  const registry = opts.registry;
+  const gv = `${alias.group}/${alias.version}`;
+  const notServed = (): ApiError => new ApiError('MethodNotAllowed', `${method} of ${info.resource} is served in ${apiVersionOf(info)} only`);
+  const body = async (): Promise<KObject> => alias.toStored(parseBody(await readBody(req), req.headers['content-type'] ?? '') as KObject);
+  switch (method) {
+    case 'GET': {
+      if (boolParam(q, 'watch')) throw notServed();
+      if (wantsTable(req.headers.accept)) {
+        if (!name) return serveList(opts, res, info, namespace, q, true);
+        const obj = await registry.get(info.resource, namespace, name, subresource);
+        return sendJson(res, 200, toTable(info, [obj], q, obj.metadata?.resourceVersion ?? '', undefined, false));
+      }
+      if (name) return sendJson(res, 200, alias.fromStored(await registry.get(info.resource, namespace, name, subresource)));
+      const list = await registry.list(info.resource, namespace, { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined });
+      return sendJson(res, 200, { apiVersion: gv, kind: info.listKind, metadata: { resourceVersion: list.resourceVersion }, items: list.items.map((o) => alias.fromStored(o)) });
+    }
+    case 'POST': {
+      if (name) throw notServed();
+      const obj = await body();
+      const warnings = checkFields(info, obj, q.get('fieldValidation'));
+      return sendJson(res, 201, alias.fromStored(await registry.create(info.resource, namespace, obj, { dryRun })), warningHeaders(warnings));
+    }
+    case 'PUT': {
+      if (!name) throw notServed();
+      const obj = await body();
+      const warnings = subresource ? [] : checkFields(info, obj, q.get('fieldValidation'));
+      return sendJson(res, 200, alias.fromStored(await registry.update(info.resource, namespace, name, obj, { dryRun, subresource })), warningHeaders(warnings));
+    }
+    case 'DELETE':
+      if (!name) throw notServed();
+      return sendJson(res, 200, await registry.delete(info.resource, namespace, name, dryRun ? { dryRun: ['All'] } : {}));
+    default:
+      throw notServed();
+  }
+}
+
 function warningHeaders(warnings: string[]): Record<string, string> {
   if (warnings.length === 0) return {};
   return { warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ') };
@@ -259,14 +319,15 @@ async function serverSideApply(
 
 const AGGREGATED_TYPE = (v: string): string => `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList`;
 
-function serveDiscovery(res: ServerResponse, path: string, accept: string | undefined): void {
+async function serveDiscovery(res: ServerResponse, path: string, accept: string | undefined, aggregator: Aggregator): Promise<void> {
   const agg = wantsAggregated(accept);
   if (path === '/api' || path === '/apis') {
+    const extra = path === '/apis' ? await aggregator.available() : [];
     if (agg) {
-      sendJson(res, 200, aggregatedDiscovery(path === '/api', agg), { 'content-type': AGGREGATED_TYPE(agg), vary: 'Accept' });
+      sendJson(res, 200, aggregatedDiscovery(path === '/api', agg, extra), { 'content-type': AGGREGATED_TYPE(agg), vary: 'Accept' });
       return;
     }
-    sendJson(res, 200, path === '/api' ? apiVersions() : apiGroupList(), { vary: 'Accept' });
+    sendJson(res, 200, path === '/api' ? apiVersions() : apiGroupList(extra), { vary: 'Accept' });
     return;
   }
   const segs = path.split('/').filter(Boolean);

@@ -5,18 +5,19 @@
  * `/api/v1/namespaces/x/pods` a list) are unit-tested.
  */
 import { badRequest } from '../../client/errors.js';
-import { RESOURCES, type ResourceInfo } from '../../client/resources.js';
+import { RESOURCES, resourceInfo, type ResourceInfo } from '../../client/resources.js';
+import { aliasFor, type VersionAlias } from './versions.js';
 
 export type Route =
   | { kind: 'discovery'; path: string }
-  | { kind: 'resource'; info: ResourceInfo; namespace: string; name: string; subresource: string }
+  | { kind: 'resource'; info: ResourceInfo; namespace: string; name: string; subresource: string; alias?: VersionAlias }
   | { kind: 'notfound'; message: string };
 
 const DISCOVERY_PATHS = new Set(['/api', '/apis', '/api/v1']);
 
 /** Finds the resource for group/version/resource, or undefined when it is not served. */
 export function lookup(group: string, version: string, resource: string): ResourceInfo | undefined {
-  return RESOURCES.find((r) => r.group === group && r.version === version && r.resource === resource);
+  return RESOURCES.find((r) => r.group === group && r.version === version && r.resource === resource) ?? (aliasFor(group, version, resource) ? resourceInfo(resource) : undefined);
 }
 
 /** A path segment, unescaped; a malformed escape (`%ZZ`) is the client's error, not a crash. */
@@ -60,5 +61,6 @@ export function parsePath(rawPath: string): Route {
   if (extra.length > 0 && subresource !== 'proxy') return { kind: 'notfound', message: 'the server could not find the requested resource' };
   if (subresource && !info.subresources.includes(subresource))
     return { kind: 'notfound', message: `the server could not find the requested resource (${resource}/${subresource})` };
-  return { kind: 'resource', info, namespace, name, subresource };
+  const alias = aliasFor(group, version, resource);
+  return { kind: 'resource', info, namespace, name, subresource, ...(alias ? { alias } : {}) };
 }

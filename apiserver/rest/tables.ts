@@ -4,7 +4,7 @@
  * Pure functions of the objects and the current time; the REST facade wraps them in a meta.k8s.io/v1
  * Table and the `kubelab get` CLI prints them directly.
  */
-import type { KObject, apps, batch, core, coordination, discovery, policy, rbac, scheduling, storage } from '../../client/types.js';
+import type { KObject, apps, autoscaling, batch, core, coordination, discovery, policy, rbac, scheduling, storage } from '../../client/types.js';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 
 export interface TableColumn {
@@ -575,6 +575,14 @@ export const PRINTERS: Readonly<Record<string, readonly ColumnDef[]>> = {
     },
     ageColumn,
   ],
+  horizontalpodautoscalers: [
+    { name: 'Reference', type: 'string', cell: (h: autoscaling.HorizontalPodAutoscaler) => `${h.spec?.scaleTargetRef.kind ?? ''}/${h.spec?.scaleTargetRef.name ?? ''}` },
+    { name: 'Targets', type: 'string', cell: (h: autoscaling.HorizontalPodAutoscaler) => hpaTargets(h) },
+    { name: 'MinPods', type: 'string', cell: (h: autoscaling.HorizontalPodAutoscaler) => (h.spec?.minReplicas !== undefined ? String(h.spec.minReplicas) : '<unset>') },
+    { name: 'MaxPods', type: 'integer', cell: (h: autoscaling.HorizontalPodAutoscaler) => h.spec?.maxReplicas ?? 0 },
+    { name: 'Replicas', type: 'integer', cell: (h: autoscaling.HorizontalPodAutoscaler) => h.status?.currentReplicas ?? 0 },
+    ageColumn,
+  ],
   poddisruptionbudgets: [
     { name: 'Min Available', type: 'string', cell: (p: policy.PodDisruptionBudget) => (p.spec?.minAvailable !== undefined ? String(p.spec.minAvailable) : 'N/A') },
     { name: 'Max Unavailable', type: 'string', cell: (p: policy.PodDisruptionBudget) => (p.spec?.maxUnavailable !== undefined ? String(p.spec.maxUnavailable) : 'N/A') },
@@ -582,3 +590,21 @@ export const PRINTERS: Readonly<Record<string, readonly ColumnDef[]>> = {
     ageColumn,
   ],
 };
+
+/** The TARGETS cell as Kubernetes' printer formats it (`cpu: 45%/50%`, first metric + "N more"). */
+export function hpaTargets(h: autoscaling.HorizontalPodAutoscaler): string {
+  const specs = h.spec?.metrics ?? [];
+  if (specs.length === 0) return '<none>';
+  const statuses = h.status?.currentMetrics ?? [];
+  const list = specs.map((m, i) => {
+    const cur = statuses[i];
+    if (m.type === 'Resource' && m.resource) {
+      const t = m.resource.target;
+      if (t.averageValue !== undefined) return `${m.resource.name}: ${cur?.resource?.current.averageValue ?? '<unknown>'}/${t.averageValue}`;
+      const current = cur?.resource?.current.averageUtilization !== undefined ? `${cur.resource.current.averageUtilization}%` : '<unknown>';
+      return `${m.resource.name}: ${current}/${t.averageUtilization !== undefined ? `${t.averageUtilization}%` : '<auto>'}`;
+    }
+    return `${m.type}: <unknown>`;
+  });
+  return list.length > 1 ? `${list[0]} + ${list.length - 1} more...` : list[0];
+}

@@ -8,6 +8,7 @@ import type { KObject } from '../../client/types.js';
 import { resolveStrategy, type Causes, type ResolvedStrategy, type Strategy } from '../strategy.js';
 import { validateMeta } from '../validation.js';
 import * as apps from './apps.js';
+import * as autoscaling from './autoscaling.js';
 import * as batch from './batch.js';
 import * as core from './core.js';
 import * as coordination from './coordination.js';
@@ -29,7 +30,7 @@ function strategiesOf(mod: Record<string, unknown>): [string, Strategy][] {
 export const STRATEGIES: ReadonlyMap<string, Strategy> = new Map([
   ['pods', pods],
   ['services', services],
-  ...[core, apps, batch, coordination, discovery, networking, policy, rbac, scheduling, storage].flatMap((m) => strategiesOf(m)),
+  ...[core, apps, autoscaling, batch, coordination, discovery, networking, policy, rbac, scheduling, storage].flatMap((m) => strategiesOf(m)),
 ]);
 
 const resolved = new Map<string, ResolvedStrategy>();

@@ -7,6 +7,8 @@
  *   kubelab.io/hollow-ready: "false"        readiness probes fail
  *   kubelab.io/hollow-liveness: "fail"      liveness probes fail
  *   kubelab.io/hollow-startup: "fail"       startup probes fail
+ *   kubelab.io/hollow-cpu: 250m             CPU usage in /stats/summary (kubelet/stats.ts; changes apply live)
+ *   kubelab.io/hollow-memory: 64Mi          memory working set, likewise
  * Names of the form `<container>=<value>;<container2>=<value>` apply per container.
  */
 import { randomBytes } from 'node:crypto';

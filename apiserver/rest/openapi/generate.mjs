@@ -28,6 +28,7 @@ const ROOTS = {
   'coordination/v1': ['Lease'],
   'storage/v1': ['StorageClass'],
   'autoscaling/v1': ['Scale'],
+  'autoscaling/v2': ['HorizontalPodAutoscaler'],
   'policy/v1': ['Eviction', 'PodDisruptionBudget'],
   'scheduling/v1': ['PriorityClass'],
   'discovery/v1': ['EndpointSlice'],
