@@ -13,7 +13,7 @@ import type { ApiError, StatusCause } from '../client/errors.js';
 import type { ResourceInfo } from '../client/resources.js';
 import type { KObject } from '../client/types.js';
 import type { Allocators } from './allocator.js';
-import type { ColumnDef } from './rest/tables.js';
+import type { ColumnDef } from '../client/tables.js';
 import { validateDns1123Subdomain } from './validation.js';
 
 export type Causes = StatusCause[];

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { findResource, resourceForKind, type ResourceInfo } from '../client/resources.js';
 import type { KObject } from '../client/types.js';
-import { tableFor } from '../apiserver/rest/tables.js';
+import { tableFor } from '../client/tables.js';
 import { CliError } from './context.js';
 
 export function resolveResource(name: string): ResourceInfo {

@@ -40,6 +40,9 @@ bash deploy/setup-host.sh
 step "2/5 TypeScript build (npm run build)"
 npm run --silent build || die "npm run build failed"
 
+step "2b/5 lint (eslint: no component imports another, no floating promises)"
+npx eslint . || die "eslint found problems (see above); fix them, or run \`npx eslint --fix .\` for the mechanical ones"
+
 step "3/5 images (deploy/build-images.sh)"
 # dist/ was just compiled: the image build need not run tsc again.
 KUBELAB_SKIP_TSC=1 bash deploy/build-images.sh || die "deploy/build-images.sh failed"

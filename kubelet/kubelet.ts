@@ -11,7 +11,7 @@ import { realClock, type Clock } from '../client/clock.js';
 import { isConflict, isNotFound } from '../client/errors.js';
 import type { EventRecorder } from '../client/events.js';
 import type { core } from '../client/types.js';
-import { qosClass } from '../apiserver/defaults.js';
+import { qosClass } from '../client/poddefaults.js';
 import { computePodActions, groupByName, type PodActions } from './actions.js';
 import type { KubeletConfig } from './config.js';
 import { PodExecutor, type ServiceSource, type SyncOutcome } from './executor.js';

@@ -10,7 +10,7 @@ import { parseAllDocuments } from 'yaml';
 import type { ApiClient } from '../client/api.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../client/errors.js';
 import type { core } from '../client/types.js';
-import { podSpecDefaults } from '../apiserver/defaults.js';
+import { podSpecDefaults } from '../client/poddefaults.js';
 import { CONFIG_HASH_ANNOTATION, CONFIG_SOURCE_ANNOTATION, MIRROR_ANNOTATION } from './kubelet.js';
 
 /** Reads every *.yaml / *.yml / *.json manifest of kind Pod in `dir`; UIDs are content hashes. */

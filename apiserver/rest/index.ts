@@ -24,7 +24,7 @@ import { answerReview } from './reviews.js';
 import { parsePath, type Route } from './route.js';
 import { strategyFor } from '../strategies/index.js';
 import { handleStreamRequest, handleStreamUpgrade, kubeletQuery } from './stream.js';
-import { tableWith } from './tables.js';
+import { tableWith } from '../../client/tables.js';
 
 export interface RestOptions {
   registry: Registry;
@@ -32,7 +32,7 @@ export interface RestOptions {
   log: Logger;
 }
 
-export { tableFor } from './tables.js';
+export { tableFor } from '../../client/tables.js';
 
 /** kube-apiserver's default --max-request-body-bytes (3 MiB): larger bodies are refused with 413 unread. */
 const MAX_BODY_BYTES = 3 * 1024 * 1024;

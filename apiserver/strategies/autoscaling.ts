@@ -3,7 +3,7 @@
  * pkg/apis/autoscaling/validation), stored as v2; v1 is served by conversion (rest/versions.ts).
  */
 import type { KObject } from '../../client/types.js';
-import { PRINTERS } from '../rest/tables.js';
+import { PRINTERS } from '../../client/tables.js';
 import type { Strategy } from '../strategy.js';
 import { add, type Causes } from '../validation.js';
 

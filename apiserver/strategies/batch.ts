@@ -1,7 +1,7 @@
 /** batch: Jobs and CronJobs. */
 import type { KObject, batch, core } from '../../client/types.js';
-import { templateDefaults } from '../defaults.js';
-import { PRINTERS } from '../rest/tables.js';
+import { templateDefaults } from '../../client/poddefaults.js';
+import { PRINTERS } from '../../client/tables.js';
 import type { Strategy } from '../strategy.js';
 import { add, forbidTemplateEphemeral, validatePodSpec, validateReplicas, validateSelectorAndTemplate, type Causes } from '../validation.js';
 

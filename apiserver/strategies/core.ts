@@ -5,7 +5,7 @@
 import { isIP } from 'node:net';
 import { ApiError } from '../../client/errors.js';
 import type { KObject, core } from '../../client/types.js';
-import { PRINTERS } from '../rest/tables.js';
+import { PRINTERS } from '../../client/tables.js';
 import type { Strategy } from '../strategy.js';
 import { add, base64Error, dataBytes, MAX_DATA_BYTES, validateDns1123Label, validatePathSegmentName, validQuantityMap, type Causes } from '../validation.js';
 

@@ -3,7 +3,7 @@
  * every request (AlwaysAllow), so they restrict nothing.
  */
 import type { KObject } from '../../client/types.js';
-import { PRINTERS } from '../rest/tables.js';
+import { PRINTERS } from '../../client/tables.js';
 import type { Strategy } from '../strategy.js';
 import { add, type Causes } from '../validation.js';
 

@@ -4,7 +4,7 @@
  */
 import { invalid } from '../../client/errors.js';
 import type { KObject, core } from '../../client/types.js';
-import { PRINTERS } from '../rest/tables.js';
+import { PRINTERS } from '../../client/tables.js';
 import type { Strategy, StrategyContext } from '../strategy.js';
 import { add, validateDns1123Label, validateLabels, validatePort, type Causes } from '../validation.js';
 

@@ -4,7 +4,7 @@
  * Pure functions of the objects and the current time; the REST facade wraps them in a meta.k8s.io/v1
  * Table and the `kubelab get` CLI prints them directly.
  */
-import type { KObject, apps, autoscaling, batch, core, coordination, discovery, policy, rbac, scheduling, storage } from '../../client/types.js';
+import type { KObject, apps, autoscaling, batch, core, coordination, discovery, policy, rbac, scheduling, storage } from './types.js';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 
 export interface TableColumn {

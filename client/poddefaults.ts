@@ -1,9 +1,9 @@
 /**
- * Defaulting helpers shared by several resources' strategies (apiserver/strategies/), applied on create
- * and update before validation, so stored objects look like the ones a real apiserver stores
+ * Pod spec defaulting (and the QoS class it implies), shared by the apiserver's strategies and the
+ * kubelet's static pods: applied on create and update before validation, so stored objects look like the ones a real apiserver stores
  * (kubectl get -o yaml shows the same fields).
  */
-import type { core } from '../client/types.js';
+import type { core } from './types.js';
 
 function probeDefaults(p: core.Probe | undefined): void {
   if (!p) return;
