@@ -380,7 +380,14 @@ beforeAll(async () => {
     });
   }
   kubeletAdmin = await freePort();
-  kubelet = await startKubelet(compileKubeletConfig(testKubeletOptions(cp.address, 'fuzz', 'fuzz-node', { runtime: 'hollow', adminPort: kubeletAdmin, hollowStartDelayMs: 50 })), ctl.signal);
+  // Room for every pod the accepted workloads ask for, so the canary never waits on capacity.
+  kubelet = await startKubelet(
+    compileKubeletConfig(testKubeletOptions(cp.address, 'fuzz', 'fuzz-node', { runtime: 'hollow', adminPort: kubeletAdmin, hollowStartDelayMs: 50, cpu: '100000', memory: '100000Gi', maxPods: 100_000 })),
+    ctl.signal,
+  );
+  // Accepted workloads may ask for 2^31 replicas (valid, as in Kubernetes): the canary outranks their pods
+  // in the scheduler's queue, as a cluster-critical pod would.
+  await cp.client.create('priorityclasses', { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'fuzz-canary' }, value: 1_000_000 });
   scheduler = await startScheduler(compileSchedulerConfig({ apiserver: cp.address, adminPort: 0, bindAddress: '127.0.0.1', leaderElect: false }), ctl.signal);
   cmAdmin = await freePort();
   cmDone = startControllerManager(compileControllerManagerConfig({ apiserver: cp.address, adminPort: cmAdmin, bindAddress: '127.0.0.1', timing: 'lab', leaderElect: false }), ctl.signal);
@@ -405,7 +412,7 @@ async function clusterStillWorks(batch: number): Promise<void> {
   expect(await healthy(cmAdmin), 'controller-manager /healthz').toBe(true);
   expect(await healthy(kubeletAdmin), 'kubelet /healthz').toBe(true);
   const name = `canary-${batch}`;
-  await cp.client.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: SENTINEL_NS }, spec: { containers: [{ name: 'c', image: 'kubelab/busybox' }] } });
+  await cp.client.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: SENTINEL_NS }, spec: { priorityClassName: 'fuzz-canary', containers: [{ name: 'c', image: 'kubelab/busybox' }] } });
   await waitFor(async () => (await cp.client.get('pods', name, { namespace: SENTINEL_NS })).status?.phase === 'Running', { what: `${name} Running on fuzz-node`, timeoutMs: 30_000 });
   await cp.client.delete('pods', name, { namespace: SENTINEL_NS, gracePeriodSeconds: 0 });
 }
@@ -428,6 +435,11 @@ describe('hostile input', () => {
       const t0 = Date.now();
       await Promise.all(Array.from({ length: CONCURRENCY }, worker));
       await clusterStillWorks(b);
+      // What the batch created goes (deletecollection, as `kubectl delete --all`), so batches do not pile up.
+      for (const r of ['deployments', 'statefulsets', 'daemonsets', 'replicasets'].map((x) => `/apis/apps/v1/namespaces/${NS}/${x}`).concat(`/apis/batch/v1/namespaces/${NS}/jobs`, `/apis/batch/v1/namespaces/${NS}/cronjobs`, `/api/v1/namespaces/${NS}/pods`)) {
+        const res = await fetch(`${rest}${r}?labelSelector=${encodeURIComponent('fuzz-keep notin (true)')}`, { method: 'DELETE' });
+        expect(res.status, `deletecollection ${r}`).toBeLessThan(300);
+      }
       process.stdout.write(`[fuzz] batch ${b + 1}/${BATCHES}: ${probes.length} inputs in ${((Date.now() - t0) / 1000).toFixed(1)} s, cluster healthy, findings so far ${findings.length}\n`);
     }
     expect(await sentinelVersions(), 'sentinel objects stored before the run').toEqual(before);

@@ -90,7 +90,8 @@ function parseBody(buf: Buffer, contentType: string): unknown {
   const text = buf.toString('utf8');
   if (text.trim() === '') return undefined;
   try {
-    if (/yaml/i.test(contentType)) return YAML.parse(text) as unknown;
+    // Warnings (an unknown local tag) are the client's business, not lines in the server's stderr.
+    if (/yaml/i.test(contentType)) return YAML.parse(text, { logLevel: 'error' }) as unknown;
     return JSON.parse(text) as unknown;
   } catch (err) {
     throw badRequest(`the request body could not be decoded: ${(err as Error).message}`);

@@ -25,7 +25,8 @@ export const pods: Strategy = {
   prepareForCreate(obj, ctx) {
     const spec = obj.spec as core.PodSpec | undefined;
     obj.status = { phase: 'Pending', ...(spec && typeof spec === 'object' && Array.isArray(spec.containers) ? { qosClass: qosClass(spec) } : {}) };
-    defaultTolerations(obj.spec as core.PodSpec, ctx.config.defaultTolerationSeconds);
+    // Before validation: a pod without a spec gets validation's 422, not a crash here.
+    if (spec && typeof spec === 'object') defaultTolerations(spec, ctx.config.defaultTolerationSeconds);
   },
   validate(obj) {
     const c: Causes = [];
