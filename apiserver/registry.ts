@@ -67,6 +67,9 @@ export { SYSTEM_NAMESPACES };
 
 const MAX_CAS_RETRIES = 20;
 
+/** Bytes of stored objects after which a paged list (`limit` set) ends its page early with a continue token. */
+export const PAGE_BYTES = 8 * 1024 * 1024;
+
 export class Registry {
   readonly caches = new Map<string, WatchCache>();
   /** The last task queued per key by StrategyContext.serialize (evictions in a namespace run one at a time). */
@@ -168,16 +171,19 @@ export class Registry {
     }
     const limit = q.limit && q.limit > 0 ? q.limit : 0;
     const items: KObject[] = [];
+    let bytes = 0;
     for (;;) {
-      // Unlimited lists are still read from etcd in pages (at one revision): a single etcd response is
-      // capped at 4 MiB by the etcd client, about 3000 pods.
+      // Unlimited lists are still read from etcd in pages (at one revision), so one etcd reply stays small.
       const page = await this.storage.list(prefix, { startKey, rev, limit: limit ? Math.max(limit, 100) : 1000 });
       rev = page.rev;
       for (let i = 0; i < page.items.length; i++) {
         const obj = page.items[i].obj;
         if (!filter(obj)) continue;
         items.push(obj);
-        if (limit && items.length === limit) {
+        bytes += page.items[i].size ?? 0;
+        // A paged list also ends a page at PAGE_BYTES (the API lets a page hold fewer than `limit` items), so
+        // no reply outgrows a transport's message limit however big the objects are.
+        if (limit && (items.length === limit || bytes >= PAGE_BYTES)) {
           const lastKey = this.storage.key(info.resource, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '');
           const more = i < page.items.length - 1 || page.nextKey !== undefined;
           if (!more) return { items, resourceVersion: String(rev) };

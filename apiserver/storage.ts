@@ -14,6 +14,8 @@ import { EtcdWire, type Compare, type RequestOp } from './etcdwire.js';
 export interface StoredObject {
   obj: KObject;
   rev: number;
+  /** Bytes of the stored value (lists bound their pages by it); absent where it was not read from etcd. */
+  size?: number;
 }
 
 export interface ListPage {
@@ -50,7 +52,10 @@ export class Storage {
     readonly prefix = '/registry',
     private readonly log?: Logger,
   ) {
-    this.etcd = new Etcd3({ hosts: endpoints, dialTimeout: 5000, grpcOptions: { ...GRPC_BASE_OPTIONS } });
+    // Replies as big as etcd sends (kube-apiserver's etcd client: MaxCallRecvMsgSize = MaxInt32): grpc-js'
+    // default of 4 MiB made a list of five 1 MB ConfigMaps fail, open etcd3's circuit breaker and answer
+    // every request 503, and the apiserver could not start again with them stored.
+    this.etcd = new Etcd3({ hosts: endpoints, dialTimeout: 5000, grpcOptions: { ...GRPC_BASE_OPTIONS, 'grpc.max_receive_message_length': 2 ** 31 - 1 } });
     this.wire = new EtcdWire(endpoints);
   }
 
@@ -96,7 +101,7 @@ export class Storage {
     const out: StoredObject[] = [];
     for (const kv of kvs) {
       try {
-        out.push({ obj: Storage.decode(kv.value, kv.mod_revision, kv.key.toString(), this.prefix), rev: Number(kv.mod_revision) });
+        out.push({ obj: Storage.decode(kv.value, kv.mod_revision, kv.key.toString(), this.prefix), rev: Number(kv.mod_revision), size: kv.value.length });
       } catch (err) {
         if (!(err instanceof CorruptObjectError)) throw err;
         this.log?.error({ key: err.key, reason: err.why }, 'skipping a stored object that cannot be decoded');

@@ -261,3 +261,39 @@ describe('JSON patch', () => {
     await refusedQuickly(`/api/v1/namespaces/${NS}/configmaps/alive-1`, () => json('PATCH', ops, 'application/json-patch+json'), 413, 'RequestEntityTooLarge', /copies add up/);
   });
 });
+
+describe('big objects', () => {
+  // Kubernetes lists five 1 MB ConfigMaps (and restarts with them stored) without a transport limit in the way.
+  it('lists five ~1 MB ConfigMaps over REST and gRPC, and a restarted apiserver starts and serves them', { timeout: 120_000 }, async () => {
+    const ns = 'big';
+    await cp.client.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    const value = 'x'.repeat(1_000_000);
+    for (let i = 0; i < 5; i++) await cp.client.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `big-${i}`, namespace: ns }, data: { v: value } });
+    const listBoth = async (): Promise<void> => {
+      expect((await cp.client.list('configmaps', { namespace: ns })).items).toHaveLength(5);
+      const res = await fetch(`${base}/api/v1/namespaces/${ns}/configmaps`);
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { items: unknown[] }).items).toHaveLength(5);
+    };
+    await listBoth();
+    await cp.restartApiserver();
+    await listBoth();
+    for (let i = 0; i < 5; i++) await cp.client.delete('configmaps', `big-${i}`, { namespace: ns });
+  });
+});
+
+describe('paged lists of big objects', () => {
+  it('end a page early at 8 MiB with a continue token, and following it returns every object', { timeout: 120_000 }, async () => {
+    const ns = 'bigpages';
+    await cp.client.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    const value = 'y'.repeat(1_000_000);
+    for (let i = 0; i < 12; i++) await cp.client.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `p-${i}`, namespace: ns }, data: { v: value } });
+    const first = await cp.client.list('configmaps', { namespace: ns, limit: 500 });
+    expect(first.items.length).toBeLessThan(12);
+    expect(first.metadata.continue).toBeTruthy();
+    const rest = await cp.client.list('configmaps', { namespace: ns, limit: 500, continue: first.metadata.continue });
+    expect(first.items.length + rest.items.length).toBe(12);
+    expect(rest.metadata.continue ?? '').toBe('');
+    for (let i = 0; i < 12; i++) await cp.client.delete('configmaps', `p-${i}`, { namespace: ns });
+  });
+});
