@@ -11,7 +11,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { isNodeReady } from '../client/objects.js';
 import type { core } from '../client/types.js';
-import { exec } from '../cli/lab/docker.js';
+import { exec, ipOn } from '../cli/lab/docker.js';
+import { request as httpRequest } from 'node:http';
 import { startCluster, type TestCluster } from './cluster/index.js';
 import { waitFor } from './support/wait.js';
 
@@ -233,6 +234,60 @@ describe('lab end to end (3 workers, lab timing)', () => {
     await waitFor(async () => !(await cluster.client.list('nodes')).items.some((n) => n.metadata?.name === 'worker-4'), { timeoutMs: 15_000, what: 'Node worker-4 to be gone' });
     expect(await cluster.lab.nodes()).toEqual(['worker-1', 'worker-2', 'worker-3']);
   });
+  it('answers every hostile request of issue 14 with a 4xx in under 100 ms, no kubelet restarts, and keeps scheduling', async () => {
+    const timed = async (path: string, init: RequestInit): Promise<{ status: number; ms: number; body: { kind?: string; reason?: string } }> => {
+      let best = Infinity;
+      let last: { status: number; body: { kind?: string; reason?: string } } = { status: 0, body: {} };
+      // Fastest of three: the machine is shared; the bound is on kubelab's work, not on a busy moment.
+      for (let i = 0; i < 3; i++) {
+        const t0 = performance.now();
+        const res = await fetch(`${cluster.restUrl}${path}`, init);
+        const text = await res.text();
+        best = Math.min(best, performance.now() - t0);
+        last = { status: res.status, body: JSON.parse(text) as { kind?: string; reason?: string } };
+      }
+      return { ...last, ms: best };
+    };
+    const json = (o: unknown): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(o) });
+    const pod = (name: string, spec: Record<string, unknown>): unknown => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'c', image: 'kubelab/busybox' }], ...spec } });
+
+    const affinity = await timed(`/api/v1/namespaces/${NS}/pods`, json(pod('bad-affinity', { affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: 'x' } } })));
+    expect([affinity.status, affinity.body.reason]).toEqual([400, 'BadRequest']);
+    const cpu = await timed(`/api/v1/namespaces/${NS}/pods`, json({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bad-cpu' }, spec: { containers: [{ name: 'c', image: 'x', resources: { requests: { cpu: `${'1'.repeat(20_000)}x` } } }] } }));
+    expect(cpu.status).toBe(422);
+    const proto = await timed(`/api/v1/namespaces/${NS}/pods`, { method: 'POST', headers: { 'content-type': 'application/vnd.kubernetes.protobuf' }, body: Buffer.concat([Buffer.from('k8s\0'), Buffer.alloc(300_000, 0xff)]) });
+    expect(proto.status).toBe(400);
+    const ns = await timed('/api/v1/namespaces/kube-system', { method: 'DELETE' });
+    expect([ns.status, ns.body.reason]).toEqual([403, 'Forbidden']);
+    for (const r of [affinity, cpu, proto, ns]) {
+      expect(r.body.kind).toBe('Status');
+      expect(r.ms).toBeLessThan(100);
+    }
+
+    // The kubelet: a malformed port-forward path with WebSocket upgrade headers used to kill the process.
+    const workers = await cluster.lab.workerContainers();
+    const w1 = workers.get('worker-1');
+    const before = (await cluster.lab.docker.getContainer(w1?.Id ?? '').inspect()).RestartCount;
+    const ip = ipOn(await cluster.lab.docker.getContainer(w1?.Id ?? '').inspect(), cluster.network) ?? '';
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest({ host: ip, port: 10250, path: '/portForward/%ZZ/x', headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
+      req.on('response', (res) => resolve(res.statusCode ?? 0));
+      req.on('upgrade', () => resolve(101));
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(400);
+    expect(await (await fetch(`http://${ip}:10250/healthz`)).text()).toBe('ok');
+    const after = await cluster.lab.docker.getContainer(w1?.Id ?? '').inspect();
+    expect([after.State.Running, after.RestartCount]).toEqual([true, before]);
+
+    // Nothing was stored, and the cluster still schedules and starts pods.
+    await expect(cluster.client.get('pods', 'bad-affinity', { namespace: NS })).rejects.toThrow();
+    await cluster.client.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'after-hostile', namespace: NS }, spec: { containers: [{ name: 'c', image: 'kubelab/busybox', command: ['sleep', '3600'] }] } });
+    await waitFor(async () => (await cluster.client.get('pods', 'after-hostile', { namespace: NS })).status?.phase === 'Running', { timeoutMs: 60_000, what: 'a pod created after the hostile requests to run' });
+    await cluster.client.delete('pods', 'after-hostile', { namespace: NS, gracePeriodSeconds: 0 });
+  });
+
   it("runs a hostNetwork pod in its node's network: the node's IP and hostname, reachable from other pods", async () => {
     const node = await cluster.client.get('nodes', 'worker-2');
     const nodeIp = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
