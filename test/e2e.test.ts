@@ -341,6 +341,10 @@ describe('lab end to end (3 workers, lab timing)', () => {
     expect(await k('wait', '--for=condition=Ready', `pod/${pod}`, '--timeout=120s')).toMatch(/condition met/);
     expect(await k('get', 'events', '--sort-by=.lastTimestamp')).toMatch(/Scheduled/);
     expect(await k('explain', 'pod.spec.containers')).toMatch(/DESCRIPTION:/);
+    // Resource metrics: kubelets in node containers read Docker's stats, the controller-manager scrapes them
+    // (lab preset: every 5 s) and the apiserver serves metrics.k8s.io.
+    await waitFor(async () => /worker-1\s+\d+m\s+\d+%\s+\d+Mi/.test(await k('top', 'nodes').catch(() => '')), { timeoutMs: 60_000, intervalMs: 2000, what: 'kubectl top nodes to show worker-1' });
+    await waitFor(async () => (await k('top', 'pod', pod, '--containers').catch(() => '')).includes('httpd'), { timeoutMs: 60_000, intervalMs: 2000, what: `kubectl top pod ${pod} --containers` });
     expect(await k('edit', 'deployment', 'web')).toMatch(/deployment\.apps\/web edited/);
     expect((await cluster.client.get('deployments', 'web', { namespace: NS })).spec?.revisionHistoryLimit).toBe(9);
 
