@@ -297,3 +297,44 @@ describe('paged lists of big objects', () => {
     for (let i = 0; i < 12; i++) await cp.client.delete('configmaps', `p-${i}`, { namespace: ns });
   });
 });
+
+describe('WatchList (sendInitialEvents)', () => {
+  it('streams the current objects as ADDED, a bookmark marked initial-events-end, then later changes; refuses it without NotOlderThan or bookmarks', { timeout: 30_000 }, async () => {
+    const ns = 'watchlist';
+    await cp.client.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    for (const n of ['a', 'b']) await cp.client.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: n, namespace: ns } });
+    const path = `/api/v1/namespaces/${ns}/configmaps?watch=1&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&resourceVersion=&timeoutSeconds=3`;
+    const res = await fetch(`${base}${path}`);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    let created = false;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += Buffer.from(value).toString();
+      // A change once the initial events have ended (it must come after the bookmark, as a watch event).
+      if (!created && text.includes('k8s.io/initial-events-end')) {
+        created = true;
+        await cp.client.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: ns } });
+      }
+      if (created && text.includes('"name":"c"')) break;
+    }
+    await reader.cancel();
+    const events = text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { type: string; object: { metadata?: { name?: string; annotations?: Record<string, string> } } })
+      .filter((e) => e.type !== 'BOOKMARK' || e.object.metadata?.annotations?.['k8s.io/initial-events-end'] === 'true');
+    expect(events.map((e) => `${e.type} ${e.object.metadata?.name ?? '-'}`)).toEqual(['ADDED a', 'ADDED b', 'BOOKMARK -', 'ADDED c']);
+
+    for (const [query, field] of [
+      ['watch=1&sendInitialEvents=true&allowWatchBookmarks=true', 'resourceVersionMatch'],
+      ['watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan', 'allowWatchBookmarks'],
+    ] as const) {
+      const res = await fetch(`${base}/api/v1/namespaces/${ns}/configmaps?${query}`);
+      const body = (await res.json()) as { code?: number; details?: { causes?: { field?: string }[] } };
+      expect(res.status, query).toBe(422);
+      expect(body.details?.causes?.map((c) => c.field)).toContain(field);
+    }
+  });
+});

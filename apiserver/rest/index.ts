@@ -8,7 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import YAML from 'yaml';
-import { ApiError, badRequest } from '../../client/errors.js';
+import { ApiError, badRequest, invalid } from '../../client/errors.js';
 import { apiVersionOf, type ResourceInfo } from '../../client/resources.js';
 import type { KObject, WatchEventType } from '../../client/types.js';
 import type { DeleteOptionsBody, Registry } from '../registry.js';
@@ -444,7 +444,15 @@ async function serveWatch(
   const bookmarks = (boolParam(q, 'allowWatchBookmarks') ?? false) && !table;
   const selectors = selectorParams(q);
   // WatchList (sendInitialEvents) is the one watch that may carry resourceVersionMatch.
-  const version = versionParams(q, boolParam(q, 'sendInitialEvents') === undefined);
+  const initialEvents = boolParam(q, 'sendInitialEvents');
+  const version = versionParams(q, initialEvents === undefined, initialEvents !== undefined);
+  if (initialEvents !== undefined) {
+    // ListOptions validation for WatchList, as kube-apiserver words it.
+    const causes: { field: string; message: string; reason: string }[] = [];
+    if (version.match !== 'NotOlderThan') causes.push({ field: 'resourceVersionMatch', message: 'Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan', reason: 'FieldValueForbidden' });
+    if (initialEvents && !bookmarks) causes.push({ field: 'allowWatchBookmarks', message: 'Forbidden: allowWatchBookmarks must be set to true when sendInitialEvents is true', reason: 'FieldValueForbidden' });
+    if (causes.length) throw invalid('ListOptions', '', causes, 'meta.k8s.io');
+  }
   let closed = false;
   let unsubscribe: (() => void) | undefined;
   let first = true;
@@ -487,12 +495,25 @@ async function serveWatch(
     // carrying the 504 Status (errors after the version parsed are watch events, not HTTP statuses).
     if (version.revision) await awaitRevision(opts, info.resource, version.revision);
     if (closed) return;
+    let from = version.resourceVersion;
+    if (initialEvents) {
+      // WatchList: the current state as ADDED events, then a bookmark marking their end, then the changes
+      // from that version on (client-go's reflector with the WatchListClient feature reads it this way).
+      const list = await opts.registry.list(info.resource, namespace, { ...selectors, ...(from && from !== '0' ? { resourceVersion: from, resourceVersionMatch: 'NotOlderThan' as const } : {}) });
+      for (const o of list.items) {
+        const obj = { apiVersion: apiVersionOf(info), kind: info.kind, ...o };
+        writeEvent('ADDED', obj, JSON.stringify(obj));
+      }
+      writeEvent('BOOKMARK', { metadata: { resourceVersion: list.resourceVersion, annotations: { 'k8s.io/initial-events-end': 'true' } } }, '');
+      from = list.resourceVersion;
+    }
+    if (closed) return;
     const unsub = await opts.registry.watch(
       info.resource,
       namespace,
       {
         ...selectors,
-        resourceVersion: version.resourceVersion,
+        resourceVersion: from,
         allowBookmarks: bookmarks,
       },
       {

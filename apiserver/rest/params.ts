@@ -102,7 +102,7 @@ export interface VersionQuery {
  * non-numeric version is a 400; a match without a version, `Exact` with "0", or a match on a watch
  * is a 422 on ListOptions.
  */
-export function versionParams(q: URLSearchParams, watch: boolean): VersionQuery {
+export function versionParams(q: URLSearchParams, watch: boolean, watchList = false): VersionQuery {
   const rv = q.get('resourceVersion') ?? '';
   const match = enumParam(q, 'resourceVersionMatch', ['Exact', 'NotOlderThan'] as const);
   let revision: number | undefined;
@@ -113,7 +113,8 @@ export function versionParams(q: URLSearchParams, watch: boolean): VersionQuery 
   }
   const causes: { field: string; message: string; reason: string }[] = [];
   if (match && watch) causes.push({ field: 'resourceVersionMatch', message: 'Forbidden: resourceVersionMatch is forbidden for watch', reason: 'FieldValueForbidden' });
-  else if (match && rv === '')
+  // A WatchList (sendInitialEvents) may ask NotOlderThan "" : the most recent state.
+  else if (match && rv === '' && !watchList)
     causes.push({ field: 'resourceVersionMatch', message: 'Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided', reason: 'FieldValueForbidden' });
   else if (match === 'Exact' && revision === 0)
     causes.push({ field: 'resourceVersionMatch', message: 'Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"', reason: 'FieldValueForbidden' });
