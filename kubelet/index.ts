@@ -8,10 +8,3 @@ export { LABELS, SANDBOX, type Runtime, type RuntimeContainer } from './runtime/
 export { exitStatus, EXEC_PROTOCOLS } from './server.js';
 export { ConfigError, ImagePullError, ContainerStartError } from './errors.js';
 
-import type { KubeletConfig } from './config.js';
-import { startKubelet, type RunningKubelet } from './start.js';
-
-/** `start(config, signal)`: the one entry tests and main call. */
-export function start(config: KubeletConfig, signal: AbortSignal): Promise<RunningKubelet> {
-  return startKubelet(config, signal);
-}
