@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { CoreV1Api, KubeConfig, Metrics, topPods } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileControllerManagerConfig, startControllerManager } from '../controller-manager/index.js';
 import { startHollowNodes, type HollowNodes } from '../kubelet/hollow.js';
@@ -106,6 +107,21 @@ describe.skipIf(!existsSync(KUBECTL))('metrics.k8s.io through the apiserver', ()
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/NotFound|not found/);
   }, 60_000);
+
+  it('@kubernetes/client-node reads the same numbers through its Metrics API and topPods', async () => {
+    const kcn = new KubeConfig();
+    kcn.loadFromFile(kc.path);
+    const metrics = new Metrics(kcn);
+    const nodes = await metrics.getNodeMetrics();
+    expect(nodes.items.map((n) => n.metadata.name).sort()).toEqual(hollow.nodeNames.slice().sort());
+    const pods = await metrics.getPodMetrics(NS);
+    const burner = pods.items.find((p) => p.metadata.name === 'burner');
+    expect(burner?.containers.map((c) => c.name).sort()).toEqual(['main', 'side']);
+    const top = await topPods(kcn.makeApiClient(CoreV1Api), metrics, NS);
+    const main = top.find((t) => t.Pod.metadata?.name === 'burner');
+    // 250m + 50m of the annotation, read back as cores.
+    expect(Number(main?.CPU.CurrentUsage)).toBeGreaterThan(0.2);
+  }, 30_000);
 
   it('a changed annotation changes the reported usage', async () => {
     await cp.client.patch('pods', 'idle', { metadata: { annotations: { 'kubelab.io/hollow-cpu': '1' } } }, { namespace: NS });
