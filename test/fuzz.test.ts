@@ -14,7 +14,7 @@ import { connect } from 'node:net';
 import { stringify as toYaml } from 'yaml';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient } from '../client/api.js';
+import { createLogger, nullLogger } from '../client/log.js';
 import type { core } from '../client/types.js';
 import { compileControllerManagerConfig, startControllerManager } from '../controller-manager/index.js';
 import { compileKubeletConfig } from '../kubelet/config.js';
@@ -42,6 +42,8 @@ let kubeletAdmin: number;
 let cmAdmin: number;
 let scheduler: RunningScheduler;
 const ctl = new AbortController();
+/** The components' logs would bury the report (KUBELAB_TEST_LOG=1 shows them). */
+const quiet = process.env.KUBELAB_TEST_LOG ? createLogger('fuzz') : nullLogger();
 let cmDone: Promise<void> | undefined;
 
 /** Outcome counts over the whole run, printed at the end (docs/robustness.md records them). */
@@ -384,13 +386,14 @@ beforeAll(async () => {
   kubelet = await startKubelet(
     compileKubeletConfig(testKubeletOptions(cp.address, 'fuzz', 'fuzz-node', { runtime: 'hollow', adminPort: kubeletAdmin, hollowStartDelayMs: 50, cpu: '100000', memory: '100000Gi', maxPods: 100_000 })),
     ctl.signal,
+    { log: quiet },
   );
   // Accepted workloads may ask for 2^31 replicas (valid, as in Kubernetes): the canary outranks their pods
   // in the scheduler's queue, as a cluster-critical pod would.
   await cp.client.create('priorityclasses', { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'fuzz-canary' }, value: 1_000_000 });
-  scheduler = await startScheduler(compileSchedulerConfig({ apiserver: cp.address, adminPort: 0, bindAddress: '127.0.0.1', leaderElect: false }), ctl.signal);
+  scheduler = await startScheduler(compileSchedulerConfig({ apiserver: cp.address, adminPort: 0, bindAddress: '127.0.0.1', leaderElect: false }), ctl.signal, { logger: quiet });
   cmAdmin = await freePort();
-  cmDone = startControllerManager(compileControllerManagerConfig({ apiserver: cp.address, adminPort: cmAdmin, bindAddress: '127.0.0.1', timing: 'lab', leaderElect: false }), ctl.signal);
+  cmDone = startControllerManager(compileControllerManagerConfig({ apiserver: cp.address, adminPort: cmAdmin, bindAddress: '127.0.0.1', timing: 'lab', leaderElect: false }), ctl.signal, { logger: quiet });
   await waitFor(() => healthy(cmAdmin), { what: 'controller-manager /healthz', timeoutMs: 30_000 });
 }, 120_000);
 
