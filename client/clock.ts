@@ -5,6 +5,18 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/** The longest delay a Node timer honours: past it (or for Infinity) setTimeout fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A delay fit for setTimeout. Delays come from objects (periodSeconds, minReadySeconds, activeDeadlineSeconds
+ * of 2^31 s are accepted as in Kubernetes): unclamped, such a timer fired at once and a requeue loop spun. A
+ * waker that wakes early re-reads the state and sleeps again, so clamping loses nothing.
+ */
+export function timerMs(ms: number): number {
+  return Number.isNaN(ms) ? 0 : Math.min(Math.max(ms, 0), MAX_TIMER_MS);
+}
+
 export const realClock: Clock = {
   now: () => Date.now(),
   sleep: (ms, signal) =>
@@ -13,7 +25,7 @@ export const realClock: Clock = {
       const t = setTimeout(() => {
         signal?.removeEventListener('abort', onAbort);
         resolve();
-      }, ms);
+      }, timerMs(ms));
       const onAbort = (): void => {
         clearTimeout(t);
         reject(signal?.reason);

@@ -15,6 +15,8 @@ while [ $# -gt 0 ]; do
 done
 [[ "$inputs" =~ ^[0-9]+$ ]] || { echo "[fuzz] error: --inputs '$inputs' is not a whole number" >&2; exit 2; }
 export KUBELAB_FUZZ_INPUTS="$inputs"
+# A new seed per run unless --seed replays one (npm test replays a fixed seed).
+export KUBELAB_FUZZ_RANDOM=1
 [ -z "$seed" ] || export KUBELAB_FUZZ_SEED="$seed"
 echo "[fuzz] $inputs inputs${seed:+, seed $seed}; progress every batch, outcome table at the end" >&2
 exec npx vitest run --project integration test/fuzz.test.ts

@@ -5,7 +5,7 @@
  */
 import { connect } from 'node:net';
 import type { Logger } from 'pino';
-import { realClock, type Clock } from '../client/clock.js';
+import { timerMs, realClock, type Clock } from '../client/clock.js';
 import type { core } from '../client/types.js';
 import type { Runtime, RuntimeContainer } from './runtime/types.js';
 
@@ -32,8 +32,10 @@ function resolvePort(port: number | string, c: core.Container): number {
 export async function runHandler(
   h: { exec?: core.ExecAction; httpGet?: core.HTTPGetAction; tcpSocket?: core.TCPSocketAction },
   t: ProbeTarget,
-  timeoutMs: number,
+  requestedMs: number,
 ): Promise<{ ok: boolean; message: string }> {
+  // timeoutSeconds comes from the pod: 2^31 s must not turn into a timer that fires at once (or a RangeError).
+  const timeoutMs = timerMs(requestedMs);
   try {
     if (h.exec) {
       const r = await t.runtime.exec(t.containerId, [...(h.exec.command ?? [])], timeoutMs);

@@ -14,8 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import { durationFlag } from '../../client/process.js';
-import type { Clock } from '../../client/clock.js';
-import { realClock } from '../../client/clock.js';
+import { realClock, timerMs, type Clock } from '../../client/clock.js';
 import { ImagePullError } from '../errors.js';
 import {
   SANDBOX,
@@ -143,7 +142,7 @@ export class HollowRuntime implements Runtime {
       if (after !== undefined) {
         const ms = durationFlag(HOLLOW_ANNOTATIONS.exitAfter)(after);
         const code = Number(scriptedValue(h.annotations, HOLLOW_ANNOTATIONS.exitCode, h.c.name) ?? '0') || 0;
-        h.timers.push(setTimeout(() => this.exit(h, code), ms));
+        h.timers.push(setTimeout(() => this.exit(h, code), timerMs(ms)));
       }
     };
     if (this.opts.startDelayMs <= 0) run();
