@@ -102,10 +102,12 @@ export async function startKubelet(cfg: KubeletConfig, signal: AbortSignal, deps
   if (cfg.staticPodPath) void syncStaticPods({ client, cfg, kubelet: pm, log, clock, registered }, inner);
 
   log.info({ port: server?.port, runtime: runtime.kind, cluster: cfg.clusterName }, 'kubelet started');
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
+  // One shutdown, awaited by every caller: a second stop() (the caller's, after its signal aborted and
+  // started the first) must not return before in-flight pod syncs finish, or a sync creates a container
+  // after the caller swept them.
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => (stopping ??= shutdown());
+  const shutdown = async (): Promise<void> => {
     signal.removeEventListener('abort', onAbort);
     ctl.abort(new Error('kubelet stopped'));
     await informer?.stopped();
