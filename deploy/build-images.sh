@@ -18,6 +18,9 @@
 #                                    delete .deploy-cache/debian-* to re-run debootstrap)
 #   KUBELAB_DEBIAN_MIRROR=URL        Debian mirror for debootstrap (default: the host's apt mirror)
 #   KUBELAB_SKIP_TSC=1               do not run `npm run build` before staging dist/
+#   KUBELAB_IMAGE=kubelab/kubelab:x  tag of the component image (default kubelab/kubelab:latest); test
+#                                    clusters and the service lab use the same variable, so a second
+#                                    checkout can test its own code without replacing :latest
 #
 # Uses Docker's classic builder (DOCKER_BUILDKIT=0): it needs no buildx plugin and sees local
 # images in FROM, which is all these Dockerfiles need.
@@ -46,6 +49,7 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 ref_of() {
   case "$1" in
     debian) echo kubelab/debian:bookworm ;;
+    kubelab) echo "${KUBELAB_IMAGE:-kubelab/kubelab:latest}" ;;
     *) echo "kubelab/$1:latest" ;;
   esac
 }

@@ -31,7 +31,7 @@ export interface ClusterOptions {
   timing?: TimingPreset;
   /** Cluster name (label value and container-name prefix). Default `kl-<random>`. */
   name?: string;
-  /** Component image. Default kubelab/kubelab:latest (build with `npm run images`). */
+  /** Component image. Default $KUBELAB_IMAGE, else kubelab/kubelab:latest (build with `npm run images`). */
   image?: string;
   /** Replicas of the scheduler and the controller-manager (leader-elected). Default 2. */
   controlPlaneReplicas?: number;
@@ -99,7 +99,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       subnet: await pickSubnet(docker),
       prefix: `${name}-`,
       timing: opts.timing ?? 'lab',
-      image: opts.image ?? base.image,
+      image: opts.image ?? process.env.KUBELAB_IMAGE ?? base.image,
       // Fixed (free) host ports: a random binding would change when the apiserver container restarts.
       hostPorts: { rest: await freePort(), grpc: await freePort() },
       // As in the lab: a component that exits (lost leadership, a crash handler) is restarted by Docker,

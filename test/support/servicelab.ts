@@ -16,7 +16,7 @@ import type Docker from 'dockerode';
 import { docker, execIn, removeByLabel, requireImages, startContainer, TEST_LABEL } from './docker.js';
 import { startControlPlane, type TestControlPlane } from './apiserver.js';
 
-export const KUBELAB_IMAGE = 'kubelab/kubelab:latest';
+export const KUBELAB_IMAGE = process.env.KUBELAB_IMAGE ?? 'kubelab/kubelab:latest';
 export const PAUSE_IMAGE = 'kubelab/pause:latest';
 export const BUSYBOX_IMAGE = 'kubelab/busybox:latest';
 
