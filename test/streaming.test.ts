@@ -102,7 +102,7 @@ beforeAll(async () => {
   cp = await startControlPlane();
   kc = writeKubeconfig(cp.apiserver.httpPort);
   const cfg = compileKubeletConfig(testKubeletOptions(cp.address, CLUSTER, NODE, { crashLoopBackoffInitialMs: 500, crashLoopBackoffMaxMs: 2000 }));
-  kubelet = await startKubelet(cfg, ctl.signal, { log: nullLogger() });
+  kubelet = await startKubelet(cfg, ctl.signal, { logger: nullLogger() });
   await cp.client.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   // Every pod the suite needs starts at once; each test waits only for its own.
   await Promise.all([
