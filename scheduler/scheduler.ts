@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ApiClient } from '../client/api.js';
-import { isConflict, isNotFound } from '../client/errors.js';
+import { bindingRefusal, isConflict, isNotFound } from '../client/errors.js';
 import { EventRecorder } from '../client/events.js';
 import { Informer } from '../client/informer.js';
 import { podCondition } from '../client/objects.js';
@@ -421,7 +421,7 @@ export class Scheduler {
     } catch (err) {
       this.cache.forget(info.uid);
       const msg = err instanceof Error ? err.message : String(err);
-      if (isNotFound(err) || (isConflict(err) && /already assigned|being deleted|UID/.test(msg))) {
+      if (isNotFound(err) || bindingRefusal(err) !== undefined) {
         // The pod is gone or someone else bound it: nothing to retry; the watch brings the truth.
         this.queue.done(e);
         return;
