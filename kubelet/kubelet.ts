@@ -225,7 +225,7 @@ export class Kubelet {
     const pod = this.pods.get(uid);
     const message = err instanceof Error ? err.message : String(err);
     this.log.warn({ pod: pod ? podKey(pod) : undefined, podUid: uid, err: message, retryInMs }, 'pod sync failed; will retry');
-    if (pod) this.o.recorder?.event(pod as never, 'Warning', 'FailedSync', `error syncing pod, skipping: ${message}`);
+    if (pod) this.o.recorder?.event(pod, 'Warning', 'FailedSync', `error syncing pod, skipping: ${message}`);
   }
 
   private async syncPod(uid: string): Promise<void> {
