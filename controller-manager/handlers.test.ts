@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { ApiClient } from '../client/api.js';
 import { notFound } from '../client/errors.js';
 import type { EventHandlers } from '../client/informer.js';
-import type { KObject } from '../client/types.js';
+import type { apps, KObject } from '../client/types.js';
 import { enqueueFor, enqueueOwner, generationChanged, ownerKey, updateStatusIfChanged } from './handlers.js';
 
 /** A handler source whose events the test fires, and a queue that records what was added. */
@@ -66,8 +66,8 @@ describe('enqueueOwner', () => {
 });
 
 describe('updateStatusIfChanged', () => {
-  const obj = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { namespace: 'ns', name: 'web' }, status: { replicas: 1 } };
-  const same = (a: { replicas: number } | undefined, b: { replicas: number }) => a?.replicas === b.replicas;
+  const obj: apps.ReplicaSet = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { namespace: 'ns', name: 'web' }, status: { replicas: 1 } };
+  const same = (a: apps.ReplicaSetStatus | undefined, b: apps.ReplicaSetStatus) => a?.replicas === b.replicas;
 
   it('writes a changed status on a copy, and nothing when it is the same', async () => {
     const updateStatus = vi.fn().mockResolvedValue({});
