@@ -437,6 +437,7 @@ describe('hostile input', () => {
   it(`${INPUTS} generated and mutated requests: only 2xx or 4xx with a Status body, no hang, the cluster keeps working, nothing stored is changed`, { timeout: Math.max(30 * 60_000, INPUTS * 20 + 5 * 60_000) }, async () => {
     const before = await sentinelVersions();
     const perBatch = Math.ceil(INPUTS / BATCHES);
+    let reported = 0;
     for (let b = 0; b < BATCHES; b++) {
       const probes = fc.sample(fc.oneof({ arbitrary: objectProbes, weight: 3 }, { arbitrary: garbageProbes, weight: 1 }), { numRuns: perBatch, seed: SEED + b });
       let i = 0;
@@ -459,6 +460,8 @@ describe('hostile input', () => {
         expect(res.status, `deletecollection ${r}`).toBeLessThan(300);
       }
       process.stdout.write(`[fuzz] batch ${b + 1}/${BATCHES}: ${probes.length} inputs in ${((Date.now() - t0) / 1000).toFixed(1)} s, cluster healthy, findings so far ${findings.length}\n`);
+      for (const f of findings.slice(reported, reported + 10)) process.stdout.write(`  finding: ${f}\n`);
+      reported = findings.length;
     }
     expect(await sentinelVersions(), 'sentinel objects stored before the run').toEqual(before);
     expect(findings, findings.slice(0, 10).join('\n')).toEqual([]);
