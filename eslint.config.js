@@ -1,6 +1,6 @@
 import tseslint from 'typescript-eslint';
 
-const COMPONENTS = ['apiserver', 'scheduler', 'controller-manager', 'kubelet', 'kube-proxy', 'cli'];
+const COMPONENTS = ['apiserver', 'scheduler', 'controller-manager', 'kubelet', 'kube-proxy', 'ingress', 'cli'];
 /** Process entries that compose components (the image's `component <name>` and the node's kubelet + kube-proxy). */
 const LAUNCHERS = ['cli/component.ts', 'cli/node-main.ts'];
 
