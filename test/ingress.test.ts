@@ -137,7 +137,7 @@ async function warnings(ingressName: string): Promise<string[]> {
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'kubelab-ingress-test-'));
-  cluster = await startCluster({ workers: 2, ingress: true, name: `ing-${process.pid.toString(36)}` });
+  cluster = await startCluster({ workers: 2, ingress: true, name: `ing-${process.pid.toString(36)}`, startTimeoutMs: 240_000 });
   await Promise.all([web('apple', 'apple', 1), web('banana', 'banana', 1)]);
   await Promise.all([available('apple', 1), available('banana', 1)]);
 }, 300_000);
