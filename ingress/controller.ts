@@ -5,6 +5,7 @@
  * every cache, renders nginx.conf and, only when the text changed, tests it and reloads nginx
  * gracefully. Then it writes status.loadBalancer of the Ingresses it serves and records events.
  */
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { ApiClient } from '../client/api.js';
@@ -208,6 +209,8 @@ async function ensureIngressClass(client: ApiClient, cfg: IngressConfig, log: Lo
 
 export async function startIngressController(cfg: IngressConfig, signal: AbortSignal, deps: IngressDeps = {}): Promise<RunningIngressController> {
   const log = deps.logger ?? createLogger('ingress');
+  // Five informers, the runner and the admin server each listen on it.
+  setMaxListeners(32, signal);
   const client = deps.client ?? new ApiClient(cfg.apiserver);
   const registry = newMetricsRegistry('ingress');
   const metrics = {
