@@ -161,14 +161,18 @@ export const ingresses: Strategy = {
     return c;
   },
   // Kubernetes' DefaultIngressClass admission: an Ingress with neither a class name nor the legacy
-  // annotation gets the default class; with several defaults, the newest (as since Kubernetes 1.28).
+  // annotation gets the default class; with several defaults, the newest (ties: the first name), as upstream's getDefaultClass.
   admit(obj, ctx) {
     const s = obj.spec as networking.IngressSpec | undefined;
     if (!s || s.ingressClassName !== undefined || obj.metadata?.annotations?.[LEGACY_CLASS_ANNOTATION] !== undefined) return;
     const defaults = ctx
       .cachedList('ingressclasses')
       .filter((ic) => ic.metadata?.annotations?.[DEFAULT_INGRESS_CLASS_ANNOTATION] === 'true')
-      .sort((a, b) => String(b.metadata?.creationTimestamp ?? '').localeCompare(String(a.metadata?.creationTimestamp ?? '')));
+      .sort(
+        (a, b) =>
+          String(b.metadata?.creationTimestamp ?? '').localeCompare(String(a.metadata?.creationTimestamp ?? '')) ||
+          String(a.metadata?.name ?? '').localeCompare(String(b.metadata?.name ?? '')),
+      );
     const name = defaults[0]?.metadata?.name;
     if (name) (s as { ingressClassName?: string }).ingressClassName = name;
   },
