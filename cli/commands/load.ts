@@ -42,21 +42,21 @@ export function register(program: Command): void {
     .description('Send steady HTTP GET load to a URL and summarize status codes and latency (e.g. through the Ingress at http://localhost:8081)')
     .argument('<url>', 'http:// or https:// URL')
     .option('--rps <n>', 'requests per second (0: as fast as --concurrency allows)', '10')
-    .option('--duration <d>', 'how long to send (e.g. 30s, 2m)', '30s')
+    .option('--duration <d>', 'how long to send (e.g. 30s, 2m; default 30s unless --requests is given)')
     .option('--requests <n>', 'stop after this many requests')
     .option('--concurrency <n>', 'most requests in flight', '64')
     .option('--host <name>', 'Host header (and TLS server name), e.g. an Ingress rule host')
     .option('--timeout <d>', 'per-request timeout', '10s')
     .option('--no-keepalive', 'a new connection per request')
     .option('-k, --insecure', 'accept any TLS certificate')
-    .action(async (url: string, o: { rps: string; duration: string; requests?: string; concurrency: string; host?: string; timeout: string; keepalive: boolean; insecure?: boolean }) => {
+    .action(async (url: string, o: { rps: string; duration?: string; requests?: string; concurrency: string; host?: string; timeout: string; keepalive: boolean; insecure?: boolean }) => {
       const rps = num('--rps', o.rps, false) ?? 10;
       const tty = process.stderr.isTTY;
       try {
         const r = await runLoad({
           url,
           rps,
-          durationMs: ms('--duration', o.duration),
+          durationMs: ms('--duration', o.duration ?? (o.requests === undefined ? '30s' : undefined)),
           requests: num('--requests', o.requests, true),
           concurrency: num('--concurrency', o.concurrency, true),
           host: o.host,
