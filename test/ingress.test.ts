@@ -142,17 +142,18 @@ async function warnings(ingressName: string): Promise<string[]> {
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'kubelab-ingress-test-'));
-  cluster = await startCluster({ workers: 2, ingress: true, name: `ing-${process.pid.toString(36)}`, startTimeoutMs: 240_000 });
+  // One replica of the scheduler and controller-manager: fewer containers on a shared 2-core machine.
+  cluster = await startCluster({ workers: 2, ingress: true, controlPlaneReplicas: 1, name: `ing-${process.pid.toString(36)}`, startTimeoutMs: 240_000 });
   await Promise.all([web('apple', 'apple', 1), web('banana', 'banana', 1)]);
   await Promise.all([available('apple', 1), available('banana', 1)]);
-}, 300_000);
+}, 600_000);
 
 afterAll(async () => {
   await cluster?.stop();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-describe('Ingress through nginx', () => {
+describe('Ingress through nginx', { timeout: 300_000 }, () => {
   it('routes by host and path from the host, and kubectl shows class, hosts, address and ports', async () => {
     await cluster.client.create(
       'ingresses',
