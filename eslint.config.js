@@ -1,6 +1,6 @@
 import tseslint from 'typescript-eslint';
 
-const COMPONENTS = ['apiserver', 'scheduler', 'controller-manager', 'kubelet', 'kube-proxy', 'cli'];
+const COMPONENTS = ['apiserver', 'scheduler', 'controller-manager', 'kubelet', 'kube-proxy', 'ingress', 'cli'];
 const TEST_IMPORT = { group: ['**/test/*', '**/test/**'], message: 'production code may not import test code' };
 
 export default tseslint.config(

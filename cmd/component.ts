@@ -13,6 +13,7 @@ const COMPONENTS: Record<string, string> = {
   'kube-proxy': '../kube-proxy/main.js',
   node: './node.js',
   dns: '../kube-proxy/dns-main.js',
+  ingress: '../ingress/main.js',
 };
 
 async function run(): Promise<void> {
