@@ -28,6 +28,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--pod-initial-backoff <duration>', 'first retry delay of a failed pod', durationFlag('--pod-initial-backoff'))
     .option('--pod-max-backoff <duration>', 'maximum retry delay of a failed pod', durationFlag('--pod-max-backoff'))
     .option('--no-scheduled-events', 'do not record a Scheduled event per bound pod')
+    .option('--no-record-attempts', 'do not keep each pod\'s last attempt (filter verdicts, scores) for /debug/attempts')
     .exitOverride();
   cmd.parse(argv, { from: 'user' });
   const o = cmd.opts<Record<string, unknown>>();
@@ -48,6 +49,7 @@ export async function main(argv: string[]): Promise<void> {
     podInitialBackoffMs: o.podInitialBackoff as number | undefined,
     podMaxBackoffMs: o.podMaxBackoff as number | undefined,
     scheduledEvents: o.scheduledEvents as boolean | undefined,
+    recordAttempts: o.recordAttempts as boolean | undefined,
   });
   const log = createLogger('scheduler');
   await runUntilSignal(log, async (signal) => {
