@@ -1,20 +1,28 @@
 import tseslint from 'typescript-eslint';
 
-const COMPONENTS = ['apiserver', 'scheduler', 'controller-manager', 'kubelet', 'kube-proxy', 'cli'];
+const COMPONENTS = ['apiserver', 'scheduler', 'controller-manager', 'kubelet', 'kube-proxy', 'cli', 'dashboard'];
 /** Process entries that compose components (the image's `component <name>` and the node's kubelet + kube-proxy). */
-const LAUNCHERS = ['cli/component.ts', 'cli/node-main.ts'];
+const LAUNCHERS = ['cli/component.ts', 'cli/node-main.ts', 'cli/dashboard-main.ts'];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'bin/**', '*.config.*', '.kubelab/**'] },
   {
     files: ['**/*.ts'],
     extends: [tseslint.configs.base],
+    ignores: ['dashboard/web/**'],
     languageOptions: { parserOptions: { project: './tsconfig.eslint.json', tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
       'no-console': 'error',
     },
+  },
+  // The dashboard's browser code: DOM types (its own tsconfig); it may import only types from dashboard/.
+  {
+    files: ['dashboard/web/**/*.ts'],
+    extends: [tseslint.configs.base],
+    languageOptions: { parserOptions: { project: './dashboard/web/tsconfig.json', tsconfigRootDir: import.meta.dirname } },
+    rules: { '@typescript-eslint/no-floating-promises': 'error', 'no-console': 'error' },
   },
   { files: ['cli/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts', '**/*.test.ts'], rules: { 'no-console': 'off' } },
   // Components are siblings: they never import each other, and production code never imports tests.
