@@ -3,11 +3,13 @@
  * dist/dashboard/web/app.js next to index.html and style.css: static files the dashboard serves, no CDN,
  * no framework. Run by `npm run build` after tsc (esbuild is a build-time dependency only).
  */
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const here = dirname(fileURLToPath(import.meta.url));
+// dist/dashboard/build.js when built, dashboard/build.ts when a test runs the source.
+const root = existsSync(join(here, '..', 'package.json')) ? join(here, '..') : join(here, '..', '..');
 const src = join(root, 'dashboard', 'web');
 const out = join(root, 'dist', 'dashboard', 'web');
 

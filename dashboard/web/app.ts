@@ -349,8 +349,10 @@ function countdownHtml(n: NodeView): string {
   if (n.ready === 'True') {
     if (n.leaseRenewTime === undefined) return '';
     const age = t - n.leaseRenewTime;
+    // The kubelet renews every quarter lease duration; a renewal late by more than 1.5 s (or half the grace
+    // period, whichever comes first) is worth a countdown.
     const renewMs = ((n.leaseDurationSeconds ?? 40) * 1000) / 4;
-    if (age < renewMs + 1500) return '';
+    if (age < Math.min(renewMs + 1500, (grace ?? Infinity) / 2)) return '';
     if (grace === undefined) return `lease not renewed for ${secs(age)} (timing not published by the controller-manager yet)`;
     const left = n.leaseRenewTime + grace - t;
     return `lease not renewed for ${secs(age)} · Ready=Unknown in <b data-countdown="notready" data-expired="${left <= 0}">${secs(left)}</b>${left <= 0 ? ' (next node check)' : ''}`;
