@@ -34,7 +34,7 @@ describe('docker-compose.yml agrees with cli/lab/spec.ts', () => {
   });
 
   it('passes the same flags as the test clusters and `node add`', () => {
-    for (const c of ['apiserver', 'dns'] as const) expect(split(compose.services[c]?.command), c).toEqual(componentArgs(spec, c));
+    for (const c of ['apiserver', 'dns', 'dashboard'] as const) expect(split(compose.services[c]?.command), c).toEqual(componentArgs(spec, c));
     for (const c of ['scheduler', 'controller-manager'] as const) {
       for (const r of [1, 2]) {
         const s = compose.services[`${c}-${r}`];
@@ -73,6 +73,7 @@ describe('docker-compose.yml agrees with cli/lab/spec.ts', () => {
       'scheduler-1': PORTS.scheduler,
       'controller-manager-1': PORTS.controllerManager,
       dns: PORTS.dnsAdmin,
+      dashboard: PORTS.dashboard,
       'worker-1': PORTS.kubeletAdmin,
     };
     for (const [service, port] of Object.entries(ports)) expect(compose.services[service]?.healthcheck?.test, service).toEqual(httpHealthcheck(port)?.Test);

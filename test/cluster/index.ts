@@ -39,6 +39,8 @@ export interface ClusterOptions {
   startTimeoutMs?: number;
   /** Progress lines while starting (default: none). */
   onProgress?: (line: string) => void;
+  /** Also start the dashboard container (docs/dashboard.md); its URL is `dashboardUrl`. Default false. */
+  dashboard?: boolean;
 }
 
 export interface TestCluster {
@@ -51,6 +53,8 @@ export interface TestCluster {
   readonly restUrl: string;
   /** gRPC address for `kubelab --server`. */
   readonly grpcAddress: string;
+  /** The dashboard (http://127.0.0.1:<port>/) when started with `dashboard: true`. */
+  readonly dashboardUrl?: string;
   /** Docker network of the cluster (the pod network). */
   readonly network: string;
   /** Worker node names (updated by addNode/removeNode). */
@@ -101,7 +105,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       timing: opts.timing ?? 'lab',
       image: opts.image ?? process.env.KUBELAB_IMAGE ?? base.image,
       // Fixed (free) host ports: a random binding would change when the apiserver container restarts.
-      hostPorts: { rest: await freePort(), grpc: await freePort() },
+      hostPorts: { rest: await freePort(), grpc: await freePort(), ...(opts.dashboard ? { dashboard: await freePort() } : {}) },
       // As in the lab: a component that exits (lost leadership, a crash handler) is restarted by Docker,
       // as the kubelet or systemd restarts control-plane processes. `docker kill` (a node crash) and
       // `docker stop` are manual stops, which Docker does not undo.
@@ -109,7 +113,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     };
     const candidate = new Lab(spec, docker);
     try {
-      await candidate.create({ workers, schedulers: opts.controlPlaneReplicas ?? 2, controllerManagers: opts.controlPlaneReplicas ?? 2 });
+      await candidate.create({ workers, schedulers: opts.controlPlaneReplicas ?? 2, controllerManagers: opts.controlPlaneReplicas ?? 2, dashboard: opts.dashboard });
       lab = candidate;
       break;
     } catch (err) {
@@ -148,6 +152,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       kubeconfigPath,
       restUrl,
       grpcAddress,
+      dashboardUrl: l.spec.hostPorts.dashboard ? `http://127.0.0.1:${l.spec.hostPorts.dashboard}/` : undefined,
       network: l.spec.network,
       nodes,
       lab: l,
