@@ -1,0 +1,84 @@
+/**
+ * The dashboard container of a real lab cluster (real kubelets, Docker pods, the lab timing) in
+ * chromium: the README's walkthrough as a user sees it. Saves the screenshots shown in the README
+ * (docs/dashboard-before.png, docs/dashboard-after.png). One cluster, ~2 min.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startCluster, type TestCluster } from './cluster/index.js';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CHROMIUM = process.env.KUBELAB_CHROMIUM ?? '/usr/bin/chromium';
+
+let cluster: TestCluster;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  cluster = await startCluster({ workers: 3, timing: 'lab', dashboard: true });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+  await page.goto(cluster.dashboardUrl ?? '');
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await cluster?.stop();
+}, 120_000);
+
+async function kubelab(...args: string[]): Promise<string> {
+  const env = { ...process.env, KUBELAB_CLUSTER: cluster.name, KUBELAB_SERVER: cluster.grpcAddress };
+  return (await run('node', ['bin/kubelab.js', ...args], { cwd: ROOT, env, timeout: 60_000 })).stdout;
+}
+
+const readyWebPodsOutside = (node: string): Promise<number> =>
+  page.evaluate((n) => {
+    let count = 0;
+    for (const el of document.querySelectorAll('.node')) if (el.getAttribute('data-node') !== n) count += el.querySelectorAll('.group[data-owner="Deployment web"] .pod.ready').length;
+    return count;
+  }, node);
+
+describe.skipIf(!existsSync(CHROMIUM))('the lab dashboard', () => {
+  it('shows 3 Ready nodes and the web pods in their nodes; after `kubelab node crash worker-2` a countdown runs out and the pods move', async () => {
+    expect(await kubelab('dashboard')).toMatch(/^http:\/\/localhost:\d+\n$/);
+    await page.waitForFunction(() => document.querySelectorAll('.node[data-ready="True"]').length === 3, undefined, { timeout: 60_000 });
+    await run('kubectl', ['apply', '-f', 'docs/examples/web.yaml'], { cwd: ROOT, env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath } });
+    await kubelab('scale', 'deployment/web', '--replicas', '6');
+    await page.waitForFunction(() => document.querySelectorAll('.group[data-owner="Deployment web"] .pod.ready').length === 6, undefined, { timeout: 90_000 });
+    const onWorker2 = await page.$$eval('.node[data-node="worker-2"] .pod', (els) => els.length);
+    expect(onWorker2).toBeGreaterThan(0);
+    await page.screenshot({ path: `${ROOT}docs/dashboard-before.png` });
+
+    await kubelab('node', 'crash', 'worker-2');
+    const box = '.node[data-node="worker-2"]';
+    await page.waitForSelector(`${box} [data-countdown="notready"]`, { timeout: 15_000 });
+    await page.waitForSelector(`${box} [data-countdown="notready"][data-expired="true"]`, { timeout: 15_000 });
+    await page.waitForSelector(`${box}[data-ready="Unknown"]`, { timeout: 15_000 });
+    await page.waitForSelector(`${box} [data-countdown="eviction"]`, { timeout: 15_000 });
+    await page.waitForFunction(() => document.querySelectorAll('.node[data-node="worker-2"] .pod:not(.terminating)').length === 0, undefined, { timeout: 30_000 });
+    await expect.poll(() => readyWebPodsOutside('worker-2'), { timeout: 60_000, interval: 250 }).toBe(6);
+    await page.screenshot({ path: `${ROOT}docs/dashboard-after.png` });
+
+    const reasons = await page.$$eval('#events li', (lis) => lis.map((li) => li.getAttribute('data-reason')));
+    const at = (r: string): number => reasons.indexOf(r);
+    expect(at('NodeNotReady')).toBeGreaterThanOrEqual(0);
+    expect(at('NodeNotReady')).toBeLessThan(at('TaintManagerEviction'));
+    expect(reasons.lastIndexOf('SuccessfulCreate')).toBeGreaterThan(at('TaintManagerEviction'));
+  });
+
+  it('the crash button crashes a node of the lab', async () => {
+    await page.click('.node[data-node="worker-3"] .head');
+    await page.click('#detail button[data-action="crash"]');
+    await page.click('#confirm-ok');
+    await page.waitForSelector('.toast:has-text("worker-3: crash done")', { timeout: 20_000 });
+    const w3 = (await cluster.lab.workerContainers()).get('worker-3');
+    expect(w3?.State).not.toBe('running');
+    await page.waitForSelector('#events li[data-reason="DashboardAction"]', { timeout: 10_000 });
+    await page.waitForSelector('.node[data-node="worker-3"][data-ready="Unknown"]', { timeout: 20_000 });
+  });
+});
