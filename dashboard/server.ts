@@ -6,6 +6,7 @@
  * socket (a malformed message gets an error reply, a browser that cannot keep up is resent a snapshot
  * once its buffer drains); neither stops the others.
  */
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -87,6 +88,8 @@ interface Client {
 
 export async function startDashboard(cfg: DashboardConfig, signal: AbortSignal, deps: DashboardDeps = {}): Promise<RunningDashboard> {
   const log = deps.logger ?? nullLogger();
+  // Ten informers (two listeners each) and the server listen on this one signal: not a leak.
+  setMaxListeners(64, signal);
   const client = deps.client ?? new ApiClient(cfg.apiserver);
   const recorder = new EventRecorder(client, { component: 'kubelab-dashboard' }, log);
   const views = new Map<string, View>();

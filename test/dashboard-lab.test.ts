@@ -20,11 +20,11 @@ let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  cluster = await startCluster({ workers: 3, timing: 'lab', dashboard: true });
+  cluster = await startCluster({ workers: 3, timing: 'lab', dashboard: true, startTimeoutMs: 240_000 });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
   await page.goto(cluster.dashboardUrl ?? '');
-}, 240_000);
+}, 360_000);
 
 afterAll(async () => {
   await browser?.close();
