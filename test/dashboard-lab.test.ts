@@ -1,7 +1,7 @@
 /**
  * The dashboard container of a real lab cluster (real kubelets, Docker pods, the lab timing) in
- * chromium: the README's walkthrough as a user sees it. Saves the screenshots shown in the README
- * (docs/dashboard-before.png, docs/dashboard-after.png). One cluster, ~2 min.
+ * chromium: the README's walkthrough as a user sees it. One cluster, ~2 min (the README's screenshots
+ * come from test/dashboard.test.ts, which runs in every integration run).
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -52,7 +52,6 @@ describe.skipIf(!existsSync(CHROMIUM))('the lab dashboard', () => {
     await page.waitForFunction(() => document.querySelectorAll('.group[data-owner="Deployment web"] .pod.ready').length === 6, undefined, { timeout: 90_000 });
     const onWorker2 = await page.$$eval('.node[data-node="worker-2"] .pod', (els) => els.length);
     expect(onWorker2).toBeGreaterThan(0);
-    await page.screenshot({ path: `${ROOT}docs/dashboard-before.png` });
 
     await kubelab('node', 'crash', 'worker-2');
     const box = '.node[data-node="worker-2"]';
@@ -62,7 +61,6 @@ describe.skipIf(!existsSync(CHROMIUM))('the lab dashboard', () => {
     await page.waitForSelector(`${box} [data-countdown="eviction"]`, { timeout: 15_000 });
     await page.waitForFunction(() => document.querySelectorAll('.node[data-node="worker-2"] .pod:not(.terminating)').length === 0, undefined, { timeout: 30_000 });
     await expect.poll(() => readyWebPodsOutside('worker-2'), { timeout: 60_000, interval: 250 }).toBe(6);
-    await page.screenshot({ path: `${ROOT}docs/dashboard-after.png` });
 
     const reasons = await page.$$eval('#events li', (lis) => lis.map((li) => li.getAttribute('data-reason')));
     const at = (r: string): number => reasons.indexOf(r);
