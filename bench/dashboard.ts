@@ -90,6 +90,20 @@ async function main(): Promise<void> {
       }).observe(document.getElementById('nodes-sizer'), { subtree: true, childList: true, attributes: true, attributeFilter: ['class'] });
     })()`);
     const frames0 = (await page.evaluate('window.kubelabDashboard.stats.frames')) as number;
+    // Baseline: when the same pod events reach a plain watch in this process (the apiserver's own lag).
+    const watched = new Map<string, number>();
+    const watchCtl = new AbortController();
+    const rv = (await cp.client.list('pods', { namespace: 'bench', limit: 1 })).metadata?.resourceVersion;
+    const watching = (async () => {
+      try {
+        for await (const ev of cp.client.watch('pods', { namespace: 'bench', resourceVersion: rv, signal: watchCtl.signal })) {
+          const name = `bench/${ev.object.metadata?.name}`;
+          if (ev.type === 'ADDED' && !watched.has(name)) watched.set(name, Date.now());
+        }
+      } catch {
+        /* aborted at the end */
+      }
+    })();
     const t0 = Date.now();
     const created = new Map<string, number>();
     const toggles: { on: boolean; t: number }[] = [];
@@ -124,6 +138,13 @@ async function main(): Promise<void> {
       const s = seen.get(id);
       if (s !== undefined) podLat.push(Math.max(0, s - t));
     }
+    watchCtl.abort();
+    await watching;
+    const watchLat: number[] = [];
+    for (const [id, t] of created) {
+      const w = watched.get(id);
+      if (w !== undefined) watchLat.push(Math.max(0, w - t));
+    }
     const nodeLat: number[] = [];
     for (const tg of toggles) {
       const hit = cordon.find((c) => c.on === tg.on && c.t >= tg.t);
@@ -136,6 +157,7 @@ async function main(): Promise<void> {
         ['pods created (API) in', `${(createdAllMs / 1000).toFixed(1)} s`],
         ['all pods counted in the browser after', `${(shownAllMs / 1000).toFixed(1)} s`],
         [`pod create → tile in DOM, p50 / p99 (${podLat.length} pods of the ${visible.size} nodes on screen)`, `${percentile(podLat, 50).toFixed(0)} / ${percentile(podLat, 99).toFixed(0)} ms`],
+        [`baseline: pod create → event on a plain watch, p50 / p99 (${watchLat.length})`, `${percentile(watchLat, 50).toFixed(0)} / ${percentile(watchLat, 99).toFixed(0)} ms`],
         [`node cordon toggle → box class, p50 / p99 (${nodeLat.length} of ${toggles.length})`, `${percentile(nodeLat, 50).toFixed(0)} / ${percentile(nodeLat, 99).toFixed(0)} ms`],
         ['frames per second during the burst', fps.toFixed(1)],
       ],

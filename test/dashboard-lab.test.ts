@@ -36,20 +36,18 @@ async function kubelab(...args: string[]): Promise<string> {
   return (await run('node', ['bin/kubelab.js', ...args], { cwd: ROOT, env, timeout: 60_000 })).stdout;
 }
 
-const readyWebPodsOutside = (node: string): Promise<number> =>
-  page.evaluate((n) => {
-    let count = 0;
-    for (const el of document.querySelectorAll('.node')) if (el.getAttribute('data-node') !== n) count += el.querySelectorAll('.group[data-owner="Deployment web"] .pod.ready').length;
-    return count;
-  }, node);
+/** Waits (polling the page's DOM) until `selector` matches `n` elements. */
+async function waitForCount(selector: string, n: number, timeout = 30_000): Promise<void> {
+  await expect.poll(() => page.locator(selector).count(), { timeout, interval: 250 }).toBe(n);
+}
 
 describe.skipIf(!existsSync(CHROMIUM))('the lab dashboard', () => {
   it('shows 3 Ready nodes and the web pods in their nodes; after `kubelab node crash worker-2` a countdown runs out and the pods move', async () => {
     expect(await kubelab('dashboard')).toMatch(/^http:\/\/localhost:\d+\n$/);
-    await page.waitForFunction(() => document.querySelectorAll('.node[data-ready="True"]').length === 3, undefined, { timeout: 60_000 });
+    await waitForCount('.node[data-ready="True"]', 3, 60_000);
     await run('kubectl', ['apply', '-f', 'docs/examples/web.yaml'], { cwd: ROOT, env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath } });
     await kubelab('scale', 'deployment/web', '--replicas', '6');
-    await page.waitForFunction(() => document.querySelectorAll('.group[data-owner="Deployment web"] .pod.ready').length === 6, undefined, { timeout: 90_000 });
+    await waitForCount('.group[data-owner="Deployment web"] .pod.ready', 6, 90_000);
     const onWorker2 = await page.$$eval('.node[data-node="worker-2"] .pod', (els) => els.length);
     expect(onWorker2).toBeGreaterThan(0);
 
@@ -59,8 +57,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the lab dashboard', () => {
     await page.waitForSelector(`${box} [data-countdown="notready"][data-expired="true"]`, { timeout: 15_000 });
     await page.waitForSelector(`${box}[data-ready="Unknown"]`, { timeout: 15_000 });
     await page.waitForSelector(`${box} [data-countdown="eviction"]`, { timeout: 15_000 });
-    await page.waitForFunction(() => document.querySelectorAll('.node[data-node="worker-2"] .pod:not(.terminating)').length === 0, undefined, { timeout: 30_000 });
-    await expect.poll(() => readyWebPodsOutside('worker-2'), { timeout: 60_000, interval: 250 }).toBe(6);
+    await waitForCount('.node[data-node="worker-2"] .pod:not(.terminating)', 0);
+    await waitForCount('.node:not([data-node="worker-2"]) .group[data-owner="Deployment web"] .pod.ready', 6, 60_000);
 
     const reasons = await page.$$eval('#events li', (lis) => lis.map((li) => li.getAttribute('data-reason')));
     const at = (r: string): number => reasons.indexOf(r);

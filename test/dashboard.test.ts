@@ -91,6 +91,11 @@ function deployment(name: string, replicas: number, cpu = '10m'): Record<string,
   };
 }
 
+/** Waits (polling the page's DOM) until `selector` matches `n` elements. */
+async function waitForCount(selector: string, n: number, timeout = 30_000): Promise<void> {
+  await expect.poll(() => page.locator(selector).count(), { timeout, interval: 100 }).toBe(n);
+}
+
 /** Opens a WebSocket to the dashboard and collects its messages. */
 async function socket(): Promise<{ ws: WebSocket; next: (pred: (m: Record<string, unknown>) => boolean) => Promise<Record<string, unknown>> }> {
   const ws = new WebSocket(`ws://127.0.0.1:${dash.port}/ws`);
@@ -112,9 +117,9 @@ async function socket(): Promise<{ ws: WebSocket; next: (pred: (m: Record<string
 
 describe.skipIf(!hasChromium)('dashboard in a browser', () => {
   it('shows 3 Ready nodes and the pods of a new Deployment in their nodes, grouped by owner', async () => {
-    await page.waitForFunction(() => document.querySelectorAll('.node[data-ready="True"]').length === 3);
+    await waitForCount('.node[data-ready="True"]', 3);
     await cp.client.create('deployments', deployment('web', 6) as never, { namespace: 'default' });
-    await page.waitForFunction(() => document.querySelectorAll('.node .group[data-owner="Deployment web"] .pod.ready').length === 6);
+    await waitForCount('.node .group[data-owner="Deployment web"] .pod.ready', 6);
     const perNode = await page.$$eval('.node', (els) => els.map((e) => e.querySelectorAll('.pod').length));
     expect(perNode.reduce((a, b) => a + b, 0)).toBe(6);
     expect(perNode.filter((n) => n > 0).length).toBeGreaterThan(1);
@@ -162,17 +167,13 @@ describe.skipIf(!hasChromium)('dashboard in a browser', () => {
     expect(Math.min(...shown)).toBeLessThanOrEqual(1.0);
     // Then the eviction countdown (tolerationSeconds 2 from the taint's timeAdded) reaches zero too, and the pods move.
     await page.waitForSelector(`.node[data-node="${victim}"] [data-countdown="eviction"]`, { timeout: 10_000 });
-    await page.waitForFunction((v) => document.querySelectorAll(`.node[data-node="${v}"] .pod:not(.terminating)`).length === 0, victim, { timeout: 20_000 });
-    await page.waitForFunction((v) => {
-      let n = 0;
-      for (const el of document.querySelectorAll('.node')) if (el.getAttribute('data-node') !== v) n += el.querySelectorAll('.group[data-owner="Deployment web"] .pod.ready').length;
-      return n === 6;
-    }, victim, { timeout: 20_000 });
+    await waitForCount(`.node[data-node="${victim}"] .pod:not(.terminating)`, 0, 20_000);
+    await waitForCount(`.node:not([data-node="${victim}"]) .group[data-owner="Deployment web"] .pod.ready`, 6, 20_000);
     await page.screenshot({ path: SHOT_AFTER });
     // Timeline: the dashboard's own action, NodeNotReady, the evictions, replacements created and scheduled — in this order.
     await page.fill('#filter', '');
     const firstIndex = async (reason: string): Promise<number> => page.$$eval('#events li', (lis, r) => lis.findIndex((li) => li.getAttribute('data-reason') === r), reason);
-    await page.waitForFunction(() => [...document.querySelectorAll('#events li')].some((li) => li.getAttribute('data-reason') === 'TaintManagerEviction'));
+    await page.waitForSelector('#events li[data-reason="TaintManagerEviction"]', { state: 'attached' });
     const order = await Promise.all(['DashboardAction', 'NodeNotReady', 'TaintManagerEviction', 'SuccessfulCreate'].map(firstIndex));
     expect(order.every((i) => i >= 0)).toBe(true);
     expect(order[0]).toBeLessThan(order[1]);
