@@ -72,6 +72,14 @@ const STATIC: Record<string, string> = {
 };
 const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 
+function hostOf(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Thrown (and sent back to the browser) for a request the dashboard refuses; the message says what to do. */
 export class DashboardRequestError extends Error {
   constructor(message: string) {
@@ -361,6 +369,13 @@ export async function startDashboard(cfg: DashboardConfig, signal: AbortSignal, 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if ((req.url ?? '').split('?')[0] !== '/ws') {
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+      return;
+    }
+    // Browsers send Origin: only the dashboard's own page may open the socket (another site open in the
+    // same browser must not be able to crash nodes through localhost). Non-browser clients send none.
+    const origin = req.headers.origin;
+    if (origin !== undefined && hostOf(origin) !== req.headers.host) {
+      socket.end('HTTP/1.1 403 Forbidden\r\n\r\nthe dashboard socket accepts only its own page (Origin does not match Host)\n');
       return;
     }
     if (clients.size >= MAX_CLIENTS) {

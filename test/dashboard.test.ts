@@ -209,6 +209,14 @@ describe('dashboard endpoints refuse bad input and keep serving', () => {
     expect(await a.next((m) => m.id === 'ok2')).toMatchObject({ ok: true });
     a.ws.close();
     b.ws.close();
+    // Another site open in the same browser may not use the socket.
+    const foreign = new WebSocket(`ws://127.0.0.1:${dash.port}/ws`, { headers: { origin: 'http://evil.example' } });
+    const refused = await new Promise<string>((resolve) => {
+      foreign.once('unexpected-response', (_req, res) => resolve(String(res.statusCode)));
+      foreign.once('error', (err) => resolve(err.message));
+      foreign.once('open', () => resolve('open'));
+    });
+    expect(refused).not.toBe('open');
     const res = await fetch(`http://127.0.0.1:${dash.port}/nope`);
     expect(res.status).toBe(404);
     expect((await fetch(`http://127.0.0.1:${dash.port}/`, { method: 'POST' })).status).toBe(405);
