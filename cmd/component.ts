@@ -14,6 +14,7 @@ const COMPONENTS: Record<string, string> = {
   node: './node.js',
   dns: '../kube-proxy/dns-main.js',
   ingress: '../ingress/main.js',
+  dashboard: './dashboard.js',
 };
 
 async function run(): Promise<void> {

@@ -22,6 +22,8 @@ export interface SchedulerOptions {
   podMaxBackoffMs?: number;
   /** Record a Normal "Scheduled" event per bound pod, as kube-scheduler does. */
   scheduledEvents?: boolean;
+  /** Keep the last attempt of each pod (per-node filter verdicts, per-plugin scores) for `/debug/attempts`. */
+  recordAttempts?: boolean;
 }
 
 export interface SchedulerConfig {
@@ -41,6 +43,7 @@ export interface SchedulerConfig {
   podInitialBackoffMs: number;
   podMaxBackoffMs: number;
   scheduledEvents: boolean;
+  recordAttempts: boolean;
 }
 
 /** Thrown for an invalid option; the message names the flag. */
@@ -69,6 +72,7 @@ export function compileSchedulerConfig(o: SchedulerOptions = {}): SchedulerConfi
     podInitialBackoffMs: o.podInitialBackoffMs ?? 1000,
     podMaxBackoffMs: o.podMaxBackoffMs ?? 10_000,
     scheduledEvents: o.scheduledEvents ?? true,
+    recordAttempts: o.recordAttempts ?? true,
   };
   if (!/^[^:\s]+:\d+$/.test(cfg.apiserver)) throw new SchedulerConfigError(`--apiserver: "${cfg.apiserver}" is not host:port`);
   if (cfg.adminPort < 0 || cfg.adminPort > 65535) throw new SchedulerConfigError(`--admin-port: ${cfg.adminPort} is not a port`);

@@ -19,4 +19,5 @@ export const SCHEDULER_FLAGS = {
   podInitialBackoffMs: durationFlag('--pod-initial-backoff <duration>', 'first retry delay of a failed pod'),
   podMaxBackoffMs: durationFlag('--pod-max-backoff <duration>', 'maximum retry delay of a failed pod'),
   scheduledEvents: boolFlag('--scheduled-events', 'record a Scheduled event per bound pod (default true)'),
+  recordAttempts: boolFlag('--record-attempts', "keep each pod's last attempt (filter verdicts, scores) for /debug/attempts (default true)"),
 } satisfies FlagsFor<SchedulerOptions>;

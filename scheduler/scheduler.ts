@@ -22,8 +22,11 @@ import { Algorithm } from './algorithm.js';
 import { SchedulerCache } from './cache.js';
 import type { SchedulerConfig } from './config.js';
 import { Diagnosis, fitErrorMessage } from './diagnosis.js';
+import { AttemptStore, type AttemptRecord } from './attempts.js';
 import type { PodInfo } from './framework.js';
 import { DEFAULT_FILTERS, DEFAULT_SCORES } from './plugins/index.js';
+
+const SCORE_WEIGHTS: Readonly<Record<string, number>> = Object.fromEntries(DEFAULT_SCORES.map((s) => [s.name, s.weight]));
 import { newPodInfo, type ServiceSelectors } from './podinfo.js';
 import type { NamespaceLabels } from './framework.js';
 import { SchedulingQueue, type QueuedPod } from './queue.js';
@@ -111,6 +114,8 @@ export class Scheduler {
   readonly pdbs: Informer<'poddisruptionbudgets'>;
   /** Pods nominated to nodes by preemption, waiting for their victims to go. */
   readonly nominator = new Nominator();
+  /** Each pod's last attempt, for the admin endpoint `/debug/attempts` (empty unless cfg.recordAttempts). */
+  readonly attempts = new AttemptStore();
   private readonly algorithm: Algorithm;
   private readonly recorder: EventRecorder;
   private readonly metrics: Metrics;
@@ -143,7 +148,7 @@ export class Scheduler {
     this.namespaces = new Informer(client, 'namespaces', { logger: log });
     this.pdbs = new Informer(client, 'poddisruptionbudgets', { logger: log });
     this.namespaceLabels = (ns) => this.namespaces.get(ns)?.metadata?.labels;
-    this.algorithm = new Algorithm({ filters: DEFAULT_FILTERS, scores: DEFAULT_SCORES, percentageOfNodesToScore: cfg.percentageOfNodesToScore, nominated: this.nominator });
+    this.algorithm = new Algorithm({ filters: DEFAULT_FILTERS, scores: DEFAULT_SCORES, percentageOfNodesToScore: cfg.percentageOfNodesToScore, nominated: this.nominator, trace: cfg.recordAttempts });
     this.recorder = new EventRecorder(client, { component: 'default-scheduler', host: cfg.identity }, log);
     this.metrics = makeMetrics(registry, this.queue);
     this.background = new BackgroundQueue({ concurrency: 4, maxQueued: 2000, onDrop: () => this.metrics.eventsDropped.inc() });
@@ -377,10 +382,12 @@ export class Scheduler {
         const message = fitErrorMessage(this.cache.nodeCount, result.diagnosis ?? new Diagnosis(), post.message);
         this.log.debug({ pod: e.key, message }, 'pod unschedulable');
         this.releaseSlot();
+        this.recordAttempt(info, 'Unschedulable', { message, nominatedNode: post.nominate ?? undefined });
         this.recordFailure(pod, 'Unschedulable', message, post.nominate);
         return;
       }
       nodeName = result.node.name;
+      this.recordAttempt(info, 'Scheduled', { node: nodeName });
     } catch (err) {
       this.schedulingError(e, pod, err);
       return;
@@ -392,6 +399,24 @@ export class Scheduler {
       this.releaseSlot();
     });
     this.bindsDone.add(done);
+  }
+
+  /** Keeps the algorithm's trace of this attempt (cfg.recordAttempts) for the dashboard's scheduler panel. */
+  private recordAttempt(info: PodInfo, result: AttemptRecord['result'], extra: { node?: string; message?: string; nominatedNode?: string }): void {
+    const trace = this.algorithm.lastTrace;
+    if (!this.cfg.recordAttempts || !trace) return;
+    this.attempts.record({
+      namespace: info.namespace,
+      name: info.name,
+      uid: info.uid,
+      time: new Date().toISOString(),
+      result,
+      ...extra,
+      nodes: this.cache.nodeCount,
+      filters: trace.filters.map((f) => ({ node: f.node, code: f.status?.code ?? 'Success', reasons: f.status?.reasons ?? [] })),
+      scores: trace.scores,
+      weights: SCORE_WEIGHTS,
+    });
   }
 
   /**

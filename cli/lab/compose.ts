@@ -17,7 +17,7 @@ import { Lab } from './lab.js';
 import { listByLabels, nameOf, removeAll, removeCluster } from './docker.js';
 import { waitForLab } from './ready.js';
 import { nodeRows, nodesTable } from './status.js';
-import { CLUSTER_LABEL, COMPONENT_LABEL, COMPOSE_SERVICE_LABEL, WORKER_LABEL, componentArgs, composeLabSpec, kubeconfigYaml, workerIp, workerName } from './spec.js';
+import { CLUSTER_LABEL, COMPONENT_LABEL, COMPOSE_SERVICE_LABEL, PORTS, WORKER_LABEL, componentArgs, composeLabSpec, kubeconfigYaml, workerIp, workerName } from './spec.js';
 
 export const PROJECT = 'kubelab';
 const BASE_WORKERS = 3;
@@ -152,7 +152,7 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
     files.push('-f', override);
   }
   const nodes = Array.from({ length: opts.workers }, (_, i) => workerName(i + 1));
-  const services = ['etcd', 'apiserver', 'scheduler-1', 'scheduler-2', 'controller-manager-1', 'controller-manager-2', 'dns', 'reaper', ...nodes];
+  const services = ['etcd', 'apiserver', 'scheduler-1', 'scheduler-2', 'controller-manager-1', 'controller-manager-2', 'dns', 'dashboard', 'reaper', ...nodes];
   await clearLeftovers(docker, composeLabSpec().cluster, say);
   say(`docker compose up (project ${PROJECT}, ${opts.workers} workers)`);
   await run([...composeCommand(), '-p', PROJECT, ...files, 'up', '-d', '--remove-orphans', ...services], { cwd: root });
@@ -170,6 +170,7 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
     writeFileSync(join(stateDir, 'kubelab.json'), `${JSON.stringify(info, null, 2)}\n`);
     const seconds = (Date.now() - t0) / 1000;
     say(`cluster ready in ${seconds.toFixed(1)}s`);
+    say(`dashboard: ${dashboardUrl(spec.hostPorts.dashboard ?? PORTS.dashboard)}   (kubelab dashboard opens it)`);
     opts.say('');
     opts.say(nodesTable(await nodeRows(client)));
     return { info, kubeconfigPath, seconds };
@@ -178,11 +179,17 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
   }
 }
 
+/** The dashboard's URL for a host port (compose lab: http://localhost:8080). */
+export function dashboardUrl(hostPort: number): string {
+  return `http://localhost:${hostPort}`;
+}
+
 /** Next commands to try, printed after `lab up`. */
 export function nextSteps(kubeconfigPath: string): string {
   return [
     'Next:',
     `  export KUBECONFIG=${kubeconfigPath}`,
+    `  open ${dashboardUrl(PORTS.dashboard)}            # the live dashboard: nodes, pods, countdowns, timeline`,
     '  kubectl get nodes -o wide',
     '  kubectl apply -f docs/examples/web.yaml          # 3 busybox web servers + a Service',
     '  kubelab get pods -o wide -w                      # in a second terminal',

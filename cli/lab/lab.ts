@@ -254,7 +254,7 @@ export class Lab {
    * Creates the network and every container of a new cluster (test clusters; the compose lab is
    * made by docker compose). On failure, whatever was created is removed.
    */
-  async create(opts: { workers: number; schedulers?: number; controllerManagers?: number; ingress?: boolean }): Promise<void> {
+  async create(opts: { workers: number; schedulers?: number; controllerManagers?: number; ingress?: boolean; dashboard?: boolean }): Promise<void> {
     try {
       await this.docker.createNetwork({
         Name: this.spec.network,
@@ -268,6 +268,7 @@ export class Lab {
       for (let i = 1; i <= (opts.controllerManagers ?? 2); i++) defs.push(componentContainer(this.spec, 'controller-manager', i));
       defs.push(componentContainer(this.spec, 'dns'));
       if (opts.ingress) defs.push(componentContainer(this.spec, 'ingress'));
+      if (opts.dashboard) defs.push(componentContainer(this.spec, 'dashboard'));
       for (let i = 1; i <= opts.workers; i++) defs.push(workerContainer(this.spec, workerName(i), workerIp(this.spec, i)));
       // Everything starts at once: every component waits for the apiserver, which waits for etcd.
       await Promise.all(

@@ -9,7 +9,7 @@ import type Docker from 'dockerode';
 export type TimingPreset = 'lab' | 'default';
 
 /** Control-plane components that run as containers next to the workers. */
-export type ComponentName = 'etcd' | 'apiserver' | 'scheduler' | 'controller-manager' | 'dns' | 'ingress';
+export type ComponentName = 'etcd' | 'apiserver' | 'scheduler' | 'controller-manager' | 'dns' | 'ingress' | 'dashboard';
 
 /** Set by compose on the containers it manages (services); pods and added workers lack it. */
 export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
@@ -33,6 +33,8 @@ export const PORTS = {
   kubeletAdmin: 10248,
   kubeProxyAdmin: 10256,
   dnsAdmin: 10253,
+  /** The dashboard's HTTP + WebSocket port (compose lab: http://localhost:8080). */
+  dashboard: 8080,
   etcd: 2379,
   ingressHttp: 80,
   ingressHttps: 443,
@@ -58,8 +60,8 @@ export interface LabSpec {
   ingressImage: string;
   /** Host ports (on 127.0.0.1) of the ingress controller's HTTP and HTTPS; 0 = Docker picks. */
   ingressHostPorts: { http: number; https: number };
-  /** Host ports (on 127.0.0.1) of the apiserver's REST and gRPC APIs; 0 = Docker picks. */
-  hostPorts: { rest: number; grpc: number };
+  /** Host ports (on 127.0.0.1) of the apiserver's REST and gRPC APIs and the dashboard; 0 = Docker picks. */
+  hostPorts: { rest: number; grpc: number; dashboard?: number };
   /** Docker restart policy of the cluster's containers ('no' in tests: the test decides). */
   restartPolicy: 'no' | 'unless-stopped';
 }
@@ -76,7 +78,7 @@ export function composeLabSpec(): LabSpec {
     etcdImage: 'kubelab/etcd:latest',
     ingressImage: 'kubelab/ingress-nginx:latest',
     ingressHostPorts: { http: 8081, https: 8444 },
-    hostPorts: { rest: 6443, grpc: 7443 },
+    hostPorts: { rest: 6443, grpc: 7443, dashboard: PORTS.dashboard },
     restartPolicy: 'unless-stopped',
   };
 }
@@ -222,6 +224,9 @@ export function componentArgs(spec: LabSpec, component: ComponentName | 'node', 
       // The image's entrypoint is `component ingress`: only flags here. Its IngressClass `nginx` is the
       // lab's default, so an Ingress without a class is served (as on a cluster with one default class).
       return ['--apiserver', api, '--publish-status-address', plan.ingress, '--default-class'];
+    case 'dashboard':
+      // --cluster: its crash/partition/heal/restart buttons act on this lab's containers (Docker socket).
+      return ['dashboard', '--apiserver', api, '--cluster', spec.cluster];
     case 'node':
       if (!nodeName || !nodeIp) throw new Error('node needs a name and an address');
       return [
@@ -317,6 +322,20 @@ export function componentContainer(spec: LabSpec, component: ComponentName, repl
         NetworkingConfig: endpoint(spec, plan.ingress),
       };
     }
+    case 'dashboard':
+      return {
+        ...base,
+        Image: spec.image,
+        Cmd: componentArgs(spec, 'dashboard'),
+        ExposedPorts: { [`${PORTS.dashboard}/tcp`]: {} },
+        Healthcheck: httpHealthcheck(PORTS.dashboard),
+        HostConfig: hostConfig(spec, {
+          PortBindings: { [`${PORTS.dashboard}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: spec.hostPorts.dashboard ? String(spec.hostPorts.dashboard) : '' }] },
+          // Node faults from its buttons are Docker operations, as `kubelab node crash` does them.
+          Binds: ['/var/run/docker.sock:/var/run/docker.sock'],
+        }),
+        NetworkingConfig: endpoint(spec),
+      };
   }
 }
 

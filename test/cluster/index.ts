@@ -46,6 +46,8 @@ export interface ClusterOptions {
    */
   ingress?: boolean;
   ingressImage?: string;
+  /** Also start the dashboard container (docs/dashboard.md); its URL is `dashboardUrl`. Default false. */
+  dashboard?: boolean;
 }
 
 /** Where a test cluster's ingress controller answers. */
@@ -70,6 +72,8 @@ export interface TestCluster {
   readonly restUrl: string;
   /** gRPC address for `kubelab --server`. */
   readonly grpcAddress: string;
+  /** The dashboard (http://127.0.0.1:<port>/) when started with `dashboard: true`. */
+  readonly dashboardUrl?: string;
   /** Docker network of the cluster (the pod network). */
   readonly network: string;
   /** Worker node names (updated by addNode/removeNode). */
@@ -124,7 +128,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       ingressImage: opts.ingressImage ?? process.env.KUBELAB_INGRESS_IMAGE ?? ingressImageFor(opts.image ?? process.env.KUBELAB_IMAGE ?? base.image),
       ingressHostPorts: opts.ingress ? { http: await freePort(), https: await freePort() } : { http: 0, https: 0 },
       // Fixed (free) host ports: a random binding would change when the apiserver container restarts.
-      hostPorts: { rest: await freePort(), grpc: await freePort() },
+      hostPorts: { rest: await freePort(), grpc: await freePort(), ...(opts.dashboard ? { dashboard: await freePort() } : {}) },
       // As in the lab: a component that exits (lost leadership, a crash handler) is restarted by Docker,
       // as the kubelet or systemd restarts control-plane processes. `docker kill` (a node crash) and
       // `docker stop` are manual stops, which Docker does not undo.
@@ -132,7 +136,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     };
     const candidate = new Lab(spec, docker);
     try {
-      await candidate.create({ workers, schedulers: opts.controlPlaneReplicas ?? 2, controllerManagers: opts.controlPlaneReplicas ?? 2, ingress: opts.ingress ?? false });
+      await candidate.create({ workers, schedulers: opts.controlPlaneReplicas ?? 2, controllerManagers: opts.controlPlaneReplicas ?? 2, ingress: opts.ingress ?? false, dashboard: opts.dashboard });
       lab = candidate;
       break;
     } catch (err) {
@@ -184,6 +188,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       kubeconfigPath,
       restUrl,
       grpcAddress,
+      dashboardUrl: l.spec.hostPorts.dashboard ? `http://127.0.0.1:${l.spec.hostPorts.dashboard}/` : undefined,
       network: l.spec.network,
       nodes,
       lab: l,
