@@ -19,6 +19,16 @@ export async function main(argv: string[]): Promise<void> {
     .option('--service-node-port-range <range>', 'NodePort range')
     .option('--default-toleration-seconds <s>', 'default not-ready/unreachable toleration for pods', intFlag('--default-toleration-seconds'))
     .option('--compaction-interval <duration>', 'etcd compaction interval', durationFlag('--compaction-interval'))
+    .option('--authorization-mode <modes>', 'comma list of AlwaysAllow, AlwaysDeny, Node, RBAC', process.env.KUBELAB_AUTHORIZATION_MODE)
+    .option('--anonymous-user <who>', 'a request without credentials is: admin (lab default until TLS) or anonymous', process.env.KUBELAB_ANONYMOUS_USER)
+    .option('--token-auth-file <file>', 'static bearer tokens (CSV token,user,uid,"groups")')
+    .option('--service-account-key-file <file>', 'PKCS#8 PEM key signing ServiceAccount tokens (generated when absent)', process.env.KUBELAB_SERVICE_ACCOUNT_KEY_FILE)
+    .option('--service-account-issuer <url>', 'issuer of ServiceAccount tokens')
+    .option('--api-audiences <list>', 'audiences the API accepts in ServiceAccount tokens')
+    .option('--enable-admission-plugins <list>', 'extra admission plugins (ServiceAccount)', process.env.KUBELAB_ENABLE_ADMISSION_PLUGINS)
+    .option('--pod-security-defaults <list>', 'enforce=<level>,warn=<level>,audit=<level> for namespaces without labels', process.env.KUBELAB_POD_SECURITY_DEFAULTS)
+    .option('--root-ca-file <file>', 'cluster CA certificate published as the kube-root-ca.crt ConfigMap', process.env.KUBELAB_ROOT_CA_FILE)
+    .option('--encryption-provider-config <file>', 'EncryptionConfiguration for secrets at rest', process.env.KUBELAB_ENCRYPTION_PROVIDER_CONFIG)
     .exitOverride();
   cmd.parse(argv, { from: 'user' });
   const o = cmd.opts<Record<string, unknown>>();
@@ -34,6 +44,16 @@ export async function main(argv: string[]): Promise<void> {
     serviceNodePortRange: o.serviceNodePortRange as string | undefined,
     defaultTolerationSeconds: o.defaultTolerationSeconds as number | undefined,
     compactionIntervalMs: o.compactionInterval as number | undefined,
+    authorizationMode: o.authorizationMode as string | undefined,
+    anonymousUser: o.anonymousUser as string | undefined,
+    tokenAuthFile: o.tokenAuthFile as string | undefined,
+    serviceAccountKeyFile: o.serviceAccountKeyFile as string | undefined,
+    serviceAccountIssuer: o.serviceAccountIssuer as string | undefined,
+    apiAudiences: o.apiAudiences as string | undefined,
+    enableAdmissionPlugins: o.enableAdmissionPlugins as string | undefined,
+    podSecurityDefaults: o.podSecurityDefaults as string | undefined,
+    rootCaFile: o.rootCaFile as string | undefined,
+    encryptionProviderConfig: o.encryptionProviderConfig as string | undefined,
   });
   const log = createLogger('apiserver');
   await runUntilSignal(log, (signal) => startApiserver(cfg, log, signal));

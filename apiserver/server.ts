@@ -10,6 +10,8 @@ import { KubernetesServiceController } from './kubernetes-service.js';
 import { Registry } from './registry.js';
 import { createRestServer } from './rest/index.js';
 import { Storage } from './storage.js';
+import { Security } from './auth/index.js';
+import { SecurityControllers, reconcileBootstrapPolicy } from './auth/controllers.js';
 
 export interface RunningApiserver {
   readonly grpcPort: number;
@@ -17,6 +19,8 @@ export interface RunningApiserver {
   readonly adminPort: number;
   readonly registry: Registry;
   readonly storage: Storage;
+  readonly security: Security;
+  readonly securityControllers: SecurityControllers;
   stop(): Promise<void>;
 }
 
@@ -37,10 +41,14 @@ export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?:
   await registry.start();
   const kubernetesService = new KubernetesServiceController(registry, { httpPort: cfg.httpPort, advertiseAddress: cfg.advertiseAddress, intervalMs: cfg.kubernetesServiceSyncMs }, log);
   await kubernetesService.start();
+  const security = await Security.create(cfg.security, registry, log);
+  await reconcileBootstrapPolicy(registry, log);
+  const securityControllers = new SecurityControllers(registry, { serviceAccounts: cfg.security.admissionPlugins.includes('ServiceAccount'), rootCaFile: cfg.security.rootCaFile }, log);
+  await securityControllers.start();
   const proxy = new KubeletProxy(registry);
-  const grpcServer: grpc.Server = createGrpcServer(registry, proxy, log);
+  const grpcServer: grpc.Server = createGrpcServer(registry, proxy, log, security);
   const grpcPort = await bindGrpc(grpcServer, `${cfg.bindAddress}:${cfg.grpcPort}`);
-  const http: HttpServer = createRestServer({ registry, proxy, log });
+  const http: HttpServer = createRestServer({ registry, proxy, log, security });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(cfg.httpPort, cfg.bindAddress, () => resolve());
@@ -57,6 +65,7 @@ export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?:
     stopped = true;
     clearInterval(compaction);
     kubernetesService.stop();
+    securityControllers.stop();
     registry.stop();
     grpcServer.forceShutdown();
     http.closeAllConnections();
@@ -65,7 +74,7 @@ export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?:
     storage.close();
   };
   signal?.addEventListener('abort', () => void stop(), { once: true });
-  return { grpcPort, httpPort, adminPort: admin.port, registry, storage, stop };
+  return { grpcPort, httpPort, adminPort: admin.port, registry, storage, security, securityControllers, stop };
 }
 
 async function waitForEtcd(storage: Storage, log: Logger, signal?: AbortSignal): Promise<void> {

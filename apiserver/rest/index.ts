@@ -20,7 +20,9 @@ import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVer
 import { checkFields, openapiV2, openapiV2Protobuf, openapiV3Doc, openapiV3Index } from './openapi.js';
 import { decodeProtobufObject } from './protobuf.js';
 import { boolParam, enumParam, requestUrl, intParam, selectorParams, timeoutParam, tooLargeResourceVersion, versionParams } from './params.js';
-import { answerReview } from './reviews.js';
+import type { Security } from '../auth/index.js';
+import { requestAttributes } from '../auth/attributes.js';
+import type { UserInfo } from '../auth/user.js';
 import { parsePath, type Route } from './route.js';
 import { strategyFor } from '../strategies/index.js';
 import { handleStreamRequest, handleStreamUpgrade, kubeletQuery } from './stream.js';
@@ -30,6 +32,8 @@ export interface RestOptions {
   registry: Registry;
   proxy: KubeletProxy;
   log: Logger;
+  /** Authentication, authorization and the reviews; every request passes through it. */
+  security: Security;
 }
 
 export { tableFor } from '../../client/tables.js';
@@ -114,11 +118,20 @@ async function awaitRevision(opts: RestOptions, resource: string, rv: number): P
   }
 }
 
+/** Authenticates and authorizes a request (Kubernetes' WithAuthentication + WithAuthorization filters); answers its user. */
+export async function authorizeRequest(opts: RestOptions, req: IncomingMessage, url: URL): Promise<UserInfo> {
+  const user = await opts.security.authenticate(req.headers.authorization);
+  opts.security.authorize(requestAttributes(user, req.method ?? 'GET', url.pathname, url.searchParams));
+  return user;
+}
+
 async function handle(opts: RestOptions, aggregator: Aggregator, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = requestUrl(req);
   const path = url.pathname;
   const method = req.method ?? 'GET';
   const accept = req.headers.accept;
+  const user = await authorizeRequest(opts, req, url);
+  const warnings: string[] = [];
   if (path === '/healthz' || path === '/livez' || path === '/readyz') {
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     return;
@@ -135,12 +148,12 @@ async function handle(opts: RestOptions, aggregator: Aggregator, req: IncomingMe
   const { info, namespace, name, subresource } = route;
   if (info.virtual) {
     if (method !== 'POST' || name) throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource (${info.resource})`);
-    return sendJson(res, 201, answerReview(info, parseBody(await readBody(req), req.headers['content-type'] ?? '')));
+    return sendJson(res, 201, await opts.security.review(info, namespace, parseBody(await readBody(req), req.headers['content-type'] ?? ''), user));
   }
   if (subresource === 'log' || subresource === 'exec' || subresource === 'attach' || subresource === 'portforward' || subresource === 'proxy')
     // Options are checked before the pod or its node is looked up: a malformed one is the client's 400.
     return handleStreamRequest(opts, req, res, { namespace, name, subresource, query: kubeletQuery(subresource, url.searchParams) });
-  if (route.alias) return handleConverted(opts, req, res, route.alias, info, namespace, name, subresource, url.searchParams);
+  if (route.alias) return handleConverted(opts, req, res, route.alias, info, namespace, name, subresource, url.searchParams, user);
   const q = url.searchParams;
   const dryRuns = q.getAll('dryRun');
   const badDryRun = dryRuns.find((d) => d !== 'All');
@@ -167,16 +180,15 @@ async function handle(opts: RestOptions, aggregator: Aggregator, req: IncomingMe
     case 'POST': {
       const body = parseBody(await readBody(req), req.headers['content-type'] ?? '');
       if (name && !subresource) throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource`);
-      const warnings = subresource ? [] : checkFields(info, body, q.get('fieldValidation'));
-      const created = await registry.create(info.resource, namespace, body, { dryRun, subresource, name });
-      const code = subresource ? 201 : 201;
-      return sendJson(res, code, created, warningHeaders(warnings));
+      if (!subresource) warnings.push(...checkFields(info, body, q.get('fieldValidation')));
+      const created = await registry.create(info.resource, namespace, body, { dryRun, subresource, name, user, warnings });
+      return sendJson(res, 201, created, warningHeaders(warnings));
     }
     case 'PUT': {
       if (!name) throw new ApiError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
       const body = parseBody(await readBody(req), req.headers['content-type'] ?? '');
-      const warnings = subresource ? [] : checkFields(info, body, q.get('fieldValidation'));
-      const updated = await registry.update(info.resource, namespace, name, body, { dryRun, subresource });
+      if (!subresource) warnings.push(...checkFields(info, body, q.get('fieldValidation')));
+      const updated = await registry.update(info.resource, namespace, name, body, { dryRun, subresource, user, warnings });
       return sendJson(res, 200, updated, warningHeaders(warnings));
     }
     case 'PATCH': {
@@ -184,9 +196,9 @@ async function handle(opts: RestOptions, aggregator: Aggregator, req: IncomingMe
       const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim();
       const body = parseBody(await readBody(req), contentType);
       if (contentType === 'application/apply-patch+yaml' || contentType === 'application/apply-patch+json')
-        return sendJson(res, ...(await serverSideApply(opts, info, namespace, name, body, q, subresource)));
-      const warnings = subresource ? [] : checkPatchedFields(info, body, contentType, q.get('fieldValidation'));
-      const patched = await registry.patch(info.resource, namespace, name, contentType, body, { dryRun, subresource });
+        return sendJson(res, ...(await serverSideApply(opts, info, namespace, name, body, q, subresource, user)));
+      if (!subresource) warnings.push(...checkPatchedFields(info, body, contentType, q.get('fieldValidation')));
+      const patched = await registry.patch(info.resource, namespace, name, contentType, body, { dryRun, subresource, user, warnings });
       return sendJson(res, 200, patched, warningHeaders(warnings));
     }
     case 'DELETE': {
@@ -199,13 +211,13 @@ async function handle(opts: RestOptions, aggregator: Aggregator, req: IncomingMe
       const orphan = boolParam(q, 'orphanDependents');
       if (orphan !== undefined) options.orphanDependents = orphan;
       if (dryRun) options.dryRun = ['All'];
-      if (name) return sendJson(res, 200, await registry.delete(info.resource, namespace, name, options));
+      if (name) return sendJson(res, 200, await registry.delete(info.resource, namespace, name, options, { user, warnings }));
       // deletecollection: every object the selectors match, one by one through the same delete path.
       const list = await registry.list(info.resource, namespace, selectorParams(q));
       const items: KObject[] = [];
       for (const obj of list.items) {
         try {
-          items.push(await registry.delete(info.resource, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '', options));
+          items.push(await registry.delete(info.resource, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '', options, { user, warnings }));
         } catch (err) {
           if (!(err instanceof ApiError && err.reason === 'NotFound')) throw err;
         }
@@ -232,6 +244,7 @@ async function handleConverted(
   name: string,
   subresource: string,
   q: URLSearchParams,
+  user: UserInfo,
 ): Promise<void> {
   const method = req.method ?? 'GET';
   const dryRun = q.getAll('dryRun').includes('All');
@@ -255,17 +268,17 @@ async function handleConverted(
       if (name) throw notServed();
       const obj = await body();
       const warnings = checkFields(info, obj, q.get('fieldValidation'));
-      return sendJson(res, 201, alias.fromStored(await registry.create(info.resource, namespace, obj, { dryRun })), warningHeaders(warnings));
+      return sendJson(res, 201, alias.fromStored(await registry.create(info.resource, namespace, obj, { dryRun, user, warnings })), warningHeaders(warnings));
     }
     case 'PUT': {
       if (!name) throw notServed();
       const obj = await body();
       const warnings = subresource ? [] : checkFields(info, obj, q.get('fieldValidation'));
-      return sendJson(res, 200, alias.fromStored(await registry.update(info.resource, namespace, name, obj, { dryRun, subresource })), warningHeaders(warnings));
+      return sendJson(res, 200, alias.fromStored(await registry.update(info.resource, namespace, name, obj, { dryRun, subresource, user, warnings })), warningHeaders(warnings));
     }
     case 'DELETE':
       if (!name) throw notServed();
-      return sendJson(res, 200, await registry.delete(info.resource, namespace, name, dryRun ? { dryRun: ['All'] } : {}));
+      return sendJson(res, 200, await registry.delete(info.resource, namespace, name, dryRun ? { dryRun: ['All'] } : {}, { user }));
     default:
       throw notServed();
   }
@@ -295,6 +308,7 @@ async function serverSideApply(
   body: unknown,
   q: URLSearchParams,
   subresource: string,
+  user: UserInfo,
 ): Promise<[number, KObject]> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the apply configuration must be an object');
   const manager = q.get('fieldManager');
@@ -310,10 +324,10 @@ async function serverSideApply(
   }
   const plan = planApply(live as Record<string, unknown> | undefined, config, manager, force, apiVersionOf(info), new Date());
   const patch = applyPatchBody(config, plan);
-  if (live) return [200, await opts.registry.patch(info.resource, namespace, name, 'application/strategic-merge-patch+json', patch, { dryRun, subresource })];
+  if (live) return [200, await opts.registry.patch(info.resource, namespace, name, 'application/strategic-merge-patch+json', patch, { dryRun, subresource, user })];
   const obj = patch as KObject;
   obj.metadata = { ...(obj.metadata ?? {}), name };
-  return [201, await opts.registry.create(info.resource, namespace, obj, { dryRun })];
+  return [201, await opts.registry.create(info.resource, namespace, obj, { dryRun, user })];
 }
 
 // -------------------------------------------------------------------------------------- discovery
