@@ -5,7 +5,7 @@
  */
 import type { KObject } from '../../client/types.js';
 import { PRINTERS } from '../../client/tables.js';
-import type { Strategy } from '../strategy.js';
+import type { NameValidator, Strategy } from '../strategy.js';
 import { add, type Causes } from '../validation.js';
 
 /** roleRef must name a role of one of `kinds` in the RBAC group. */
@@ -83,15 +83,23 @@ function defaultSubjects(obj: KObject): void {
   for (const s of subjects) if (s && typeof s === 'object' && (s.kind === 'User' || s.kind === 'Group') && s.apiGroup === undefined) s.apiGroup = 'rbac.authorization.k8s.io';
 }
 
-export const roles: Strategy = { validate: (obj) => validateRules(obj, true), columns: PRINTERS.roles };
-export const clusterroles: Strategy = { validate: (obj) => validateRules(obj, false), columns: PRINTERS.clusterroles };
+/** path.ValidatePathSegmentName, RBAC's name rule: `system:node`, `kubeadm:cluster-admins` are valid names. */
+const validatePathSegmentName: NameValidator = (c, field, name) => {
+  if (name === '.' || name === '..') add(c, field, `Invalid value: ${JSON.stringify(name)}: may not be '${name}'`);
+  for (const bad of ['/', '%']) if (name.includes(bad)) add(c, field, `Invalid value: ${JSON.stringify(name)}: may not contain '${bad}'`);
+};
+
+export const roles: Strategy = { validateName: validatePathSegmentName, validate: (obj) => validateRules(obj, true), columns: PRINTERS.roles };
+export const clusterroles: Strategy = { validateName: validatePathSegmentName, validate: (obj) => validateRules(obj, false), columns: PRINTERS.clusterroles };
 export const rolebindings: Strategy = {
+  validateName: validatePathSegmentName,
   defaults: defaultSubjects,
   validate: (obj) => [...validateRoleRef(obj, ['Role', 'ClusterRole']), ...validateSubjects(obj)],
   validateUpdate: (next, cur) => roleRefImmutable(next, cur),
   columns: PRINTERS.rolebindings,
 };
 export const clusterrolebindings: Strategy = {
+  validateName: validatePathSegmentName,
   defaults: defaultSubjects,
   validate: (obj) => [...validateRoleRef(obj, ['ClusterRole']), ...validateSubjects(obj)],
   validateUpdate: (next, cur) => roleRefImmutable(next, cur),
