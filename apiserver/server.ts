@@ -10,6 +10,7 @@ import { KubernetesServiceController } from './kubernetes-service.js';
 import { Registry } from './registry.js';
 import { createRestServer } from './rest/index.js';
 import { Storage } from './storage.js';
+import { loadEncryptionConfig } from './encryption.js';
 import { Security } from './auth/index.js';
 import { SecurityControllers, reconcileBootstrapPolicy } from './auth/controllers.js';
 
@@ -25,7 +26,7 @@ export interface RunningApiserver {
 }
 
 export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?: AbortSignal): Promise<RunningApiserver> {
-  const storage = new Storage(cfg.etcdServers, cfg.etcdPrefix, log);
+  const storage = new Storage(cfg.etcdServers, cfg.etcdPrefix, log, cfg.encryptionProviderConfig ? loadEncryptionConfig(cfg.encryptionProviderConfig) : undefined);
   const registry = new Registry(
     storage,
     {

@@ -205,8 +205,9 @@ function resourceCoversAll(owner: readonly string[] | undefined, servant: readon
   if (o.includes('*') || hasAll(o, servant)) return true;
   for (const r of servant ?? []) {
     const slash = r.indexOf('/');
-    // "*/scale" covers "deployments/scale"; "deployments/*" covers "deployments/scale".
-    if (slash >= 0 && (o.includes(`*${r.slice(slash)}`) || o.includes(`${r.slice(0, slash)}/*`))) continue;
+    if (o.includes(r)) continue;
+    // "*/scale" covers "deployments/scale".
+    if (slash >= 0 && o.includes(`*${r.slice(slash)}`)) continue;
     return false;
   }
   return true;
@@ -223,7 +224,8 @@ function ruleCovers(owner: PolicyRule, servant: PolicyRule): boolean {
   const groups = has(owner.apiGroups, '*') || hasAll(owner.apiGroups, servant.apiGroups);
   const resources = resourceCoversAll(owner.resources, servant.resources);
   const urls = (servant.nonResourceURLs ?? []).every((s) => (owner.nonResourceURLs ?? []).some((o) => nonResourceURLCovers(o, s)));
-  const names = (owner.resourceNames ?? []).length === 0 || hasAll(owner.resourceNames, servant.resourceNames);
+  // A servant rule without names needs an owner rule without names (all of them).
+  const names = (servant.resourceNames ?? []).length === 0 ? (owner.resourceNames ?? []).length === 0 : (owner.resourceNames ?? []).length === 0 || hasAll(owner.resourceNames, servant.resourceNames);
   return verbs && groups && resources && urls && names;
 }
 
