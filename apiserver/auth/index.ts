@@ -91,17 +91,8 @@ export class Security {
    * ServiceAccount JWT; no credentials → the configured anonymous user; a bad token → 401.
    */
   async authenticate(authorization: string | undefined): Promise<UserInfo> {
-    if (!authorization) return this.anonymous;
-    // As Kubernetes' bearer-token authenticator: only "Bearer <token>" is its business; anything else is no credential.
-    const sp = authorization.indexOf(' ');
-    if (sp < 0 || authorization.slice(0, sp).toLowerCase() !== 'bearer') return this.anonymous;
-    const token = authorization.slice(sp + 1).trim();
-    if (!token) return this.anonymous;
-    if (token.length > MAX_TOKEN_BYTES) throw UNAUTHORIZED();
-    const user = this.staticTokens.get(token);
-    if (user) return user;
     try {
-      return (await this.authenticateServiceAccount(token, this.tokens.audiences)).user;
+      return (await this.authenticateBearer(authorization)) ?? this.anonymous;
     } catch (err) {
       if (err instanceof InvalidTokenError) {
         this.log.debug({ reason: err.message }, 'bearer token refused');
@@ -109,6 +100,24 @@ export class Security {
       }
       throw err;
     }
+  }
+
+  /**
+   * The bearer-token authenticators (static token file, ServiceAccount JWTs) as one link of an
+   * authenticator chain: undefined when the header carries no bearer token (ask the next), the user for
+   * a good one; throws InvalidTokenError for a bad one (the chain answers 401).
+   */
+  async authenticateBearer(authorization: string | undefined): Promise<UserInfo | undefined> {
+    if (!authorization) return undefined;
+    // As Kubernetes' bearer-token authenticator: only "Bearer <token>" is its business.
+    const sp = authorization.indexOf(' ');
+    if (sp < 0 || authorization.slice(0, sp).toLowerCase() !== 'bearer') return undefined;
+    const token = authorization.slice(sp + 1).trim();
+    if (!token) return undefined;
+    if (token.length > MAX_TOKEN_BYTES) throw new InvalidTokenError(`token is longer than ${MAX_TOKEN_BYTES} bytes`);
+    const user = this.staticTokens.get(token);
+    if (user) return user;
+    return (await this.authenticateServiceAccount(token, this.tokens.audiences)).user;
   }
 
   private async authenticateServiceAccount(token: string, audiences: readonly string[]): Promise<{ user: UserInfo; audiences: string[] }> {
