@@ -2,7 +2,7 @@
 import { ADMISSION_PLUGINS, type AdmissionPluginName } from './auth/admission.js';
 import { parseAuthorizationModes } from './auth/authorizer.js';
 import type { SecurityConfig } from './auth/index.js';
-import { LEVELS, type Level } from './auth/podsecurity.js';
+import { LEVELS, type Level } from '../client/podsecurity.js';
 
 export interface ApiserverOptions {
   etcdServers?: string;

@@ -258,6 +258,27 @@ export class ApiClient {
     return JSON.parse(res.object) as KObject;
   }
 
+  /**
+   * A TokenRequest (serviceaccounts/<name>/token): a token for the ServiceAccount, bound to `bound`
+   * (a pod) when given, valid for `expirationSeconds`.
+   */
+  async requestToken(
+    namespace: string,
+    serviceAccount: string,
+    spec: { audiences?: string[]; expirationSeconds?: number; boundObjectRef?: { kind: 'Pod'; apiVersion: 'v1'; name: string; uid?: string } },
+    call: CallOptions = {},
+  ): Promise<{ token: string; expirationTimestamp: string }> {
+    const res = await this.call<{ object: string }>('Create', {
+      resource: 'serviceaccounts',
+      namespace,
+      name: serviceAccount,
+      subresource: 'token',
+      object: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec }),
+    }, call);
+    const obj = JSON.parse(res.object) as { status?: { token?: string; expirationTimestamp?: string } };
+    return { token: obj.status?.token ?? '', expirationTimestamp: obj.status?.expirationTimestamp ?? '' };
+  }
+
   /** Binds a pod to a node through the pods/binding subresource. */
   async bind(namespace: string, pod: string, node: string, uid?: string, call: CallOptions = {}): Promise<void> {
     await this.call('Create', {

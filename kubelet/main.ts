@@ -34,7 +34,8 @@ export function kubeletFlags(cmd: Command): Command {
     .option('--crash-loop-backoff-max <duration>', 'crash-loop back-off cap', durationFlag('--crash-loop-backoff-max'))
     .option('--crash-loop-backoff-reset <duration>', 'running this long resets the back-off', durationFlag('--crash-loop-backoff-reset'))
     .option('--hollow-start-delay <duration>', 'hollow runtime: start → Running delay', durationFlag('--hollow-start-delay'))
-    .option('--pause-image <image>', 'pod sandbox image');
+    .option('--pause-image <image>', 'pod sandbox image')
+    .option('--enforce-pod-security', "refuse pods their namespace's Pod Security level forbids (defence in depth)", process.env.KUBELAB_ENFORCE_POD_SECURITY === 'true');
 }
 
 export function kubeletOptions(o: Record<string, unknown>): KubeletOptions {
@@ -66,6 +67,7 @@ export function kubeletOptions(o: Record<string, unknown>): KubeletOptions {
     crashLoopBackoffResetMs: o.crashLoopBackoffReset as number | undefined,
     hollowStartDelayMs: o.hollowStartDelay as number | undefined,
     pauseImage: o.pauseImage as string | undefined,
+    enforcePodSecurity: o.enforcePodSecurity as boolean | undefined,
   };
 }
 

@@ -57,6 +57,8 @@ let nsCounter = 0;
 async function namespace(labels: Record<string, string> = {}): Promise<string> {
   const name = `sec${++nsCounter}-${Date.now().toString(36)}`;
   await mustCreate('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
+  // The ServiceAccount admission refuses pods until the namespace's `default` account exists (as Kubernetes does).
+  await waitFor(async () => (await admin.get(`/api/v1/namespaces/${name}/serviceaccounts/default`)).status === 200, { what: `default ServiceAccount in ${name}` });
   return name;
 }
 
@@ -79,6 +81,7 @@ beforeAll(async () => {
     anonymousUser: 'anonymous',
     tokenAuthFile: tokens,
     podSecurityDefaults: 'enforce=baseline',
+    enableAdmissionPlugins: 'ServiceAccount',
   });
   base = `http://127.0.0.1:${cp.apiserver.httpPort}`;
 });
@@ -460,5 +463,36 @@ describe('Pod Security admission', () => {
     });
     expect(deploy.status).toBe(201);
     expect(deploy.warning).toContain('would violate PodSecurity \\"baseline:latest\\": privileged (container \\"c\\" must not set securityContext.privileged=true)');
+  });
+});
+
+describe('ServiceAccounts in pods', () => {
+  it('gives every namespace a default account and kube-root-ca.crt, and mounts the credentials into pods', async () => {
+    const ns = await namespace();
+    await waitFor(async () => (await admin.get(`/api/v1/namespaces/${ns}/configmaps/kube-root-ca.crt`)).status === 200, { what: 'kube-root-ca.crt published' });
+    const p = (await mustCreate(`/api/v1/namespaces/${ns}/pods`, pod('app'))) as { spec: { serviceAccountName: string; volumes: { name: string; projected?: { sources: Record<string, unknown>[] } }[]; containers: { volumeMounts: { name: string; mountPath: string; readOnly: boolean }[] }[] } };
+    expect(p.spec.serviceAccountName).toBe('default');
+    const vol = p.spec.volumes.find((v) => v.name.startsWith('kube-api-access-'));
+    expect(vol?.name).toMatch(/^kube-api-access-[a-z0-9]{5}$/);
+    expect(vol?.projected?.sources).toEqual([
+      { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+      { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+      { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+    ]);
+    expect(p.spec.containers[0].volumeMounts).toContainEqual({ name: vol?.name, readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' });
+    // automountServiceAccountToken: false keeps the pod without credentials.
+    const bare = (await mustCreate(`/api/v1/namespaces/${ns}/pods`, pod('bare', { automountServiceAccountToken: false }))) as { spec: { volumes?: unknown[] } };
+    expect(bare.spec.volumes ?? []).toEqual([]);
+    // A pod naming a missing account is refused.
+    const missing = await admin.post(`/api/v1/namespaces/${ns}/pods`, pod('ghost', { serviceAccountName: 'ghost' }));
+    expect(missing.status).toBe(403);
+    expect(missing.body.message).toBe(`pods "ghost" is forbidden: error looking up service account ${ns}/ghost: serviceaccount "ghost" not found`);
+    // The node the pod is bound to may request the pod's token, another node may not.
+    await mustCreate(`/api/v1/namespaces/${ns}/pods`, pod('on-a', { nodeName: 'node-a' }));
+    const uid = ((await admin.get(`/api/v1/namespaces/${ns}/pods/on-a`)).body.metadata as { uid: string }).uid;
+    const req = { spec: { expirationSeconds: 3607, boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'on-a', uid } } };
+    await waitFor(async () => (await call('POST', `/api/v1/namespaces/${ns}/serviceaccounts/default/token`, NODE_A, req)).status === 201, { what: 'node-a gets its pod token' });
+    const b = await call('POST', `/api/v1/namespaces/${ns}/serviceaccounts/default/token`, NODE_B, req);
+    expect(b.status).toBe(403);
   });
 });

@@ -8,7 +8,7 @@ import type { KObject } from '../../client/types.js';
 import type { StrategyContext } from '../strategy.js';
 import type { Attributes } from './attributes.js';
 import type { Authorizer } from './authorizer.js';
-import { evaluatePod, formatFailures, namespacePolicy, policyLabelErrors, type Level, type PodSpecLike } from './podsecurity.js';
+import { evaluatePod, formatFailures, namespacePolicy, policyLabelErrors, type Level, type PodSpecLike } from '../../client/podsecurity.js';
 import { compactRule, roleRefRules, rulesFor, uncoveredRules, type PolicyRule, type RoleRef } from './rbac.js';
 import { nodeNameOf, type UserInfo } from './user.js';
 

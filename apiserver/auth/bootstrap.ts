@@ -68,6 +68,8 @@ export const NODE_RULES: PolicyRule[] = [
   rule(['create'], [CORE], ['serviceaccounts/token']),
   rule(['update', 'patch'], [CORE], ['persistentvolumeclaims/status']),
   rule(['get'], [STORAGE], ['csidrivers', 'volumeattachments']),
+  // kubelab: the kubelet reads its pods' namespace labels to refuse what Pod Security forbids (defence in depth).
+  rule(['get'], [CORE], ['namespaces']),
 ];
 
 export const BOOTSTRAP_CLUSTER_ROLES: BootstrapClusterRole[] = [

@@ -11,7 +11,7 @@ import type { Registry } from '../registry.js';
 import { nodeRestriction, podSecurity, rbacEscalation, serviceAccountAdmission, type AdmissionPlugin, type AdmissionPluginName } from './admission.js';
 import { forbidden, type Attributes } from './attributes.js';
 import { Authorizer, type AuthorizationMode } from './authorizer.js';
-import type { Level } from './podsecurity.js';
+import type { Level } from '../../client/podsecurity.js';
 import { answerReview } from './reviews.js';
 import { InvalidTokenError, MAX_TOKEN_BYTES, ServiceAccountTokens, type BoundRef, type TokenObjectSource } from './serviceaccount.js';
 import { loadTokenFile } from './tokenfile.js';
