@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient } from '../client/api.js';
+import { ApiError } from '../client/errors.js';
 import { startControlPlane, type TestControlPlane } from './support/apiserver.js';
 import { waitFor } from './support/wait.js';
 
@@ -494,5 +496,37 @@ describe('ServiceAccounts in pods', () => {
     await waitFor(async () => (await call('POST', `/api/v1/namespaces/${ns}/serviceaccounts/default/token`, NODE_A, req)).status === 201, { what: 'node-a gets its pod token' });
     const b = await call('POST', `/api/v1/namespaces/${ns}/serviceaccounts/default/token`, NODE_B, req);
     expect(b.status).toBe(403);
+  });
+});
+
+describe('the gRPC API', () => {
+  it('authenticates the authorization metadata and authorizes through the same code path', async () => {
+    const ns = await namespace();
+    const as = (token: string): ApiClient => new ApiClient(`127.0.0.1:${cp.apiserver.grpcPort}`, { token, retries: 0 });
+    const alice = as(ALICE);
+    const bad = as('not.a.jwt');
+    const adminClient = as(ADMIN);
+    try {
+      const denied = await alice.list('secrets', { namespace: ns }).catch((e: unknown) => e);
+      expect(denied).toBeInstanceOf(ApiError);
+      expect((denied as ApiError).reason).toBe('Forbidden');
+      expect((denied as ApiError).message).toBe(`secrets is forbidden: User "alice" cannot list resource "secrets" in API group "" in the namespace "${ns}"`);
+      const unauth = await bad.list('pods', { namespace: ns }).catch((e: unknown) => e);
+      expect((unauth as ApiError).reason).toBe('Unauthorized');
+      expect((await adminClient.list('secrets', { namespace: ns })).items).toEqual([]);
+      // Admission sees the gRPC caller too: a node may not modify another node.
+      const nodeA = as(NODE_A);
+      try {
+        await mustCreate('/api/v1/nodes', { metadata: { name: `grpc-${ns}` } });
+        const refused = await nodeA.patch('nodes', `grpc-${ns}`, { metadata: { labels: { x: 'y' } } }, { type: 'merge' }).catch((e: unknown) => e);
+        expect((refused as ApiError).message).toBe(`nodes "grpc-${ns}" is forbidden: node "node-a" is not allowed to modify node "grpc-${ns}"`);
+      } finally {
+        nodeA.close();
+      }
+    } finally {
+      alice.close();
+      bad.close();
+      adminClient.close();
+    }
   });
 });
