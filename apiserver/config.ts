@@ -40,6 +40,10 @@ export interface ApiserverOptions {
   rootCaFile?: string;
   /** --encryption-provider-config: an EncryptionConfiguration file (aescbc/aesgcm/identity providers for secrets). */
   encryptionProviderConfig?: string;
+  /** --audit-log-path: JSON lines of audit events (with --audit-policy-file). */
+  auditLogPath?: string;
+  /** --audit-policy-file: an audit.k8s.io/v1 Policy. */
+  auditPolicyFile?: string;
 }
 
 export interface ApiserverConfig {
@@ -59,6 +63,7 @@ export interface ApiserverConfig {
   kubernetesServiceSyncMs: number;
   security: SecurityConfig;
   encryptionProviderConfig?: string;
+  audit?: { logPath: string; policyFile: string };
 }
 
 /** Thrown for an invalid option; the message names the flag. */
@@ -83,6 +88,7 @@ export function compileApiserverConfig(o: ApiserverOptions): ApiserverConfig {
   return {
     security,
     ...(o.encryptionProviderConfig ? { encryptionProviderConfig: o.encryptionProviderConfig } : {}),
+    ...audit(o),
     etcdServers,
     etcdPrefix: o.etcdPrefix ?? '/registry',
     grpcPort: o.grpcPort ?? 7443,
@@ -129,4 +135,10 @@ function compileSecurityConfig(o: ApiserverOptions): SecurityConfig {
     podSecurityDefaults: defaults,
     ...(o.rootCaFile ? { rootCaFile: o.rootCaFile } : {}),
   };
+}
+
+function audit(o: ApiserverOptions): { audit?: { logPath: string; policyFile: string } } {
+  if (!o.auditLogPath && !o.auditPolicyFile) return {};
+  if (!o.auditLogPath || !o.auditPolicyFile) throw new ConfigError('--audit-log-path and --audit-policy-file: give both, or neither');
+  return { audit: { logPath: o.auditLogPath, policyFile: o.auditPolicyFile } };
 }

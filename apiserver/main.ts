@@ -29,6 +29,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--pod-security-defaults <list>', 'enforce=<level>,warn=<level>,audit=<level> for namespaces without labels', process.env.KUBELAB_POD_SECURITY_DEFAULTS)
     .option('--root-ca-file <file>', 'cluster CA certificate published as the kube-root-ca.crt ConfigMap', process.env.KUBELAB_ROOT_CA_FILE)
     .option('--encryption-provider-config <file>', 'EncryptionConfiguration for secrets at rest', process.env.KUBELAB_ENCRYPTION_PROVIDER_CONFIG)
+    .option('--audit-log-path <file>', 'write audit events as JSON lines here', process.env.KUBELAB_AUDIT_LOG_PATH)
+    .option('--audit-policy-file <file>', 'audit.k8s.io/v1 Policy deciding each request\'s audit level', process.env.KUBELAB_AUDIT_POLICY_FILE)
     .exitOverride();
   cmd.parse(argv, { from: 'user' });
   const o = cmd.opts<Record<string, unknown>>();
@@ -54,6 +56,8 @@ export async function main(argv: string[]): Promise<void> {
     podSecurityDefaults: o.podSecurityDefaults as string | undefined,
     rootCaFile: o.rootCaFile as string | undefined,
     encryptionProviderConfig: o.encryptionProviderConfig as string | undefined,
+    auditLogPath: o.auditLogPath as string | undefined,
+    auditPolicyFile: o.auditPolicyFile as string | undefined,
   });
   const log = createLogger('apiserver');
   await runUntilSignal(log, (signal) => startApiserver(cfg, log, signal));

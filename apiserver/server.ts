@@ -11,6 +11,7 @@ import { Registry } from './registry.js';
 import { createRestServer } from './rest/index.js';
 import { Storage } from './storage.js';
 import { loadEncryptionConfig } from './encryption.js';
+import { AuditLog } from './audit.js';
 import { Security } from './auth/index.js';
 import { SecurityControllers, reconcileBootstrapPolicy } from './auth/controllers.js';
 
@@ -49,7 +50,8 @@ export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?:
   const proxy = new KubeletProxy(registry);
   const grpcServer: grpc.Server = createGrpcServer(registry, proxy, log, security);
   const grpcPort = await bindGrpc(grpcServer, `${cfg.bindAddress}:${cfg.grpcPort}`);
-  const http: HttpServer = createRestServer({ registry, proxy, log, security });
+  const audit = cfg.audit ? AuditLog.open(cfg.audit.policyFile, cfg.audit.logPath) : undefined;
+  const http: HttpServer = createRestServer({ registry, proxy, log, security, ...(audit ? { audit } : {}) });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(cfg.httpPort, cfg.bindAddress, () => resolve());
@@ -72,6 +74,7 @@ export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?:
     http.closeAllConnections();
     await new Promise<void>((resolve) => http.close(() => resolve()));
     await admin.close();
+    await audit?.close();
     storage.close();
   };
   signal?.addEventListener('abort', () => void stop(), { once: true });

@@ -4,7 +4,7 @@
  * escalation), ServiceAccount tokens (TokenRequest, bound to a pod, audience, expiry, forgery), the
  * Node authorizer and NodeRestriction, Pod Security admission, and the reviews `kubectl auth can-i` asks.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT, generateKeyPair } from 'jose';
@@ -78,7 +78,25 @@ beforeAll(async () => {
     tokens,
     [`${ADMIN},kubernetes-admin,admin-uid,"system:masters"`, `${ALICE},alice,alice-uid`, `${NODE_A},system:node:node-a,,"system:nodes"`, `${NODE_B},system:node:node-b,,"system:nodes"`, ''].join('\n'),
   );
+  writeFileSync(
+    join(dir, 'audit-policy.yaml'),
+    [
+      'apiVersion: audit.k8s.io/v1',
+      'kind: Policy',
+      'rules:',
+      '  - level: None',
+      "    nonResourceURLs: ['/healthz*', '/version']",
+      '  - level: RequestResponse',
+      "    resources: [{ group: '', resources: ['configmaps'] }]",
+      '  - level: Metadata',
+      "    resources: [{ group: '', resources: ['secrets'] }]",
+      '  - level: Request',
+      '',
+    ].join('\n'),
+  );
   cp = await startControlPlane({
+    auditLogPath: join(dir, 'audit.log'),
+    auditPolicyFile: join(dir, 'audit-policy.yaml'),
     authorizationMode: 'Node,RBAC',
     anonymousUser: 'anonymous',
     tokenAuthFile: tokens,
@@ -528,5 +546,26 @@ describe('the gRPC API', () => {
       bad.close();
       adminClient.close();
     }
+  });
+});
+
+describe('the audit log', () => {
+  it('writes one JSON event per request at the level its policy rule gives', async () => {
+    const ns = await namespace();
+    await mustCreate(`/api/v1/namespaces/${ns}/configmaps`, { metadata: { name: 'audited' }, data: { k: 'v' } });
+    await mustCreate(`/api/v1/namespaces/${ns}/secrets`, { metadata: { name: 'quiet' }, stringData: { k: 'hidden-value' } });
+    expect((await call('GET', `/api/v1/namespaces/${ns}/secrets/quiet`, ALICE)).status).toBe(403);
+    await call('GET', '/healthz', undefined);
+    const log = join(dir, 'audit.log');
+    type Ev = { level: string; verb: string; objectRef?: { resource: string; namespace?: string; name?: string }; responseStatus: { code: number }; requestObject?: unknown; responseObject?: unknown; user: { username: string }; annotations?: Record<string, string>; requestURI: string };
+    const events = (): Ev[] => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Ev) : []);
+    const forbidden = await waitFor(() => events().find((e) => e.objectRef?.namespace === ns && e.objectRef.resource === 'secrets' && e.verb === 'get'), { what: 'the forbidden get audited' });
+    expect(forbidden).toMatchObject({ level: 'Metadata', user: { username: 'alice' }, responseStatus: { code: 403 }, annotations: { 'authorization.k8s.io/decision': 'forbid' } });
+    const created = events().find((e) => e.objectRef?.namespace === ns && e.objectRef.resource === 'configmaps' && e.verb === 'create');
+    expect(created).toMatchObject({ level: 'RequestResponse', responseStatus: { code: 201 }, requestObject: { data: { k: 'v' } }, responseObject: { metadata: { name: 'audited' } } });
+    const secret = events().find((e) => e.objectRef?.namespace === ns && e.objectRef.resource === 'secrets' && e.verb === 'create');
+    expect(secret?.level).toBe('Metadata');
+    expect(JSON.stringify(secret)).not.toContain('hidden-value');
+    expect(events().some((e) => e.requestURI === '/healthz')).toBe(false);
   });
 });

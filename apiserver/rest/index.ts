@@ -21,7 +21,8 @@ import { checkFields, openapiV2, openapiV2Protobuf, openapiV3Doc, openapiV3Index
 import { decodeProtobufObject } from './protobuf.js';
 import { boolParam, enumParam, requestUrl, intParam, selectorParams, timeoutParam, tooLargeResourceVersion, versionParams } from './params.js';
 import type { Security } from '../auth/index.js';
-import { requestAttributes } from '../auth/attributes.js';
+import { requestAttributes, type Attributes } from '../auth/attributes.js';
+import type { AuditLog } from '../audit.js';
 import type { UserInfo } from '../auth/user.js';
 import { parsePath, type Route } from './route.js';
 import { strategyFor } from '../strategies/index.js';
@@ -34,6 +35,58 @@ export interface RestOptions {
   log: Logger;
   /** Authentication, authorization and the reviews; every request passes through it. */
   security: Security;
+  /** The audit log (--audit-log-path + --audit-policy-file), when on. */
+  audit?: AuditLog;
+}
+
+/** What the audit log needs of one request, gathered while it is served. */
+interface AuditContext {
+  started: Date;
+  attrs?: Attributes;
+  body?: Buffer;
+  response?: Buffer;
+  decision?: { allowed: boolean; reason: string };
+}
+const auditContexts = new WeakMap<IncomingMessage, AuditContext>();
+
+function parseForAudit(buf: Buffer | undefined): unknown {
+  if (!buf?.length) return undefined;
+  try {
+    return JSON.parse(buf.toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts the audit record of a request; its event is written when the response finishes. */
+function auditRequest(audit: AuditLog, req: IncomingMessage, res: ServerResponse): void {
+  const ctx: AuditContext = { started: new Date() };
+  auditContexts.set(req, ctx);
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  (res as { end: (...args: unknown[]) => ServerResponse }).end = (...args: unknown[]) => {
+    const chunk = args[0];
+    if (Buffer.isBuffer(chunk) || typeof chunk === 'string') ctx.response = Buffer.from(chunk);
+    return end(...args);
+  };
+  res.once('finish', () => {
+    if (!ctx.attrs) return;
+    const level = audit.level(ctx.attrs);
+    if (level === 'None') return;
+    audit.write(
+      {
+        attrs: ctx.attrs,
+        requestURI: req.url ?? '',
+        sourceIP: req.socket.remoteAddress ?? '',
+        ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
+        code: res.statusCode,
+        started: ctx.started,
+        ...(ctx.decision ? { decision: ctx.decision } : {}),
+        ...(level !== 'Metadata' ? { requestObject: parseForAudit(ctx.body) } : {}),
+        ...(level === 'RequestResponse' ? { responseObject: parseForAudit(ctx.response) } : {}),
+      },
+      level,
+    );
+  });
 }
 
 export { tableFor } from '../../client/tables.js';
@@ -48,6 +101,7 @@ export function createRestServer(opts: RestOptions): Server {
   const { log } = opts;
   const aggregator = new Aggregator(opts.registry, log);
   const server = createServer((req, res) => {
+    if (opts.audit) auditRequest(opts.audit, req, res);
     handle(opts, aggregator, req, res).catch((err: unknown) => {
       if (!(err instanceof ApiError)) log.error({ err, method: req.method, url: req.url }, 'request failed');
       const apiErr = err instanceof ApiError ? err : new ApiError('InternalError', `Internal error occurred: ${(err as Error).message}`);
@@ -86,7 +140,10 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
     if (size > MAX_BODY_BYTES) throw bodyTooLarge();
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks);
+  const body = Buffer.concat(chunks);
+  const audit = auditContexts.get(req);
+  if (audit) audit.body = body;
+  return body;
 }
 
 function parseBody(buf: Buffer, contentType: string): unknown {
@@ -121,7 +178,16 @@ async function awaitRevision(opts: RestOptions, resource: string, rv: number): P
 /** Authenticates and authorizes a request (Kubernetes' WithAuthentication + WithAuthorization filters); answers its user. */
 export async function authorizeRequest(opts: RestOptions, req: IncomingMessage, url: URL): Promise<UserInfo> {
   const user = await opts.security.authenticate(req.headers.authorization);
-  opts.security.authorize(requestAttributes(user, req.method ?? 'GET', url.pathname, url.searchParams));
+  const attrs = requestAttributes(user, req.method ?? 'GET', url.pathname, url.searchParams);
+  const audit = auditContexts.get(req);
+  if (audit) audit.attrs = attrs;
+  try {
+    opts.security.authorize(attrs);
+  } catch (err) {
+    if (audit) audit.decision = { allowed: false, reason: err instanceof ApiError ? err.message : '' };
+    throw err;
+  }
+  if (audit) audit.decision = { allowed: true, reason: '' };
   return user;
 }
 
