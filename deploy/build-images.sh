@@ -345,7 +345,7 @@ ensure_dist() {
   # The stamp is taken before tsc starts, so a file saved during a build is seen next time.
   # (tsc -incremental does not rewrite dist/.tsbuildinfo when nothing changed.)
   if [ -f "$stamp" ] && [ -f "$ROOT/dist/.tsbuildinfo" ]; then
-    newer=$(cd "$ROOT" && find client apiserver scheduler controller-manager kubelet kube-proxy cli test bench \
+    newer=$(cd "$ROOT" && find client apiserver scheduler controller-manager kubelet kube-proxy cli cmd test bench \
       tsconfig.json package.json -newer "$stamp" \( -name '*.ts' -o -name '*.json' \) -print -quit 2>/dev/null || true)
     [ -z "$newer" ] && return
   fi
@@ -405,8 +405,8 @@ ensure_kubelab() {
       cp "$ROOT/apiserver/rest/$d/"*.json "$ctx/app/data/apiserver/rest/$d/" 2>/dev/null || true
     fi
   done
-  if [ ! -f "$ctx/app/dist/cli/component.js" ]; then
-    say "warning: dist/cli/component.js does not exist yet; $ref will be built but its ENTRYPOINT will fail"
+  if [ ! -f "$ctx/app/dist/cmd/component.js" ]; then
+    say "warning: dist/cmd/component.js does not exist yet; $ref will be built but its ENTRYPOINT will fail"
   fi
   build_staged kubelab "$ctx" "node_modules $lockkey"
 }
