@@ -5,6 +5,8 @@ import { ApiError, badRequest } from '../client/errors.js';
 import { apiService, MAX_MESSAGE_BYTES } from '../client/proto.js';
 import type { Registry, DeleteOptionsBody } from './registry.js';
 import type { KubeletProxy } from './kubeletproxy.js';
+import type { Security } from './auth/index.js';
+import type { UserInfo } from './auth/user.js';
 
 interface Req {
   resource: string;
@@ -59,16 +61,41 @@ function parseJson(s: string, what: string): unknown {
   }
 }
 
-function unary<T>(log: Logger, fn: (req: Req) => Promise<T>): grpc.handleUnaryCall<Req, T> {
+function unary<T>(log: Logger, fn: (req: Req, md: grpc.Metadata) => Promise<T>): grpc.handleUnaryCall<Req, T> {
   return (call, cb) => {
-    fn(call.request).then(
+    fn(call.request, call.metadata).then(
       (res) => cb(null, res),
       (err: unknown) => cb(toServiceError(err, log) as grpc.ServiceError),
     );
   };
 }
 
-export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: Logger): grpc.Server {
+/** A field selector's exact `metadata.name=x`, which names the object of a list or watch for authorization. */
+function selectedName(fieldSelector: string): string {
+  const m = /(?:^|,)\s*metadata\.name\s*==?\s*([^,\s]+)\s*(?:,|$)/.exec(fieldSelector ?? '');
+  return m ? m[1] : '';
+}
+
+export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: Logger, security: Security): grpc.Server {
+  /** Authenticates the call (its `authorization` metadata) and authorizes `verb` on the request's object, as REST does. */
+  const authorize = async (md: grpc.Metadata, verb: string, r: { resource: string; namespace?: string; name?: string; subresource?: string; fieldSelector?: string }): Promise<UserInfo> => {
+    const header = md.get('authorization')[0];
+    const user = await security.authenticate(typeof header === 'string' ? header : undefined);
+    const info = registry.info(r.resource);
+    security.authorize({
+      user,
+      verb,
+      resourceRequest: true,
+      namespace: info.namespaced ? (r.namespace ?? '') : '',
+      apiGroup: info.group,
+      apiVersion: info.version,
+      resource: info.resource,
+      subresource: r.subresource ?? '',
+      name: r.name || selectedName(r.fieldSelector ?? ''),
+      path: '',
+    });
+    return user;
+  };
   // Not GRPC_BASE_OPTIONS: a grpc-js server with channelz off keeps serving from its old registry after
   // forceShutdown() when a new server binds the same port (seen as "etcd3 client already closed" after a restart).
   const server = new grpc.Server({
@@ -78,13 +105,20 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
     'grpc.http2.min_ping_interval_without_data_ms': 5000,
   });
   const impl: grpc.UntypedServiceImplementation = {
-    Create: unary(log, async (r) => ({
-      object: JSON.stringify(
-        await registry.create(r.resource, r.namespace, parseJson(r.object, 'object'), { dryRun: r.dryRun, subresource: r.subresource, name: r.name }),
-      ),
-    })),
-    Get: unary(log, async (r) => ({ object: JSON.stringify(await registry.get(r.resource, r.namespace, r.name, r.subresource)) })),
-    List: unary(log, async (r) => {
+    Create: unary(log, async (r, md) => {
+      const user = await authorize(md, 'create', r);
+      return {
+        object: JSON.stringify(
+          await registry.create(r.resource, r.namespace, parseJson(r.object, 'object'), { dryRun: r.dryRun, subresource: r.subresource, name: r.name, user }),
+        ),
+      };
+    }),
+    Get: unary(log, async (r, md) => {
+      await authorize(md, 'get', r);
+      return { object: JSON.stringify(await registry.get(r.resource, r.namespace, r.name, r.subresource)) };
+    }),
+    List: unary(log, async (r, md) => {
+      await authorize(md, 'list', { ...r, name: '' });
       const info = registry.info(r.resource);
       const res = await registry.list(r.resource, r.namespace, {
         labelSelector: r.labelSelector,
@@ -102,15 +136,18 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
         }),
       };
     }),
-    Update: unary(log, async (r) => ({
-      object: JSON.stringify(await registry.update(r.resource, r.namespace, r.name, parseJson(r.object, 'object'), { subresource: r.subresource, dryRun: r.dryRun })),
-    })),
-    Patch: unary(log, async (r) => ({
-      object: JSON.stringify(await registry.patch(r.resource, r.namespace, r.name, r.patchType, parseJson(r.patch, 'patch'), { subresource: r.subresource, dryRun: r.dryRun })),
-    })),
-    Delete: unary(log, async (r) => ({
-      object: JSON.stringify(await registry.delete(r.resource, r.namespace, r.name, (r.options ? parseJson(r.options, 'options') : {}) as DeleteOptionsBody)),
-    })),
+    Update: unary(log, async (r, md) => {
+      const user = await authorize(md, 'update', r);
+      return { object: JSON.stringify(await registry.update(r.resource, r.namespace, r.name, parseJson(r.object, 'object'), { subresource: r.subresource, dryRun: r.dryRun, user })) };
+    }),
+    Patch: unary(log, async (r, md) => {
+      const user = await authorize(md, 'patch', r);
+      return { object: JSON.stringify(await registry.patch(r.resource, r.namespace, r.name, r.patchType, parseJson(r.patch, 'patch'), { subresource: r.subresource, dryRun: r.dryRun, user })) };
+    }),
+    Delete: unary(log, async (r, md) => {
+      const user = await authorize(md, 'delete', r);
+      return { object: JSON.stringify(await registry.delete(r.resource, r.namespace, r.name, (r.options ? parseJson(r.options, 'options') : {}) as DeleteOptionsBody, { user })) };
+    }),
     Watch: (call: grpc.ServerWritableStream<Req, { type: string; object: string }>) => {
       const r = call.request;
       let stop: (() => void) | undefined;
@@ -134,8 +171,8 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
         closed = true;
         stop?.();
       });
-      registry
-        .watch(
+      authorize(call.metadata, 'watch', { ...r, name: '' })
+        .then(() => registry.watch(
           r.resource,
           r.namespace,
           { labelSelector: r.labelSelector, fieldSelector: r.fieldSelector, resourceVersion: r.resourceVersion, allowBookmarks: r.allowBookmarks },
@@ -153,7 +190,7 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
             },
             close: (err) => end(err),
           },
-        )
+        ))
         .then(
           (unsub) => {
             if (closed) unsub();
@@ -166,10 +203,15 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
         );
     },
     Logs: (call: grpc.ServerWritableStream<Record<string, unknown>, { data: Buffer }>) => {
-      proxy.logs(call.request as never, call).catch((err: unknown) => call.destroy(toServiceError(err, log) as grpc.ServiceError));
+      const r = call.request as { namespace?: string; name?: string };
+      authorize(call.metadata, 'get', { resource: 'pods', namespace: r.namespace, name: r.name, subresource: 'log' })
+        .then(() => proxy.logs(call.request as never, call))
+        .catch((err: unknown) => call.destroy(toServiceError(err, log) as grpc.ServiceError));
     },
     Exec: (call: grpc.ServerDuplexStream<Record<string, unknown>, Record<string, unknown>>) => {
-      proxy.execGrpc(call).catch((err: unknown) => call.destroy(toServiceError(err, log) as grpc.ServiceError));
+      // The pod is named by the stream's first message; kubelab's exec is authorized as create on pods/exec
+      // in the namespace the proxy reads (proxy.execGrpc checks each request through this hook).
+      proxy.execGrpc(call, (namespace, name) => authorize(call.metadata, 'create', { resource: 'pods', namespace, name, subresource: 'exec' }).then(() => undefined)).catch((err: unknown) => call.destroy(toServiceError(err, log) as grpc.ServiceError));
     },
   };
   server.addService(serviceWithRawWatch(), impl);

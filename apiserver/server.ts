@@ -10,6 +10,10 @@ import { KubernetesServiceController } from './kubernetes-service.js';
 import { Registry } from './registry.js';
 import { createRestServer } from './rest/index.js';
 import { Storage } from './storage.js';
+import { loadEncryptionConfig } from './encryption.js';
+import { AuditLog } from './audit.js';
+import { Security } from './auth/index.js';
+import { SecurityControllers, reconcileBootstrapPolicy } from './auth/controllers.js';
 
 export interface RunningApiserver {
   readonly grpcPort: number;
@@ -17,11 +21,13 @@ export interface RunningApiserver {
   readonly adminPort: number;
   readonly registry: Registry;
   readonly storage: Storage;
+  readonly security: Security;
+  readonly securityControllers: SecurityControllers;
   stop(): Promise<void>;
 }
 
 export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?: AbortSignal): Promise<RunningApiserver> {
-  const storage = new Storage(cfg.etcdServers, cfg.etcdPrefix, log);
+  const storage = new Storage(cfg.etcdServers, cfg.etcdPrefix, log, cfg.encryptionProviderConfig ? loadEncryptionConfig(cfg.encryptionProviderConfig) : undefined);
   const registry = new Registry(
     storage,
     {
@@ -37,10 +43,15 @@ export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?:
   await registry.start();
   const kubernetesService = new KubernetesServiceController(registry, { httpPort: cfg.httpPort, advertiseAddress: cfg.advertiseAddress, intervalMs: cfg.kubernetesServiceSyncMs }, log);
   await kubernetesService.start();
+  const security = await Security.create(cfg.security, registry, log);
+  await reconcileBootstrapPolicy(registry, log);
+  const securityControllers = new SecurityControllers(registry, { serviceAccounts: cfg.security.admissionPlugins.includes('ServiceAccount'), rootCaFile: cfg.security.rootCaFile }, log);
+  await securityControllers.start();
   const proxy = new KubeletProxy(registry);
-  const grpcServer: grpc.Server = createGrpcServer(registry, proxy, log);
+  const grpcServer: grpc.Server = createGrpcServer(registry, proxy, log, security);
   const grpcPort = await bindGrpc(grpcServer, `${cfg.bindAddress}:${cfg.grpcPort}`);
-  const http: HttpServer = createRestServer({ registry, proxy, log });
+  const audit = cfg.audit ? AuditLog.open(cfg.audit.policyFile, cfg.audit.logPath) : undefined;
+  const http: HttpServer = createRestServer({ registry, proxy, log, security, ...(audit ? { audit } : {}) });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(cfg.httpPort, cfg.bindAddress, () => resolve());
@@ -57,15 +68,17 @@ export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?:
     stopped = true;
     clearInterval(compaction);
     kubernetesService.stop();
+    securityControllers.stop();
     registry.stop();
     grpcServer.forceShutdown();
     http.closeAllConnections();
     await new Promise<void>((resolve) => http.close(() => resolve()));
     await admin.close();
+    await audit?.close();
     storage.close();
   };
   signal?.addEventListener('abort', () => void stop(), { once: true });
-  return { grpcPort, httpPort, adminPort: admin.port, registry, storage, stop };
+  return { grpcPort, httpPort, adminPort: admin.port, registry, storage, security, securityControllers, stop };
 }
 
 async function waitForEtcd(storage: Storage, log: Logger, signal?: AbortSignal): Promise<void> {

@@ -44,6 +44,12 @@ export interface KubeletOptions {
   /** Hollow runtime: delay from container start to "running". */
   hollowStartDelayMs?: number;
   pauseImage?: string;
+  /**
+   * Refuse to start pods that their namespace's Pod Security level (pod-security.kubernetes.io/enforce,
+   * baseline when unlabelled) forbids: defence in depth behind the apiserver's admission, since a pod here
+   * is a sibling container on the host's Docker. Off until the lab's pods run in labelled namespaces.
+   */
+  enforcePodSecurity?: boolean;
 }
 
 export interface KubeletConfig {
@@ -84,6 +90,7 @@ export interface KubeletConfig {
   volumeSyncPeriodMs: number;
   hollowStartDelayMs: number;
   pauseImage: string;
+  enforcePodSecurity: boolean;
 }
 
 export function parseLabels(v: string | Record<string, string> | undefined, flag = '--node-labels'): Record<string, string> {
@@ -182,5 +189,6 @@ export function compileKubeletConfig(o: KubeletOptions): KubeletConfig {
     volumeSyncPeriodMs: o.volumeSyncPeriodMs ?? (lab ? 5_000 : 60_000),
     hollowStartDelayMs: o.hollowStartDelayMs ?? 1_000,
     pauseImage: o.pauseImage ?? 'kubelab/pause:latest',
+    enforcePodSecurity: o.enforcePodSecurity ?? false,
   };
 }

@@ -1,5 +1,5 @@
 /** The kubelet's flags, declared once: commander's options and `KubeletOptions` both come from here. */
-import { durationFlag, intFlag, oneOfFlag, stringFlag, type FlagsFor } from '../client/flags.js';
+import { boolFlag, durationFlag, intFlag, oneOfFlag, stringFlag, type FlagsFor } from '../client/flags.js';
 import type { KubeletOptions } from './config.js';
 
 export const KUBELET_FLAGS = {
@@ -30,4 +30,5 @@ export const KUBELET_FLAGS = {
   crashLoopBackoffResetMs: durationFlag('--crash-loop-backoff-reset <duration>', 'running this long resets the back-off'),
   hollowStartDelayMs: durationFlag('--hollow-start-delay <duration>', 'hollow runtime: start → Running delay'),
   pauseImage: stringFlag('--pause-image <image>', 'pod sandbox image'),
+  enforcePodSecurity: boolFlag('--enforce-pod-security', "refuse pods their namespace's Pod Security level forbids (defence in depth)", { env: 'KUBELAB_ENFORCE_POD_SECURITY' }),
 } satisfies FlagsFor<KubeletOptions>;

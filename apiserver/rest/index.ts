@@ -20,7 +20,10 @@ import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVer
 import { checkFields, openapiV2, openapiV2Protobuf, openapiV3Doc, openapiV3Index } from './openapi.js';
 import { decodeProtobufObject } from './protobuf.js';
 import { boolParam, enumParam, requestUrl, intParam, selectorParams, timeoutParam, tooLargeResourceVersion, versionParams } from './params.js';
-import { answerReview } from './reviews.js';
+import type { Security } from '../auth/index.js';
+import { requestAttributes, type Attributes } from '../auth/attributes.js';
+import type { AuditLog } from '../audit.js';
+import type { UserInfo } from '../auth/user.js';
 import { parsePath, type Route } from './route.js';
 import { strategyFor } from '../strategies/index.js';
 import { handleStreamRequest, handleStreamUpgrade, kubeletQuery } from './stream.js';
@@ -30,6 +33,60 @@ export interface RestOptions {
   registry: Registry;
   proxy: KubeletProxy;
   log: Logger;
+  /** Authentication, authorization and the reviews; every request passes through it. */
+  security: Security;
+  /** The audit log (--audit-log-path + --audit-policy-file), when on. */
+  audit?: AuditLog;
+}
+
+/** What the audit log needs of one request, gathered while it is served. */
+interface AuditContext {
+  started: Date;
+  attrs?: Attributes;
+  body?: Buffer;
+  response?: Buffer;
+  decision?: { allowed: boolean; reason: string };
+}
+const auditContexts = new WeakMap<IncomingMessage, AuditContext>();
+
+function parseForAudit(buf: Buffer | undefined): unknown {
+  if (!buf?.length) return undefined;
+  try {
+    return JSON.parse(buf.toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts the audit record of a request; its event is written when the response finishes. */
+function auditRequest(audit: AuditLog, req: IncomingMessage, res: ServerResponse): void {
+  const ctx: AuditContext = { started: new Date() };
+  auditContexts.set(req, ctx);
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  (res as { end: (...args: unknown[]) => ServerResponse }).end = (...args: unknown[]) => {
+    const chunk = args[0];
+    if (Buffer.isBuffer(chunk) || typeof chunk === 'string') ctx.response = Buffer.from(chunk);
+    return end(...args);
+  };
+  res.once('finish', () => {
+    if (!ctx.attrs) return;
+    const level = audit.level(ctx.attrs);
+    if (level === 'None') return;
+    audit.write(
+      {
+        attrs: ctx.attrs,
+        requestURI: req.url ?? '',
+        sourceIP: req.socket.remoteAddress ?? '',
+        ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
+        code: res.statusCode,
+        started: ctx.started,
+        ...(ctx.decision ? { decision: ctx.decision } : {}),
+        ...(level !== 'Metadata' ? { requestObject: parseForAudit(ctx.body) } : {}),
+        ...(level === 'RequestResponse' ? { responseObject: parseForAudit(ctx.response) } : {}),
+      },
+      level,
+    );
+  });
 }
 
 export { tableFor } from '../../client/tables.js';
@@ -44,6 +101,7 @@ export function createRestServer(opts: RestOptions): Server {
   const { log } = opts;
   const aggregator = new Aggregator(opts.registry, log);
   const server = createServer((req, res) => {
+    if (opts.audit) auditRequest(opts.audit, req, res);
     handle(opts, aggregator, req, res).catch((err: unknown) => {
       if (!(err instanceof ApiError)) log.error({ err, method: req.method, url: req.url }, 'request failed');
       const apiErr = err instanceof ApiError ? err : new ApiError('InternalError', `Internal error occurred: ${(err as Error).message}`);
@@ -82,7 +140,10 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
     if (size > MAX_BODY_BYTES) throw bodyTooLarge();
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks);
+  const body = Buffer.concat(chunks);
+  const audit = auditContexts.get(req);
+  if (audit) audit.body = body;
+  return body;
 }
 
 function parseBody(buf: Buffer, contentType: string): unknown {
@@ -114,11 +175,29 @@ async function awaitRevision(opts: RestOptions, resource: string, rv: number): P
   }
 }
 
+/** Authenticates and authorizes a request (Kubernetes' WithAuthentication + WithAuthorization filters); answers its user. */
+export async function authorizeRequest(opts: RestOptions, req: IncomingMessage, url: URL): Promise<UserInfo> {
+  const user = await opts.security.authenticate(req.headers.authorization);
+  const attrs = requestAttributes(user, req.method ?? 'GET', url.pathname, url.searchParams);
+  const audit = auditContexts.get(req);
+  if (audit) audit.attrs = attrs;
+  try {
+    opts.security.authorize(attrs);
+  } catch (err) {
+    if (audit) audit.decision = { allowed: false, reason: err instanceof ApiError ? err.message : '' };
+    throw err;
+  }
+  if (audit) audit.decision = { allowed: true, reason: '' };
+  return user;
+}
+
 async function handle(opts: RestOptions, aggregator: Aggregator, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = requestUrl(req);
   const path = url.pathname;
   const method = req.method ?? 'GET';
   const accept = req.headers.accept;
+  const user = await authorizeRequest(opts, req, url);
+  const warnings: string[] = [];
   if (path === '/healthz' || path === '/livez' || path === '/readyz') {
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     return;
@@ -135,12 +214,12 @@ async function handle(opts: RestOptions, aggregator: Aggregator, req: IncomingMe
   const { info, namespace, name, subresource } = route;
   if (info.virtual) {
     if (method !== 'POST' || name) throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource (${info.resource})`);
-    return sendJson(res, 201, answerReview(info, parseBody(await readBody(req), req.headers['content-type'] ?? '')));
+    return sendJson(res, 201, await opts.security.review(info, namespace, parseBody(await readBody(req), req.headers['content-type'] ?? ''), user));
   }
   if (subresource === 'log' || subresource === 'exec' || subresource === 'attach' || subresource === 'portforward' || subresource === 'proxy')
     // Options are checked before the pod or its node is looked up: a malformed one is the client's 400.
     return handleStreamRequest(opts, req, res, { namespace, name, subresource, query: kubeletQuery(subresource, url.searchParams) });
-  if (route.alias) return handleConverted(opts, req, res, route.alias, info, namespace, name, subresource, url.searchParams);
+  if (route.alias) return handleConverted(opts, req, res, route.alias, info, namespace, name, subresource, url.searchParams, user);
   const q = url.searchParams;
   const dryRuns = q.getAll('dryRun');
   const badDryRun = dryRuns.find((d) => d !== 'All');
@@ -167,16 +246,15 @@ async function handle(opts: RestOptions, aggregator: Aggregator, req: IncomingMe
     case 'POST': {
       const body = parseBody(await readBody(req), req.headers['content-type'] ?? '');
       if (name && !subresource) throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource`);
-      const warnings = subresource ? [] : checkFields(info, body, q.get('fieldValidation'));
-      const created = await registry.create(info.resource, namespace, body, { dryRun, subresource, name });
-      const code = subresource ? 201 : 201;
-      return sendJson(res, code, created, warningHeaders(warnings));
+      if (!subresource) warnings.push(...checkFields(info, body, q.get('fieldValidation')));
+      const created = await registry.create(info.resource, namespace, body, { dryRun, subresource, name, user, warnings });
+      return sendJson(res, 201, created, warningHeaders(warnings));
     }
     case 'PUT': {
       if (!name) throw new ApiError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
       const body = parseBody(await readBody(req), req.headers['content-type'] ?? '');
-      const warnings = subresource ? [] : checkFields(info, body, q.get('fieldValidation'));
-      const updated = await registry.update(info.resource, namespace, name, body, { dryRun, subresource });
+      if (!subresource) warnings.push(...checkFields(info, body, q.get('fieldValidation')));
+      const updated = await registry.update(info.resource, namespace, name, body, { dryRun, subresource, user, warnings });
       return sendJson(res, 200, updated, warningHeaders(warnings));
     }
     case 'PATCH': {
@@ -184,9 +262,9 @@ async function handle(opts: RestOptions, aggregator: Aggregator, req: IncomingMe
       const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim();
       const body = parseBody(await readBody(req), contentType);
       if (contentType === 'application/apply-patch+yaml' || contentType === 'application/apply-patch+json')
-        return sendJson(res, ...(await serverSideApply(opts, info, namespace, name, body, q, subresource)));
-      const warnings = subresource ? [] : checkPatchedFields(info, body, contentType, q.get('fieldValidation'));
-      const patched = await registry.patch(info.resource, namespace, name, contentType, body, { dryRun, subresource });
+        return sendJson(res, ...(await serverSideApply(opts, info, namespace, name, body, q, subresource, user)));
+      if (!subresource) warnings.push(...checkPatchedFields(info, body, contentType, q.get('fieldValidation')));
+      const patched = await registry.patch(info.resource, namespace, name, contentType, body, { dryRun, subresource, user, warnings });
       return sendJson(res, 200, patched, warningHeaders(warnings));
     }
     case 'DELETE': {
@@ -199,13 +277,13 @@ async function handle(opts: RestOptions, aggregator: Aggregator, req: IncomingMe
       const orphan = boolParam(q, 'orphanDependents');
       if (orphan !== undefined) options.orphanDependents = orphan;
       if (dryRun) options.dryRun = ['All'];
-      if (name) return sendJson(res, 200, await registry.delete(info.resource, namespace, name, options));
+      if (name) return sendJson(res, 200, await registry.delete(info.resource, namespace, name, options, { user, warnings }));
       // deletecollection: every object the selectors match, one by one through the same delete path.
       const list = await registry.list(info.resource, namespace, selectorParams(q));
       const items: KObject[] = [];
       for (const obj of list.items) {
         try {
-          items.push(await registry.delete(info.resource, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '', options));
+          items.push(await registry.delete(info.resource, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '', options, { user, warnings }));
         } catch (err) {
           if (!(err instanceof ApiError && err.reason === 'NotFound')) throw err;
         }
@@ -232,6 +310,7 @@ async function handleConverted(
   name: string,
   subresource: string,
   q: URLSearchParams,
+  user: UserInfo,
 ): Promise<void> {
   const method = req.method ?? 'GET';
   const dryRun = q.getAll('dryRun').includes('All');
@@ -255,17 +334,17 @@ async function handleConverted(
       if (name) throw notServed();
       const obj = await body();
       const warnings = checkFields(info, obj, q.get('fieldValidation'));
-      return sendJson(res, 201, alias.fromStored(await registry.create(info.resource, namespace, obj, { dryRun })), warningHeaders(warnings));
+      return sendJson(res, 201, alias.fromStored(await registry.create(info.resource, namespace, obj, { dryRun, user, warnings })), warningHeaders(warnings));
     }
     case 'PUT': {
       if (!name) throw notServed();
       const obj = await body();
       const warnings = subresource ? [] : checkFields(info, obj, q.get('fieldValidation'));
-      return sendJson(res, 200, alias.fromStored(await registry.update(info.resource, namespace, name, obj, { dryRun, subresource })), warningHeaders(warnings));
+      return sendJson(res, 200, alias.fromStored(await registry.update(info.resource, namespace, name, obj, { dryRun, subresource, user, warnings })), warningHeaders(warnings));
     }
     case 'DELETE':
       if (!name) throw notServed();
-      return sendJson(res, 200, await registry.delete(info.resource, namespace, name, dryRun ? { dryRun: ['All'] } : {}));
+      return sendJson(res, 200, await registry.delete(info.resource, namespace, name, dryRun ? { dryRun: ['All'] } : {}, { user }));
     default:
       throw notServed();
   }
@@ -295,6 +374,7 @@ async function serverSideApply(
   body: unknown,
   q: URLSearchParams,
   subresource: string,
+  user: UserInfo,
 ): Promise<[number, KObject]> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the apply configuration must be an object');
   const manager = q.get('fieldManager');
@@ -310,10 +390,10 @@ async function serverSideApply(
   }
   const plan = planApply(live as Record<string, unknown> | undefined, config, manager, force, apiVersionOf(info), new Date());
   const patch = applyPatchBody(config, plan);
-  if (live) return [200, await opts.registry.patch(info.resource, namespace, name, 'application/strategic-merge-patch+json', patch, { dryRun, subresource })];
+  if (live) return [200, await opts.registry.patch(info.resource, namespace, name, 'application/strategic-merge-patch+json', patch, { dryRun, subresource, user })];
   const obj = patch as KObject;
   obj.metadata = { ...(obj.metadata ?? {}), name };
-  return [201, await opts.registry.create(info.resource, namespace, obj, { dryRun })];
+  return [201, await opts.registry.create(info.resource, namespace, obj, { dryRun, user })];
 }
 
 // -------------------------------------------------------------------------------------- discovery

@@ -19,6 +19,7 @@ import { ApiError, badRequest } from '../../client/errors.js';
 import type { core } from '../../client/types.js';
 import { defaultContainer, kubeletUrlFor } from '../kubeletproxy.js';
 import type { Registry } from '../registry.js';
+import { requestAttributes } from '../auth/attributes.js';
 import type { RestOptions } from './index.js';
 import { boolParam, canonicalStreamQuery, requestUrl } from './params.js';
 import { parsePath } from './route.js';
@@ -119,6 +120,12 @@ export async function handleStreamUpgrade(opts: RestOptions, req: IncomingMessag
   socket.on('error', () => socket.destroy());
   try {
     const url = requestUrl(req);
+    const user = await opts.security.authenticate(req.headers.authorization);
+    const attrs = requestAttributes(user, req.method ?? 'GET', url.pathname, url.searchParams);
+    opts.security.authorize(attrs);
+    // A WebSocket upgrade is a GET; exec/attach/portforward also need `create`, as kube-apiserver's
+    // AuthorizePodWebsocketUpgradeCreatePermission checks, so a read-only role cannot run commands.
+    if (attrs.verb !== 'create') opts.security.authorize({ ...attrs, verb: 'create' });
     const route = parsePath(url.pathname);
     if (route.kind !== 'resource' || route.info.resource !== 'pods' || !['exec', 'attach', 'portforward'].includes(route.subresource))
       throw new ApiError('NotFound', 'the server could not find the requested resource');

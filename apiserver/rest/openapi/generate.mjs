@@ -33,8 +33,8 @@ const ROOTS = {
   'scheduling/v1': ['PriorityClass'],
   'discovery/v1': ['EndpointSlice'],
   'networking/v1': ['IngressClass', 'Ingress'],
-  'authorization/v1': ['SelfSubjectAccessReview', 'SelfSubjectRulesReview'],
-  'authentication/v1': ['SelfSubjectReview'],
+  'authorization/v1': ['SelfSubjectAccessReview', 'SelfSubjectRulesReview', 'SubjectAccessReview', 'LocalSubjectAccessReview'],
+  'authentication/v1': ['SelfSubjectReview', 'TokenReview', 'TokenRequest'],
   'rbac/v1': ['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'],
   'meta/v1': ['DeleteOptions', 'Status', 'APIResourceList'],
 };
