@@ -17,6 +17,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--advertise-address <ip>', 'address other components reach the apiserver at', process.env.KUBELAB_ADVERTISE_ADDRESS)
     .option('--service-cluster-ip-range <cidr>', 'Service ClusterIP range', process.env.KUBELAB_SERVICE_CIDR)
     .option('--service-node-port-range <range>', 'NodePort range')
+    .option('--timing <preset>', 'timing preset: default (Kubernetes) | lab (client/timing.ts)', process.env.KUBELAB_TIMING)
     .option('--default-toleration-seconds <s>', 'default not-ready/unreachable toleration for pods', intFlag('--default-toleration-seconds'))
     .option('--compaction-interval <duration>', 'etcd compaction interval', durationFlag('--compaction-interval'))
     .exitOverride();
@@ -32,6 +33,7 @@ export async function main(argv: string[]): Promise<void> {
     advertiseAddress: o.advertiseAddress as string | undefined,
     serviceClusterIpRange: o.serviceClusterIpRange as string | undefined,
     serviceNodePortRange: o.serviceNodePortRange as string | undefined,
+    timing: o.timing as string | undefined,
     defaultTolerationSeconds: o.defaultTolerationSeconds as number | undefined,
     compactionIntervalMs: o.compactionInterval as number | undefined,
   });

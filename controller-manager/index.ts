@@ -32,7 +32,7 @@ import { MetricsStore } from './metricsstore.js';
 import { MetricsScraper } from './metricsscraper.js';
 import { HorizontalPodAutoscalerController } from './hpa.js';
 
-export { compileControllerManagerConfig, ConfigError, PRESETS, type ControllerManagerConfig, type ControllerManagerOptions } from './config.js';
+export { compileControllerManagerConfig, ConfigError, type ControllerManagerConfig, type ControllerManagerOptions } from './config.js';
 
 export interface ControllerManagerDeps {
   logger?: Logger;

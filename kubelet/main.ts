@@ -25,7 +25,7 @@ export function kubeletFlags(cmd: Command): Command {
     .option('--max-pods <n>', 'node pod capacity', intFlag('--max-pods'))
     .option('--node-labels <k=v,...>', 'extra node labels')
     .option('--register-with-taints <key=value:Effect,...>', 'taints to register the node with')
-    .option('--timing <preset>', 'heartbeat preset: default | lab (status 2s, lease 8s)')
+    .option('--timing <preset>', 'timing preset: default (Kubernetes) | lab (client/timing.ts)')
     .option('--node-status-update-frequency <duration>', 'node status check interval', durationFlag('--node-status-update-frequency'))
     .option('--node-lease-duration <duration>', 'lease duration (renewed every quarter)', durationFlag('--node-lease-duration'))
     .option('--static-pod-path <dir>', 'directory of static pod manifests')

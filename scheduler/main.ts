@@ -12,6 +12,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--admin-port <port>', 'healthz/metrics port', intFlag('--admin-port'))
     .option('--bind-address <ip>', 'address the admin port listens on')
     .option('--scheduler-name <name>', 'schedule only pods with this spec.schedulerName')
+    .option('--timing <preset>', 'timing preset: default (Kubernetes) | lab (client/timing.ts)', process.env.KUBELAB_TIMING)
     .option('--leader-elect [bool]', 'elect a leader among replicas on a Lease (true/false)', (v: string) => {
       if (v !== 'true' && v !== 'false') throw new Error(`--leader-elect: "${v}" is not true or false`);
       return v === 'true';
@@ -36,6 +37,7 @@ export async function main(argv: string[]): Promise<void> {
     adminPort: o.adminPort as number | undefined,
     bindAddress: o.bindAddress as string | undefined,
     schedulerName: o.schedulerName as string | undefined,
+    timing: o.timing as string | undefined,
     leaderElect: o.leaderElect === undefined ? undefined : o.leaderElect !== false,
     leaseDurationMs: o.leaderElectLeaseDuration as number | undefined,
     renewDeadlineMs: o.leaderElectRenewDeadline as number | undefined,
