@@ -188,11 +188,7 @@ async function healRound(c: TestCluster, rec: Recorder, docker: Docker, node: st
   await waitFor(async () => isNodeReady(await c.client.get('nodes', node)), { timeoutMs: 60_000, intervalMs: 250, what: `${node} Ready` });
   // Let the restarted kubelet clean up before the next round measures anything.
   await waitFor(async () => (await c.lab.podContainers(node)).every((x) => x.State === 'running'), { timeoutMs: 60_000, intervalMs: 500, what: `${node} stale containers removed` });
-  await waitFor(async () => (await c.client.get('nodes', node)).spec?.taints === undefined || !(await c.client.get('nodes', node)).spec?.taints?.some((t) => TAINTS.includes(t.key)), {
-    timeoutMs: 30_000,
-    intervalMs: 200,
-    what: `${node} untainted`,
-  });
+  await waitFor(async () => !((await c.client.get('nodes', node)).spec?.taints ?? []).some((t) => TAINTS.includes(t.key)), { timeoutMs: 60_000, intervalMs: 200, what: `${node} untainted` });
   return tl;
 }
 

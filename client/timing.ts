@@ -44,6 +44,11 @@ export interface Timing {
     /** Nodes tainted NoExecute per second. */
     nodeEvictionRate: number;
     forceDeleteLostPods: boolean;
+    /**
+     * Not Kubernetes (lab only): a node whose container Docker reports dead, and still stopped after
+     * this long, is lost at once instead of after the grace period. Undefined: off.
+     */
+    dockerDeathConfirmMs?: number;
     podGcPeriodMs: number;
     jobBackoffBaseMs: number;
     metricResolutionMs: number;
@@ -73,14 +78,15 @@ export const TIMING: Readonly<Record<TimingPreset, Timing>> = {
     leaderElection: { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
   },
   lab: {
-    kubelet: { nodeLeaseDurationMs: 8_000, nodeStatusUpdateFrequencyMs: 2_000, nodeStatusReportFrequencyMs: 60_000, volumeSyncPeriodMs: 5_000 },
-    apiserver: { defaultTolerationSeconds: 2 },
+    kubelet: { nodeLeaseDurationMs: 5_000, nodeStatusUpdateFrequencyMs: 2_000, nodeStatusReportFrequencyMs: 60_000, volumeSyncPeriodMs: 5_000 },
+    apiserver: { defaultTolerationSeconds: 1 },
     controllerManager: {
-      nodeMonitorGracePeriodMs: 8_000,
+      nodeMonitorGracePeriodMs: 5_000,
       nodeMonitorPeriodMs: 1_000,
       nodeStartupGracePeriodMs: 15_000,
       nodeEvictionRate: 10,
       forceDeleteLostPods: true,
+      dockerDeathConfirmMs: 1_500,
       podGcPeriodMs: 2_000,
       jobBackoffBaseMs: 1_000,
       metricResolutionMs: 5_000,
@@ -128,6 +134,11 @@ export const TIMING_ROWS: readonly Row[] = [
   { setting: 'lease not renewed → Ready=Unknown', flag: '`--node-monitor-grace-period`', value: (t) => dur(t.controllerManager.nodeMonitorGracePeriodMs) },
   { setting: 'node health re-checked at least every', flag: '`--node-monitor-period`', value: (t) => dur(t.controllerManager.nodeMonitorPeriodMs) },
   { setting: 'new node must report Ready within', flag: '`--node-startup-grace-period`', value: (t) => dur(t.controllerManager.nodeStartupGracePeriodMs) },
+  {
+    setting: 'node container dead in Docker → Ready=Unknown after (lab only, not Kubernetes)',
+    flag: 'controller-manager `--cluster-name` (+ docker.sock)',
+    value: (t) => (t.controllerManager.dockerDeathConfirmMs === undefined ? 'off' : dur(t.controllerManager.dockerDeathConfirmMs)),
+  },
   { setting: 'pod toleration of not-ready/unreachable', flag: 'apiserver `--default-toleration-seconds`', value: (t) => `${t.apiserver.defaultTolerationSeconds} s` },
   { setting: 'nodes tainted NoExecute per second', flag: '`--node-eviction-rate`', value: (t) => String(t.controllerManager.nodeEvictionRate) },
   { setting: 'force-delete terminating pods on lost nodes', flag: '`--force-delete-lost-pods`', value: (t) => String(t.controllerManager.forceDeleteLostPods) },

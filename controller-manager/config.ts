@@ -43,6 +43,8 @@ export interface ControllerManagerOptions {
   nodeEvictionRate?: number;
   /** Force-delete terminating pods on lost nodes once their grace period is over (see docs/timing.md). */
   forceDeleteLostPods?: boolean;
+  /** The lab cluster whose node containers' deaths in Docker count as lost nodes (lab preset; see docs/timing.md). */
+  clusterName?: string;
   podGcPeriodMs?: number;
   jobBackoffBaseMs?: number;
   jobBackoffMaxMs?: number;
@@ -80,6 +82,10 @@ export interface ControllerManagerConfig {
   nodeStartupGracePeriodMs: number;
   nodeEvictionRate: number;
   forceDeleteLostPods: boolean;
+  /** '' = not a lab cluster (no Docker signal). */
+  clusterName: string;
+  /** Lab only: a dead node container is a lost node after this long; undefined = off. */
+  dockerDeathConfirmMs: number | undefined;
   podGcPeriodMs: number;
   jobBackoffBaseMs: number;
   jobBackoffMaxMs: number;
@@ -158,6 +164,8 @@ export function compileControllerManagerConfig(o: ControllerManagerOptions = {})
     nodeStartupGracePeriodMs: positive('--node-startup-grace-period', o.nodeStartupGracePeriodMs ?? p.nodeStartupGracePeriodMs),
     nodeEvictionRate: positive('--node-eviction-rate', o.nodeEvictionRate ?? p.nodeEvictionRate),
     forceDeleteLostPods: o.forceDeleteLostPods ?? p.forceDeleteLostPods,
+    clusterName: o.clusterName ?? process.env.KUBELAB_CLUSTER ?? '',
+    dockerDeathConfirmMs: p.dockerDeathConfirmMs,
     podGcPeriodMs: positive('--pod-gc-period', o.podGcPeriodMs ?? p.podGcPeriodMs),
     jobBackoffBaseMs: positive('--job-backoff-base', o.jobBackoffBaseMs ?? p.jobBackoffBaseMs),
     jobBackoffMaxMs: positive('--job-backoff-max', o.jobBackoffMaxMs ?? 360_000),

@@ -37,6 +37,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--node-startup-grace-period <duration>', 'grace for a newly registered node to report Ready', durationFlag('--node-startup-grace-period'))
     .option('--node-eviction-rate <per-second>', 'nodes tainted NoExecute per second', floatFlag('--node-eviction-rate'))
     .option('--force-delete-lost-pods <bool>', 'force-delete terminating pods on unreachable nodes after their grace period', boolFlag('--force-delete-lost-pods'))
+    .option('--cluster-name <name>', "lab cluster whose node containers' deaths in Docker count as lost nodes (lab preset)", process.env.KUBELAB_CLUSTER)
     .option('--pod-gc-period <duration>', 'how often the pod garbage collector re-checks', durationFlag('--pod-gc-period'))
     .option('--job-backoff-base <duration>', 'first delay before recreating a failed Job pod', durationFlag('--job-backoff-base'))
     .option('--controllers <list>', `controllers to run: * or names, -name disables (${ALL_CONTROLLERS.join(', ')})`)
@@ -65,6 +66,7 @@ export async function main(argv: string[]): Promise<void> {
     nodeStartupGracePeriodMs: o.nodeStartupGracePeriod as number | undefined,
     nodeEvictionRate: o.nodeEvictionRate as number | undefined,
     forceDeleteLostPods: o.forceDeleteLostPods as boolean | undefined,
+    clusterName: o.clusterName as string | undefined,
     podGcPeriodMs: o.podGcPeriod as number | undefined,
     jobBackoffBaseMs: o.jobBackoffBase as number | undefined,
     controllers: o.controllers as string | undefined,

@@ -5,7 +5,7 @@
  * worker added at runtime is started exactly like the ones compose started.
  */
 import type Docker from 'dockerode';
-import type { TimingPreset } from '../../client/timing.js';
+import { TIMING, type TimingPreset } from '../../client/timing.js';
 
 export type { TimingPreset } from '../../client/timing.js';
 
@@ -186,7 +186,7 @@ export function componentArgs(spec: LabSpec, component: ComponentName | 'node', 
     case 'scheduler':
       return ['scheduler', '--apiserver', api, '--timing', spec.timing];
     case 'controller-manager':
-      return ['controller-manager', '--apiserver', api, '--timing', spec.timing];
+      return ['controller-manager', '--apiserver', api, '--timing', spec.timing, '--cluster-name', spec.cluster];
     case 'dns':
       return [
         'dns',
@@ -211,6 +211,14 @@ export function componentArgs(spec: LabSpec, component: ComponentName | 'node', 
         '--load-balancer-ip-range', plan.loadBalancerRange,
       ];
   }
+}
+
+/**
+ * Lab preset: the controller-manager reads the node containers' deaths from Docker (docs/timing.md),
+ * so it gets the Docker socket; under `default` it does not.
+ */
+export function watchesDocker(spec: Pick<LabSpec, 'timing'>): boolean {
+  return TIMING[spec.timing].controllerManager.dockerDeathConfirmMs !== undefined;
 }
 
 /** The container of one control-plane component (`replica` names the 2nd scheduler etc.). */
@@ -261,7 +269,7 @@ export function componentContainer(spec: LabSpec, component: ComponentName, repl
         Image: spec.image,
         Cmd: componentArgs(spec, component),
         Healthcheck: httpHealthcheck(component === 'scheduler' ? PORTS.scheduler : PORTS.controllerManager),
-        HostConfig: hostConfig(spec),
+        HostConfig: hostConfig(spec, component === 'controller-manager' && watchesDocker(spec) ? { Binds: ['/var/run/docker.sock:/var/run/docker.sock'] } : {}),
         NetworkingConfig: endpoint(spec),
       };
     case 'dns':
