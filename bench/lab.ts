@@ -10,7 +10,8 @@
  * - false NotReady: Ready≠True transitions of nodes that were not crashed, over the whole run (goal 0).
  * - floor: a pause + busybox pod started with dockerode, no kubelab code, in the same run.
  * - lab start with images cached, and the idle cost of a 3-worker lab (docker stats).
- * Run: npm run build && node dist/bench/lab.js [--rounds 10] [--compose 1] [--timing lab|default]
+ * Run: npm run build && node dist/bench/lab.js [--rounds 10] [--fault crash|partition] [--compose 1] [--timing lab|default]
+ * (`--fault partition` cuts the node off instead: no Docker signal, so the lease path even in the lab preset.)
  */
 import { execFile } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -109,7 +110,7 @@ interface Timeline {
 
 const STAGES: { name: string; from: keyof Timeline | 'crash'; to: keyof Timeline; what: string }[] = [
   { name: 'lease age at crash', from: 'lastRenew', to: 'crash' as keyof Timeline, what: 'last renewal seen → crash (part of the grace already spent)' },
-  { name: 'detection', from: 'crash', to: 'unknown', what: 'crash → Node Ready=Unknown (grace − lease age + reaction)' },
+  { name: 'detection', from: 'crash', to: 'unknown', what: 'fault → Node Ready=Unknown (crash: Docker signal; partition: grace − lease age)' },
   { name: 'taint', from: 'unknown', to: 'tainted', what: 'Unknown → NoExecute taint (pods marked NotReady in between)' },
   { name: 'toleration + eviction', from: 'tainted', to: 'evicted', what: 'taint → last lost pod deleted (tolerationSeconds)' },
   { name: 'ReplicaSet create', from: 'evicted', to: 'created', what: 'eviction → last replacement created' },
@@ -147,16 +148,17 @@ async function rebalance(c: TestCluster, replicas: number): Promise<void> {
     if (!most || !least || most[1].length - least[1].length <= 1) return;
     const victim = most[1][0];
     await c.client.delete('pods', victim.metadata?.name ?? '', { namespace: NS, gracePeriodSeconds: 0 });
-    await waitFor(async () => (await runningPods(c)).length === replicas, { timeoutMs: 60_000, intervalMs: 100, what: `${replicas} pods Running after a rebalance` });
+    await waitFor(async () => (await runningPods(c)).length === replicas, { timeoutMs: 180_000, intervalMs: 100, what: `${replicas} pods Running after a rebalance` });
   }
 }
 
 /** One crash → heal round on `node`; restores the node afterwards. */
-async function healRound(c: TestCluster, rec: Recorder, docker: Docker, node: string, replicas: number): Promise<Timeline> {
+async function healRound(c: TestCluster, rec: Recorder, docker: Docker, node: string, replicas: number, fault: 'crash' | 'partition'): Promise<Timeline> {
   const lost = new Set((await runningPods(c)).filter((p) => p.spec?.nodeName === node).map((p) => p.metadata?.uid ?? ''));
   const before = new Set((await c.client.list('pods', { namespace: NS })).items.map((p) => p.metadata?.uid ?? ''));
   const t0 = Date.now();
-  await c.crash(node);
+  if (fault === 'crash') await c.crash(node);
+  else await c.partition(node);
   await waitFor(
     async () => {
       const r = await runningPods(c);
@@ -184,7 +186,8 @@ async function healRound(c: TestCluster, rec: Recorder, docker: Docker, node: st
     started: Number.isFinite(started) ? started - t0 : NaN,
     running: end - t0,
   };
-  await c.restart(node);
+  if (fault === 'crash') await c.restart(node);
+  else await c.heal(node);
   await waitFor(async () => isNodeReady(await c.client.get('nodes', node)), { timeoutMs: 60_000, intervalMs: 250, what: `${node} Ready` });
   // Let the restarted kubelet clean up before the next round measures anything.
   await waitFor(async () => (await c.lab.podContainers(node)).every((x) => x.State === 'running'), { timeoutMs: 60_000, intervalMs: 500, what: `${node} stale containers removed` });
@@ -258,6 +261,8 @@ async function main(): Promise<void> {
   const timingArg = process.argv[process.argv.indexOf('--timing') + 1];
   const timing: TimingPreset = process.argv.includes('--timing') && isTimingPreset(timingArg) ? timingArg : 'lab';
   const replicas = 6;
+  // partition: no Docker signal, so the lease path (what a real machine would see) even in the lab preset.
+  const fault = process.argv.includes('--fault') && process.argv[process.argv.indexOf('--fault') + 1] === 'partition' ? 'partition' : 'crash';
   const rows: (string | number)[][] = [];
   const docker = new Docker();
   const loads: number[] = [loadavg()[0] ?? NaN];
@@ -269,6 +274,7 @@ async function main(): Promise<void> {
   const rec = new Recorder(c);
   const timelines: Timeline[] = [];
   const crashed: { node: string; from: number; to: number }[] = [];
+  process.stderr.write(`[bench] cluster ${c.name} up in ${startS.toFixed(1)} s; ${rounds} × ${fault}, ${timing} preset\n`);
   try {
     rec.start();
     await deploy(c, replicas);
@@ -284,16 +290,16 @@ async function main(): Promise<void> {
       await rebalance(c, replicas);
       const node = c.nodes[Math.floor(Math.random() * c.nodes.length)] ?? 'worker-1';
       const from = Date.now();
-      const tl = await healRound(c, rec, docker, node, replicas);
+      const tl = await healRound(c, rec, docker, node, replicas, fault);
       crashed.push({ node, from, to: Date.now() });
       timelines.push(tl);
       loads.push(loadavg()[0] ?? NaN);
       const parts = STAGES.map((s) => `${s.name} ${(stageMs(tl, s) / 1000).toFixed(2)}`).join(', ');
-      process.stderr.write(`[bench] round ${i + 1}: crash ${node} → ${replicas} Running in ${(tl.running / 1000).toFixed(1)} s (${parts}); load ${loadavg()[0]?.toFixed(1)}\n`);
+      process.stderr.write(`[bench] round ${i + 1}: ${fault} ${node} → ${replicas} Running in ${(tl.running / 1000).toFixed(1)} s (${parts}); load ${loadavg()[0]?.toFixed(1)}\n`);
     }
     const heal = timelines.map((t) => t.running / 1000);
-    rows.push([`self-healing, ${timing} preset, crash → ${replicas} Running: p50 of ${rounds} (min ${Math.min(...heal).toFixed(1)}, max ${Math.max(...heal).toFixed(1)})`, median(heal), 's', '']);
-    rows.push([`self-healing, ${timing} preset: p90 of ${rounds}`, percentile(heal, 90), 's', timing === 'lab' ? '≤ 10 s' : '']);
+    rows.push([`self-healing, ${timing} preset, ${fault} → ${replicas} Running: p50 of ${rounds} (min ${Math.min(...heal).toFixed(1)}, max ${Math.max(...heal).toFixed(1)})`, median(heal), 's', '']);
+    rows.push([`self-healing, ${timing} preset, ${fault}: p90 of ${rounds}`, percentile(heal, 90), 's', timing === 'lab' ? '≤ 10 s' : '']);
     const tail = median(timelines.map((t) => (t.running - t.evicted) / 1000).filter(Number.isFinite));
     const def = healTimers(TIMING.default);
     rows.push([`self-healing, Kubernetes defaults (computed: ${def.upToS} s of timers at most + ${tail.toFixed(1)} s measured tail)`, def.upToS + tail, 's', '']);
@@ -308,7 +314,7 @@ async function main(): Promise<void> {
       return [s.name, s.what, median(v), percentile(v, 90), Math.max(...v)];
     });
     stageRows.push(['total', 'crash → all replicas Running', median(heal), percentile(heal, 90), Math.max(...heal)]);
-    printTable(`Where the time goes (${timing} preset, ${rounds} crashes; timers: grace ${expected.graceS} s, lease renewed every ${expected.renewS} s, toleration ${expected.tolerationS} s)`, ['stage', 'what', 'p50 s', 'p90 s', 'max s'], stageRows);
+    printTable(`Where the time goes (${timing} preset, ${rounds} × ${fault}; timers: grace ${expected.graceS} s, lease renewed every ${expected.renewS} s, toleration ${expected.tolerationS} s)`, ['stage', 'what', 'p50 s', 'p90 s', 'max s'], stageRows);
   } finally {
     rec.stop();
     await c.stop();
