@@ -268,7 +268,7 @@ async function main(): Promise<void> {
   const loads: number[] = [loadavg()[0] ?? NaN];
 
   const t0 = Date.now();
-  const c = await startCluster({ workers: 3, name: `bench-lab-${process.pid}`, timing });
+  const c = await startCluster({ workers: 3, name: `bench-lab-${process.pid}`, timing, startTimeoutMs: 300_000 });
   const startS = (Date.now() - t0) / 1000;
   rows.push(['test cluster start → 3 nodes Ready (images cached)', startS, 's', '']);
   const rec = new Recorder(c);
