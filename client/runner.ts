@@ -79,7 +79,10 @@ export class ControllerRunner {
 
   /** Runs workers until the signal aborts. */
   async run(signal: AbortSignal): Promise<void> {
-    signal.addEventListener('abort', () => this.queue.shutDown(), { once: true });
+    // An 'abort' listener added to an already aborted signal never fires: the workers would run forever
+    // (a leader that lost its lease while starting never finished its term, so never campaigned again).
+    if (signal.aborted) this.queue.shutDown();
+    else signal.addEventListener('abort', () => this.queue.shutDown(), { once: true });
     const n = this.opts.workers ?? 2;
     const liveness = this.opts.liveness;
     const loop = { periodMs: this.opts.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS, missedPeriods: 1 };
