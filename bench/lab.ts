@@ -52,7 +52,7 @@ async function deploy(c: TestCluster, replicas: number): Promise<void> {
       },
     },
   });
-  await waitFor(async () => (await runningPods(c)).length === replicas, { timeoutMs: 120_000, intervalMs: 250, what: `${replicas} pods Running` });
+  await waitFor(async () => (await runningPods(c)).length === replicas, { timeoutMs: 300_000, intervalMs: 250, what: `${replicas} pods Running` });
 }
 
 interface Seen<T> {
