@@ -82,6 +82,7 @@ export class NodeLifecycleController implements Controller {
     const node = this.nodes.get(name);
     if (!node) {
       this.probes.delete(name);
+      this.dead.delete(name);
       return;
     }
     const { clock, config } = this.ctx;
