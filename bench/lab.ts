@@ -186,13 +186,17 @@ async function healRound(c: TestCluster, rec: Recorder, docker: Docker, node: st
     started: Number.isFinite(started) ? started - t0 : NaN,
     running: end - t0,
   };
+  return tl;
+}
+
+/** Brings the faulted node back: Ready, its stale containers gone, untainted. */
+async function restore(c: TestCluster, node: string, fault: 'crash' | 'partition'): Promise<void> {
   if (fault === 'crash') await c.restart(node);
   else await c.heal(node);
-  await waitFor(async () => isNodeReady(await c.client.get('nodes', node)), { timeoutMs: 60_000, intervalMs: 250, what: `${node} Ready` });
+  await waitFor(async () => isNodeReady(await c.client.get('nodes', node)), { timeoutMs: 300_000, intervalMs: 250, what: `${node} Ready` });
   // Let the restarted kubelet clean up before the next round measures anything.
-  await waitFor(async () => (await c.lab.podContainers(node)).every((x) => x.State === 'running'), { timeoutMs: 60_000, intervalMs: 500, what: `${node} stale containers removed` });
-  await waitFor(async () => !((await c.client.get('nodes', node)).spec?.taints ?? []).some((t) => TAINTS.includes(t.key)), { timeoutMs: 60_000, intervalMs: 200, what: `${node} untainted` });
-  return tl;
+  await waitFor(async () => (await c.lab.podContainers(node)).every((x) => x.State === 'running'), { timeoutMs: 300_000, intervalMs: 500, what: `${node} stale containers removed` });
+  await waitFor(async () => !((await c.client.get('nodes', node)).spec?.taints ?? []).some((t) => TAINTS.includes(t.key)), { timeoutMs: 300_000, intervalMs: 200, what: `${node} untainted` });
 }
 
 /** Ready≠True transitions of nodes that were not crashed at the time (false alarms). */
@@ -291,11 +295,12 @@ async function main(): Promise<void> {
       const node = c.nodes[Math.floor(Math.random() * c.nodes.length)] ?? 'worker-1';
       const from = Date.now();
       const tl = await healRound(c, rec, docker, node, replicas, fault);
-      crashed.push({ node, from, to: Date.now() });
       timelines.push(tl);
       loads.push(loadavg()[0] ?? NaN);
       const parts = STAGES.map((s) => `${s.name} ${(stageMs(tl, s) / 1000).toFixed(2)}`).join(', ');
       process.stderr.write(`[bench] round ${i + 1}: ${fault} ${node} → ${replicas} Running in ${(tl.running / 1000).toFixed(1)} s (${parts}); load ${loadavg()[0]?.toFixed(1)}\n`);
+      await restore(c, node, fault);
+      crashed.push({ node, from, to: Date.now() });
     }
     const heal = timelines.map((t) => t.running / 1000);
     rows.push([`self-healing, ${timing} preset, ${fault} → ${replicas} Running: p50 of ${rounds} (min ${Math.min(...heal).toFixed(1)}, max ${Math.max(...heal).toFixed(1)})`, median(heal), 's', '']);

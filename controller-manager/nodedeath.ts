@@ -2,7 +2,8 @@
  * The lab's fast "unreachable" signal — not part of Kubernetes. In the lab a node is a Docker container,
  * so its death is a fact Docker reports (a `die` event, then the container stays stopped), not a guess
  * from missing heartbeats. This watches the Docker events of one lab cluster's node containers and calls
- * `onLost(node)` once a node container has died and stayed down for `confirmMs` (a `docker restart`, or
+ * `onLost(node)` once a node container has died and stayed down for `confirmMs`, or is found stopped when
+ * the watch begins (a `docker restart`, or
  * Docker's own restart after a crash, starts it again within that time and is not a loss); `onBack(node)`
  * when it starts again. Kubernetes has no such signal (a cloud provider's node lifecycle controller only
  * deletes nodes that are already NotReady); docs/timing.md says where the lab preset uses it.
@@ -81,6 +82,13 @@ export async function watchNodeDeaths(o: NodeDeathWatchOptions, signal: AbortSig
         abortSignal: signal,
       } as Docker.GetEventsOptions)) as NodeJS.ReadableStream;
       backoff = 1_000;
+      // List, then watch: a node container that died before this watch began (e.g. while no replica led)
+      // has no event coming. One already stopped is lost without the confirmation wait.
+      const down = await docker.listContainers({ all: true, filters: { label: [`${CLUSTER_LABEL}=${o.cluster}`, `${COMPONENT_LABEL}=node`], status: ['exited', 'dead'] } });
+      for (const c of down) {
+        const node = c.Labels[WORKER_LABEL];
+        if (node && !pending.has(node)) o.onLost(node);
+      }
       let buf = '';
       for await (const chunk of stream as AsyncIterable<Buffer | string>) {
         buf += chunk.toString();

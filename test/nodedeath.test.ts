@@ -1,7 +1,8 @@
 /**
  * The lab preset's Docker signal for lost nodes (controller-manager/nodedeath.ts) against real Docker:
  * a node container that is killed and stays down is reported lost within the confirmation time; one that
- * `docker restart` brings straight back is not (a kubelet restart is not a lost node); a start is reported.
+ * `docker restart` brings straight back is not (a kubelet restart is not a lost node); one already dead when
+ * the watch begins is found by its first list; a start is reported.
  * Node containers here are busybox containers with a lab worker's labels in a cluster of this test's own.
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -34,6 +35,9 @@ describe('node containers dying in Docker (lab signal)', () => {
   it('reports a killed node as lost once it stays down, a restarted one not, and a start as back', async () => {
     const a = await nodeContainer('worker-a');
     const b = await nodeContainer('worker-b');
+    // A node that died before the watch began is found by its first list.
+    const z = await nodeContainer('worker-z');
+    await docker().getContainer(z).kill();
     const ctl = new AbortController();
     const lost: { node: string; at: number }[] = [];
     const back: string[] = [];
@@ -48,18 +52,18 @@ describe('node containers dying in Docker (lab signal)', () => {
 
       const t0 = Date.now();
       await docker().getContainer(a).kill();
+      expect(lost.map((l) => l.node)).toEqual(['worker-z']);
       await waitFor(async () => lost.some((l) => l.node === 'worker-a'), { timeoutMs: 15_000, intervalMs: 50, what: 'worker-a lost' });
       const after = (lost.find((l) => l.node === 'worker-a')?.at ?? 0) - t0;
       expect(after).toBeGreaterThanOrEqual(CONFIRM_MS);
       expect(after).toBeLessThan(CONFIRM_MS + 5_000);
 
-      await docker().getContainer(b).restart({ t: 0 });
       const backs = back.filter((n) => n === 'worker-b').length;
-      await waitFor(async () => back.filter((n) => n === 'worker-b').length > backs || (await docker().getContainer(b).inspect()).State.Running, { timeoutMs: 15_000, what: 'worker-b running again' });
+      await docker().getContainer(b).restart({ t: 0 });
       // Past the confirmation time: the restart was no loss.
       await waitFor(async () => back.filter((n) => n === 'worker-b').length > backs, { timeoutMs: 15_000, intervalMs: 50, what: 'worker-b start seen' });
       await new Promise((r) => setTimeout(r, CONFIRM_MS + 500)); // the absence of an event has no event to wait for
-      expect(lost.map((l) => l.node)).toEqual(['worker-a']);
+      expect(lost.map((l) => l.node)).toEqual(['worker-z', 'worker-a']);
 
       await docker().getContainer(a).start();
       await waitFor(async () => back.includes('worker-a'), { timeoutMs: 15_000, intervalMs: 50, what: 'worker-a back' });
