@@ -20,7 +20,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{client,apiserver,scheduler,controller-manager,kubelet,kube-proxy,cli}/**/*.test.ts'],
+          include: ['{client,apiserver,scheduler,controller-manager,kubelet,kube-proxy,ingress,cli,cmd}/**/*.test.ts'],
           environment: 'node',
         },
       },

@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const grpcPort = await freePort();
   const httpPort = await freePort();
   const here = dirname(fileURLToPath(import.meta.url));
-  const component = join(here, '..', 'cli', 'component.js');
+  const component = join(here, '..', 'cmd', 'component.js');
   const nodeArgs = (process.env.KUBELAB_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   // The servers run with the Node options of the kubelab image (young-generation size), as in the lab.
   const dockerfile = readFileSync(join(here, '..', '..', 'deploy', 'images', 'kubelab', 'Dockerfile'), 'utf8');

@@ -82,6 +82,7 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('poddisruptionbudgets', 'PodDisruptionBudget', 'policy', 'v1', true, { short: ['pdb'], sub: ['status'], status: true }),
   r('endpointslices', 'EndpointSlice', 'discovery.k8s.io', 'v1', true),
   r('ingressclasses', 'IngressClass', 'networking.k8s.io', 'v1', false),
+  r('ingresses', 'Ingress', 'networking.k8s.io', 'v1', true, { short: ['ing'], status: true }),
   r('horizontalpodautoscalers', 'HorizontalPodAutoscaler', 'autoscaling', 'v2', true, { short: ['hpa'], status: true, all: true }),
   // RBAC objects are stored and served so that manifests carrying them apply; kubelab authorizes every
   // request (as kube-apiserver with --authorization-mode=AlwaysAllow), so they restrict nothing.

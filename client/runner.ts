@@ -79,8 +79,8 @@ export class ControllerRunner {
 
   /** Runs workers until the signal aborts. */
   async run(signal: AbortSignal): Promise<void> {
-    // An 'abort' listener added to an already aborted signal never fires: the workers would run forever
-    // (a leader that lost its lease while starting never finished its term, so never campaigned again).
+    // A signal that aborted before run() (leadership lost during a controller's startup work) fires no
+    // 'abort' event: without this check the workers would requeue forever and run() never return.
     if (signal.aborted) this.queue.shutDown();
     else signal.addEventListener('abort', () => this.queue.shutDown(), { once: true });
     const n = this.opts.workers ?? 2;

@@ -287,7 +287,7 @@ export class PodExecutor {
   }
 
   private event(pod: core.Pod, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    this.o.recorder?.event(pod as never, type, reason, message);
+    this.o.recorder?.event(pod, type, reason, message);
   }
 
   /**

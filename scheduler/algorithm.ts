@@ -5,7 +5,7 @@
  */
 import { numFeasibleNodesToFind } from './config.js';
 import { Diagnosis } from './diagnosis.js';
-import type { FilterPlugin, NodeInfo, PodInfo, ScorePlugin, Status } from './framework.js';
+import { runScorePlugin, type FilterPlugin, type NodeInfo, type PodInfo, type ScorePlugin, type Status } from './framework.js';
 import { addPodToNode, cloneNodeInfo } from './nodeinfo.js';
 import type { NominatedPods } from './nominator.js';
 
@@ -170,7 +170,7 @@ export class Algorithm {
     total.fill(0);
     for (const s of this.opts.scores) {
       if (s.relevant && !s.relevant(pod)) continue;
-      s.score(pod, nodes, out, allNodes);
+      runScorePlugin(s, pod, nodes, out, allNodes);
       for (let i = 0; i < k; i++) total[i] += s.weight * out[i];
     }
     // Reservoir choice among equal best scores: each tied node is equally likely.

@@ -10,11 +10,11 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ApiClient } from '../client/api.js';
-import { isConflict, isNotFound } from '../client/errors.js';
+import { bindingRefusal, isConflict, isNotFound } from '../client/errors.js';
 import { EventRecorder } from '../client/events.js';
 import { Informer } from '../client/informer.js';
 import { podCondition } from '../client/objects.js';
-import type { core, KObject } from '../client/types.js';
+import type { core } from '../client/types.js';
 import { Nominator } from './nominator.js';
 import { preempt, type Candidate } from './preemption.js';
 import { keyOf } from '../client/types.js';
@@ -421,7 +421,7 @@ export class Scheduler {
     } catch (err) {
       this.cache.forget(info.uid);
       const msg = err instanceof Error ? err.message : String(err);
-      if (isNotFound(err) || (isConflict(err) && /already assigned|being deleted|UID/.test(msg))) {
+      if (isNotFound(err) || bindingRefusal(err) !== undefined) {
         // The pod is gone or someone else bound it: nothing to retry; the watch brings the truth.
         this.queue.done(e);
         return;
@@ -431,7 +431,7 @@ export class Scheduler {
       this.log.warn({ pod: e.key, node: nodeName, err: msg }, 'binding failed; will retry');
       if (!signal.aborted) {
         this.queue.requeueBackoff(e);
-        this.recorder.event(pod as unknown as KObject, 'Warning', 'FailedScheduling', `Binding rejected: ${msg}`);
+        this.recorder.event(pod, 'Warning', 'FailedScheduling', `Binding rejected: ${msg}`);
       }
       return;
     }
@@ -443,7 +443,7 @@ export class Scheduler {
     this.queue.done(e);
     if (this.cfg.scheduledEvents) {
       const message = `Successfully assigned ${info.namespace}/${info.name} to ${nodeName}`;
-      this.background.push(() => this.recorder.record(pod as unknown as KObject, 'Normal', 'Scheduled', message));
+      this.background.push(() => this.recorder.record(pod, 'Normal', 'Scheduled', message));
     }
   }
 
@@ -489,7 +489,7 @@ export class Scheduler {
     for (const victim of c.victims) {
       this.client
         .delete('pods', victim.name, { namespace: victim.namespace, preconditions: { uid: victim.uid } })
-        .then(() => this.recorder.event(victim.pod as unknown as KObject, 'Normal', 'Preempted', `Preempted by pod ${preemptor.uid} on node ${c.node}`))
+        .then(() => this.recorder.event(victim.pod, 'Normal', 'Preempted', `Preempted by pod ${preemptor.uid} on node ${c.node}`))
         .catch((err: unknown) => {
           if (!isNotFound(err) && !isConflict(err)) this.log.warn({ pod: victim.key, err: (err as Error).message }, 'victim not deleted');
         });
@@ -518,7 +518,7 @@ export class Scheduler {
     const now = Date.now();
     if (!last || last.message !== message || now - last.at >= FAILURE_EVENT_INTERVAL_MS) {
       this.lastFailure.set(uid, { message, at: now });
-      this.recorder.event(pod as unknown as KObject, 'Warning', 'FailedScheduling', message);
+      this.recorder.event(pod, 'Warning', 'FailedScheduling', message);
     }
     const cond = podCondition(pod, 'PodScheduled');
     const nominationChanged = nominate !== undefined && (pod.status?.nominatedNodeName || null) !== nominate;

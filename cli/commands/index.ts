@@ -8,6 +8,7 @@ import { register as expose } from './expose.js';
 import { register as get } from './get.js';
 import { register as exec } from './exec.js';
 import { register as lab } from './lab.js';
+import { register as load } from './load.js';
 import { register as logs } from './logs.js';
 import { register as node } from './node.js';
 import { register as rollout } from './rollout.js';
@@ -15,7 +16,7 @@ import { register as scale } from './scale.js';
 
 export type Register = (program: Command) => void;
 
-const modules: Register[] = [get, describe, apply, del, apiResources, rollout, scale, expose, lab, node, logs, exec];
+const modules: Register[] = [get, describe, apply, del, apiResources, rollout, scale, expose, lab, node, logs, exec, load];
 
 export function registerAll(program: Command): void {
   for (const register of modules) register(program);

@@ -29,6 +29,7 @@ import {
   type ComponentName,
   type LabSpec,
   type TimingPreset,
+  ingressImageFor,
 } from './spec.js';
 import { cidrsOverlap, exec, ignoreGone, ipOn, killAll, listByLabels, nameOf, removeAll, removeCluster, statusCode } from './docker.js';
 
@@ -73,6 +74,7 @@ export class Lab {
         prefix: labels[PREFIX_LABEL] ?? `${cluster}-`,
         timing: (labels[TIMING_LABEL] as TimingPreset | undefined) ?? 'lab',
         image: apiserver?.Image ?? base.image,
+        ingressImage: ingressImageFor(apiserver?.Image ?? base.image),
         restartPolicy: 'unless-stopped',
       },
       docker,
@@ -252,7 +254,7 @@ export class Lab {
    * Creates the network and every container of a new cluster (test clusters; the compose lab is
    * made by docker compose). On failure, whatever was created is removed.
    */
-  async create(opts: { workers: number; schedulers?: number; controllerManagers?: number }): Promise<void> {
+  async create(opts: { workers: number; schedulers?: number; controllerManagers?: number; ingress?: boolean }): Promise<void> {
     try {
       await this.docker.createNetwork({
         Name: this.spec.network,
@@ -265,6 +267,7 @@ export class Lab {
       for (let i = 1; i <= (opts.schedulers ?? 2); i++) defs.push(componentContainer(this.spec, 'scheduler', i));
       for (let i = 1; i <= (opts.controllerManagers ?? 2); i++) defs.push(componentContainer(this.spec, 'controller-manager', i));
       defs.push(componentContainer(this.spec, 'dns'));
+      if (opts.ingress) defs.push(componentContainer(this.spec, 'ingress'));
       for (let i = 1; i <= opts.workers; i++) defs.push(workerContainer(this.spec, workerName(i), workerIp(this.spec, i)));
       // Everything starts at once: every component waits for the apiserver, which waits for etcd.
       await Promise.all(

@@ -10,7 +10,7 @@ import { TIMING, type TimingPreset } from '../../client/timing.js';
 export type { TimingPreset } from '../../client/timing.js';
 
 /** Control-plane components that run as containers next to the workers. */
-export type ComponentName = 'etcd' | 'apiserver' | 'scheduler' | 'controller-manager' | 'dns';
+export type ComponentName = 'etcd' | 'apiserver' | 'scheduler' | 'controller-manager' | 'dns' | 'ingress';
 
 /** Set by compose on the containers it manages (services); pods and added workers lack it. */
 export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
@@ -35,6 +35,9 @@ export const PORTS = {
   kubeProxyAdmin: 10256,
   dnsAdmin: 10253,
   etcd: 2379,
+  ingressHttp: 80,
+  ingressHttps: 443,
+  ingressAdmin: 10254,
 } as const;
 
 export interface LabSpec {
@@ -49,6 +52,10 @@ export interface LabSpec {
   timing: TimingPreset;
   image: string;
   etcdImage: string;
+  /** The ingress controller's image (nginx + the controller). */
+  ingressImage: string;
+  /** Host ports (on 127.0.0.1) of the ingress controller's HTTP and HTTPS; 0 = Docker picks. */
+  ingressHostPorts: { http: number; https: number };
   /** Host ports (on 127.0.0.1) of the apiserver's REST and gRPC APIs; 0 = Docker picks. */
   hostPorts: { rest: number; grpc: number };
   /** Docker restart policy of the cluster's containers ('no' in tests: the test decides). */
@@ -65,6 +72,8 @@ export function composeLabSpec(): LabSpec {
     timing: 'lab',
     image: 'kubelab/kubelab:latest',
     etcdImage: 'kubelab/etcd:latest',
+    ingressImage: 'kubelab/ingress-nginx:latest',
+    ingressHostPorts: { http: 8081, https: 8444 },
     hostPorts: { rest: 6443, grpc: 7443 },
     restartPolicy: 'unless-stopped',
   };
@@ -77,12 +86,20 @@ export function octets(spec: Pick<LabSpec, 'subnet'>): string {
   return `${m[1]}.${m[2]}`;
 }
 
+/** kubelab/ingress-nginx with the tag of the component image (kubelab/kubelab:x → kubelab/ingress-nginx:x), as build-images.sh names it. */
+export function ingressImageFor(image: string): string {
+  const colon = image.lastIndexOf(':');
+  const tag = colon > image.lastIndexOf('/') ? image.slice(colon + 1) : 'latest';
+  return `kubelab/ingress-nginx:${tag}`;
+}
+
 /** The address plan (docs/architecture.md, "Lab network"). */
 export function addressPlan(spec: Pick<LabSpec, 'subnet'>): {
   gateway: string;
   etcd: string;
   apiserver: string;
   dns: string;
+  ingress: string;
   podRange: string;
   serviceCidr: string;
   clusterDns: string;
@@ -94,6 +111,7 @@ export function addressPlan(spec: Pick<LabSpec, 'subnet'>): {
     etcd: `${p}.0.2`,
     apiserver: `${p}.0.3`,
     dns: `${p}.0.10`,
+    ingress: `${p}.0.11`,
     podRange: `${p}.64.0/18`,
     serviceCidr: `${p}.128.0/17`,
     // The dns container's own address: pods resolve through it directly, with no dependency on
@@ -195,6 +213,10 @@ export function componentArgs(spec: LabSpec, component: ComponentName | 'node', 
         '--advertise-address', plan.dns,
         '--load-balancer-ip-range', plan.loadBalancerRange,
       ];
+    case 'ingress':
+      // The image's entrypoint is `component ingress`: only flags here. Its IngressClass `nginx` is the
+      // lab's default, so an Ingress without a class is served (as on a cluster with one default class).
+      return ['--apiserver', api, '--publish-status-address', plan.ingress, '--default-class'];
     case 'node':
       if (!nodeName || !nodeIp) throw new Error('node needs a name and an address');
       return [
@@ -281,6 +303,23 @@ export function componentContainer(spec: LabSpec, component: ComponentName, repl
         HostConfig: hostConfig(spec),
         NetworkingConfig: endpoint(spec, plan.dns),
       };
+    case 'ingress': {
+      const bind = (p: number): { HostIp: string; HostPort: string }[] => [{ HostIp: '127.0.0.1', HostPort: p ? String(p) : '' }];
+      return {
+        ...base,
+        Image: spec.ingressImage,
+        Cmd: componentArgs(spec, 'ingress'),
+        ExposedPorts: { [`${PORTS.ingressHttp}/tcp`]: {}, [`${PORTS.ingressHttps}/tcp`]: {} },
+        Healthcheck: httpHealthcheck(PORTS.ingressAdmin),
+        HostConfig: hostConfig(spec, {
+          PortBindings: {
+            [`${PORTS.ingressHttp}/tcp`]: bind(spec.ingressHostPorts.http),
+            [`${PORTS.ingressHttps}/tcp`]: bind(spec.ingressHostPorts.https),
+          },
+        }),
+        NetworkingConfig: endpoint(spec, plan.ingress),
+      };
+    }
   }
 }
 

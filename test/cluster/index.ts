@@ -20,7 +20,8 @@ import { Lab, pickSubnet } from '../../cli/lab/lab.js';
 import { waitForLab } from '../../cli/lab/ready.js';
 import { freePort } from '../support/etcd.js';
 import { hostPort } from '../../cli/lab/docker.js';
-import { PORTS, composeLabSpec, kubeconfigYaml, workerName, type ComponentName, type LabSpec, type TimingPreset } from '../../cli/lab/spec.js';
+import { PORTS, addressPlan, composeLabSpec, ingressImageFor, kubeconfigYaml, workerName, type ComponentName, type LabSpec, type TimingPreset } from '../../cli/lab/spec.js';
+import { waitFor } from '../../client/wait.js';
 
 export type { ComponentName, TimingPreset } from '../../cli/lab/spec.js';
 
@@ -39,6 +40,24 @@ export interface ClusterOptions {
   startTimeoutMs?: number;
   /** Progress lines while starting (default: none). */
   onProgress?: (line: string) => void;
+  /**
+   * Also run the ingress controller (nginx), published on free host ports (`cluster.ingress`). Its image
+   * defaults to $KUBELAB_INGRESS_IMAGE, else kubelab/ingress-nginx with the component image's tag.
+   */
+  ingress?: boolean;
+  ingressImage?: string;
+}
+
+/** Where a test cluster's ingress controller answers. */
+export interface ClusterIngress {
+  /** http://127.0.0.1:<port> on the host. */
+  readonly httpUrl: string;
+  /** https://127.0.0.1:<port> on the host. */
+  readonly httpsUrl: string;
+  readonly httpPort: number;
+  readonly httpsPort: number;
+  /** Its address on the cluster network (status.loadBalancer of the Ingresses it serves; pods reach it there). */
+  readonly address: string;
 }
 
 export interface TestCluster {
@@ -57,6 +76,8 @@ export interface TestCluster {
   readonly nodes: string[];
   /** The Lab underneath, for lower-level Docker access. */
   readonly lab: Lab;
+  /** Set when started with `ingress: true`. */
+  readonly ingress?: ClusterIngress;
   /** Power loss: the node container and its pod containers are SIGKILLed at once. */
   crash(node: string): Promise<void>;
   /** Cuts the node off from the control plane; its pods keep running. */
@@ -100,6 +121,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       prefix: `${name}-`,
       timing: opts.timing ?? 'lab',
       image: opts.image ?? process.env.KUBELAB_IMAGE ?? base.image,
+      ingressImage: opts.ingressImage ?? process.env.KUBELAB_INGRESS_IMAGE ?? ingressImageFor(opts.image ?? process.env.KUBELAB_IMAGE ?? base.image),
+      ingressHostPorts: opts.ingress ? { http: await freePort(), https: await freePort() } : { http: 0, https: 0 },
       // Fixed (free) host ports: a random binding would change when the apiserver container restarts.
       hostPorts: { rest: await freePort(), grpc: await freePort() },
       // As in the lab: a component that exits (lost leadership, a crash handler) is restarted by Docker,
@@ -109,7 +132,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     };
     const candidate = new Lab(spec, docker);
     try {
-      await candidate.create({ workers, schedulers: opts.controlPlaneReplicas ?? 2, controllerManagers: opts.controlPlaneReplicas ?? 2 });
+      await candidate.create({ workers, schedulers: opts.controlPlaneReplicas ?? 2, controllerManagers: opts.controlPlaneReplicas ?? 2, ingress: opts.ingress ?? false });
       lab = candidate;
       break;
     } catch (err) {
@@ -140,6 +163,19 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     writeFileSync(kubeconfigPath, kubeconfigYaml(name, restUrl));
     const nodes = Array.from({ length: workers }, (_, i) => workerName(i + 1));
     await waitForLab(lab, client, { nodes, timeoutMs: opts.startTimeoutMs ?? 120_000, onProgress: opts.onProgress });
+    let ingress: ClusterIngress | undefined;
+    if (opts.ingress) {
+      const { http, https } = lab.spec.ingressHostPorts;
+      ingress = { httpUrl: `http://127.0.0.1:${http}`, httpsUrl: `https://127.0.0.1:${https}`, httpPort: http, httpsPort: https, address: addressPlan(lab.spec).ingress };
+      // nginx answers (the default backend's 404) once the controller has configured and started it.
+      const url = ingress.httpUrl;
+      await waitFor(async () => (await fetch(url, { signal: AbortSignal.timeout(2000) }).catch(() => undefined))?.status === 404, {
+        timeoutMs: 60_000,
+        intervalMs: 250,
+        what: 'the ingress controller to serve its default backend',
+      });
+      opts.onProgress?.('ingress controller serving');
+    }
     const c = client;
     const l = lab;
     const cluster: TestCluster = {
@@ -151,6 +187,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       network: l.spec.network,
       nodes,
       lab: l,
+      ...(ingress ? { ingress } : {}),
       crash: (node) => l.crash(node),
       partition: (node) => l.partition(node),
       heal: (node) => l.heal(node),

@@ -32,7 +32,7 @@ const ROOTS = {
   'policy/v1': ['Eviction', 'PodDisruptionBudget'],
   'scheduling/v1': ['PriorityClass'],
   'discovery/v1': ['EndpointSlice'],
-  'networking/v1': ['IngressClass'],
+  'networking/v1': ['IngressClass', 'Ingress'],
   'authorization/v1': ['SelfSubjectAccessReview', 'SelfSubjectRulesReview'],
   'authentication/v1': ['SelfSubjectReview'],
   'rbac/v1': ['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'],
