@@ -138,8 +138,12 @@ describe('lab end to end (3 workers, lab timing)', () => {
     expect((await containersOf('worker-2', lost)).every((c) => !c.endsWith(' running'))).toBe(true);
     await waitFor(async () => !(await nodeReady('worker-2')), { timeoutMs: 30_000, intervalMs: 250, what: 'worker-2 NotReady' });
     const notReadyAfter = Date.now() - t0;
-    // The lab preset sees a dead node container at once (docs/timing.md); in any case within the grace period.
-    expect(notReadyAfter, 'crash detected within the grace period').toBeLessThanOrEqual(TIMING.lab.controllerManager.nodeMonitorGracePeriodMs);
+    process.stderr.write(`[e2e] crash worker-2: NotReady after ${notReadyAfter} ms\n`);
+    // The lab preset sees a dead node container within seconds (docs/timing.md); in any case by the lease
+    // path: the grace period after the last renewal, seen on the next monitor pass (t0 also counts the
+    // CLI's start and the 250 ms polling).
+    const { nodeMonitorGracePeriodMs, nodeMonitorPeriodMs } = TIMING.lab.controllerManager;
+    expect(notReadyAfter, 'crash detected within the grace period').toBeLessThanOrEqual(nodeMonitorGracePeriodMs + nodeMonitorPeriodMs + 1000);
     const pods = await waitRunning(6, { avoid: 'worker-2', timeoutMs: 60_000 });
     const healedAfter = Date.now() - t0;
     expect(pods.every((p) => !lost.has(p.metadata?.uid ?? ''))).toBe(true);
