@@ -13,9 +13,15 @@ export const SCALABLE_RESOURCES: ReadonlySet<string> = new Set(['deployments', '
 export async function scaleWorkload(client: ApiClient, resource: string, namespace: string, name: string, replicas: number, currentReplicas?: number): Promise<string> {
   if (!SCALABLE_RESOURCES.has(resource)) throw new ApiError('BadRequest', `cannot scale ${resource}: expected deployments, replicasets or statefulsets`);
   if (!Number.isInteger(replicas) || replicas < 0) throw new ApiError('BadRequest', `replicas must be an integer >= 0 (got ${replicas})`);
+  if (currentReplicas === undefined) {
+    // As kubectl scale: a merge patch of the scale subresource, which no concurrent writer makes conflict.
+    await client.patch(resource, name, { spec: { replicas } }, { namespace, subresource: 'scale', type: 'merge' });
+    return `${resource}/${name} scaled to ${replicas}`;
+  }
+  // --current-replicas is a precondition: read, check, write with that resourceVersion (409 if it moved).
   const scale = await client.get(resource, name, { namespace, subresource: 'scale' });
   const cur = (scale.spec as { replicas?: number } | undefined)?.replicas ?? 0;
-  if (currentReplicas !== undefined && currentReplicas !== cur) throw new ApiError('Conflict', `Expected replicas to be ${currentReplicas}, was ${cur}`);
+  if (currentReplicas !== cur) throw new ApiError('Conflict', `Expected replicas to be ${currentReplicas}, was ${cur}`);
   await client.update(resource, { ...scale, spec: { replicas } }, { subresource: 'scale' });
   return `${resource}/${name} scaled to ${replicas}`;
 }

@@ -163,6 +163,35 @@ describe('kubelab CLI', () => {
     expect(gone.err).toContain('NotFound');
   });
 
+  it('scales while another writer changes the Deployment (no conflict, as kubectl scale), and honours --current-replicas', async () => {
+    const f = join(dir, 'scale.yaml');
+    writeFileSync(f, manifest(1));
+    await run('apply', '-f', f);
+    // Writers that bump the resourceVersion all along, as the controllers do with status.
+    let writes = 0;
+    const stop = new AbortController();
+    const churn = (async () => {
+      while (!stop.signal.aborted) {
+        await cp.client.patch('deployments', 'web', { metadata: { annotations: { churn: String(writes++) } } }, { namespace: 'shop', type: 'merge' });
+      }
+    })();
+    try {
+      for (const n of [2, 3, 4]) {
+        const r = await run('scale', 'deployment/web', '-n', 'shop', '--replicas', String(n));
+        expect(r.err).toBe('');
+        expect(r.code).toBe(0);
+      }
+    } finally {
+      stop.abort();
+      await churn;
+    }
+    expect(writes).toBeGreaterThan(0);
+    expect((await cp.client.get('deployments', 'web', { namespace: 'shop' })).spec?.replicas).toBe(4);
+    const refused = await run('scale', 'deployment/web', '-n', 'shop', '--replicas', '5', '--current-replicas', '2');
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain('Expected replicas to be 2, was 4');
+  });
+
   it('explains how to start the lab when no apiserver answers', async () => {
     let err = '';
     const ew = process.stderr.write.bind(process.stderr);
