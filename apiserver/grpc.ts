@@ -5,6 +5,8 @@ import { ApiError, badRequest } from '../client/errors.js';
 import { apiService, MAX_MESSAGE_BYTES } from '../client/proto.js';
 import type { Registry, DeleteOptionsBody } from './registry.js';
 import type { KubeletProxy } from './kubeletproxy.js';
+import { isAnonymous, unauthorized, type AuthenticatorChain, type UserInfo } from './auth/authn.js';
+import { LAB_ADMIN } from './auth/user.js';
 
 interface Req {
   resource: string;
@@ -68,7 +70,50 @@ function unary<T>(log: Logger, fn: (req: Req) => Promise<T>): grpc.handleUnaryCa
   };
 }
 
-export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: Logger): grpc.Server {
+/** The user of each call in flight (set before its handler runs). */
+const callUsers = new WeakMap<object, UserInfo>();
+
+/** Who made a gRPC call: its authenticated user (the lab admin on an apiserver without TLS). */
+export function userOf(call: object): UserInfo {
+  return callUsers.get(call) ?? LAB_ADMIN;
+}
+
+type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>;
+
+/** The credentials of a gRPC call: the TLS peer's certificate and the `authorization` metadata. */
+export async function authenticateCall(authn: AuthenticatorChain, call: AnyCall): Promise<UserInfo> {
+  const authorization = call.metadata.get('authorization')[0];
+  return authn.authenticate({
+    peerCertificate: call.getAuthContext().sslPeerCertificate?.raw,
+    authorization: typeof authorization === 'string' ? authorization : undefined,
+  });
+}
+
+/**
+ * Authenticates every call before its handler runs. Until an authorizer exists, an anonymous call is
+ * refused (UNAUTHENTICATED): the gRPC API has no public-info paths.
+ */
+function withAuthn(impl: grpc.UntypedServiceImplementation, authn: AuthenticatorChain, log: Logger): grpc.UntypedServiceImplementation {
+  const out: grpc.UntypedServiceImplementation = {};
+  for (const [name, handler] of Object.entries(impl)) {
+    out[name] = ((call: AnyCall, cb?: grpc.sendUnaryData<unknown>) => {
+      authenticateCall(authn, call)
+        .then((user) => {
+          if (isAnonymous(user)) throw unauthorized();
+          callUsers.set(call, user);
+          (handler as (c: AnyCall, cb?: grpc.sendUnaryData<unknown>) => void)(call, cb);
+        })
+        .catch((err: unknown) => {
+          const e = toServiceError(err, log) as grpc.ServiceError;
+          if (cb) cb(e);
+          else (call as grpc.ServerWritableStream<unknown, unknown>).destroy(e);
+        });
+    }) as grpc.UntypedHandleCall;
+  }
+  return out;
+}
+
+export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: Logger, authn?: AuthenticatorChain): grpc.Server {
   // Not GRPC_BASE_OPTIONS: a grpc-js server with channelz off keeps serving from its old registry after
   // forceShutdown() when a new server binds the same port (seen as "etcd3 client already closed" after a restart).
   const server = new grpc.Server({
@@ -172,7 +217,7 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
       proxy.execGrpc(call).catch((err: unknown) => call.destroy(toServiceError(err, log) as grpc.ServiceError));
     },
   };
-  server.addService(serviceWithRawWatch(), impl);
+  server.addService(serviceWithRawWatch(), authn ? withAuthn(impl, authn, log) : impl);
   return server;
 }
 
@@ -189,8 +234,24 @@ function serviceWithRawWatch(): grpc.ServiceDefinition {
   return def;
 }
 
-export function bindGrpc(server: grpc.Server, address: string): Promise<number> {
-  return new Promise((resolve, reject) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
-  );
+/** A certificate provider that never changes (grpc-js' providers otherwise watch files). */
+function staticProvider(update: { ca?: Buffer; cert?: Buffer; key?: Buffer }): grpc.experimental.CertificateProvider {
+  return {
+    addCaCertificateListener: (l) => l(update.ca ? { caCertificate: update.ca } : null),
+    removeCaCertificateListener: () => undefined,
+    addIdentityCertificateListener: (l) => l(update.cert && update.key ? { certificate: update.cert, privateKey: update.key } : null),
+    removeIdentityCertificateListener: () => undefined,
+  };
+}
+
+/**
+ * Binds the gRPC API: with TLS, the handshake asks for a client certificate but does not require one
+ * (kube-apiserver's tls.RequestClientCert), so a bad or missing certificate is the authenticator's 401
+ * rather than a handshake failure the client cannot explain.
+ */
+export function bindGrpc(server: grpc.Server, address: string, tls?: { cert: Buffer; key: Buffer; clientCa: Buffer }): Promise<number> {
+  const creds = tls
+    ? grpc.experimental.createCertificateProviderServerCredentials(staticProvider({ cert: tls.cert, key: tls.key }), staticProvider({ ca: tls.clientCa }), false)
+    : grpc.ServerCredentials.createInsecure();
+  return new Promise((resolve, reject) => server.bindAsync(address, creds, (err, port) => (err ? reject(err) : resolve(port))));
 }

@@ -3,6 +3,7 @@ import type { Server as HttpServer } from 'node:http';
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { startAdminServer, newMetricsRegistry, type AdminServer } from '../client/admin.js';
+import { AuthenticatorChain, x509Authenticator, type Authenticator } from './auth/authn.js';
 import type { ApiserverConfig } from './config.js';
 import { bindGrpc, createGrpcServer } from './grpc.js';
 import { KubeletProxy } from './kubeletproxy.js';
@@ -20,8 +21,13 @@ export interface RunningApiserver {
   stop(): Promise<void>;
 }
 
-export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?: AbortSignal): Promise<RunningApiserver> {
-  const storage = new Storage(cfg.etcdServers, cfg.etcdPrefix, log);
+export interface ApiserverDeps {
+  /** Authenticators tried after client certificates (bearer tokens), in order. */
+  authenticators?: Authenticator[];
+}
+
+export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?: AbortSignal, deps: ApiserverDeps = {}): Promise<RunningApiserver> {
+  const storage = new Storage(cfg.etcdServers, cfg.etcdPrefix, log, cfg.tls?.etcd);
   const registry = new Registry(
     storage,
     {
@@ -37,10 +43,16 @@ export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?:
   await registry.start();
   const kubernetesService = new KubernetesServiceController(registry, { httpPort: cfg.httpPort, advertiseAddress: cfg.advertiseAddress, intervalMs: cfg.kubernetesServiceSyncMs }, log);
   await kubernetesService.start();
-  const proxy = new KubeletProxy(registry);
-  const grpcServer: grpc.Server = createGrpcServer(registry, proxy, log);
-  const grpcPort = await bindGrpc(grpcServer, `${cfg.bindAddress}:${cfg.grpcPort}`);
-  const http: HttpServer = createRestServer({ registry, proxy, log });
+  const proxy = new KubeletProxy(registry, cfg.tls?.kubelet);
+  // No TLS (--insecure, a throwaway test apiserver): no authentication, every request is the lab admin.
+  const authn = cfg.tls
+    ? new AuthenticatorChain([x509Authenticator(cfg.tls.clientCa), ...(deps.authenticators ?? [])], {
+        onRefused: (reason) => log.debug({ reason }, 'credentials refused'),
+      })
+    : undefined;
+  const grpcServer: grpc.Server = createGrpcServer(registry, proxy, log, authn);
+  const grpcPort = await bindGrpc(grpcServer, `${cfg.bindAddress}:${cfg.grpcPort}`, cfg.tls);
+  const http: HttpServer = createRestServer({ registry, proxy, log, authn, tls: cfg.tls });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(cfg.httpPort, cfg.bindAddress, () => resolve());

@@ -35,6 +35,7 @@ export type Reason =
   | 'Invalid'
   | 'BadRequest'
   | 'Forbidden'
+  | 'Unauthorized'
   | 'Gone'
   | 'Expired'
   | 'MethodNotAllowed'
@@ -52,6 +53,7 @@ const HTTP_CODES: Record<Reason, number> = {
   Invalid: 422,
   BadRequest: 400,
   Forbidden: 403,
+  Unauthorized: 401,
   Gone: 410,
   Expired: 410,
   MethodNotAllowed: 405,
@@ -71,6 +73,7 @@ const GRPC_CODES: Record<Reason, number> = {
   Invalid: 3, // INVALID_ARGUMENT
   BadRequest: 3,
   Forbidden: 7,
+  Unauthorized: 16, // UNAUTHENTICATED
   Gone: 9, // FAILED_PRECONDITION: "expired/gone"
   Expired: 9,
   MethodNotAllowed: 12,
@@ -158,6 +161,8 @@ export function gone(message: string): ApiError {
   return new ApiError('Expired', message);
 }
 
+export const isForbidden = (e: unknown): boolean => e instanceof ApiError && e.reason === 'Forbidden';
+export const isUnauthorized = (e: unknown): boolean => e instanceof ApiError && e.reason === 'Unauthorized';
 export const isNotFound = (e: unknown): boolean => e instanceof ApiError && e.reason === 'NotFound';
 export const isAlreadyExists = (e: unknown): boolean => e instanceof ApiError && e.reason === 'AlreadyExists';
 export const isConflict = (e: unknown): boolean => e instanceof ApiError && e.reason === 'Conflict';

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { createLogger } from '../client/log.js';
 import { durationFlag, intFlag, runUntilSignal } from '../client/process.js';
+import { addClientTlsFlags, clientTlsFromFlags } from '../client/tls.js';
 import { ALL_CONTROLLERS } from './config.js';
 import { compileControllerManagerConfig, startControllerManager } from './index.js';
 
@@ -22,7 +23,7 @@ function floatFlag(name: string): (v: string) => number {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const cmd = new Command('controller-manager')
+  const cmd = addClientTlsFlags(new Command('controller-manager'))
     .description('kubelab controller-manager: workload, node lifecycle, endpoints, garbage collection and volume controllers')
     .option('--apiserver <host:port>', 'apiserver gRPC address', process.env.KUBELAB_APISERVER)
     .option('--admin-port <port>', 'healthz/metrics port', intFlag('--admin-port'))
@@ -53,6 +54,7 @@ export async function main(argv: string[]): Promise<void> {
   const o = cmd.opts<Record<string, unknown>>();
   const cfg = compileControllerManagerConfig({
     apiserver: o.apiserver as string | undefined,
+    tls: clientTlsFromFlags(o),
     adminPort: o.adminPort as number | undefined,
     bindAddress: o.bindAddress as string | undefined,
     timing: o.timing as string | undefined,

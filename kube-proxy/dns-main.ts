@@ -1,12 +1,13 @@
 /** dns component entry: cluster DNS (+ kube-dns registration, LoadBalancer IPs), until SIGTERM. */
 import { Command } from 'commander';
 import { createLogger } from '../client/log.js';
+import { addClientTlsFlags, clientTlsFromFlags } from '../client/tls.js';
 import { durationFlag, intFlag, runUntilSignal } from '../client/process.js';
 import { compileDnsConfig } from './dns/config.js';
 import { startDns } from './dns/component.js';
 
 export async function main(argv: string[]): Promise<void> {
-  const cmd = new Command('dns')
+  const cmd = addClientTlsFlags(new Command('dns'))
     .description('kubelab cluster DNS: <svc>.<ns>.svc.<domain>, StatefulSet pod names, SRV; registers kube-dns; allocates LoadBalancer IPs')
     .option('--apiserver <host:port>', 'apiserver gRPC address (env KUBELAB_APISERVER)')
     .option('--cluster-domain <domain>', 'cluster domain', 'cluster.local')
@@ -23,6 +24,7 @@ export async function main(argv: string[]): Promise<void> {
   const o = cmd.opts<Record<string, unknown>>();
   const cfg = compileDnsConfig({
     apiserver: o.apiserver as string | undefined,
+    tls: clientTlsFromFlags(o),
     clusterDomain: o.clusterDomain as string | undefined,
     port: o.port as number | undefined,
     bindAddress: o.bindAddress as string | undefined,

@@ -1,12 +1,13 @@
 /** kube-proxy entry: flags → config → startKubeProxy, until SIGTERM. */
 import { Command } from 'commander';
 import { createLogger } from '../client/log.js';
+import { addClientTlsFlags, clientTlsFromFlags } from '../client/tls.js';
 import { durationFlag, intFlag, runUntilSignal } from '../client/process.js';
 import { compileKubeProxyConfig } from './config.js';
 import { startKubeProxy } from './proxier.js';
 
 export async function main(argv: string[]): Promise<void> {
-  const cmd = new Command('kube-proxy')
+  const cmd = addClientTlsFlags(new Command('kube-proxy'))
     .description('kubelab kube-proxy: programs this node container\'s iptables so Service ClusterIPs, NodePorts and LoadBalancer IPs reach ready endpoints')
     .option('--apiserver <host:port>', 'apiserver gRPC address (env KUBELAB_APISERVER)')
     .option('--hostname-override <name>', 'node name (env KUBELAB_NODE_NAME, default: hostname)')
@@ -22,6 +23,7 @@ export async function main(argv: string[]): Promise<void> {
   const o = cmd.opts<Record<string, unknown>>();
   const cfg = compileKubeProxyConfig({
     apiserver: o.apiserver as string | undefined,
+    tls: clientTlsFromFlags(o),
     nodeName: o.hostnameOverride as string | undefined,
     serviceClusterIpRange: o.serviceClusterIpRange as string | undefined,
     loadBalancerIpRange: o.loadBalancerIpRange as string | undefined,

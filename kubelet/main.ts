@@ -2,12 +2,16 @@
 import { Command } from 'commander';
 import { createLogger } from '../client/log.js';
 import { durationFlag, intFlag, runUntilSignal } from '../client/process.js';
+import { addClientTlsFlags, clientTlsFromFlags } from '../client/tls.js';
 import { compileKubeletConfig, type KubeletOptions, type RuntimeKind, type TimingPreset } from './config.js';
 import { startKubelet } from './start.js';
 
 /** Adds the kubelet's flags to a command (shared with the `node` component). */
 export function kubeletFlags(cmd: Command): Command {
-  return cmd
+  return addClientTlsFlags(cmd)
+    .option('--tls-cert-file <file>', 'PEM serving certificate of the 10250 server (enables HTTPS)', process.env.KUBELAB_KUBELET_TLS_CERT_FILE)
+    .option('--tls-private-key-file <file>', 'PEM key of --tls-cert-file', process.env.KUBELAB_KUBELET_TLS_PRIVATE_KEY_FILE)
+    .option('--client-ca-file <file>', 'PEM CA of the client certificates 10250 accepts', process.env.KUBELAB_KUBELET_CLIENT_CA_FILE)
     .option('--apiserver <host:port>', 'apiserver gRPC address', process.env.KUBELAB_APISERVER ?? '127.0.0.1:7443')
     .option('--node-name <name>', 'node name (default: hostname)', process.env.KUBELAB_NODE_NAME)
     .option('--node-ip <ip>', 'advertised InternalIP', process.env.KUBELAB_NODE_IP)
@@ -40,6 +44,10 @@ export function kubeletFlags(cmd: Command): Command {
 export function kubeletOptions(o: Record<string, unknown>): KubeletOptions {
   return {
     apiserver: o.apiserver as string | undefined,
+    tls: clientTlsFromFlags(o),
+    tlsCertFile: o.tlsCertFile as string | undefined,
+    tlsPrivateKeyFile: o.tlsPrivateKeyFile as string | undefined,
+    clientCaFile: o.clientCaFile as string | undefined,
     nodeName: o.nodeName as string | undefined,
     nodeIp: o.nodeIp as string | undefined,
     port: o.port as number | undefined,

@@ -1,9 +1,12 @@
 /** Scheduler options (flags/env) → validated config with every default filled; durations in ms. */
 import { hostname } from 'node:os';
 import { DEFAULT_LEADER_ELECTION } from '../client/leaderelection.js';
+import type { ClientTls } from '../client/tls.js';
 
 export interface SchedulerOptions {
   apiserver?: string;
+  /** TLS to the apiserver (CA + this scheduler's client certificate); none: plain gRPC. */
+  tls?: ClientTls;
   adminPort?: number;
   bindAddress?: string;
   schedulerName?: string;
@@ -26,6 +29,7 @@ export interface SchedulerOptions {
 
 export interface SchedulerConfig {
   apiserver: string;
+  tls?: ClientTls;
   adminPort: number;
   bindAddress: string;
   schedulerName: string;
@@ -54,6 +58,7 @@ export class SchedulerConfigError extends Error {
 export function compileSchedulerConfig(o: SchedulerOptions = {}): SchedulerConfig {
   const cfg: SchedulerConfig = {
     apiserver: o.apiserver ?? process.env.KUBELAB_APISERVER ?? '127.0.0.1:7443',
+    tls: o.tls,
     adminPort: o.adminPort ?? 10259,
     bindAddress: o.bindAddress ?? '0.0.0.0',
     schedulerName: o.schedulerName ?? 'default-scheduler',

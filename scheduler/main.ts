@@ -2,11 +2,12 @@
 import { Command } from 'commander';
 import { createLogger } from '../client/log.js';
 import { durationFlag, intFlag, runUntilSignal } from '../client/process.js';
+import { addClientTlsFlags, clientTlsFromFlags } from '../client/tls.js';
 import { compileSchedulerConfig } from './config.js';
 import { startScheduler } from './index.js';
 
 export async function main(argv: string[]): Promise<void> {
-  const cmd = new Command('scheduler')
+  const cmd = addClientTlsFlags(new Command('scheduler'))
     .description('kubelab scheduler: binds pods without a node to the best node')
     .option('--apiserver <host:port>', 'apiserver gRPC address', process.env.KUBELAB_APISERVER)
     .option('--admin-port <port>', 'healthz/metrics port', intFlag('--admin-port'))
@@ -33,6 +34,7 @@ export async function main(argv: string[]): Promise<void> {
   const o = cmd.opts<Record<string, unknown>>();
   const cfg = compileSchedulerConfig({
     apiserver: o.apiserver as string | undefined,
+    tls: clientTlsFromFlags(o),
     adminPort: o.adminPort as number | undefined,
     bindAddress: o.bindAddress as string | undefined,
     schedulerName: o.schedulerName as string | undefined,

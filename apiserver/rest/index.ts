@@ -1,9 +1,13 @@
 /**
  * The Kubernetes REST facade (what kubectl talks to), over the same registry and watch cache as gRPC.
- * Plain HTTP, no auth. Routing is in route.ts, discovery in discovery.ts, table printing in tables.ts,
+ * HTTPS with client-certificate (and, through the chain, token) authentication; plain HTTP with no
+ * authentication only for an --insecure test apiserver. Routing is in route.ts, discovery in discovery.ts, table printing in tables.ts,
  * OpenAPI + field validation in openapi.ts, pod log/exec/attach/port-forward proxying in stream.ts.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -21,6 +25,8 @@ import { checkFields, openapiV2, openapiV2Protobuf, openapiV3Doc, openapiV3Index
 import { decodeProtobufObject } from './protobuf.js';
 import { boolParam, enumParam, requestUrl, intParam, selectorParams, timeoutParam, tooLargeResourceVersion, versionParams } from './params.js';
 import { answerReview } from './reviews.js';
+import { isAnonymous, isPublicInfoPath, unauthorized, type AuthenticatorChain, type UserInfo } from '../auth/authn.js';
+import { LAB_ADMIN } from '../auth/user.js';
 import { parsePath, type Route } from './route.js';
 import { strategyFor } from '../strategies/index.js';
 import { handleStreamRequest, handleStreamUpgrade, kubeletQuery } from './stream.js';
@@ -30,6 +36,42 @@ export interface RestOptions {
   registry: Registry;
   proxy: KubeletProxy;
   log: Logger;
+  /** The authenticator chain; absent on an --insecure apiserver, where every request is the lab admin. */
+  authn?: AuthenticatorChain;
+  /** Serving certificate and the CA of client certificates; absent: plain HTTP. */
+  tls?: { cert: Buffer; key: Buffer; clientCa: Buffer };
+}
+
+/** A connection's user when it sent no Authorization header: its client certificate is checked once. */
+const socketUsers = new WeakMap<Socket, Promise<UserInfo>>();
+
+/** The user of a REST request (the lab admin on an --insecure apiserver); throws 401 for bad credentials. */
+export function authenticateRest(opts: RestOptions, req: IncomingMessage): Promise<UserInfo> {
+  const { authn } = opts;
+  if (!authn) return Promise.resolve(LAB_ADMIN);
+  const authorization = req.headers.authorization;
+  const peer = (): Buffer | undefined => {
+    const s = req.socket as TLSSocket;
+    if (typeof s.getPeerCertificate !== 'function') return undefined;
+    const raw = s.getPeerCertificate().raw as Buffer | undefined;
+    return raw && raw.length > 0 ? raw : undefined;
+  };
+  if (authorization) return authn.authenticate({ peerCertificate: peer(), authorization });
+  let p = socketUsers.get(req.socket);
+  if (!p) {
+    p = authn.authenticate({ peerCertificate: peer() });
+    socketUsers.set(req.socket, p);
+  }
+  return p;
+}
+
+/**
+ * Until an authorizer exists: an anonymous user may read only what Kubernetes' system:public-info-viewer
+ * role opens (/healthz, /livez, /readyz, /version) and gets 401 elsewhere; any authenticated user may do
+ * everything. The authorization work replaces this with RBAC.
+ */
+export function authorizeRequest(user: UserInfo, path: string): void {
+  if (isAnonymous(user) && !isPublicInfoPath(path)) throw unauthorized();
 }
 
 export { tableFor } from '../../client/tables.js';
@@ -43,7 +85,7 @@ const JSON_TYPE = 'application/json';
 export function createRestServer(opts: RestOptions): Server {
   const { log } = opts;
   const aggregator = new Aggregator(opts.registry, log);
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(opts, aggregator, req, res).catch((err: unknown) => {
       if (!(err instanceof ApiError)) log.error({ err, method: req.method, url: req.url }, 'request failed');
       const apiErr = err instanceof ApiError ? err : new ApiError('InternalError', `Internal error occurred: ${(err as Error).message}`);
@@ -53,6 +95,16 @@ export function createRestServer(opts: RestOptions): Server {
       }
       sendJson(res, apiErr.code, apiErr.toStatus());
     });
+  };
+  // requestCert without rejectUnauthorized: a missing or foreign client certificate is the authenticator's
+  // 401 (kube-apiserver's tls.RequestClientCert), not a handshake failure.
+  const server: Server = opts.tls
+    ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.clientCa, requestCert: true, rejectUnauthorized: false }, onRequest)
+    : createServer(onRequest);
+  // A handshake that stalls or sends junk costs its own connection only.
+  server.on('tlsClientError', (err: Error, socket: Socket) => {
+    log.debug({ err: err.message }, 'TLS handshake failed');
+    socket.destroy();
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // Before anything else may fail: a peer that resets mid-upgrade costs its own connection only.
@@ -119,6 +171,8 @@ async function handle(opts: RestOptions, aggregator: Aggregator, req: IncomingMe
   const path = url.pathname;
   const method = req.method ?? 'GET';
   const accept = req.headers.accept;
+  const user = await authenticateRest(opts, req);
+  authorizeRequest(user, path);
   if (path === '/healthz' || path === '/livez' || path === '/readyz') {
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     return;
@@ -135,7 +189,7 @@ async function handle(opts: RestOptions, aggregator: Aggregator, req: IncomingMe
   const { info, namespace, name, subresource } = route;
   if (info.virtual) {
     if (method !== 'POST' || name) throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource (${info.resource})`);
-    return sendJson(res, 201, answerReview(info, parseBody(await readBody(req), req.headers['content-type'] ?? '')));
+    return sendJson(res, 201, answerReview(info, parseBody(await readBody(req), req.headers['content-type'] ?? ''), user));
   }
   if (subresource === 'log' || subresource === 'exec' || subresource === 'attach' || subresource === 'portforward' || subresource === 'proxy')
     // Options are checked before the pod or its node is looked up: a malformed one is the client's 400.
