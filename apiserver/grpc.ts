@@ -234,12 +234,16 @@ function serviceWithRawWatch(): grpc.ServiceDefinition {
   return def;
 }
 
-/** A certificate provider that never changes (grpc-js' providers otherwise watch files). */
+/**
+ * A certificate provider that never changes (grpc-js' providers otherwise watch files). It answers a new
+ * listener on the next tick: grpc-js registers the server's watcher only after adding its listeners, so an
+ * answer given at once would never reach the server (every connection dropped as "unloaded credentials").
+ */
 function staticProvider(update: { ca?: Buffer; cert?: Buffer; key?: Buffer }): grpc.experimental.CertificateProvider {
   return {
-    addCaCertificateListener: (l) => l(update.ca ? { caCertificate: update.ca } : null),
+    addCaCertificateListener: (l) => setImmediate(() => l(update.ca ? { caCertificate: update.ca } : null)),
     removeCaCertificateListener: () => undefined,
-    addIdentityCertificateListener: (l) => l(update.cert && update.key ? { certificate: update.cert, privateKey: update.key } : null),
+    addIdentityCertificateListener: (l) => setImmediate(() => l(update.cert && update.key ? { certificate: update.cert, privateKey: update.key } : null)),
     removeIdentityCertificateListener: () => undefined,
   };
 }
