@@ -12,6 +12,7 @@ const COMPONENTS: Record<string, string> = {
   'kube-proxy': '../kube-proxy/main.js',
   node: './node-main.js',
   dns: '../kube-proxy/dns-main.js',
+  pki: './pki-main.js',
 };
 
 async function run(): Promise<void> {
