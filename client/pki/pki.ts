@@ -90,7 +90,8 @@ export function labPkiPlan(input: LabPkiInput): PkiPlan {
     { file: 'apiserver', commonName: 'kube-apiserver', hosts: unique([...APISERVER_NAMES, ...input.apiserverHosts]) },
     { file: 'apiserver-etcd-client', commonName: 'kube-apiserver-etcd-client', client: true },
     { file: 'apiserver-kubelet-client', commonName: APISERVER_KUBELET_CLIENT, organizations: ['kubeadm:cluster-admins'], client: true },
-    { file: 'etcd-server', commonName: 'etcd', hosts: unique(['localhost', '127.0.0.1', ...input.etcdHosts]) },
+    // clientAuth too, as kubeadm's etcd/server: etcd's own gRPC gateway dials etcd with it.
+    { file: 'etcd-server', commonName: 'etcd', hosts: unique(['localhost', '127.0.0.1', ...input.etcdHosts]), client: true },
     { file: 'scheduler', commonName: 'system:kube-scheduler', client: true },
     { file: 'controller-manager', commonName: 'system:kube-controller-manager', client: true },
     { file: 'kube-proxy', commonName: 'system:kube-proxy', client: true },
