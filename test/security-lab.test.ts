@@ -98,5 +98,5 @@ describe('a secure test cluster', () => {
     const name = await cluster.addNode();
     expect(name).toBe('worker-2');
     expect(await kubectl('get', 'node', name, '-o', 'name')).toContain(`node/${name}`);
-  }, 150_000);
+  }, 300_000);
 });
