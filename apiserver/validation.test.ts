@@ -180,3 +180,24 @@ describe('secrets, endpoints and endpoint slices', () => {
     expect(msgs(slices, { metadata: { name: 'e' }, addressType: 'IPv5', endpoints: [] })).toEqual(['addressType: Unsupported value: "IPv5": supported values: "FQDN", "IPv4", "IPv6"']);
   });
 });
+
+describe('cronjobs', () => {
+  const cronjobs = resourceInfo('cronjobs');
+  if (!cronjobs) throw new Error('cronjobs not served');
+  const cronjob = (schedule: string, timeZone?: string) => {
+    const cj = {
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: { name: 'tick', namespace: 'default' },
+      spec: { schedule, ...(timeZone ? { timeZone } : {}), jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'kubelab/busybox' }] } } } } },
+    };
+    applyDefaults('cronjobs', cj as never);
+    return validateObject(cronjobs, cj as never).map((c) => `${c.field}: ${c.message}`);
+  };
+
+  it('stores only schedules the controller can run (the fuzz suite stored "* * * * * *", which the controller refused forever)', () => {
+    expect(cronjob('*/5 * * * *', 'Europe/Berlin')).toEqual([]);
+    expect(cronjob('* * * * * *')).toEqual(['spec.schedule: Invalid value: "* * * * * *": expected exactly 5 fields, found 6: * * * * * *']);
+    expect(cronjob('0 0 * * *', 'Mars/Olympus')).toEqual(['spec.timeZone: Invalid value: "Mars/Olympus": unknown time zone Mars/Olympus']);
+  });
+});

@@ -4,7 +4,7 @@
  * concurrencyPolicy (Allow, Forbid, Replace); keeps successful/failed history within the limits and
  * requeues itself for the next schedule time.
  */
-import { CronExpressionParser } from 'cron-parser';
+import { parseSchedule } from '../client/cron.js';
 import { isAlreadyExists, isNotFound, TerminalError } from '../client/errors.js';
 import { clone, controllerRef, nowTimestamp, ownerRefTo } from '../client/objects.js';
 import { keyOf, type batch } from '../client/types.js';
@@ -15,7 +15,7 @@ export const SCHEDULED_TIMESTAMP = 'batch.kubernetes.io/cronjob-scheduled-timest
 
 /** The latest schedule time in (since, now], and the next one after now (pure). */
 export function scheduleTimes(schedule: string, since: number, now: number, timeZone?: string): { latest?: number; missed: number; next: number } {
-  const expr = CronExpressionParser.parse(schedule, { currentDate: new Date(since), ...(timeZone ? { tz: timeZone } : {}) });
+  const expr = parseSchedule(schedule, since, timeZone);
   let latest: number | undefined;
   let missed = 0;
   for (;;) {
@@ -25,9 +25,9 @@ export function scheduleTimes(schedule: string, since: number, now: number, time
     missed++;
     if (missed > 1000) {
       // Too many missed: jump ahead rather than walking every slot.
-      const e2 = CronExpressionParser.parse(schedule, { currentDate: new Date(now), ...(timeZone ? { tz: timeZone } : {}) });
+      const e2 = parseSchedule(schedule, now, timeZone);
       const next = e2.next().getTime();
-      const prev = CronExpressionParser.parse(schedule, { currentDate: new Date(now + 1), ...(timeZone ? { tz: timeZone } : {}) }).prev().getTime();
+      const prev = parseSchedule(schedule, now + 1, timeZone).prev().getTime();
       return { latest: prev, missed, next };
     }
   }

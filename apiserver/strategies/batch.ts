@@ -1,6 +1,7 @@
 /** batch: Jobs and CronJobs. */
 import type { KObject, batch, core } from '../../client/types.js';
 import { templateDefaults } from '../../client/poddefaults.js';
+import { scheduleError, timeZoneError } from '../../client/cron.js';
 import { PRINTERS } from '../../client/tables.js';
 import type { Strategy } from '../strategy.js';
 import { add, forbidTemplateEphemeral, validatePodSpec, validateReplicas, validateSelectorAndTemplate, type Causes } from '../validation.js';
@@ -62,7 +63,14 @@ export const cronjobs: Strategy = {
     const c: Causes = [];
     const spec = obj.spec as Record<string, unknown> | undefined;
     const schedule = spec?.schedule;
+    const timeZone = typeof spec?.timeZone === 'string' ? spec.timeZone : undefined;
     if (typeof schedule !== 'string' || schedule.trim() === '') add(c, 'spec.schedule', 'Required value', 'FieldValueRequired');
+    else {
+      const why = scheduleError(schedule, timeZone);
+      if (why) add(c, 'spec.schedule', `Invalid value: ${JSON.stringify(schedule)}: ${why}`);
+    }
+    const tzWhy = timeZone === undefined ? undefined : timeZoneError(timeZone);
+    if (tzWhy) add(c, 'spec.timeZone', `Invalid value: ${JSON.stringify(timeZone)}: ${tzWhy}`);
     const jt = spec?.jobTemplate as { spec?: Record<string, unknown> } | undefined;
     if (!jt?.spec) add(c, 'spec.jobTemplate.spec', 'Required value', 'FieldValueRequired');
     else {
