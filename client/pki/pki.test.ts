@@ -18,7 +18,8 @@ afterEach(async () => {
 });
 const cert = async (dir: string, file: string): Promise<X509Certificate> => new X509Certificate(await readFile(join(dir, `${file}.crt`)));
 
-describe('ensurePki', () => {
+// Key generation is CPU work: generous limits for a busy 2-core machine.
+describe('ensurePki', { timeout: 60_000 }, () => {
   it('issues every certificate of a lab from one CA, with Kubernetes user names and the serving names', async () => {
     const dir = await tmp();
     const res = await ensurePki(dir, plan);
