@@ -1,5 +1,10 @@
 /** apiserver options (flags/env) → validated config with every default filled; durations in ms. */
 import { readPem } from '../client/tls.js';
+import { ADMISSION_PLUGINS, type AdmissionPluginName } from './auth/admission.js';
+import { parseAuthorizationModes } from './auth/authorizer.js';
+import type { SecurityConfig } from './auth/index.js';
+import { LEVELS, type Level } from '../client/podsecurity.js';
+
 export interface ApiserverOptions {
   etcdServers?: string;
   etcdPrefix?: string;
@@ -31,6 +36,30 @@ export interface ApiserverOptions {
   kubeletCertificateAuthority?: string;
   /** Serve plain HTTP/gRPC with no authentication, every request acting as the lab admin: a throwaway test apiserver only. */
   insecure?: boolean;
+  /** --authorization-mode: comma list of AlwaysAllow, AlwaysDeny, Node, RBAC (default AlwaysAllow until TLS lands). */
+  authorizationMode?: string;
+  /** --anonymous-user: who a request without credentials is — `admin` (today's lab) or `anonymous` (Kubernetes). */
+  anonymousUser?: string;
+  /** --token-auth-file: CSV token,user,uid,"groups" (kube-apiserver's static token file). */
+  tokenAuthFile?: string;
+  /** --service-account-key-file: PKCS#8 PEM private key that signs ServiceAccount tokens (generated in memory when absent). */
+  serviceAccountKeyFile?: string;
+  /** --service-account-issuer. */
+  serviceAccountIssuer?: string;
+  /** --api-audiences: comma list; default the issuer. */
+  apiAudiences?: string;
+  /** --enable-admission-plugins: extra plugins (ServiceAccount). */
+  enableAdmissionPlugins?: string;
+  /** --pod-security-defaults: `enforce=baseline,warn=restricted,audit=restricted` (PodSecurityConfiguration defaults). */
+  podSecurityDefaults?: string;
+  /** --root-ca-file: the cluster CA published as the kube-root-ca.crt ConfigMap. */
+  rootCaFile?: string;
+  /** --encryption-provider-config: an EncryptionConfiguration file (aescbc/aesgcm/identity providers for secrets). */
+  encryptionProviderConfig?: string;
+  /** --audit-log-path: JSON lines of audit events (with --audit-policy-file). */
+  auditLogPath?: string;
+  /** --audit-policy-file: an audit.k8s.io/v1 Policy. */
+  auditPolicyFile?: string;
 }
 
 /** The apiserver's TLS: serving, client authentication, and toward etcd and kubelets. Absent: --insecure. */
@@ -59,6 +88,9 @@ export interface ApiserverConfig {
   kubernetesServiceSyncMs: number;
   /** undefined only with --insecure. */
   tls?: ApiserverTls;
+  security: SecurityConfig;
+  encryptionProviderConfig?: string;
+  audit?: { logPath: string; policyFile: string };
 }
 
 /** Thrown for an invalid option; the message names the flag. */
@@ -83,8 +115,12 @@ export function compileApiserverConfig(o: ApiserverOptions): ApiserverConfig {
   if (!tls && !o.insecure)
     throw new ConfigError('--tls-cert-file, --tls-private-key-file and --client-ca-file are required (the cluster PKI: see docs/security.md); pass --insecure only for a throwaway test apiserver');
   if (tls && o.insecure) throw new ConfigError('--insecure cannot be combined with --tls-cert-file: choose one');
+  const security = compileSecurityConfig(o);
   return {
     tls,
+    security,
+    ...(o.encryptionProviderConfig ? { encryptionProviderConfig: o.encryptionProviderConfig } : {}),
+    ...audit(o),
     etcdServers,
     etcdPrefix: o.etcdPrefix ?? '/registry',
     grpcPort: o.grpcPort ?? 7443,
@@ -126,4 +162,39 @@ function compileTls(o: ApiserverOptions): ApiserverTls | undefined {
     etcd: trio(['--etcd-cafile', '--etcd-certfile', '--etcd-keyfile'], [o.etcdCaFile, o.etcdCertFile, o.etcdKeyFile]),
     kubelet: trio(['--kubelet-certificate-authority', '--kubelet-client-certificate', '--kubelet-client-key'], [o.kubeletCertificateAuthority, o.kubeletClientCertificate, o.kubeletClientKey]),
   };
+}
+function compileSecurityConfig(o: ApiserverOptions): SecurityConfig {
+  const modes = parseAuthorizationModes(o.authorizationMode ?? 'AlwaysAllow');
+  if (typeof modes === 'string') throw new ConfigError(`--authorization-mode: ${modes}`);
+  const anonymous = o.anonymousUser ?? 'admin';
+  if (anonymous !== 'admin' && anonymous !== 'anonymous') throw new ConfigError(`--anonymous-user: "${anonymous}" is not one of admin, anonymous`);
+  const plugins = (o.enableAdmissionPlugins ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const p of plugins) if (!(ADMISSION_PLUGINS as readonly string[]).includes(p)) throw new ConfigError(`--enable-admission-plugins: "${p}" is not one of ${ADMISSION_PLUGINS.join(', ')}`);
+  // Until the lab's own pods run in a namespace labelled privileged, the cluster default stays privileged.
+  const defaults: SecurityConfig['podSecurityDefaults'] = { enforce: 'privileged', warn: 'privileged', audit: 'privileged' };
+  for (const part of (o.podSecurityDefaults ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [mode, level] = part.split('=');
+    if (!['enforce', 'warn', 'audit'].includes(mode) || !(LEVELS as readonly string[]).includes(level ?? ''))
+      throw new ConfigError(`--pod-security-defaults: "${part}" is not <enforce|warn|audit>=<privileged|baseline|restricted>`);
+    defaults[mode as 'enforce' | 'warn' | 'audit'] = level as Level;
+  }
+  const issuer = o.serviceAccountIssuer ?? 'https://kubernetes.default.svc.cluster.local';
+  const audiences = (o.apiAudiences ?? issuer).split(',').map((s) => s.trim()).filter(Boolean);
+  return {
+    authorizationModes: modes,
+    anonymousUser: anonymous,
+    ...(o.tokenAuthFile ? { tokenAuthFile: o.tokenAuthFile } : {}),
+    ...(o.serviceAccountKeyFile ? { serviceAccountKeyFile: o.serviceAccountKeyFile } : {}),
+    serviceAccountIssuer: issuer,
+    apiAudiences: audiences,
+    admissionPlugins: plugins as AdmissionPluginName[],
+    podSecurityDefaults: defaults,
+    ...(o.rootCaFile ? { rootCaFile: o.rootCaFile } : {}),
+  };
+}
+
+function audit(o: ApiserverOptions): { audit?: { logPath: string; policyFile: string } } {
+  if (!o.auditLogPath && !o.auditPolicyFile) return {};
+  if (!o.auditLogPath || !o.auditPolicyFile) throw new ConfigError('--audit-log-path and --audit-policy-file: give both, or neither');
+  return { audit: { logPath: o.auditLogPath, policyFile: o.auditPolicyFile } };
 }

@@ -5,8 +5,9 @@ import { ApiError, badRequest } from '../client/errors.js';
 import { apiService, MAX_MESSAGE_BYTES } from '../client/proto.js';
 import type { Registry, DeleteOptionsBody } from './registry.js';
 import type { KubeletProxy } from './kubeletproxy.js';
-import { isAnonymous, unauthorized, type AuthenticatorChain, type UserInfo } from './auth/authn.js';
-import { LAB_ADMIN } from './auth/user.js';
+import type { Security } from './auth/index.js';
+import type { UserInfo } from './auth/user.js';
+import { isAnonymous, unauthorized } from './auth/authn.js';
 
 interface Req {
   resource: string;
@@ -61,59 +62,46 @@ function parseJson(s: string, what: string): unknown {
   }
 }
 
-function unary<T>(log: Logger, fn: (req: Req) => Promise<T>): grpc.handleUnaryCall<Req, T> {
+function unary<T>(log: Logger, fn: (req: Req, call: CallCredentials) => Promise<T>): grpc.handleUnaryCall<Req, T> {
   return (call, cb) => {
-    fn(call.request).then(
+    fn(call.request, call).then(
       (res) => cb(null, res),
       (err: unknown) => cb(toServiceError(err, log) as grpc.ServiceError),
     );
   };
 }
 
-/** The user of each call in flight (set before its handler runs). */
-const callUsers = new WeakMap<object, UserInfo>();
+/** What a call's credentials are read from: its metadata and its TLS peer. */
+type CallCredentials = Pick<grpc.ServerUnaryCall<unknown, unknown>, 'metadata' | 'getAuthContext'>;
 
-/** Who made a gRPC call: its authenticated user (the lab admin on an apiserver without TLS). */
-export function userOf(call: object): UserInfo {
-  return callUsers.get(call) ?? LAB_ADMIN;
+/** A field selector's exact `metadata.name=x`, which names the object of a list or watch for authorization. */
+function selectedName(fieldSelector: string): string {
+  const m = /(?:^|,)\s*metadata\.name\s*==?\s*([^,\s]+)\s*(?:,|$)/.exec(fieldSelector ?? '');
+  return m ? m[1] : '';
 }
 
-type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>;
-
-/** The credentials of a gRPC call: the TLS peer's certificate and the `authorization` metadata. */
-export async function authenticateCall(authn: AuthenticatorChain, call: AnyCall): Promise<UserInfo> {
-  const authorization = call.metadata.get('authorization')[0];
-  return authn.authenticate({
-    peerCertificate: call.getAuthContext().sslPeerCertificate?.raw,
-    authorization: typeof authorization === 'string' ? authorization : undefined,
-  });
-}
-
-/**
- * Authenticates every call before its handler runs. Until an authorizer exists, an anonymous call is
- * refused (UNAUTHENTICATED): the gRPC API has no public-info paths.
- */
-function withAuthn(impl: grpc.UntypedServiceImplementation, authn: AuthenticatorChain, log: Logger): grpc.UntypedServiceImplementation {
-  const out: grpc.UntypedServiceImplementation = {};
-  for (const [name, handler] of Object.entries(impl)) {
-    out[name] = ((call: AnyCall, cb?: grpc.sendUnaryData<unknown>) => {
-      authenticateCall(authn, call)
-        .then((user) => {
-          if (isAnonymous(user)) throw unauthorized();
-          callUsers.set(call, user);
-          (handler as (c: AnyCall, cb?: grpc.sendUnaryData<unknown>) => void)(call, cb);
-        })
-        .catch((err: unknown) => {
-          const e = toServiceError(err, log) as grpc.ServiceError;
-          if (cb) cb(e);
-          else (call as grpc.ServerWritableStream<unknown, unknown>).destroy(e);
-        });
-    }) as grpc.UntypedHandleCall;
-  }
-  return out;
-}
-
-export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: Logger, authn?: AuthenticatorChain): grpc.Server {
+export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: Logger, security: Security): grpc.Server {
+  /** Authenticates the call (its `authorization` metadata) and authorizes `verb` on the request's object, as REST does. */
+  const authorize = async (call: CallCredentials, verb: string, r: { resource: string; namespace?: string; name?: string; subresource?: string; fieldSelector?: string }): Promise<UserInfo> => {
+    const header = call.metadata.get('authorization')[0];
+    const user = await security.authenticate(typeof header === 'string' ? header : undefined, call.getAuthContext().sslPeerCertificate?.raw);
+    // With authorization off (AlwaysAllow) an anonymous caller still gets nothing: the gRPC API has no public-info paths.
+    if (isAnonymous(user) && security.authorizer.alwaysAllow) throw unauthorized();
+    const info = registry.info(r.resource);
+    security.authorize({
+      user,
+      verb,
+      resourceRequest: true,
+      namespace: info.namespaced ? (r.namespace ?? '') : '',
+      apiGroup: info.group,
+      apiVersion: info.version,
+      resource: info.resource,
+      subresource: r.subresource ?? '',
+      name: r.name || selectedName(r.fieldSelector ?? ''),
+      path: '',
+    });
+    return user;
+  };
   // Not GRPC_BASE_OPTIONS: a grpc-js server with channelz off keeps serving from its old registry after
   // forceShutdown() when a new server binds the same port (seen as "etcd3 client already closed" after a restart).
   const server = new grpc.Server({
@@ -123,13 +111,20 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
     'grpc.http2.min_ping_interval_without_data_ms': 5000,
   });
   const impl: grpc.UntypedServiceImplementation = {
-    Create: unary(log, async (r) => ({
-      object: JSON.stringify(
-        await registry.create(r.resource, r.namespace, parseJson(r.object, 'object'), { dryRun: r.dryRun, subresource: r.subresource, name: r.name }),
-      ),
-    })),
-    Get: unary(log, async (r) => ({ object: JSON.stringify(await registry.get(r.resource, r.namespace, r.name, r.subresource)) })),
-    List: unary(log, async (r) => {
+    Create: unary(log, async (r, call) => {
+      const user = await authorize(call, 'create', r);
+      return {
+        object: JSON.stringify(
+          await registry.create(r.resource, r.namespace, parseJson(r.object, 'object'), { dryRun: r.dryRun, subresource: r.subresource, name: r.name, user }),
+        ),
+      };
+    }),
+    Get: unary(log, async (r, call) => {
+      await authorize(call, 'get', r);
+      return { object: JSON.stringify(await registry.get(r.resource, r.namespace, r.name, r.subresource)) };
+    }),
+    List: unary(log, async (r, call) => {
+      await authorize(call, 'list', { ...r, name: '' });
       const info = registry.info(r.resource);
       const res = await registry.list(r.resource, r.namespace, {
         labelSelector: r.labelSelector,
@@ -147,15 +142,18 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
         }),
       };
     }),
-    Update: unary(log, async (r) => ({
-      object: JSON.stringify(await registry.update(r.resource, r.namespace, r.name, parseJson(r.object, 'object'), { subresource: r.subresource, dryRun: r.dryRun })),
-    })),
-    Patch: unary(log, async (r) => ({
-      object: JSON.stringify(await registry.patch(r.resource, r.namespace, r.name, r.patchType, parseJson(r.patch, 'patch'), { subresource: r.subresource, dryRun: r.dryRun })),
-    })),
-    Delete: unary(log, async (r) => ({
-      object: JSON.stringify(await registry.delete(r.resource, r.namespace, r.name, (r.options ? parseJson(r.options, 'options') : {}) as DeleteOptionsBody)),
-    })),
+    Update: unary(log, async (r, call) => {
+      const user = await authorize(call, 'update', r);
+      return { object: JSON.stringify(await registry.update(r.resource, r.namespace, r.name, parseJson(r.object, 'object'), { subresource: r.subresource, dryRun: r.dryRun, user })) };
+    }),
+    Patch: unary(log, async (r, call) => {
+      const user = await authorize(call, 'patch', r);
+      return { object: JSON.stringify(await registry.patch(r.resource, r.namespace, r.name, r.patchType, parseJson(r.patch, 'patch'), { subresource: r.subresource, dryRun: r.dryRun, user })) };
+    }),
+    Delete: unary(log, async (r, call) => {
+      const user = await authorize(call, 'delete', r);
+      return { object: JSON.stringify(await registry.delete(r.resource, r.namespace, r.name, (r.options ? parseJson(r.options, 'options') : {}) as DeleteOptionsBody, { user })) };
+    }),
     Watch: (call: grpc.ServerWritableStream<Req, { type: string; object: string }>) => {
       const r = call.request;
       let stop: (() => void) | undefined;
@@ -179,8 +177,8 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
         closed = true;
         stop?.();
       });
-      registry
-        .watch(
+      authorize(call, 'watch', { ...r, name: '' })
+        .then(() => registry.watch(
           r.resource,
           r.namespace,
           { labelSelector: r.labelSelector, fieldSelector: r.fieldSelector, resourceVersion: r.resourceVersion, allowBookmarks: r.allowBookmarks },
@@ -198,7 +196,7 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
             },
             close: (err) => end(err),
           },
-        )
+        ))
         .then(
           (unsub) => {
             if (closed) unsub();
@@ -211,13 +209,18 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
         );
     },
     Logs: (call: grpc.ServerWritableStream<Record<string, unknown>, { data: Buffer }>) => {
-      proxy.logs(call.request as never, call).catch((err: unknown) => call.destroy(toServiceError(err, log) as grpc.ServiceError));
+      const r = call.request as { namespace?: string; name?: string };
+      authorize(call, 'get', { resource: 'pods', namespace: r.namespace, name: r.name, subresource: 'log' })
+        .then(() => proxy.logs(call.request as never, call))
+        .catch((err: unknown) => call.destroy(toServiceError(err, log) as grpc.ServiceError));
     },
     Exec: (call: grpc.ServerDuplexStream<Record<string, unknown>, Record<string, unknown>>) => {
-      proxy.execGrpc(call).catch((err: unknown) => call.destroy(toServiceError(err, log) as grpc.ServiceError));
+      // The pod is named by the stream's first message; kubelab's exec is authorized as create on pods/exec
+      // in the namespace the proxy reads (proxy.execGrpc checks each request through this hook).
+      proxy.execGrpc(call, (namespace, name) => authorize(call, 'create', { resource: 'pods', namespace, name, subresource: 'exec' }).then(() => undefined)).catch((err: unknown) => call.destroy(toServiceError(err, log) as grpc.ServiceError));
     },
   };
-  server.addService(serviceWithRawWatch(), authn ? withAuthn(impl, authn, log) : impl);
+  server.addService(serviceWithRawWatch(), impl);
   return server;
 }
 

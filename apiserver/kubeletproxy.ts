@@ -158,7 +158,8 @@ export class KubeletProxy {
     });
   }
 
-  async execGrpc(call: grpc.ServerDuplexStream<Record<string, unknown>, Record<string, unknown>>): Promise<void> {
+  /** Proxies a gRPC exec; `authorize` (namespace, pod) is awaited once the first message names the pod. */
+  async execGrpc(call: grpc.ServerDuplexStream<Record<string, unknown>, Record<string, unknown>>, authorize?: (namespace: string, name: string) => Promise<void>): Promise<void> {
     // Listen from the start: messages that arrive while the kubelet is looked up must not be lost.
     const early: ExecMsg[] = [];
     let deliver: ((m: ExecMsg) => void) | undefined;
@@ -180,6 +181,7 @@ export class KubeletProxy {
     });
     const ns = first.namespace ?? '';
     const pod = first.name ?? '';
+    await authorize?.(ns, pod);
     const command = first.command ?? [];
     if (command.length === 0) throw badRequest('you must specify at least one command for the container');
     const { base } = await this.kubeletUrl(ns, pod);

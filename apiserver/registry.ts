@@ -30,6 +30,8 @@ import { strategyFor, validateObject } from './strategies/index.js';
 import type { DeleteRequest, ResolvedStrategy, StrategyContext } from './strategy.js';
 import { MAX_OBJECT_BYTES, SYSTEM_PRIORITY_CLASSES } from './validation.js';
 import { WatchCache, type WatchSink } from './watchcache.js';
+import type { AdmissionPlugin, AdmissionRequest } from './auth/admission.js';
+import type { UserInfo } from './auth/user.js';
 
 export interface RegistryConfig {
   serviceCidr: string;
@@ -61,6 +63,16 @@ export interface WatchQuery {
 export interface WriteOptions {
   dryRun?: boolean;
   subresource?: string;
+  /** Who asks: admission plugins run only for requests that carry a user (not the apiserver's own writes). */
+  user?: UserInfo;
+  /** Collects the admission warnings for the client's Warning headers. */
+  warnings?: string[];
+}
+
+/** Who asks a delete, for admission. */
+export interface RequestContext {
+  user?: UserInfo;
+  warnings?: string[];
 }
 
 export { SYSTEM_NAMESPACES };
@@ -77,6 +89,10 @@ export class Registry {
   readonly allocators: Allocators;
   /** What the strategies may use of this store. */
   private readonly ctx: StrategyContext;
+  /** Admission plugins that depend on the requesting user, run after each strategy's own admission. */
+  admission: readonly AdmissionPlugin[] = [];
+  /** Answers serviceaccounts/token (the TokenRequest API); set when the apiserver has a service-account key. */
+  tokenIssuer?: (namespace: string, name: string, body: unknown) => Promise<KObject>;
 
   constructor(
     readonly storage: Storage,
@@ -229,7 +245,16 @@ export class Registry {
   async create(resource: string, namespace: string, input: unknown, opts: WriteOptions & { name?: string } = {}): Promise<KObject> {
     const info = this.info(resource);
     const strategy = strategyFor(info);
-    if (opts.subresource) return this.createSubresource(info, strategy, namespace, opts.name ?? '', opts.subresource, input);
+    if (opts.subresource) {
+      if (opts.user) {
+        const parent = this.caches.get(info.resource)?.items.get(info.namespaced ? `${namespace}/${opts.name ?? ''}` : (opts.name ?? ''));
+        await this.runAdmission('validate', {
+          operation: 'CREATE', resource: info.resource, group: info.group, subresource: opts.subresource, namespace, name: opts.name ?? '',
+          object: (typeof input === 'object' && input !== null ? input : {}) as KObject, oldObject: parent, user: opts.user, warnings: opts.warnings ?? [],
+        });
+      }
+      return this.createSubresource(info, strategy, namespace, opts.name ?? '', opts.subresource, input);
+    }
     const ns = this.scope(info, namespace);
     const obj = this.decode(info, this.prepareInput(info, ns, input));
     const meta = obj.metadata ?? {};
@@ -238,9 +263,14 @@ export class Registry {
     obj.metadata = meta;
     strategy.defaults(obj);
     strategy.prepareForCreate(obj, this.ctx);
+    const admission: AdmissionRequest | undefined = opts.user
+      ? { operation: 'CREATE', resource: info.resource, group: info.group, subresource: '', namespace: ns, name: meta.name ?? '', object: obj, user: opts.user, warnings: opts.warnings ?? [] }
+      : undefined;
+    if (admission) await this.runAdmission('mutate', admission);
     this.validate(info, obj);
     this.rejectCauses(info, obj, strategy.validateCreate(obj));
     await this.admit(info, strategy, obj);
+    if (admission) await this.runAdmission('validate', admission);
     meta.uid = randomUUID();
     strategy.completeCreate(obj);
     meta.creationTimestamp = nowTimestamp();
@@ -325,6 +355,19 @@ export class Registry {
     await strategy.admit(obj, this.ctx);
   }
 
+  /** Runs the mutating or validating half of every admission plugin, in order. */
+  private async runAdmission(phase: 'mutate' | 'validate', req: AdmissionRequest): Promise<void> {
+    for (const p of this.admission) await p[phase]?.(req, this.ctx);
+  }
+
+  private updateAdmission(info: ResourceInfo, ns: string, sub: string, cur: KObject, next: KObject, opts: WriteOptions): Promise<void> {
+    if (!opts.user) return Promise.resolve();
+    return this.runAdmission('validate', {
+      operation: 'UPDATE', resource: info.resource, group: info.group, subresource: sub, namespace: ns, name: cur.metadata?.name ?? '',
+      object: next, oldObject: cur, user: opts.user, warnings: opts.warnings ?? [],
+    });
+  }
+
   private async createSubresource(info: ResourceInfo, strategy: ResolvedStrategy, namespace: string, name: string, sub: string, input: unknown): Promise<KObject> {
     if (Object.keys(strategy.createSubresources).length === 0 || !name)
       throw new ApiError('NotFound', `the server could not find the requested resource (post ${info.resource}/${sub})`);
@@ -342,6 +385,10 @@ export class Registry {
       cachedGet: (resource, key) => cache(resource)?.items.get(key),
       read: async (resource, namespace, name) => (await this.storage.get(this.storage.key(resource, namespace, name)))?.obj,
       mutate: (resource, namespace, name, fn, opts) => this.mutate(this.info(resource), namespace, name, fn, opts),
+      issueToken: (namespace, name, body) => {
+        if (!this.tokenIssuer) throw new ApiError('NotFound', 'the server could not find the requested resource (post serviceaccounts/token)');
+        return this.tokenIssuer(namespace, name, body);
+      },
       delete: (resource, namespace, name, options) => this.delete(resource, namespace, name, options),
       waitFresh: async (resource, rev) => {
         await cache(resource)?.waitFresh(rev);
@@ -380,6 +427,7 @@ export class Registry {
       if (wantRv && wantRv !== String(cur.rev))
         throw conflict(info.resource, name, 'the object has been modified; please apply your changes to the latest version and try again', info.group);
       const next = this.merge(info, ns, sub, cur.obj, incoming);
+      await this.updateAdmission(info, ns, sub, cur.obj, next, opts);
       const result = await this.write(info, ns, cur.obj, cur.rev, next, opts.dryRun ?? false, false, sub);
       if (result) return sub === 'scale' ? toScale(info, result) : result;
       if (wantRv || attempt >= MAX_CAS_RETRIES) throw conflict(info.resource, name, 'the object has been modified; please apply your changes to the latest version and try again', info.group);
@@ -518,6 +566,7 @@ export class Registry {
         throw conflict(info.resource, name, 'the object has been modified; please apply your changes to the latest version and try again', info.group);
       if (patched.metadata?.name !== undefined && patched.metadata.name !== name) throw badRequest('the patch may not change the name');
       const next = this.merge(info, ns, sub, cur.obj, patched);
+      await this.updateAdmission(info, ns, sub, cur.obj, next, opts);
       const res = await this.write(info, ns, cur.obj, cur.rev, next, opts.dryRun ?? false, false, sub);
       if (res) return sub === 'scale' ? toScale(info, res) : res;
       if (wantRv || attempt >= MAX_CAS_RETRIES) throw conflict(info.resource, name, 'the object has been modified; please apply your changes to the latest version and try again', info.group);
@@ -531,7 +580,7 @@ export class Registry {
    * finishes with gracePeriodSeconds=0); objects with finalizers wait for them; Orphan and Foreground
    * propagation add the matching finalizer for the garbage collector.
    */
-  async delete(resource: string, namespace: string, name: string, options: DeleteOptionsBody = {}): Promise<KObject> {
+  async delete(resource: string, namespace: string, name: string, options: DeleteOptionsBody = {}, rc: RequestContext = {}): Promise<KObject> {
     const info = this.info(resource);
     const strategy = strategyFor(info);
     const ns = this.scope(info, namespace);
@@ -549,6 +598,10 @@ export class Registry {
       if (!cur) throw notFound(info.resource, name, info.group);
       const obj = cur.obj;
       const meta = obj.metadata ?? {};
+      if (rc.user && attempt === 0)
+        await this.runAdmission('validate', {
+          operation: 'DELETE', resource: info.resource, group: info.group, subresource: '', namespace: ns, name, oldObject: obj, user: rc.user, warnings: rc.warnings ?? [],
+        });
       const pre = options.preconditions;
       if (pre?.uid && pre.uid !== meta.uid)
         throw conflict(info.resource, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${meta.uid}`, info.group);

@@ -3,7 +3,7 @@ import type { Server as HttpServer } from 'node:http';
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { startAdminServer, newMetricsRegistry, type AdminServer } from '../client/admin.js';
-import { AuthenticatorChain, x509Authenticator, type Authenticator } from './auth/authn.js';
+import type { Authenticator } from './auth/authn.js';
 import type { ApiserverConfig } from './config.js';
 import { bindGrpc, createGrpcServer } from './grpc.js';
 import { KubeletProxy } from './kubeletproxy.js';
@@ -11,6 +11,10 @@ import { KubernetesServiceController } from './kubernetes-service.js';
 import { Registry } from './registry.js';
 import { createRestServer } from './rest/index.js';
 import { Storage } from './storage.js';
+import { loadEncryptionConfig } from './encryption.js';
+import { AuditLog } from './audit.js';
+import { Security } from './auth/index.js';
+import { SecurityControllers, reconcileBootstrapPolicy } from './auth/controllers.js';
 
 export interface RunningApiserver {
   readonly grpcPort: number;
@@ -18,16 +22,18 @@ export interface RunningApiserver {
   readonly adminPort: number;
   readonly registry: Registry;
   readonly storage: Storage;
+  readonly security: Security;
+  readonly securityControllers: SecurityControllers;
   stop(): Promise<void>;
 }
 
 export interface ApiserverDeps {
-  /** Authenticators tried after client certificates (bearer tokens), in order. */
+  /** Extra authenticators tried after client certificates and bearer tokens. */
   authenticators?: Authenticator[];
 }
 
 export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?: AbortSignal, deps: ApiserverDeps = {}): Promise<RunningApiserver> {
-  const storage = new Storage(cfg.etcdServers, cfg.etcdPrefix, log, cfg.tls?.etcd);
+  const storage = new Storage(cfg.etcdServers, cfg.etcdPrefix, log, cfg.encryptionProviderConfig ? loadEncryptionConfig(cfg.encryptionProviderConfig) : undefined, cfg.tls?.etcd);
   const registry = new Registry(
     storage,
     {
@@ -43,16 +49,17 @@ export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?:
   await registry.start();
   const kubernetesService = new KubernetesServiceController(registry, { httpPort: cfg.httpPort, advertiseAddress: cfg.advertiseAddress, intervalMs: cfg.kubernetesServiceSyncMs }, log);
   await kubernetesService.start();
+  const security = await Security.create(cfg.security, registry, log);
+  // With TLS, client certificates of --client-ca-file authenticate first and no credentials is system:anonymous.
+  if (cfg.tls) security.useClientCertificates(cfg.tls.clientCa, deps.authenticators ?? []);
+  await reconcileBootstrapPolicy(registry, log);
+  const securityControllers = new SecurityControllers(registry, { serviceAccounts: cfg.security.admissionPlugins.includes('ServiceAccount'), rootCaFile: cfg.security.rootCaFile }, log);
+  await securityControllers.start();
   const proxy = new KubeletProxy(registry, cfg.tls?.kubelet);
-  // No TLS (--insecure, a throwaway test apiserver): no authentication, every request is the lab admin.
-  const authn = cfg.tls
-    ? new AuthenticatorChain([x509Authenticator(cfg.tls.clientCa), ...(deps.authenticators ?? [])], {
-        onRefused: (reason) => log.debug({ reason }, 'credentials refused'),
-      })
-    : undefined;
-  const grpcServer: grpc.Server = createGrpcServer(registry, proxy, log, authn);
+  const grpcServer: grpc.Server = createGrpcServer(registry, proxy, log, security);
   const grpcPort = await bindGrpc(grpcServer, `${cfg.bindAddress}:${cfg.grpcPort}`, cfg.tls);
-  const http: HttpServer = createRestServer({ registry, proxy, log, authn, tls: cfg.tls });
+  const audit = cfg.audit ? AuditLog.open(cfg.audit.policyFile, cfg.audit.logPath) : undefined;
+  const http: HttpServer = createRestServer({ registry, proxy, log, security, tls: cfg.tls, ...(audit ? { audit } : {}) });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(cfg.httpPort, cfg.bindAddress, () => resolve());
@@ -69,15 +76,17 @@ export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?:
     stopped = true;
     clearInterval(compaction);
     kubernetesService.stop();
+    securityControllers.stop();
     registry.stop();
     grpcServer.forceShutdown();
     http.closeAllConnections();
     await new Promise<void>((resolve) => http.close(() => resolve()));
     await admin.close();
+    await audit?.close();
     storage.close();
   };
   signal?.addEventListener('abort', () => void stop(), { once: true });
-  return { grpcPort, httpPort, adminPort: admin.port, registry, storage, stop };
+  return { grpcPort, httpPort, adminPort: admin.port, registry, storage, security, securityControllers, stop };
 }
 
 async function waitForEtcd(storage: Storage, log: Logger, signal?: AbortSignal): Promise<void> {

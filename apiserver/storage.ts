@@ -9,6 +9,7 @@ import { ApiError } from '../client/errors.js';
 import { GRPC_BASE_OPTIONS } from '../client/proto.js';
 import { resourceInfo } from '../client/resources.js';
 import type { KObject } from '../client/types.js';
+import type { EncryptionConfig } from './encryption.js';
 import { EtcdWire, type Compare, type EtcdTls, type RequestOp } from './etcdwire.js';
 
 export interface StoredObject {
@@ -51,6 +52,8 @@ export class Storage {
     endpoints: string[],
     readonly prefix = '/registry',
     private readonly log?: Logger,
+    /** Encryption at rest per resource (--encryption-provider-config); none = values stored as JSON. */
+    private readonly encryption: EncryptionConfig = new Map(),
     /** Mutual TLS to etcd (etcd's --client-cert-auth): its CA and the apiserver's etcd client certificate. */
     tls?: EtcdTls,
   ) {
@@ -103,12 +106,31 @@ export class Storage {
     return obj;
   }
 
+  /** The transformer of the resource a key belongs to, if its values are encrypted. */
+  private transformerFor(key: string): ReturnType<EncryptionConfig['get']> {
+    if (this.encryption.size === 0 || !key.startsWith(`${this.prefix}/`)) return undefined;
+    return this.encryption.get(key.slice(this.prefix.length + 1).split('/')[0]);
+  }
+
+  /** decode() after the value's encryption is removed (a value no provider reads is a CorruptObjectError). */
+  decodeValue(value: Buffer, rev: number | string, key: string): KObject {
+    const t = this.transformerFor(key);
+    if (!t) return Storage.decode(value, rev, key, this.prefix);
+    let plain: Buffer;
+    try {
+      plain = t.fromStorage(key, value);
+    } catch (err) {
+      throw new CorruptObjectError(key, `cannot decrypt (${(err as Error).message})`);
+    }
+    return Storage.decode(plain, rev, key, this.prefix);
+  }
+
   /** Decodes listed key-values, skipping (with an error log) the ones that are not objects of their resource. */
   decodeAll(kvs: readonly { key: Buffer; value: Buffer; mod_revision: string }[]): StoredObject[] {
     const out: StoredObject[] = [];
     for (const kv of kvs) {
       try {
-        out.push({ obj: Storage.decode(kv.value, kv.mod_revision, kv.key.toString(), this.prefix), rev: Number(kv.mod_revision), size: kv.value.length });
+        out.push({ obj: this.decodeValue(kv.value, kv.mod_revision, kv.key.toString()), rev: Number(kv.mod_revision), size: kv.value.length });
       } catch (err) {
         if (!(err instanceof CorruptObjectError)) throw err;
         this.log?.error({ key: err.key, reason: err.why }, 'skipping a stored object that cannot be decoded');
@@ -126,7 +148,7 @@ export class Storage {
     const res = await wrap(() => this.wire.range({ key: Buffer.from(key) }));
     const kv = res.kvs[0];
     if (!kv) return undefined;
-    return { obj: Storage.decode(kv.value, kv.mod_revision, key, this.prefix), rev: Number(kv.mod_revision) };
+    return { obj: this.decodeValue(kv.value, kv.mod_revision, key), rev: Number(kv.mod_revision) };
   }
 
   /** Creates the key only if it does not exist; returns the new revision, or undefined if it existed. */
@@ -147,7 +169,13 @@ export class Storage {
   /** One equality compare on `key`, then a put of `obj` (a delete without one); the new revision, or undefined. */
   private async txn(key: string, cmp: Omit<Compare, 'key' | 'result'>, obj?: KObject): Promise<number | undefined> {
     const k = Buffer.from(key);
-    const op: RequestOp = obj ? { request_put: { key: k, value: Buffer.from(Storage.encode(obj)) } } : { request_delete_range: { key: k } };
+    let value: Buffer | undefined;
+    if (obj) {
+      value = Buffer.from(Storage.encode(obj));
+      const t = this.transformerFor(key);
+      if (t) value = t.toStorage(key, value);
+    }
+    const op: RequestOp = value ? { request_put: { key: k, value } } : { request_delete_range: { key: k } };
     const res = await wrap(() => this.wire.txn({ compare: [{ ...cmp, key: k, result: 'Equal' }], success: [op], failure: [] }));
     return res.succeeded ? Number(res.header.revision) : undefined;
   }

@@ -50,6 +50,8 @@ export interface StrategyContext {
   waitFresh(resource: string, rev: number): Promise<void>;
   /** Runs `fn` after every earlier call with the same key has settled (one at a time per key). */
   serialize<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  /** Answers a TokenRequest for the ServiceAccount namespace/name (serviceaccounts/token); set by apiserver/auth. */
+  issueToken(namespace: string, name: string, body: unknown): Promise<KObject>;
 }
 
 /** Handles a POST to a subresource (pods/binding); answers the response body. */

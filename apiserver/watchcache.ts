@@ -168,7 +168,7 @@ export class WatchCache {
     } else {
       let obj: KObject;
       try {
-        obj = Storage.decode(ev.kv.value, rev, key, this.storage.prefix);
+        obj = this.storage.decodeValue(ev.kv.value, rev, key);
       } catch (err) {
         if (!(err instanceof CorruptObjectError)) throw err;
         // Lists skip such a key; the cache does the same, so watchers see the object go as a list would show.

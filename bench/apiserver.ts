@@ -7,7 +7,8 @@
  *   [--watchers 1,100,1000] (`--watchers 0` or `--concurrency 0` skips that part)
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { setMaxListeners } from 'node:events';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
   const grpcPort = await freePort();
   const httpPort = await freePort();
   const here = dirname(fileURLToPath(import.meta.url));
-  const component = join(here, '..', 'cli', 'component.js');
+  const component = join(here, '..', 'cmd', 'component.js');
   const nodeArgs = (process.env.KUBELAB_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   // The servers run with the Node options of the kubelab image (young-generation size), as in the lab.
   const dockerfile = readFileSync(join(here, '..', '..', 'deploy', 'images', 'kubelab', 'Dockerfile'), 'utf8');
@@ -71,6 +72,19 @@ async function main(): Promise<void> {
     { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, KUBELAB_LOG_LEVEL: 'warn', NODE_OPTIONS: imageNodeOptions } },
   );
   const tlsClient = new ApiClient(`127.0.0.1:${tlsPort}`, { tls: pki.client('admin') });
+  // The same apiserver with authentication and authorization on (a bearer token, Node,RBAC, admission):
+  // its creates are compared with the AlwaysAllow apiserver's in the same run (target: within 15 %).
+  const authDir = mkdtempSync(join(tmpdir(), 'kubelab-bench-'));
+  const tokenFile = join(authDir, 'tokens.csv');
+  const BENCH_TOKEN = 'bench-token-0123456789abcdef';
+  writeFileSync(tokenFile, `${BENCH_TOKEN},bench-user,bench-uid\n`);
+  const rbacGrpcPort = await freePort();
+  const rbacChild = spawn(
+    process.execPath,
+    [...nodeArgs, component, 'apiserver', '--etcd-servers', testEtcd.endpoint, '--grpc-port', String(rbacGrpcPort), '--http-port', String(await freePort()), '--admin-port', '0', '--bind-address', '127.0.0.1',
+      '--insecure', '--authorization-mode', 'Node,RBAC', '--anonymous-user', 'anonymous', '--token-auth-file', tokenFile, '--pod-security-defaults', 'enforce=baseline'],
+    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, KUBELAB_LOG_LEVEL: 'warn', NODE_OPTIONS: imageNodeOptions } },
+  );
   // The floor: the same gRPC API and etcd client doing only decode → txn → reply (bench/passthrough.ts).
   const floorPort = await freePort();
   const floor = spawn(process.execPath, [...nodeArgs, join(here, 'passthrough.js'), testEtcd.endpoint, String(floorPort)], {
@@ -87,8 +101,26 @@ async function main(): Promise<void> {
   await cp.client.list('namespaces');
   await tlsClient.list('namespaces');
   const etcd = new Etcd3({ hosts: cp.etcd.endpoint, grpcOptions: { ...GRPC_BASE_OPTIONS } });
+  const rbacClient = new ApiClient(`127.0.0.1:${rbacGrpcPort}`, { token: BENCH_TOKEN });
   try {
     await cp.client.create('namespaces', { metadata: { name: 'bench' } });
+    await cp.client.create('rolebindings', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'bench-edit', namespace: 'bench' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'bench-user' }],
+    } as never);
+    // Until the RBAC apiserver is up and its caches hold the binding (and edit's aggregated rules).
+    for (let i = 0; ; i++) {
+      try {
+        await rbacClient.create('configmaps', payload('rbac-probe'));
+        break;
+      } catch (err) {
+        if (i > 300) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
     const rows: (string | number)[][] = [];
     const tlsRows: (string | number)[][] = [];
     const cpuRows: (string | number)[][] = [];
@@ -101,6 +133,7 @@ async function main(): Promise<void> {
       const api: number[] = [];
       const raw: number[] = [];
       const flo: number[] = [];
+      const rb: number[] = [];
       const floCpu: number[][] = [];
       const apiLat: number[] = [];
       const rawLat: number[] = [];
@@ -120,6 +153,8 @@ async function main(): Promise<void> {
         const e = await timed(n, c, (i) => etcd.put(`/raw/c${c}-r${run}-${i}`).value(body).exec());
         rawCpu.push(cpuPerOp(before, n));
         before = cpuNow();
+        const z = await timed(n, c, (i) => rbacClient.create('configmaps', payload(`rbac-c${c}-r${run}-${i}`)));
+        rb.push(z.opsPerSec);
         const f = await timed(n, c, (i) => floorClient.create('configmaps', payload(`c${c}-r${run}-${i}`)));
         floCpu.push(cpuPerOp(before, n));
         const t = await timed(n, c, (i) => tlsClient.create('configmaps', payload(`tls-c${c}-r${run}-${i}`)));
@@ -135,11 +170,11 @@ async function main(): Promise<void> {
       const col = (runs: number[][], i: number): number => median(runs.map((r) => r[i]));
       cpuRows.push([c, col(apiCpu, 0), col(apiCpu, 1), col(apiCpu, 2), col(floCpu, 0), col(floCpu, 3), col(floCpu, 2), col(rawCpu, 0), col(rawCpu, 2)]);
       tlsRows.push([c, median(api), median(tls), median(tls) / median(api), percentile(plainLat, 50), percentile(tlsLat, 50), percentile(plainLat, 99), percentile(tlsLat, 99)]);
-      rows.push([c, median(api), median(raw), median(api) / median(raw), median(flo), median(flo) / median(raw), percentile(apiLat, 50), percentile(apiLat, 99), percentile(rawLat, 50), percentile(rawLat, 99)]);
+      rows.push([c, median(api), median(rb), median(rb) / median(api), median(raw), median(api) / median(raw), median(flo), median(flo) / median(raw), percentile(apiLat, 50), percentile(apiLat, 99), percentile(rawLat, 50), percentile(rawLat, 99)]);
     }
     if (rows.length) printTable(
-      `Create throughput (median of ${rounds} rounds; target apiserver >= 0.5x raw etcd)`,
-      ['concurrency', 'apiserver creates/s', 'raw etcd puts/s', 'ratio', 'floor creates/s', 'floor ratio', 'api p50 ms', 'api p99 ms', 'etcd p50 ms', 'etcd p99 ms'],
+      `Create throughput (median of ${rounds} rounds; target apiserver >= 0.5x raw etcd; token+RBAC within 15 % of AlwaysAllow)`,
+      ['concurrency', 'apiserver creates/s', 'token+RBAC creates/s', 'RBAC/AlwaysAllow', 'raw etcd puts/s', 'ratio', 'floor creates/s', 'floor ratio', 'api p50 ms', 'api p99 ms', 'etcd p50 ms', 'etcd p99 ms'],
       rows,
     );
     if (tlsRows.length)
@@ -199,8 +234,11 @@ async function main(): Promise<void> {
   } finally {
     etcd.close();
     cp.client.close();
+    rbacClient.close();
     floorClient.close();
     tlsClient.close();
+    rbacChild.kill('SIGTERM');
+    rmSync(authDir, { recursive: true, force: true });
     floor.kill('SIGTERM');
     tlsChild.kill('SIGTERM');
     await new Promise<void>((resolve) => {

@@ -126,7 +126,7 @@ async function dockerPart(address: string, client: ApiClient): Promise<void> {
   try {
     for (let i = 0; i < 3; i++) {
       const cfg = compileKubeletConfig({ apiserver: address, nodeName: `bench-node-${i}`, nodeIp: '127.0.0.1', port: 0, adminPort: 0, clusterName: CLUSTER, timing: 'lab' });
-      kubelets.push(await startKubelet(cfg, ctl.signal, { log: log.child({ component: 'kubelet' }) }));
+      kubelets.push(await startKubelet(cfg, ctl.signal, { logger: log.child({ component: 'kubelet' }) }));
     }
     // Warm-up: the first container start pays for image layers and cgroup setup.
     await rawFloor(docker, -1);
@@ -227,7 +227,7 @@ async function main(): Promise<void> {
   const etcd = await startEtcd();
   const grpcPort = await freePort();
   const httpPort = await freePort();
-  const component = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'component.js');
+  const component = join(dirname(fileURLToPath(import.meta.url)), '..', 'cmd', 'component.js');
   const child = spawn(
     process.execPath,
     [component, 'apiserver', '--etcd-servers', etcd.endpoint, '--grpc-port', String(grpcPort), '--http-port', String(httpPort), '--admin-port', '0', '--bind-address', '127.0.0.1'],

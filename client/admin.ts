@@ -126,6 +126,11 @@ export interface AdminOptions {
   healthy?: () => true | string;
   ready?: () => true | string;
   registry?: Registry;
+  /**
+   * Extra read-only GET endpoints by exact path (e.g. the scheduler's `/debug/attempts`): each answers
+   * JSON from the query string; a thrown error is a 500 naming it, and never stops the server.
+   */
+  routes?: Record<string, (query: URLSearchParams) => { status: number; body: unknown }>;
 }
 
 export interface AdminServer {
@@ -160,6 +165,14 @@ export async function startAdminServer(opts: AdminOptions): Promise<AdminServer>
         (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
         (err: unknown) => res.writeHead(500).end(String(err)),
       );
+    } else if (path !== undefined && opts.routes && Object.hasOwn(opts.routes, path)) {
+      const route = opts.routes[path];
+      try {
+        const r = route(new URL(req.url ?? '/', 'http://admin').searchParams);
+        res.writeHead(r.status, { 'content-type': 'application/json' }).end(JSON.stringify(r.body));
+      } catch (err) {
+        res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: err instanceof Error ? err.message : String(err) }));
+      }
     } else {
       res.writeHead(404).end('not found');
     }

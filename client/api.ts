@@ -96,6 +96,8 @@ export interface ExecSession {
 }
 
 export interface ClientOptions {
+  /** A bearer token sent as `authorization` metadata on every call (a ServiceAccount token, a static token). */
+  token?: string;
   /** Per-call deadline for unary calls (ms). */
   timeoutMs?: number;
   /** Retries of idempotent reads when the apiserver is unreachable. */
@@ -137,6 +139,7 @@ export class ApiClient {
   private readonly raw: grpc.Client & Record<string, unknown>;
   private readonly timeoutMs: number;
   private readonly retries: number;
+  private readonly token: string | undefined;
 
   constructor(address: string, opts: ClientOptions = {}) {
     this.address = address;
@@ -156,6 +159,14 @@ export class ApiClient {
     }) as grpc.Client & Record<string, unknown>;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.retries = opts.retries ?? 3;
+    this.token = opts.token;
+  }
+
+  /** Call metadata: wait for a ready channel, and the bearer token when the client has one. */
+  private metadata(): grpc.Metadata {
+    const md = new grpc.Metadata({ waitForReady: true });
+    if (this.token) md.set('authorization', `Bearer ${this.token}`);
+    return md;
   }
 
   close(): void {
@@ -169,7 +180,7 @@ export class ApiClient {
     return new Promise<T>((resolve, reject) => {
       if (signal?.aborted) return reject(aborted(signal));
       let onAbort: (() => void) | undefined;
-      const call = fn(req, new grpc.Metadata({ waitForReady: true }), { deadline: Date.now() + Math.max(0, timeout) }, (err, res) => {
+      const call = fn(req, this.metadata(), { deadline: Date.now() + Math.max(0, timeout) }, (err, res) => {
         if (onAbort) signal?.removeEventListener('abort', onAbort);
         if (signal?.aborted) reject(aborted(signal));
         else if (err) reject(errorFromGrpc(err));
@@ -267,6 +278,27 @@ export class ApiClient {
     return JSON.parse(res.object) as KObject;
   }
 
+  /**
+   * A TokenRequest (serviceaccounts/<name>/token): a token for the ServiceAccount, bound to `bound`
+   * (a pod) when given, valid for `expirationSeconds`.
+   */
+  async requestToken(
+    namespace: string,
+    serviceAccount: string,
+    spec: { audiences?: string[]; expirationSeconds?: number; boundObjectRef?: { kind: 'Pod'; apiVersion: 'v1'; name: string; uid?: string } },
+    call: CallOptions = {},
+  ): Promise<{ token: string; expirationTimestamp: string }> {
+    const res = await this.call<{ object: string }>('Create', {
+      resource: 'serviceaccounts',
+      namespace,
+      name: serviceAccount,
+      subresource: 'token',
+      object: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec }),
+    }, call);
+    const obj = JSON.parse(res.object) as { status?: { token?: string; expirationTimestamp?: string } };
+    return { token: obj.status?.token ?? '', expirationTimestamp: obj.status?.expirationTimestamp ?? '' };
+  }
+
   /** Binds a pod to a node through the pods/binding subresource. */
   async bind(namespace: string, pod: string, node: string, uid?: string, call: CallOptions = {}): Promise<void> {
     await this.call('Create', {
@@ -312,7 +344,7 @@ export class ApiClient {
       fieldSelector: opts.fieldSelector ?? '',
       resourceVersion: opts.resourceVersion ?? '',
       allowBookmarks: opts.allowBookmarks ?? true,
-    }, new grpc.Metadata({ waitForReady: true }), {});
+    }, this.metadata(), {});
     const onAbort = (): void => call.cancel();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {

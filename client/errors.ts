@@ -141,6 +141,27 @@ export function conflict(resource: string, name: string, why: string, group = ''
   );
 }
 
+/**
+ * Why pods/binding refused a binding for good: the pod is no longer the one the scheduler decided for.
+ * Carried as the Conflict's cause reason, so a client classifies it without reading the message.
+ */
+export type BindingRefusal = 'PodUIDMismatch' | 'PodAlreadyAssigned' | 'PodBeingDeleted';
+
+const BINDING_REFUSALS: ReadonlySet<string> = new Set<BindingRefusal>(['PodUIDMismatch', 'PodAlreadyAssigned', 'PodBeingDeleted']);
+
+/** A Conflict refusing a pod's binding, typed by `refusal`. */
+export function bindingRefused(name: string, refusal: BindingRefusal, why: string): ApiError {
+  const { message, details } = conflict('pods', name, why);
+  return new ApiError('Conflict', message, { ...details, causes: [{ reason: refusal, message: why }] });
+}
+
+/** The refusal a failed binding carries, or undefined when the failure may pass on a retry. */
+export function bindingRefusal(err: unknown): BindingRefusal | undefined {
+  if (!(err instanceof ApiError) || err.reason !== 'Conflict') return undefined;
+  const reason = err.details?.causes?.find((c) => c.reason !== undefined && BINDING_REFUSALS.has(c.reason))?.reason;
+  return reason as BindingRefusal | undefined;
+}
+
 /** A 422: `causes` name each offending field path and the reason. */
 export function invalid(kind: string, name: string, causes: readonly StatusCause[], group = ''): ApiError {
   const list = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message));

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { ApiClient } from './api.js';
 import { isNotFound } from './errors.js';
-import type { KObject } from './types.js';
+import type { ObjectMeta } from './types.js';
 
 export interface EventSource {
   component: string;
@@ -13,6 +13,13 @@ export interface EventSource {
 }
 
 export type EventType = 'Normal' | 'Warning';
+
+/** What an event is about: any object of the Kubernetes shape (client-go's runtime.Object with ObjectMeta). */
+export interface InvolvedObject {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly metadata?: ObjectMeta;
+}
 
 export class EventRecorder {
   private readonly seen = new Map<string, { name: string; count: number }>();
@@ -24,13 +31,13 @@ export class EventRecorder {
   ) {}
 
   /** Records an event; never throws (events are best effort). */
-  event(obj: KObject, type: EventType, reason: string, message: string): void {
+  event(obj: InvolvedObject, type: EventType, reason: string, message: string): void {
     this.record(obj, type, reason, message).catch((err: unknown) =>
       this.log?.debug({ err: (err as Error).message, reason }, 'event not recorded'),
     );
   }
 
-  async record(obj: KObject, type: EventType, reason: string, message: string): Promise<void> {
+  async record(obj: InvolvedObject, type: EventType, reason: string, message: string): Promise<void> {
     const meta = obj.metadata ?? {};
     const namespace = meta.namespace || 'default';
     const aggKey = `${obj.kind}/${namespace}/${meta.name}/${meta.uid}/${reason}/${message}`;

@@ -17,3 +17,4 @@ export * from './log.js';
 export * from './admin.js';
 export * from './objects.js';
 export * from './process.js';
+export * from './timing.js';

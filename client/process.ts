@@ -1,9 +1,12 @@
 /**
- * The thin-main helper every component uses: ties an AbortController to SIGTERM/SIGINT, runs the
- * component's `start`, and exits non-zero with a one-line reason when it fails.
+ * The thin main every component shares: flags (declared as data) → options → config, a root logger, an
+ * AbortController tied to SIGTERM/SIGINT, the component's `start`, and a non-zero exit with a one-line
+ * reason when it fails.
  */
+import { Command } from 'commander';
 import type { Logger } from 'pino';
-import { DurationError, parseDuration } from './duration.js';
+import { parseFlags, type Flag, type FlagValues } from './flags.js';
+import { createLogger } from './log.js';
 
 /** Where the crash handlers report: the component's logger once it has one, stderr before. */
 let crashLog: ((msg: string, err: unknown) => void) | undefined;
@@ -53,26 +56,26 @@ export async function runUntilSignal(log: Logger, start: (signal: AbortSignal) =
   }
 }
 
-/** Reads an integer flag value; the error names the flag. */
-export function intFlag(name: string): (v: string) => number {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n)) throw new Error(`${name}: "${v}" is not an integer`);
-    return n;
-  };
+/** A component as its process entry sees it: its flags, how their options become its config, how it starts. */
+export interface ComponentSpec<S extends Record<string, Flag<unknown>>, C> {
+  /** The command's name, also the root logger's `component`. */
+  readonly name: string;
+  readonly description: string;
+  readonly flags: S;
+  /** Options → config with every default filled; throws an error naming the flag for a bad value. */
+  compile(options: FlagValues<S>): C;
+  /** Starts the component; resolves when it runs (or when its work ended), rejects when it failed. */
+  start(config: C, signal: AbortSignal, logger: Logger): Promise<unknown>;
 }
 
-/** Parses a duration flag (Go syntax: "500ms", "10s", "1m30s", or plain milliseconds) to milliseconds. */
-export function durationFlag(name: string): (v: string) => number {
-  return (v: string) => {
-    const text = v.trim();
-    if (/^\d+$/.test(text)) return Number(text);
-    try {
-      const ms = Math.round(parseDuration(text));
-      if (ms < 0) throw new DurationError('must not be negative');
-      return ms;
-    } catch (err) {
-      throw new Error(`${name}: "${v}" is not a duration (examples: 500ms, 10s, 5m): ${(err as Error).message}`);
-    }
-  };
+/** The config `argv` (and the environment, for flags that read one) give a component; throws naming the flag. */
+export function parseComponentConfig<S extends Record<string, Flag<unknown>>, C>(spec: ComponentSpec<S, C>, argv: readonly string[], env: NodeJS.ProcessEnv = process.env): C {
+  return spec.compile(parseFlags(new Command(spec.name).description(spec.description), spec.flags, argv, env));
+}
+
+/** A component's `main(argv)`: parse its config, then run it until SIGTERM/SIGINT. */
+export async function runComponent<S extends Record<string, Flag<unknown>>, C>(spec: ComponentSpec<S, C>, argv: readonly string[]): Promise<void> {
+  const config = parseComponentConfig(spec, argv);
+  const logger = createLogger(spec.name);
+  await runUntilSignal(logger, (signal) => spec.start(config, signal, logger));
 }

@@ -65,7 +65,7 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('endpoints', 'Endpoints', '', 'v1', true, { short: ['ep'], singular: 'endpoints' }),
   r('configmaps', 'ConfigMap', '', 'v1', true, { short: ['cm'] }),
   r('secrets', 'Secret', '', 'v1', true),
-  r('serviceaccounts', 'ServiceAccount', '', 'v1', true, { short: ['sa'] }),
+  r('serviceaccounts', 'ServiceAccount', '', 'v1', true, { short: ['sa'], sub: ['token'] }),
   r('events', 'Event', '', 'v1', true, { short: ['ev'] }),
   r('persistentvolumes', 'PersistentVolume', '', 'v1', false, { short: ['pv'], status: true }),
   r('persistentvolumeclaims', 'PersistentVolumeClaim', '', 'v1', true, { short: ['pvc'], status: true }),
@@ -82,9 +82,9 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('poddisruptionbudgets', 'PodDisruptionBudget', 'policy', 'v1', true, { short: ['pdb'], sub: ['status'], status: true }),
   r('endpointslices', 'EndpointSlice', 'discovery.k8s.io', 'v1', true),
   r('ingressclasses', 'IngressClass', 'networking.k8s.io', 'v1', false),
+  r('ingresses', 'Ingress', 'networking.k8s.io', 'v1', true, { short: ['ing'], status: true }),
   r('horizontalpodautoscalers', 'HorizontalPodAutoscaler', 'autoscaling', 'v2', true, { short: ['hpa'], status: true, all: true }),
-  // RBAC objects are stored and served so that manifests carrying them apply; kubelab authorizes every
-  // request (as kube-apiserver with --authorization-mode=AlwaysAllow), so they restrict nothing.
+  // RBAC objects restrict requests when the apiserver runs with --authorization-mode=...,RBAC (apiserver/auth/).
   r('roles', 'Role', 'rbac.authorization.k8s.io', 'v1', true),
   r('rolebindings', 'RoleBinding', 'rbac.authorization.k8s.io', 'v1', true),
   r('clusterroles', 'ClusterRole', 'rbac.authorization.k8s.io', 'v1', false),
@@ -92,6 +92,9 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('selfsubjectaccessreviews', 'SelfSubjectAccessReview', 'authorization.k8s.io', 'v1', false, { virtual: true }),
   r('selfsubjectrulesreviews', 'SelfSubjectRulesReview', 'authorization.k8s.io', 'v1', false, { virtual: true }),
   r('selfsubjectreviews', 'SelfSubjectReview', 'authentication.k8s.io', 'v1', false, { virtual: true }),
+  r('subjectaccessreviews', 'SubjectAccessReview', 'authorization.k8s.io', 'v1', false, { virtual: true }),
+  r('localsubjectaccessreviews', 'LocalSubjectAccessReview', 'authorization.k8s.io', 'v1', true, { virtual: true }),
+  r('tokenreviews', 'TokenReview', 'authentication.k8s.io', 'v1', false, { virtual: true }),
 ];
 
 const byResource = new Map(RESOURCES.map((info) => [info.resource, info]));

@@ -79,7 +79,10 @@ export class ControllerRunner {
 
   /** Runs workers until the signal aborts. */
   async run(signal: AbortSignal): Promise<void> {
-    signal.addEventListener('abort', () => this.queue.shutDown(), { once: true });
+    // A signal that aborted before run() (leadership lost during a controller's startup work) fires no
+    // 'abort' event: without this check the workers would requeue forever and run() never return.
+    if (signal.aborted) this.queue.shutDown();
+    else signal.addEventListener('abort', () => this.queue.shutDown(), { once: true });
     const n = this.opts.workers ?? 2;
     const liveness = this.opts.liveness;
     const loop = { periodMs: this.opts.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS, missedPeriods: 1 };

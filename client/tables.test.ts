@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KObject, core } from '../../client/types.js';
+import type { KObject, core } from './types.js';
 import { formatEndpoints, formatLabelSelector, humanDuration, nodeStatus, podReady, podRestarts, podStatus, serviceExternalIp, servicePorts, tableFor } from './tables.js';
 
 const NOW = Date.parse('2024-05-01T12:00:00Z');

@@ -4,7 +4,7 @@
  * Pure functions of the objects and the current time; the REST facade wraps them in a meta.k8s.io/v1
  * Table and the `kubelab get` CLI prints them directly.
  */
-import type { KObject, apps, autoscaling, batch, core, coordination, discovery, policy, rbac, scheduling, storage } from './types.js';
+import type { KObject, apps, autoscaling, batch, core, coordination, discovery, networking, policy, rbac, scheduling, storage } from './types.js';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 
 export interface TableColumn {
@@ -583,6 +583,14 @@ export const PRINTERS: Readonly<Record<string, readonly ColumnDef[]>> = {
     { name: 'Replicas', type: 'integer', cell: (h: autoscaling.HorizontalPodAutoscaler) => h.status?.currentReplicas ?? 0 },
     ageColumn,
   ],
+  // Kubernetes' printIngress: CLASS, HOSTS (3, then "+ N more..."), ADDRESS, PORTS ("80, 443" with TLS).
+  ingresses: [
+    { name: 'Class', type: 'string', cell: (i: networking.Ingress) => i.spec?.ingressClassName ?? NONE },
+    { name: 'Hosts', type: 'string', cell: (i: networking.Ingress) => ingressHosts(i.spec?.rules ?? []) },
+    { name: 'Address', type: 'string', cell: (i: networking.Ingress) => ingressAddress(i) },
+    { name: 'Ports', type: 'string', cell: (i: networking.Ingress) => (i.spec?.tls?.length ? '80, 443' : '80') },
+    ageColumn,
+  ],
   poddisruptionbudgets: [
     { name: 'Min Available', type: 'string', cell: (p: policy.PodDisruptionBudget) => (p.spec?.minAvailable !== undefined ? String(p.spec.minAvailable) : 'N/A') },
     { name: 'Max Unavailable', type: 'string', cell: (p: policy.PodDisruptionBudget) => (p.spec?.maxUnavailable !== undefined ? String(p.spec.maxUnavailable) : 'N/A') },
@@ -590,6 +598,17 @@ export const PRINTERS: Readonly<Record<string, readonly ColumnDef[]>> = {
     ageColumn,
   ],
 };
+
+function ingressHosts(rules: readonly networking.IngressRule[]): string {
+  const max = 3;
+  const list = rules.map((r) => r.host ?? '').filter((h) => h !== '');
+  if (list.length === 0) return '*';
+  return list.length > max ? `${list.slice(0, max).join(',')} + ${rules.length - max} more...` : list.join(',');
+}
+
+function ingressAddress(i: networking.Ingress): string {
+  return (i.status?.loadBalancer?.ingress ?? []).flatMap((a) => [a.ip, a.hostname].filter((v): v is string => !!v)).join(',');
+}
 
 /** The TARGETS cell as Kubernetes' printer formats it (`cpu: 45%/50%`, first metric + "N more"). */
 export function hpaTargets(h: autoscaling.HorizontalPodAutoscaler): string {

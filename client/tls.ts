@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { stringFlag, type FlagsFor } from './flags.js';
 
 /** What a client needs to talk mutual TLS: the CA that signed the server, and its own certificate. */
 export interface ClientTls {
@@ -96,3 +97,16 @@ export function serverTlsFromPkiDir(dir: string, file: string): ServerTls {
     clientCa: readPem('--client-ca-file', join(dir, 'ca.crt'), 'CERTIFICATE'),
   };
 }
+
+/** The client TLS flags every component declares (kubectl's names); spread into a component's flag table. */
+export interface ClientTlsOptions {
+  certificateAuthority?: string;
+  clientCertificate?: string;
+  clientKey?: string;
+}
+
+export const CLIENT_TLS_FLAGS = {
+  certificateAuthority: stringFlag('--certificate-authority <file>', 'PEM CA that signed the apiserver (enables TLS)', { env: 'KUBELAB_CERTIFICATE_AUTHORITY' }),
+  clientCertificate: stringFlag('--client-certificate <file>', 'PEM client certificate presented to the apiserver', { env: 'KUBELAB_CLIENT_CERTIFICATE' }),
+  clientKey: stringFlag('--client-key <file>', 'PEM key of --client-certificate', { env: 'KUBELAB_CLIENT_KEY' }),
+} satisfies FlagsFor<ClientTlsOptions>;

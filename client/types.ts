@@ -9,9 +9,10 @@ import type * as policy from 'kubernetes-types/policy/v1.js';
 import type * as discovery from 'kubernetes-types/discovery/v1.js';
 import type * as rbac from 'kubernetes-types/rbac/v1.js';
 import type * as autoscaling from 'kubernetes-types/autoscaling/v2.js';
+import type * as networking from 'kubernetes-types/networking/v1.js';
 import type { ObjectMeta, ListMeta } from 'kubernetes-types/meta/v1.js';
 
-export type { core, apps, batch, coordination, storage, scheduling, policy, discovery, rbac, autoscaling, ObjectMeta, ListMeta };
+export type { core, apps, batch, coordination, storage, scheduling, policy, discovery, rbac, autoscaling, networking, ObjectMeta, ListMeta };
 
 /** Removes `readonly` (kubernetes-types marks server-owned fields readonly; the apiserver owns them). */
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -53,6 +54,8 @@ export interface ResourceTypes {
   clusterroles: rbac.ClusterRole;
   clusterrolebindings: rbac.ClusterRoleBinding;
   horizontalpodautoscalers: autoscaling.HorizontalPodAutoscaler;
+  ingresses: networking.Ingress;
+  ingressclasses: networking.IngressClass;
 }
 
 export type ResourceName = keyof ResourceTypes;

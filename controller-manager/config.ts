@@ -4,7 +4,7 @@
  * within seconds). See docs/timing.md for the computed time-to-heal of each.
  */
 import { networkInterfaces } from 'node:os';
-import type { ClientTls } from '../client/tls.js';
+import { loadClientTls, type ClientTls, type ClientTlsOptions } from '../client/tls.js';
 
 export type TimingPreset = 'lab' | 'default';
 
@@ -29,7 +29,7 @@ export const ALL_CONTROLLERS = [
 
 export type ControllerName = (typeof ALL_CONTROLLERS)[number];
 
-export interface ControllerManagerOptions {
+export interface ControllerManagerOptions extends ClientTlsOptions {
   apiserver?: string;
   /** TLS to the apiserver, also used to scrape kubelets' /stats (CA + client certificate); none: plain. */
   tls?: ClientTls;
@@ -196,7 +196,7 @@ export function compileControllerManagerConfig(o: ControllerManagerOptions = {})
   if (!Number.isInteger(adminPort) || adminPort < 0 || adminPort > 65535) throw new ConfigError(`--admin-port: ${adminPort} is not a port`);
   const cfg: ControllerManagerConfig = {
     apiserver: o.apiserver ?? process.env.KUBELAB_APISERVER ?? '127.0.0.1:7443',
-    tls: o.tls,
+    tls: o.tls ?? loadClientTls(o),
     adminPort,
     bindAddress: o.bindAddress ?? '0.0.0.0',
     timing,

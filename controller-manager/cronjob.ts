@@ -7,9 +7,10 @@
 import { parseSchedule } from '../client/cron.js';
 import { isAlreadyExists, isNotFound, TerminalError } from '../client/errors.js';
 import { clone, controllerRef, nowTimestamp, ownerRefTo } from '../client/objects.js';
-import { keyOf, type batch } from '../client/types.js';
+import type { batch } from '../client/types.js';
 import type { Controller, ControllerContext, Enqueue } from './context.js';
-import { writable, type CronJob, type Job } from './types.js';
+import { enqueueFor, enqueueOwner, updateStatusIfChanged } from './handlers.js';
+import type { CronJob, Job } from './types.js';
 
 export const SCHEDULED_TIMESTAMP = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
 
@@ -49,12 +50,8 @@ export class CronJobController implements Controller {
   }
 
   register(q: Enqueue): void {
-    this.cjs.addHandler({ onAdd: (c) => q.add(keyOf(c)), onUpdate: (_o, c) => q.add(keyOf(c)) });
-    const forJob = (j: Job): void => {
-      const ref = controllerRef(j);
-      if (ref?.kind === 'CronJob') q.add(`${j.metadata?.namespace}/${ref.name}`);
-    };
-    this.jobs.addHandler({ onAdd: forJob, onUpdate: (_o, j) => forJob(j), onDelete: forJob });
+    enqueueFor(this.cjs, q, { deletes: false });
+    enqueueOwner(this.jobs, 'CronJob', q);
   }
 
   async reconcile(key: string): Promise<{ requeueAfter?: number } | void> {
@@ -135,14 +132,7 @@ export class CronJobController implements Controller {
       ? active.map((j) => ({ kind: 'Job', apiVersion: 'batch/v1', name: j.metadata?.name, namespace: j.metadata?.namespace, uid: j.metadata?.uid }))
       : undefined;
     if (!status.active) delete status.active;
-    if (JSON.stringify(status) === JSON.stringify(cj.status ?? {})) return;
-    const upd = writable(cj);
-    upd.status = status;
-    try {
-      await this.ctx.client.updateStatus('cronjobs', upd);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    await updateStatusIfChanged(this.ctx.client, 'cronjobs', cj, status, (cur) => JSON.stringify(status) === JSON.stringify(cur ?? {}));
   }
 
   private async cleanupHistory(cj: CronJob, jobs: Job[]): Promise<void> {

@@ -8,10 +8,11 @@ import { isNotFound } from '../client/errors.js';
 import { clone, controllerRef, isPodReady, ownerRefTo } from '../client/objects.js';
 import { keyOf, type apps, type core } from '../client/types.js';
 import type { Controller, ControllerContext, Enqueue } from './context.js';
+import { enqueueFor, enqueueOwner, updateStatusIfChanged } from './handlers.js';
 import { scaledValue, templateHash } from '../client/deploymentutil.js';
 import { REVISION_LABEL } from './statefulset.js';
 import { TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE, untoleratedTaints } from './taints.js';
-import { writable, type DaemonSet, type Node, type Pod } from './types.js';
+import type { DaemonSet, Node, Pod } from './types.js';
 import { Expectations } from './expectations.js';
 
 /** Tolerations Kubernetes adds to every DaemonSet pod, so daemons survive node trouble. */
@@ -83,20 +84,8 @@ export class DaemonSetController implements Controller {
   }
 
   register(q: Enqueue): void {
-    this.sets.addHandler({ onAdd: (s) => q.add(keyOf(s)), onUpdate: (_o, s) => q.add(keyOf(s)) });
-    const forPod = (p: Pod): void => {
-      const ref = controllerRef(p);
-      if (ref?.kind === 'DaemonSet') q.add(`${p.metadata?.namespace}/${ref.name}`);
-    };
-    this.pods.addHandler({
-      onAdd: (p) => {
-        const ref = controllerRef(p);
-        if (ref?.kind === 'DaemonSet') this.expectations.creationObserved(`${p.metadata?.namespace}/${ref.name}`);
-        forPod(p);
-      },
-      onUpdate: (_o, p) => forPod(p),
-      onDelete: forPod,
-    });
+    enqueueFor(this.sets, q, { deletes: false });
+    enqueueOwner(this.pods, 'DaemonSet', q, { created: (k) => this.expectations.creationObserved(k) });
     const all = (): void => this.sets.list().forEach((s) => q.add(keyOf(s)));
     this.nodes.addHandler({
       onAdd: all,
@@ -234,15 +223,10 @@ export class DaemonSetController implements Controller {
       updatedNumberScheduled: updated,
       observedGeneration: ds.metadata?.generation,
     };
-    const prev = (ds.status ?? {}) as Record<string, unknown>;
-    if (Object.entries(status).every(([k, v]) => prev[k] === v || (v === 0 && prev[k] === undefined))) return;
-    const upd = writable(ds);
-    upd.status = status;
-    try {
-      await this.ctx.client.updateStatus('daemonsets', upd);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    await updateStatusIfChanged(this.ctx.client, 'daemonsets', ds, status, (cur) => {
+      const prev = (cur ?? {}) as Record<string, unknown>;
+      return Object.entries(status).every(([k, v]) => prev[k] === v || (v === 0 && prev[k] === undefined));
+    });
   }
 }
 

@@ -10,6 +10,7 @@ import { clone, controllerRef, nowTimestamp, ownerRefTo } from '../client/object
 import { fromLabelSelector, matchesLabels } from '../client/selectors.js';
 import { keyOf, splitKey, type apps } from '../client/types.js';
 import { matching, type Controller, type ControllerContext, type Enqueue } from './context.js';
+import { enqueueFor, ownerKey, updateStatusIfChanged } from './handlers.js';
 import { claim } from './ownership.js';
 import {
   CHANGE_CAUSE,
@@ -57,12 +58,12 @@ export class DeploymentController implements Controller {
   }
 
   register(q: Enqueue): void {
-    this.deps.addHandler({ onAdd: (d) => q.add(keyOf(d)), onUpdate: (_o, d) => q.add(keyOf(d)), onDelete: (d) => q.add(keyOf(d)) });
+    enqueueFor(this.deps, q);
     const forRS = (rs: ReplicaSet): void => {
-      const ref = controllerRef(rs);
       const ns = rs.metadata?.namespace ?? '';
-      if (ref) {
-        if (ref.kind === 'Deployment') q.add(`${ns}/${ref.name}`);
+      if (controllerRef(rs)) {
+        const k = ownerKey(rs, 'Deployment');
+        if (k) q.add(k);
         return;
       }
       const selects = (d: Deployment): boolean => {
@@ -75,11 +76,10 @@ export class DeploymentController implements Controller {
     // Recreate waits for the old pods to be gone.
     this.pods.addHandler({
       onDelete: (p) => {
-        const ref = controllerRef(p);
-        if (ref?.kind !== 'ReplicaSet') return;
-        const rs = this.rss.get(`${p.metadata?.namespace}/${ref.name}`);
-        const dref = rs && controllerRef(rs);
-        if (dref?.kind === 'Deployment') q.add(`${p.metadata?.namespace}/${dref.name}`);
+        const rsKey = ownerKey(p, 'ReplicaSet');
+        const rs = rsKey ? this.rss.get(rsKey) : undefined;
+        const k = rs && ownerKey(rs, 'Deployment');
+        if (k) q.add(k);
       },
     });
   }
@@ -385,15 +385,7 @@ export class DeploymentController implements Controller {
       }
     }
     if (conds.length) status.conditions = conds;
-    if (!isDeepStrictEqual(JSON.parse(JSON.stringify(prev)), JSON.parse(JSON.stringify(status)))) {
-      const upd = writable(d);
-      upd.status = status;
-      try {
-        await this.ctx.client.updateStatus('deployments', upd);
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    }
+    await updateStatusIfChanged(this.ctx.client, 'deployments', d, status, () => isDeepStrictEqual(JSON.parse(JSON.stringify(prev)), JSON.parse(JSON.stringify(status))));
     return requeueAfter !== undefined ? { requeueAfter } : undefined;
   }
 }

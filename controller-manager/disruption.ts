@@ -10,6 +10,7 @@ import { budgetSelects, computeBudget } from '../client/disruption.js';
 import type { Condition } from 'kubernetes-types/meta/v1.js';
 import { keyOf, splitKey, type policy } from '../client/types.js';
 import { enqueueForPods, matching, type Controller, type ControllerContext, type Enqueue } from './context.js';
+import { enqueueFor } from './handlers.js';
 import type { Pod } from './types.js';
 
 export class DisruptionController implements Controller {
@@ -24,7 +25,7 @@ export class DisruptionController implements Controller {
   }
 
   register(q: Enqueue): void {
-    this.pdbs.addHandler({ onAdd: (b) => q.add(keyOf(b)), onUpdate: (_o, b) => q.add(keyOf(b)) });
+    enqueueFor(this.pdbs, q, { deletes: false });
     enqueueForPods(this.pods, (p: Pod) => matching(this.pdbs.byNamespace(p.metadata?.namespace ?? ''), (b) => budgetSelects(b, p)).map(keyOf), q);
   }
 

@@ -14,6 +14,7 @@ import { isAlreadyExists, isNotFound } from '../client/errors.js';
 import { isPodReady } from '../client/objects.js';
 import { keyOf, splitKey, type core, type discovery } from '../client/types.js';
 import { enqueueForPods, matching, type Controller, type ControllerContext, type Enqueue } from './context.js';
+import { enqueueFor } from './handlers.js';
 import type { Pod } from './types.js';
 
 export const TOLERATE_UNREADY = 'service.alpha.kubernetes.io/tolerate-unready-endpoints';
@@ -117,7 +118,7 @@ export class EndpointsController implements Controller {
   }
 
   register(q: Enqueue): void {
-    this.svcs.addHandler({ onAdd: (s) => q.add(keyOf(s)), onUpdate: (_o, s) => q.add(keyOf(s)), onDelete: (s) => q.add(keyOf(s)) });
+    enqueueFor(this.svcs, q);
     enqueueForPods(this.pods, (p: Pod) => matching(this.svcs.byNamespace(p.metadata?.namespace ?? ''), (s) => selects(s, p)).map(keyOf), q);
     // Hand-made Endpoints of selector-less Services are mirrored into slices (the echo of this controller's own
     // Endpoints writes needs no second pass); a slice or Endpoints removed by hand comes back.

@@ -12,8 +12,9 @@ import { isNotFound } from '../client/errors.js';
 import { nowTimestamp } from '../client/objects.js';
 import { parseQuantity } from '../client/quantity.js';
 import { parseLabelSelector } from '../client/selectors.js';
-import { keyOf, splitKey, type autoscaling, type core, type KObject } from '../client/types.js';
+import { splitKey, type autoscaling, type core, type KObject } from '../client/types.js';
 import type { Controller, ControllerContext, Enqueue } from './context.js';
+import { enqueueFor, generationChanged } from './handlers.js';
 import {
   limitByBehavior,
   limitWithoutBehavior,
@@ -70,14 +71,8 @@ export class HorizontalPodAutoscalerController implements Controller {
   }
 
   register(q: Enqueue): void {
-    this.hpas.addHandler({
-      onAdd: (h) => q.add(keyOf(h)),
-      // Our own status writes come back as updates: only a spec change warrants an early sync.
-      onUpdate: (o, h) => {
-        if (o.metadata?.generation !== h.metadata?.generation) q.add(keyOf(h));
-      },
-      onDelete: (h) => q.add(keyOf(h)),
-    });
+    // Our own status writes come back as updates: only a spec change warrants an early sync.
+    enqueueFor(this.hpas, q, { updated: generationChanged });
   }
 
   async reconcile(key: string): Promise<{ requeueAfter?: number }> {

@@ -11,6 +11,7 @@ import { realClock, type Clock } from '../client/clock.js';
 import { EventRecorder } from '../client/events.js';
 import { LeaderElector } from '../client/leaderelection.js';
 import { nullLogger } from '../client/log.js';
+import { publishTiming } from '../client/timing.js';
 import { ControllerRunner, type Reconciler } from '../client/runner.js';
 import type { ControllerManagerConfig, ControllerName } from './config.js';
 import { SharedInformers, type Controller, type ControllerContext } from './context.js';
@@ -109,6 +110,20 @@ export async function startControllerManager(config: ControllerManagerConfig, si
       return;
     }
     log.info({ controllers: [...config.controllers] }, 'caches synced; running controllers');
+    // The timing the node controllers use, for tools that explain the waits (the dashboard's countdowns).
+    publishTiming(
+      client,
+      {
+        preset: config.timing,
+        nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodMs,
+        nodeMonitorPeriodMs: config.nodeMonitorPeriodMs,
+        nodeStartupGracePeriodMs: config.nodeStartupGracePeriodMs,
+        nodeEvictionRate: config.nodeEvictionRate,
+        forceDeleteLostPods: config.forceDeleteLostPods,
+        publishedBy: config.identity,
+      },
+      leaderSignal,
+    ).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'timing ConfigMap not published'));
     for (const { ctl } of runners) {
       await ctl.afterSync?.(leaderSignal).catch((err: unknown) => log.warn({ controller: ctl.name, err: (err as Error).message }, 'startup work failed'));
     }

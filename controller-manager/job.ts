@@ -7,8 +7,9 @@
  */
 import { isAlreadyExists, isNotFound } from '../client/errors.js';
 import { controllerRef, isPodActive, isPodReady, nowTimestamp, ownerRefTo } from '../client/objects.js';
-import { keyOf, type batch } from '../client/types.js';
+import type { batch } from '../client/types.js';
 import type { Controller, ControllerContext, Enqueue } from './context.js';
+import { enqueueFor, enqueueOwner } from './handlers.js';
 import { Expectations } from './expectations.js';
 import { podFromTemplate, podsToDelete } from './podutil.js';
 import { writable, type Job, type Pod } from './types.js';
@@ -32,28 +33,8 @@ export class JobController implements Controller {
   }
 
   register(q: Enqueue): void {
-    this.jobs.addHandler({ onAdd: (j) => q.add(keyOf(j)), onUpdate: (_o, j) => q.add(keyOf(j)), onDelete: (j) => this.expectations.delete(keyOf(j)) });
-    const owner = (p: Pod): string | undefined => {
-      const ref = controllerRef(p);
-      return ref?.kind === 'Job' ? `${p.metadata?.namespace}/${ref.name}` : undefined;
-    };
-    this.pods.addHandler({
-      onAdd: (p) => {
-        const k = owner(p);
-        if (k) {
-          this.expectations.creationObserved(k);
-          q.add(k);
-        }
-      },
-      onUpdate: (_o, p) => {
-        const k = owner(p);
-        if (k) q.add(k);
-      },
-      onDelete: (p) => {
-        const k = owner(p);
-        if (k) q.add(k);
-      },
-    });
+    enqueueFor(this.jobs, q, { deletes: false, forget: (k) => this.expectations.delete(k) });
+    enqueueOwner(this.pods, 'Job', q, { created: (k) => this.expectations.creationObserved(k) });
   }
 
   async reconcile(key: string): Promise<{ requeueAfter?: number } | void> {

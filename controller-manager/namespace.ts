@@ -29,7 +29,8 @@ export class NamespaceController implements Controller {
     const { client } = this.ctx;
     let remaining = 0;
     for (const info of RESOURCES) {
-      if (!info.namespaced) continue;
+      // Virtual kinds (the reviews, LocalSubjectAccessReview is namespaced) are answered, never stored.
+      if (!info.namespaced || info.virtual) continue;
       const list = await client.list(info.resource, { namespace: name });
       for (const o of list.items) {
         remaining++;

@@ -5,12 +5,13 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { isAlreadyExists, isNotFound } from '../client/errors.js';
-import { clone, controllerRef, isPodActive, isPodReady, ownerRefTo } from '../client/objects.js';
+import { isPodActive, isPodReady, ownerRefTo } from '../client/objects.js';
 import { fromLabelSelector, matchesLabels } from '../client/selectors.js';
 import { keyOf, splitKey, type apps } from '../client/types.js';
-import { writable, type Pod, type ReplicaSet } from './types.js';
+import type { Pod, ReplicaSet } from './types.js';
 import { TerminalError } from '../client/errors.js';
 import { matching, type Controller, type ControllerContext, type Enqueue } from './context.js';
+import { enqueueFor, ownerKey, updateStatusIfChanged } from './handlers.js';
 import { Expectations } from './expectations.js';
 import { claim } from './ownership.js';
 import { isPodAvailable, podFromTemplate, podsToDelete, slowStart } from './podutil.js';
@@ -32,19 +33,8 @@ export class ReplicaSetController implements Controller {
   }
 
   register(q: Enqueue): void {
-    this.rsInf.addHandler({
-      onAdd: (rs) => q.add(keyOf(rs)),
-      onUpdate: (_o, rs) => q.add(keyOf(rs)),
-      onDelete: (rs) => {
-        this.expectations.delete(keyOf(rs));
-        q.add(keyOf(rs));
-      },
-    });
-    const ownerKey = (pod: Pod): string | undefined => {
-      const ref = controllerRef(pod);
-      if (!ref || ref.kind !== 'ReplicaSet') return undefined;
-      return `${pod.metadata?.namespace}/${ref.name}`;
-    };
+    enqueueFor(this.rsInf, q, { forget: (k) => this.expectations.delete(k) });
+    const owner = (pod: Pod): string | undefined => ownerKey(pod, 'ReplicaSet');
     // Orphans (and pods whose labels changed) may concern any ReplicaSet whose selector matches them.
     const selecting = (pod: Pod): string[] =>
       matching(this.rsInf.byNamespace(pod.metadata?.namespace ?? ''), (rs) => {
@@ -53,7 +43,7 @@ export class ReplicaSetController implements Controller {
       }).map((rs) => keyOf(rs));
     this.podInf.addHandler({
       onAdd: (pod) => {
-        const k = ownerKey(pod);
+        const k = owner(pod);
         if (k) {
           this.expectations.creationObserved(k);
           q.add(k);
@@ -61,8 +51,8 @@ export class ReplicaSetController implements Controller {
         if (pod.metadata?.deletionTimestamp && k) this.expectations.deletionObserved(k, keyOf(pod));
       },
       onUpdate: (old, pod) => {
-        const k = ownerKey(pod);
-        const ok = ownerKey(old);
+        const k = owner(pod);
+        const ok = owner(old);
         if (pod.metadata?.deletionTimestamp && k) this.expectations.deletionObserved(k, keyOf(pod));
         if (ok && ok !== k) q.add(ok);
         if (k) q.add(k);
@@ -75,7 +65,7 @@ export class ReplicaSetController implements Controller {
         }
       },
       onDelete: (pod) => {
-        const k = ownerKey(pod);
+        const k = owner(pod);
         if (k) {
           this.expectations.deletionObserved(k, keyOf(pod));
           q.add(k);
@@ -174,23 +164,19 @@ export class ReplicaSetController implements Controller {
       observedGeneration: rs.metadata?.generation,
       ...(conditions.length ? { conditions } : {}),
     };
-    const cur = (rs.status ?? {}) as apps.ReplicaSetStatus;
-    const same =
-      (cur.replicas ?? 0) === status.replicas &&
-      (cur.fullyLabeledReplicas ?? 0) === status.fullyLabeledReplicas &&
-      (cur.readyReplicas ?? 0) === status.readyReplicas &&
-      (cur.availableReplicas ?? 0) === status.availableReplicas &&
-      cur.observedGeneration === status.observedGeneration &&
-      isDeepStrictEqual((cur.conditions ?? []).map((c) => c.type), (status.conditions ?? []).map((c) => c.type));
-    if (!same) {
-      const next = writable(rs);
-      next.status = status;
-      try {
-        await this.ctx.client.updateStatus('replicasets', next);
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    }
+    await updateStatusIfChanged(this.ctx.client, 'replicasets', rs, status, sameReplicaSetStatus);
     if (mrs > 0 && ready.length !== available.length) return { requeueAfter: mrs * 1000 };
   }
+}
+
+/** The counts, observed generation and condition types: what a ReplicaSet status write would change. */
+function sameReplicaSetStatus(cur: apps.ReplicaSetStatus = { replicas: 0 }, status: apps.ReplicaSetStatus): boolean {
+  return (
+    (cur.replicas ?? 0) === status.replicas &&
+    (cur.fullyLabeledReplicas ?? 0) === status.fullyLabeledReplicas &&
+    (cur.readyReplicas ?? 0) === status.readyReplicas &&
+    (cur.availableReplicas ?? 0) === status.availableReplicas &&
+    cur.observedGeneration === status.observedGeneration &&
+    isDeepStrictEqual((cur.conditions ?? []).map((c) => c.type), (status.conditions ?? []).map((c) => c.type))
+  );
 }

@@ -8,11 +8,12 @@
 import { isAlreadyExists, isNotFound } from '../client/errors.js';
 import { clone, controllerRef, isPodReady, ownerRefTo } from '../client/objects.js';
 import { fromLabelSelector } from '../client/selectors.js';
-import { keyOf, splitKey, type apps, type core } from '../client/types.js';
+import { splitKey, type apps, type core } from '../client/types.js';
 import type { Controller, ControllerContext, Enqueue } from './context.js';
+import { enqueueFor, enqueueOwner, updateStatusIfChanged } from './handlers.js';
 import { templateHash } from '../client/deploymentutil.js';
 import { claim } from './ownership.js';
-import { writable, type Pod, type StatefulSet } from './types.js';
+import type { Pod, StatefulSet } from './types.js';
 
 export const REVISION_LABEL = 'controller-revision-hash';
 export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
@@ -43,12 +44,8 @@ export class StatefulSetController implements Controller {
   }
 
   register(q: Enqueue): void {
-    this.sets.addHandler({ onAdd: (s) => q.add(keyOf(s)), onUpdate: (_o, s) => q.add(keyOf(s)) });
-    const forPod = (p: Pod): void => {
-      const ref = controllerRef(p);
-      if (ref?.kind === 'StatefulSet') q.add(`${p.metadata?.namespace}/${ref.name}`);
-    };
-    this.pods.addHandler({ onAdd: forPod, onUpdate: (_o, p) => forPod(p), onDelete: forPod });
+    enqueueFor(this.sets, q, { deletes: false });
+    enqueueOwner(this.pods, 'StatefulSet', q);
   }
 
   async reconcile(key: string): Promise<void> {
@@ -204,13 +201,12 @@ export class StatefulSetController implements Controller {
       updateRevision,
       collisionCount: prev.collisionCount ?? 0,
     };
-    if (JSON.stringify(status) === JSON.stringify({ ...status, ...prev, conditions: undefined }) && prev.observedGeneration === status.observedGeneration) return;
-    const upd = writable(sts);
-    upd.status = status;
-    try {
-      await this.ctx.client.updateStatus('statefulsets', upd);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    await updateStatusIfChanged(
+      this.ctx.client,
+      'statefulsets',
+      sts,
+      status,
+      () => JSON.stringify(status) === JSON.stringify({ ...status, ...prev, conditions: undefined }) && prev.observedGeneration === status.observedGeneration,
+    );
   }
 }

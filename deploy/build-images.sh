@@ -6,12 +6,13 @@
 #   kubelab/busybox:latest   FROM scratch: the host's static busybox + applet symlinks
 #   kubelab/etcd:latest      Debian base + the host's etcd (+ etcdctl)
 #   kubelab/kubelab:latest   Debian base + iptables/iproute2/conntrack + host node + node_modules + dist
+#   kubelab/ingress-nginx:latest  Debian base + Debian's nginx + the same node, node_modules and dist
 #
 # Every image is labelled io.kubelab.inputs-hash=<sha256 of its inputs>; when an image with the
 # same hash exists the build is skipped, so a rerun with nothing changed takes seconds.
 #
 # Knobs:
-#   KUBELAB_IMAGES="pause busybox"   build a subset (names: debian pause busybox etcd kubelab);
+#   KUBELAB_IMAGES="pause busybox"   build a subset (names: debian pause busybox etcd kubelab ingress-nginx);
 #                                    missing bases are built too
 #   KUBELAB_FORCE_REBUILD=1          rebuild the selected images without Docker's layer cache
 #                                    (debian is re-imported from the cached debootstrap tarball;
@@ -21,6 +22,8 @@
 #   KUBELAB_IMAGE=kubelab/kubelab:x  tag of the component image (default kubelab/kubelab:latest); test
 #                                    clusters and the service lab use the same variable, so a second
 #                                    checkout can test its own code without replacing :latest
+#   KUBELAB_INGRESS_IMAGE=...        tag of the ingress image (default kubelab/ingress-nginx:<tag of KUBELAB_IMAGE>,
+#                                    so KUBELAB_IMAGE=kubelab/kubelab:x also gives kubelab/ingress-nginx:x)
 #
 # Uses Docker's classic builder (DOCKER_BUILDKIT=0): it needs no buildx plugin and sees local
 # images in FROM, which is all these Dockerfiles need.
@@ -31,7 +34,7 @@ IMAGES_DIR="$ROOT/deploy/images"
 CACHE="$ROOT/.deploy-cache"
 CTX="$CACHE/ctx"
 RECIPE_VERSION=1 # bump to force every image to rebuild after a change to this script's recipes
-ALL_IMAGES=(debian pause busybox etcd kubelab)
+ALL_IMAGES=(debian pause busybox etcd kubelab ingress-nginx)
 HASH_LABEL=io.kubelab.inputs-hash
 
 export DOCKER_BUILDKIT=0
@@ -46,10 +49,16 @@ indent() { sed -u "s/^/${D}    | ${N}/" >&2; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
+kubelab_tag() {
+  local img=${KUBELAB_IMAGE:-kubelab/kubelab:latest}
+  case "$img" in *:*) echo "${img##*:}" ;; *) echo latest ;; esac
+}
+
 ref_of() {
   case "$1" in
     debian) echo kubelab/debian:bookworm ;;
     kubelab) echo "${KUBELAB_IMAGE:-kubelab/kubelab:latest}" ;;
+    ingress-nginx) echo "${KUBELAB_INGRESS_IMAGE:-kubelab/ingress-nginx:$(kubelab_tag)}" ;;
     *) echo "kubelab/$1:latest" ;;
   esac
 }
@@ -345,7 +354,7 @@ ensure_dist() {
   # The stamp is taken before tsc starts, so a file saved during a build is seen next time.
   # (tsc -incremental does not rewrite dist/.tsbuildinfo when nothing changed.)
   if [ -f "$stamp" ] && [ -f "$ROOT/dist/.tsbuildinfo" ]; then
-    newer=$(cd "$ROOT" && find client apiserver scheduler controller-manager kubelet kube-proxy cli test bench \
+    newer=$(cd "$ROOT" && find client apiserver scheduler controller-manager kubelet kube-proxy ingress cli cmd test bench \
       tsconfig.json package.json -newer "$stamp" \( -name '*.ts' -o -name '*.json' \) -print -quit 2>/dev/null || true)
     [ -z "$newer" ] && return
   fi
@@ -355,9 +364,10 @@ ensure_dist() {
   mv -f "$stamp.new" "$stamp"
 }
 
-ensure_kubelab() {
+# stage_kubelab: fills .deploy-cache/ctx/kubelab (node, deps, app); prints the lockfile key.
+stage_kubelab() {
   local ctx ref node lockkey
-  ref=$(ref_of kubelab)
+  ref=$(ref_of "$1")
   node=$(command -v node 2>/dev/null || true)
   [ -n "$node" ] || fail "$ref" "no node on this host"
   node=$(readlink -f "$node")
@@ -405,10 +415,28 @@ ensure_kubelab() {
       cp "$ROOT/apiserver/rest/$d/"*.json "$ctx/app/data/apiserver/rest/$d/" 2>/dev/null || true
     fi
   done
-  if [ ! -f "$ctx/app/dist/cli/component.js" ]; then
-    say "warning: dist/cli/component.js does not exist yet; $ref will be built but its ENTRYPOINT will fail"
+  if [ ! -f "$ctx/app/dist/cmd/component.js" ]; then
+    say "warning: dist/cmd/component.js does not exist yet; $ref will be built but its ENTRYPOINT will fail"
   fi
-  build_staged kubelab "$ctx" "node_modules $lockkey"
+  echo "$lockkey"
+}
+
+ensure_kubelab() {
+  local lockkey
+  lockkey=$(stage_kubelab kubelab)
+  build_staged kubelab "$CTX/kubelab" "node_modules $lockkey"
+}
+
+# The same staged app as kubelab, with another Dockerfile (nginx first, so a code change rebuilds only dist).
+ensure_ingress_nginx() {
+  local lockkey ctx="$CTX/ingress-nginx"
+  lockkey=$(stage_kubelab ingress-nginx)
+  rm -rf "$ctx"
+  mkdir -p "$ctx"
+  cp -al "$CTX/kubelab/." "$ctx/" 2>/dev/null || cp -a "$CTX/kubelab/." "$ctx/"
+  rm -f "$ctx/Dockerfile"
+  cp "$IMAGES_DIR/ingress-nginx/Dockerfile" "$ctx/Dockerfile"
+  build_staged ingress-nginx "$ctx" "node_modules $lockkey"
 }
 
 # --- main -------------------------------------------------------------------------------------
@@ -444,7 +472,7 @@ main() {
   # Images built on the Debian base need it, requested or not.
   local needs_debian=0
   for name in "${selected[@]}"; do
-    case "$name" in debian | pause | etcd | kubelab) needs_debian=1 ;; esac
+    case "$name" in debian | pause | etcd | kubelab | ingress-nginx) needs_debian=1 ;; esac
   done
   if [ "$needs_debian" = 1 ]; then
     case " ${selected[*]} " in
@@ -459,6 +487,7 @@ main() {
       busybox) ensure_busybox ;;
       etcd) ensure_etcd ;;
       kubelab) ensure_kubelab ;;
+      ingress-nginx) ensure_ingress_nginx ;;
     esac
   done
   say "done in $(elapsed "$t_all")s"

@@ -25,6 +25,8 @@ if docker_answers; then
       say "note: '${tool%%:*}' is missing; deploy/build-images.sh needs it (apt-get install ${tool#*:})."
   done
   python_client || say "note: the Python Kubernetes client is missing; test/python.test.ts is skipped without it (apt-get install python3-kubernetes)."
+  # Test-only: the dashboard's browser tests drive Debian's chromium (no browser download).
+  command -v chromium >/dev/null 2>&1 || say "note: chromium is missing; the dashboard's browser tests are skipped without it (apt-get install chromium)."
   exit 0
 fi
 
@@ -40,6 +42,8 @@ need_cmd busybox busybox-static
 need_cmd ip iproute2
 need_cmd curl curl
 python_client || missing+=(python3-kubernetes)
+# Test-only: test/dashboard*.test.ts drive Debian's chromium through playwright-core.
+need_cmd chromium chromium
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -2,13 +2,13 @@
 import { hostname } from 'node:os';
 import { cpuMillis, quantityValue, isQuantity } from '../client/quantity.js';
 import type { core } from '../client/types.js';
-import { readPem, type ClientTls, type ServerTls } from '../client/tls.js';
+import { readPem, type ClientTls, type ClientTlsOptions, loadClientTls, type ServerTls } from '../client/tls.js';
 import { ConfigError } from './errors.js';
 
 export type RuntimeKind = 'docker' | 'hollow';
 export type TimingPreset = 'lab' | 'default';
 
-export interface KubeletOptions {
+export interface KubeletOptions extends ClientTlsOptions {
   apiserver?: string;
   /** TLS to the apiserver (CA + the node's client certificate, system:node:<name>); none: plain gRPC. */
   tls?: ClientTls;
@@ -51,6 +51,12 @@ export interface KubeletOptions {
   /** Hollow runtime: delay from container start to "running". */
   hollowStartDelayMs?: number;
   pauseImage?: string;
+  /**
+   * Refuse to start pods that their namespace's Pod Security level (pod-security.kubernetes.io/enforce,
+   * baseline when unlabelled) forbids: defence in depth behind the apiserver's admission, since a pod here
+   * is a sibling container on the host's Docker. Off until the lab's pods run in labelled namespaces.
+   */
+  enforcePodSecurity?: boolean;
 }
 
 export interface KubeletConfig {
@@ -94,6 +100,7 @@ export interface KubeletConfig {
   volumeSyncPeriodMs: number;
   hollowStartDelayMs: number;
   pauseImage: string;
+  enforcePodSecurity: boolean;
 }
 
 export function parseLabels(v: string | Record<string, string> | undefined, flag = '--node-labels'): Record<string, string> {
@@ -171,7 +178,7 @@ export function compileKubeletConfig(o: KubeletOptions): KubeletConfig {
       : undefined;
   return {
     apiserver: o.apiserver ?? '127.0.0.1:7443',
-    tls: o.tls,
+    tls: o.tls ?? loadClientTls(o),
     serving,
     nodeName,
     nodeIp,
@@ -204,5 +211,6 @@ export function compileKubeletConfig(o: KubeletOptions): KubeletConfig {
     volumeSyncPeriodMs: o.volumeSyncPeriodMs ?? (lab ? 5_000 : 60_000),
     hollowStartDelayMs: o.hollowStartDelayMs ?? 1_000,
     pauseImage: o.pauseImage ?? 'kubelab/pause:latest',
+    enforcePodSecurity: o.enforcePodSecurity ?? false,
   };
 }

@@ -15,6 +15,7 @@ import type { KubeletConfig } from './config.js';
 import { ObjectFetcher, type EnvContext, resolveEnv, serviceEnv } from './env.js';
 import { ContainerStartError, ImagePullError } from './errors.js';
 import { podDns, isStaticPod, podKey } from './pods.js';
+import { evaluatePod, formatFailures, namespacePolicy, type PodSpecLike } from '../client/podsecurity.js';
 import { runHandler, type ProbeManager } from './probes.js';
 import { SANDBOX, type Runtime, type RuntimeContainer } from './runtime/types.js';
 import type { Waiting } from './status.js';
@@ -171,6 +172,7 @@ export class PodExecutor {
     if (pulled) return pulled;
     let id: string;
     try {
+      if (this.cfg.enforcePodSecurity) await this.checkPodSecurity(pod);
       const ctx = this.envContext(pod, podIp);
       const fetch = new ObjectFetcher(this.o.client, pod.metadata?.namespace ?? 'default');
       const env = await resolveEnv(c, ctx, fetch, await this.serviceEnv(pod));
@@ -224,6 +226,22 @@ export class PodExecutor {
       // Come back soon so the status moves on from ErrImagePull to ImagePullBackOff, as kubectl users expect.
       return { waiting: { reason: err.neverPull ? 'ErrImageNeverPull' : 'ErrImagePull', message: err.message }, retryMs: 1000 };
     }
+  }
+
+  /**
+   * Defence in depth behind Pod Security admission: a pod the namespace's enforce level forbids (a
+   * privileged container, host namespaces, hostPath — root on the Docker host here) is not started, even
+   * if it reached the node around admission (written to etcd directly, admission off). Static pods are the
+   * node's own and exempt.
+   */
+  private async checkPodSecurity(pod: core.Pod): Promise<void> {
+    if (isStaticPod(pod)) return;
+    const nsName = pod.metadata?.namespace ?? 'default';
+    const ns = await this.o.client.get('namespaces', nsName);
+    const policy = namespacePolicy(ns.metadata?.labels, 'baseline');
+    const failed = evaluatePod(policy.enforce.level, (pod.spec ?? {}) as PodSpecLike, pod.metadata ?? {});
+    if (failed.length)
+      throw new ContainerStartError('CreateContainerConfigError', `pod violates PodSecurity "${policy.enforce.level}:${policy.enforce.version}" of namespace ${nsName}: ${formatFailures(failed)}`);
   }
 
   /**
@@ -287,7 +305,7 @@ export class PodExecutor {
   }
 
   private event(pod: core.Pod, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    this.o.recorder?.event(pod as never, type, reason, message);
+    this.o.recorder?.event(pod, type, reason, message);
   }
 
   /**

@@ -64,7 +64,7 @@ export async function startHollowNodes(opts: HollowNodesOptions, signal: AbortSi
         });
         return startKubelet(cfg, ctl.signal, {
           client,
-          log,
+          logger: log,
           runtime: new HollowRuntime({ startDelayMs: cfg.hollowStartDelayMs }),
           externalPodSource: true,
           heartbeatJitterMs: cfg.leaseRenewIntervalMs,

@@ -1,5 +1,6 @@
 /** The kubelet's public surface. */
 export { compileKubeletConfig, parseLabels, parseTaints, type KubeletConfig, type KubeletOptions } from './config.js';
+export { KUBELET_FLAGS } from './flags.js';
 export { startKubelet, type KubeletDeps, type RunningKubelet } from './start.js';
 export { startHollowNodes, type HollowNodes, type HollowNodesOptions } from './hollow.js';
 export { HOLLOW_ANNOTATIONS, HollowRuntime } from './runtime/hollow.js';

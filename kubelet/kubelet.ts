@@ -12,7 +12,7 @@ import { isConflict, isNotFound } from '../client/errors.js';
 import type { EventRecorder } from '../client/events.js';
 import type { core } from '../client/types.js';
 import { qosClass } from '../client/poddefaults.js';
-import { computePodActions, groupByName, type PodActions } from './actions.js';
+import { computePodActions, groupByName, type PodActions, type PodActionsContext } from './actions.js';
 import type { KubeletConfig } from './config.js';
 import { PodExecutor, type ServiceSource, type SyncOutcome } from './executor.js';
 import { generateEvents, preferNewer, snapshot, withPod, type RelistSnapshot } from './pleg.js';
@@ -225,7 +225,7 @@ export class Kubelet {
     const pod = this.pods.get(uid);
     const message = err instanceof Error ? err.message : String(err);
     this.log.warn({ pod: pod ? podKey(pod) : undefined, podUid: uid, err: message, retryInMs }, 'pod sync failed; will retry');
-    if (pod) this.o.recorder?.event(pod as never, 'Warning', 'FailedSync', `error syncing pod, skipping: ${message}`);
+    if (pod) this.o.recorder?.event(pod, 'Warning', 'FailedSync', `error syncing pod, skipping: ${message}`);
   }
 
   private async syncPod(uid: string): Promise<void> {
@@ -240,15 +240,18 @@ export class Kubelet {
     if (pod.metadata?.deletionTimestamp) return this.syncTerminating(pod, cs);
     const previous = this.status.current(pod);
     const actions = computePodActions(pod, cs, {
-      now: this.clock.now(),
+      ...this.crashLoop(),
       status: previous,
-      crashBackoff: this.executor.crashBackoff,
-      backoffResetMs: this.cfg.crashLoopBackoffResetMs,
       probeFailure: (id) => this.probes.state(uid, id)?.failed,
     });
     const outcome = await this.executor.apply(pod, cs, actions, tl);
     if (outcome.resync) this.enqueue(uid);
     await this.finishSync(pod, cs, previous, actions, outcome, tl);
+  }
+
+  /** What both the decision (computePodActions) and the report (generatePodStatus) read of the crash-loop back-off, now. */
+  private crashLoop(): Pick<PodActionsContext, 'now' | 'crashBackoff' | 'backoffResetMs'> {
+    return { now: this.clock.now(), crashBackoff: this.executor.crashBackoff, backoffResetMs: this.cfg.crashLoopBackoffResetMs };
   }
 
   /** A pod that is no longer desired: its containers and volumes go. */
@@ -286,9 +289,7 @@ export class Kubelet {
     this.syncProbes(pod, now, podIp);
     let requeue = outcome.requeueAfterMs;
     const status = generatePodStatus(pod, now, {
-      now: this.clock.now(),
-      crashBackoff: this.executor.crashBackoff,
-      backoffResetMs: this.cfg.crashLoopBackoffResetMs,
+      ...this.crashLoop(),
       previous,
       waiting: outcome.waiting,
       stopping: actions.stopping,

@@ -11,8 +11,9 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
-import { FLAG_FIN, FrameType, SpdyFramer, type SpdyFrame } from './spdy.js';
-import { FrameError, portPrefix, type ChannelCodec } from './wsstream.js';
+import { FLAG_FIN, type SpdyFrame } from './spdy.js';
+import { onChannelFrames, SpdyConnection, type ByteTransport } from './transport.js';
+import { portPrefix, type ChannelCodec } from './wsstream.js';
 
 export const PORTFORWARD_PROTOCOL = 'SPDY/3.1+portforward.k8s.io';
 
@@ -40,8 +41,6 @@ interface Pair {
   started: boolean;
   finished: boolean;
 }
-
-const toBuffer = (raw: Buffer | ArrayBuffer | Buffer[]): Buffer => (Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw));
 
 /**
  * The channel-framed port-forward: every port is dialled at once; a port that cannot be reached gets
@@ -87,17 +86,9 @@ export function serveChannelPortForward(ws: WebSocket, codec: ChannelCodec, port
       },
     );
   });
-  ws.on('message', (raw: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
-    let f;
-    try {
-      f = codec.decode(toBuffer(raw), isBinary);
-    } catch (err) {
-      if (!(err instanceof FrameError)) throw err;
-      o.log.debug({ err: err.message, pod: o.podName }, 'port-forward frame dropped');
-      return;
-    }
+  onChannelFrames(ws, codec, o.log, { pod: o.podName }, (f) => {
     // Only data channels (even) are readable; the client never writes to an error channel.
-    if (!f || f.channel % 2 !== 0 || f.channel / 2 >= ports.length || f.data.length === 0) return;
+    if (f.channel % 2 !== 0 || f.channel / 2 >= ports.length || f.data.length === 0) return;
     const i = f.channel / 2;
     const socket = sockets[i];
     if (socket) socket.write(f.data);
@@ -109,56 +100,30 @@ export function serveChannelPortForward(ws: WebSocket, codec: ChannelCodec, port
   });
 }
 
-/**
- * Where SPDY bytes come from and go to: a WebSocket's binary messages (kubectl ≥ 1.31) or the raw
- * upgraded connection (kubectl ≤ 1.30).
- */
-export interface ByteTransport {
-  send(b: Buffer): void;
-  onData(cb: (b: Buffer) => void): void;
-  onClose(cb: () => void): void;
-  /** Ends the connection (`protocolError`: the peer broke the framing). */
-  close(protocolError?: boolean): void;
-}
-
-export function wsTransport(ws: WebSocket): ByteTransport {
-  return {
-    send: (b) => {
-      if (ws.readyState === ws.OPEN) ws.send(b);
-    },
-    onData: (cb) => ws.on('message', (raw: Buffer | ArrayBuffer | Buffer[]) => cb(toBuffer(raw))),
-    onClose: (cb) => ws.on('close', cb),
-    close: (protocolError) => ws.close(protocolError ? 1002 : 1000),
-  };
-}
-
 /** SPDY port-forward over one connection: pairs each request's error and data streams and dials the pod's port. */
 export function servePortForward(t: ByteTransport, o: PortForwardOptions): void {
-  const session = new SpdyPortForward(t, o);
-  t.onData((buf) => session.receive(buf));
+  const session = new SpdyPortForward(new SpdyConnection(t, o.log, { pod: o.podName }), o);
   t.onClose(() => session.close());
 }
 
 class SpdyPortForward {
-  private readonly framer = new SpdyFramer();
+  private readonly framer: SpdyConnection['framer'];
   private readonly pairs = new Map<string, Pair>();
   private readonly byStream = new Map<number, Pair>();
-  private lastStream = 0;
 
   constructor(
-    private readonly t: ByteTransport,
+    private readonly conn: SpdyConnection,
     private readonly o: PortForwardOptions,
-  ) {}
-
-  /** Bytes from the client; a framing error ends the connection with GOAWAY. */
-  receive(buf: Buffer): void {
-    try {
-      for (const f of this.framer.push(buf)) this.onFrame(f);
-    } catch (err) {
-      this.o.log.warn({ err: (err as Error).message, pod: this.o.podName }, 'port-forward protocol error');
-      this.send(this.framer.goAway(this.lastStream, 1));
-      this.t.close(true);
-    }
+  ) {
+    this.framer = conn.framer;
+    conn.serve({
+      onSynStream: (f) => this.onSynStream(f),
+      onData: (f) => this.onData(f),
+      onRstStream: (f) => {
+        const p = this.byStream.get(f.streamId);
+        if (p) this.finish(p);
+      },
+    });
   }
 
   /** The connection ended: every pod connection goes with it. */
@@ -171,7 +136,7 @@ class SpdyPortForward {
   }
 
   private send(frame: Buffer): void {
-    this.t.send(frame);
+    this.conn.send(frame);
   }
 
   private finish(p: Pair, message?: string): void {
@@ -210,7 +175,6 @@ class SpdyPortForward {
 
   private onSynStream(f: Extract<SpdyFrame, { kind: 'control' }>): void {
     const h = f.headers ?? {};
-    this.lastStream = Math.max(this.lastStream, f.streamId);
     const port = Number(h.port);
     const type = h.streamtype;
     // Old clients send no requestID: pair streams by arrival order, as the kubelet does.
@@ -241,29 +205,6 @@ class SpdyPortForward {
     if (f.flags & FLAG_FIN) {
       p.clientDone = true;
       p.socket?.end();
-    }
-  }
-
-  private onFrame(f: SpdyFrame): void {
-    if (f.kind === 'data') return this.onData(f);
-    switch (f.type) {
-      case FrameType.synStream:
-        this.onSynStream(f);
-        break;
-      case FrameType.ping:
-        this.send(this.framer.ping(f.payload.readUInt32BE(0)));
-        break;
-      case FrameType.rstStream: {
-        const p = this.byStream.get(f.streamId);
-        if (p) this.finish(p);
-        break;
-      }
-      case FrameType.goAway:
-        this.t.close();
-        break;
-      default:
-        // SETTINGS, WINDOW_UPDATE, HEADERS: nothing to do without flow control.
-        break;
     }
   }
 }

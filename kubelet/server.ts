@@ -21,21 +21,19 @@ import { authorizeKubeletRequest, type KubeletAuthz } from './auth.js';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import type { core } from '../client/types.js';
-import { PORTFORWARD_PROTOCOL, servePortForward, serveChannelPortForward, wsTransport } from './portforward.js';
-import { socketTransport, SPDY_PORT_FORWARD_PROTOCOLS, SPDY_REMOTE_COMMAND_PROTOCOLS, spdySession, webSocketSession, type ChannelSession } from './session.js';
+import { PORTFORWARD_PROTOCOL, servePortForward, serveChannelPortForward } from './portforward.js';
+import { SPDY_PORT_FORWARD_PROTOCOLS, SPDY_REMOTE_COMMAND_PROTOCOLS, spdySession, webSocketSession, type ChannelSession } from './session.js';
+import { socketTransport, wsTransport } from './transport.js';
 import { SANDBOX, type ExecProcess, type Runtime, type RuntimeContainer } from './runtime/types.js';
 import {
   Channel,
   channelCodec,
-  type ChannelCodec,
   type ChannelFrame,
   errorChannelPayload,
   exitStatus,
   failureStatus,
-  FrameError,
-  hasCloseSignal,
   negotiateProtocol,
   parseForwardPorts,
   parseProtocolHeader,

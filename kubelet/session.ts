@@ -3,12 +3,11 @@
  * 4 resize, 255 close signal), whatever carries them: WebSocket messages (wsstream.ts) or SPDY streams
  * on a raw upgraded connection (kubectl ≤ 1.29: `Upgrade: SPDY/3.1`, `X-Stream-Protocol-Version`).
  */
-import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
-import type { ByteTransport } from './portforward.js';
-import { FLAG_FIN, FrameType, SpdyFramer, type SpdyFrame } from './spdy.js';
-import { Channel, FrameError, hasCloseSignal, type ChannelCodec, type ChannelFrame } from './wsstream.js';
+import { FLAG_FIN, type SpdyFrame } from './spdy.js';
+import { onChannelFrames, SpdyConnection, type ByteTransport } from './transport.js';
+import { Channel, hasCloseSignal, type ChannelCodec, type ChannelFrame } from './wsstream.js';
 
 export interface ChannelSession {
   /** The negotiated protocol (decides the error channel's format). */
@@ -23,8 +22,6 @@ export interface ChannelSession {
   close(): void;
 }
 
-const toBuffer = (raw: Buffer | ArrayBuffer | Buffer[]): Buffer => (Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw));
-
 export function webSocketSession(ws: WebSocket, codec: ChannelCodec, log: Logger): ChannelSession {
   const closeSignal = hasCloseSignal(codec.protocol);
   return {
@@ -34,33 +31,12 @@ export function webSocketSession(ws: WebSocket, codec: ChannelCodec, log: Logger
       if (ws.readyState === ws.OPEN) ws.send(codec.encode(channel, data));
     },
     onFrame: (cb) =>
-      ws.on('message', (raw: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
-        let f: ChannelFrame | undefined;
-        try {
-          f = codec.decode(toBuffer(raw), isBinary);
-        } catch (err) {
-          // wsstream drops a frame it cannot decode and keeps the connection.
-          if (!(err instanceof FrameError)) throw err;
-          log.debug({ err: err.message, protocol: codec.protocol }, 'stream frame dropped');
-          return;
-        }
+      onChannelFrames(ws, codec, log, { protocol: codec.protocol }, (f) => {
         // Before v5 there is no close signal: [255] is an unknown channel, ignored.
-        if (f && (f.channel !== Channel.close || closeSignal)) cb(f);
+        if (f.channel !== Channel.close || closeSignal) cb(f);
       }),
     onClose: (cb) => ws.on('close', cb),
     close: () => ws.close(1000),
-  };
-}
-
-/** A raw upgraded connection as a byte transport. */
-export function socketTransport(socket: Duplex): ByteTransport {
-  return {
-    send: (b) => {
-      if (!socket.destroyed && socket.writable) socket.write(b);
-    },
-    onData: (cb) => socket.on('data', cb),
-    onClose: (cb) => socket.on('close', cb),
-    close: (protocolError) => (protocolError ? socket.destroy() : socket.end()),
   };
 }
 
@@ -82,7 +58,7 @@ export function spdySession(t: ByteTransport, protocol: string, expected: readon
 
 class SpdyChannelSession implements ChannelSession {
   readonly ready: Promise<void>;
-  private readonly framer = new SpdyFramer();
+  private readonly conn: SpdyConnection;
   private readonly streams = new Map<number, number>(); // channel → stream id
   private readonly channels = new Map<number, number>(); // stream id → channel
   private frameCb?: (f: ChannelFrame) => void;
@@ -90,21 +66,21 @@ class SpdyChannelSession implements ChannelSession {
   private resizeText = '';
   private settle?: { resolve: () => void; reject: (e: Error) => void };
   private readonly timer: NodeJS.Timeout;
-  private lastStream = 0;
 
   constructor(
     private readonly t: ByteTransport,
     readonly protocol: string,
     private readonly expected: readonly number[],
-    private readonly log: Logger,
+    log: Logger,
     timeoutMs: number,
   ) {
+    this.conn = new SpdyConnection(t, log);
     this.ready = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
     // Awaited by the caller; this only keeps an early rejection from counting as unhandled.
     this.ready.catch(() => undefined);
     // A protocol timeout in wall time: the client either opens its streams or the session is given up.
     this.timer = setTimeout(() => this.settle?.reject(new Error(`timed out waiting for the client's streams (have ${[...this.streams.keys()].join(',')})`)), timeoutMs);
-    t.onData((b) => this.receive(b));
+    this.conn.serve({ onSynStream: (f) => this.onSynStream(f), onData: (f) => this.onData(f) });
     t.onClose(() => {
       clearTimeout(this.timer);
       this.settle?.reject(new Error('the client closed the connection'));
@@ -114,7 +90,7 @@ class SpdyChannelSession implements ChannelSession {
   send(channel: number, data: Buffer): void {
     const id = this.streams.get(channel);
     if (id === undefined || data.length === 0) return;
-    for (let off = 0; off < data.length; off += MAX_DATA) this.t.send(this.framer.data(id, data.subarray(off, off + MAX_DATA)));
+    for (let off = 0; off < data.length; off += MAX_DATA) this.t.send(this.conn.framer.data(id, data.subarray(off, off + MAX_DATA)));
   }
 
   onFrame(cb: (f: ChannelFrame) => void): void {
@@ -129,7 +105,7 @@ class SpdyChannelSession implements ChannelSession {
   close(): void {
     for (const ch of [Channel.stdout, Channel.stderr, Channel.error]) {
       const id = this.streams.get(ch);
-      if (id !== undefined) this.t.send(this.framer.data(id, Buffer.alloc(0), true));
+      if (id !== undefined) this.t.send(this.conn.framer.data(id, Buffer.alloc(0), true));
     }
     this.t.close();
   }
@@ -139,43 +115,18 @@ class SpdyChannelSession implements ChannelSession {
     else this.held.push(f);
   }
 
-  private receive(b: Buffer): void {
-    try {
-      for (const f of this.framer.push(b)) this.onSpdyFrame(f);
-    } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'spdy protocol error');
-      this.t.send(this.framer.goAway(this.lastStream, 1));
-      this.t.close(true);
+  private onSynStream(f: Extract<SpdyFrame, { kind: 'control' }>): void {
+    const ch = STREAM_CHANNELS[f.headers?.streamtype ?? ''];
+    if (ch === undefined) {
+      this.t.send(this.conn.framer.rstStream(f.streamId, 1));
+      return;
     }
-  }
-
-  private onSpdyFrame(f: SpdyFrame): void {
-    if (f.kind === 'data') return this.onData(f);
-    switch (f.type) {
-      case FrameType.synStream: {
-        this.lastStream = Math.max(this.lastStream, f.streamId);
-        const ch = STREAM_CHANNELS[f.headers?.streamtype ?? ''];
-        if (ch === undefined) {
-          this.t.send(this.framer.rstStream(f.streamId, 1));
-          return;
-        }
-        this.t.send(this.framer.synReply(f.streamId));
-        this.streams.set(ch, f.streamId);
-        this.channels.set(f.streamId, ch);
-        if (this.expected.every((c) => this.streams.has(c))) {
-          clearTimeout(this.timer);
-          this.settle?.resolve();
-        }
-        break;
-      }
-      case FrameType.ping:
-        this.t.send(this.framer.ping(f.payload.readUInt32BE(0)));
-        break;
-      case FrameType.goAway:
-        this.t.close();
-        break;
-      default:
-        break;
+    this.t.send(this.conn.framer.synReply(f.streamId));
+    this.streams.set(ch, f.streamId);
+    this.channels.set(f.streamId, ch);
+    if (this.expected.every((c) => this.streams.has(c))) {
+      clearTimeout(this.timer);
+      this.settle?.resolve();
     }
   }
 

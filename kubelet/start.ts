@@ -22,7 +22,7 @@ import { buildSummary, dockerUsageReader, hollowUsageReader } from './stats.js';
 import { ensureMirrorPod, loadStaticPods, removeOrphanMirrorPods } from './static.js';
 
 export interface KubeletDeps {
-  log?: Logger;
+  logger?: Logger;
   /** Shared client (hollow nodes); otherwise the kubelet makes and closes its own. */
   client?: ApiClient;
   runtime?: Runtime;
@@ -54,7 +54,7 @@ export interface RunningKubelet {
 }
 
 export async function startKubelet(cfg: KubeletConfig, signal: AbortSignal, deps: KubeletDeps = {}): Promise<RunningKubelet> {
-  const log = (deps.log ?? createLogger('kubelet')).child({ node: cfg.nodeName });
+  const log = (deps.logger ?? createLogger('kubelet')).child({ node: cfg.nodeName });
   const ownClient = !deps.client;
   const client = deps.client ?? new ApiClient(cfg.apiserver, { tls: cfg.tls });
   const clock = deps.clock ?? realClock;

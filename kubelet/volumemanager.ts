@@ -12,6 +12,7 @@ import type { KubeletConfig } from './config.js';
 import { ObjectFetcher, type EnvContext } from './env.js';
 import { podKey } from './pods.js';
 import type { Runtime } from './runtime/types.js';
+import { TokenManager } from './tokens.js';
 import { preparePodVolumes, refreshProjectedVolumes, type VolumeContext } from './volumes.js';
 
 export interface VolumeManagerOptions {
@@ -28,14 +29,16 @@ export class VolumeManager {
   /** Digest of what each projected volume holds, per pod UID and volume name (see refresh). */
   private readonly digests = new Map<string, Map<string, string>>();
   private lastRefresh: number;
+  private readonly tokens: TokenManager;
 
   constructor(private readonly o: VolumeManagerOptions) {
     this.lastRefresh = o.clock.now();
+    this.tokens = new TokenManager(o.client, o.clock);
   }
 
   /** The context volume writers resolve sources and downward API fields in. */
   context(pod: core.Pod, env: EnvContext, fetch = new ObjectFetcher(this.o.client, pod.metadata?.namespace ?? 'default')): VolumeContext {
-    return { clusterName: this.o.config.clusterName, nodeName: this.o.config.nodeName, client: this.o.client, runtime: this.o.runtime, fetch, env };
+    return { clusterName: this.o.config.clusterName, nodeName: this.o.config.nodeName, client: this.o.client, runtime: this.o.runtime, fetch, env, tokens: this.tokens };
   }
 
   /** The pod's volumes (runtime volume name by pod volume name), prepared on first use. */
@@ -80,6 +83,7 @@ export class VolumeManager {
   }
 
   forget(uid: string): void {
+    this.tokens.forget(uid);
     this.volumes.delete(uid);
     this.digests.delete(uid);
   }

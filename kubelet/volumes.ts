@@ -26,6 +26,8 @@ export interface VolumeContext {
   runtime: Runtime;
   fetch: ObjectFetcher;
   env: EnvContext;
+  /** ServiceAccount tokens of projected serviceAccountToken sources. */
+  tokens?: { token(pod: core.Pod, audience: string | undefined, expirationSeconds: number): Promise<string> };
 }
 
 function safe(s: string): string {
@@ -149,6 +151,11 @@ async function projectedFiles(v: core.Volume, ctx: VolumeContext): Promise<Volum
       if (src.configMap) out.push(...(await keyFiles(ctx.fetch, 'configmaps', src.configMap.name ?? '', src.configMap.items, src.configMap.optional, mode)));
       if (src.secret) out.push(...(await keyFiles(ctx.fetch, 'secrets', src.secret.name ?? '', src.secret.items, src.secret.optional, mode)));
       if (src.downwardAPI) out.push(...downwardFiles(src.downwardAPI.items, mode, ctx.env));
+      if (src.serviceAccountToken) {
+        if (!ctx.tokens) throw new ContainerStartError('CreateContainerConfigError', 'serviceAccountToken volumes need a token source');
+        const token = await ctx.tokens.token(ctx.env.pod, src.serviceAccountToken.audience || undefined, src.serviceAccountToken.expirationSeconds ?? 3600);
+        out.push({ path: src.serviceAccountToken.path, data: Buffer.from(token), mode });
+      }
     }
     return out;
   }

@@ -5,7 +5,7 @@
  */
 import { numFeasibleNodesToFind } from './config.js';
 import { Diagnosis } from './diagnosis.js';
-import type { FilterPlugin, NodeInfo, PodInfo, ScorePlugin, Status } from './framework.js';
+import { runScorePlugin, type FilterPlugin, type NodeInfo, type PodInfo, type ScorePlugin, type Status } from './framework.js';
 import { addPodToNode, cloneNodeInfo } from './nodeinfo.js';
 import type { NominatedPods } from './nominator.js';
 
@@ -25,6 +25,14 @@ export interface AlgorithmOptions {
   random?: () => number;
   /** Pods nominated to nodes by preemption; counted by the filters for pods of lower or equal priority. */
   nominated?: NominatedPods;
+  /** Keep each attempt's per-node verdicts and per-plugin scores for `lastTrace` (the dashboard's insight). */
+  trace?: boolean;
+}
+
+/** What the last `schedule` call saw (with `trace`): each filtered node's verdict, each scored node's plugin scores. */
+export interface ScheduleTrace {
+  readonly filters: { node: string; status?: Status }[];
+  readonly scores: { node: string; total: number; plugins: Record<string, number> }[];
 }
 
 export class Algorithm {
@@ -38,6 +46,8 @@ export class Algorithm {
   private readonly random: () => number;
   /** Set by `filterAll`: some filter's PreFilter state depends on the pods, so a what-if must recompute it. */
   private statefulFilters = false;
+  /** The last attempt's trace (only with `opts.trace`). */
+  lastTrace?: ScheduleTrace;
 
   constructor(private readonly opts: AlgorithmOptions) {
     this.random = opts.random ?? Math.random;
@@ -136,13 +146,19 @@ export class Algorithm {
     const feasible = this.feasible;
     feasible.length = 0;
     let diagnosis: Diagnosis | undefined;
+    const trace: ScheduleTrace | undefined = this.opts.trace ? { filters: [], scores: [] } : undefined;
+    this.lastTrace = trace;
     const broken = this.prepare(pod, nodes);
     if (broken) {
       diagnosis = new Diagnosis();
       for (let i = 0; i < n; i++) diagnosis.add(broken.reasons);
+      if (trace) for (const node of nodes) trace.filters.push({ node: node.name, status: broken });
       return { evaluated: 0, feasible: 0, diagnosis };
     }
-    if (nominatedNode && !this.runFiltersWithNominated(pod, nominatedNode)) return { node: nominatedNode, evaluated: 1, feasible: 1 };
+    if (nominatedNode && !this.runFiltersWithNominated(pod, nominatedNode)) {
+      trace?.filters.push({ node: nominatedNode.name });
+      return { node: nominatedNode, evaluated: 1, feasible: 1 };
+    }
     const withNominated = this.opts.nominated !== undefined && this.opts.nominated.size > 0;
     const start = n > 0 ? this.nextStart % n : 0;
     let evaluated = 0;
@@ -151,6 +167,7 @@ export class Algorithm {
       const fail = withNominated ? this.runFiltersWithNominated(pod, node) : this.runFilters(pod, node);
       if (!fail) feasible.push(node);
       else (diagnosis ??= new Diagnosis()).add(fail.reasons);
+      trace?.filters.push({ node: node.name, status: fail });
     }
     // Rotate the start so that successive pods look at different nodes first (no bias to the list head).
     this.nextStart = n > 0 ? (start + evaluated) % n : 0;
@@ -168,11 +185,15 @@ export class Algorithm {
     const total = this.total.subarray(0, k);
     const out = this.scratch.subarray(0, k);
     total.fill(0);
+    const trace = this.lastTrace;
+    const plugins: Record<string, number>[] | undefined = trace ? nodes.map(() => ({})) : undefined;
     for (const s of this.opts.scores) {
       if (s.relevant && !s.relevant(pod)) continue;
-      s.score(pod, nodes, out, allNodes);
+      runScorePlugin(s, pod, nodes, out, allNodes);
       for (let i = 0; i < k; i++) total[i] += s.weight * out[i];
+      if (plugins) for (let i = 0; i < k; i++) plugins[i][s.name] = out[i];
     }
+    if (trace && plugins) for (let i = 0; i < k; i++) trace.scores.push({ node: nodes[i].name, total: total[i], plugins: plugins[i] });
     // Reservoir choice among equal best scores: each tied node is equally likely.
     let best = 0;
     let ties = 1;

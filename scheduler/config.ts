@@ -1,9 +1,9 @@
 /** Scheduler options (flags/env) → validated config with every default filled; durations in ms. */
 import { hostname } from 'node:os';
 import { DEFAULT_LEADER_ELECTION } from '../client/leaderelection.js';
-import type { ClientTls } from '../client/tls.js';
+import { loadClientTls, type ClientTls, type ClientTlsOptions } from '../client/tls.js';
 
-export interface SchedulerOptions {
+export interface SchedulerOptions extends ClientTlsOptions {
   apiserver?: string;
   /** TLS to the apiserver (CA + this scheduler's client certificate); none: plain gRPC. */
   tls?: ClientTls;
@@ -25,6 +25,8 @@ export interface SchedulerOptions {
   podMaxBackoffMs?: number;
   /** Record a Normal "Scheduled" event per bound pod, as kube-scheduler does. */
   scheduledEvents?: boolean;
+  /** Keep the last attempt of each pod (per-node filter verdicts, per-plugin scores) for `/debug/attempts`. */
+  recordAttempts?: boolean;
 }
 
 export interface SchedulerConfig {
@@ -45,6 +47,7 @@ export interface SchedulerConfig {
   podInitialBackoffMs: number;
   podMaxBackoffMs: number;
   scheduledEvents: boolean;
+  recordAttempts: boolean;
 }
 
 /** Thrown for an invalid option; the message names the flag. */
@@ -58,7 +61,7 @@ export class SchedulerConfigError extends Error {
 export function compileSchedulerConfig(o: SchedulerOptions = {}): SchedulerConfig {
   const cfg: SchedulerConfig = {
     apiserver: o.apiserver ?? process.env.KUBELAB_APISERVER ?? '127.0.0.1:7443',
-    tls: o.tls,
+    tls: o.tls ?? loadClientTls(o),
     adminPort: o.adminPort ?? 10259,
     bindAddress: o.bindAddress ?? '0.0.0.0',
     schedulerName: o.schedulerName ?? 'default-scheduler',
@@ -74,6 +77,7 @@ export function compileSchedulerConfig(o: SchedulerOptions = {}): SchedulerConfi
     podInitialBackoffMs: o.podInitialBackoffMs ?? 1000,
     podMaxBackoffMs: o.podMaxBackoffMs ?? 10_000,
     scheduledEvents: o.scheduledEvents ?? true,
+    recordAttempts: o.recordAttempts ?? true,
   };
   if (!/^[^:\s]+:\d+$/.test(cfg.apiserver)) throw new SchedulerConfigError(`--apiserver: "${cfg.apiserver}" is not host:port`);
   if (cfg.adminPort < 0 || cfg.adminPort > 65535) throw new SchedulerConfigError(`--admin-port: ${cfg.adminPort} is not a port`);

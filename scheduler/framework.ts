@@ -167,8 +167,10 @@ export interface FilterPlugin<S = unknown> {
 }
 
 /**
- * A score plugin rates every feasible node for the pod: `score` writes scores 0..100 into `out` (same order
- * as `nodes`). `allNodes` is every node of the cluster, for plugins that count pods per topology domain.
+ * A score plugin rates every feasible node for the pod: `score` writes a raw score per node into `out`
+ * (same order as `nodes`); `normalizeScore`, when present (kube-scheduler's ScoreExtensions), rescales them
+ * in place to 0..MAX_NODE_SCORE once all are known. Without it the raw scores must already be 0..100.
+ * `allNodes` is every node of the cluster, for plugins that count pods per topology domain.
  */
 export interface ScorePlugin {
   readonly name: string;
@@ -176,6 +178,28 @@ export interface ScorePlugin {
   /** Cheap check that lets the framework skip the plugin (e.g. no preferred terms). */
   relevant?(pod: PodInfo): boolean;
   score(pod: PodInfo, nodes: readonly NodeInfo[], out: Float64Array, allNodes: readonly NodeInfo[]): void;
+  normalizeScore?(pod: PodInfo, nodes: readonly NodeInfo[], out: Float64Array): void;
 }
 
 export const MAX_NODE_SCORE = 100;
+
+/**
+ * kube-scheduler's helper.DefaultNormalizeScore: scales the raw scores so the highest becomes 100; with
+ * `reverse` the lowest does (score = 100 − scaled). All zero: 0 each, or 100 each with `reverse`.
+ */
+export function defaultNormalizeScore(reverse: boolean): NonNullable<ScorePlugin['normalizeScore']> {
+  return (_pod, _nodes, out) => {
+    let max = 0;
+    for (let i = 0; i < out.length; i++) if (out[i] > max) max = out[i];
+    for (let i = 0; i < out.length; i++) {
+      if (max === 0) out[i] = reverse ? MAX_NODE_SCORE : 0;
+      else out[i] = reverse ? MAX_NODE_SCORE - (out[i] * MAX_NODE_SCORE) / max : (out[i] * MAX_NODE_SCORE) / max;
+    }
+  };
+}
+
+/** Runs one score plugin over the feasible nodes as the framework does: Score, then NormalizeScore. */
+export function runScorePlugin(plugin: ScorePlugin, pod: PodInfo, nodes: readonly NodeInfo[], out: Float64Array, allNodes: readonly NodeInfo[] = nodes): void {
+  plugin.score(pod, nodes, out, allNodes);
+  plugin.normalizeScore?.(pod, nodes, out);
+}

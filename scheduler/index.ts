@@ -14,6 +14,7 @@ import { Scheduler, type SchedulerStats } from './scheduler.js';
 export { compileSchedulerConfig, numFeasibleNodesToFind, SchedulerConfigError, type SchedulerConfig, type SchedulerOptions } from './config.js';
 export { Scheduler, type SchedulerStats } from './scheduler.js';
 export { Algorithm } from './algorithm.js';
+export { AttemptStore, type AttemptRecord, type NodeVerdict, type NodeScore } from './attempts.js';
 export { fitErrorMessage, Diagnosis } from './diagnosis.js';
 export * from './framework.js';
 
@@ -51,7 +52,13 @@ export async function startScheduler(config: SchedulerConfig, signal: AbortSigna
   const sched = new Scheduler(client, config, log, registry);
   let leading = !config.leaderElect;
   const liveness = new Liveness();
-  const admin = await startAdminServer({ port: config.adminPort, host: config.bindAddress, registry, healthy: () => liveness.check() });
+  const admin = await startAdminServer({
+    port: config.adminPort,
+    host: config.bindAddress,
+    registry,
+    healthy: () => liveness.check(),
+    routes: { '/debug/attempts': (q) => sched.attempts.route(q) },
+  });
   // Each turn decides for one pod synchronously; a binding holds a slot for at most its call deadline.
   const schedulingLoop = { periodMs: SCHEDULING_LOOP_PERIOD_MS };
   sched.startInformers(inner.signal);

@@ -4,6 +4,7 @@
  */
 import type { core } from '../client/types.js';
 import { cpuMillis, quantityValue } from '../client/quantity.js';
+import { podRequests } from '../client/podresources.js';
 import { controllerRef } from '../client/objects.js';
 import { keyOf, type KObject } from '../client/types.js';
 import { fromLabelSelector, type Requirement, type Selector } from '../client/selectors.js';
@@ -22,49 +23,7 @@ import type {
 export const DEFAULT_MILLI_CPU_REQUEST = 100;
 export const DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024;
 
-export interface Requests {
-  cpu: number;
-  memory: number;
-  ephemeral: number;
-  scalars: Map<string, number>;
-}
-
-function emptyRequests(): Requests {
-  return { cpu: 0, memory: 0, ephemeral: 0, scalars: new Map() };
-}
-
-function addResourceList(into: Requests, list: Record<string, string | number> | undefined): void {
-  if (!list) return;
-  for (const [name, q] of Object.entries(list)) {
-    if (name === 'cpu') into.cpu += cpuMillis(q);
-    else if (name === 'memory') into.memory += quantityValue(q);
-    else if (name === 'ephemeral-storage') into.ephemeral += quantityValue(q);
-    else if (name !== 'pods') into.scalars.set(name, (into.scalars.get(name) ?? 0) + quantityValue(q));
-  }
-}
-
-function maxInto(into: Requests, other: Requests): void {
-  into.cpu = Math.max(into.cpu, other.cpu);
-  into.memory = Math.max(into.memory, other.memory);
-  into.ephemeral = Math.max(into.ephemeral, other.ephemeral);
-  for (const [k, v] of other.scalars) into.scalars.set(k, Math.max(into.scalars.get(k) ?? 0, v));
-}
-
-/**
- * Effective pod requests as Kubernetes computes them: init containers run one at a time before the app
- * containers, so the pod needs max(sum of app containers, largest init container), plus pod overhead.
- */
-export function podRequests(spec: core.PodSpec | undefined): Requests {
-  const sum = emptyRequests();
-  for (const c of spec?.containers ?? []) addResourceList(sum, c.resources?.requests as Record<string, string> | undefined);
-  for (const ic of spec?.initContainers ?? []) {
-    const one = emptyRequests();
-    addResourceList(one, ic.resources?.requests as Record<string, string> | undefined);
-    maxInto(sum, one);
-  }
-  addResourceList(sum, spec?.overhead as Record<string, string> | undefined);
-  return sum;
-}
+export { podRequests, type Requests } from '../client/podresources.js';
 
 function nonZero(spec: core.PodSpec | undefined): { cpu: number; memory: number } {
   let cpu = 0;

@@ -10,11 +10,11 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ApiClient } from '../client/api.js';
-import { isConflict, isNotFound } from '../client/errors.js';
+import { bindingRefusal, isConflict, isNotFound } from '../client/errors.js';
 import { EventRecorder } from '../client/events.js';
 import { Informer } from '../client/informer.js';
 import { podCondition } from '../client/objects.js';
-import type { core, KObject } from '../client/types.js';
+import type { core } from '../client/types.js';
 import { Nominator } from './nominator.js';
 import { preempt, type Candidate } from './preemption.js';
 import { keyOf } from '../client/types.js';
@@ -22,8 +22,11 @@ import { Algorithm } from './algorithm.js';
 import { SchedulerCache } from './cache.js';
 import type { SchedulerConfig } from './config.js';
 import { Diagnosis, fitErrorMessage } from './diagnosis.js';
+import { AttemptStore, type AttemptRecord } from './attempts.js';
 import type { PodInfo } from './framework.js';
 import { DEFAULT_FILTERS, DEFAULT_SCORES } from './plugins/index.js';
+
+const SCORE_WEIGHTS: Readonly<Record<string, number>> = Object.fromEntries(DEFAULT_SCORES.map((s) => [s.name, s.weight]));
 import { newPodInfo, type ServiceSelectors } from './podinfo.js';
 import type { NamespaceLabels } from './framework.js';
 import { SchedulingQueue, type QueuedPod } from './queue.js';
@@ -111,6 +114,8 @@ export class Scheduler {
   readonly pdbs: Informer<'poddisruptionbudgets'>;
   /** Pods nominated to nodes by preemption, waiting for their victims to go. */
   readonly nominator = new Nominator();
+  /** Each pod's last attempt, for the admin endpoint `/debug/attempts` (empty unless cfg.recordAttempts). */
+  readonly attempts = new AttemptStore();
   private readonly algorithm: Algorithm;
   private readonly recorder: EventRecorder;
   private readonly metrics: Metrics;
@@ -143,7 +148,7 @@ export class Scheduler {
     this.namespaces = new Informer(client, 'namespaces', { logger: log });
     this.pdbs = new Informer(client, 'poddisruptionbudgets', { logger: log });
     this.namespaceLabels = (ns) => this.namespaces.get(ns)?.metadata?.labels;
-    this.algorithm = new Algorithm({ filters: DEFAULT_FILTERS, scores: DEFAULT_SCORES, percentageOfNodesToScore: cfg.percentageOfNodesToScore, nominated: this.nominator });
+    this.algorithm = new Algorithm({ filters: DEFAULT_FILTERS, scores: DEFAULT_SCORES, percentageOfNodesToScore: cfg.percentageOfNodesToScore, nominated: this.nominator, trace: cfg.recordAttempts });
     this.recorder = new EventRecorder(client, { component: 'default-scheduler', host: cfg.identity }, log);
     this.metrics = makeMetrics(registry, this.queue);
     this.background = new BackgroundQueue({ concurrency: 4, maxQueued: 2000, onDrop: () => this.metrics.eventsDropped.inc() });
@@ -377,10 +382,12 @@ export class Scheduler {
         const message = fitErrorMessage(this.cache.nodeCount, result.diagnosis ?? new Diagnosis(), post.message);
         this.log.debug({ pod: e.key, message }, 'pod unschedulable');
         this.releaseSlot();
+        this.recordAttempt(info, 'Unschedulable', { message, nominatedNode: post.nominate ?? undefined });
         this.recordFailure(pod, 'Unschedulable', message, post.nominate);
         return;
       }
       nodeName = result.node.name;
+      this.recordAttempt(info, 'Scheduled', { node: nodeName });
     } catch (err) {
       this.schedulingError(e, pod, err);
       return;
@@ -392,6 +399,24 @@ export class Scheduler {
       this.releaseSlot();
     });
     this.bindsDone.add(done);
+  }
+
+  /** Keeps the algorithm's trace of this attempt (cfg.recordAttempts) for the dashboard's scheduler panel. */
+  private recordAttempt(info: PodInfo, result: AttemptRecord['result'], extra: { node?: string; message?: string; nominatedNode?: string }): void {
+    const trace = this.algorithm.lastTrace;
+    if (!this.cfg.recordAttempts || !trace) return;
+    this.attempts.record({
+      namespace: info.namespace,
+      name: info.name,
+      uid: info.uid,
+      time: new Date().toISOString(),
+      result,
+      ...extra,
+      nodes: this.cache.nodeCount,
+      filters: trace.filters.map((f) => ({ node: f.node, code: f.status?.code ?? 'Success', reasons: f.status?.reasons ?? [] })),
+      scores: trace.scores,
+      weights: SCORE_WEIGHTS,
+    });
   }
 
   /**
@@ -421,7 +446,7 @@ export class Scheduler {
     } catch (err) {
       this.cache.forget(info.uid);
       const msg = err instanceof Error ? err.message : String(err);
-      if (isNotFound(err) || (isConflict(err) && /already assigned|being deleted|UID/.test(msg))) {
+      if (isNotFound(err) || bindingRefusal(err) !== undefined) {
         // The pod is gone or someone else bound it: nothing to retry; the watch brings the truth.
         this.queue.done(e);
         return;
@@ -431,7 +456,7 @@ export class Scheduler {
       this.log.warn({ pod: e.key, node: nodeName, err: msg }, 'binding failed; will retry');
       if (!signal.aborted) {
         this.queue.requeueBackoff(e);
-        this.recorder.event(pod as unknown as KObject, 'Warning', 'FailedScheduling', `Binding rejected: ${msg}`);
+        this.recorder.event(pod, 'Warning', 'FailedScheduling', `Binding rejected: ${msg}`);
       }
       return;
     }
@@ -443,7 +468,7 @@ export class Scheduler {
     this.queue.done(e);
     if (this.cfg.scheduledEvents) {
       const message = `Successfully assigned ${info.namespace}/${info.name} to ${nodeName}`;
-      this.background.push(() => this.recorder.record(pod as unknown as KObject, 'Normal', 'Scheduled', message));
+      this.background.push(() => this.recorder.record(pod, 'Normal', 'Scheduled', message));
     }
   }
 
@@ -489,7 +514,7 @@ export class Scheduler {
     for (const victim of c.victims) {
       this.client
         .delete('pods', victim.name, { namespace: victim.namespace, preconditions: { uid: victim.uid } })
-        .then(() => this.recorder.event(victim.pod as unknown as KObject, 'Normal', 'Preempted', `Preempted by pod ${preemptor.uid} on node ${c.node}`))
+        .then(() => this.recorder.event(victim.pod, 'Normal', 'Preempted', `Preempted by pod ${preemptor.uid} on node ${c.node}`))
         .catch((err: unknown) => {
           if (!isNotFound(err) && !isConflict(err)) this.log.warn({ pod: victim.key, err: (err as Error).message }, 'victim not deleted');
         });
@@ -518,7 +543,7 @@ export class Scheduler {
     const now = Date.now();
     if (!last || last.message !== message || now - last.at >= FAILURE_EVENT_INTERVAL_MS) {
       this.lastFailure.set(uid, { message, at: now });
-      this.recorder.event(pod as unknown as KObject, 'Warning', 'FailedScheduling', message);
+      this.recorder.event(pod, 'Warning', 'FailedScheduling', message);
     }
     const cond = podCondition(pod, 'PodScheduled');
     const nominationChanged = nominate !== undefined && (pod.status?.nominatedNodeName || null) !== nominate;

@@ -12,7 +12,7 @@ import type { apps, core } from '../client/types.js';
 import { compileControllerManagerConfig, startControllerManager } from '../controller-manager/index.js';
 import { rollbackDeployment } from '../cli/commands/rollout.js';
 import { startControlPlane, type TestControlPlane } from './support/apiserver.js';
-import { EXIT_CODE_ANNOTATION, startFakeNodes, startFakeScheduler, type FakeNodes } from './support/fakekubelet.js';
+import { exitsWith, startFakeNodes, startFakeScheduler, type FakeNodes } from './support/fakekubelet.js';
 import { waitFor } from './support/wait.js';
 
 let cp: TestControlPlane;
@@ -446,7 +446,7 @@ describe('daemonset', () => {
 describe('job', () => {
   it('retries a failing pod up to backoffLimit, then fails', async () => {
     const ns = await namespace('job-fail');
-    const tpl = template({ app: 'fail' }, 'kubelab/busybox:latest', { [EXIT_CODE_ANNOTATION]: '1' });
+    const tpl = template({ app: 'fail' }, 'kubelab/busybox:latest', exitsWith(1));
     tpl.spec!.restartPolicy = 'Never';
     await client.create('jobs', { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'fail', namespace: ns }, spec: { backoffLimit: 2, template: tpl } });
     const job = await waitFor(async () => {
@@ -461,7 +461,7 @@ describe('job', () => {
 
   it('completes after the requested completions', async () => {
     const ns = await namespace('job-ok');
-    const tpl = template({ app: 'ok' }, 'kubelab/busybox:latest', { [EXIT_CODE_ANNOTATION]: '0' });
+    const tpl = template({ app: 'ok' }, 'kubelab/busybox:latest', exitsWith(0));
     tpl.spec!.restartPolicy = 'Never';
     await client.create('jobs', { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'ok', namespace: ns }, spec: { completions: 3, parallelism: 2, template: tpl } });
     const job = await waitFor(async () => {

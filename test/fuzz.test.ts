@@ -395,7 +395,7 @@ beforeAll(async () => {
   kubelet = await startKubelet(
     compileKubeletConfig(testKubeletOptions(cp.address, 'fuzz', 'fuzz-node', { runtime: 'hollow', adminPort: kubeletAdmin, hollowStartDelayMs: 50, cpu: '100000', memory: '100000Gi', maxPods: 100_000 })),
     ctl.signal,
-    { log: quiet },
+    { logger: quiet },
   );
   // Accepted workloads may ask for 2^31 replicas (valid, as in Kubernetes): the canary outranks their pods
   // in the scheduler's queue, as a cluster-critical pod would.

@@ -5,13 +5,13 @@
  * WatchList, aggregated discovery. Each version gets its own namespace; a version whose binary is not
  * installed is skipped with its name in the report.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nullLogger } from '../client/log.js';
 import { compileControllerManagerConfig, startControllerManager } from '../controller-manager/index.js';
 import { compileSchedulerConfig, startScheduler, type RunningScheduler } from '../scheduler/index.js';
+import { Kubectl, stopKubectl as stop, type RunOptions } from './support/kubectl.js';
 import { startNodeLab, type NodeLab } from './support/nodelab.js';
 import { waitFor } from './support/wait.js';
 
@@ -22,13 +22,7 @@ let lab: NodeLab;
 let scheduler: RunningScheduler;
 const ctl = new AbortController();
 let cmDone: Promise<void> | undefined;
-const children = new Set<ChildProcess>();
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+const kubectls: Kubectl[] = [];
 
 beforeAll(async () => {
   lab = await startNodeLab({ cluster: `kmx-${process.pid}`, node: 'matrix-node', namespace: 'kmx' });
@@ -37,7 +31,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const c of children) c.kill('SIGKILL');
+  for (const k of kubectls) k.killAll();
   ctl.abort();
   await cmDone?.catch(() => undefined);
   await scheduler?.done.catch(() => undefined);
@@ -46,39 +40,16 @@ afterAll(async () => {
 
 function kubectlFor(version: string, ns: string) {
   const bin = join(BIN, `kubectl.${version}`);
-  const env = { ...process.env, KUBECONFIG: lab.kc.path, HOME: join(lab.kc.dir, version) };
-  mkdirSync(env.HOME, { recursive: true });
-  const args = (a: string[]): string[] => [`--kubeconfig=${lab.kc.path}`, `--cache-dir=${join(lab.kc.dir, version, 'cache')}`, '-n', ns, ...a];
-  const run = (a: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<Run> =>
-    new Promise((resolve) => {
-      const child = execFile(bin, args(a), { timeout: opts.timeoutMs ?? 60_000, env }, (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      });
-      child.stdin?.end(opts.input ?? '');
-    });
-  const ok = async (a: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<string> => {
-    const r = await run(a, opts);
+  const home = join(lab.kc.dir, version);
+  mkdirSync(home, { recursive: true });
+  const k = new Kubectl({ bin, kubeconfig: lab.kc.path, home, namespace: ns, timeoutMs: 60_000 });
+  kubectls.push(k);
+  const ok = async (a: string[], opts: RunOptions = {}): Promise<string> => {
+    const r = await k.run(a, opts);
     expect(r.code, `kubectl ${version} ${a.join(' ')}: ${r.stderr}`).toBe(0);
     return r.stdout;
   };
-  const background = (a: string[]): { child: ChildProcess; out: () => string } => {
-    const child = spawn(bin, args(a), { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(child);
-    child.on('exit', () => children.delete(child));
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    return { child, out: () => out };
-  };
-  return { bin, run, ok, background };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGINT');
-  await exited;
+  return { bin, run: (a: string[], opts: RunOptions = {}) => k.run(a, opts), ok, background: (a: string[]) => k.background(a) };
 }
 
 /** A kustomization: a Deployment of one busybox web server, a Service and a generated ConfigMap. */

@@ -175,9 +175,9 @@ beforeAll(async () => {
   await writeFile(join(staticDir, 'web.yaml'), STATIC_MANIFEST);
   gate = await startGate(cp.address);
   // Node A boots while the apiserver is unreachable; its start completes once the gate opens (test 1).
-  kubeletA = startKubelet(compileKubeletConfig(kubeletOptions(NODE_A, { apiserver: gate.address, staticPodPath: staticDir, fileCheckFrequencyMs: 1000 })), ctl.signal, { log: nullLogger() });
+  kubeletA = startKubelet(compileKubeletConfig(kubeletOptions(NODE_A, { apiserver: gate.address, staticPodPath: staticDir, fileCheckFrequencyMs: 1000 })), ctl.signal, { logger: nullLogger() });
   kubelets.push(kubeletA);
-  const b = startKubelet(compileKubeletConfig(kubeletOptions(NODE_B)), ctl.signal, { log: nullLogger() });
+  const b = startKubelet(compileKubeletConfig(kubeletOptions(NODE_B)), ctl.signal, { logger: nullLogger() });
   kubelets.push(b);
   kubeletB = await b;
 });

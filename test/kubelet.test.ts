@@ -107,7 +107,7 @@ beforeAll(async () => {
     testKubeletOptions(cp.address, CLUSTER, NODE, { crashLoopBackoffInitialMs: 1000, crashLoopBackoffMaxMs: 4000, imagePullBackoffInitialMs: 2000 }),
   );
   ctl = new AbortController();
-  kubelet = await startKubelet(cfg, ctl.signal, { log: nullLogger() });
+  kubelet = await startKubelet(cfg, ctl.signal, { logger: nullLogger() });
 });
 
 afterAll(async () => {
@@ -397,7 +397,7 @@ describe('kubelet', () => {
     await waitPod(ns, 'keep', 'Running', (x) => x.status?.phase === 'Running' && ready(x));
     const before = (await podContainers(pod.metadata?.uid ?? '')).map((c) => c.Id).sort();
     await kubelet.stop();
-    kubelet = await startKubelet(cfg, ctl.signal, { log: nullLogger() });
+    kubelet = await startKubelet(cfg, ctl.signal, { logger: nullLogger() });
     // The new kubelet has synced the pod once it has rewritten nothing and sees it Ready.
     await waitFor(() => kubelet.kubelet.lookup(ns, 'keep'), { what: 'new kubelet to know the pod' });
     await kubelet.kubelet.relist();
@@ -480,7 +480,7 @@ describe('ephemeral containers', () => {
 
     const before = (await podContainers(uid)).map((c) => `${c.Id}/${c.State}`).sort();
     await kubelet.stop();
-    kubelet = await startKubelet(cfg, ctl.signal, { log: nullLogger() });
+    kubelet = await startKubelet(cfg, ctl.signal, { logger: nullLogger() });
     await waitFor(() => kubelet.kubelet.lookup(ns, 'dbg'), { what: 'new kubelet to know the pod' });
     await kubelet.kubelet.relist();
     await kubelet.kubelet.idle();

@@ -4,9 +4,8 @@
  * logs (-c, --tail, -f, --previous), exec (exit code, -i, -it), attach, run --rm -i, port-forward.
  * Pods run on Docker's default bridge, labelled io.kubelab.cluster=<unique name>, removed in afterAll.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nullLogger } from '../client/log.js';
 import type { core } from '../client/types.js';
@@ -16,6 +15,7 @@ import { testKubeletOptions } from './support/kubelet.js';
 import { startControlPlane, type TestControlPlane } from './support/apiserver.js';
 import { CLUSTER_LABEL, removeByLabel, requireImages } from './support/docker.js';
 import { writeKubeconfig, type TestKubeconfig } from './support/kubeconfig.js';
+import { Kubectl, stopKubectl as stop, type KubectlRun, type RunOptions } from './support/kubectl.js';
 import { waitFor } from './support/wait.js';
 
 const KUBECTL = '/usr/lib/google-cloud-sdk/bin/kubectl.1.33';
@@ -28,49 +28,11 @@ let cp: TestControlPlane;
 let kc: TestKubeconfig;
 let kubelet: RunningKubelet;
 const ctl = new AbortController();
-const children = new Set<ChildProcess>();
+let k: Kubectl;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function kubectlArgs(args: string[]): string[] {
-  return [`--kubeconfig=${kc.path}`, `--cache-dir=${join(kc.dir, 'cache')}`, '-n', NS, ...args];
-}
-
-function kubectlEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, KUBECONFIG: kc.path, HOME: kc.dir };
-}
-
-function kubectl(args: string[], opts: { input?: string; timeoutMs?: number; bin?: string } = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(opts.bin ?? KUBECTL, kubectlArgs(args), { timeout: opts.timeoutMs ?? 30_000, env: kubectlEnv() }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin?.end(opts.input ?? '');
-  });
-}
-
+const kubectl = (args: string[], opts: RunOptions = {}): Promise<KubectlRun> => k.run(args, opts);
 /** A long-running kubectl (logs -f, port-forward) whose output is collected as it arrives. */
-function spawnKubectl(args: string[], bin = KUBECTL): { child: ChildProcess; out: () => string } {
-  const child = spawn(bin, kubectlArgs(args), { env: kubectlEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  let out = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-  return { child, out: () => out };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGINT');
-  await exited;
-}
+const spawnKubectl = (args: string[], bin = KUBECTL) => k.background(args, bin);
 
 const bb = (name: string, script: string, extra: Partial<core.Container> = {}): core.Container => ({
   name,
@@ -101,8 +63,9 @@ beforeAll(async () => {
   await requireImages(BUSYBOX, 'kubelab/pause:latest');
   cp = await startControlPlane();
   kc = writeKubeconfig(cp.apiserver.httpPort);
+  k = new Kubectl({ bin: KUBECTL, kubeconfig: kc.path, home: kc.dir, namespace: NS, timeoutMs: 30_000 });
   const cfg = compileKubeletConfig(testKubeletOptions(cp.address, CLUSTER, NODE, { crashLoopBackoffInitialMs: 500, crashLoopBackoffMaxMs: 2000 }));
-  kubelet = await startKubelet(cfg, ctl.signal, { log: nullLogger() });
+  kubelet = await startKubelet(cfg, ctl.signal, { logger: nullLogger() });
   await cp.client.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   // Every pod the suite needs starts at once; each test waits only for its own.
   await Promise.all([
@@ -130,7 +93,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of children) c.kill('SIGKILL');
+  k?.killAll();
   ctl.abort();
   await kubelet?.stop();
   await removeByLabel(CLUSTER_LABEL, CLUSTER);
@@ -193,9 +156,9 @@ describe.skipIf(!existsSync(KUBECTL))('kubectl streaming (1.33)', () => {
   it('exec -it: an interactive shell on a terminal of the client size, with its exit code', async () => {
     await waitPod('shell', 'running', running);
     // `script` gives kubectl the terminal that -t requires; what it reads from the pipe is typed into it.
-    const cmd = [KUBECTL, ...kubectlArgs(['exec', '-it', 'shell', '--', 'sh'])].map((a) => `'${a}'`).join(' ');
-    const r = await new Promise<Run>((resolve) => {
-      const child = execFile('script', ['-qec', `stty cols 91 rows 27; ${cmd}`, '/dev/null'], { timeout: 30_000, env: kubectlEnv() }, (err, stdout, stderr) => {
+    const cmd = [KUBECTL, ...k.args(['exec', '-it', 'shell', '--', 'sh'])].map((a) => `'${a}'`).join(' ');
+    const r = await new Promise<KubectlRun>((resolve) => {
+      const child = execFile('script', ['-qec', `stty cols 91 rows 27; ${cmd}`, '/dev/null'], { timeout: 30_000, env: k.env }, (err, stdout, stderr) => {
         const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
         resolve({ code, stdout: stdout.replace(/\r/g, ''), stderr });
       });

@@ -24,9 +24,11 @@ import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVer
 import { checkFields, openapiV2, openapiV2Protobuf, openapiV3Doc, openapiV3Index } from './openapi.js';
 import { decodeProtobufObject } from './protobuf.js';
 import { boolParam, enumParam, requestUrl, intParam, selectorParams, timeoutParam, tooLargeResourceVersion, versionParams } from './params.js';
-import { answerReview } from './reviews.js';
-import { isAnonymous, isPublicInfoPath, unauthorized, type AuthenticatorChain, type UserInfo } from '../auth/authn.js';
-import { LAB_ADMIN } from '../auth/user.js';
+import type { Security } from '../auth/index.js';
+import { requestAttributes, type Attributes } from '../auth/attributes.js';
+import type { AuditLog } from '../audit.js';
+import type { UserInfo } from '../auth/user.js';
+import { isAnonymous, isPublicInfoPath, unauthorized } from '../auth/authn.js';
 import { parsePath, type Route } from './route.js';
 import { strategyFor } from '../strategies/index.js';
 import { handleStreamRequest, handleStreamUpgrade, kubeletQuery } from './stream.js';
@@ -36,42 +38,70 @@ export interface RestOptions {
   registry: Registry;
   proxy: KubeletProxy;
   log: Logger;
-  /** The authenticator chain; absent on an --insecure apiserver, where every request is the lab admin. */
-  authn?: AuthenticatorChain;
-  /** Serving certificate and the CA of client certificates; absent: plain HTTP. */
+  /** Serving certificate and the CA of client certificates; absent: plain HTTP (an --insecure apiserver). */
   tls?: { cert: Buffer; key: Buffer; clientCa: Buffer };
+  /** Authentication, authorization and the reviews; every request passes through it. */
+  security: Security;
+  /** The audit log (--audit-log-path + --audit-policy-file), when on. */
+  audit?: AuditLog;
 }
 
-/** A connection's user when it sent no Authorization header: its client certificate is checked once. */
-const socketUsers = new WeakMap<Socket, Promise<UserInfo>>();
+/** What the audit log needs of one request, gathered while it is served. */
+interface AuditContext {
+  started: Date;
+  attrs?: Attributes;
+  body?: Buffer;
+  response?: Buffer;
+  decision?: { allowed: boolean; reason: string };
+}
+const auditContexts = new WeakMap<IncomingMessage, AuditContext>();
 
-/** The user of a REST request (the lab admin on an --insecure apiserver); throws 401 for bad credentials. */
-export function authenticateRest(opts: RestOptions, req: IncomingMessage): Promise<UserInfo> {
-  const { authn } = opts;
-  if (!authn) return Promise.resolve(LAB_ADMIN);
-  const authorization = req.headers.authorization;
-  const peer = (): Buffer | undefined => {
-    const s = req.socket as TLSSocket;
-    if (typeof s.getPeerCertificate !== 'function') return undefined;
-    const raw = s.getPeerCertificate().raw as Buffer | undefined;
-    return raw && raw.length > 0 ? raw : undefined;
-  };
-  if (authorization) return authn.authenticate({ peerCertificate: peer(), authorization });
-  let p = socketUsers.get(req.socket);
-  if (!p) {
-    p = authn.authenticate({ peerCertificate: peer() });
-    socketUsers.set(req.socket, p);
+function parseForAudit(buf: Buffer | undefined): unknown {
+  if (!buf?.length) return undefined;
+  try {
+    return JSON.parse(buf.toString('utf8')) as unknown;
+  } catch {
+    return undefined;
   }
-  return p;
 }
 
-/**
- * Until an authorizer exists: an anonymous user may read only what Kubernetes' system:public-info-viewer
- * role opens (/healthz, /livez, /readyz, /version) and gets 401 elsewhere; any authenticated user may do
- * everything. The authorization work replaces this with RBAC.
- */
-export function authorizeRequest(user: UserInfo, path: string): void {
-  if (isAnonymous(user) && !isPublicInfoPath(path)) throw unauthorized();
+/** Starts the audit record of a request; its event is written when the response finishes. */
+function auditRequest(audit: AuditLog, req: IncomingMessage, res: ServerResponse): void {
+  const ctx: AuditContext = { started: new Date() };
+  auditContexts.set(req, ctx);
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  (res as { end: (...args: unknown[]) => ServerResponse }).end = (...args: unknown[]) => {
+    const chunk = args[0];
+    if (Buffer.isBuffer(chunk) || typeof chunk === 'string') ctx.response = Buffer.from(chunk);
+    return end(...args);
+  };
+  res.once('finish', () => {
+    if (!ctx.attrs) return;
+    const level = audit.level(ctx.attrs);
+    if (level === 'None') return;
+    audit.write(
+      {
+        attrs: ctx.attrs,
+        requestURI: req.url ?? '',
+        sourceIP: req.socket.remoteAddress ?? '',
+        ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
+        code: res.statusCode,
+        started: ctx.started,
+        ...(ctx.decision ? { decision: ctx.decision } : {}),
+        ...(level !== 'Metadata' ? { requestObject: parseForAudit(ctx.body) } : {}),
+        ...(level === 'RequestResponse' ? { responseObject: parseForAudit(ctx.response) } : {}),
+      },
+      level,
+    );
+  });
+}
+
+/** DER of the TLS peer's client certificate, when the request came over TLS with one. */
+export function peerCertificateOf(req: IncomingMessage): Buffer | undefined {
+  const s = req.socket as TLSSocket;
+  if (typeof s.getPeerCertificate !== 'function') return undefined;
+  const raw = s.getPeerCertificate().raw as Buffer | undefined;
+  return raw && raw.length > 0 ? raw : undefined;
 }
 
 export { tableFor } from '../../client/tables.js';
@@ -86,6 +116,7 @@ export function createRestServer(opts: RestOptions): Server {
   const { log } = opts;
   const aggregator = new Aggregator(opts.registry, log);
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    if (opts.audit) auditRequest(opts.audit, req, res);
     handle(opts, aggregator, req, res).catch((err: unknown) => {
       if (!(err instanceof ApiError)) log.error({ err, method: req.method, url: req.url }, 'request failed');
       const apiErr = err instanceof ApiError ? err : new ApiError('InternalError', `Internal error occurred: ${(err as Error).message}`);
@@ -134,7 +165,10 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
     if (size > MAX_BODY_BYTES) throw bodyTooLarge();
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks);
+  const body = Buffer.concat(chunks);
+  const audit = auditContexts.get(req);
+  if (audit) audit.body = body;
+  return body;
 }
 
 function parseBody(buf: Buffer, contentType: string): unknown {
@@ -166,13 +200,32 @@ async function awaitRevision(opts: RestOptions, resource: string, rv: number): P
   }
 }
 
+/** Authenticates and authorizes a request (Kubernetes' WithAuthentication + WithAuthorization filters); answers its user. */
+export async function authorizeRequest(opts: RestOptions, req: IncomingMessage, url: URL): Promise<UserInfo> {
+  const user = await opts.security.authenticate(req.headers.authorization, peerCertificateOf(req));
+  // With AlwaysAllow (authorization off), an anonymous caller still gets only what Kubernetes'
+  // system:public-info-viewer opens (/healthz, /livez, /readyz, /version): 401 elsewhere.
+  if (isAnonymous(user) && opts.security.authorizer.alwaysAllow && !isPublicInfoPath(url.pathname)) throw unauthorized();
+  const attrs = requestAttributes(user, req.method ?? 'GET', url.pathname, url.searchParams);
+  const audit = auditContexts.get(req);
+  if (audit) audit.attrs = attrs;
+  try {
+    opts.security.authorize(attrs);
+  } catch (err) {
+    if (audit) audit.decision = { allowed: false, reason: err instanceof ApiError ? err.message : '' };
+    throw err;
+  }
+  if (audit) audit.decision = { allowed: true, reason: '' };
+  return user;
+}
+
 async function handle(opts: RestOptions, aggregator: Aggregator, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = requestUrl(req);
   const path = url.pathname;
   const method = req.method ?? 'GET';
   const accept = req.headers.accept;
-  const user = await authenticateRest(opts, req);
-  authorizeRequest(user, path);
+  const user = await authorizeRequest(opts, req, url);
+  const warnings: string[] = [];
   if (path === '/healthz' || path === '/livez' || path === '/readyz') {
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     return;
@@ -189,12 +242,12 @@ async function handle(opts: RestOptions, aggregator: Aggregator, req: IncomingMe
   const { info, namespace, name, subresource } = route;
   if (info.virtual) {
     if (method !== 'POST' || name) throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource (${info.resource})`);
-    return sendJson(res, 201, answerReview(info, parseBody(await readBody(req), req.headers['content-type'] ?? ''), user));
+    return sendJson(res, 201, await opts.security.review(info, namespace, parseBody(await readBody(req), req.headers['content-type'] ?? ''), user));
   }
   if (subresource === 'log' || subresource === 'exec' || subresource === 'attach' || subresource === 'portforward' || subresource === 'proxy')
     // Options are checked before the pod or its node is looked up: a malformed one is the client's 400.
     return handleStreamRequest(opts, req, res, { namespace, name, subresource, query: kubeletQuery(subresource, url.searchParams) });
-  if (route.alias) return handleConverted(opts, req, res, route.alias, info, namespace, name, subresource, url.searchParams);
+  if (route.alias) return handleConverted(opts, req, res, route.alias, info, namespace, name, subresource, url.searchParams, user);
   const q = url.searchParams;
   const dryRuns = q.getAll('dryRun');
   const badDryRun = dryRuns.find((d) => d !== 'All');
@@ -221,16 +274,15 @@ async function handle(opts: RestOptions, aggregator: Aggregator, req: IncomingMe
     case 'POST': {
       const body = parseBody(await readBody(req), req.headers['content-type'] ?? '');
       if (name && !subresource) throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource`);
-      const warnings = subresource ? [] : checkFields(info, body, q.get('fieldValidation'));
-      const created = await registry.create(info.resource, namespace, body, { dryRun, subresource, name });
-      const code = subresource ? 201 : 201;
-      return sendJson(res, code, created, warningHeaders(warnings));
+      if (!subresource) warnings.push(...checkFields(info, body, q.get('fieldValidation')));
+      const created = await registry.create(info.resource, namespace, body, { dryRun, subresource, name, user, warnings });
+      return sendJson(res, 201, created, warningHeaders(warnings));
     }
     case 'PUT': {
       if (!name) throw new ApiError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
       const body = parseBody(await readBody(req), req.headers['content-type'] ?? '');
-      const warnings = subresource ? [] : checkFields(info, body, q.get('fieldValidation'));
-      const updated = await registry.update(info.resource, namespace, name, body, { dryRun, subresource });
+      if (!subresource) warnings.push(...checkFields(info, body, q.get('fieldValidation')));
+      const updated = await registry.update(info.resource, namespace, name, body, { dryRun, subresource, user, warnings });
       return sendJson(res, 200, updated, warningHeaders(warnings));
     }
     case 'PATCH': {
@@ -238,9 +290,9 @@ async function handle(opts: RestOptions, aggregator: Aggregator, req: IncomingMe
       const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim();
       const body = parseBody(await readBody(req), contentType);
       if (contentType === 'application/apply-patch+yaml' || contentType === 'application/apply-patch+json')
-        return sendJson(res, ...(await serverSideApply(opts, info, namespace, name, body, q, subresource)));
-      const warnings = subresource ? [] : checkPatchedFields(info, body, contentType, q.get('fieldValidation'));
-      const patched = await registry.patch(info.resource, namespace, name, contentType, body, { dryRun, subresource });
+        return sendJson(res, ...(await serverSideApply(opts, info, namespace, name, body, q, subresource, user)));
+      if (!subresource) warnings.push(...checkPatchedFields(info, body, contentType, q.get('fieldValidation')));
+      const patched = await registry.patch(info.resource, namespace, name, contentType, body, { dryRun, subresource, user, warnings });
       return sendJson(res, 200, patched, warningHeaders(warnings));
     }
     case 'DELETE': {
@@ -253,13 +305,13 @@ async function handle(opts: RestOptions, aggregator: Aggregator, req: IncomingMe
       const orphan = boolParam(q, 'orphanDependents');
       if (orphan !== undefined) options.orphanDependents = orphan;
       if (dryRun) options.dryRun = ['All'];
-      if (name) return sendJson(res, 200, await registry.delete(info.resource, namespace, name, options));
+      if (name) return sendJson(res, 200, await registry.delete(info.resource, namespace, name, options, { user, warnings }));
       // deletecollection: every object the selectors match, one by one through the same delete path.
       const list = await registry.list(info.resource, namespace, selectorParams(q));
       const items: KObject[] = [];
       for (const obj of list.items) {
         try {
-          items.push(await registry.delete(info.resource, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '', options));
+          items.push(await registry.delete(info.resource, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '', options, { user, warnings }));
         } catch (err) {
           if (!(err instanceof ApiError && err.reason === 'NotFound')) throw err;
         }
@@ -286,6 +338,7 @@ async function handleConverted(
   name: string,
   subresource: string,
   q: URLSearchParams,
+  user: UserInfo,
 ): Promise<void> {
   const method = req.method ?? 'GET';
   const dryRun = q.getAll('dryRun').includes('All');
@@ -309,17 +362,17 @@ async function handleConverted(
       if (name) throw notServed();
       const obj = await body();
       const warnings = checkFields(info, obj, q.get('fieldValidation'));
-      return sendJson(res, 201, alias.fromStored(await registry.create(info.resource, namespace, obj, { dryRun })), warningHeaders(warnings));
+      return sendJson(res, 201, alias.fromStored(await registry.create(info.resource, namespace, obj, { dryRun, user, warnings })), warningHeaders(warnings));
     }
     case 'PUT': {
       if (!name) throw notServed();
       const obj = await body();
       const warnings = subresource ? [] : checkFields(info, obj, q.get('fieldValidation'));
-      return sendJson(res, 200, alias.fromStored(await registry.update(info.resource, namespace, name, obj, { dryRun, subresource })), warningHeaders(warnings));
+      return sendJson(res, 200, alias.fromStored(await registry.update(info.resource, namespace, name, obj, { dryRun, subresource, user, warnings })), warningHeaders(warnings));
     }
     case 'DELETE':
       if (!name) throw notServed();
-      return sendJson(res, 200, await registry.delete(info.resource, namespace, name, dryRun ? { dryRun: ['All'] } : {}));
+      return sendJson(res, 200, await registry.delete(info.resource, namespace, name, dryRun ? { dryRun: ['All'] } : {}, { user }));
     default:
       throw notServed();
   }
@@ -349,6 +402,7 @@ async function serverSideApply(
   body: unknown,
   q: URLSearchParams,
   subresource: string,
+  user: UserInfo,
 ): Promise<[number, KObject]> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the apply configuration must be an object');
   const manager = q.get('fieldManager');
@@ -364,10 +418,10 @@ async function serverSideApply(
   }
   const plan = planApply(live as Record<string, unknown> | undefined, config, manager, force, apiVersionOf(info), new Date());
   const patch = applyPatchBody(config, plan);
-  if (live) return [200, await opts.registry.patch(info.resource, namespace, name, 'application/strategic-merge-patch+json', patch, { dryRun, subresource })];
+  if (live) return [200, await opts.registry.patch(info.resource, namespace, name, 'application/strategic-merge-patch+json', patch, { dryRun, subresource, user })];
   const obj = patch as KObject;
   obj.metadata = { ...(obj.metadata ?? {}), name };
-  return [201, await opts.registry.create(info.resource, namespace, obj, { dryRun })];
+  return [201, await opts.registry.create(info.resource, namespace, obj, { dryRun, user })];
 }
 
 // -------------------------------------------------------------------------------------- discovery

@@ -45,6 +45,7 @@ const GROUP_PACKAGES: Record<string, string> = {
   'authorization.k8s.io': 'k8s.io.api.authorization',
   'authentication.k8s.io': 'k8s.io.api.authentication',
   'rbac.authorization.k8s.io': 'k8s.io.api.rbac',
+  'networking.k8s.io': 'k8s.io.api.networking',
 };
 
 /** Pointer fields whose zero value means something (and so must survive the zero-dropping). */

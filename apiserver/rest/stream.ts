@@ -18,7 +18,9 @@ import { ApiError, badRequest } from '../../client/errors.js';
 import type { core } from '../../client/types.js';
 import { defaultContainer, kubeletUrlFor } from '../kubeletproxy.js';
 import type { Registry } from '../registry.js';
-import { authenticateRest, authorizeRequest, type RestOptions } from './index.js';
+import { requestAttributes } from '../auth/attributes.js';
+import { isAnonymous, isPublicInfoPath, unauthorized } from '../auth/authn.js';
+import { peerCertificateOf, type RestOptions } from './index.js';
 import { boolParam, canonicalStreamQuery, requestUrl } from './params.js';
 import { parsePath } from './route.js';
 
@@ -118,7 +120,13 @@ export async function handleStreamUpgrade(opts: RestOptions, req: IncomingMessag
   socket.on('error', () => socket.destroy());
   try {
     const url = requestUrl(req);
-    authorizeRequest(await authenticateRest(opts, req), url.pathname);
+    const user = await opts.security.authenticate(req.headers.authorization, peerCertificateOf(req));
+    if (isAnonymous(user) && opts.security.authorizer.alwaysAllow && !isPublicInfoPath(url.pathname)) throw unauthorized();
+    const attrs = requestAttributes(user, req.method ?? 'GET', url.pathname, url.searchParams);
+    opts.security.authorize(attrs);
+    // A WebSocket upgrade is a GET; exec/attach/portforward also need `create`, as kube-apiserver's
+    // AuthorizePodWebsocketUpgradeCreatePermission checks, so a read-only role cannot run commands.
+    if (attrs.verb !== 'create') opts.security.authorize({ ...attrs, verb: 'create' });
     const route = parsePath(url.pathname);
     if (route.kind !== 'resource' || route.info.resource !== 'pods' || !['exec', 'attach', 'portforward'].includes(route.subresource))
       throw new ApiError('NotFound', 'the server could not find the requested resource');

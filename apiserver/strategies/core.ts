@@ -113,7 +113,11 @@ function mergeStringData(obj: KObject): void {
   obj.data = data;
 }
 
-export const serviceaccounts: Strategy = { columns: PRINTERS.serviceaccounts };
+export const serviceaccounts: Strategy = {
+  columns: PRINTERS.serviceaccounts,
+  // The TokenRequest API: a bound, expiring token for the account (apiserver/auth/tokenrequest.ts).
+  createSubresources: { token: (ctx, namespace, name, body) => ctx.issueToken(namespace, name, body) },
+};
 
 export const events: Strategy = {
   validateName: validatePathSegmentName,

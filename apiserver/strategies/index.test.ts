@@ -58,3 +58,62 @@ describe('IngressClass', () => {
     ]);
   });
 });
+
+describe('Ingress', () => {
+  const ing = info('ingresses');
+  const obj = (spec: unknown, annotations?: Record<string, string>): KObject => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name: 'web', namespace: 'default', ...(annotations ? { annotations } : {}) },
+    spec,
+  });
+  const msgs = (o: KObject): string[] => {
+    strategyFor(ing).defaults(o);
+    return validateObject(ing, o).map((c) => `${c.field}: ${c.message}`);
+  };
+  const backend = { service: { name: 'web', port: { number: 80 } } };
+
+  it('validates rules, paths, backends and TLS as ValidateIngressSpec, naming each field', () => {
+    expect(msgs(obj({ rules: [{ host: 'a.example', http: { paths: [{ path: '/', pathType: 'Prefix', backend }] } }] }))).toEqual([]);
+    expect(msgs(obj({}))).toEqual(['spec: Invalid value: either `defaultBackend` or `rules` must be specified']);
+    expect(
+      msgs(
+        obj({
+          rules: [
+            { host: '10.0.0.1', http: { paths: [{ path: 'rel', pathType: 'Exact', backend }] } },
+            { host: '*.ok.example', http: { paths: [{ path: '/a//b', pathType: 'Prefix', backend: { service: { name: 'Web', port: {} } } }] } },
+            { http: { paths: [{ path: '/x', pathType: 'Regex', backend: { service: { name: 'web', port: { number: 80, name: 'http' } } } }] } },
+          ],
+          tls: [{ hosts: ['*'], secretName: 'Bad_Name' }],
+        }),
+      ),
+    ).toEqual([
+      'spec.rules[0].host: Invalid value: "10.0.0.1": must be a DNS name, not an IP address',
+      'spec.rules[0].http.paths[0].path: Invalid value: "rel": must be an absolute path',
+      'spec.rules[1].http.paths[0].path: Invalid value: "/a//b": must not contain \'//\'',
+      expect.stringMatching(/^spec\.rules\[1\]\.http\.paths\[0\]\.backend\.service\.name: Invalid value: "Web": a lowercase RFC 1123 label/),
+      'spec.rules[1].http.paths[0].backend.service.port: Invalid value: port name or number is required',
+      'spec.rules[2].http.paths[0].pathType: Unsupported value: "Regex": supported values: "Exact", "ImplementationSpecific", "Prefix"',
+      'spec.rules[2].http.paths[0].backend.service.port: Invalid value: cannot set both port name & port number',
+      expect.stringMatching(/^spec\.tls\[0\]\.hosts\[0\]: Invalid value: "\*": a lowercase RFC 1123 subdomain/),
+      expect.stringMatching(/^spec\.tls\[0\]\.secretName: Invalid value: "Bad_Name"/),
+    ]);
+  });
+
+  it('defaults a missing pathType to ImplementationSpecific', () => {
+    const o = obj({ rules: [{ http: { paths: [{ path: '/', backend }] } }] });
+    expect(msgs(o)).toEqual([]);
+    expect((o.spec as { rules: { http: { paths: { pathType: string }[] } }[] }).rules[0]?.http.paths[0]?.pathType).toBe('ImplementationSpecific');
+  });
+
+  it('prints CLASS, HOSTS, ADDRESS and PORTS as kubectl does', () => {
+    const a = obj({ ingressClassName: 'nginx', rules: ['a', 'b', 'c', 'd'].map((h) => ({ host: `${h}.example` })), tls: [{ hosts: ['a.example'] }] });
+    a.status = { loadBalancer: { ingress: [{ ip: '10.213.0.11' }] } };
+    const t = tableWith(strategyFor(ing).columns, [a, obj({ defaultBackend: backend })], { now: 0 });
+    expect(t.columns.map((c) => c.name)).toEqual(['Name', 'Class', 'Hosts', 'Address', 'Ports', 'Age']);
+    expect(t.rows.map((r) => r.cells.slice(1, 5))).toEqual([
+      ['nginx', 'a.example,b.example,c.example + 1 more...', '10.213.0.11', '80, 443'],
+      ['<none>', '*', '', '80'],
+    ]);
+  });
+});

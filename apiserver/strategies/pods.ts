@@ -3,7 +3,7 @@
  * Priority, DefaultTolerationSeconds) and their binding, eviction and ephemeralcontainers subresources.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { ApiError, conflict, invalid, notFound } from '../../client/errors.js';
+import { ApiError, bindingRefused, invalid, notFound } from '../../client/errors.js';
 import { budgetSelects, computeBudget, evictionAllowed } from '../../client/disruption.js';
 import { nowTimestamp } from '../../client/objects.js';
 import type { KObject, Mutable, core, policy, scheduling } from '../../client/types.js';
@@ -127,9 +127,9 @@ async function bind(ctx: StrategyContext, namespace: string, name: string, input
     name,
     (pod) => {
       const p = pod as Mutable<core.Pod>;
-      if (body.metadata?.uid && p.metadata?.uid !== body.metadata.uid) throw conflict('pods', name, 'the UID in the binding does not match the pod');
-      if (p.spec?.nodeName) throw conflict('pods', name, `pod ${name} is already assigned to node "${p.spec.nodeName}"`);
-      if (p.metadata?.deletionTimestamp) throw conflict('pods', name, 'the pod is being deleted');
+      if (body.metadata?.uid && p.metadata?.uid !== body.metadata.uid) throw bindingRefused(name, 'PodUIDMismatch', 'the UID in the binding does not match the pod');
+      if (p.spec?.nodeName) throw bindingRefused(name, 'PodAlreadyAssigned', `pod ${name} is already assigned to node "${p.spec.nodeName}"`);
+      if (p.metadata?.deletionTimestamp) throw bindingRefused(name, 'PodBeingDeleted', 'the pod is being deleted');
       p.spec = { ...(p.spec as core.PodSpec), nodeName: node };
       const conds = (p.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
       conds.push({ type: 'PodScheduled', status: 'True', lastTransitionTime: nowTimestamp() });

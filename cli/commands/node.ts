@@ -1,11 +1,13 @@
 /**
- * `kubelab node crash|partition|heal|restart|add|remove`: fault injection on the lab's worker
+ * `kubelab node crash|partition|heal|restart|add|remove|cordon|uncordon|drain`: fault injection on the lab's worker
  * containers (cli/lab/lab.ts has the fault model). Acts on the lab in this checkout, or on the
  * cluster named by --cluster / $KUBELAB_CLUSTER (e.g. a test cluster).
  */
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import Docker from 'dockerode';
+import type { ApiClient } from '../../client/api.js';
+import { drainNode, setUnschedulable } from '../../client/actions.js';
 import { Lab, LabError } from '../lab/lab.js';
 import { cliClient, CliError, findLabInfo } from '../context.js';
 import { clusterName } from './lab.js';
@@ -89,4 +91,19 @@ export function register(program: Command): void {
         return `node/${name} removed`;
       });
     });
+
+  // API actions (no Docker): the same code the dashboard's buttons call (client/actions.ts).
+  for (const [verb, desc, fn] of [
+    ['cordon', 'Mark the node unschedulable (kubectl cordon)', (c: ApiClient, n: string) => setUnschedulable(c, n, true)],
+    ['uncordon', 'Mark the node schedulable again (kubectl uncordon)', (c: ApiClient, n: string) => setUnschedulable(c, n, false)],
+    ['drain', 'Cordon the node and evict its pods except DaemonSet pods, honouring disruption budgets (kubectl drain --ignore-daemonsets)', drainNode],
+  ] as const) {
+    node
+      .command(verb)
+      .description(desc)
+      .argument('<node>')
+      .action(async (name: string, _opts: unknown, cmd: Command) => {
+        process.stdout.write(`${await fn(cliClient(cmd.optsWithGlobals<Globals>()), name)}\n`);
+      });
+  }
 }

@@ -1,9 +1,10 @@
 /** `kubelab scale deployment/NAME --replicas N` (also replicasets and statefulsets), through the scale subresource. */
 import type { Command } from 'commander';
+import { scaleWorkload, SCALABLE_RESOURCES } from '../../client/actions.js';
+import { ApiError } from '../../client/errors.js';
 import { findResource } from '../../client/resources.js';
 import { cliClient, CliError } from '../context.js';
 
-const SCALABLE = new Set(['deployments', 'replicasets', 'statefulsets']);
 
 export function register(program: Command): void {
   program
@@ -21,13 +22,14 @@ export function register(program: Command): void {
       let [type, name] = args;
       if (type?.includes('/')) [type, name] = type.split('/', 2);
       const info = type ? findResource(type) : undefined;
-      if (!info || !SCALABLE.has(info.resource)) throw new CliError(`cannot scale "${type}": expected deployment, replicaset or statefulset`);
+      if (!info || !SCALABLE_RESOURCES.has(info.resource)) throw new CliError(`cannot scale "${type}": expected deployment, replicaset or statefulset`);
       if (!name) throw new CliError('expected TYPE/NAME');
-      const scale = await client.get(info.resource, name, { namespace, subresource: 'scale' });
-      const cur = (scale.spec as { replicas?: number } | undefined)?.replicas ?? 0;
-      if (opts.currentReplicas !== undefined && Number(opts.currentReplicas) !== cur)
-        throw new CliError(`Expected replicas to be ${opts.currentReplicas}, was ${cur}`);
-      await client.update(info.resource, { ...scale, spec: { replicas } }, { subresource: 'scale' });
+      try {
+        await scaleWorkload(client, info.resource, namespace, name, replicas, opts.currentReplicas !== undefined ? Number(opts.currentReplicas) : undefined);
+      } catch (err) {
+        if (err instanceof ApiError && err.reason === 'Conflict' && opts.currentReplicas !== undefined) throw new CliError(err.message);
+        throw err;
+      }
       process.stdout.write(`${info.singular}.${info.group || 'core'}/${name} scaled\n`.replace('.core/', '/'));
     });
 }

@@ -34,7 +34,12 @@ describe('docker-compose.yml agrees with cli/lab/spec.ts', () => {
   });
 
   it('passes the same flags as the test clusters and `node add`', () => {
-    for (const c of ['apiserver', 'dns'] as const) expect(split(compose.services[c]?.command), c).toEqual(componentArgs(spec, c));
+    for (const c of ['apiserver', 'dns', 'ingress', 'dashboard'] as const) expect(split(compose.services[c]?.command), c).toEqual(componentArgs(spec, c));
+    expect((compose.services.ingress as { image?: string } | undefined)?.image).toBe(spec.ingressImage);
+    expect((compose.services.ingress as { ports?: string[] } | undefined)?.ports).toEqual([
+      `127.0.0.1:${spec.ingressHostPorts.http}:${PORTS.ingressHttp}`,
+      `127.0.0.1:${spec.ingressHostPorts.https}:${PORTS.ingressHttps}`,
+    ]);
     for (const c of ['scheduler', 'controller-manager'] as const) {
       for (const r of [1, 2]) {
         const s = compose.services[`${c}-${r}`];
@@ -73,6 +78,8 @@ describe('docker-compose.yml agrees with cli/lab/spec.ts', () => {
       'scheduler-1': PORTS.scheduler,
       'controller-manager-1': PORTS.controllerManager,
       dns: PORTS.dnsAdmin,
+      ingress: PORTS.ingressAdmin,
+      dashboard: PORTS.dashboard,
       'worker-1': PORTS.kubeletAdmin,
     };
     for (const [service, port] of Object.entries(ports)) expect(compose.services[service]?.healthcheck?.test, service).toEqual(httpHealthcheck(port)?.Test);

@@ -36,6 +36,7 @@ import {
   type ComponentName,
   type LabSpec,
   type TimingPreset,
+  ingressImageFor,
 } from './spec.js';
 import { cidrsOverlap, exec, ignoreGone, ipOn, killAll, listByLabels, nameOf, removeAll, removeCluster, statusCode } from './docker.js';
 
@@ -117,6 +118,7 @@ export class Lab {
         prefix: labels[PREFIX_LABEL] ?? `${cluster}-`,
         timing: (labels[TIMING_LABEL] as TimingPreset | undefined) ?? 'lab',
         image: apiserver?.Image ?? base.image,
+        ingressImage: ingressImageFor(apiserver?.Image ?? base.image),
         restartPolicy: 'unless-stopped',
         // A lab's apiserver runs --insecure only when it was made without TLS.
         secure: !(apiserver?.Command ?? '').includes('--insecure'),
@@ -302,7 +304,7 @@ export class Lab {
    * Creates the network and every container of a new cluster (test clusters; the compose lab is
    * made by docker compose). On failure, whatever was created is removed.
    */
-  async create(opts: { workers: number; schedulers?: number; controllerManagers?: number }): Promise<void> {
+  async create(opts: { workers: number; schedulers?: number; controllerManagers?: number; ingress?: boolean; dashboard?: boolean }): Promise<void> {
     try {
       await this.docker.createNetwork({
         Name: this.spec.network,
@@ -321,6 +323,8 @@ export class Lab {
       for (let i = 1; i <= (opts.schedulers ?? 2); i++) defs.push({ def: componentContainer(this.spec, 'scheduler', i), component: 'scheduler' });
       for (let i = 1; i <= (opts.controllerManagers ?? 2); i++) defs.push({ def: componentContainer(this.spec, 'controller-manager', i), component: 'controller-manager' });
       defs.push({ def: componentContainer(this.spec, 'dns'), component: 'dns' });
+      if (opts.ingress) defs.push({ def: componentContainer(this.spec, 'ingress'), component: 'ingress' });
+      if (opts.dashboard) defs.push({ def: componentContainer(this.spec, 'dashboard'), component: 'dashboard' });
       for (const w of workers) defs.push({ def: workerContainer(this.spec, w.name, w.ip), component: 'node', node: w.name });
       // Everything starts at once: every component waits for the apiserver, which waits for etcd.
       await Promise.all(

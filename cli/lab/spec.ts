@@ -10,7 +10,7 @@ import { labPkiPlan, type PkiPlan } from '../../client/pki/pki.js';
 export type TimingPreset = 'lab' | 'default';
 
 /** Control-plane components that run as containers next to the workers. */
-export type ComponentName = 'etcd' | 'apiserver' | 'scheduler' | 'controller-manager' | 'dns';
+export type ComponentName = 'etcd' | 'apiserver' | 'scheduler' | 'controller-manager' | 'dns' | 'ingress' | 'dashboard';
 
 /** Set by compose on the containers it manages (services); pods and added workers lack it. */
 export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
@@ -34,7 +34,12 @@ export const PORTS = {
   kubeletAdmin: 10248,
   kubeProxyAdmin: 10256,
   dnsAdmin: 10253,
+  /** The dashboard's HTTP + WebSocket port (compose lab: http://localhost:8080). */
+  dashboard: 8080,
   etcd: 2379,
+  ingressHttp: 80,
+  ingressHttps: 443,
+  ingressAdmin: 10254,
 } as const;
 
 /** The lab preset's pod toleration of not-ready/unreachable nodes (Kubernetes: 300 s). */
@@ -52,8 +57,12 @@ export interface LabSpec {
   timing: TimingPreset;
   image: string;
   etcdImage: string;
-  /** Host ports (on 127.0.0.1) of the apiserver's REST and gRPC APIs; 0 = Docker picks. */
-  hostPorts: { rest: number; grpc: number };
+  /** The ingress controller's image (nginx + the controller). */
+  ingressImage: string;
+  /** Host ports (on 127.0.0.1) of the ingress controller's HTTP and HTTPS; 0 = Docker picks. */
+  ingressHostPorts: { http: number; https: number };
+  /** Host ports (on 127.0.0.1) of the apiserver's REST and gRPC APIs and the dashboard; 0 = Docker picks. */
+  hostPorts: { rest: number; grpc: number; dashboard?: number };
   /** Docker restart policy of the cluster's containers ('no' in tests: the test decides). */
   restartPolicy: 'no' | 'unless-stopped';
   /**
@@ -80,7 +89,9 @@ export function composeLabSpec(): LabSpec {
     timing: 'lab',
     image: 'kubelab/kubelab:latest',
     etcdImage: 'kubelab/etcd:latest',
-    hostPorts: { rest: 6443, grpc: 7443 },
+    ingressImage: 'kubelab/ingress-nginx:latest',
+    ingressHostPorts: { http: 8081, https: 8444 },
+    hostPorts: { rest: 6443, grpc: 7443, dashboard: PORTS.dashboard },
     restartPolicy: 'unless-stopped',
     secure: true,
   };
@@ -112,6 +123,8 @@ export function pkiFilesOf(component: ComponentName | 'node', nodeName?: string)
     case 'scheduler':
     case 'controller-manager':
     case 'dns':
+    case 'ingress':
+    case 'dashboard':
       return ['ca.crt', ...pair(component)];
     case 'node':
       if (!nodeName) throw new Error('node needs a name');
@@ -131,12 +144,20 @@ export function octets(spec: Pick<LabSpec, 'subnet'>): string {
   return `${m[1]}.${m[2]}`;
 }
 
+/** kubelab/ingress-nginx with the tag of the component image (kubelab/kubelab:x → kubelab/ingress-nginx:x), as build-images.sh names it. */
+export function ingressImageFor(image: string): string {
+  const colon = image.lastIndexOf(':');
+  const tag = colon > image.lastIndexOf('/') ? image.slice(colon + 1) : 'latest';
+  return `kubelab/ingress-nginx:${tag}`;
+}
+
 /** The address plan (docs/architecture.md, "Lab network"). */
 export function addressPlan(spec: Pick<LabSpec, 'subnet'>): {
   gateway: string;
   etcd: string;
   apiserver: string;
   dns: string;
+  ingress: string;
   podRange: string;
   serviceCidr: string;
   clusterDns: string;
@@ -148,6 +169,7 @@ export function addressPlan(spec: Pick<LabSpec, 'subnet'>): {
     etcd: `${p}.0.2`,
     apiserver: `${p}.0.3`,
     dns: `${p}.0.10`,
+    ingress: `${p}.0.11`,
     podRange: `${p}.64.0/18`,
     serviceCidr: `${p}.128.0/17`,
     // The dns container's own address: pods resolve through it directly, with no dependency on
@@ -279,6 +301,13 @@ export function componentArgs(spec: LabSpec, component: ComponentName | 'node', 
         '--load-balancer-ip-range', plan.loadBalancerRange,
         ...tls('dns'),
       ];
+    case 'ingress':
+      // The image's entrypoint is `component ingress`: only flags here. Its IngressClass `nginx` is the
+      // lab's default, so an Ingress without a class is served (as on a cluster with one default class).
+      return ['--apiserver', api, '--publish-status-address', plan.ingress, '--default-class', ...tls('ingress')];
+    case 'dashboard':
+      // --cluster: its crash/partition/heal/restart buttons act on this lab's containers (Docker socket).
+      return ['dashboard', '--apiserver', api, '--cluster', spec.cluster, ...tls('dashboard')];
     case 'node':
       if (!nodeName || !nodeIp) throw new Error('node needs a name and an address');
       return [
@@ -368,6 +397,37 @@ export function componentContainer(spec: LabSpec, component: ComponentName, repl
         Healthcheck: httpHealthcheck(PORTS.dnsAdmin),
         HostConfig: hostConfig(spec),
         NetworkingConfig: endpoint(spec, plan.dns),
+      };
+    case 'ingress': {
+      const bind = (p: number): { HostIp: string; HostPort: string }[] => [{ HostIp: '127.0.0.1', HostPort: p ? String(p) : '' }];
+      return {
+        ...base,
+        Image: spec.ingressImage,
+        Cmd: componentArgs(spec, 'ingress'),
+        ExposedPorts: { [`${PORTS.ingressHttp}/tcp`]: {}, [`${PORTS.ingressHttps}/tcp`]: {} },
+        Healthcheck: httpHealthcheck(PORTS.ingressAdmin),
+        HostConfig: hostConfig(spec, {
+          PortBindings: {
+            [`${PORTS.ingressHttp}/tcp`]: bind(spec.ingressHostPorts.http),
+            [`${PORTS.ingressHttps}/tcp`]: bind(spec.ingressHostPorts.https),
+          },
+        }),
+        NetworkingConfig: endpoint(spec, plan.ingress),
+      };
+    }
+    case 'dashboard':
+      return {
+        ...base,
+        Image: spec.image,
+        Cmd: componentArgs(spec, 'dashboard'),
+        ExposedPorts: { [`${PORTS.dashboard}/tcp`]: {} },
+        Healthcheck: httpHealthcheck(PORTS.dashboard),
+        HostConfig: hostConfig(spec, {
+          PortBindings: { [`${PORTS.dashboard}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: spec.hostPorts.dashboard ? String(spec.hostPorts.dashboard) : '' }] },
+          // Node faults from its buttons are Docker operations, as `kubelab node crash` does them.
+          Binds: ['/var/run/docker.sock:/var/run/docker.sock'],
+        }),
+        NetworkingConfig: endpoint(spec),
       };
   }
 }

@@ -96,6 +96,10 @@ export function labPkiPlan(input: LabPkiInput): PkiPlan {
     { file: 'controller-manager', commonName: 'system:kube-controller-manager', client: true },
     { file: 'kube-proxy', commonName: 'system:kube-proxy', client: true },
     { file: 'dns', commonName: 'system:kube-dns', client: true },
+    // The ingress controller reads Ingresses, Services and EndpointSlices and writes Ingress status.
+    { file: 'ingress', commonName: 'system:kubelab-ingress', client: true },
+    // The dashboard shows everything and drives the lab's faults for the person at this machine: an admin.
+    { file: 'dashboard', commonName: 'kubelab-dashboard', organizations: ['system:masters'], client: true },
     { file: 'admin', commonName: 'kubernetes-admin', organizations: ['system:masters'], client: true },
   ];
   for (const n of input.nodes) certs.push(...nodeCerts(n.name, n.hosts));

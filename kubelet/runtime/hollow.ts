@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
-import { durationFlag } from '../../client/process.js';
+import { durationFlag, parseFlagValue } from '../../client/flags.js';
 import { realClock, timerMs, type Clock } from '../../client/clock.js';
 import { ImagePullError } from '../errors.js';
 import {
@@ -140,7 +140,7 @@ export class HollowRuntime implements Runtime {
       this.listener?.(h.c.podUid);
       const after = scriptedValue(h.annotations, HOLLOW_ANNOTATIONS.exitAfter, h.c.name);
       if (after !== undefined) {
-        const ms = durationFlag(HOLLOW_ANNOTATIONS.exitAfter)(after);
+        const ms = parseFlagValue(durationFlag(HOLLOW_ANNOTATIONS.exitAfter, 'delay to exit'), after);
         const code = Number(scriptedValue(h.annotations, HOLLOW_ANNOTATIONS.exitCode, h.c.name) ?? '0') || 0;
         h.timers.push(setTimeout(() => this.exit(h, code), timerMs(ms)));
       }

@@ -1,3 +1,4 @@
+import { runScorePlugin } from '../framework.js';
 import { describe, expect, it } from 'vitest';
 import type { core } from '../../client/types.js';
 import type { NodeInfo, PodInfo } from '../framework.js';
@@ -9,7 +10,7 @@ import {
   ERR_EXISTING_ANTI_AFFINITY_RULES,
   filterInterPodAffinity,
   preFilterInterPodAffinity,
-  scoreInterPodAffinity,
+  InterPodAffinityScore,
 } from './interpodaffinity.js';
 
 const HOST = 'kubernetes.io/hostname';
@@ -121,7 +122,7 @@ describe('InterPodAffinity score', () => {
       nodeInfo({ name: 'c', labels: { [ZONE]: 'z2' } }),
     ];
     const out = new Float64Array(3);
-    scoreInterPodAffinity(newPodInfo(labelled('web-2', { app: 'web' }, spec)), nodes, out, nodes);
+    runScorePlugin(InterPodAffinityScore, newPodInfo(labelled('web-2', { app: 'web' }, spec)), nodes, out, nodes);
     // a: 80 − 20 = 60, b: 80, c: 0.
     expect([...out]).toEqual([75, 100, 0]);
   });
@@ -130,9 +131,9 @@ describe('InterPodAffinity score', () => {
     const fan = labelled('fan', { app: 'fan' }, { affinity: { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 50, podAffinityTerm: term({ app: 'star' }, HOST) }] } } });
     const nodes = [nodeInfo({ name: 'a' }, [fan]), nodeInfo({ name: 'b' })];
     const out = new Float64Array(2);
-    scoreInterPodAffinity(newPodInfo(labelled('star', { app: 'star' })), nodes, out, nodes);
+    runScorePlugin(InterPodAffinityScore, newPodInfo(labelled('star', { app: 'star' })), nodes, out, nodes);
     expect([...out]).toEqual([100, 0]);
-    scoreInterPodAffinity(newPodInfo(labelled('other', { app: 'other' })), nodes, out, nodes);
+    runScorePlugin(InterPodAffinityScore, newPodInfo(labelled('other', { app: 'other' })), nodes, out, nodes);
     expect([...out]).toEqual([0, 0]);
   });
 });

@@ -169,9 +169,8 @@ export function addExistingPod(scores: TopologyScores, pod: PodInfo, existing: P
 }
 
 /**
- * Sums the domain weights for each feasible node and rescales them min..max → 0..100 (all equal: 0), as
- * kube-scheduler's NormalizeScore. Only pods with affinity terms are visited unless the incoming pod has
- * preferred terms of its own.
+ * Raw score: the sum of the domain weights of each feasible node (normalised by `normalizeInterPodAffinity`).
+ * Only pods with affinity terms are visited unless the incoming pod has preferred terms of its own.
  */
 export function scoreInterPodAffinity(pod: PodInfo, nodes: readonly NodeInfo[], out: Float64Array, allNodes: readonly NodeInfo[] = nodes): void {
   const own = pod.podAffinity;
@@ -182,12 +181,6 @@ export function scoreInterPodAffinity(pod: PodInfo, nodes: readonly NodeInfo[], 
     if (pods.size === 0) continue;
     for (const existing of pods.values()) if (existing.uid !== pod.uid) addExistingPod(scores, pod, existing, node);
   }
-  if (scores.size === 0) {
-    out.fill(0, 0, nodes.length);
-    return;
-  }
-  let min = Infinity;
-  let max = -Infinity;
   for (let i = 0; i < nodes.length; i++) {
     let s = 0;
     for (const [key, byValue] of scores) {
@@ -195,11 +188,19 @@ export function scoreInterPodAffinity(pod: PodInfo, nodes: readonly NodeInfo[], 
       if (v !== undefined) s += byValue.get(v) ?? 0;
     }
     out[i] = s;
-    if (s < min) min = s;
-    if (s > max) max = s;
+  }
+}
+
+/** kube-scheduler's InterPodAffinity NormalizeScore: raw scores min..max → 0..100 (all equal: 0). */
+export function normalizeInterPodAffinity(_pod: PodInfo, _nodes: readonly NodeInfo[], out: Float64Array): void {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < out.length; i++) {
+    if (out[i] < min) min = out[i];
+    if (out[i] > max) max = out[i];
   }
   const diff = max - min;
-  for (let i = 0; i < nodes.length; i++) out[i] = diff > 0 ? Math.trunc((MAX_NODE_SCORE * (out[i] - min)) / diff) : 0;
+  for (let i = 0; i < out.length; i++) out[i] = diff > 0 ? Math.trunc((MAX_NODE_SCORE * (out[i] - min)) / diff) : 0;
 }
 
 export const InterPodAffinity: FilterPlugin<InterPodAffinityState> = {
@@ -212,4 +213,5 @@ export const InterPodAffinityScore: ScorePlugin = {
   name: 'InterPodAffinity',
   weight: 2,
   score: scoreInterPodAffinity,
+  normalizeScore: normalizeInterPodAffinity,
 };

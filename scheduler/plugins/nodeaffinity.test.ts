@@ -1,7 +1,8 @@
+import { runScorePlugin } from '../framework.js';
 import { describe, expect, it } from 'vitest';
 import type { NodeSelectorRequirement } from 'kubernetes-types/core/v1.js';
 import { nodeInfo, podInfo } from '../testing.js';
-import { ERR_NODE_AFFINITY, nodeAffinity, scorePreferredAffinity } from './nodeaffinity.js';
+import { ERR_NODE_AFFINITY, nodeAffinity, NodeAffinityScore } from './nodeaffinity.js';
 
 const node = nodeInfo({ name: 'n1', labels: { zone: 'a', cores: '8', disk: 'ssd' } });
 
@@ -64,7 +65,7 @@ describe('NodeAffinity score', () => {
     });
     const nodes = [node, nodeInfo({ name: 'n2', labels: { zone: 'b' } }), nodeInfo({ name: 'n3' })];
     const out = new Float64Array(3);
-    scorePreferredAffinity(pod, nodes, out);
+    runScorePlugin(NodeAffinityScore, pod, nodes, out);
     expect([...out].map(Math.round)).toEqual([33, 100, 0]);
   });
 });

@@ -4,7 +4,7 @@
  * weights to a node's score.
  */
 import type { NodeSelectorRequirement, NodeSelectorTerm } from 'kubernetes-types/core/v1.js';
-import { MAX_NODE_SCORE, SUCCESS, unresolvable, type FilterPlugin, type NodeInfo, type PodInfo, type ScorePlugin, type Status } from '../framework.js';
+import { defaultNormalizeScore, SUCCESS, unresolvable, type FilterPlugin, type NodeInfo, type PodInfo, type ScorePlugin, type Status } from '../framework.js';
 
 export const ERR_NODE_AFFINITY = "node(s) didn't match Pod's node affinity/selector";
 
@@ -59,16 +59,13 @@ export function nodeAffinity(pod: PodInfo, node: NodeInfo): Status {
   return SUCCESS;
 }
 
-/** Sum of the weights of matching preferred terms, scaled so the best node scores 100. */
+/** Raw score: the sum of the weights of matching preferred terms; normalised so the best node scores 100. */
 export function scorePreferredAffinity(pod: PodInfo, nodes: readonly NodeInfo[], out: Float64Array): void {
-  let max = 0;
   for (let i = 0; i < nodes.length; i++) {
     let s = 0;
     for (const p of pod.preferredTerms) if (termMatches(p.term, nodes[i])) s += p.weight;
     out[i] = s;
-    if (s > max) max = s;
   }
-  for (let i = 0; i < nodes.length; i++) out[i] = max === 0 ? 0 : (out[i] * MAX_NODE_SCORE) / max;
 }
 
 export const NodeAffinity: FilterPlugin = { name: 'NodeAffinity', filter: nodeAffinity };
@@ -78,4 +75,5 @@ export const NodeAffinityScore: ScorePlugin = {
   weight: 2,
   relevant: (pod) => pod.preferredTerms.length > 0,
   score: scorePreferredAffinity,
+  normalizeScore: defaultNormalizeScore(false),
 };

@@ -1,9 +1,10 @@
+import { runScorePlugin } from '../framework.js';
 import { describe, expect, it } from 'vitest';
 import type { core } from '../../client/types.js';
 import type { NodeInfo, PodInfo } from '../framework.js';
 import { makePod, nodeInfo } from '../testing.js';
 import { newPodInfo } from '../podinfo.js';
-import { ERR_SPREAD_CONSTRAINTS, ERR_SPREAD_MISSING_LABEL, filterSpread, preFilterSpread, scoreTopologySpread } from './podtopologyspread.js';
+import { ERR_SPREAD_CONSTRAINTS, ERR_SPREAD_MISSING_LABEL, filterSpread, preFilterSpread, PodTopologySpreadScore } from './podtopologyspread.js';
 
 const ZONE = 'topology.kubernetes.io/zone';
 const HOST = 'kubernetes.io/hostname';
@@ -90,7 +91,7 @@ describe('PodTopologySpread score', () => {
   it('prefers the domains with fewer matching pods and gives nodes without the key 0', () => {
     const nodes = cluster(2, 1, 0, [nodeInfo({ name: 'x' })]);
     const out = new Float64Array(4);
-    scoreTopologySpread(spreadPod({ whenUnsatisfiable: 'ScheduleAnyway' }), nodes, out, nodes);
+    runScorePlugin(PodTopologySpreadScore, spreadPod({ whenUnsatisfiable: 'ScheduleAnyway' }), nodes, out, nodes);
     // z1 holds 3, z2 holds 0: raw scores round(3·ln 4) = 4 and 0.
     expect([...out]).toEqual([0, 0, 100, 0]);
   });
@@ -98,7 +99,7 @@ describe('PodTopologySpread score', () => {
   it('scores per node for the hostname key', () => {
     const nodes = cluster(2, 1, 0);
     const out = new Float64Array(3);
-    scoreTopologySpread(spreadPod({ whenUnsatisfiable: 'ScheduleAnyway', topologyKey: HOST }), nodes, out, nodes);
+    runScorePlugin(PodTopologySpreadScore, spreadPod({ whenUnsatisfiable: 'ScheduleAnyway', topologyKey: HOST }), nodes, out, nodes);
     // Raw round(n·ln 5) = 3, 2, 0 → 100·(3 + 0 − s)/3.
     expect([...out]).toEqual([0, 33, 100]);
   });

@@ -129,10 +129,11 @@ export function scoreTopologySpread(pod: PodInfo, nodes: readonly NodeInfo[], ou
       if (cur !== undefined) counts[i].set(v, cur + countMatching(node, cs[i], pod.namespace));
     }
   }
-  let min = Infinity;
-  let max = 0;
   for (let j = 0; j < nodes.length; j++) {
-    if (ignored[j]) continue;
+    if (ignored[j]) {
+      out[j] = 0;
+      continue;
+    }
     let s = 0;
     for (let i = 0; i < cs.length; i++) {
       const c = cs[i];
@@ -140,11 +141,25 @@ export function scoreTopologySpread(pod: PodInfo, nodes: readonly NodeInfo[], ou
       s += cnt * weights[i] + (c.maxSkew - 1);
     }
     out[j] = Math.round(s);
+  }
+}
+
+/**
+ * kube-scheduler's PodTopologySpread NormalizeScore: inverted and scaled over the nodes that have every
+ * topology key (the emptiest domain scores 100); the others score 0.
+ */
+export function normalizeTopologySpread(pod: PodInfo, nodes: readonly NodeInfo[], out: Float64Array): void {
+  const cs = pod.softSpread ?? [];
+  const considered = nodes.map((n) => hasAllTopologyKeys(n, cs));
+  let min = Infinity;
+  let max = 0;
+  for (let j = 0; j < nodes.length; j++) {
+    if (!considered[j]) continue;
     if (out[j] < min) min = out[j];
     if (out[j] > max) max = out[j];
   }
   for (let j = 0; j < nodes.length; j++) {
-    if (ignored[j]) out[j] = 0;
+    if (!considered[j]) out[j] = 0;
     else out[j] = max === 0 ? MAX_NODE_SCORE : Math.trunc((MAX_NODE_SCORE * (max + min - out[j])) / max);
   }
 }
@@ -160,4 +175,5 @@ export const PodTopologySpreadScore: ScorePlugin = {
   weight: 2,
   relevant: (pod) => pod.softSpread !== undefined,
   score: scoreTopologySpread,
+  normalizeScore: normalizeTopologySpread,
 };

@@ -1,6 +1,7 @@
+import { runScorePlugin } from '../framework.js';
 import { describe, expect, it } from 'vitest';
 import { makePod, nodeInfo, podInfo } from '../testing.js';
-import { scoreSpread } from './spread.js';
+import { SelectorSpread } from './spread.js';
 
 const owned = { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'rs-1', controller: true }] };
 
@@ -10,7 +11,7 @@ describe('SelectorSpread', () => {
     const b = nodeInfo({ name: 'b' }, [makePod('x3', {}, owned)]);
     const c = nodeInfo({ name: 'c' }, [makePod('other')]);
     const out = new Float64Array(3);
-    scoreSpread(podInfo('p', {}, owned), [a, b, c], out);
+    runScorePlugin(SelectorSpread, podInfo('p', {}, owned), [a, b, c], out);
     expect([...out]).toEqual([0, 50, 100]);
   });
 });

@@ -1,6 +1,7 @@
+import { runScorePlugin } from '../framework.js';
 import { describe, expect, it } from 'vitest';
 import { nodeInfo, podInfo } from '../testing.js';
-import { scoreTaints, taintToleration, toleratesTaint } from './tainttoleration.js';
+import { TaintTolerationScore, taintToleration, toleratesTaint } from './tainttoleration.js';
 
 describe('TaintToleration', () => {
   const gpu = { key: 'gpu', value: 'true', effect: 'NoSchedule' as const };
@@ -29,9 +30,9 @@ describe('TaintToleration', () => {
   it('scores nodes with untolerated PreferNoSchedule taints lower', () => {
     const nodes = [nodeInfo({ name: 'a' }), nodeInfo({ name: 'b', taints: [{ key: 'slow', effect: 'PreferNoSchedule' }] })];
     const out = new Float64Array(2);
-    scoreTaints(podInfo('p'), nodes, out);
+    runScorePlugin(TaintTolerationScore, podInfo('p'), nodes, out);
     expect([...out]).toEqual([100, 0]);
-    scoreTaints(podInfo('p', { tolerations: [{ key: 'slow', operator: 'Exists' }] }), nodes, out);
+    runScorePlugin(TaintTolerationScore, podInfo('p', { tolerations: [{ key: 'slow', operator: 'Exists' }] }), nodes, out);
     expect([...out]).toEqual([100, 100]);
   });
 });

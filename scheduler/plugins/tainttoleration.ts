@@ -3,7 +3,7 @@
  * untolerated PreferNoSchedule taints lower a node's score.
  */
 import type { core } from '../../client/types.js';
-import { MAX_NODE_SCORE, SUCCESS, unresolvable, type FilterPlugin, type NodeInfo, type PodInfo, type ScorePlugin, type Status } from '../framework.js';
+import { defaultNormalizeScore, SUCCESS, unresolvable, type FilterPlugin, type NodeInfo, type PodInfo, type ScorePlugin, type Status } from '../framework.js';
 
 /** Kubernetes' toleration semantics: empty effect matches all effects, Exists with empty key matches all taints. */
 export function toleratesTaint(t: core.Toleration, taint: core.Taint): boolean {
@@ -35,14 +35,9 @@ export function intolerablePreferNoSchedule(pod: PodInfo, node: NodeInfo): numbe
   return n;
 }
 
-/** Fewer untolerated PreferNoSchedule taints score higher; a node without any scores 100. */
+/** Raw score: untolerated PreferNoSchedule taints; normalised in reverse, so a node without any scores 100. */
 export function scoreTaints(pod: PodInfo, nodes: readonly NodeInfo[], out: Float64Array): void {
-  let max = 0;
-  for (let i = 0; i < nodes.length; i++) {
-    out[i] = intolerablePreferNoSchedule(pod, nodes[i]);
-    if (out[i] > max) max = out[i];
-  }
-  for (let i = 0; i < nodes.length; i++) out[i] = max === 0 ? MAX_NODE_SCORE : MAX_NODE_SCORE - (out[i] * MAX_NODE_SCORE) / max;
+  for (let i = 0; i < nodes.length; i++) out[i] = intolerablePreferNoSchedule(pod, nodes[i]);
 }
 
 export const TaintToleration: FilterPlugin = { name: 'TaintToleration', filter: taintToleration };
@@ -51,4 +46,5 @@ export const TaintTolerationScore: ScorePlugin = {
   name: 'TaintToleration',
   weight: 3,
   score: scoreTaints,
+  normalizeScore: defaultNormalizeScore(true),
 };

@@ -21,7 +21,8 @@ import { Lab, pickSubnet } from '../../cli/lab/lab.js';
 import { waitForLab } from '../../cli/lab/ready.js';
 import { freePort } from '../support/etcd.js';
 import { hostPort } from '../../cli/lab/docker.js';
-import { PORTS, composeLabSpec, kubeconfigYaml, workerName, type ComponentName, type LabSpec, type TimingPreset } from '../../cli/lab/spec.js';
+import { PORTS, addressPlan, composeLabSpec, ingressImageFor, kubeconfigYaml, workerName, type ComponentName, type LabSpec, type TimingPreset } from '../../cli/lab/spec.js';
+import { waitFor } from '../../client/wait.js';
 
 export type { ComponentName, TimingPreset } from '../../cli/lab/spec.js';
 
@@ -45,6 +46,26 @@ export interface ClusterOptions {
    * HTTP/gRPC and no authentication — only for a throwaway cluster whose test is about something else.
    */
   secure?: boolean;
+  /**
+   * Also run the ingress controller (nginx), published on free host ports (`cluster.ingress`). Its image
+   * defaults to $KUBELAB_INGRESS_IMAGE, else kubelab/ingress-nginx with the component image's tag.
+   */
+  ingress?: boolean;
+  ingressImage?: string;
+  /** Also start the dashboard container (docs/dashboard.md); its URL is `dashboardUrl`. Default false. */
+  dashboard?: boolean;
+}
+
+/** Where a test cluster's ingress controller answers. */
+export interface ClusterIngress {
+  /** http://127.0.0.1:<port> on the host. */
+  readonly httpUrl: string;
+  /** https://127.0.0.1:<port> on the host. */
+  readonly httpsUrl: string;
+  readonly httpPort: number;
+  readonly httpsPort: number;
+  /** Its address on the cluster network (status.loadBalancer of the Ingresses it serves; pods reach it there). */
+  readonly address: string;
 }
 
 export interface TestCluster {
@@ -63,12 +84,16 @@ export interface TestCluster {
   readonly cliEnv: Record<string, string>;
   /** gRPC address for `kubelab --server`. */
   readonly grpcAddress: string;
+  /** The dashboard (http://127.0.0.1:<port>/) when started with `dashboard: true`. */
+  readonly dashboardUrl?: string;
   /** Docker network of the cluster (the pod network). */
   readonly network: string;
   /** Worker node names (updated by addNode/removeNode). */
   readonly nodes: string[];
   /** The Lab underneath, for lower-level Docker access. */
   readonly lab: Lab;
+  /** Set when started with `ingress: true`. */
+  readonly ingress?: ClusterIngress;
   /** Power loss: the node container and its pod containers are SIGKILLed at once. */
   crash(node: string): Promise<void>;
   /** Cuts the node off from the control plane; its pods keep running. */
@@ -115,8 +140,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       prefix: `${name}-`,
       timing: opts.timing ?? 'lab',
       image: opts.image ?? process.env.KUBELAB_IMAGE ?? base.image,
+      ingressImage: opts.ingressImage ?? process.env.KUBELAB_INGRESS_IMAGE ?? ingressImageFor(opts.image ?? process.env.KUBELAB_IMAGE ?? base.image),
+      ingressHostPorts: opts.ingress ? { http: await freePort(), https: await freePort() } : { http: 0, https: 0 },
       // Fixed (free) host ports: a random binding would change when the apiserver container restarts.
-      hostPorts: { rest: await freePort(), grpc: await freePort() },
+      hostPorts: { rest: await freePort(), grpc: await freePort(), ...(opts.dashboard ? { dashboard: await freePort() } : {}) },
       // As in the lab: a component that exits (lost leadership, a crash handler) is restarted by Docker,
       // as the kubelet or systemd restarts control-plane processes. `docker kill` (a node crash) and
       // `docker stop` are manual stops, which Docker does not undo.
@@ -126,7 +153,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     };
     const candidate = new Lab(spec, docker);
     try {
-      await candidate.create({ workers, schedulers: opts.controlPlaneReplicas ?? 2, controllerManagers: opts.controlPlaneReplicas ?? 2 });
+      await candidate.create({ workers, schedulers: opts.controlPlaneReplicas ?? 2, controllerManagers: opts.controlPlaneReplicas ?? 2, ingress: opts.ingress ?? false, dashboard: opts.dashboard });
       lab = candidate;
       break;
     } catch (err) {
@@ -168,6 +195,19 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     };
     const nodes = Array.from({ length: workers }, (_, i) => workerName(i + 1));
     await waitForLab(lab, client, { nodes, timeoutMs: opts.startTimeoutMs ?? 120_000, onProgress: opts.onProgress });
+    let ingress: ClusterIngress | undefined;
+    if (opts.ingress) {
+      const { http, https } = lab.spec.ingressHostPorts;
+      ingress = { httpUrl: `http://127.0.0.1:${http}`, httpsUrl: `https://127.0.0.1:${https}`, httpPort: http, httpsPort: https, address: addressPlan(lab.spec).ingress };
+      // nginx answers (the default backend's 404) once the controller has configured and started it.
+      const url = ingress.httpUrl;
+      await waitFor(async () => (await fetch(url, { signal: AbortSignal.timeout(2000) }).catch(() => undefined))?.status === 404, {
+        timeoutMs: 60_000,
+        intervalMs: 250,
+        what: 'the ingress controller to serve its default backend',
+      });
+      opts.onProgress?.('ingress controller serving');
+    }
     const c = client;
     const l = lab;
     const cluster: TestCluster = {
@@ -179,9 +219,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       pkiDir,
       cliEnv,
       grpcAddress,
+      dashboardUrl: l.spec.hostPorts.dashboard ? `http://127.0.0.1:${l.spec.hostPorts.dashboard}/` : undefined,
       network: l.spec.network,
       nodes,
       lab: l,
+      ...(ingress ? { ingress } : {}),
       crash: (node) => l.crash(node),
       partition: (node) => l.partition(node),
       heal: (node) => l.heal(node),

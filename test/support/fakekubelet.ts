@@ -1,7 +1,8 @@
 /**
  * Test-only stand-ins for the kubelet and the scheduler, for controller tests that gain nothing from
  * Docker: fake nodes register a Node, renew their Lease and turn bound pods Running/Ready (or
- * Succeeded/Failed when the pod's annotation `test.kubelab.io/exit-code` says so), and finish graceful
+ * Succeeded/Failed when the pod carries the hollow runtime's exit annotations, `exitsWith(code)`: the
+ * fake ends the pod on its next pass, whatever the delay says), and finish graceful
  * deletions at once. `crash(name)` stops a node dead: no more lease renewals, no more pod updates.
  * The fake scheduler binds pending pods to the least-loaded Ready node whose taints they tolerate.
  */
@@ -10,8 +11,20 @@ import { isConflict, isNotFound } from '../../client/errors.js';
 import { Informer } from '../../client/informer.js';
 import { isNodeReady, nowMicroTime, nowTimestamp } from '../../client/objects.js';
 import type { core } from '../../client/types.js';
+import { HOLLOW_ANNOTATIONS, scriptedValue } from '../../kubelet/runtime/hollow.js';
 
-export const EXIT_CODE_ANNOTATION = 'test.kubelab.io/exit-code';
+/** Annotations that make a pod's containers exit with `code` once started, on a fake node or a hollow one alike. */
+export function exitsWith(code: number): Record<string, string> {
+  return { [HOLLOW_ANNOTATIONS.exitAfter]: '0s', [HOLLOW_ANNOTATIONS.exitCode]: String(code) };
+}
+
+/** The exit code a pod's annotations script for its (first) container, as the hollow runtime reads them. */
+function scriptedExit(pod: core.Pod): string | undefined {
+  const annotations = pod.metadata?.annotations;
+  const container = pod.spec?.containers?.[0]?.name ?? '';
+  if (scriptedValue(annotations, HOLLOW_ANNOTATIONS.exitAfter, container) === undefined) return undefined;
+  return scriptedValue(annotations, HOLLOW_ANNOTATIONS.exitCode, container) ?? '0';
+}
 
 export interface FakeNodes {
   add(name: string): Promise<void>;
@@ -45,7 +58,7 @@ export async function startFakeNodes(address: string, names: string[], opts: { l
       }
       const phase = pod.status?.phase;
       if (phase === 'Succeeded' || phase === 'Failed') return;
-      const exit = pod.metadata?.annotations?.[EXIT_CODE_ANNOTATION];
+      const exit = scriptedExit(pod);
       const now = nowTimestamp();
       const names = (pod.spec?.containers ?? []).map((c) => c.name);
       if (exit !== undefined && phase === 'Running') {

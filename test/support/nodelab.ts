@@ -55,7 +55,7 @@ export async function startNodeLab(o: { cluster: string; node: string; namespace
     kc.cleanup();
   };
   try {
-    kubelet = await startKubelet(compileKubeletConfig(testKubeletOptions(cp.address, o.cluster, o.node, o.kubelet)), ctl.signal, { log: nullLogger() });
+    kubelet = await startKubelet(compileKubeletConfig(testKubeletOptions(cp.address, o.cluster, o.node, o.kubelet)), ctl.signal, { logger: nullLogger() });
     await cp.client.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.namespace } });
   } catch (err) {
     await stop();

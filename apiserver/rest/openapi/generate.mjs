@@ -32,9 +32,9 @@ const ROOTS = {
   'policy/v1': ['Eviction', 'PodDisruptionBudget'],
   'scheduling/v1': ['PriorityClass'],
   'discovery/v1': ['EndpointSlice'],
-  'networking/v1': ['IngressClass'],
-  'authorization/v1': ['SelfSubjectAccessReview', 'SelfSubjectRulesReview'],
-  'authentication/v1': ['SelfSubjectReview'],
+  'networking/v1': ['IngressClass', 'Ingress'],
+  'authorization/v1': ['SelfSubjectAccessReview', 'SelfSubjectRulesReview', 'SubjectAccessReview', 'LocalSubjectAccessReview'],
+  'authentication/v1': ['SelfSubjectReview', 'TokenReview', 'TokenRequest'],
   'rbac/v1': ['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'],
   'meta/v1': ['DeleteOptions', 'Status', 'APIResourceList'],
 };

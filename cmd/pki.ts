@@ -5,15 +5,14 @@
  */
 import { Command } from 'commander';
 import { createLogger } from '../client/log.js';
-import { intFlag } from '../client/process.js';
 import { ensurePki } from '../client/pki/pki.js';
-import { composeLabSpec, labPki, workerIp, workerName } from './lab/spec.js';
+import { composeLabSpec, labPki, workerIp, workerName } from '../cli/lab/spec.js';
 
 export async function main(argv: string[]): Promise<void> {
   const cmd = new Command('pki')
     .description('issue and renew the compose lab certificates (CA, components, workers, admin)')
     .requiredOption('--dir <dir>', 'PKI directory (kubeadm layout: ca.crt, apiserver.crt, nodes/<node>/…)')
-    .option('--workers <n>', 'workers worker-1..N to issue certificates for', intFlag('--workers'), 3)
+    .option('--workers <n>', 'workers worker-1..N to issue certificates for', (v: string) => Number(v), 3)
     .exitOverride();
   cmd.parse(argv, { from: 'user' });
   const o = cmd.opts<{ dir: string; workers: number }>();

@@ -1,6 +1,7 @@
 /**
  * Entry of the kubelab component image: `component <name> [flags]` starts one component.
- * Each component folder exports `main(argv)` from its main.ts.
+ * Each component folder exports `main(argv)` from its main.ts. `cmd/` holds the process entries that
+ * compose components; it is the one folder allowed to import several of them (eslint.config.js).
  */
 import { installCrashHandlers } from '../client/process.js';
 
@@ -10,9 +11,11 @@ const COMPONENTS: Record<string, string> = {
   'controller-manager': '../controller-manager/main.js',
   kubelet: '../kubelet/main.js',
   'kube-proxy': '../kube-proxy/main.js',
-  node: './node-main.js',
+  node: './node.js',
   dns: '../kube-proxy/dns-main.js',
-  pki: './pki-main.js',
+  ingress: '../ingress/main.js',
+  dashboard: './dashboard.js',
+  pki: './pki.js',
 };
 
 async function run(): Promise<void> {

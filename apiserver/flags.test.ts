@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { parseComponentConfig } from '../client/process.js';
+import { apiserverComponent } from './main.js';
+
+// --insecure: these tests are about the other flags (TLS files are checked in config.test.ts).
+const parse = (...argv: string[]) => parseComponentConfig(apiserverComponent, ['--insecure', ...argv], {});
+
+describe('apiserver flags', () => {
+  it('fills every default', () => {
+    expect(parse()).toMatchObject({ etcdServers: ['http://127.0.0.1:2379'], etcdPrefix: '/registry', grpcPort: 7443, httpPort: 6443, adminPort: 10260, nodePortRange: [30000, 32767], compactionIntervalMs: 300_000 });
+  });
+
+  it('reads flags and the environment into the config', () => {
+    expect(parse('--etcd-servers', 'http://a:2379,http://b:2379', '--compaction-interval', '30s', '--service-node-port-range', '31000-31999')).toMatchObject({
+      etcdServers: ['http://a:2379', 'http://b:2379'],
+      compactionIntervalMs: 30_000,
+      nodePortRange: [31000, 31999],
+    });
+    expect(parseComponentConfig(apiserverComponent, ['--insecure'], { KUBELAB_SERVICE_CIDR: '10.213.128.0/17' }).serviceCidr).toBe('10.213.128.0/17');
+  });
+
+  it.each([
+    [['--grpc-port', 'x'], '--grpc-port: "x" is not an integer'],
+    [['--compaction-interval', 'often'], '--compaction-interval: "often" is not a duration'],
+    [['--service-node-port-range', '32767-30000'], '--service-node-port-range: "32767-30000" is not a port range'],
+    [['--service-cluster-ip-range', '10.96.0.0'], '--service-cluster-ip-range: "10.96.0.0" is not an IPv4 CIDR'],
+  ])('refuses %j naming the flag and the reason', (argv, message) => {
+    expect(() => parse(...argv)).toThrow(message);
+  });
+
+  it('refuses to start without TLS files unless --insecure, naming the flags', () => {
+    expect(() => parseComponentConfig(apiserverComponent, [], {})).toThrow(/--tls-cert-file, --tls-private-key-file and --client-ca-file are required/);
+    expect(() => parseComponentConfig(apiserverComponent, ['--tls-cert-file', '/nonexistent.crt'], {})).toThrow(/go together/);
+    expect(() => parseComponentConfig(apiserverComponent, ['--tls-cert-file', '/nonexistent.crt', '--tls-private-key-file', '/k', '--client-ca-file', '/ca'], {})).toThrow(/--tls-cert-file: cannot read \/nonexistent.crt: ENOENT/);
+  });
+});

@@ -1,0 +1,178 @@
+/**
+ * Dashboard benchmark: an in-process apiserver on its own etcd with N hollow nodes (Node objects only, as
+ * bench/scheduler.ts), the dashboard in-process, chromium showing it; then M pods created at once, bound
+ * to the nodes (10 per node for the defaults). Measures, in the browser:
+ * - API change → DOM: for the pods of the nodes on screen, from the create call's return to the first
+ *   time the pod's tile is in the DOM (a MutationObserver in the page; one machine, one clock);
+ * - a node change during the burst (cordon/uncordon of the first node every 250 ms) → its box's class;
+ * - frames per second painted during the burst (requestAnimationFrame count);
+ * - when the header counts all M pods.
+ * Run: npm run build && node dist/bench/dashboard.js [--nodes 1000] [--pods 10000] [--concurrency 64]
+ */
+import { chromium } from 'playwright-core';
+import type { core } from '../client/types.js';
+import { compileDashboardConfig, startDashboard } from '../dashboard/index.js';
+import { startControlPlane } from '../test/support/apiserver.js';
+import { flag, percentile, printTable } from './stats.js';
+
+const CHROMIUM = process.env.KUBELAB_CHROMIUM ?? '/usr/bin/chromium';
+
+function nodeName(i: number): string {
+  return `node-${String(i).padStart(5, '0')}`;
+}
+
+function node(i: number): core.Node {
+  const resources = { cpu: '32', memory: '128Gi', pods: '110' };
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: nodeName(i) },
+    spec: {},
+    status: { capacity: resources, allocatable: resources, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }] },
+  };
+}
+
+function pod(i: number, nodes: number): core.Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: `pod-${i}`,
+      namespace: 'bench',
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `rs-${i % 100}`, uid: `00000000-0000-4000-8000-${String(i % 100).padStart(12, '0')}`, controller: true }],
+    },
+    spec: { nodeName: nodeName(i % nodes), containers: [{ name: 'c', image: 'kubelab/pause:latest', resources: { requests: { cpu: '100m', memory: '128Mi' } } }] },
+  };
+}
+
+async function pool(n: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < n; i = next++) await op(i);
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  const nodes = flag('nodes', 1000);
+  const pods = flag('pods', 10_000);
+  const concurrency = flag('concurrency', 64);
+  const cp = await startControlPlane();
+  const ctl = new AbortController();
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  try {
+    await cp.client.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });
+    await pool(nodes, concurrency, (i) => cp.client.create('nodes', node(i)));
+    const dash = await startDashboard(compileDashboardConfig({ apiserver: cp.address, port: 0, bindAddress: '127.0.0.1' }), ctl.signal, {});
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(`http://127.0.0.1:${dash.port}/`);
+    await page.waitForFunction(`document.getElementById('summary').textContent.startsWith('${nodes}/${nodes} nodes')`, undefined, { timeout: 120_000 });
+    // Which nodes are on screen, and a recorder of when each pod tile / the first node's class first appears.
+    const visible = new Set(await page.$$eval('.node', (els) => els.map((e) => e.getAttribute('data-node') ?? '')));
+    // Browser-side code as a string: this file is compiled without DOM types.
+    await page.evaluate(`(() => {
+      window.seen = new Map();
+      window.cordon = [];
+      const first = document.querySelector('.node[data-node="node-00000"]');
+      new MutationObserver((muts) => {
+        const t = Date.now();
+        for (const m of muts) {
+          if (m.type === 'attributes' && m.target === first) window.cordon.push({ on: m.target.classList.contains('cordoned'), t });
+          for (const n of m.addedNodes) {
+            if (!(n instanceof Element)) continue;
+            for (const el of n.matches('.pod') ? [n] : n.querySelectorAll('.pod')) {
+              const id = el.getAttribute('data-pod') || '';
+              if (!window.seen.has(id)) window.seen.set(id, t);
+            }
+          }
+        }
+      }).observe(document.getElementById('nodes-sizer'), { subtree: true, childList: true, attributes: true, attributeFilter: ['class'] });
+    })()`);
+    const frames0 = (await page.evaluate('window.kubelabDashboard.stats.frames')) as number;
+    // Baseline: when the same pod events reach a plain watch in this process (the apiserver's own lag).
+    const watched = new Map<string, number>();
+    const watchCtl = new AbortController();
+    const rv = (await cp.client.list('pods', { namespace: 'bench', limit: 1 })).metadata?.resourceVersion;
+    const watching = (async () => {
+      try {
+        for await (const ev of cp.client.watch('pods', { namespace: 'bench', resourceVersion: rv, signal: watchCtl.signal })) {
+          const name = `bench/${ev.object.metadata?.name}`;
+          if (ev.type === 'ADDED' && !watched.has(name)) watched.set(name, Date.now());
+        }
+      } catch {
+        /* aborted at the end */
+      }
+    })();
+    const t0 = Date.now();
+    const created = new Map<string, number>();
+    const toggles: { on: boolean; t: number }[] = [];
+    let bursting = true;
+    const toggler = (async () => {
+      let on = false;
+      while (bursting) {
+        on = !on;
+        const t = Date.now();
+        await cp.client.patch('nodes', 'node-00000', { spec: { unschedulable: on ? true : null } }, { type: 'merge' });
+        toggles.push({ on, t });
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
+    await pool(pods, concurrency, async (i) => {
+      const p = pod(i, nodes);
+      await cp.client.create('pods', p, { namespace: 'bench' });
+      if (visible.has(p.spec?.nodeName ?? '')) created.set(`bench/${p.metadata?.name}`, Date.now());
+    });
+    const createdAllMs = Date.now() - t0;
+    await page.waitForFunction(`document.getElementById('summary').textContent.includes(' ${pods} pods')`, undefined, { timeout: 300_000 });
+    const shownAllMs = Date.now() - t0;
+    bursting = false;
+    await toggler;
+    const frames1 = (await page.evaluate('window.kubelabDashboard.stats.frames')) as number;
+    const fps = ((frames1 - frames0) * 1000) / shownAllMs;
+    await page.waitForTimeout(500);
+    const seen = new Map((await page.evaluate('[...window.seen.entries()]')) as [string, number][]);
+    const cordon = (await page.evaluate('window.cordon')) as { on: boolean; t: number }[];
+    const podLat: number[] = [];
+    for (const [id, t] of created) {
+      const s = seen.get(id);
+      if (s !== undefined) podLat.push(Math.max(0, s - t));
+    }
+    watchCtl.abort();
+    await watching;
+    const watchLat: number[] = [];
+    for (const [id, t] of created) {
+      const w = watched.get(id);
+      if (w !== undefined) watchLat.push(Math.max(0, w - t));
+    }
+    const nodeLat: number[] = [];
+    for (const tg of toggles) {
+      const hit = cordon.find((c) => c.on === tg.on && c.t >= tg.t);
+      if (hit) nodeLat.push(hit.t - tg.t);
+    }
+    printTable(
+      `Dashboard: ${nodes} hollow nodes, ${pods} pods created at once (concurrency ${concurrency}); apiserver, etcd client, dashboard and load in one process; chromium ${browser.version()}`,
+      ['measure', 'value'],
+      [
+        ['pods created (API) in', `${(createdAllMs / 1000).toFixed(1)} s`],
+        ['all pods counted in the browser after', `${(shownAllMs / 1000).toFixed(1)} s`],
+        [`pod create → tile in DOM, p50 / p99 (${podLat.length} pods of the ${visible.size} nodes on screen)`, `${percentile(podLat, 50).toFixed(0)} / ${percentile(podLat, 99).toFixed(0)} ms`],
+        [`baseline: pod create → event on a plain watch, p50 / p99 (${watchLat.length})`, `${percentile(watchLat, 50).toFixed(0)} / ${percentile(watchLat, 99).toFixed(0)} ms`],
+        [`node cordon toggle → box class, p50 / p99 (${nodeLat.length} of ${toggles.length})`, `${percentile(nodeLat, 50).toFixed(0)} / ${percentile(nodeLat, 99).toFixed(0)} ms`],
+        ['frames per second during the burst', fps.toFixed(1)],
+      ],
+    );
+  } finally {
+    await browser.close();
+    ctl.abort();
+    await cp.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`dashboard benchmark failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,91 @@
+/**
+ * The dashboard container of a real lab cluster (real kubelets, Docker pods, the lab timing) in
+ * chromium: the README's walkthrough as a user sees it. One cluster, ~2 min (the README's screenshots
+ * come from test/dashboard.test.ts, which runs in every integration run).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startCluster, type TestCluster } from './cluster/index.js';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CHROMIUM = process.env.KUBELAB_CHROMIUM ?? '/usr/bin/chromium';
+
+let cluster: TestCluster;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  cluster = await startCluster({ workers: 3, timing: 'lab', dashboard: true, startTimeoutMs: 240_000 });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+  await page.goto(cluster.dashboardUrl ?? '');
+}, 360_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await cluster?.stop();
+}, 120_000);
+
+async function kubelab(...args: string[]): Promise<string> {
+  const env = { ...process.env, KUBELAB_CLUSTER: cluster.name, KUBELAB_SERVER: cluster.grpcAddress };
+  return (await run('node', ['bin/kubelab.js', ...args], { cwd: ROOT, env, timeout: 60_000 })).stdout;
+}
+
+/** Waits (polling the page's DOM) until `selector` matches `n` elements. */
+async function waitForCount(selector: string, n: number, timeout = 30_000): Promise<void> {
+  await expect.poll(() => page.locator(selector).count(), { timeout, interval: 250 }).toBe(n);
+}
+
+describe.skipIf(!existsSync(CHROMIUM))('the lab dashboard', () => {
+  it('shows 3 Ready nodes and the web pods in their nodes; after `kubelab node crash worker-2` a countdown runs out and the pods move', async () => {
+    expect(await kubelab('dashboard')).toMatch(/^http:\/\/localhost:\d+\n$/);
+    await waitForCount('.node[data-ready="True"]', 3, 60_000);
+    await run('kubectl', ['apply', '-f', 'docs/examples/web.yaml'], { cwd: ROOT, env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath } });
+    await kubelab('scale', 'deployment/web', '--replicas', '6');
+    await waitForCount('.group[data-owner="Deployment web"] .pod.ready', 6, 90_000);
+    const onWorker2 = await page.$$eval('.node[data-node="worker-2"] .pod', (els) => els.length);
+    expect(onWorker2).toBeGreaterThan(0);
+
+    // Every value the Ready=Unknown countdown shows, as the browser paints it.
+    await page.evaluate(`(() => {
+      window.seenCountdown = [];
+      const box = document.querySelector('.node[data-node="worker-2"]');
+      new MutationObserver(() => {
+        const b = box.querySelector('[data-countdown="notready"]');
+        if (b) window.seenCountdown.push(parseFloat(b.textContent));
+      }).observe(box, { subtree: true, childList: true, characterData: true });
+    })()`);
+    await kubelab('node', 'crash', 'worker-2');
+    const box = '.node[data-node="worker-2"]';
+    await page.waitForSelector(`${box} [data-countdown="notready"]`, { timeout: 45_000 });
+    await page.waitForSelector(`${box}[data-ready="Unknown"]`, { timeout: 45_000 });
+    const shown = (await page.evaluate('window.seenCountdown')) as number[];
+    expect(shown.length).toBeGreaterThan(2);
+    expect(Math.min(...shown)).toBeLessThanOrEqual(1.0);
+    await page.waitForSelector(`${box} [data-countdown="eviction"]`, { timeout: 45_000 });
+    await waitForCount('.node[data-node="worker-2"] .pod:not(.terminating)', 0);
+    await waitForCount('.node:not([data-node="worker-2"]) .group[data-owner="Deployment web"] .pod.ready', 6, 60_000);
+
+    const reasons = await page.$$eval('#events li', (lis) => lis.map((li) => li.getAttribute('data-reason')));
+    const at = (r: string): number => reasons.indexOf(r);
+    expect(at('NodeNotReady')).toBeGreaterThanOrEqual(0);
+    expect(at('NodeNotReady')).toBeLessThan(at('TaintManagerEviction'));
+    expect(reasons.lastIndexOf('SuccessfulCreate')).toBeGreaterThan(at('TaintManagerEviction'));
+  }, 300_000);
+
+  it('the crash button crashes a node of the lab', async () => {
+    await page.click('.node[data-node="worker-3"] .head');
+    await page.click('#detail button[data-action="crash"]');
+    await page.click('#confirm-ok');
+    await page.waitForSelector('.toast:has-text("worker-3: crash done")', { timeout: 20_000 });
+    const w3 = (await cluster.lab.workerContainers()).get('worker-3');
+    expect(w3?.State).not.toBe('running');
+    await page.waitForSelector('#events li[data-reason="DashboardAction"]', { timeout: 10_000 });
+    await page.waitForSelector('.node[data-node="worker-3"][data-ready="Unknown"]', { timeout: 60_000 });
+  }, 180_000);
+});
