@@ -278,6 +278,8 @@ export function componentArgs(spec: LabSpec, component: ComponentName | 'node', 
               '--kubelet-certificate-authority', `${PKI_PATH}/ca.crt`,
               '--kubelet-client-certificate', `${PKI_PATH}/apiserver-kubelet-client.crt`,
               '--kubelet-client-key', `${PKI_PATH}/apiserver-kubelet-client.key`,
+              // Published as the kube-root-ca.crt ConfigMap: what in-cluster clients verify the apiserver with.
+              '--root-ca-file', `${PKI_PATH}/ca.crt`,
             ]
           : ['--insecure']),
       ];
