@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../client/api.js';
 import { ApiError } from '../client/errors.js';
@@ -157,6 +158,23 @@ describe('client certificates', () => {
     expect(review.status.userInfo.groups).toEqual(['system:masters', 'system:authenticated']);
     const ns = await run('kubectl', ['get', 'namespaces', '-o', 'name'], { env });
     expect(ns.stdout).toContain('namespace/default');
+  }, 60_000);
+
+  it('@kubernetes/client-node reads the kubeconfig: verified server, the admin certificate', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(join(kubeconfigDir, 'config'));
+    const list = await kc.makeApiClient(CoreV1Api).listNamespace();
+    expect(list.items.map((n) => n.metadata?.name)).toContain('default');
+  });
+
+  it("Python's kubernetes client reads the kubeconfig: verified server, the admin certificate", async () => {
+    const script = [
+      'import kubernetes, sys',
+      `kubernetes.config.load_kube_config(config_file=${JSON.stringify(join(kubeconfigDir, 'config'))})`,
+      'print(" ".join(n.metadata.name for n in kubernetes.client.CoreV1Api().list_namespace().items))',
+    ].join('\n');
+    const out = await run('/usr/bin/python3', ['-c', script], { timeout: 60_000 }).catch((err: { stderr?: string; message: string }) => ({ stdout: `FAILED ${err.stderr ?? err.message}` }));
+    expect(out.stdout).toContain('default');
   }, 60_000);
 
   it('junk and stalled handshakes cost only their own connection', async () => {
