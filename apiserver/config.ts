@@ -4,6 +4,7 @@ import { ADMISSION_PLUGINS, type AdmissionPluginName } from './auth/admission.js
 import { parseAuthorizationModes } from './auth/authorizer.js';
 import type { SecurityConfig } from './auth/index.js';
 import { LEVELS, type Level } from '../client/podsecurity.js';
+import { TIMING, isTimingPreset } from '../client/timing.js';
 
 export interface ApiserverOptions {
   etcdServers?: string;
@@ -14,6 +15,8 @@ export interface ApiserverOptions {
   bindAddress?: string;
   serviceClusterIpRange?: string;
   serviceNodePortRange?: string;
+  /** Timing preset (client/timing.ts): gives defaultTolerationSeconds unless that is set. */
+  timing?: string;
   defaultTolerationSeconds?: number;
   compactionIntervalMs?: number;
   watchWindowSize?: number;
@@ -109,6 +112,8 @@ export function compileApiserverConfig(o: ApiserverOptions): ApiserverConfig {
   if (!m || Number(m[1]) >= Number(m[2])) throw new ConfigError(`--service-node-port-range: "${range}" is not a port range like 30000-32767`);
   const cidr = o.serviceClusterIpRange ?? '10.96.0.0/16';
   if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(cidr)) throw new ConfigError(`--service-cluster-ip-range: "${cidr}" is not an IPv4 CIDR`);
+  const timing = o.timing ?? 'default';
+  if (!isTimingPreset(timing)) throw new ConfigError(`--timing: "${timing}" is not a preset (lab, default)`);
   const kubernetesServiceSyncMs = o.kubernetesServiceSyncMs ?? 10_000;
   if (!(kubernetesServiceSyncMs > 0)) throw new ConfigError(`kubernetesServiceSyncMs: ${kubernetesServiceSyncMs} must be a positive number of milliseconds`);
   const tls = compileTls(o);
@@ -129,7 +134,7 @@ export function compileApiserverConfig(o: ApiserverOptions): ApiserverConfig {
     bindAddress: o.bindAddress ?? '0.0.0.0',
     serviceCidr: cidr,
     nodePortRange: [Number(m[1]), Number(m[2])],
-    defaultTolerationSeconds: o.defaultTolerationSeconds ?? 300,
+    defaultTolerationSeconds: o.defaultTolerationSeconds ?? TIMING[timing].apiserver.defaultTolerationSeconds,
     compactionIntervalMs: o.compactionIntervalMs ?? 5 * 60_000,
     watchWindowSize: o.watchWindowSize ?? 10_000,
     bookmarkIntervalMs: o.bookmarkIntervalMs ?? 5_000,

@@ -12,6 +12,7 @@ export const APISERVER_FLAGS = {
   advertiseAddress: stringFlag('--advertise-address <ip>', 'address other components reach the apiserver at', { env: 'KUBELAB_ADVERTISE_ADDRESS' }),
   serviceClusterIpRange: stringFlag('--service-cluster-ip-range <cidr>', 'Service ClusterIP range', { env: 'KUBELAB_SERVICE_CIDR' }),
   serviceNodePortRange: stringFlag('--service-node-port-range <range>', 'NodePort range'),
+  timing: stringFlag('--timing <preset>', 'timing preset: default (Kubernetes) | lab (values in client/timing.ts)', { env: 'KUBELAB_TIMING' }),
   defaultTolerationSeconds: intFlag('--default-toleration-seconds <s>', 'default not-ready/unreachable toleration for pods'),
   compactionIntervalMs: durationFlag('--compaction-interval <duration>', 'etcd compaction interval'),
   authorizationMode: stringFlag('--authorization-mode <modes>', 'comma list of AlwaysAllow, AlwaysDeny, Node, RBAC (default AlwaysAllow)', { env: 'KUBELAB_AUTHORIZATION_MODE' }),

@@ -79,6 +79,7 @@ export class Informer<R extends string, T extends KObject = TypeOf<R> & KObject>
   /** Resolves once the first list has been loaded into the cache. */
   waitForSync(signal?: AbortSignal): Promise<void> {
     if (this.synced) return Promise.resolve();
+    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       this.syncWaiters.push(resolve);
       signal?.addEventListener('abort', () => reject(signal.reason), { once: true });

@@ -18,8 +18,6 @@ export interface LeaderElectionConfig {
   retryPeriodMs: number;
 }
 
-export const DEFAULT_LEADER_ELECTION = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
-
 /** Why `run` returned: shutdown, a renewal that missed its deadline, or the leader's work ending by itself. */
 export type ElectionEnd = 'stopped' | 'lost-lease' | 'work-ended';
 

@@ -1,24 +1,45 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseTimingConfigMap, timingConfigMap, type PublishedTiming } from './timing.js';
+import { TIMING, TIMING_PRESETS, healTimers, leaseRenewIntervalMs, timingTableMarkdown } from './timing.js';
 
-const t: PublishedTiming = {
-  preset: 'lab',
-  nodeMonitorGracePeriodMs: 8000,
-  nodeMonitorPeriodMs: 1000,
-  nodeStartupGracePeriodMs: 15000,
-  nodeEvictionRate: 10,
-  forceDeleteLostPods: true,
-  publishedBy: 'cm-1',
-};
+const DOC = new URL('../docs/timing.md', import.meta.url);
+const BEGIN = '<!-- timing table: generated from client/timing.ts (KUBELAB_UPDATE_DOCS=1 npx vitest run client/timing.test.ts) -->';
+const END = '<!-- end of timing table -->';
 
-describe('published controller-manager timing', () => {
-  it('round-trips through the ConfigMap', () => {
-    expect(parseTimingConfigMap(timingConfigMap(t))).toEqual(t);
+describe('timing presets (client/timing.ts)', () => {
+  it('docs/timing.md shows the table as client/timing.ts has it', () => {
+    const doc = readFileSync(DOC, 'utf8');
+    const from = doc.indexOf(BEGIN);
+    const to = doc.indexOf(END);
+    expect(from, 'docs/timing.md lacks the generated-table markers').toBeGreaterThanOrEqual(0);
+    expect(to).toBeGreaterThan(from);
+    const want = `${BEGIN}\n${timingTableMarkdown()}\n${END}`;
+    const have = doc.slice(from, to + END.length);
+    if (have !== want && process.env.KUBELAB_UPDATE_DOCS === '1') writeFileSync(DOC, doc.slice(0, from) + want + doc.slice(to + END.length));
+    else expect(have).toBe(want);
   });
 
-  it('ignores a hand-edited map with a value that is not a number', () => {
-    const cm = timingConfigMap(t);
-    expect(parseTimingConfigMap({ ...cm, data: { ...cm.data, nodeMonitorGracePeriodMs: '8s' } })).toBeUndefined();
-    expect(parseTimingConfigMap(undefined)).toBeUndefined();
+  it('keeps Kubernetes defaults in the default preset', () => {
+    const d = TIMING.default;
+    expect(d.kubelet.nodeLeaseDurationMs).toBe(40_000);
+    expect(leaseRenewIntervalMs(d.kubelet.nodeLeaseDurationMs)).toBe(10_000);
+    expect(d.controllerManager.nodeMonitorGracePeriodMs).toBe(40_000);
+    expect(d.controllerManager.nodeMonitorPeriodMs).toBe(5_000);
+    expect(d.apiserver.defaultTolerationSeconds).toBe(300);
+    expect(d.controllerManager.forceDeleteLostPods).toBe(false);
+    expect(d.leaderElection).toEqual({ leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 });
+  });
+
+  it('every preset lets a healthy kubelet renew several times within the grace period', () => {
+    for (const p of TIMING_PRESETS) {
+      const t = TIMING[p];
+      const renew = leaseRenewIntervalMs(t.kubelet.nodeLeaseDurationMs);
+      expect(t.controllerManager.nodeMonitorGracePeriodMs / renew, p).toBeGreaterThanOrEqual(4);
+      expect(t.controllerManager.nodeMonitorPeriodMs, p).toBeLessThan(t.controllerManager.nodeMonitorGracePeriodMs);
+      expect(t.leaderElection.renewDeadlineMs, p).toBeLessThan(t.leaderElection.leaseDurationMs);
+      expect(t.leaderElection.retryPeriodMs, p).toBeLessThan(t.leaderElection.renewDeadlineMs);
+      const h = healTimers(t);
+      expect(h.fromS).toBeLessThan(h.upToS);
+    }
   });
 });

@@ -5,8 +5,7 @@
  */
 import { networkInterfaces } from 'node:os';
 import { loadClientTls, type ClientTls, type ClientTlsOptions } from '../client/tls.js';
-
-export type TimingPreset = 'lab' | 'default';
+import { TIMING, isTimingPreset, type TimingPreset } from '../client/timing.js';
 
 export const ALL_CONTROLLERS = [
   'replicaset',
@@ -47,6 +46,8 @@ export interface ControllerManagerOptions extends ClientTlsOptions {
   nodeEvictionRate?: number;
   /** Force-delete terminating pods on lost nodes once their grace period is over (see docs/timing.md). */
   forceDeleteLostPods?: boolean;
+  /** The lab cluster whose node containers' deaths in Docker count as lost nodes (lab preset; see docs/timing.md). */
+  clusterName?: string;
   podGcPeriodMs?: number;
   jobBackoffBaseMs?: number;
   jobBackoffMaxMs?: number;
@@ -85,6 +86,10 @@ export interface ControllerManagerConfig {
   nodeStartupGracePeriodMs: number;
   nodeEvictionRate: number;
   forceDeleteLostPods: boolean;
+  /** '' = not a lab cluster (no Docker signal). */
+  clusterName: string;
+  /** Lab only: a dead node container is a lost node after this long; undefined = off. */
+  dockerDeathConfirmMs: number | undefined;
   podGcPeriodMs: number;
   jobBackoffBaseMs: number;
   jobBackoffMaxMs: number;
@@ -107,50 +112,6 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
-
-interface Preset {
-  nodeMonitorGracePeriodMs: number;
-  nodeMonitorPeriodMs: number;
-  nodeStartupGracePeriodMs: number;
-  nodeEvictionRate: number;
-  forceDeleteLostPods: boolean;
-  podGcPeriodMs: number;
-  jobBackoffBaseMs: number;
-  metricResolutionMs: number;
-  hpaSyncPeriodMs: number;
-  hpaDownscaleStabilizationMs: number;
-  leaderElection: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
-}
-
-/** The two timing presets; every value can still be overridden by its own flag. */
-export const PRESETS: Record<TimingPreset, Preset> = {
-  default: {
-    nodeMonitorGracePeriodMs: 40_000,
-    nodeMonitorPeriodMs: 5_000,
-    nodeStartupGracePeriodMs: 60_000,
-    nodeEvictionRate: 0.1,
-    forceDeleteLostPods: false,
-    podGcPeriodMs: 20_000,
-    jobBackoffBaseMs: 10_000,
-    metricResolutionMs: 15_000,
-    hpaSyncPeriodMs: 15_000,
-    hpaDownscaleStabilizationMs: 300_000,
-    leaderElection: { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
-  },
-  lab: {
-    nodeMonitorGracePeriodMs: 8_000,
-    nodeMonitorPeriodMs: 1_000,
-    nodeStartupGracePeriodMs: 15_000,
-    nodeEvictionRate: 10,
-    forceDeleteLostPods: true,
-    podGcPeriodMs: 2_000,
-    jobBackoffBaseMs: 1_000,
-    metricResolutionMs: 5_000,
-    hpaSyncPeriodMs: 5_000,
-    hpaDownscaleStabilizationMs: 30_000,
-    leaderElection: { leaseDurationMs: 6_000, renewDeadlineMs: 4_000, retryPeriodMs: 1_000 },
-  },
-};
 
 /** The container's own address on the lab network (what the apiserver dials); undefined outside one. */
 function firstExternalIPv4(): string | undefined {
@@ -181,9 +142,9 @@ export function parseControllers(spec: string | undefined): Set<ControllerName> 
 }
 
 export function compileControllerManagerConfig(o: ControllerManagerOptions = {}): ControllerManagerConfig {
-  const timing = (o.timing ?? 'default') as TimingPreset;
-  if (timing !== 'lab' && timing !== 'default') throw new ConfigError(`--timing: "${o.timing}" is not a preset (lab, default)`);
-  const p = PRESETS[timing];
+  const timing = o.timing ?? 'default';
+  if (!isTimingPreset(timing)) throw new ConfigError(`--timing: "${timing}" is not a preset (lab, default)`);
+  const p = { ...TIMING[timing].controllerManager, leaderElection: TIMING[timing].leaderElection };
   const le = {
     leaseDurationMs: positive('--leader-elect-lease-duration', o.leaderElectLeaseDurationMs ?? p.leaderElection.leaseDurationMs),
     renewDeadlineMs: positive('--leader-elect-renew-deadline', o.leaderElectRenewDeadlineMs ?? p.leaderElection.renewDeadlineMs),
@@ -208,6 +169,8 @@ export function compileControllerManagerConfig(o: ControllerManagerOptions = {})
     nodeStartupGracePeriodMs: positive('--node-startup-grace-period', o.nodeStartupGracePeriodMs ?? p.nodeStartupGracePeriodMs),
     nodeEvictionRate: positive('--node-eviction-rate', o.nodeEvictionRate ?? p.nodeEvictionRate),
     forceDeleteLostPods: o.forceDeleteLostPods ?? p.forceDeleteLostPods,
+    clusterName: o.clusterName ?? process.env.KUBELAB_CLUSTER ?? '',
+    dockerDeathConfirmMs: p.dockerDeathConfirmMs,
     podGcPeriodMs: positive('--pod-gc-period', o.podGcPeriodMs ?? p.podGcPeriodMs),
     jobBackoffBaseMs: positive('--job-backoff-base', o.jobBackoffBaseMs ?? p.jobBackoffBaseMs),
     jobBackoffMaxMs: positive('--job-backoff-max', o.jobBackoffMaxMs ?? 360_000),

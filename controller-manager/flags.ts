@@ -17,6 +17,7 @@ export const CONTROLLER_MANAGER_FLAGS = {
   nodeMonitorPeriodMs: durationFlag('--node-monitor-period <duration>', 'how often node health is checked'),
   nodeStartupGracePeriodMs: durationFlag('--node-startup-grace-period <duration>', 'grace for a newly registered node to report Ready'),
   nodeEvictionRate: floatFlag('--node-eviction-rate <per-second>', 'nodes tainted NoExecute per second'),
+  clusterName: stringFlag('--cluster-name <name>', "lab cluster whose node containers' deaths in Docker count as lost nodes (lab preset)", { env: 'KUBELAB_CLUSTER' }),
   forceDeleteLostPods: boolFlag('--force-delete-lost-pods', 'force-delete terminating pods on unreachable nodes after their grace period'),
   podGcPeriodMs: durationFlag('--pod-gc-period <duration>', 'how often the pod garbage collector re-checks'),
   jobBackoffBaseMs: durationFlag('--job-backoff-base <duration>', 'first delay before recreating a failed Job pod'),

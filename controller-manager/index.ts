@@ -11,7 +11,7 @@ import { realClock, type Clock } from '../client/clock.js';
 import { EventRecorder } from '../client/events.js';
 import { LeaderElector } from '../client/leaderelection.js';
 import { nullLogger } from '../client/log.js';
-import { publishTiming } from '../client/timing.js';
+import { publishTiming } from '../client/publishedtiming.js';
 import { ControllerRunner, type Reconciler } from '../client/runner.js';
 import type { ControllerManagerConfig, ControllerName } from './config.js';
 import { SharedInformers, type Controller, type ControllerContext } from './context.js';
@@ -33,7 +33,7 @@ import { MetricsStore } from './metricsstore.js';
 import { MetricsScraper } from './metricsscraper.js';
 import { HorizontalPodAutoscalerController } from './hpa.js';
 
-export { compileControllerManagerConfig, ConfigError, PRESETS, type ControllerManagerConfig, type ControllerManagerOptions } from './config.js';
+export { compileControllerManagerConfig, ConfigError, type ControllerManagerConfig, type ControllerManagerOptions } from './config.js';
 
 export interface ControllerManagerDeps {
   logger?: Logger;

@@ -5,13 +5,17 @@
  * status."), its pods marked Ready=False, and the unreachable taints. Ready=False → not-ready taints.
  * NoExecute taints are added at --node-eviction-rate nodes per second (Kubernetes rate-limits tainting,
  * not pod deletions); a node that is Ready again is untainted at once.
+ *
+ * Lab preset only (not Kubernetes): with `dockerDeathConfirmMs` and the lab's cluster name, a node whose
+ * container Docker reports dead (nodedeath.ts) is treated as if its grace period had run out.
  */
 import { isConflict, isNotFound } from '../client/errors.js';
 import { nodeCondition, nowTimestamp } from '../client/objects.js';
 import type { core } from '../client/types.js';
 import { TokenBucket, type Controller, type ControllerContext, type Enqueue } from './context.js';
 import { TAINT_NOT_READY, TAINT_UNREACHABLE, desiredConditionTaintKey } from './taints.js';
-import { writable, type Node } from './types.js';
+import { writable, type Node, type Pod } from './types.js';
+import { watchNodeDeaths } from './nodedeath.js';
 
 interface Probe {
   record: string;
@@ -29,6 +33,9 @@ export class NodeLifecycleController implements Controller {
   private readonly tainter: TokenBucket;
   /** When any Lease event last arrived: our view of the cluster is only as fresh as this. */
   private lastLeaseEventAt: number;
+  /** Nodes whose container Docker reported dead (lab signal), with the heartbeat record seen then. */
+  private readonly dead = new Map<string, string | undefined>();
+  private q?: Enqueue;
 
   constructor(private readonly ctx: ControllerContext) {
     this.nodes = ctx.informers.get('nodes');
@@ -39,6 +46,7 @@ export class NodeLifecycleController implements Controller {
   }
 
   register(q: Enqueue): void {
+    this.q = q;
     this.nodes.addHandler({
       onAdd: (n) => q.add(n.metadata?.name ?? ''),
       onUpdate: (_o, n) => q.add(n.metadata?.name ?? ''),
@@ -53,10 +61,28 @@ export class NodeLifecycleController implements Controller {
     this.leases.addHandler({ onAdd: onLease, onUpdate: (_o, l) => onLease(l) });
   }
 
+  /** Lab preset: follow the node containers' deaths in Docker (runs while this instance leads). */
+  async afterSync(signal: AbortSignal): Promise<void> {
+    const { config, clock, log } = this.ctx;
+    if (config.dockerDeathConfirmMs === undefined || !config.clusterName) return;
+    const onLost = (node: string): void => {
+      this.dead.set(node, this.probes.get(node)?.record);
+      this.q?.add(node);
+    };
+    const onBack = (node: string): void => {
+      this.dead.delete(node);
+      this.q?.add(node);
+    };
+    void watchNodeDeaths({ cluster: config.clusterName, confirmMs: config.dockerDeathConfirmMs, onLost, onBack, log, clock }, signal).catch((err: unknown) =>
+      log.warn({ err: (err as Error).message }, 'docker node watch ended'),
+    );
+  }
+
   async reconcile(name: string): Promise<{ requeueAfter: number } | void> {
     const node = this.nodes.get(name);
     if (!node) {
       this.probes.delete(name);
+      this.dead.delete(name);
       return;
     }
     const { clock, config } = this.ctx;
@@ -72,17 +98,25 @@ export class NodeLifecycleController implements Controller {
     if (now - this.lastLeaseEventAt > config.nodeMonitorGracePeriodMs / 2) probe.observedAt = now;
     const grace = ready ? config.nodeMonitorGracePeriodMs : config.nodeStartupGracePeriodMs;
     const readyStatus = ready?.status;
-    if (now - probe.observedAt > grace && readyStatus !== 'Unknown') {
-      await this.markUnknown(node);
-      // The cached node is now stale; taint it once the informer shows the Unknown status.
-      return { requeueAfter: 50 };
+    // A heartbeat seen after the container's death was confirmed: the kubelet is back, whatever Docker said.
+    if (this.dead.has(name) && this.dead.get(name) !== record) this.dead.delete(name);
+    const died = this.dead.has(name);
+    if ((died || now - probe.observedAt > grace) && readyStatus !== 'Unknown') {
+      const updated = await this.markUnknown(node, died ? 'Node container stopped (lab: reported by Docker).' : 'Kubelet stopped posting node status.');
+      if (!updated) return;
+      // As Kubernetes' monitorNodeHealth: the taint follows in the same pass (not one informer round
+      // trip later), then the pods are marked not ready.
+      const wait = await this.reconcileTaints(updated, 'Unknown');
+      await this.markPodsNotReady(name);
+      return { requeueAfter: Math.max(50, Math.min(config.nodeMonitorPeriodMs, wait ?? Infinity)) };
     }
-    const wait = await this.reconcileTaints(name, readyStatus);
+    const wait = await this.reconcileTaints(node, readyStatus);
     const untilStale = probe.observedAt + grace - now + 50;
     return { requeueAfter: Math.max(50, Math.min(config.nodeMonitorPeriodMs, untilStale, wait ?? Infinity)) };
   }
 
-  private async markUnknown(node: Node): Promise<void> {
+  /** Sets every condition Unknown; returns the stored node, or undefined when it is gone. */
+  private async markUnknown(node: Node, message: string): Promise<Node | undefined> {
     const name = node.metadata?.name ?? '';
     const ts = nowTimestamp(this.ctx.clock.now());
     const next = writable(node);
@@ -93,29 +127,30 @@ export class NodeLifecycleController implements Controller {
         ...c,
         status: 'Unknown',
         reason: 'NodeStatusUnknown',
-        message: 'Kubelet stopped posting node status.',
+        message,
         lastTransitionTime: c.status === 'Unknown' ? c.lastTransitionTime : ts,
       })),
     };
+    let stored: Node;
     try {
-      await this.ctx.client.updateStatus('nodes', next);
+      stored = (await this.ctx.client.updateStatus('nodes', next)) as Node;
     } catch (err) {
-      if (isNotFound(err)) return;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
     this.ctx.log.info({ node: name }, 'node stopped posting status; marked Unknown');
     this.ctx.recorder.event(node, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
-    await this.markPodsNotReady(name);
+    return stored;
   }
 
   /** Pods on a lost node cannot report: mark them not ready so endpoints drop them at once. */
   private async markPodsNotReady(nodeName: string): Promise<void> {
     const ts = nowTimestamp(this.ctx.clock.now());
-    for (const pod of this.pods.byIndex('node', nodeName)) {
+    const mark = async (pod: Pod): Promise<void> => {
       const phase = pod.status?.phase;
-      if (phase === 'Succeeded' || phase === 'Failed') continue;
+      if (phase === 'Succeeded' || phase === 'Failed') return;
       const conds = pod.status?.conditions ?? [];
-      if (conds.find((c) => c.type === 'Ready')?.status === 'False') continue;
+      if (conds.find((c) => c.type === 'Ready')?.status === 'False') return;
       const next = writable(pod);
       const others = conds.filter((c) => c.type !== 'Ready');
       next.status = { ...next.status, conditions: [...others, { type: 'Ready', status: 'False', lastTransitionTime: ts }] };
@@ -125,13 +160,16 @@ export class NodeLifecycleController implements Controller {
       } catch (err) {
         if (!isNotFound(err) && !isConflict(err)) throw err;
       }
-    }
+    };
+    // Concurrently: endpoints should drop all of them at once, not one round trip after another.
+    const results = await Promise.allSettled(this.pods.byIndex('node', nodeName).map(mark));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /** Makes the node's condition taints match its Ready status; returns ms to wait for the rate limiter. */
-  private async reconcileTaints(name: string, readyStatus: string | undefined): Promise<number | undefined> {
-    const node = this.nodes.get(name);
-    if (!node) return;
+  private async reconcileTaints(node: Node, readyStatus: string | undefined): Promise<number | undefined> {
+    const name = node.metadata?.name ?? '';
     const want = desiredConditionTaintKey(readyStatus);
     const taints = node.spec?.taints ?? [];
     const ours = (t: core.Taint): boolean => t.key === TAINT_UNREACHABLE || t.key === TAINT_NOT_READY;
@@ -143,7 +181,8 @@ export class NodeLifecycleController implements Controller {
       next.push(has('NoSchedule') ?? { key: want, effect: 'NoSchedule', timeAdded: nowTimestamp(this.ctx.clock.now()) });
       const existing = has('NoExecute');
       // Full disruption (no node Ready), as Kubernetes: evictions stop, since they could place pods nowhere.
-      const fullDisruption = this.nodes.list().every((n) => nodeCondition(n, 'Ready')?.status !== 'True');
+      // (This node is not Ready — `want` says so — even if the cache has not seen it yet.)
+      const fullDisruption = this.nodes.list().every((n) => n.metadata?.name === name || nodeCondition(n, 'Ready')?.status !== 'True');
       // Swapping unreachable <-> not-ready is not a new eviction wave: keep the original time.
       const swapped = taints.find((t) => ours(t) && t.effect === 'NoExecute');
       if (existing) next.push(existing);

@@ -7,6 +7,7 @@ import { computeSubsets } from './endpoints.js';
 import { Expectations } from './expectations.js';
 import { claimAction, podsToDelete, slowStartBatches } from './podutil.js';
 import type { Deployment, Pod, ReplicaSet } from './types.js';
+import { TIMING } from '../client/timing.js';
 
 const pod = (name: string, o: { node?: string; phase?: string; ready?: boolean; created?: string; ip?: string; labels?: Record<string, string> } = {}): Pod => ({
   metadata: { name, namespace: 'ns', uid: name, creationTimestamp: o.created ?? '2024-01-01T00:00:00Z', labels: o.labels },
@@ -122,7 +123,7 @@ describe('cron schedule', () => {
 
 describe('config', () => {
   it('applies presets and names bad flags', () => {
-    expect(compileControllerManagerConfig({ timing: 'lab' }).nodeMonitorGracePeriodMs).toBe(8000);
+    expect(compileControllerManagerConfig({ timing: 'lab' }).nodeMonitorGracePeriodMs).toBe(TIMING.lab.controllerManager.nodeMonitorGracePeriodMs);
     expect(compileControllerManagerConfig({}).nodeMonitorGracePeriodMs).toBe(40_000);
     expect(() => compileControllerManagerConfig({ timing: 'fast' })).toThrow(/--timing/);
     expect(() => parseControllers('*,nope')).toThrow(/--controllers/);

@@ -3,7 +3,7 @@ import { cpuMillis, quantityValue } from '../client/quantity.js';
 import { podRequests } from '../client/podresources.js';
 import { maxSurge, maxUnavailable } from '../client/deploymentutil.js';
 import type { apps, batch, coordination, core, KObject } from '../client/types.js';
-import type { PublishedTiming } from '../client/timing.js';
+import type { PublishedTiming } from '../client/publishedtiming.js';
 import type { ContainerView, EventView, NodeView, PodView, TimingView, WorkloadView } from './protocol.js';
 
 export * from './protocol.js';

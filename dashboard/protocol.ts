@@ -5,7 +5,7 @@
  * of upserts and deletions.
  */
 
-/** The controller-manager's published timing (client/timing.ts, PublishedTiming). */
+/** The controller-manager's published timing (client/publishedtiming.ts, PublishedTiming). */
 export interface TimingValues {
   preset: string;
   nodeMonitorGracePeriodMs: number;

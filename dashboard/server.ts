@@ -17,7 +17,7 @@ import { ApiClient } from '../client/api.js';
 import { EventRecorder } from '../client/events.js';
 import { Informer } from '../client/informer.js';
 import { nullLogger } from '../client/log.js';
-import { parseTimingConfigMap, TIMING_CONFIGMAP_NAME, TIMING_CONFIGMAP_NAMESPACE } from '../client/timing.js';
+import { parseTimingConfigMap, TIMING_CONFIGMAP_NAME, TIMING_CONFIGMAP_NAMESPACE } from '../client/publishedtiming.js';
 import type { KObject } from '../client/types.js';
 import type { DashboardConfig } from './config.js';
 import { eventView, nodeView, podView, timingView, workloadView, type ActionName, type ServerMessage, type View, type WorkloadView, NODE_ACTIONS, API_ACTIONS } from './model.js';

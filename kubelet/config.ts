@@ -1,12 +1,13 @@
 /** kubelet options (flags/env) → validated config with every default filled; durations in ms. */
 import { hostname } from 'node:os';
 import { cpuMillis, quantityValue, isQuantity } from '../client/quantity.js';
+import { TIMING, isTimingPreset, leaseRenewIntervalMs, type TimingPreset } from '../client/timing.js';
 import type { core } from '../client/types.js';
 import { readPem, type ClientTls, type ClientTlsOptions, loadClientTls, type ServerTls } from '../client/tls.js';
 import { ConfigError } from './errors.js';
 
 export type RuntimeKind = 'docker' | 'hollow';
-export type TimingPreset = 'lab' | 'default';
+export type { TimingPreset } from '../client/timing.js';
 
 export interface KubeletOptions extends ClientTlsOptions {
   apiserver?: string;
@@ -138,13 +139,13 @@ function quantity(flag: string, v: string): string {
 
 export function compileKubeletConfig(o: KubeletOptions): KubeletConfig {
   const timing = o.timing ?? 'default';
-  if (timing !== 'lab' && timing !== 'default') throw new ConfigError(`--timing: "${String(timing)}" is not one of lab, default`);
+  if (!isTimingPreset(timing)) throw new ConfigError(`--timing: "${String(timing)}" is not one of lab, default`);
+  const preset = TIMING[timing].kubelet;
   const runtime = o.runtime ?? 'docker';
   if (runtime !== 'docker' && runtime !== 'hollow') throw new ConfigError(`--runtime: "${String(runtime)}" is not one of docker, hollow`);
-  const lab = timing === 'lab';
-  const leaseMs = o.nodeLeaseDurationMs ?? (lab ? 8_000 : 40_000);
+  const leaseMs = o.nodeLeaseDurationMs ?? preset.nodeLeaseDurationMs;
   if (leaseMs < 1000) throw new ConfigError('--node-lease-duration: must be at least 1s');
-  const statusMs = o.nodeStatusUpdateFrequencyMs ?? (lab ? 2_000 : 10_000);
+  const statusMs = o.nodeStatusUpdateFrequencyMs ?? preset.nodeStatusUpdateFrequencyMs;
   if (statusMs < 100) throw new ConfigError('--node-status-update-frequency: must be at least 100ms');
   const nodeName = (o.nodeName ?? hostname()).toLowerCase();
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(nodeName)) throw new ConfigError(`--node-name: "${nodeName}" is not a valid DNS subdomain`);
@@ -197,9 +198,9 @@ export function compileKubeletConfig(o: KubeletOptions): KubeletConfig {
     nodeLabels: parseLabels(o.nodeLabels),
     taints: parseTaints(o.registerWithTaints),
     nodeStatusUpdateFrequencyMs: statusMs,
-    nodeStatusReportFrequencyMs: o.nodeStatusReportFrequencyMs ?? (lab ? 60_000 : 300_000),
+    nodeStatusReportFrequencyMs: o.nodeStatusReportFrequencyMs ?? preset.nodeStatusReportFrequencyMs,
     nodeLeaseDurationMs: leaseMs,
-    leaseRenewIntervalMs: Math.max(250, Math.floor(leaseMs / 4)),
+    leaseRenewIntervalMs: leaseRenewIntervalMs(leaseMs),
     staticPodPath: o.staticPodPath ?? '',
     fileCheckFrequencyMs: fileCheckMs,
     crashLoopBackoffInitialMs: backoffInitial,
@@ -208,7 +209,7 @@ export function compileKubeletConfig(o: KubeletOptions): KubeletConfig {
     imagePullBackoffInitialMs: o.imagePullBackoffInitialMs ?? 10_000,
     relistPeriodMs: o.relistPeriodMs ?? 1_000,
     // Kubernetes: the kubelet's 1-minute sync period (+ cache TTL); the lab shows the change within seconds.
-    volumeSyncPeriodMs: o.volumeSyncPeriodMs ?? (lab ? 5_000 : 60_000),
+    volumeSyncPeriodMs: o.volumeSyncPeriodMs ?? preset.volumeSyncPeriodMs,
     hollowStartDelayMs: o.hollowStartDelayMs ?? 1_000,
     pauseImage: o.pauseImage ?? 'kubelab/pause:latest',
     enforcePodSecurity: o.enforcePodSecurity ?? false,

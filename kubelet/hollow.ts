@@ -8,6 +8,7 @@ import { ApiClient } from '../client/api.js';
 import { Informer } from '../client/informer.js';
 import { nullLogger } from '../client/log.js';
 import type { core } from '../client/types.js';
+import type { TimingPreset } from '../client/timing.js';
 import { compileKubeletConfig } from './config.js';
 import { HollowRuntime } from './runtime/hollow.js';
 import { startKubelet, type RunningKubelet } from './start.js';
@@ -20,7 +21,7 @@ export interface HollowNodesOptions {
   memory?: string;
   maxPods?: number;
   labels?: Record<string, string>;
-  timing?: 'lab' | 'default';
+  timing?: TimingPreset;
   /** Delay from container start to Running (default 1000 ms). */
   startDelayMs?: number;
   logger?: Logger;

@@ -174,10 +174,13 @@ export class NodeAgent {
       leaseDurationSeconds: Math.max(1, Math.round(this.cfg.nodeLeaseDurationMs / 1000)),
       renewTime: nowMicroTime(this.clock.now()),
     };
+    // As Kubernetes' heartbeat client: a call may take min(status update frequency, lease duration), not
+    // the client's 30 s, so one stuck call cannot hold back the renewals that follow.
+    const call = { timeoutMs: Math.min(this.cfg.nodeStatusUpdateFrequencyMs, this.cfg.nodeLeaseDurationMs) };
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        if (!this.lease) this.lease = await c.get('leases', name, { namespace: LEASE_NAMESPACE });
-        this.lease = await c.update('leases', { ...this.lease, spec: { ...this.lease.spec, ...spec } });
+        if (!this.lease) this.lease = await c.get('leases', name, { namespace: LEASE_NAMESPACE, ...call });
+        this.lease = await c.update('leases', { ...this.lease, spec: { ...this.lease.spec, ...spec } }, call);
         return;
       } catch (err) {
         if (isNotFound(err)) {
@@ -191,7 +194,7 @@ export class NodeAgent {
                 ...(this.node?.metadata?.uid ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name, uid: this.node.metadata.uid }] } : {}),
               },
               spec: { ...spec, acquireTime: spec.renewTime },
-            });
+            }, call);
             return;
           } catch (e) {
             if (!isAlreadyExists(e)) throw e;

@@ -1,7 +1,7 @@
 /** Scheduler options (flags/env) → validated config with every default filled; durations in ms. */
 import { hostname } from 'node:os';
-import { DEFAULT_LEADER_ELECTION } from '../client/leaderelection.js';
 import { loadClientTls, type ClientTls, type ClientTlsOptions } from '../client/tls.js';
+import { TIMING, isTimingPreset } from '../client/timing.js';
 
 export interface SchedulerOptions extends ClientTlsOptions {
   apiserver?: string;
@@ -10,6 +10,8 @@ export interface SchedulerOptions extends ClientTlsOptions {
   adminPort?: number;
   bindAddress?: string;
   schedulerName?: string;
+  /** Timing preset (client/timing.ts): gives the leader-election timings unless those are set. */
+  timing?: string;
   leaderElect?: boolean;
   leaseNamespace?: string;
   leaseName?: string;
@@ -59,6 +61,9 @@ export class SchedulerConfigError extends Error {
 }
 
 export function compileSchedulerConfig(o: SchedulerOptions = {}): SchedulerConfig {
+  const timing = o.timing ?? 'default';
+  if (!isTimingPreset(timing)) throw new SchedulerConfigError(`--timing: "${timing}" is not a preset (lab, default)`);
+  const le = TIMING[timing].leaderElection;
   const cfg: SchedulerConfig = {
     apiserver: o.apiserver ?? process.env.KUBELAB_APISERVER ?? '127.0.0.1:7443',
     tls: o.tls ?? loadClientTls(o),
@@ -69,9 +74,9 @@ export function compileSchedulerConfig(o: SchedulerOptions = {}): SchedulerConfi
     leaseNamespace: o.leaseNamespace ?? 'kube-system',
     leaseName: o.leaseName ?? 'kube-scheduler',
     identity: o.identity ?? `${hostname()}_${process.pid}_${Math.random().toString(16).slice(2, 10)}`,
-    leaseDurationMs: o.leaseDurationMs ?? DEFAULT_LEADER_ELECTION.leaseDurationMs,
-    renewDeadlineMs: o.renewDeadlineMs ?? DEFAULT_LEADER_ELECTION.renewDeadlineMs,
-    retryPeriodMs: o.retryPeriodMs ?? DEFAULT_LEADER_ELECTION.retryPeriodMs,
+    leaseDurationMs: o.leaseDurationMs ?? le.leaseDurationMs,
+    renewDeadlineMs: o.renewDeadlineMs ?? le.renewDeadlineMs,
+    retryPeriodMs: o.retryPeriodMs ?? le.retryPeriodMs,
     percentageOfNodesToScore: o.percentageOfNodesToScore ?? 0,
     bindConcurrency: o.bindConcurrency ?? 64,
     podInitialBackoffMs: o.podInitialBackoffMs ?? 1000,

@@ -9,6 +9,7 @@ export const SCHEDULER_FLAGS = {
   adminPort: intFlag('--admin-port <port>', 'healthz/metrics port'),
   bindAddress: stringFlag('--bind-address <ip>', 'address the admin port listens on'),
   schedulerName: stringFlag('--scheduler-name <name>', 'schedule only pods with this spec.schedulerName'),
+  timing: stringFlag('--timing <preset>', 'timing preset: default (Kubernetes) | lab (values in client/timing.ts)', { env: 'KUBELAB_TIMING' }),
   leaderElect: boolFlag('--leader-elect', 'elect a leader among replicas on a Lease (default true)'),
   leaseDurationMs: durationFlag('--leader-elect-lease-duration <duration>', 'how long a non-renewed lease stays held'),
   renewDeadlineMs: durationFlag('--leader-elect-renew-deadline <duration>', 'how long the leader keeps trying to renew'),

@@ -284,7 +284,8 @@ describe('Ingress through nginx', { timeout: 300_000 }, () => {
     );
     await waitFor(async () => (await warnings('evil')).some((w) => w.startsWith('Rejected: ') && w.includes('spec.rules[0].http.paths[0].path')), { timeoutMs: 10_000, what: 'a Rejected event on evil' });
     await waitFor(async () => (await warnings('ghost')).some((w) => w.includes('service "default/no-such-service" not found')), { timeoutMs: 10_000, what: 'a Warning event on ghost' });
-    expect((await get('/gone', 'ghost.example')).status).toBe(503);
+    // The events come from the model; nginx serves the new config once it passed `nginx -t` and reloaded.
+    await waitFor(async () => (await get('/gone', 'ghost.example')).status === 503, { timeoutMs: 10_000, intervalMs: 100, what: 'ghost.example/gone to answer 503' });
     expect((await get('/', 'ghost.example')).body).toMatch(/^banana /);
     expect((await get('/x', 'evil.example')).body).toContain('default backend');
     expect((await get('/apple', 'fruit.example')).body).toMatch(/^apple /);
@@ -299,22 +300,37 @@ describe('Ingress through nginx', { timeout: 300_000 }, () => {
     await cluster.client.create('ingresses', ingress('roll', { rules: [{ host: 'roll.example', http: { paths: [{ path: '/', pathType: 'Prefix', backend: svcBackend('roll') }] } }] }));
     await waitFor(async () => (await get('/', 'roll.example')).body.startsWith('roll'), { timeoutMs: 10_000, intervalMs: 100, what: 'roll.example to answer' });
     const before = new Set((await cluster.client.list('pods', { namespace: NS, labelSelector: 'app=roll' })).items.map((p) => p.metadata?.name));
-    // 1,000 requests over ~20 s (a fresh connection each), with a restart of every pod started meanwhile.
-    const load = runLoad({ url: `${cluster.ingress?.httpUrl ?? ''}/`, host: 'roll.example', rps: 50, requests: 1000, keepAlive: false, concurrency: 32 });
-    let loadFinished = false;
-    void load.then(() => (loadFinished = true));
-    const restart = await kubectl(['rollout', 'restart', 'deployment/roll']);
-    expect(restart.stderr).toBe('');
-    const status = await kubectl(['rollout', 'status', 'deployment/roll', '--timeout=60s']);
-    expect(status.code, status.stderr).toBe(0);
-    // The whole rollout happened inside the run.
-    expect(loadFinished).toBe(false);
-    const result = await load;
+    // At least 1,000 requests (50/s, a fresh connection each), running from before the restart until the
+    // rollout is complete.
+    const stop = new AbortController();
+    let sent = 0;
+    const load = runLoad({
+      url: `${cluster.ingress?.httpUrl ?? ''}/`,
+      host: 'roll.example',
+      rps: 50,
+      durationMs: 180_000,
+      keepAlive: false,
+      concurrency: 32,
+      signal: stop.signal,
+      progressMs: 100,
+      onProgress: (r) => (sent = r.sent),
+    });
+    let result: Awaited<typeof load>;
+    try {
+      const restart = await kubectl(['rollout', 'restart', 'deployment/roll']);
+      expect(restart.stderr).toBe('');
+      const status = await kubectl(['rollout', 'status', 'deployment/roll', '--timeout=120s']);
+      expect(status.code, status.stderr).toBe(0);
+      await waitFor(() => sent >= 1000, { timeoutMs: 60_000, intervalMs: 100, what: '1,000 requests sent' });
+    } finally {
+      stop.abort();
+      result = await load;
+    }
     const after = (await cluster.client.list('pods', { namespace: NS, labelSelector: 'app=roll' })).items.map((p) => p.metadata?.name);
     const fivexx = Object.entries(result.statuses).filter(([code]) => code.startsWith('5')).reduce((n, [, v]) => n + v, 0);
     const failed = Object.values(result.errors).reduce((n, v) => n + v, 0);
     console.log(`rolling update through the ingress: ${result.done} requests in ${(result.elapsedMs / 1000).toFixed(1)} s: ${formatCounts(result)}; p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms`);
-    expect(result.done).toBe(1000);
+    expect(result.done).toBeGreaterThanOrEqual(1000);
     expect(after.some((n) => before.has(n))).toBe(false);
     expect(fivexx + failed).toBeLessThanOrEqual(1);
   });
@@ -346,7 +362,11 @@ describe('HorizontalPodAutoscaler on load through the Ingress', () => {
       intervalMs: 1000,
       what: 'the HPA to scale burn back to 1',
     });
-    const hpa = await kubectl(['get', 'hpa', 'burn', '--no-headers']);
-    expect(hpa.stdout).toMatch(/^burn\s+Deployment\/burn\s+cpu: \d+%\/50%\s+1\s+4\s+1\s/);
+    // The table's REPLICAS is the HPA's status.currentReplicas, written on its next sync.
+    const row = /^burn\s+Deployment\/burn\s+cpu: \d+%\/50%\s+1\s+4\s+1\s/;
+    let hpa = '';
+    await waitFor(async () => row.test((hpa = (await kubectl(['get', 'hpa', 'burn', '--no-headers'])).stdout)), { timeoutMs: 30_000, intervalMs: 1000, what: 'kubectl get hpa to show 1 replica' }).catch(() => {
+      throw new Error(`kubectl get hpa burn: ${hpa}`);
+    });
   }, 400_000);
 });

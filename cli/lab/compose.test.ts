@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { workersOverride } from './compose.js';
-import { PORTS, addressPlan, componentArgs, composeLabSpec, httpHealthcheck, workerIp, workerName } from './spec.js';
+import { PORTS, addressPlan, componentArgs, componentContainer, composeLabSpec, httpHealthcheck, workerIp, workerName } from './spec.js';
 
 interface Service {
   command?: string[];
@@ -54,6 +54,12 @@ describe('docker-compose.yml agrees with cli/lab/spec.ts', () => {
       expect(w?.labels?.['io.kubelab.worker']).toBe(workerName(n));
       expect(w?.container_name).toBe(`${spec.prefix}${workerName(n)}`);
     }
+  });
+
+  it('gives the controller-managers the Docker socket exactly when the test clusters do', () => {
+    const binds = componentContainer(spec, 'controller-manager').HostConfig?.Binds ?? [];
+    for (const r of [1, 2]) expect((compose.services[`controller-manager-${r}`] as Service & { volumes?: string[] }).volumes ?? []).toEqual(binds);
+    expect(compose.networks.kubelab?.labels['io.kubelab.timing']).toBe(spec.timing);
   });
 
   it('labels every service with the cluster', () => {

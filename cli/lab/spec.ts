@@ -6,8 +6,9 @@
  */
 import type Docker from 'dockerode';
 import { labPkiPlan, type PkiPlan } from '../../client/pki/pki.js';
+import { TIMING, type TimingPreset } from '../../client/timing.js';
 
-export type TimingPreset = 'lab' | 'default';
+export type { TimingPreset } from '../../client/timing.js';
 
 /** Control-plane components that run as containers next to the workers. */
 export type ComponentName = 'etcd' | 'apiserver' | 'scheduler' | 'controller-manager' | 'dns' | 'ingress' | 'dashboard';
@@ -41,9 +42,6 @@ export const PORTS = {
   ingressHttps: 443,
   ingressAdmin: 10254,
 } as const;
-
-/** The lab preset's pod toleration of not-ready/unreachable nodes (Kubernetes: 300 s). */
-export const LAB_DEFAULT_TOLERATION_SECONDS = 2;
 
 export interface LabSpec {
   /** Value of io.kubelab.cluster on everything the cluster creates. */
@@ -232,7 +230,10 @@ function endpoint(spec: LabSpec, ip?: string): Docker.ContainerCreateOptions['Ne
   return { EndpointsConfig: { [spec.network]: ip ? { IPAMConfig: { IPv4Address: ip } } : {} } };
 }
 
-/** Component flags as docker-compose.yml passes them (the container definitions below use these). */
+/**
+ * Component flags as docker-compose.yml passes them (the container definitions below use these). Timing
+ * is only the preset's name: every component reads its values from client/timing.ts.
+ */
 export function componentArgs(spec: LabSpec, component: ComponentName | 'node', nodeName?: string, nodeIp?: string): string[] {
   const plan = addressPlan(spec);
   const api = `${plan.apiserver}:${PORTS.grpc}`;
@@ -266,7 +267,7 @@ export function componentArgs(spec: LabSpec, component: ComponentName | 'node', 
         '--etcd-servers', `${scheme}://${plan.etcd}:${PORTS.etcd}`,
         '--service-cluster-ip-range', plan.serviceCidr,
         '--advertise-address', plan.apiserver,
-        ...(spec.timing === 'lab' ? ['--default-toleration-seconds', String(LAB_DEFAULT_TOLERATION_SECONDS)] : []),
+        '--timing', spec.timing,
         ...(spec.secure
           ? [
               '--tls-cert-file', `${PKI_PATH}/apiserver.crt`,
@@ -284,16 +285,9 @@ export function componentArgs(spec: LabSpec, component: ComponentName | 'node', 
           : ['--insecure']),
       ];
     case 'scheduler':
-      // The scheduler has no --timing preset: the lab's leader-election timings (as the
-      // controller-manager's lab preset) are spelled out.
-      return [
-        'scheduler',
-        '--apiserver', api,
-        ...(spec.timing === 'lab' ? ['--leader-elect-lease-duration', '6s', '--leader-elect-renew-deadline', '4s', '--leader-elect-retry-period', '1s'] : []),
-        ...tls('scheduler'),
-      ];
+      return ['scheduler', '--apiserver', api, '--timing', spec.timing, ...tls('scheduler')];
     case 'controller-manager':
-      return ['controller-manager', '--apiserver', api, '--timing', spec.timing, ...tls('controller-manager')];
+      return ['controller-manager', '--apiserver', api, '--timing', spec.timing, '--cluster-name', spec.cluster, ...tls('controller-manager')];
     case 'dns':
       return [
         'dns',
@@ -336,6 +330,14 @@ export function componentArgs(spec: LabSpec, component: ComponentName | 'node', 
           : []),
       ];
   }
+}
+
+/**
+ * Lab preset: the controller-manager reads the node containers' deaths from Docker (docs/timing.md),
+ * so it gets the Docker socket; under `default` it does not.
+ */
+export function watchesDocker(spec: Pick<LabSpec, 'timing'>): boolean {
+  return TIMING[spec.timing].controllerManager.dockerDeathConfirmMs !== undefined;
 }
 
 /** The container of one control-plane component (`replica` names the 2nd scheduler etc.). */
@@ -388,7 +390,7 @@ export function componentContainer(spec: LabSpec, component: ComponentName, repl
         Image: spec.image,
         Cmd: componentArgs(spec, component),
         Healthcheck: httpHealthcheck(component === 'scheduler' ? PORTS.scheduler : PORTS.controllerManager),
-        HostConfig: hostConfig(spec),
+        HostConfig: hostConfig(spec, component === 'controller-manager' && watchesDocker(spec) ? { Binds: ['/var/run/docker.sock:/var/run/docker.sock'] } : {}),
         NetworkingConfig: endpoint(spec),
       };
     case 'dns':
