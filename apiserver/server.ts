@@ -3,7 +3,6 @@ import type { Server as HttpServer } from 'node:http';
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { startAdminServer, newMetricsRegistry, type AdminServer } from '../client/admin.js';
-import type { Authenticator } from './auth/authn.js';
 import type { ApiserverConfig } from './config.js';
 import { bindGrpc, createGrpcServer } from './grpc.js';
 import { KubeletProxy } from './kubeletproxy.js';
@@ -27,13 +26,8 @@ export interface RunningApiserver {
   stop(): Promise<void>;
 }
 
-export interface ApiserverDeps {
-  /** Extra authenticators tried after client certificates and bearer tokens. */
-  authenticators?: Authenticator[];
-}
-
-export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?: AbortSignal, deps: ApiserverDeps = {}): Promise<RunningApiserver> {
-  const storage = new Storage(cfg.etcdServers, cfg.etcdPrefix, log, cfg.encryptionProviderConfig ? loadEncryptionConfig(cfg.encryptionProviderConfig) : undefined, cfg.tls?.etcd);
+export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?: AbortSignal): Promise<RunningApiserver> {
+  const storage = new Storage(cfg.etcdServers, cfg.etcdPrefix, log, cfg.encryptionProviderConfig ? loadEncryptionConfig(cfg.encryptionProviderConfig) : undefined);
   const registry = new Registry(
     storage,
     {
@@ -50,16 +44,14 @@ export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?:
   const kubernetesService = new KubernetesServiceController(registry, { httpPort: cfg.httpPort, advertiseAddress: cfg.advertiseAddress, intervalMs: cfg.kubernetesServiceSyncMs }, log);
   await kubernetesService.start();
   const security = await Security.create(cfg.security, registry, log);
-  // With TLS, client certificates of --client-ca-file authenticate first and no credentials is system:anonymous.
-  if (cfg.tls) security.useClientCertificates(cfg.tls.clientCa, deps.authenticators ?? []);
   await reconcileBootstrapPolicy(registry, log);
   const securityControllers = new SecurityControllers(registry, { serviceAccounts: cfg.security.admissionPlugins.includes('ServiceAccount'), rootCaFile: cfg.security.rootCaFile }, log);
   await securityControllers.start();
-  const proxy = new KubeletProxy(registry, cfg.tls?.kubelet);
+  const proxy = new KubeletProxy(registry);
   const grpcServer: grpc.Server = createGrpcServer(registry, proxy, log, security);
-  const grpcPort = await bindGrpc(grpcServer, `${cfg.bindAddress}:${cfg.grpcPort}`, cfg.tls);
+  const grpcPort = await bindGrpc(grpcServer, `${cfg.bindAddress}:${cfg.grpcPort}`);
   const audit = cfg.audit ? AuditLog.open(cfg.audit.policyFile, cfg.audit.logPath) : undefined;
-  const http: HttpServer = createRestServer({ registry, proxy, log, security, tls: cfg.tls, ...(audit ? { audit } : {}) });
+  const http: HttpServer = createRestServer({ registry, proxy, log, security, ...(audit ? { audit } : {}) });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(cfg.httpPort, cfg.bindAddress, () => resolve());

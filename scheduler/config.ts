@@ -1,12 +1,9 @@
 /** Scheduler options (flags/env) → validated config with every default filled; durations in ms. */
 import { hostname } from 'node:os';
-import { loadClientTls, type ClientTls, type ClientTlsOptions } from '../client/tls.js';
 import { TIMING, isTimingPreset } from '../client/timing.js';
 
-export interface SchedulerOptions extends ClientTlsOptions {
+export interface SchedulerOptions {
   apiserver?: string;
-  /** TLS to the apiserver (CA + this scheduler's client certificate); none: plain gRPC. */
-  tls?: ClientTls;
   adminPort?: number;
   bindAddress?: string;
   schedulerName?: string;
@@ -33,7 +30,6 @@ export interface SchedulerOptions extends ClientTlsOptions {
 
 export interface SchedulerConfig {
   apiserver: string;
-  tls?: ClientTls;
   adminPort: number;
   bindAddress: string;
   schedulerName: string;
@@ -66,7 +62,6 @@ export function compileSchedulerConfig(o: SchedulerOptions = {}): SchedulerConfi
   const le = TIMING[timing].leaderElection;
   const cfg: SchedulerConfig = {
     apiserver: o.apiserver ?? process.env.KUBELAB_APISERVER ?? '127.0.0.1:7443',
-    tls: o.tls ?? loadClientTls(o),
     adminPort: o.adminPort ?? 10259,
     bindAddress: o.bindAddress ?? '0.0.0.0',
     schedulerName: o.schedulerName ?? 'default-scheduler',

@@ -16,7 +16,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { ApiClient } from '../../client/api.js';
-import { clientTlsFromPkiDir, type ClientTls } from '../../client/tls.js';
 import { Lab, pickSubnet } from '../../cli/lab/lab.js';
 import { waitForLab } from '../../cli/lab/ready.js';
 import { freePort } from '../support/etcd.js';
@@ -41,11 +40,6 @@ export interface ClusterOptions {
   startTimeoutMs?: number;
   /** Progress lines while starting (default: none). */
   onProgress?: (line: string) => void;
-  /**
-   * TLS everywhere with a cluster PKI made for this cluster (default true, as the lab). false: plain
-   * HTTP/gRPC and no authentication — only for a throwaway cluster whose test is about something else.
-   */
-  secure?: boolean;
   /**
    * Also run the ingress controller (nginx), published on free host ports (`cluster.ingress`). Its image
    * defaults to $KUBELAB_INGRESS_IMAGE, else kubelab/ingress-nginx with the component image's tag.
@@ -74,14 +68,8 @@ export interface TestCluster {
   readonly client: ApiClient;
   /** kubeconfig file for kubectl (removed by stop()). */
   readonly kubeconfigPath: string;
-  /** Kubernetes REST URL (https://127.0.0.1:<port>; http:// without TLS). */
+  /** Kubernetes REST URL (http://127.0.0.1:<port>). */
   readonly restUrl: string;
-  /** The admin's TLS material (CA, client certificate and key); undefined without TLS. */
-  readonly adminTls?: ClientTls;
-  /** The cluster's PKI directory (removed by stop()); undefined without TLS. */
-  readonly pkiDir?: string;
-  /** Environment that points the kubelab CLI at this cluster as the admin (KUBELAB_SERVER and the TLS files). */
-  readonly cliEnv: Record<string, string>;
   /** gRPC address for `kubelab --server`. */
   readonly grpcAddress: string;
   /** The dashboard (http://127.0.0.1:<port>/) when started with `dashboard: true`. */
@@ -126,9 +114,6 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(name)) throw new Error(`cluster name "${name}" must be lower-case letters, digits and '-' (at most 31)`);
   const workers = opts.workers ?? 3;
   const base = composeLabSpec();
-  const secure = opts.secure ?? true;
-  const dir = mkdtempSync(join(tmpdir(), `kubelab-${name}-`));
-  const pkiDir = secure ? join(dir, 'pki') : undefined;
   let lab: Lab | undefined;
   // Two clusters starting at once may pick the same /16; the loser picks again.
   for (let attempt = 0; ; attempt++) {
@@ -148,8 +133,6 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       // as the kubelet or systemd restarts control-plane processes. `docker kill` (a node crash) and
       // `docker stop` are manual stops, which Docker does not undo.
       restartPolicy: 'unless-stopped',
-      secure,
-      pkiDir,
     };
     const candidate = new Lab(spec, docker);
     try {
@@ -158,11 +141,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       break;
     } catch (err) {
       if (attempt < 3 && isPoolOverlap(err)) continue;
-      rmSync(dir, { recursive: true, force: true });
       throw err;
     }
   }
 
+  const dir = mkdtempSync(join(tmpdir(), `kubelab-${name}-`));
   let client: ApiClient | undefined;
   let stopped = false;
   const stop = async (): Promise<void> => {
@@ -178,21 +161,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     const restPort = hostPort(api, PORTS.rest);
     if (!grpcPort || !restPort) throw new Error('the apiserver container has no published ports');
     const grpcAddress = `127.0.0.1:${grpcPort}`;
-    const restUrl = `${secure ? 'https' : 'http'}://127.0.0.1:${restPort}`;
-    const adminTls = pkiDir ? clientTlsFromPkiDir(pkiDir, 'admin') : undefined;
-    client = new ApiClient(grpcAddress, { tls: adminTls });
+    const restUrl = `http://127.0.0.1:${restPort}`;
+    client = new ApiClient(grpcAddress);
     const kubeconfigPath = join(dir, 'kubeconfig');
-    writeFileSync(kubeconfigPath, kubeconfigYaml(name, restUrl, adminTls as Required<ClientTls> | undefined), { mode: 0o600 });
-    const cliEnv: Record<string, string> = {
-      KUBELAB_SERVER: grpcAddress,
-      ...(pkiDir
-        ? {
-            KUBELAB_CERTIFICATE_AUTHORITY: join(pkiDir, 'ca.crt'),
-            KUBELAB_CLIENT_CERTIFICATE: join(pkiDir, 'admin.crt'),
-            KUBELAB_CLIENT_KEY: join(pkiDir, 'admin.key'),
-          }
-        : {}),
-    };
+    writeFileSync(kubeconfigPath, kubeconfigYaml(name, restUrl));
     const nodes = Array.from({ length: workers }, (_, i) => workerName(i + 1));
     await waitForLab(lab, client, { nodes, timeoutMs: opts.startTimeoutMs ?? 120_000, onProgress: opts.onProgress });
     let ingress: ClusterIngress | undefined;
@@ -215,9 +187,6 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       client: c,
       kubeconfigPath,
       restUrl,
-      adminTls,
-      pkiDir,
-      cliEnv,
       grpcAddress,
       dashboardUrl: l.spec.hostPorts.dashboard ? `http://127.0.0.1:${l.spec.hostPorts.dashboard}/` : undefined,
       network: l.spec.network,
