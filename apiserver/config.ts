@@ -1,4 +1,5 @@
 /** apiserver options (flags/env) → validated config with every default filled; durations in ms. */
+import { readPem } from '../client/tls.js';
 import { ADMISSION_PLUGINS, type AdmissionPluginName } from './auth/admission.js';
 import { parseAuthorizationModes } from './auth/authorizer.js';
 import type { SecurityConfig } from './auth/index.js';
@@ -23,6 +24,21 @@ export interface ApiserverOptions {
   advertiseAddress?: string;
   /** How often the apiserver re-checks its `default/kubernetes` Service and Endpoints (besides watch events). */
   kubernetesServiceSyncMs?: number;
+  /** Serving certificate and key of REST and gRPC (kube-apiserver's --tls-cert-file / --tls-private-key-file). */
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  /** CA whose client certificates authenticate users (CN = user, O = groups). */
+  clientCaFile?: string;
+  /** Client TLS toward etcd (--etcd-cafile / --etcd-certfile / --etcd-keyfile). */
+  etcdCaFile?: string;
+  etcdCertFile?: string;
+  etcdKeyFile?: string;
+  /** Client certificate the apiserver presents to kubelets, and the CA it verifies their serving certificates with. */
+  kubeletClientCertificate?: string;
+  kubeletClientKey?: string;
+  kubeletCertificateAuthority?: string;
+  /** Serve plain HTTP/gRPC with no authentication, every request acting as the lab admin: a throwaway test apiserver only. */
+  insecure?: boolean;
   /** --authorization-mode: comma list of AlwaysAllow, AlwaysDeny, Node, RBAC (default AlwaysAllow until TLS lands). */
   authorizationMode?: string;
   /** --anonymous-user: who a request without credentials is — `admin` (today's lab) or `anonymous` (Kubernetes). */
@@ -49,6 +65,15 @@ export interface ApiserverOptions {
   auditPolicyFile?: string;
 }
 
+/** The apiserver's TLS: serving, client authentication, and toward etcd and kubelets. Absent: --insecure. */
+export interface ApiserverTls {
+  cert: Buffer;
+  key: Buffer;
+  clientCa: Buffer;
+  etcd?: { ca: Buffer; cert: Buffer; key: Buffer };
+  kubelet?: { ca: Buffer; cert: Buffer; key: Buffer };
+}
+
 export interface ApiserverConfig {
   etcdServers: string[];
   etcdPrefix: string;
@@ -64,6 +89,8 @@ export interface ApiserverConfig {
   bookmarkIntervalMs: number;
   advertiseAddress: string;
   kubernetesServiceSyncMs: number;
+  /** undefined only with --insecure. */
+  tls?: ApiserverTls;
   security: SecurityConfig;
   encryptionProviderConfig?: string;
   audit?: { logPath: string; policyFile: string };
@@ -89,8 +116,13 @@ export function compileApiserverConfig(o: ApiserverOptions): ApiserverConfig {
   if (!isTimingPreset(timing)) throw new ConfigError(`--timing: "${timing}" is not a preset (lab, default)`);
   const kubernetesServiceSyncMs = o.kubernetesServiceSyncMs ?? 10_000;
   if (!(kubernetesServiceSyncMs > 0)) throw new ConfigError(`kubernetesServiceSyncMs: ${kubernetesServiceSyncMs} must be a positive number of milliseconds`);
+  const tls = compileTls(o);
+  if (!tls && !o.insecure)
+    throw new ConfigError('--tls-cert-file, --tls-private-key-file and --client-ca-file are required (the cluster PKI: see docs/security.md); pass --insecure only for a throwaway test apiserver');
+  if (tls && o.insecure) throw new ConfigError('--insecure cannot be combined with --tls-cert-file: choose one');
   const security = compileSecurityConfig(o);
   return {
+    tls,
     security,
     ...(o.encryptionProviderConfig ? { encryptionProviderConfig: o.encryptionProviderConfig } : {}),
     ...audit(o),
@@ -112,6 +144,30 @@ export function compileApiserverConfig(o: ApiserverOptions): ApiserverConfig {
   };
 }
 
+function compileTls(o: ApiserverOptions): ApiserverTls | undefined {
+  const serving = [o.tlsCertFile, o.tlsPrivateKeyFile, o.clientCaFile];
+  if (serving.every((f) => !f)) {
+    if (o.etcdCaFile || o.kubeletClientCertificate) throw new ConfigError('--etcd-cafile/--kubelet-client-certificate need --tls-cert-file, --tls-private-key-file and --client-ca-file too');
+    return undefined;
+  }
+  if (!o.tlsCertFile || !o.tlsPrivateKeyFile || !o.clientCaFile) throw new ConfigError('--tls-cert-file, --tls-private-key-file and --client-ca-file go together: give all three');
+  const trio = (names: [string, string, string], files: (string | undefined)[]): { ca: Buffer; cert: Buffer; key: Buffer } | undefined => {
+    if (files.every((f) => !f)) return undefined;
+    if (files.some((f) => !f)) throw new ConfigError(`${names.join(', ')} go together: give all three`);
+    return {
+      ca: readPem(names[0], files[0] as string, 'CERTIFICATE'),
+      cert: readPem(names[1], files[1] as string, 'CERTIFICATE'),
+      key: readPem(names[2], files[2] as string, 'PRIVATE KEY'),
+    };
+  };
+  return {
+    cert: readPem('--tls-cert-file', o.tlsCertFile, 'CERTIFICATE'),
+    key: readPem('--tls-private-key-file', o.tlsPrivateKeyFile, 'PRIVATE KEY'),
+    clientCa: readPem('--client-ca-file', o.clientCaFile, 'CERTIFICATE'),
+    etcd: trio(['--etcd-cafile', '--etcd-certfile', '--etcd-keyfile'], [o.etcdCaFile, o.etcdCertFile, o.etcdKeyFile]),
+    kubelet: trio(['--kubelet-certificate-authority', '--kubelet-client-certificate', '--kubelet-client-key'], [o.kubeletCertificateAuthority, o.kubeletClientCertificate, o.kubeletClientKey]),
+  };
+}
 function compileSecurityConfig(o: ApiserverOptions): SecurityConfig {
   const modes = parseAuthorizationModes(o.authorizationMode ?? 'AlwaysAllow');
   if (typeof modes === 'string') throw new ConfigError(`--authorization-mode: ${modes}`);

@@ -95,6 +95,13 @@ function loadMethods(): { txn: Method; range: Method } {
   return methods;
 }
 
+/** Client TLS toward etcd: the CA of its serving certificate and the client certificate it requires. */
+export interface EtcdTls {
+  ca: Buffer;
+  cert: Buffer;
+  key: Buffer;
+}
+
 export class EtcdWire {
   private session?: http2.ClientHttp2Session;
   private next = 0;
@@ -104,6 +111,7 @@ export class EtcdWire {
   constructor(
     private readonly endpoints: string[],
     private readonly deadlineMs = 30_000,
+    private readonly tls?: EtcdTls,
   ) {}
 
   txn(req: TxnRequest): Promise<TxnResponse> {
@@ -123,8 +131,8 @@ export class EtcdWire {
   private connect(): http2.ClientHttp2Session {
     if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
     const endpoint = this.endpoints[this.next++ % this.endpoints.length];
-    const url = /^https?:\/\//.test(endpoint) ? endpoint : `http://${endpoint}`;
-    const session = http2.connect(url);
+    const url = /^https?:\/\//.test(endpoint) ? endpoint : `${this.tls ? 'https' : 'http'}://${endpoint}`;
+    const session = this.tls ? http2.connect(url, { ca: this.tls.ca, cert: this.tls.cert, key: this.tls.key, ALPNProtocols: ['h2'] }) : http2.connect(url);
     const drop = (): void => {
       if (this.session === session) this.session = undefined;
     };

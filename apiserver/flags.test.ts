@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { parseComponentConfig } from '../client/process.js';
 import { apiserverComponent } from './main.js';
 
-const parse = (...argv: string[]) => parseComponentConfig(apiserverComponent, argv, {});
+// --insecure: these tests are about the other flags (TLS files are checked in config.test.ts).
+const parse = (...argv: string[]) => parseComponentConfig(apiserverComponent, ['--insecure', ...argv], {});
 
 describe('apiserver flags', () => {
   it('fills every default', () => {
@@ -15,7 +16,7 @@ describe('apiserver flags', () => {
       compactionIntervalMs: 30_000,
       nodePortRange: [31000, 31999],
     });
-    expect(parseComponentConfig(apiserverComponent, [], { KUBELAB_SERVICE_CIDR: '10.213.128.0/17' }).serviceCidr).toBe('10.213.128.0/17');
+    expect(parseComponentConfig(apiserverComponent, ['--insecure'], { KUBELAB_SERVICE_CIDR: '10.213.128.0/17' }).serviceCidr).toBe('10.213.128.0/17');
   });
 
   it.each([
@@ -25,5 +26,11 @@ describe('apiserver flags', () => {
     [['--service-cluster-ip-range', '10.96.0.0'], '--service-cluster-ip-range: "10.96.0.0" is not an IPv4 CIDR'],
   ])('refuses %j naming the flag and the reason', (argv, message) => {
     expect(() => parse(...argv)).toThrow(message);
+  });
+
+  it('refuses to start without TLS files unless --insecure, naming the flags', () => {
+    expect(() => parseComponentConfig(apiserverComponent, [], {})).toThrow(/--tls-cert-file, --tls-private-key-file and --client-ca-file are required/);
+    expect(() => parseComponentConfig(apiserverComponent, ['--tls-cert-file', '/nonexistent.crt'], {})).toThrow(/go together/);
+    expect(() => parseComponentConfig(apiserverComponent, ['--tls-cert-file', '/nonexistent.crt', '--tls-private-key-file', '/k', '--client-ca-file', '/ca'], {})).toThrow(/--tls-cert-file: cannot read \/nonexistent.crt: ENOENT/);
   });
 });

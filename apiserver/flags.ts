@@ -1,5 +1,5 @@
 /** The apiserver's flags, declared once: commander's options and `ApiserverOptions` both come from here. */
-import { durationFlag, intFlag, stringFlag, type FlagsFor } from '../client/flags.js';
+import { boolFlag, durationFlag, intFlag, stringFlag, type FlagsFor } from '../client/flags.js';
 import type { ApiserverOptions } from './config.js';
 
 export const APISERVER_FLAGS = {
@@ -27,4 +27,14 @@ export const APISERVER_FLAGS = {
   encryptionProviderConfig: stringFlag('--encryption-provider-config <file>', 'EncryptionConfiguration for Secrets at rest', { env: 'KUBELAB_ENCRYPTION_PROVIDER_CONFIG' }),
   auditLogPath: stringFlag('--audit-log-path <file>', 'write audit events as JSON lines here', { env: 'KUBELAB_AUDIT_LOG_PATH' }),
   auditPolicyFile: stringFlag('--audit-policy-file <file>', "audit.k8s.io/v1 Policy deciding each request's audit level", { env: 'KUBELAB_AUDIT_POLICY_FILE' }),
+  tlsCertFile: stringFlag('--tls-cert-file <file>', 'PEM serving certificate of REST and gRPC', { env: 'KUBELAB_TLS_CERT_FILE' }),
+  tlsPrivateKeyFile: stringFlag('--tls-private-key-file <file>', 'PEM key of --tls-cert-file', { env: 'KUBELAB_TLS_PRIVATE_KEY_FILE' }),
+  clientCaFile: stringFlag('--client-ca-file <file>', 'PEM CA whose client certificates authenticate users (CN = user, O = groups)', { env: 'KUBELAB_CLIENT_CA_FILE' }),
+  etcdCaFile: stringFlag('--etcd-cafile <file>', 'PEM CA of the etcd serving certificate', { env: 'KUBELAB_ETCD_CAFILE' }),
+  etcdCertFile: stringFlag('--etcd-certfile <file>', 'PEM client certificate for etcd', { env: 'KUBELAB_ETCD_CERTFILE' }),
+  etcdKeyFile: stringFlag('--etcd-keyfile <file>', 'PEM key of --etcd-certfile', { env: 'KUBELAB_ETCD_KEYFILE' }),
+  kubeletClientCertificate: stringFlag('--kubelet-client-certificate <file>', 'PEM client certificate presented to kubelets', { env: 'KUBELAB_KUBELET_CLIENT_CERTIFICATE' }),
+  kubeletClientKey: stringFlag('--kubelet-client-key <file>', 'PEM key of --kubelet-client-certificate', { env: 'KUBELAB_KUBELET_CLIENT_KEY' }),
+  kubeletCertificateAuthority: stringFlag('--kubelet-certificate-authority <file>', "PEM CA that signed the kubelets' serving certificates", { env: 'KUBELAB_KUBELET_CERTIFICATE_AUTHORITY' }),
+  insecure: boolFlag('--insecure', 'plain HTTP/gRPC, no authentication: a throwaway test apiserver only'),
 } satisfies FlagsFor<ApiserverOptions>;

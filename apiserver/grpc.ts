@@ -7,6 +7,7 @@ import type { Registry, DeleteOptionsBody } from './registry.js';
 import type { KubeletProxy } from './kubeletproxy.js';
 import type { Security } from './auth/index.js';
 import type { UserInfo } from './auth/user.js';
+import { isAnonymous, unauthorized } from './auth/authn.js';
 
 interface Req {
   resource: string;
@@ -61,14 +62,17 @@ function parseJson(s: string, what: string): unknown {
   }
 }
 
-function unary<T>(log: Logger, fn: (req: Req, md: grpc.Metadata) => Promise<T>): grpc.handleUnaryCall<Req, T> {
+function unary<T>(log: Logger, fn: (req: Req, call: CallCredentials) => Promise<T>): grpc.handleUnaryCall<Req, T> {
   return (call, cb) => {
-    fn(call.request, call.metadata).then(
+    fn(call.request, call).then(
       (res) => cb(null, res),
       (err: unknown) => cb(toServiceError(err, log) as grpc.ServiceError),
     );
   };
 }
+
+/** What a call's credentials are read from: its metadata and its TLS peer. */
+type CallCredentials = Pick<grpc.ServerUnaryCall<unknown, unknown>, 'metadata' | 'getAuthContext'>;
 
 /** A field selector's exact `metadata.name=x`, which names the object of a list or watch for authorization. */
 function selectedName(fieldSelector: string): string {
@@ -78,9 +82,11 @@ function selectedName(fieldSelector: string): string {
 
 export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: Logger, security: Security): grpc.Server {
   /** Authenticates the call (its `authorization` metadata) and authorizes `verb` on the request's object, as REST does. */
-  const authorize = async (md: grpc.Metadata, verb: string, r: { resource: string; namespace?: string; name?: string; subresource?: string; fieldSelector?: string }): Promise<UserInfo> => {
-    const header = md.get('authorization')[0];
-    const user = await security.authenticate(typeof header === 'string' ? header : undefined);
+  const authorize = async (call: CallCredentials, verb: string, r: { resource: string; namespace?: string; name?: string; subresource?: string; fieldSelector?: string }): Promise<UserInfo> => {
+    const header = call.metadata.get('authorization')[0];
+    const user = await security.authenticate(typeof header === 'string' ? header : undefined, call.getAuthContext().sslPeerCertificate?.raw);
+    // With authorization off (AlwaysAllow) an anonymous caller still gets nothing: the gRPC API has no public-info paths.
+    if (isAnonymous(user) && security.authorizer.alwaysAllow) throw unauthorized();
     const info = registry.info(r.resource);
     security.authorize({
       user,
@@ -105,20 +111,20 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
     'grpc.http2.min_ping_interval_without_data_ms': 5000,
   });
   const impl: grpc.UntypedServiceImplementation = {
-    Create: unary(log, async (r, md) => {
-      const user = await authorize(md, 'create', r);
+    Create: unary(log, async (r, call) => {
+      const user = await authorize(call, 'create', r);
       return {
         object: JSON.stringify(
           await registry.create(r.resource, r.namespace, parseJson(r.object, 'object'), { dryRun: r.dryRun, subresource: r.subresource, name: r.name, user }),
         ),
       };
     }),
-    Get: unary(log, async (r, md) => {
-      await authorize(md, 'get', r);
+    Get: unary(log, async (r, call) => {
+      await authorize(call, 'get', r);
       return { object: JSON.stringify(await registry.get(r.resource, r.namespace, r.name, r.subresource)) };
     }),
-    List: unary(log, async (r, md) => {
-      await authorize(md, 'list', { ...r, name: '' });
+    List: unary(log, async (r, call) => {
+      await authorize(call, 'list', { ...r, name: '' });
       const info = registry.info(r.resource);
       const res = await registry.list(r.resource, r.namespace, {
         labelSelector: r.labelSelector,
@@ -136,16 +142,16 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
         }),
       };
     }),
-    Update: unary(log, async (r, md) => {
-      const user = await authorize(md, 'update', r);
+    Update: unary(log, async (r, call) => {
+      const user = await authorize(call, 'update', r);
       return { object: JSON.stringify(await registry.update(r.resource, r.namespace, r.name, parseJson(r.object, 'object'), { subresource: r.subresource, dryRun: r.dryRun, user })) };
     }),
-    Patch: unary(log, async (r, md) => {
-      const user = await authorize(md, 'patch', r);
+    Patch: unary(log, async (r, call) => {
+      const user = await authorize(call, 'patch', r);
       return { object: JSON.stringify(await registry.patch(r.resource, r.namespace, r.name, r.patchType, parseJson(r.patch, 'patch'), { subresource: r.subresource, dryRun: r.dryRun, user })) };
     }),
-    Delete: unary(log, async (r, md) => {
-      const user = await authorize(md, 'delete', r);
+    Delete: unary(log, async (r, call) => {
+      const user = await authorize(call, 'delete', r);
       return { object: JSON.stringify(await registry.delete(r.resource, r.namespace, r.name, (r.options ? parseJson(r.options, 'options') : {}) as DeleteOptionsBody, { user })) };
     }),
     Watch: (call: grpc.ServerWritableStream<Req, { type: string; object: string }>) => {
@@ -171,7 +177,7 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
         closed = true;
         stop?.();
       });
-      authorize(call.metadata, 'watch', { ...r, name: '' })
+      authorize(call, 'watch', { ...r, name: '' })
         .then(() => registry.watch(
           r.resource,
           r.namespace,
@@ -204,14 +210,14 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
     },
     Logs: (call: grpc.ServerWritableStream<Record<string, unknown>, { data: Buffer }>) => {
       const r = call.request as { namespace?: string; name?: string };
-      authorize(call.metadata, 'get', { resource: 'pods', namespace: r.namespace, name: r.name, subresource: 'log' })
+      authorize(call, 'get', { resource: 'pods', namespace: r.namespace, name: r.name, subresource: 'log' })
         .then(() => proxy.logs(call.request as never, call))
         .catch((err: unknown) => call.destroy(toServiceError(err, log) as grpc.ServiceError));
     },
     Exec: (call: grpc.ServerDuplexStream<Record<string, unknown>, Record<string, unknown>>) => {
       // The pod is named by the stream's first message; kubelab's exec is authorized as create on pods/exec
       // in the namespace the proxy reads (proxy.execGrpc checks each request through this hook).
-      proxy.execGrpc(call, (namespace, name) => authorize(call.metadata, 'create', { resource: 'pods', namespace, name, subresource: 'exec' }).then(() => undefined)).catch((err: unknown) => call.destroy(toServiceError(err, log) as grpc.ServiceError));
+      proxy.execGrpc(call, (namespace, name) => authorize(call, 'create', { resource: 'pods', namespace, name, subresource: 'exec' }).then(() => undefined)).catch((err: unknown) => call.destroy(toServiceError(err, log) as grpc.ServiceError));
     },
   };
   server.addService(serviceWithRawWatch(), impl);
@@ -231,8 +237,28 @@ function serviceWithRawWatch(): grpc.ServiceDefinition {
   return def;
 }
 
-export function bindGrpc(server: grpc.Server, address: string): Promise<number> {
-  return new Promise((resolve, reject) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
-  );
+/**
+ * A certificate provider that never changes (grpc-js' providers otherwise watch files). It answers a new
+ * listener on the next tick: grpc-js registers the server's watcher only after adding its listeners, so an
+ * answer given at once would never reach the server (every connection dropped as "unloaded credentials").
+ */
+function staticProvider(update: { ca?: Buffer; cert?: Buffer; key?: Buffer }): grpc.experimental.CertificateProvider {
+  return {
+    addCaCertificateListener: (l) => setImmediate(() => l(update.ca ? { caCertificate: update.ca } : null)),
+    removeCaCertificateListener: () => undefined,
+    addIdentityCertificateListener: (l) => setImmediate(() => l(update.cert && update.key ? { certificate: update.cert, privateKey: update.key } : null)),
+    removeIdentityCertificateListener: () => undefined,
+  };
+}
+
+/**
+ * Binds the gRPC API: with TLS, the handshake asks for a client certificate but does not require one
+ * (kube-apiserver's tls.RequestClientCert), so a bad or missing certificate is the authenticator's 401
+ * rather than a handshake failure the client cannot explain.
+ */
+export function bindGrpc(server: grpc.Server, address: string, tls?: { cert: Buffer; key: Buffer; clientCa: Buffer }): Promise<number> {
+  const creds = tls
+    ? grpc.experimental.createCertificateProviderServerCredentials(staticProvider({ cert: tls.cert, key: tls.key }), staticProvider({ ca: tls.clientCa }), false)
+    : grpc.ServerCredentials.createInsecure();
+  return new Promise((resolve, reject) => server.bindAsync(address, creds, (err, port) => (err ? reject(err) : resolve(port))));
 }

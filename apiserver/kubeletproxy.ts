@@ -3,7 +3,11 @@
  * the Node's status.addresses and status.daemonEndpoints.kubeletEndpoint). Logs are plain HTTP; exec is
  * a WebSocket speaking v5.channel.k8s.io to the kubelet, bridged to the gRPC Exec stream.
  */
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { Duplex } from 'node:stream';
 import type * as grpc from '@grpc/grpc-js';
 import WebSocket from 'ws';
 import { ApiError, badRequest } from '../client/errors.js';
@@ -75,9 +79,44 @@ interface ExecMsg {
   cols?: number;
 }
 
+/** The apiserver's TLS toward kubelets: the CA of their serving certificates and its own client certificate. */
+export interface KubeletClientTls {
+  ca: Buffer;
+  cert: Buffer;
+  key: Buffer;
+}
+
 export class KubeletProxy {
-  constructor(private readonly registry: Registry) {
+  constructor(
+    private readonly registry: Registry,
+    /** Absent: plain HTTP to kubelets (an insecure test apiserver). */
+    readonly tls?: KubeletClientTls,
+  ) {
     current = registry;
+  }
+
+  /**
+   * An HTTP request to a kubelet; with TLS it verifies the kubelet's serving certificate against the
+   * cluster CA and the node's address, and presents the apiserver's kubelet-client certificate.
+   */
+  request(options: RequestOptions, onResponse: (res: IncomingMessage) => void): ClientRequest {
+    if (!this.tls) return httpRequest(options, onResponse);
+    return httpsRequest({ ...options, ca: this.tls.ca, cert: this.tls.cert, key: this.tls.key }, onResponse);
+  }
+
+  /** A raw connection to a kubelet (for relaying upgrades), resolved once connected (and the TLS handshake done). */
+  connect(host: string, port: number): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      const sock = this.tls
+        ? tlsConnect({ host, port, ca: this.tls.ca, cert: this.tls.cert, key: this.tls.key, ALPNProtocols: ['http/1.1'] }, () => resolve(sock))
+        : netConnect({ host, port }, () => resolve(sock));
+      sock.once('error', reject);
+    });
+  }
+
+  /** The WebSocket URL scheme and TLS options for a kubelet. */
+  wsOptions(): { scheme: 'ws' | 'wss'; tls: { ca?: Buffer; cert?: Buffer; key?: Buffer } } {
+    return this.tls ? { scheme: 'wss', tls: { ca: this.tls.ca, cert: this.tls.cert, key: this.tls.key } } : { scheme: 'ws', tls: {} };
   }
 
   kubeletUrl(namespace: string, pod: string): Promise<{ base: string; nodeName: string }> {
@@ -95,7 +134,7 @@ export class KubeletProxy {
     if (req.sinceSeconds > 0) q.set('sinceSeconds', String(req.sinceSeconds));
     const url = new URL(`${base}/containerLogs/${encodeURIComponent(req.namespace)}/${encodeURIComponent(req.name)}/${encodeURIComponent(container)}?${q}`);
     await new Promise<void>((resolve, reject) => {
-      const r = httpRequest({ host: url.hostname, port: url.port, path: url.pathname + url.search, method: 'GET' }, (res) => {
+      const r = this.request({ host: url.hostname, port: url.port, path: url.pathname + url.search, method: 'GET' }, (res) => {
         if (res.statusCode !== 200) {
           let body = '';
           res.on('data', (b: Buffer) => (body += b.toString()));
@@ -153,8 +192,9 @@ export class KubeletProxy {
     q.set('stderr', first.tty ? 'false' : 'true');
     if (first.stdin) q.set('stdin', 'true');
     if (first.tty) q.set('tty', 'true');
-    const url = `${base.replace(/^http/, 'ws')}/exec/${encodeURIComponent(ns)}/${encodeURIComponent(pod)}/${encodeURIComponent(container)}?${q}`;
-    const ws = new WebSocket(url, ['v5.channel.k8s.io']);
+    const wsOpts = this.wsOptions();
+    const url = `${base.replace(/^http/, wsOpts.scheme)}/exec/${encodeURIComponent(ns)}/${encodeURIComponent(pod)}/${encodeURIComponent(container)}?${q}`;
+    const ws = new WebSocket(url, ['v5.channel.k8s.io'], wsOpts.tls);
     const frame = (ch: number, data: Buffer): Buffer => Buffer.concat([Buffer.from([ch]), data]);
     const pending: Buffer[] = [];
     const send = (b: Buffer): void => {

@@ -3,6 +3,7 @@ import type { Server as HttpServer } from 'node:http';
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { startAdminServer, newMetricsRegistry, type AdminServer } from '../client/admin.js';
+import type { Authenticator } from './auth/authn.js';
 import type { ApiserverConfig } from './config.js';
 import { bindGrpc, createGrpcServer } from './grpc.js';
 import { KubeletProxy } from './kubeletproxy.js';
@@ -26,8 +27,13 @@ export interface RunningApiserver {
   stop(): Promise<void>;
 }
 
-export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?: AbortSignal): Promise<RunningApiserver> {
-  const storage = new Storage(cfg.etcdServers, cfg.etcdPrefix, log, cfg.encryptionProviderConfig ? loadEncryptionConfig(cfg.encryptionProviderConfig) : undefined);
+export interface ApiserverDeps {
+  /** Extra authenticators tried after client certificates and bearer tokens. */
+  authenticators?: Authenticator[];
+}
+
+export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?: AbortSignal, deps: ApiserverDeps = {}): Promise<RunningApiserver> {
+  const storage = new Storage(cfg.etcdServers, cfg.etcdPrefix, log, cfg.encryptionProviderConfig ? loadEncryptionConfig(cfg.encryptionProviderConfig) : undefined, cfg.tls?.etcd);
   const registry = new Registry(
     storage,
     {
@@ -44,14 +50,16 @@ export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?:
   const kubernetesService = new KubernetesServiceController(registry, { httpPort: cfg.httpPort, advertiseAddress: cfg.advertiseAddress, intervalMs: cfg.kubernetesServiceSyncMs }, log);
   await kubernetesService.start();
   const security = await Security.create(cfg.security, registry, log);
+  // With TLS, client certificates of --client-ca-file authenticate first and no credentials is system:anonymous.
+  if (cfg.tls) security.useClientCertificates(cfg.tls.clientCa, deps.authenticators ?? []);
   await reconcileBootstrapPolicy(registry, log);
   const securityControllers = new SecurityControllers(registry, { serviceAccounts: cfg.security.admissionPlugins.includes('ServiceAccount'), rootCaFile: cfg.security.rootCaFile }, log);
   await securityControllers.start();
-  const proxy = new KubeletProxy(registry);
+  const proxy = new KubeletProxy(registry, cfg.tls?.kubelet);
   const grpcServer: grpc.Server = createGrpcServer(registry, proxy, log, security);
-  const grpcPort = await bindGrpc(grpcServer, `${cfg.bindAddress}:${cfg.grpcPort}`);
+  const grpcPort = await bindGrpc(grpcServer, `${cfg.bindAddress}:${cfg.grpcPort}`, cfg.tls);
   const audit = cfg.audit ? AuditLog.open(cfg.audit.policyFile, cfg.audit.logPath) : undefined;
-  const http: HttpServer = createRestServer({ registry, proxy, log, security, ...(audit ? { audit } : {}) });
+  const http: HttpServer = createRestServer({ registry, proxy, log, security, tls: cfg.tls, ...(audit ? { audit } : {}) });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(cfg.httpPort, cfg.bindAddress, () => resolve());

@@ -10,7 +10,7 @@ import { GRPC_BASE_OPTIONS } from '../client/proto.js';
 import { resourceInfo } from '../client/resources.js';
 import type { KObject } from '../client/types.js';
 import type { EncryptionConfig } from './encryption.js';
-import { EtcdWire, type Compare, type RequestOp } from './etcdwire.js';
+import { EtcdWire, type Compare, type EtcdTls, type RequestOp } from './etcdwire.js';
 
 export interface StoredObject {
   obj: KObject;
@@ -54,12 +54,19 @@ export class Storage {
     private readonly log?: Logger,
     /** Encryption at rest per resource (--encryption-provider-config); none = values stored as JSON. */
     private readonly encryption: EncryptionConfig = new Map(),
+    /** Mutual TLS to etcd (etcd's --client-cert-auth): its CA and the apiserver's etcd client certificate. */
+    tls?: EtcdTls,
   ) {
     // Replies as big as etcd sends (kube-apiserver's etcd client: MaxCallRecvMsgSize = MaxInt32): grpc-js'
     // default of 4 MiB made a list of five 1 MB ConfigMaps fail, open etcd3's circuit breaker and answer
     // every request 503, and the apiserver could not start again with them stored.
-    this.etcd = new Etcd3({ hosts: endpoints, dialTimeout: 5000, grpcOptions: { ...GRPC_BASE_OPTIONS, 'grpc.max_receive_message_length': 2 ** 31 - 1 } });
-    this.wire = new EtcdWire(endpoints);
+    this.etcd = new Etcd3({
+      hosts: endpoints,
+      dialTimeout: 5000,
+      ...(tls ? { credentials: { rootCertificate: tls.ca, certChain: tls.cert, privateKey: tls.key } } : {}),
+      grpcOptions: { ...GRPC_BASE_OPTIONS, 'grpc.max_receive_message_length': 2 ** 31 - 1 },
+    });
+    this.wire = new EtcdWire(endpoints, undefined, tls);
   }
 
   close(): void {

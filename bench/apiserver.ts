@@ -1,6 +1,8 @@
 /**
  * apiserver benchmark: create throughput/latency through the apiserver vs raw etcd3 puts at the same
- * concurrency in the same run, and watch fan-out delivery latency at 1/100/1000 watchers.
+ * concurrency in the same run, creates through a second apiserver serving TLS with client-certificate
+ * authentication (the lab default) vs the plain --insecure one on the same etcd, and watch fan-out
+ * delivery latency at 1/100/1000 watchers.
  * Run: npm run build && node dist/bench/apiserver.js [--creates 2000] [--rounds 3] [--concurrency 1,16,64]
  *   [--watchers 1,100,1000] (`--watchers 0` or `--concurrency 0` skips that part)
  */
@@ -15,6 +17,7 @@ import { GRPC_BASE_OPTIONS } from '../client/proto.js';
 import { ApiClient } from '../client/api.js';
 import type { core } from '../client/types.js';
 import { freePort, startEtcd } from '../test/support/etcd.js';
+import { testPki } from '../test/support/pki.js';
 import { flag, listFlag, median, percentile, printTable, processCpuMs } from './stats.js';
 
 const payload = (name: string): core.ConfigMap => ({
@@ -53,10 +56,22 @@ async function main(): Promise<void> {
   // The servers run with the Node options of the kubelab image (young-generation size), as in the lab.
   const dockerfile = readFileSync(join(here, '..', '..', 'deploy', 'images', 'kubelab', 'Dockerfile'), 'utf8');
   const imageNodeOptions = /NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1] ?? '';
-  const child = spawn(process.execPath, [...nodeArgs, component, 'apiserver', '--etcd-servers', testEtcd.endpoint, '--grpc-port', String(grpcPort), '--http-port', String(httpPort), '--admin-port', '0', '--bind-address', '127.0.0.1'], {
+  const apiserverArgs = (grpc: number, http: number, extra: string[]): string[] => [
+    ...nodeArgs, component, 'apiserver', '--etcd-servers', testEtcd.endpoint, '--grpc-port', String(grpc), '--http-port', String(http), '--admin-port', '0', '--bind-address', '127.0.0.1', ...extra,
+  ];
+  const child = spawn(process.execPath, apiserverArgs(grpcPort, httpPort, ['--insecure']), {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, KUBELAB_LOG_LEVEL: 'warn', NODE_OPTIONS: imageNodeOptions },
   });
+  // The same apiserver with TLS + client-certificate authentication, as every lab runs it.
+  const pki = await testPki();
+  const tlsPort = await freePort();
+  const tlsChild = spawn(
+    process.execPath,
+    apiserverArgs(tlsPort, await freePort(), ['--tls-cert-file', join(pki.dir, 'apiserver.crt'), '--tls-private-key-file', join(pki.dir, 'apiserver.key'), '--client-ca-file', join(pki.dir, 'ca.crt')]),
+    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, KUBELAB_LOG_LEVEL: 'warn', NODE_OPTIONS: imageNodeOptions } },
+  );
+  const tlsClient = new ApiClient(`127.0.0.1:${tlsPort}`, { tls: pki.client('admin') });
   // The same apiserver with authentication and authorization on (a bearer token, Node,RBAC, admission):
   // its creates are compared with the AlwaysAllow apiserver's in the same run (target: within 15 %).
   const authDir = mkdtempSync(join(tmpdir(), 'kubelab-bench-'));
@@ -67,7 +82,7 @@ async function main(): Promise<void> {
   const rbacChild = spawn(
     process.execPath,
     [...nodeArgs, component, 'apiserver', '--etcd-servers', testEtcd.endpoint, '--grpc-port', String(rbacGrpcPort), '--http-port', String(await freePort()), '--admin-port', '0', '--bind-address', '127.0.0.1',
-      '--authorization-mode', 'Node,RBAC', '--anonymous-user', 'anonymous', '--token-auth-file', tokenFile, '--pod-security-defaults', 'enforce=baseline'],
+      '--insecure', '--authorization-mode', 'Node,RBAC', '--anonymous-user', 'anonymous', '--token-auth-file', tokenFile, '--pod-security-defaults', 'enforce=baseline'],
     { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, KUBELAB_LOG_LEVEL: 'warn', NODE_OPTIONS: imageNodeOptions } },
   );
   // The floor: the same gRPC API and etcd client doing only decode → txn → reply (bench/passthrough.ts).
@@ -84,6 +99,7 @@ async function main(): Promise<void> {
   const address = `127.0.0.1:${grpcPort}`;
   const cp = { address, client: new ApiClient(address), etcd: testEtcd };
   await cp.client.list('namespaces');
+  await tlsClient.list('namespaces');
   const etcd = new Etcd3({ hosts: cp.etcd.endpoint, grpcOptions: { ...GRPC_BASE_OPTIONS } });
   const rbacClient = new ApiClient(`127.0.0.1:${rbacGrpcPort}`, { token: BENCH_TOKEN });
   try {
@@ -106,6 +122,7 @@ async function main(): Promise<void> {
       }
     }
     const rows: (string | number)[][] = [];
+    const tlsRows: (string | number)[][] = [];
     const cpuRows: (string | number)[][] = [];
     // CPU used by each process during a phase, per operation: where the time goes on a CPU-bound machine.
     const pids = { client: process.pid, apiserver: child.pid, etcd: testEtcd.pid, floor: floor.pid };
@@ -122,6 +139,9 @@ async function main(): Promise<void> {
       const rawLat: number[] = [];
       const apiCpu: number[][] = [];
       const rawCpu: number[][] = [];
+      const tls: number[] = [];
+      const tlsLat: number[] = [];
+      const plainLat: number[] = [];
       for (let r = 0; r < rounds; r++) {
         run++;
         const n = c === 1 ? Math.min(creates, 500) : creates;
@@ -137,6 +157,10 @@ async function main(): Promise<void> {
         rb.push(z.opsPerSec);
         const f = await timed(n, c, (i) => floorClient.create('configmaps', payload(`c${c}-r${run}-${i}`)));
         floCpu.push(cpuPerOp(before, n));
+        const t = await timed(n, c, (i) => tlsClient.create('configmaps', payload(`tls-c${c}-r${run}-${i}`)));
+        tls.push(t.opsPerSec);
+        tlsLat.push(...t.lat);
+        plainLat.push(...a.lat);
         flo.push(f.opsPerSec);
         api.push(a.opsPerSec);
         raw.push(e.opsPerSec);
@@ -145,6 +169,7 @@ async function main(): Promise<void> {
       }
       const col = (runs: number[][], i: number): number => median(runs.map((r) => r[i]));
       cpuRows.push([c, col(apiCpu, 0), col(apiCpu, 1), col(apiCpu, 2), col(floCpu, 0), col(floCpu, 3), col(floCpu, 2), col(rawCpu, 0), col(rawCpu, 2)]);
+      tlsRows.push([c, median(api), median(tls), median(tls) / median(api), percentile(plainLat, 50), percentile(tlsLat, 50), percentile(plainLat, 99), percentile(tlsLat, 99)]);
       rows.push([c, median(api), median(rb), median(rb) / median(api), median(raw), median(api) / median(raw), median(flo), median(flo) / median(raw), percentile(apiLat, 50), percentile(apiLat, 99), percentile(rawLat, 50), percentile(rawLat, 99)]);
     }
     if (rows.length) printTable(
@@ -152,6 +177,12 @@ async function main(): Promise<void> {
       ['concurrency', 'apiserver creates/s', 'token+RBAC creates/s', 'RBAC/AlwaysAllow', 'raw etcd puts/s', 'ratio', 'floor creates/s', 'floor ratio', 'api p50 ms', 'api p99 ms', 'etcd p50 ms', 'etcd p99 ms'],
       rows,
     );
+    if (tlsRows.length)
+      printTable(
+        `Creates through TLS + client-certificate authentication vs plain (--insecure), same etcd, median of ${rounds} rounds; goal: within 15 %`,
+        ['concurrency', 'plain creates/s', 'TLS+authn creates/s', 'ratio', 'plain p50 ms', 'TLS p50 ms', 'plain p99 ms', 'TLS p99 ms'],
+        tlsRows,
+      );
     if (cpuRows.length)
       printTable(
         'CPU time per operation, µs (median of rounds; 2 cores = 2000 ms of CPU per second)',
@@ -205,9 +236,11 @@ async function main(): Promise<void> {
     cp.client.close();
     rbacClient.close();
     floorClient.close();
+    tlsClient.close();
     rbacChild.kill('SIGTERM');
     rmSync(authDir, { recursive: true, force: true });
     floor.kill('SIGTERM');
+    tlsChild.kill('SIGTERM');
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.kill('SIGTERM');

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ApiClient } from '../client/api.js';
+import { clientTlsFromPkiDir, loadClientTls, type ClientTls } from '../client/tls.js';
 
 export interface LabInfo {
   /** gRPC address of the apiserver (host:port). */
@@ -17,6 +18,8 @@ export interface LabInfo {
   network?: string;
   workers?: string[];
   kubeconfig?: string;
+  /** The lab's PKI directory: the CLI talks to the apiserver as the admin (admin.crt) with its CA. */
+  pkiDir?: string;
 }
 
 export function findLabInfo(start = process.cwd()): { path: string; info: LabInfo } | undefined {
@@ -41,9 +44,31 @@ export interface GlobalOptions {
 
 let client: ApiClient | undefined;
 
+/**
+ * The CLI's credentials: the files named by $KUBELAB_CERTIFICATE_AUTHORITY / $KUBELAB_CLIENT_CERTIFICATE /
+ * $KUBELAB_CLIENT_KEY, else the lab's admin certificate (kubelab.json's pkiDir) when talking to that lab;
+ * none (plain gRPC) for a server given by flag or env without them.
+ */
+export function cliTls(server: string): ClientTls | undefined {
+  const fromEnv = loadClientTls({
+    certificateAuthority: process.env.KUBELAB_CERTIFICATE_AUTHORITY,
+    clientCertificate: process.env.KUBELAB_CLIENT_CERTIFICATE,
+    clientKey: process.env.KUBELAB_CLIENT_KEY,
+  });
+  if (fromEnv) return fromEnv;
+  const lab = findLabInfo();
+  if (lab?.info.pkiDir && lab.info.server === server) {
+    const dir = resolve(dirname(lab.path), lab.info.pkiDir);
+    if (!existsSync(join(dir, 'admin.crt'))) throw new CliError(`the lab's admin certificate ${join(dir, 'admin.crt')} is missing: run \`kubelab lab up\` to issue it again`);
+    return clientTlsFromPkiDir(dir, 'admin');
+  }
+  return undefined;
+}
+
 /** The CLI's one client (closed at exit by main). */
 export function cliClient(opts: GlobalOptions): ApiClient {
-  client ??= new ApiClient(serverAddress(opts.server), { timeoutMs: Number(process.env.KUBELAB_CLI_TIMEOUT_MS ?? 15_000), retries: 0 });
+  const server = serverAddress(opts.server);
+  client ??= new ApiClient(server, { timeoutMs: Number(process.env.KUBELAB_CLI_TIMEOUT_MS ?? 15_000), retries: 0, tls: cliTls(server) });
   return client;
 }
 

@@ -7,6 +7,7 @@ import { ApiError } from './errors.js';
 import { apiService, GRPC_BASE_OPTIONS, MAX_MESSAGE_BYTES } from './proto.js';
 import type { KObject, ObjectList, TypeOf, WatchEvent, WatchEventType } from './types.js';
 import { withRetry } from './retry.js';
+import type { ClientTls } from './tls.js';
 
 /** Bounds on one unary call: it fails with Timeout past `timeoutMs` and is cancelled when `signal` aborts. */
 export interface CallOptions {
@@ -101,6 +102,11 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** Retries of idempotent reads when the apiserver is unreachable. */
   retries?: number;
+  /**
+   * TLS to the apiserver: the CA that signed it and the client certificate that names this client's
+   * user. Without it the channel is plain (an apiserver started without TLS, in a throwaway test).
+   */
+  tls?: ClientTls;
 }
 
 type Unary = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: unknown) => void) => grpc.ClientUnaryCall;
@@ -138,7 +144,10 @@ export class ApiClient {
   constructor(address: string, opts: ClientOptions = {}) {
     this.address = address;
     const Ctor = apiService();
-    this.raw = new Ctor(address, grpc.credentials.createInsecure(), {
+    const creds = opts.tls
+      ? grpc.credentials.createSsl(opts.tls.ca, opts.tls.key ?? null, opts.tls.cert ?? null)
+      : grpc.credentials.createInsecure();
+    this.raw = new Ctor(address, creds, {
       ...GRPC_BASE_OPTIONS,
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,

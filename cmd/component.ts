@@ -15,6 +15,7 @@ const COMPONENTS: Record<string, string> = {
   dns: '../kube-proxy/dns-main.js',
   ingress: '../ingress/main.js',
   dashboard: './dashboard.js',
+  pki: './pki.js',
 };
 
 async function run(): Promise<void> {

@@ -4,7 +4,8 @@
  * `cmd/`, the one folder that composes components.
  */
 import { ApiClient } from '../client/api.js';
-import { boolFlag, durationFlag, intFlag, type FlagValues } from '../client/flags.js';
+import { boolFlag, durationFlag, intFlag, stringFlag, type FlagValues } from '../client/flags.js';
+import { loadClientTls } from '../client/tls.js';
 import { runComponent, type ComponentSpec } from '../client/process.js';
 import { compileKubeProxyConfig, KUBE_PROXY_FLAGS, startKubeProxy, type KubeProxyConfig } from '../kube-proxy/index.js';
 import { compileKubeletConfig, KUBELET_FLAGS, startKubelet, type KubeletConfig } from '../kubelet/index.js';
@@ -17,6 +18,8 @@ export const NODE_FLAGS = {
   loadBalancerIpRange: KUBE_PROXY_FLAGS.loadBalancerIpRange,
   iptables: KUBE_PROXY_FLAGS.iptables,
   proxy: boolFlag('--proxy', 'run kube-proxy beside the kubelet (default true)'),
+  proxyClientCertificate: stringFlag('--proxy-client-certificate <file>', "kube-proxy's client certificate (system:kube-proxy); default: the kubelet's", { env: 'KUBELAB_PROXY_CLIENT_CERTIFICATE' }),
+  proxyClientKey: stringFlag('--proxy-client-key <file>', 'PEM key of --proxy-client-certificate', { env: 'KUBELAB_PROXY_CLIENT_KEY' }),
 };
 
 export interface NodeConfig {
@@ -30,6 +33,10 @@ export function compileNodeConfig(o: FlagValues<typeof NODE_FLAGS>): NodeConfig 
   if (o.proxy === false) return { kubelet };
   const proxy = compileKubeProxyConfig({
     apiserver: kubelet.apiserver,
+    // kube-proxy acts as its own user (system:kube-proxy) when it has a certificate, as in Kubernetes.
+    tls: o.proxyClientCertificate
+      ? loadClientTls({ certificateAuthority: o.certificateAuthority, clientCertificate: o.proxyClientCertificate, clientKey: o.proxyClientKey })
+      : kubelet.tls,
     nodeName: kubelet.nodeName,
     serviceClusterIpRange: kubelet.serviceCidr || undefined,
     loadBalancerIpRange: o.loadBalancerIpRange,
@@ -46,10 +53,19 @@ export const nodeComponent: ComponentSpec<typeof NODE_FLAGS, NodeConfig> = {
   flags: NODE_FLAGS,
   compile: compileNodeConfig,
   async start(config, signal, logger) {
-    const client = new ApiClient(config.kubelet.apiserver);
-    signal.addEventListener('abort', () => setTimeout(() => client.close(), 1000).unref(), { once: true });
+    const client = new ApiClient(config.kubelet.apiserver, { tls: config.kubelet.tls });
+    const proxyClient = config.proxy && config.proxy.tls !== config.kubelet.tls ? new ApiClient(config.proxy.apiserver, { tls: config.proxy.tls }) : client;
+    signal.addEventListener(
+      'abort',
+      () =>
+        setTimeout(() => {
+          client.close();
+          if (proxyClient !== client) proxyClient.close();
+        }, 1000).unref(),
+      { once: true },
+    );
     await startKubelet(config.kubelet, signal, { logger: logger.child({ component: 'kubelet' }), client });
-    if (config.proxy) await startKubeProxy(config.proxy, signal, { logger: logger.child({ component: 'kube-proxy' }), client });
+    if (config.proxy) await startKubeProxy(config.proxy, signal, { logger: logger.child({ component: 'kube-proxy' }), client: proxyClient });
   },
 };
 

@@ -4,6 +4,7 @@
  * within seconds). See docs/timing.md for the computed time-to-heal of each.
  */
 import { networkInterfaces } from 'node:os';
+import { loadClientTls, type ClientTls, type ClientTlsOptions } from '../client/tls.js';
 import { TIMING, isTimingPreset, type TimingPreset } from '../client/timing.js';
 
 export const ALL_CONTROLLERS = [
@@ -27,8 +28,10 @@ export const ALL_CONTROLLERS = [
 
 export type ControllerName = (typeof ALL_CONTROLLERS)[number];
 
-export interface ControllerManagerOptions {
+export interface ControllerManagerOptions extends ClientTlsOptions {
   apiserver?: string;
+  /** TLS to the apiserver, also used to scrape kubelets' /stats (CA + client certificate); none: plain. */
+  tls?: ClientTls;
   adminPort?: number;
   bindAddress?: string;
   timing?: string;
@@ -71,6 +74,7 @@ export interface ControllerManagerOptions {
 
 export interface ControllerManagerConfig {
   apiserver: string;
+  tls?: ClientTls;
   adminPort: number;
   bindAddress: string;
   timing: TimingPreset;
@@ -153,6 +157,7 @@ export function compileControllerManagerConfig(o: ControllerManagerOptions = {})
   if (!Number.isInteger(adminPort) || adminPort < 0 || adminPort > 65535) throw new ConfigError(`--admin-port: ${adminPort} is not a port`);
   const cfg: ControllerManagerConfig = {
     apiserver: o.apiserver ?? process.env.KUBELAB_APISERVER ?? '127.0.0.1:7443',
+    tls: o.tls ?? loadClientTls(o),
     adminPort,
     bindAddress: o.bindAddress ?? '0.0.0.0',
     timing,

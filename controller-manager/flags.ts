@@ -1,8 +1,10 @@
 /** The controller-manager's flags, declared once: commander's options and its options object both come from here. */
+import { CLIENT_TLS_FLAGS } from '../client/tls.js';
 import { boolFlag, durationFlag, floatFlag, intFlag, stringFlag, type FlagsFor } from '../client/flags.js';
 import { ALL_CONTROLLERS, type ControllerManagerOptions } from './config.js';
 
 export const CONTROLLER_MANAGER_FLAGS = {
+  ...CLIENT_TLS_FLAGS,
   apiserver: stringFlag('--apiserver <host:port>', 'apiserver gRPC address', { env: 'KUBELAB_APISERVER' }),
   adminPort: intFlag('--admin-port <port>', 'healthz/metrics port'),
   bindAddress: stringFlag('--bind-address <ip>', 'address of the admin port'),

@@ -67,7 +67,7 @@ export async function startControllerManager(config: ControllerManagerConfig, si
   setMaxListeners(0, signal);
   const log = (deps.logger ?? nullLogger()).child({ component: 'controller-manager' });
   const clock = deps.clock ?? realClock;
-  const client = new ApiClient(config.apiserver);
+  const client = new ApiClient(config.apiserver, { tls: config.tls });
   const registry = newMetricsRegistry('controller-manager');
   let leading = !config.leaderElect;
   let informers: SharedInformers | undefined;

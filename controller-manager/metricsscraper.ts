@@ -8,7 +8,9 @@
  * publishes where: Service + Endpoints `kube-system/metrics-server`, which the apiserver's aggregator
  * proxies `/apis/metrics.k8s.io/...` to (see docs/metrics.md for why an aggregated group).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, get as httpGet, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { get as httpsGet } from 'node:https';
+import type { ClientTls } from '../client/tls.js';
 import { isAlreadyExists, isNotFound } from '../client/errors.js';
 import { nowTimestamp } from '../client/objects.js';
 import { matchesLabels, parseLabelSelector } from '../client/selectors.js';
@@ -21,32 +23,40 @@ const GROUP_VERSION = 'metrics.k8s.io/v1beta1';
 /** Bigger summaries than this are refused (a node with thousands of pods stays well below). */
 const MAX_SUMMARY_BYTES = 32 * 1024 * 1024;
 
-/** Where a node's kubelet serves `/stats/summary`; undefined when the node has no address yet. */
-export function summaryUrl(node: core.Node): string | undefined {
+/** Where a node's kubelet serves `/stats/summary` (https with TLS); undefined when the node has no address yet. */
+export function summaryUrl(node: core.Node, scheme: 'http' | 'https' = 'http'): string | undefined {
   const addrs = node.status?.addresses ?? [];
   const addr = addrs.find((a) => a.type === 'InternalIP')?.address ?? addrs.find((a) => a.type === 'Hostname')?.address;
   if (!addr) return undefined;
   const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port || 10250;
-  return `http://${addr}:${port}/stats/summary`;
+  return `${scheme}://${addr}:${port}/stats/summary`;
 }
 
-/** Reads a response body up to `limit` bytes (a runaway peer costs its own scrape, not the process's memory). */
-async function readCapped(res: Response, limit: number): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let n = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    n += value.byteLength;
-    if (n > limit) {
-      await reader.cancel();
-      throw new Error(`summary larger than ${limit} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/**
+ * GETs a kubelet's summary, reading at most `limit` bytes (a runaway peer costs its own scrape, not the
+ * process's memory). With TLS the kubelet's serving certificate is verified against the cluster CA and the
+ * controller-manager's client certificate is presented (the kubelet lets it read /stats only).
+ */
+function getSummary(url: string, tls: ClientTls | undefined, limit: number, signal: AbortSignal): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const onRes = (res: IncomingMessage): void => {
+      const chunks: Buffer[] = [];
+      let n = 0;
+      res.on('data', (b: Buffer) => {
+        n += b.length;
+        if (n > limit) {
+          res.destroy();
+          reject(new Error(`summary larger than ${limit} bytes`));
+          return;
+        }
+        chunks.push(b);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    };
+    const req = url.startsWith('https:') ? httpsGet(url, { ca: tls?.ca, cert: tls?.cert, key: tls?.key, signal }, onRes) : httpGet(url, { signal }, onRes);
+    req.on('error', reject);
+  });
 }
 
 export class MetricsScraper implements Controller {
@@ -77,12 +87,13 @@ export class MetricsScraper implements Controller {
       this.store.removeNode(name);
       return {};
     }
-    const url = summaryUrl(node);
+    const tls = this.ctx.config.tls;
+    const url = summaryUrl(node, tls ? 'https' : 'http');
     if (!url) return { requeueAfter: period };
     try {
-      const res = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(Math.min(period, 10_000))]) });
-      const text = await readCapped(res, MAX_SUMMARY_BYTES);
-      if (!res.ok) throw new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`);
+      const res = await getSummary(url, tls, MAX_SUMMARY_BYTES, AbortSignal.any([signal, AbortSignal.timeout(Math.min(period, 10_000))]));
+      const text = res.text;
+      if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`);
       this.store.update(decodeSummary(name, JSON.parse(text) as unknown));
     } catch (err) {
       this.ctx.log.warn({ controller: this.name, node: name, err: (err as Error).message }, 'scrape failed');

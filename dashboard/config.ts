@@ -1,6 +1,7 @@
 /** Dashboard options (flags/env) → validated config with every default filled. */
+import { loadClientTls, type ClientTls, type ClientTlsOptions } from '../client/tls.js';
 
-export interface DashboardOptions {
+export interface DashboardOptions extends ClientTlsOptions {
   apiserver?: string;
   /** HTTP + WebSocket port of the dashboard (the lab publishes it as http://localhost:8080). */
   port?: number;
@@ -16,6 +17,8 @@ export interface DashboardOptions {
 }
 
 export interface DashboardConfig {
+  /** TLS to the apiserver (CA + client certificate); none: plain gRPC. */
+  tls?: ClientTls;
   apiserver: string;
   port: number;
   bindAddress: string;
@@ -36,6 +39,7 @@ export class DashboardConfigError extends Error {
 export function compileDashboardConfig(o: DashboardOptions = {}): DashboardConfig {
   const cfg: DashboardConfig = {
     apiserver: o.apiserver ?? process.env.KUBELAB_APISERVER ?? '127.0.0.1:7443',
+    tls: loadClientTls(o),
     port: o.port ?? 8080,
     bindAddress: o.bindAddress ?? '0.0.0.0',
     readOnly: o.readOnly ?? false,

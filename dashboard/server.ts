@@ -98,7 +98,7 @@ export async function startDashboard(cfg: DashboardConfig, signal: AbortSignal, 
   const log = deps.logger ?? nullLogger();
   // Ten informers (two listeners each) and the server listen on this one signal: not a leak.
   setMaxListeners(64, signal);
-  const client = deps.client ?? new ApiClient(cfg.apiserver);
+  const client = deps.client ?? new ApiClient(cfg.apiserver, { tls: cfg.tls });
   const recorder = new EventRecorder(client, { component: 'kubelab-dashboard' }, log);
   const views = new Map<string, View>();
   const pending = new Map<string, View | null>();

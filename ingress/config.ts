@@ -1,8 +1,9 @@
 /** Ingress controller options (flags/env) → validated config with every default filled; durations in ms. */
+import { loadClientTls, type ClientTls, type ClientTlsOptions } from '../client/tls.js';
 import { networkInterfaces } from 'node:os';
 import { DEFAULT_CONTROLLER } from './model.js';
 
-export interface IngressOptions {
+export interface IngressOptions extends ClientTlsOptions {
   /** apiserver gRPC address host:port. */
   apiserver?: string;
   /** spec.controller of the IngressClasses served (ingress-nginx: --controller-class). */
@@ -26,6 +27,8 @@ export interface IngressOptions {
 }
 
 export interface IngressConfig {
+  /** TLS to the apiserver (CA + client certificate); none: plain gRPC. */
+  tls?: ClientTls;
   apiserver: string;
   controllerClass: string;
   ingressClass: string;
@@ -89,6 +92,7 @@ export function compileIngressConfig(o: IngressOptions = {}): IngressConfig {
   if (httpPort === httpsPort) throw new IngressConfigError(`--https-port: must differ from --http-port (both ${httpPort})`);
   return {
     apiserver,
+    tls: loadClientTls(o),
     controllerClass,
     ingressClass,
     defaultClass: o.defaultClass ?? false,

@@ -211,7 +211,7 @@ export async function startIngressController(cfg: IngressConfig, signal: AbortSi
   const log = deps.logger ?? createLogger('ingress');
   // Five informers, the runner and the admin server each listen on it.
   setMaxListeners(32, signal);
-  const client = deps.client ?? new ApiClient(cfg.apiserver);
+  const client = deps.client ?? new ApiClient(cfg.apiserver, { tls: cfg.tls });
   const registry = newMetricsRegistry('ingress');
   const metrics = {
     duration: new Histogram({ name: 'ingress_sync_duration_seconds', help: 'Render, test and reload duration', registers: [registry], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] }),

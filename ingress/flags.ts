@@ -1,8 +1,10 @@
 /** The ingress controller's flags, declared once: commander's options and `IngressOptions` both come from here. */
+import { CLIENT_TLS_FLAGS } from '../client/tls.js';
 import { boolFlag, durationFlag, intFlag, stringFlag, type FlagsFor } from '../client/flags.js';
 import type { IngressOptions } from './config.js';
 
 export const INGRESS_FLAGS = {
+  ...CLIENT_TLS_FLAGS,
   apiserver: stringFlag('--apiserver <host:port>', 'apiserver gRPC address', { env: 'KUBELAB_APISERVER' }),
   controllerClass: stringFlag('--controller-class <value>', 'spec.controller of the IngressClasses served (default k8s.io/ingress-nginx)'),
   ingressClass: stringFlag('--ingress-class <name>', 'IngressClass to create at start when absent ("" = none; default nginx)'),

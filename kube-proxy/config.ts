@@ -1,10 +1,13 @@
 /** kube-proxy options (flags/env) → validated config with every default filled; durations in ms. */
 import { hostname } from 'node:os';
+import { loadClientTls, type ClientTls, type ClientTlsOptions } from '../client/tls.js';
 import { parseCidr } from '../client/cidr.js';
 
-export interface KubeProxyOptions {
+export interface KubeProxyOptions extends ClientTlsOptions {
   /** apiserver gRPC address host:port. */
   apiserver?: string;
+  /** TLS to the apiserver (CA + client certificate); none: plain gRPC. */
+  tls?: ClientTls;
   /** This node's name (for logs and events). */
   nodeName?: string;
   /** Service ClusterIP range: traffic to an unknown ClusterIP is rejected instead of leaving the node. */
@@ -24,6 +27,7 @@ export interface KubeProxyOptions {
 
 export interface KubeProxyConfig {
   apiserver: string;
+  tls?: ClientTls;
   nodeName: string;
   serviceCidr?: string;
   loadBalancerCidr?: string;
@@ -62,6 +66,7 @@ export function compileKubeProxyConfig(o: KubeProxyOptions = {}): KubeProxyConfi
   if (!/^iptables(-nft|-legacy)?$/.test(iptables)) throw new KubeProxyConfigError(`--iptables: "${iptables}" is not iptables, iptables-nft or iptables-legacy`);
   return {
     apiserver,
+    tls: o.tls ?? loadClientTls(o),
     nodeName: o.nodeName || process.env.KUBELAB_NODE_NAME || hostname(),
     serviceCidr: cidrOption('--service-cluster-ip-range', o.serviceClusterIpRange ?? process.env.KUBELAB_SERVICE_CIDR),
     loadBalancerCidr: cidrOption('--load-balancer-ip-range', o.loadBalancerIpRange ?? process.env.KUBELAB_LB_CIDR),

@@ -1,9 +1,11 @@
 /** kube-proxy's and the dns component's flags, declared once: commander's options and their options objects come from here. */
 import { boolFlag, durationFlag, intFlag, listFlag, stringFlag, type FlagsFor } from '../client/flags.js';
+import { CLIENT_TLS_FLAGS } from '../client/tls.js';
 import type { KubeProxyOptions } from './config.js';
 import type { DnsOptions } from './dns/config.js';
 
 export const KUBE_PROXY_FLAGS = {
+  ...CLIENT_TLS_FLAGS,
   apiserver: stringFlag('--apiserver <host:port>', 'apiserver gRPC address (env KUBELAB_APISERVER)'),
   nodeName: stringFlag('--hostname-override <name>', 'node name (env KUBELAB_NODE_NAME, default: hostname)'),
   serviceClusterIpRange: stringFlag('--service-cluster-ip-range <cidr>', 'Service ClusterIP range; unknown ClusterIPs are rejected (env KUBELAB_SERVICE_CIDR)'),
@@ -16,6 +18,7 @@ export const KUBE_PROXY_FLAGS = {
 } satisfies FlagsFor<KubeProxyOptions>;
 
 export const DNS_FLAGS = {
+  ...CLIENT_TLS_FLAGS,
   apiserver: stringFlag('--apiserver <host:port>', 'apiserver gRPC address (env KUBELAB_APISERVER)'),
   clusterDomain: stringFlag('--cluster-domain <domain>', 'cluster domain (default cluster.local)'),
   port: intFlag('--port <port>', 'UDP/TCP port'),

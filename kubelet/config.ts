@@ -3,13 +3,20 @@ import { hostname } from 'node:os';
 import { cpuMillis, quantityValue, isQuantity } from '../client/quantity.js';
 import { TIMING, isTimingPreset, leaseRenewIntervalMs, type TimingPreset } from '../client/timing.js';
 import type { core } from '../client/types.js';
+import { readPem, type ClientTls, type ClientTlsOptions, loadClientTls, type ServerTls } from '../client/tls.js';
 import { ConfigError } from './errors.js';
 
 export type RuntimeKind = 'docker' | 'hollow';
 export type { TimingPreset } from '../client/timing.js';
 
-export interface KubeletOptions {
+export interface KubeletOptions extends ClientTlsOptions {
   apiserver?: string;
+  /** TLS to the apiserver (CA + the node's client certificate, system:node:<name>); none: plain gRPC. */
+  tls?: ClientTls;
+  /** Serving certificate/key of 10250 and the CA of the client certificates it accepts (--tls-cert-file, --tls-private-key-file, --client-ca-file). */
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  clientCaFile?: string;
   nodeName?: string;
   nodeIp?: string;
   port?: number;
@@ -55,6 +62,9 @@ export interface KubeletOptions {
 
 export interface KubeletConfig {
   apiserver: string;
+  tls?: ClientTls;
+  /** HTTPS for 10250 (only the apiserver may call it); absent: plain HTTP. */
+  serving?: ServerTls;
   nodeName: string;
   nodeIp: string;
   port: number;
@@ -157,8 +167,20 @@ export function compileKubeletConfig(o: KubeletOptions): KubeletConfig {
   const backoffMax = o.crashLoopBackoffMaxMs ?? 300_000;
   if (backoffInitial <= 0 || backoffMax < backoffInitial)
     throw new ConfigError('--crash-loop-backoff-max: must be at least --crash-loop-backoff-initial (which must be positive)');
+  const servingFiles = [o.tlsCertFile, o.tlsPrivateKeyFile, o.clientCaFile];
+  if (servingFiles.some(Boolean) && !servingFiles.every(Boolean)) throw new ConfigError('--tls-cert-file, --tls-private-key-file and --client-ca-file go together: give all three');
+  const serving: ServerTls | undefined =
+    o.tlsCertFile && o.tlsPrivateKeyFile && o.clientCaFile
+      ? {
+          cert: readPem('--tls-cert-file', o.tlsCertFile, 'CERTIFICATE'),
+          key: readPem('--tls-private-key-file', o.tlsPrivateKeyFile, 'PRIVATE KEY'),
+          clientCa: readPem('--client-ca-file', o.clientCaFile, 'CERTIFICATE'),
+        }
+      : undefined;
   return {
     apiserver: o.apiserver ?? '127.0.0.1:7443',
+    tls: o.tls ?? loadClientTls(o),
+    serving,
     nodeName,
     nodeIp,
     port,

@@ -1,9 +1,14 @@
 /** The kubelet's flags, declared once: commander's options and `KubeletOptions` both come from here. */
 import { boolFlag, durationFlag, intFlag, oneOfFlag, stringFlag, type FlagsFor } from '../client/flags.js';
+import { CLIENT_TLS_FLAGS } from '../client/tls.js';
 import { TIMING_PRESETS } from '../client/timing.js';
 import type { KubeletOptions } from './config.js';
 
 export const KUBELET_FLAGS = {
+  ...CLIENT_TLS_FLAGS,
+  tlsCertFile: stringFlag('--tls-cert-file <file>', 'PEM serving certificate of the 10250 server (enables HTTPS)', { env: 'KUBELAB_KUBELET_TLS_CERT_FILE' }),
+  tlsPrivateKeyFile: stringFlag('--tls-private-key-file <file>', 'PEM key of --tls-cert-file', { env: 'KUBELAB_KUBELET_TLS_PRIVATE_KEY_FILE' }),
+  clientCaFile: stringFlag('--client-ca-file <file>', 'PEM CA of the client certificates 10250 accepts', { env: 'KUBELAB_KUBELET_CLIENT_CA_FILE' }),
   apiserver: stringFlag('--apiserver <host:port>', 'apiserver gRPC address (default 127.0.0.1:7443)', { env: 'KUBELAB_APISERVER' }),
   nodeName: stringFlag('--node-name <name>', 'node name (default: hostname)', { env: 'KUBELAB_NODE_NAME' }),
   nodeIp: stringFlag('--node-ip <ip>', 'advertised InternalIP', { env: 'KUBELAB_NODE_IP' }),

@@ -10,8 +10,14 @@
  * Port-forward carries SPDY inside the WebSocket (kubectl ≥ 1.31), or the channel framing with one
  * data/error channel pair per port (client libraries); see portforward.ts.
  *   GET /stats/summary                                 resource usage for the metrics scraper (stats.ts)
+ * With TLS (the lab default) only client certificates of the cluster CA get in, and only the apiserver's
+ * (or, for /stats, the controller-manager's): 401 without one, 403 for anyone else (auth.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import type { ServerTls } from '../client/tls.js';
+import { authorizeKubeletRequest, type KubeletAuthz } from './auth.js';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -49,6 +55,8 @@ export interface KubeletServerOptions {
   summary?: () => Promise<unknown>;
   /** Where hostNetwork pods listen (the node's IP, as probes use); default 127.0.0.1. */
   nodeIp?: string;
+  /** Serve HTTPS with this certificate and accept only the apiserver's client certificate (auth.ts); absent: plain HTTP. */
+  tls?: ServerTls;
   log: Logger;
 }
 
@@ -91,7 +99,7 @@ function refuseUpgrade(socket: Duplex, err: unknown): void {
   if (socket.destroyed || !socket.writable) return;
   const code = err instanceof HttpError ? err.code : 500;
   const body = err instanceof Error ? err.message : String(err);
-  const reason = code === 400 ? 'Bad Request' : code === 403 ? 'Forbidden' : code === 404 ? 'Not Found' : 'Error';
+  const reason = code === 400 ? 'Bad Request' : code === 401 ? 'Unauthorized' : code === 403 ? 'Forbidden' : code === 404 ? 'Not Found' : 'Error';
   socket.end(`HTTP/1.1 ${code} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
@@ -124,17 +132,38 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
     noServer: true,
     handleProtocols: (_protocols, req) => chosen.get(req) || false,
   });
-  const server: Server = createServer((req, res) => {
+  const authz = (req: IncomingMessage): KubeletAuthz => {
+    if (!o.tls) return { allowed: true, user: '' };
+    const s = req.socket as TLSSocket;
+    const peer = s.getPeerCertificate();
+    return authorizeKubeletRequest(s.authorized, peer && Object.keys(peer).length > 0 ? peer : undefined, req.method ?? 'GET', new URL(req.url ?? '/', 'http://kubelet').pathname);
+  };
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const a = authz(req);
+    if (!a.allowed) {
+      res.writeHead(a.code, { 'content-type': 'text/plain' }).end(a.message);
+      return;
+    }
     handleHttp(o, req, res).catch((err: unknown) => {
       const code = err instanceof HttpError ? err.code : 500;
       if (!res.headersSent) res.writeHead(code, { 'content-type': 'text/plain' });
       res.end(err instanceof Error ? err.message : String(err));
     });
+  };
+  const server: Server = o.tls
+    ? createHttpsServer({ cert: o.tls.cert, key: o.tls.key, ca: o.tls.clientCa, requestCert: true, rejectUnauthorized: false }, onRequest)
+    : createServer(onRequest);
+  // A handshake that stalls or sends junk costs its own connection only.
+  server.on('tlsClientError', (err: Error, socket: Duplex) => {
+    o.log.debug({ err: err.message }, 'TLS handshake failed');
+    socket.destroy();
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // One bad peer costs only its own connection: a reset or a write after close must not reach the process.
     socket.on('error', (err) => o.log.debug({ err: err.message, url: req.url }, 'upgrade socket error'));
     try {
+      const a = authz(req);
+      if (!a.allowed) throw new HttpError(a.code, a.message);
       routeUpgrade(o, wss, chosen, req, socket, head);
     } catch (err) {
       refuseUpgrade(socket, err);

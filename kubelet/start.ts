@@ -56,7 +56,7 @@ export interface RunningKubelet {
 export async function startKubelet(cfg: KubeletConfig, signal: AbortSignal, deps: KubeletDeps = {}): Promise<RunningKubelet> {
   const log = (deps.logger ?? createLogger('kubelet')).child({ node: cfg.nodeName });
   const ownClient = !deps.client;
-  const client = deps.client ?? new ApiClient(cfg.apiserver);
+  const client = deps.client ?? new ApiClient(cfg.apiserver, { tls: cfg.tls });
   const clock = deps.clock ?? realClock;
   const runtime = deps.runtime ?? newRuntime(cfg, clock);
   const ctl = new AbortController();
@@ -74,6 +74,7 @@ export async function startKubelet(cfg: KubeletConfig, signal: AbortSignal, deps
       runtime,
       log,
       nodeIp: cfg.nodeIp,
+      tls: cfg.serving,
       lookupPod: (ns, name) => pm.lookup(ns, name),
       summary: summaryFor(cfg.nodeName, runtime, pm),
     });

@@ -1,9 +1,12 @@
 /** Scheduler options (flags/env) → validated config with every default filled; durations in ms. */
 import { hostname } from 'node:os';
+import { loadClientTls, type ClientTls, type ClientTlsOptions } from '../client/tls.js';
 import { TIMING, isTimingPreset } from '../client/timing.js';
 
-export interface SchedulerOptions {
+export interface SchedulerOptions extends ClientTlsOptions {
   apiserver?: string;
+  /** TLS to the apiserver (CA + this scheduler's client certificate); none: plain gRPC. */
+  tls?: ClientTls;
   adminPort?: number;
   bindAddress?: string;
   schedulerName?: string;
@@ -30,6 +33,7 @@ export interface SchedulerOptions {
 
 export interface SchedulerConfig {
   apiserver: string;
+  tls?: ClientTls;
   adminPort: number;
   bindAddress: string;
   schedulerName: string;
@@ -62,6 +66,7 @@ export function compileSchedulerConfig(o: SchedulerOptions = {}): SchedulerConfi
   const le = TIMING[timing].leaderElection;
   const cfg: SchedulerConfig = {
     apiserver: o.apiserver ?? process.env.KUBELAB_APISERVER ?? '127.0.0.1:7443',
+    tls: o.tls ?? loadClientTls(o),
     adminPort: o.adminPort ?? 10259,
     bindAddress: o.bindAddress ?? '0.0.0.0',
     schedulerName: o.schedulerName ?? 'default-scheduler',

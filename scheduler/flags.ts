@@ -1,8 +1,10 @@
 /** The scheduler's flags, declared once: commander's options and `SchedulerOptions` both come from here. */
 import { boolFlag, durationFlag, intFlag, stringFlag, type FlagsFor } from '../client/flags.js';
+import { CLIENT_TLS_FLAGS } from '../client/tls.js';
 import type { SchedulerOptions } from './config.js';
 
 export const SCHEDULER_FLAGS = {
+  ...CLIENT_TLS_FLAGS,
   apiserver: stringFlag('--apiserver <host:port>', 'apiserver gRPC address', { env: 'KUBELAB_APISERVER' }),
   adminPort: intFlag('--admin-port <port>', 'healthz/metrics port'),
   bindAddress: stringFlag('--bind-address <ip>', 'address the admin port listens on'),

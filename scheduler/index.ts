@@ -41,7 +41,7 @@ export interface RunningScheduler {
 
 export async function startScheduler(config: SchedulerConfig, signal: AbortSignal, deps: SchedulerDeps = {}): Promise<RunningScheduler> {
   const log = deps.logger ?? createLogger('scheduler');
-  const client = deps.client ?? new ApiClient(config.apiserver);
+  const client = deps.client ?? new ApiClient(config.apiserver, { tls: config.tls });
   const registry = newMetricsRegistry('scheduler');
   const inner = new AbortController();
   // Four informers (two listeners each: sync wait and watch), the queue flusher and the leader elector all

@@ -6,14 +6,16 @@
  * is already running on this machine: it never touches a user's lab.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../client/api.js';
 import { isNodeReady } from '../client/objects.js';
+import { clientTlsFromPkiDir, type ClientTls } from '../client/tls.js';
+import { kubeconfigYaml } from '../cli/lab/spec.js';
 import { composeCommand, labDown } from '../cli/lab/compose.js';
 import { waitFor } from './support/wait.js';
 
@@ -34,10 +36,10 @@ async function leftovers(): Promise<{ containers: number; networks: number; volu
 }
 
 describe.skipIf(labRunning)('compose lab (docker-compose.yml, kubelab lab)', () => {
-  let client: ApiClient;
-  beforeAll(() => {
-    client = new ApiClient('127.0.0.1:7443');
-  });
+  let client: ApiClient | undefined;
+  // The compose lab is TLS only: its `pki` service issues the PKI into .kubelab/pki on first start.
+  const pkiDir = join(ROOT, '.kubelab', 'pki');
+  const admin = (): ApiClient => (client ??= new ApiClient('127.0.0.1:7443', { tls: clientTlsFromPkiDir(pkiDir, 'admin') }));
   afterAll(async () => {
     client?.close();
     await labDown(() => undefined);
@@ -46,10 +48,13 @@ describe.skipIf(labRunning)('compose lab (docker-compose.yml, kubelab lab)', () 
   it('comes up with `docker compose up` alone and `docker compose down -v` removes pods, volume and network', async () => {
     const compose = composeCommand();
     await run(compose[0] ?? 'docker', [...compose.slice(1), 'up', '-d'], { cwd: ROOT, timeout: 120_000 });
-    await waitFor(async () => (await client.list('nodes')).items.filter(isNodeReady).length === 3, { timeoutMs: 90_000, intervalMs: 500, what: '3 Ready nodes' });
-    await run('kubectl', ['--server', 'http://127.0.0.1:6443', 'apply', '-f', 'docs/examples/web.yaml'], { cwd: ROOT });
+    await waitFor(async () => existsSync(join(pkiDir, 'admin.crt')) && (await admin().list('nodes')).items.filter(isNodeReady).length === 3, { timeoutMs: 90_000, intervalMs: 500, what: '3 Ready nodes' });
+    const kc = join(pkiDir, '..', 'e2e-compose.kubeconfig');
+    writeFileSync(kc, kubeconfigYaml('kubelab', 'https://127.0.0.1:6443', clientTlsFromPkiDir(pkiDir, 'admin') as Required<ClientTls>), { mode: 0o600 });
+    await run('kubectl', ['--kubeconfig', kc, 'apply', '-f', 'docs/examples/web.yaml'], { cwd: ROOT });
+    rmSync(kc, { force: true });
     await waitFor(
-      async () => (await client.list('pods', { namespace: 'default', labelSelector: 'app=web' })).items.filter((p) => p.status?.phase === 'Running').length === 3,
+      async () => (await admin().list('pods', { namespace: 'default', labelSelector: 'app=web' })).items.filter((p) => p.status?.phase === 'Running').length === 3,
       { timeoutMs: 90_000, intervalMs: 500, what: '3 web pods Running' },
     );
     const pods = await docker.listContainers({ filters: JSON.stringify({ label: [CLUSTER, 'io.kubelab.pod.uid'] }) });

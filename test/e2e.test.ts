@@ -57,7 +57,7 @@ afterAll(async () => {
 }, 120_000);
 
 function env(): NodeJS.ProcessEnv {
-  return { ...process.env, KUBECONFIG: cluster.kubeconfigPath, KUBELAB_CLUSTER: cluster.name, KUBELAB_SERVER: cluster.grpcAddress };
+  return { ...process.env, ...cluster.cliEnv, KUBECONFIG: cluster.kubeconfigPath, KUBELAB_CLUSTER: cluster.name, KUBELAB_PKI_DIR: cluster.pkiDir ?? '' };
 }
 
 /** `kubelab ARGS` as the README writes it (npx kubelab = bin/kubelab.js). */

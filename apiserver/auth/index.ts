@@ -16,6 +16,7 @@ import { answerReview } from './reviews.js';
 import { InvalidTokenError, MAX_TOKEN_BYTES, ServiceAccountTokens, type BoundRef, type TokenObjectSource } from './serviceaccount.js';
 import { loadTokenFile } from './tokenfile.js';
 import { ANONYMOUS_USER, LAB_ADMIN, type UserInfo } from './user.js';
+import { AuthenticationError, AuthenticatorChain, x509Authenticator, type Authenticator } from './authn.js';
 
 export { forbidden, forbiddenMessage, restVerb, type Attributes } from './attributes.js';
 export type { UserInfo } from './user.js';
@@ -86,11 +87,35 @@ export class Security {
     },
   };
 
+  /** Set by useClientCertificates (an apiserver serving TLS): the whole authenticator chain. */
+  private chain?: AuthenticatorChain;
+
   /**
-   * The user of a request from its Authorization header: a bearer token from --token-auth-file or a
-   * ServiceAccount JWT; no credentials → the configured anonymous user; a bad token → 401.
+   * Turns on client-certificate authentication (the apiserver serves TLS): certificates of `clientCaPem`
+   * first (CN = user, O = groups), then bearer tokens, then `extra`; no credentials is system:anonymous
+   * (Kubernetes' --anonymous-auth), whatever --anonymous-user says; bad credentials are a 401.
    */
-  async authenticate(authorization: string | undefined): Promise<UserInfo> {
+  useClientCertificates(clientCaPem: Buffer, extra: Authenticator[] = []): void {
+    const bearer: Authenticator = async (req) => {
+      try {
+        return await this.authenticateBearer(req.authorization);
+      } catch (err) {
+        if (err instanceof InvalidTokenError) throw new AuthenticationError(err.message);
+        throw err;
+      }
+    };
+    this.chain = new AuthenticatorChain([x509Authenticator(clientCaPem), bearer, ...extra], {
+      onRefused: (reason) => this.log.debug({ reason }, 'credentials refused'),
+    });
+  }
+
+  /**
+   * The user of a request from its TLS client certificate (with useClientCertificates) and its
+   * Authorization header: a bearer token from --token-auth-file or a ServiceAccount JWT; no credentials →
+   * system:anonymous with TLS, else the configured anonymous user; bad credentials → 401.
+   */
+  async authenticate(authorization: string | undefined, peerCertificate?: Buffer): Promise<UserInfo> {
+    if (this.chain) return this.chain.authenticate({ authorization, peerCertificate });
     try {
       return (await this.authenticateBearer(authorization)) ?? this.anonymous;
     } catch (err) {

@@ -1,9 +1,13 @@
 /**
  * The Kubernetes REST facade (what kubectl talks to), over the same registry and watch cache as gRPC.
- * Plain HTTP, no auth. Routing is in route.ts, discovery in discovery.ts, table printing in tables.ts,
+ * HTTPS with client-certificate (and, through the chain, token) authentication; plain HTTP with no
+ * authentication only for an --insecure test apiserver. Routing is in route.ts, discovery in discovery.ts, table printing in tables.ts,
  * OpenAPI + field validation in openapi.ts, pod log/exec/attach/port-forward proxying in stream.ts.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -24,6 +28,7 @@ import type { Security } from '../auth/index.js';
 import { requestAttributes, type Attributes } from '../auth/attributes.js';
 import type { AuditLog } from '../audit.js';
 import type { UserInfo } from '../auth/user.js';
+import { isAnonymous, isPublicInfoPath, unauthorized } from '../auth/authn.js';
 import { parsePath, type Route } from './route.js';
 import { strategyFor } from '../strategies/index.js';
 import { handleStreamRequest, handleStreamUpgrade, kubeletQuery } from './stream.js';
@@ -33,6 +38,8 @@ export interface RestOptions {
   registry: Registry;
   proxy: KubeletProxy;
   log: Logger;
+  /** Serving certificate and the CA of client certificates; absent: plain HTTP (an --insecure apiserver). */
+  tls?: { cert: Buffer; key: Buffer; clientCa: Buffer };
   /** Authentication, authorization and the reviews; every request passes through it. */
   security: Security;
   /** The audit log (--audit-log-path + --audit-policy-file), when on. */
@@ -89,6 +96,14 @@ function auditRequest(audit: AuditLog, req: IncomingMessage, res: ServerResponse
   });
 }
 
+/** DER of the TLS peer's client certificate, when the request came over TLS with one. */
+export function peerCertificateOf(req: IncomingMessage): Buffer | undefined {
+  const s = req.socket as TLSSocket;
+  if (typeof s.getPeerCertificate !== 'function') return undefined;
+  const raw = s.getPeerCertificate().raw as Buffer | undefined;
+  return raw && raw.length > 0 ? raw : undefined;
+}
+
 export { tableFor } from '../../client/tables.js';
 
 /** kube-apiserver's default --max-request-body-bytes (3 MiB): larger bodies are refused with 413 unread. */
@@ -100,7 +115,7 @@ const JSON_TYPE = 'application/json';
 export function createRestServer(opts: RestOptions): Server {
   const { log } = opts;
   const aggregator = new Aggregator(opts.registry, log);
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     if (opts.audit) auditRequest(opts.audit, req, res);
     handle(opts, aggregator, req, res).catch((err: unknown) => {
       if (!(err instanceof ApiError)) log.error({ err, method: req.method, url: req.url }, 'request failed');
@@ -111,6 +126,16 @@ export function createRestServer(opts: RestOptions): Server {
       }
       sendJson(res, apiErr.code, apiErr.toStatus());
     });
+  };
+  // requestCert without rejectUnauthorized: a missing or foreign client certificate is the authenticator's
+  // 401 (kube-apiserver's tls.RequestClientCert), not a handshake failure.
+  const server: Server = opts.tls
+    ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.clientCa, requestCert: true, rejectUnauthorized: false }, onRequest)
+    : createServer(onRequest);
+  // A handshake that stalls or sends junk costs its own connection only.
+  server.on('tlsClientError', (err: Error, socket: Socket) => {
+    log.debug({ err: err.message }, 'TLS handshake failed');
+    socket.destroy();
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // Before anything else may fail: a peer that resets mid-upgrade costs its own connection only.
@@ -177,7 +202,10 @@ async function awaitRevision(opts: RestOptions, resource: string, rv: number): P
 
 /** Authenticates and authorizes a request (Kubernetes' WithAuthentication + WithAuthorization filters); answers its user. */
 export async function authorizeRequest(opts: RestOptions, req: IncomingMessage, url: URL): Promise<UserInfo> {
-  const user = await opts.security.authenticate(req.headers.authorization);
+  const user = await opts.security.authenticate(req.headers.authorization, peerCertificateOf(req));
+  // With AlwaysAllow (authorization off), an anonymous caller still gets only what Kubernetes'
+  // system:public-info-viewer opens (/healthz, /livez, /readyz, /version): 401 elsewhere.
+  if (isAnonymous(user) && opts.security.authorizer.alwaysAllow && !isPublicInfoPath(url.pathname)) throw unauthorized();
   const attrs = requestAttributes(user, req.method ?? 'GET', url.pathname, url.searchParams);
   const audit = auditContexts.get(req);
   if (audit) audit.attrs = attrs;

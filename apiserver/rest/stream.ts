@@ -12,15 +12,15 @@
  * kubelet (`stdin=1`, `port=N`), so the kubelet sees one spelling whatever the client.
  *
  */
-import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { connect } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ApiError, badRequest } from '../../client/errors.js';
 import type { core } from '../../client/types.js';
 import { defaultContainer, kubeletUrlFor } from '../kubeletproxy.js';
 import type { Registry } from '../registry.js';
 import { requestAttributes } from '../auth/attributes.js';
-import type { RestOptions } from './index.js';
+import { isAnonymous, isPublicInfoPath, unauthorized } from '../auth/authn.js';
+import { peerCertificateOf, type RestOptions } from './index.js';
 import { boolParam, canonicalStreamQuery, requestUrl } from './params.js';
 import { parsePath } from './route.js';
 
@@ -92,7 +92,7 @@ export async function handleStreamRequest(opts: RestOptions, req: IncomingMessag
   const base = await kubeletBase(opts.registry, t.namespace, t.name);
   const path = await kubeletPath(opts.registry, t);
   await new Promise<void>((resolve, reject) => {
-    const up = httpRequest({ host: base.hostname, port: base.port, path, method: 'GET', headers: { accept: '*/*' } }, (upRes) => {
+    const up = opts.proxy.request({ host: base.hostname, port: base.port, path, method: 'GET', headers: { accept: '*/*' } }, (upRes) => {
       const headers: Record<string, string> = { 'content-type': upRes.headers['content-type'] ?? 'text/plain', 'cache-control': 'no-cache, private' };
       res.writeHead(upRes.statusCode ?? 502, headers);
       res.flushHeaders();
@@ -120,7 +120,8 @@ export async function handleStreamUpgrade(opts: RestOptions, req: IncomingMessag
   socket.on('error', () => socket.destroy());
   try {
     const url = requestUrl(req);
-    const user = await opts.security.authenticate(req.headers.authorization);
+    const user = await opts.security.authenticate(req.headers.authorization, peerCertificateOf(req));
+    if (isAnonymous(user) && opts.security.authorizer.alwaysAllow && !isPublicInfoPath(url.pathname)) throw unauthorized();
     const attrs = requestAttributes(user, req.method ?? 'GET', url.pathname, url.searchParams);
     opts.security.authorize(attrs);
     // A WebSocket upgrade is a GET; exec/attach/portforward also need `create`, as kube-apiserver's
@@ -138,10 +139,8 @@ export async function handleStreamUpgrade(opts: RestOptions, req: IncomingMessag
     const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
     if (upgrade !== 'websocket' && upgrade !== 'spdy/3.1')
       throw badRequest(`${route.subresource} needs an upgrade to WebSocket or SPDY/3.1; "${req.headers.upgrade}" is not supported`);
-    const upstream = connect({ host: base.hostname, port: Number(base.port) || 10250 });
-    await new Promise<void>((resolve, reject) => {
-      upstream.once('connect', resolve);
-      upstream.once('error', (err) => reject(new ApiError('ServiceUnavailable', `error dialing the kubelet of pod ${t.name}: ${err.message}`)));
+    const upstream = await opts.proxy.connect(base.hostname, Number(base.port) || 10250).catch((err: Error) => {
+      throw new ApiError('ServiceUnavailable', `error dialing the kubelet of pod ${t.name}: ${err.message}`);
     });
     // kubectl ≤ 1.29 POSTs its SPDY exec/attach upgrade; the kubelet takes either method.
     const lines = [`${req.method ?? 'GET'} ${path} HTTP/1.1`, `Host: ${base.host}`];

@@ -3,19 +3,32 @@
  * containers (cli/lab/lab.ts has the fault model). Acts on the lab in this checkout, or on the
  * cluster named by --cluster / $KUBELAB_CLUSTER (e.g. a test cluster).
  */
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import Docker from 'dockerode';
 import type { ApiClient } from '../../client/api.js';
 import { drainNode, setUnschedulable } from '../../client/actions.js';
 import { Lab, LabError } from '../lab/lab.js';
-import { cliClient, CliError } from '../context.js';
+import { cliClient, CliError, findLabInfo } from '../context.js';
 import { clusterName } from './lab.js';
 
 type Globals = { server?: string; namespace?: string };
 
+/**
+ * Where the cluster's PKI is kept, for certificates of nodes added at runtime: $KUBELAB_PKI_DIR (a test
+ * cluster's `pkiDir`), else the lab of this checkout (kubelab.json's pkiDir) when it is that cluster.
+ */
+function labPkiDir(cluster: string): string | undefined {
+  if (process.env.KUBELAB_PKI_DIR) return process.env.KUBELAB_PKI_DIR;
+  const lab = findLabInfo();
+  if (lab?.info.pkiDir && lab.info.cluster === cluster) return resolve(dirname(lab.path), lab.info.pkiDir);
+  return undefined;
+}
+
 async function withLab(opts: { cluster?: string }, fn: (lab: Lab) => Promise<string>): Promise<void> {
   try {
-    const lab = await Lab.fromDocker(clusterName(opts.cluster), new Docker());
+    const cluster = clusterName(opts.cluster);
+    const lab = await Lab.fromDocker(cluster, new Docker(), labPkiDir(cluster));
     process.stdout.write(`${await fn(lab)}\n`);
   } catch (err) {
     if (err instanceof LabError) throw new CliError(err.message);

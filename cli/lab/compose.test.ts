@@ -75,7 +75,7 @@ describe('docker-compose.yml agrees with cli/lab/spec.ts', () => {
     expect(w5.hostname).toBe('worker-5');
     expect(split(w5.command)).toEqual(componentArgs(spec, 'node', 'worker-5', '10.213.0.25'));
     expect(w5.depends_on).toEqual(compose.services['worker-1'] && (compose.services['worker-1'] as { depends_on?: unknown }).depends_on);
-    expect(w5.volumes).toEqual(['/var/run/docker.sock:/var/run/docker.sock']);
+    expect(w5.volumes).toEqual(['/var/run/docker.sock:/var/run/docker.sock', './.kubelab/pki:/etc/kubernetes/pki:ro']);
   });
 
   it('checks health the same way as the test clusters (a cheap bash check, not a node process)', () => {

@@ -17,7 +17,12 @@ import { Lab } from './lab.js';
 import { listByLabels, nameOf, removeAll, removeCluster } from './docker.js';
 import { waitForLab } from './ready.js';
 import { nodeRows, nodesTable } from './status.js';
-import { CLUSTER_LABEL, COMPONENT_LABEL, COMPOSE_SERVICE_LABEL, PORTS, WORKER_LABEL, componentArgs, composeLabSpec, kubeconfigYaml, workerIp, workerName } from './spec.js';
+import { ensurePki } from '../../client/pki/pki.js';
+import { clientTlsFromPkiDir, type ClientTls } from '../../client/tls.js';
+import { CLUSTER_LABEL, COMPONENT_LABEL, COMPOSE_SERVICE_LABEL, PORTS, WORKER_LABEL, componentArgs, composeLabSpec, kubeconfigYaml, labPki, workerIp, workerName } from './spec.js';
+
+/** The lab's PKI directory, relative to the state directory (.kubelab/pki; docker-compose.yml mounts it). */
+export const PKI_DIR = 'pki';
 
 export const PROJECT = 'kubelab';
 const BASE_WORKERS = 3;
@@ -152,21 +157,27 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
     files.push('-f', override);
   }
   const nodes = Array.from({ length: opts.workers }, (_, i) => workerName(i + 1));
-  const services = ['etcd', 'apiserver', 'scheduler-1', 'scheduler-2', 'controller-manager-1', 'controller-manager-2', 'dns', 'dashboard', 'reaper', ...nodes];
+  // The lab's PKI is kept in .kubelab/pki (compose mounts it; the `pki` service would make it for a bare
+  // `docker compose up`): issued once, renewed here when near expiry, extended for extra workers.
+  const pkiDir = join(stateDir, PKI_DIR);
+  const pki = await ensurePki(pkiDir, labPki(composeLabSpec(), nodes.map((n, i) => ({ name: n, ip: workerIp(composeLabSpec(), i + 1) }))));
+  say(`certificates: ${pki.created.length} issued, ${pki.renewed.length} renewed, ${pki.kept.length} kept (${pkiDir})`);
+  const services = ['pki', 'etcd', 'apiserver', 'scheduler-1', 'scheduler-2', 'controller-manager-1', 'controller-manager-2', 'dns', 'dashboard', 'reaper', ...nodes];
   await clearLeftovers(docker, composeLabSpec().cluster, say);
   say(`docker compose up (project ${PROJECT}, ${opts.workers} workers)`);
   await run([...composeCommand(), '-p', PROJECT, ...files, 'up', '-d', '--remove-orphans', ...services], { cwd: root });
 
   const spec = composeLabSpec();
-  const lab = new Lab(spec, docker);
-  const restUrl = `http://127.0.0.1:${spec.hostPorts.rest}`;
+  const lab = new Lab({ ...spec, pkiDir }, docker);
+  const restUrl = `https://127.0.0.1:${spec.hostPorts.rest}`;
   const server = `127.0.0.1:${spec.hostPorts.grpc}`;
-  const client = new ApiClient(server, { timeoutMs: 10_000 });
+  const admin = clientTlsFromPkiDir(pkiDir, 'admin');
+  const client = new ApiClient(server, { timeoutMs: 10_000, tls: admin });
   try {
     await waitForLab(lab, client, { nodes, timeoutMs: opts.timeoutMs ?? 180_000, componentsHealthy: true, onProgress: say });
     const kubeconfigPath = join(stateDir, 'kubeconfig');
-    writeFileSync(kubeconfigPath, kubeconfigYaml(spec.cluster, restUrl));
-    const info: LabInfo = { server, restUrl, cluster: spec.cluster, project: PROJECT, network: spec.network, workers: nodes, kubeconfig: kubeconfigPath };
+    writeFileSync(kubeconfigPath, kubeconfigYaml(spec.cluster, restUrl, admin as Required<ClientTls>), { mode: 0o600 });
+    const info: LabInfo = { server, restUrl, cluster: spec.cluster, project: PROJECT, network: spec.network, workers: nodes, kubeconfig: kubeconfigPath, pkiDir: PKI_DIR };
     writeFileSync(join(stateDir, 'kubelab.json'), `${JSON.stringify(info, null, 2)}\n`);
     const seconds = (Date.now() - t0) / 1000;
     say(`cluster ready in ${seconds.toFixed(1)}s`);

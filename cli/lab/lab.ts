@@ -8,20 +8,27 @@
  *   control-plane container. The kubelet loses the apiserver; the pods (own namespaces, own
  *   addresses on the cluster network) keep running and stay reachable. heal removes the rules.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import Docker from 'dockerode';
+import * as tar from 'tar-stream';
+import { ensurePki } from '../../client/pki/pki.js';
 import type { ApiClient } from '../../client/api.js';
 import { isNotFound } from '../../client/errors.js';
 import {
   CLUSTER_LABEL,
   COMPONENT_LABEL,
   POD_NODE_LABEL,
+  PKI_PATH,
   PREFIX_LABEL,
   TIMING_LABEL,
   WORKER_LABEL,
   addressPlan,
   componentContainer,
   composeLabSpec,
+  labPki,
   networkLabels,
+  pkiFilesOf,
   workerContainer,
   workerIp,
   workerName,
@@ -55,8 +62,45 @@ export class Lab {
     readonly docker: Docker = new Docker(),
   ) {}
 
-  /** The lab named `cluster`, rebuilt from the labels on its Docker network. */
-  static async fromDocker(cluster: string, docker: Docker = new Docker()): Promise<Lab> {
+  /**
+   * Issues what the PKI lacks for these workers (and renews what is near expiry) before containers
+   * start. A lab without TLS has nothing to issue.
+   */
+  async ensurePki(workers: { name: string; ip: string }[]): Promise<void> {
+    if (!this.spec.secure) return;
+    if (!this.spec.pkiDir) throw new LabError(`cluster ${this.spec.cluster} is secure but has no PKI directory (LabSpec.pkiDir)`);
+    await ensurePki(this.spec.pkiDir, labPki(this.spec, workers));
+  }
+
+  /**
+   * Copies a container's own certificates (pkiFilesOf: never the CA key) into it at PKI_PATH, between
+   * create and start: through the Docker API, so no host path needs to be visible to the Docker engine.
+   */
+  private async putPki(c: Docker.Container, component: ComponentName | 'node', node?: string): Promise<void> {
+    if (!this.spec.secure || !this.spec.pkiDir) return;
+    const dir = this.spec.pkiDir;
+    const pack = tar.pack();
+    const dirs = new Set<string>();
+    for (const f of pkiFilesOf(component, node)) {
+      const path = `${PKI_PATH.slice(1)}/${f}`;
+      const parts = path.split('/').slice(0, -1);
+      for (let i = 1; i <= parts.length; i++) {
+        const d = parts.slice(0, i).join('/');
+        if (!dirs.has(d)) {
+          dirs.add(d);
+          pack.entry({ name: d, type: 'directory', mode: 0o755 });
+        }
+      }
+      pack.entry({ name: path, mode: f.endsWith('.key') ? 0o600 : 0o644 }, await readFile(join(dir, f)));
+    }
+    pack.finalize();
+    const chunks: Buffer[] = [];
+    for await (const chunk of pack as AsyncIterable<Buffer>) chunks.push(chunk);
+    await c.putArchive(Buffer.concat(chunks), { path: '/' });
+  }
+
+  /** The lab named `cluster`, rebuilt from the labels on its Docker network (`pkiDir`: where its PKI is kept). */
+  static async fromDocker(cluster: string, docker: Docker = new Docker(), pkiDir?: string): Promise<Lab> {
     const nets = await docker.listNetworks({ filters: JSON.stringify({ label: [`${CLUSTER_LABEL}=${cluster}`] }) });
     const net = nets[0];
     if (!net) throw new LabError(`no Docker network labelled ${CLUSTER_LABEL}=${cluster}: is the lab running? (npm run lab)`);
@@ -76,6 +120,9 @@ export class Lab {
         image: apiserver?.Image ?? base.image,
         ingressImage: ingressImageFor(apiserver?.Image ?? base.image),
         restartPolicy: 'unless-stopped',
+        // A lab's apiserver runs --insecure only when it was made without TLS.
+        secure: !(apiserver?.Command ?? '').includes('--insecure'),
+        pkiDir,
       },
       docker,
     );
@@ -186,7 +233,10 @@ export class Lab {
     }
     // The address follows the worker number when it is free, else the first free one.
     while (used.has(workerIp(this.spec, n))) n++;
-    const c = await this.docker.createContainer(workerContainer(this.spec, name, workerIp(this.spec, n)));
+    const ip = workerIp(this.spec, n);
+    await this.ensurePki([{ name, ip }]);
+    const c = await this.docker.createContainer(workerContainer(this.spec, name, ip));
+    await this.putPki(c, 'node', name);
     await c.start();
     return name;
   }
@@ -263,17 +313,24 @@ export class Lab {
         Labels: networkLabels(this.spec),
         IPAM: { Driver: 'default', Config: [{ Subnet: this.spec.subnet, IPRange: addressPlan(this.spec).podRange, Gateway: addressPlan(this.spec).gateway }] },
       });
-      const defs: Docker.ContainerCreateOptions[] = [componentContainer(this.spec, 'etcd'), componentContainer(this.spec, 'apiserver')];
-      for (let i = 1; i <= (opts.schedulers ?? 2); i++) defs.push(componentContainer(this.spec, 'scheduler', i));
-      for (let i = 1; i <= (opts.controllerManagers ?? 2); i++) defs.push(componentContainer(this.spec, 'controller-manager', i));
-      defs.push(componentContainer(this.spec, 'dns'));
-      if (opts.ingress) defs.push(componentContainer(this.spec, 'ingress'));
-      if (opts.dashboard) defs.push(componentContainer(this.spec, 'dashboard'));
-      for (let i = 1; i <= opts.workers; i++) defs.push(workerContainer(this.spec, workerName(i), workerIp(this.spec, i)));
+      const workers = Array.from({ length: opts.workers }, (_, i) => ({ name: workerName(i + 1), ip: workerIp(this.spec, i + 1) }));
+      await this.ensurePki(workers);
+      type Def = { def: Docker.ContainerCreateOptions; component: ComponentName | 'node'; node?: string };
+      const defs: Def[] = [
+        { def: componentContainer(this.spec, 'etcd'), component: 'etcd' },
+        { def: componentContainer(this.spec, 'apiserver'), component: 'apiserver' },
+      ];
+      for (let i = 1; i <= (opts.schedulers ?? 2); i++) defs.push({ def: componentContainer(this.spec, 'scheduler', i), component: 'scheduler' });
+      for (let i = 1; i <= (opts.controllerManagers ?? 2); i++) defs.push({ def: componentContainer(this.spec, 'controller-manager', i), component: 'controller-manager' });
+      defs.push({ def: componentContainer(this.spec, 'dns'), component: 'dns' });
+      if (opts.ingress) defs.push({ def: componentContainer(this.spec, 'ingress'), component: 'ingress' });
+      if (opts.dashboard) defs.push({ def: componentContainer(this.spec, 'dashboard'), component: 'dashboard' });
+      for (const w of workers) defs.push({ def: workerContainer(this.spec, w.name, w.ip), component: 'node', node: w.name });
       // Everything starts at once: every component waits for the apiserver, which waits for etcd.
       await Promise.all(
         defs.map(async (d) => {
-          const c = await this.docker.createContainer(d);
+          const c = await this.docker.createContainer(d.def);
+          await this.putPki(c, d.component, d.node);
           await c.start();
         }),
       );

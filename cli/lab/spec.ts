@@ -5,6 +5,7 @@
  * worker added at runtime is started exactly like the ones compose started.
  */
 import type Docker from 'dockerode';
+import { labPkiPlan, type PkiPlan } from '../../client/pki/pki.js';
 import { TIMING, type TimingPreset } from '../../client/timing.js';
 
 export type { TimingPreset } from '../../client/timing.js';
@@ -62,7 +63,19 @@ export interface LabSpec {
   hostPorts: { rest: number; grpc: number; dashboard?: number };
   /** Docker restart policy of the cluster's containers ('no' in tests: the test decides). */
   restartPolicy: 'no' | 'unless-stopped';
+  /**
+   * TLS everywhere with the cluster PKI (the default); false only for a throwaway test cluster, which then
+   * runs plain HTTP/gRPC with no authentication (every caller is the admin).
+   */
+  secure: boolean;
+  /** Host directory of the cluster's PKI (ensurePki layout); containers get their own files from it. */
+  pkiDir?: string;
 }
+
+/** Where every container finds its certificates (kubeadm's path). */
+export const PKI_PATH = '/etc/kubernetes/pki';
+/** etcd's plain /health on loopback only (kubeadm probes etcd the same way): the healthcheck needs no client certificate. */
+export const ETCD_METRICS_PORT = 2381;
 
 /** The compose lab: what docker-compose.yml describes (keep the two in step). */
 export function composeLabSpec(): LabSpec {
@@ -78,7 +91,48 @@ export function composeLabSpec(): LabSpec {
     ingressHostPorts: { http: 8081, https: 8444 },
     hostPorts: { rest: 6443, grpc: 7443, dashboard: PORTS.dashboard },
     restartPolicy: 'unless-stopped',
+    secure: true,
   };
+}
+
+/** The ClusterIP of the `kubernetes` Service: the first address of the Service range. */
+export function kubernetesServiceIp(spec: Pick<LabSpec, 'subnet'>): string {
+  return `${octets(spec)}.128.1`;
+}
+
+/** Every certificate the lab needs, for these worker nodes (name → lab address). */
+export function labPki(spec: LabSpec, nodes: { name: string; ip: string }[]): PkiPlan {
+  const plan = addressPlan(spec);
+  return labPkiPlan({
+    apiserverHosts: [plan.apiserver, containerName(spec, 'apiserver'), kubernetesServiceIp(spec)],
+    etcdHosts: [plan.etcd, containerName(spec, 'etcd')],
+    nodes: nodes.map((n) => ({ name: n.name, hosts: [n.ip] })),
+  });
+}
+
+/** The PKI files (relative to the PKI directory) a container needs; never the CA key. */
+export function pkiFilesOf(component: ComponentName | 'node', nodeName?: string): string[] {
+  const pair = (f: string): string[] => [`${f}.crt`, `${f}.key`];
+  switch (component) {
+    case 'etcd':
+      return ['ca.crt', ...pair('etcd-server')];
+    case 'apiserver':
+      return ['ca.crt', ...pair('apiserver'), ...pair('apiserver-etcd-client'), ...pair('apiserver-kubelet-client')];
+    case 'scheduler':
+    case 'controller-manager':
+    case 'dns':
+    case 'ingress':
+    case 'dashboard':
+      return ['ca.crt', ...pair(component)];
+    case 'node':
+      if (!nodeName) throw new Error('node needs a name');
+      return ['ca.crt', ...pair(`nodes/${nodeName}/kubelet`), ...pair(`nodes/${nodeName}/kubelet-server`), ...pair('kube-proxy')];
+  }
+}
+
+/** `--certificate-authority/--client-certificate/--client-key` for identity `file`. */
+function clientTlsArgs(file: string): string[] {
+  return ['--certificate-authority', `${PKI_PATH}/ca.crt`, '--client-certificate', `${PKI_PATH}/${file}.crt`, '--client-key', `${PKI_PATH}/${file}.key`];
 }
 
 /** The first two octets of the cluster's /16 ("10.213"). */
@@ -160,8 +214,8 @@ export function httpHealthcheck(port: number): Docker.ContainerCreateOptions['He
   };
 }
 
-export function healthScript(port: number): string {
-  return `exec 3<>/dev/tcp/127.0.0.1/${port} && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && head -c 12 <&3 | grep -q ' 200'`;
+export function healthScript(port: number, path = '/healthz'): string {
+  return `exec 3<>/dev/tcp/127.0.0.1/${port} && printf 'GET ${path} HTTP/1.0\\r\\n\\r\\n' >&3 && head -c 12 <&3 | grep -q ' 200'`;
 }
 
 function labels(spec: LabSpec, component: string, extra: Record<string, string> = {}): Record<string, string> {
@@ -183,30 +237,57 @@ function endpoint(spec: LabSpec, ip?: string): Docker.ContainerCreateOptions['Ne
 export function componentArgs(spec: LabSpec, component: ComponentName | 'node', nodeName?: string, nodeIp?: string): string[] {
   const plan = addressPlan(spec);
   const api = `${plan.apiserver}:${PORTS.grpc}`;
+  const scheme = spec.secure ? 'https' : 'http';
+  const tls = (file: string): string[] => (spec.secure ? clientTlsArgs(file) : []);
   switch (component) {
     case 'etcd':
       return [
         '--name', 'etcd',
         '--data-dir', '/var/lib/etcd/data',
-        '--listen-client-urls', `http://0.0.0.0:${PORTS.etcd}`,
-        '--advertise-client-urls', `http://${plan.etcd}:${PORTS.etcd}`,
+        '--listen-client-urls', `${scheme}://0.0.0.0:${PORTS.etcd}`,
+        '--advertise-client-urls', `${scheme}://${plan.etcd}:${PORTS.etcd}`,
         '--listen-peer-urls', 'http://127.0.0.1:2380',
         '--initial-advertise-peer-urls', 'http://127.0.0.1:2380',
         '--initial-cluster', 'etcd=http://127.0.0.1:2380',
         '--log-level', 'warn',
+        // Only clients with a certificate of the cluster CA get in: the apiserver is the only one that has one.
+        ...(spec.secure
+          ? [
+              '--cert-file', `${PKI_PATH}/etcd-server.crt`,
+              '--key-file', `${PKI_PATH}/etcd-server.key`,
+              '--client-cert-auth',
+              '--trusted-ca-file', `${PKI_PATH}/ca.crt`,
+              '--listen-metrics-urls', `http://127.0.0.1:${ETCD_METRICS_PORT}`,
+            ]
+          : []),
       ];
     case 'apiserver':
       return [
         'apiserver',
-        '--etcd-servers', `http://${plan.etcd}:${PORTS.etcd}`,
+        '--etcd-servers', `${scheme}://${plan.etcd}:${PORTS.etcd}`,
         '--service-cluster-ip-range', plan.serviceCidr,
         '--advertise-address', plan.apiserver,
         '--timing', spec.timing,
+        ...(spec.secure
+          ? [
+              '--tls-cert-file', `${PKI_PATH}/apiserver.crt`,
+              '--tls-private-key-file', `${PKI_PATH}/apiserver.key`,
+              '--client-ca-file', `${PKI_PATH}/ca.crt`,
+              '--etcd-cafile', `${PKI_PATH}/ca.crt`,
+              '--etcd-certfile', `${PKI_PATH}/apiserver-etcd-client.crt`,
+              '--etcd-keyfile', `${PKI_PATH}/apiserver-etcd-client.key`,
+              '--kubelet-certificate-authority', `${PKI_PATH}/ca.crt`,
+              '--kubelet-client-certificate', `${PKI_PATH}/apiserver-kubelet-client.crt`,
+              '--kubelet-client-key', `${PKI_PATH}/apiserver-kubelet-client.key`,
+              // Published as the kube-root-ca.crt ConfigMap: what in-cluster clients verify the apiserver with.
+              '--root-ca-file', `${PKI_PATH}/ca.crt`,
+            ]
+          : ['--insecure']),
       ];
     case 'scheduler':
-      return ['scheduler', '--apiserver', api, '--timing', spec.timing];
+      return ['scheduler', '--apiserver', api, '--timing', spec.timing, ...tls('scheduler')];
     case 'controller-manager':
-      return ['controller-manager', '--apiserver', api, '--timing', spec.timing, '--cluster-name', spec.cluster];
+      return ['controller-manager', '--apiserver', api, '--timing', spec.timing, '--cluster-name', spec.cluster, ...tls('controller-manager')];
     case 'dns':
       return [
         'dns',
@@ -214,14 +295,15 @@ export function componentArgs(spec: LabSpec, component: ComponentName | 'node', 
         '--service-cluster-ip-range', plan.serviceCidr,
         '--advertise-address', plan.dns,
         '--load-balancer-ip-range', plan.loadBalancerRange,
+        ...tls('dns'),
       ];
     case 'ingress':
       // The image's entrypoint is `component ingress`: only flags here. Its IngressClass `nginx` is the
       // lab's default, so an Ingress without a class is served (as on a cluster with one default class).
-      return ['--apiserver', api, '--publish-status-address', plan.ingress, '--default-class'];
+      return ['--apiserver', api, '--publish-status-address', plan.ingress, '--default-class', ...tls('ingress')];
     case 'dashboard':
       // --cluster: its crash/partition/heal/restart buttons act on this lab's containers (Docker socket).
-      return ['dashboard', '--apiserver', api, '--cluster', spec.cluster];
+      return ['dashboard', '--apiserver', api, '--cluster', spec.cluster, ...tls('dashboard')];
     case 'node':
       if (!nodeName || !nodeIp) throw new Error('node needs a name and an address');
       return [
@@ -236,6 +318,16 @@ export function componentArgs(spec: LabSpec, component: ComponentName | 'node', 
         '--cluster-name', spec.cluster,
         '--timing', spec.timing,
         '--load-balancer-ip-range', plan.loadBalancerRange,
+        ...(spec.secure
+          ? [
+              ...clientTlsArgs(`nodes/${nodeName}/kubelet`),
+              '--tls-cert-file', `${PKI_PATH}/nodes/${nodeName}/kubelet-server.crt`,
+              '--tls-private-key-file', `${PKI_PATH}/nodes/${nodeName}/kubelet-server.key`,
+              '--client-ca-file', `${PKI_PATH}/ca.crt`,
+              '--proxy-client-certificate', `${PKI_PATH}/kube-proxy.crt`,
+              '--proxy-client-key', `${PKI_PATH}/kube-proxy.key`,
+            ]
+          : []),
       ];
   }
 }
@@ -265,7 +357,9 @@ export function componentContainer(spec: LabSpec, component: ComponentName, repl
         Image: spec.etcdImage,
         Cmd: componentArgs(spec, 'etcd'),
         Healthcheck: {
-          Test: ['CMD', 'etcdctl', '--endpoints', `http://127.0.0.1:${PORTS.etcd}`, 'endpoint', 'health'],
+          Test: spec.secure
+            ? ['CMD', 'bash', '-c', healthScript(ETCD_METRICS_PORT, '/health')]
+            : ['CMD', 'etcdctl', '--endpoints', `http://127.0.0.1:${PORTS.etcd}`, 'endpoint', 'health'],
           Interval: 1_000 * NS,
           Timeout: 2_000 * NS,
           Retries: 5,
@@ -375,8 +469,12 @@ export function networkLabels(spec: LabSpec): Record<string, string> {
   return { [CLUSTER_LABEL]: spec.cluster, [PREFIX_LABEL]: spec.prefix, [TIMING_LABEL]: spec.timing };
 }
 
-/** Kubeconfig for kubectl: plain HTTP, no auth, one context named after the cluster. */
-export function kubeconfigYaml(cluster: string, restUrl: string): string {
+/**
+ * Kubeconfig for kubectl, one context named after the cluster: with `tls` the cluster CA (kubectl verifies
+ * the server) and the admin's client certificate inline, so kubectl needs no flag; without, plain HTTP.
+ */
+export function kubeconfigYaml(cluster: string, restUrl: string, tls?: { ca: Buffer; cert: Buffer; key: Buffer }): string {
+  const b64 = (b: Buffer): string => b.toString('base64');
   return [
     'apiVersion: v1',
     'kind: Config',
@@ -387,9 +485,10 @@ export function kubeconfigYaml(cluster: string, restUrl: string): string {
     // The lab serves plain HTTP; @kubernetes/client-node ≥ 1.0 refuses an http:// server unless this is set
     // (kubectl ignores it for http).
     ...(restUrl.startsWith('http://') ? ['    insecure-skip-tls-verify: true'] : []),
+    ...(tls ? [`    certificate-authority-data: ${b64(tls.ca)}`] : []),
     'users:',
     `- name: ${cluster}`,
-    '  user: {}',
+    ...(tls ? ['  user:', `    client-certificate-data: ${b64(tls.cert)}`, `    client-key-data: ${b64(tls.key)}`] : ['  user: {}']),
     'contexts:',
     `- name: ${cluster}`,
     '  context:',

@@ -1,10 +1,13 @@
 /** dns component options → validated config; durations in ms. */
 import { readFileSync } from 'node:fs';
+import { loadClientTls, type ClientTls, type ClientTlsOptions } from '../../client/tls.js';
 import { networkInterfaces } from 'node:os';
 import { ipToString, parseCidr } from '../../client/cidr.js';
 
-export interface DnsOptions {
+export interface DnsOptions extends ClientTlsOptions {
   apiserver?: string;
+  /** TLS to the apiserver (CA + client certificate); none: plain gRPC. */
+  tls?: ClientTls;
   clusterDomain?: string;
   /** UDP+TCP port to serve on. */
   port?: number;
@@ -23,6 +26,7 @@ export interface DnsOptions {
 
 export interface DnsConfig {
   apiserver: string;
+  tls?: ClientTls;
   clusterDomain: string;
   port: number;
   bindAddress: string;
@@ -81,6 +85,7 @@ export function compileDnsConfig(o: DnsOptions = {}): DnsConfig {
   if (port < 0 || port > 65535) throw new DnsConfigError(`--port: ${port} is not a port`);
   return {
     apiserver,
+    tls: o.tls ?? loadClientTls(o),
     clusterDomain,
     port,
     bindAddress: o.bindAddress ?? '0.0.0.0',

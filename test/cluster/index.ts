@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { ApiClient } from '../../client/api.js';
+import { clientTlsFromPkiDir, type ClientTls } from '../../client/tls.js';
 import { Lab, pickSubnet } from '../../cli/lab/lab.js';
 import { waitForLab } from '../../cli/lab/ready.js';
 import { freePort } from '../support/etcd.js';
@@ -40,6 +41,11 @@ export interface ClusterOptions {
   startTimeoutMs?: number;
   /** Progress lines while starting (default: none). */
   onProgress?: (line: string) => void;
+  /**
+   * TLS everywhere with a cluster PKI made for this cluster (default true, as the lab). false: plain
+   * HTTP/gRPC and no authentication — only for a throwaway cluster whose test is about something else.
+   */
+  secure?: boolean;
   /**
    * Also run the ingress controller (nginx), published on free host ports (`cluster.ingress`). Its image
    * defaults to $KUBELAB_INGRESS_IMAGE, else kubelab/ingress-nginx with the component image's tag.
@@ -68,8 +74,14 @@ export interface TestCluster {
   readonly client: ApiClient;
   /** kubeconfig file for kubectl (removed by stop()). */
   readonly kubeconfigPath: string;
-  /** Kubernetes REST URL (http://127.0.0.1:<port>). */
+  /** Kubernetes REST URL (https://127.0.0.1:<port>; http:// without TLS). */
   readonly restUrl: string;
+  /** The admin's TLS material (CA, client certificate and key); undefined without TLS. */
+  readonly adminTls?: ClientTls;
+  /** The cluster's PKI directory (removed by stop()); undefined without TLS. */
+  readonly pkiDir?: string;
+  /** Environment that points the kubelab CLI at this cluster as the admin (KUBELAB_SERVER and the TLS files). */
+  readonly cliEnv: Record<string, string>;
   /** gRPC address for `kubelab --server`. */
   readonly grpcAddress: string;
   /** The dashboard (http://127.0.0.1:<port>/) when started with `dashboard: true`. */
@@ -114,6 +126,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(name)) throw new Error(`cluster name "${name}" must be lower-case letters, digits and '-' (at most 31)`);
   const workers = opts.workers ?? 3;
   const base = composeLabSpec();
+  const secure = opts.secure ?? true;
+  const dir = mkdtempSync(join(tmpdir(), `kubelab-${name}-`));
+  const pkiDir = secure ? join(dir, 'pki') : undefined;
   let lab: Lab | undefined;
   // Two clusters starting at once may pick the same /16; the loser picks again.
   for (let attempt = 0; ; attempt++) {
@@ -133,6 +148,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       // as the kubelet or systemd restarts control-plane processes. `docker kill` (a node crash) and
       // `docker stop` are manual stops, which Docker does not undo.
       restartPolicy: 'unless-stopped',
+      secure,
+      pkiDir,
     };
     const candidate = new Lab(spec, docker);
     try {
@@ -141,11 +158,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       break;
     } catch (err) {
       if (attempt < 3 && isPoolOverlap(err)) continue;
+      rmSync(dir, { recursive: true, force: true });
       throw err;
     }
   }
 
-  const dir = mkdtempSync(join(tmpdir(), `kubelab-${name}-`));
   let client: ApiClient | undefined;
   let stopped = false;
   const stop = async (): Promise<void> => {
@@ -161,10 +178,21 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     const restPort = hostPort(api, PORTS.rest);
     if (!grpcPort || !restPort) throw new Error('the apiserver container has no published ports');
     const grpcAddress = `127.0.0.1:${grpcPort}`;
-    const restUrl = `http://127.0.0.1:${restPort}`;
-    client = new ApiClient(grpcAddress);
+    const restUrl = `${secure ? 'https' : 'http'}://127.0.0.1:${restPort}`;
+    const adminTls = pkiDir ? clientTlsFromPkiDir(pkiDir, 'admin') : undefined;
+    client = new ApiClient(grpcAddress, { tls: adminTls });
     const kubeconfigPath = join(dir, 'kubeconfig');
-    writeFileSync(kubeconfigPath, kubeconfigYaml(name, restUrl));
+    writeFileSync(kubeconfigPath, kubeconfigYaml(name, restUrl, adminTls as Required<ClientTls> | undefined), { mode: 0o600 });
+    const cliEnv: Record<string, string> = {
+      KUBELAB_SERVER: grpcAddress,
+      ...(pkiDir
+        ? {
+            KUBELAB_CERTIFICATE_AUTHORITY: join(pkiDir, 'ca.crt'),
+            KUBELAB_CLIENT_CERTIFICATE: join(pkiDir, 'admin.crt'),
+            KUBELAB_CLIENT_KEY: join(pkiDir, 'admin.key'),
+          }
+        : {}),
+    };
     const nodes = Array.from({ length: workers }, (_, i) => workerName(i + 1));
     await waitForLab(lab, client, { nodes, timeoutMs: opts.startTimeoutMs ?? 120_000, onProgress: opts.onProgress });
     let ingress: ClusterIngress | undefined;
@@ -187,6 +215,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       client: c,
       kubeconfigPath,
       restUrl,
+      adminTls,
+      pkiDir,
+      cliEnv,
       grpcAddress,
       dashboardUrl: l.spec.hostPorts.dashboard ? `http://127.0.0.1:${l.spec.hostPorts.dashboard}/` : undefined,
       network: l.spec.network,

@@ -1,4 +1,12 @@
-/** An in-process apiserver on a test etcd, on free loopback ports, with a connected client. */
+/**
+ * An in-process apiserver on a test etcd, on free loopback ports, with a connected client. With
+ * `secure: true` it serves TLS with client-certificate authentication from the test PKI (test/support/pki.ts)
+ * and `client` is the admin (kubernetes-admin, system:masters); otherwise it is an --insecure apiserver
+ * (plain, no authentication) — the throwaway mode for suites that test something else.
+ */
+import { join } from 'node:path';
+import type { ClientTls } from '../../client/tls.js';
+import { testPki } from './pki.js';
 import { ApiClient } from '../../client/api.js';
 import { nullLogger, createLogger } from '../../client/log.js';
 import { compileApiserverConfig, type ApiserverOptions } from '../../apiserver/config.js';
@@ -10,12 +18,28 @@ export interface TestControlPlane {
   readonly apiserver: RunningApiserver;
   readonly client: ApiClient;
   readonly address: string;
+  /** `https://127.0.0.1:<port>` (secure) or `http://…` (insecure): the REST API. */
+  readonly restUrl: string;
+  /** The admin's TLS material (secure planes only). */
+  readonly adminTls?: ClientTls;
   /** Stops the apiserver and starts a new one on the same ports and etcd. */
   restartApiserver(): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startControlPlane(opts: ApiserverOptions & { etcd?: TestEtcd } = {}): Promise<TestControlPlane> {
+export async function startControlPlane(opts: ApiserverOptions & { etcd?: TestEtcd; secure?: boolean } = {}): Promise<TestControlPlane> {
+  const { secure, ...apiOpts } = opts;
+  const pki = secure ? await testPki() : undefined;
+  const tlsFiles: ApiserverOptions = pki
+    ? {
+        tlsCertFile: join(pki.dir, 'apiserver.crt'),
+        tlsPrivateKeyFile: join(pki.dir, 'apiserver.key'),
+        clientCaFile: join(pki.dir, 'ca.crt'),
+        kubeletCertificateAuthority: join(pki.dir, 'ca.crt'),
+        kubeletClientCertificate: join(pki.dir, 'apiserver-kubelet-client.crt'),
+        kubeletClientKey: join(pki.dir, 'apiserver-kubelet-client.key'),
+      }
+    : { insecure: true };
   const etcd = opts.etcd ?? (await startEtcd());
   const grpcPort = opts.grpcPort ?? (await freePort());
   const httpPort = opts.httpPort ?? (await freePort());
@@ -24,16 +48,20 @@ export async function startControlPlane(opts: ApiserverOptions & { etcd?: TestEt
     bindAddress: '127.0.0.1',
     adminPort: 0,
     serviceClusterIpRange: '10.96.0.0/16',
-    ...opts,
+    ...tlsFiles,
+    ...apiOpts,
     grpcPort,
     httpPort,
   });
   const log = process.env.KUBELAB_TEST_LOG ? createLogger('apiserver', { pretty: false }) : nullLogger();
   let apiserver = await startApiserver(cfg, log);
   const address = `127.0.0.1:${grpcPort}`;
-  const client = new ApiClient(address);
+  const adminTls = pki?.client('admin');
+  const client = new ApiClient(address, { tls: adminTls });
   const plane = {
     etcd,
+    restUrl: `${pki ? 'https' : 'http'}://127.0.0.1:${httpPort}`,
+    adminTls,
     get apiserver() {
       return apiserver;
     },

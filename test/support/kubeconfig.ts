@@ -45,3 +45,29 @@ export function writeKubeconfig(httpPort: number, opts: { namespace?: string } =
   writeFileSync(path, kubeconfigYaml(httpPort, opts), { mode: 0o600 });
   return { path, dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/** A kubeconfig for a TLS apiserver: the CA and the client certificate inline, as `kubelab lab up` writes it. */
+export function secureKubeconfigYaml(restUrl: string, tls: { ca: Buffer; cert?: Buffer; key?: Buffer }, opts: { namespace?: string } = {}): string {
+  const b64 = (b: Buffer): string => b.toString('base64');
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: kubelab',
+    '  cluster:',
+    `    server: ${restUrl}`,
+    `    certificate-authority-data: ${b64(tls.ca)}`,
+    'users:',
+    '- name: kubelab',
+    '  user:',
+    ...(tls.cert && tls.key ? [`    client-certificate-data: ${b64(tls.cert)}`, `    client-key-data: ${b64(tls.key)}`] : []),
+    'contexts:',
+    '- name: kubelab',
+    '  context:',
+    '    cluster: kubelab',
+    '    user: kubelab',
+    `    namespace: ${opts.namespace ?? 'default'}`,
+    'current-context: kubelab',
+    '',
+  ].join('\n');
+}
