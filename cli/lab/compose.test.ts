@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { workersOverride } from './compose.js';
-import { PORTS, addressPlan, componentArgs, componentContainer, composeLabSpec, httpHealthcheck, workerIp, workerName } from './spec.js';
+import { PKI_PATH, PORTS, addressPlan, componentArgs, componentContainer, composeLabSpec, httpHealthcheck, workerIp, workerName } from './spec.js';
 
 interface Service {
   command?: string[];
@@ -58,8 +58,18 @@ describe('docker-compose.yml agrees with cli/lab/spec.ts', () => {
 
   it('gives the controller-managers the Docker socket exactly when the test clusters do', () => {
     const binds = componentContainer(spec, 'controller-manager').HostConfig?.Binds ?? [];
-    for (const r of [1, 2]) expect((compose.services[`controller-manager-${r}`] as Service & { volumes?: string[] }).volumes ?? []).toEqual(binds);
+    for (const r of [1, 2]) expect(((compose.services[`controller-manager-${r}`] as Service & { volumes?: string[] }).volumes ?? []).filter((v) => v.includes('docker.sock'))).toEqual(binds);
     expect(compose.networks.kubelab?.labels['io.kubelab.timing']).toBe(spec.timing);
+  });
+
+  // A service's own `volumes:` replaces the anchor's (YAML merge keys do not merge lists): the controller-
+  // managers once lost the PKI mount that way and restarted forever on "cannot read …/ca.crt".
+  it('mounts the PKI into every service whose flags name a file in it', () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      const args = split((s as Service).command);
+      if (!args.some((a) => a.includes(`${PKI_PATH}/`))) continue;
+      expect((s as Service & { volumes?: string[] }).volumes ?? [], name).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^\\./\\.kubelab/pki:${PKI_PATH}(:ro)?$`))]));
+    }
   });
 
   it('labels every service with the cluster', () => {
