@@ -3,7 +3,7 @@
  * killed and removed by `stop()` (call it in afterAll; it is safe to call twice).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +34,16 @@ process.once('exit', () => {
   for (const p of live) p.kill('SIGKILL');
 });
 
+/**
+ * etcd dies with the process that started it, even when that process is SIGKILLed (a vitest worker
+ * killed on a timeout runs no 'exit' handler): util-linux's setpriv sets the parent-death signal and
+ * execs etcd in place (same pid). Without setpriv (not Linux) the 'exit' handler above is all there is.
+ */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+export function etcdCommand(bin: string, args: string[]): [string, string[]] {
+  return SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', bin, ...args]] : [bin, args];
+}
+
 async function distinctPort(other: number): Promise<number> {
   for (;;) {
     const p = await freePort();
@@ -50,8 +60,7 @@ export async function startEtcd(): Promise<TestEtcd> {
   let proc: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
     const p = spawn(
-      process.env.KUBELAB_ETCD_BIN ?? 'etcd',
-      [
+      ...etcdCommand(process.env.KUBELAB_ETCD_BIN ?? 'etcd', [
         '--data-dir', dataDir,
         '--listen-client-urls', endpoint,
         '--advertise-client-urls', endpoint,
@@ -60,7 +69,7 @@ export async function startEtcd(): Promise<TestEtcd> {
         '--initial-cluster', `default=http://127.0.0.1:${peerPort}`,
         '--unsafe-no-fsync',
         '--log-level', 'error',
-      ],
+      ]),
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     proc = p;
