@@ -39,9 +39,13 @@ export interface ApiserverOptions {
   kubeletCertificateAuthority?: string;
   /** Serve plain HTTP/gRPC with no authentication, every request acting as the lab admin: a throwaway test apiserver only. */
   insecure?: boolean;
-  /** --authorization-mode: comma list of AlwaysAllow, AlwaysDeny, Node, RBAC (default AlwaysAllow until TLS lands). */
+  /** --authorization-mode: comma list of AlwaysAllow, AlwaysDeny, Node, RBAC (default Node,RBAC, as kubeadm). */
   authorizationMode?: string;
-  /** --anonymous-user: who a request without credentials is — `admin` (today's lab) or `anonymous` (Kubernetes). */
+  /**
+   * --anonymous-user: who a request without credentials is when the apiserver serves plain HTTP/gRPC —
+   * `anonymous` (system:anonymous, Kubernetes) or `admin`; default `admin` with --insecure only, where
+   * there is no authentication to speak of. With TLS no credentials is always system:anonymous.
+   */
   anonymousUser?: string;
   /** --token-auth-file: CSV token,user,uid,"groups" (kube-apiserver's static token file). */
   tokenAuthFile?: string;
@@ -51,8 +55,10 @@ export interface ApiserverOptions {
   serviceAccountIssuer?: string;
   /** --api-audiences: comma list; default the issuer. */
   apiAudiences?: string;
-  /** --enable-admission-plugins: extra plugins (ServiceAccount). */
+  /** --enable-admission-plugins: plugins on besides the defaults (every plugin is on by default). */
   enableAdmissionPlugins?: string;
+  /** --disable-admission-plugins: default plugins turned off (ServiceAccount; NodeRestriction and PodSecurity always run). */
+  disableAdmissionPlugins?: string;
   /** --pod-security-defaults: `enforce=baseline,warn=restricted,audit=restricted` (PodSecurityConfiguration defaults). */
   podSecurityDefaults?: string;
   /** --root-ca-file: the cluster CA published as the kube-root-ca.crt ConfigMap. */
@@ -168,15 +174,33 @@ function compileTls(o: ApiserverOptions): ApiserverTls | undefined {
     kubelet: trio(['--kubelet-certificate-authority', '--kubelet-client-certificate', '--kubelet-client-key'], [o.kubeletCertificateAuthority, o.kubeletClientCertificate, o.kubeletClientKey]),
   };
 }
+/** The admission plugins on unless --disable-admission-plugins names them (kube-apiserver's default set, of those kubelab has). */
+export const DEFAULT_ADMISSION_PLUGINS: readonly AdmissionPluginName[] = ['ServiceAccount', 'NodeRestriction', 'PodSecurity'];
+/** Plugins that cannot be turned off: PodSecurity is relaxed with --pod-security-defaults and namespace labels instead. */
+const REQUIRED_ADMISSION_PLUGINS: readonly AdmissionPluginName[] = ['NodeRestriction', 'PodSecurity'];
+
+function pluginList(flag: string, value: string | undefined): AdmissionPluginName[] {
+  const plugins = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const p of plugins) if (!(ADMISSION_PLUGINS as readonly string[]).includes(p)) throw new ConfigError(`${flag}: "${p}" is not one of ${ADMISSION_PLUGINS.join(', ')}`);
+  return plugins as AdmissionPluginName[];
+}
+
 function compileSecurityConfig(o: ApiserverOptions): SecurityConfig {
-  const modes = parseAuthorizationModes(o.authorizationMode ?? 'AlwaysAllow');
+  // Secure by default, as kubeadm's kube-apiserver: Node,RBAC; a plain --insecure apiserver treats no credentials as the admin.
+  const modes = parseAuthorizationModes(o.authorizationMode ?? 'Node,RBAC');
   if (typeof modes === 'string') throw new ConfigError(`--authorization-mode: ${modes}`);
-  const anonymous = o.anonymousUser ?? 'admin';
+  const anonymous = o.anonymousUser ?? (o.insecure ? 'admin' : 'anonymous');
   if (anonymous !== 'admin' && anonymous !== 'anonymous') throw new ConfigError(`--anonymous-user: "${anonymous}" is not one of admin, anonymous`);
-  const plugins = (o.enableAdmissionPlugins ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  for (const p of plugins) if (!(ADMISSION_PLUGINS as readonly string[]).includes(p)) throw new ConfigError(`--enable-admission-plugins: "${p}" is not one of ${ADMISSION_PLUGINS.join(', ')}`);
-  // Until the lab's own pods run in a namespace labelled privileged, the cluster default stays privileged.
-  const defaults: SecurityConfig['podSecurityDefaults'] = { enforce: 'privileged', warn: 'privileged', audit: 'privileged' };
+  const enabled = pluginList('--enable-admission-plugins', o.enableAdmissionPlugins);
+  const disabled = pluginList('--disable-admission-plugins', o.disableAdmissionPlugins);
+  const required = disabled.find((p) => REQUIRED_ADMISSION_PLUGINS.includes(p));
+  if (required) throw new ConfigError(`--disable-admission-plugins: ${required} cannot be turned off${required === 'PodSecurity' ? ' (relax it with --pod-security-defaults enforce=privileged or namespace labels)' : ''}`);
+  const both = enabled.find((p) => disabled.includes(p));
+  if (both) throw new ConfigError(`--enable-admission-plugins and --disable-admission-plugins both name ${both}`);
+  const plugins = [...new Set([...DEFAULT_ADMISSION_PLUGINS, ...enabled])].filter((p) => !disabled.includes(p));
+  // Kubernetes' levels; the cluster default for namespaces without labels is baseline (kubelab's choice:
+  // upstream's built-in default is privileged, most distributions configure baseline or restricted).
+  const defaults: SecurityConfig['podSecurityDefaults'] = { enforce: 'baseline', warn: 'privileged', audit: 'privileged' };
   for (const part of (o.podSecurityDefaults ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
     const [mode, level] = part.split('=');
     if (!['enforce', 'warn', 'audit'].includes(mode) || !(LEVELS as readonly string[]).includes(level ?? ''))
@@ -192,7 +216,7 @@ function compileSecurityConfig(o: ApiserverOptions): SecurityConfig {
     ...(o.serviceAccountKeyFile ? { serviceAccountKeyFile: o.serviceAccountKeyFile } : {}),
     serviceAccountIssuer: issuer,
     apiAudiences: audiences,
-    admissionPlugins: plugins as AdmissionPluginName[],
+    admissionPlugins: plugins,
     podSecurityDefaults: defaults,
     ...(o.rootCaFile ? { rootCaFile: o.rootCaFile } : {}),
   };

@@ -85,8 +85,8 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
   const authorize = async (call: CallCredentials, verb: string, r: { resource: string; namespace?: string; name?: string; subresource?: string; fieldSelector?: string }): Promise<UserInfo> => {
     const header = call.metadata.get('authorization')[0];
     const user = await security.authenticate(typeof header === 'string' ? header : undefined, call.getAuthContext().sslPeerCertificate?.raw);
-    // With authorization off (AlwaysAllow) an anonymous caller still gets nothing: the gRPC API has no public-info paths.
-    if (isAnonymous(user) && security.authorizer.alwaysAllow) throw unauthorized();
+    // An anonymous caller gets nothing: the gRPC API has no public-info paths (see authorizeRequest in rest/).
+    if (isAnonymous(user)) throw unauthorized();
     const info = registry.info(r.resource);
     security.authorize({
       user,

@@ -77,6 +77,14 @@ export interface RequestContext {
 
 export { SYSTEM_NAMESPACES };
 
+/**
+ * Labels the apiserver keeps on its system namespaces: kube-system runs what the cluster itself needs
+ * (hostNetwork, privileged daemons), so Pod Security lets it, as clusters commonly label or exempt it.
+ */
+export const SYSTEM_NAMESPACE_LABELS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  'kube-system': { 'pod-security.kubernetes.io/enforce': 'privileged' },
+};
+
 const MAX_CAS_RETRIES = 20;
 
 /** Bytes of stored objects after which a paged list (`limit` set) ends its page early with a continue token. */
@@ -119,7 +127,15 @@ export class Registry {
         if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
       }
     };
-    for (const name of SYSTEM_NAMESPACES) await ensure('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    for (const name of SYSTEM_NAMESPACES) {
+      const labels = SYSTEM_NAMESPACE_LABELS[name];
+      await ensure('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, ...(labels ? { labels: { ...labels } } : {}) } });
+      // A namespace made before the label existed (a lab's etcd volume kept across upgrades) gets it too;
+      // a value the user set is theirs to keep.
+      const cur = this.caches.get('namespaces')?.items.get(name) ?? (await this.storage.get(this.storage.key('namespaces', '', name)))?.obj;
+      if (labels && Object.keys(labels).some((k) => cur?.metadata?.labels?.[k] === undefined))
+        await this.mutate(this.info('namespaces'), '', name, (o) => ({ ...o, metadata: { ...o.metadata, labels: { ...labels, ...(o.metadata?.labels ?? {}) } } }));
+    }
     for (const [name, value] of SYSTEM_PRIORITY_CLASSES)
       await ensure('priorityclasses', {
         apiVersion: 'scheduling.k8s.io/v1',

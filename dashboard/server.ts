@@ -126,7 +126,7 @@ export async function startDashboard(cfg: DashboardConfig, signal: AbortSignal, 
   const pods = new Informer(client, 'pods', { logger: log, pageSize: 1000 });
   const leases = new Informer(client, 'leases', { logger: log });
   const events = new Informer(client, 'events', { logger: log, pageSize: 1000 });
-  const configmaps = new Informer(client, 'configmaps', { logger: log, namespace: TIMING_CONFIGMAP_NAMESPACE });
+  const configmaps = new Informer(client, 'configmaps', { logger: log, namespace: TIMING_CONFIGMAP_NAMESPACE, fieldSelector: `metadata.name=${TIMING_CONFIGMAP_NAME}` });
   const workloads = WORKLOADS.map(([resource, kind]) => ({ kind, informer: new Informer(client, resource, { logger: log }) }));
 
   const refreshNode = (name: string): void => {

@@ -55,7 +55,7 @@ export interface KubeletOptions extends ClientTlsOptions {
   /**
    * Refuse to start pods that their namespace's Pod Security level (pod-security.kubernetes.io/enforce,
    * baseline when unlabelled) forbids: defence in depth behind the apiserver's admission, since a pod here
-   * is a sibling container on the host's Docker. Off until the lab's pods run in labelled namespaces.
+   * is a sibling container on the host's Docker. Default true; false only for a throwaway cluster.
    */
   enforcePodSecurity?: boolean;
 }
@@ -212,6 +212,7 @@ export function compileKubeletConfig(o: KubeletOptions): KubeletConfig {
     volumeSyncPeriodMs: o.volumeSyncPeriodMs ?? preset.volumeSyncPeriodMs,
     hollowStartDelayMs: o.hollowStartDelayMs ?? 1_000,
     pauseImage: o.pauseImage ?? 'kubelab/pause:latest',
-    enforcePodSecurity: o.enforcePodSecurity ?? false,
+    // On by default, with the apiserver's Pod Security default (baseline); off only for a throwaway cluster.
+    enforcePodSecurity: o.enforcePodSecurity ?? true,
   };
 }

@@ -36,5 +36,5 @@ export const KUBELET_FLAGS = {
   crashLoopBackoffResetMs: durationFlag('--crash-loop-backoff-reset <duration>', 'running this long resets the back-off'),
   hollowStartDelayMs: durationFlag('--hollow-start-delay <duration>', 'hollow runtime: start → Running delay'),
   pauseImage: stringFlag('--pause-image <image>', 'pod sandbox image'),
-  enforcePodSecurity: boolFlag('--enforce-pod-security', "refuse pods their namespace's Pod Security level forbids (defence in depth)", { env: 'KUBELAB_ENFORCE_POD_SECURITY' }),
+  enforcePodSecurity: boolFlag('--enforce-pod-security', "refuse pods their namespace's Pod Security level forbids, baseline for unlabelled namespaces (defence in depth; default true)", { env: 'KUBELAB_ENFORCE_POD_SECURITY' }),
 } satisfies FlagsFor<KubeletOptions>;

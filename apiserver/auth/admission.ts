@@ -124,14 +124,17 @@ function templateOf(obj: KObject, path: string): { metadata?: { annotations?: Re
 export function podSecurity(defaults: { enforce: Level; warn: Level; audit: Level }): AdmissionPlugin {
   return {
     name: 'PodSecurity',
-    validate(req, ctx) {
+    async validate(req, ctx) {
       if (req.operation === 'DELETE' || !req.object) return;
       if (req.group === '' && req.resource === 'namespaces' && !req.subresource) {
         const errs = policyLabelErrors(req.object.metadata?.labels);
         if (errs.length) throw invalid('Namespace', req.name, errs.map((e) => ({ ...e, reason: 'FieldValueInvalid' })));
         return;
       }
-      const nsObj = req.namespace ? ctx.cachedGet('namespaces', req.namespace) : undefined;
+      if (!(req.group === '' && req.resource === 'pods') && !POD_TEMPLATE_RESOURCES[`${req.group}/${req.resource}`]) return;
+      // The cache first; a namespace created a moment ago (and its labels) is read from etcd, as the
+      // plugin's namespace lister falls back to a live GET.
+      const nsObj = req.namespace ? (ctx.cachedGet('namespaces', req.namespace) ?? (await ctx.read('namespaces', '', req.namespace))) : undefined;
       const labels = nsObj?.metadata?.labels;
       const policy = namespacePolicy(labels, defaults.enforce);
       if (!labels?.['pod-security.kubernetes.io/warn']) policy.warn.level = defaults.warn;
@@ -195,6 +198,21 @@ interface PodSpecSA {
  * volume: a bound token, kube-root-ca.crt's ca.crt, the namespace) at SA_MOUNT_PATH in every container,
  * unless the pod or the account sets automountServiceAccountToken: false.
  */
+/**
+ * The pod's ServiceAccount: the cache, then etcd; the `default` account is looked up a few more times
+ * over ~1 s, since the controller creates it right after its namespace (the plugin's getServiceAccount
+ * does the same), so a pod created just after `kubectl create namespace` is not refused.
+ */
+async function serviceAccountOf(ctx: StrategyContext, namespace: string, name: string): Promise<KObject | undefined> {
+  const attempts = name === 'default' ? 10 : 1;
+  for (let i = 0; i < attempts; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 100 + Math.floor(Math.random() * 100)));
+    const sa = ctx.cachedGet('serviceaccounts', `${namespace}/${name}`) ?? (await ctx.read('serviceaccounts', namespace, name));
+    if (sa) return sa;
+  }
+  return undefined;
+}
+
 export const serviceAccountAdmission: AdmissionPlugin = {
   name: 'ServiceAccount',
   async mutate(req, ctx) {
@@ -204,7 +222,7 @@ export const serviceAccountAdmission: AdmissionPlugin = {
     const spec = (req.object.spec ?? {}) as PodSpecSA;
     if (!spec.serviceAccountName) spec.serviceAccountName = spec.serviceAccount || 'default';
     spec.serviceAccount = spec.serviceAccountName;
-    const sa = ctx.cachedGet('serviceaccounts', `${req.namespace}/${spec.serviceAccountName}`) ?? (await ctx.read('serviceaccounts', req.namespace, spec.serviceAccountName));
+    const sa = await serviceAccountOf(ctx, req.namespace, spec.serviceAccountName);
     if (!sa)
       throw admissionForbidden(
         { resource: 'pods', group: '', name: req.object.metadata?.name ?? '' },

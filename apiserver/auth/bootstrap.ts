@@ -38,6 +38,10 @@ const SCHEDULING = 'scheduling.k8s.io';
 
 const eventsRule = rule(['create', 'update', 'patch'], [CORE, EVENTS], ['events']);
 
+/** The client-certificate users of kubelab's own components (client/pki/pki.ts labPkiPlan issues them). */
+export const INGRESS_USER = 'system:kubelab-ingress';
+export const DASHBOARD_USER = 'system:kubelab-dashboard';
+
 export const AGGREGATE_TO = (role: 'admin' | 'edit' | 'view'): string => `rbac.authorization.k8s.io/aggregate-to-${role}`;
 
 export interface BootstrapClusterRole {
@@ -174,10 +178,11 @@ export const BOOTSTRAP_CLUSTER_ROLES: BootstrapClusterRole[] = [
   { name: 'system:kube-dns', rules: [rule(['list', 'watch'], [CORE], ['endpoints', 'services']), rule(['list', 'watch'], [DISCOVERY], ['endpointslices'])] },
   { name: 'system:service-account-issuer-discovery', rules: [urls(['get'], '/.well-known/openid-configuration', '/.well-known/openid-configuration/', '/openid/v1/jwks', '/openid/v1/jwks/')] },
   {
-    // The per-controller roles (system:controller:*) the lab's controllers need, in one role.
+    // The per-controller roles (system:controller:*) the lab's controllers need, in one role: kubelab's
+    // controller-manager runs every controller under its own client certificate.
     name: 'system:kubelab:controllers',
     rules: [
-      rule(READ_WRITE, [CORE], ['pods', 'pods/status', 'pods/eviction', 'pods/binding', 'services', 'services/status', 'endpoints', 'events', 'nodes', 'nodes/status', 'namespaces', 'namespaces/status', 'namespaces/finalize', 'persistentvolumes', 'persistentvolumes/status', 'persistentvolumeclaims', 'persistentvolumeclaims/status', 'serviceaccounts', 'configmaps', 'secrets']),
+      rule(READ_WRITE, [CORE], ['pods', 'pods/status', 'pods/eviction', 'pods/binding', 'services', 'services/status', 'endpoints', 'events', 'nodes', 'nodes/status', 'namespaces', 'namespaces/status', 'namespaces/finalize', 'persistentvolumes', 'persistentvolumes/status', 'persistentvolumeclaims', 'persistentvolumeclaims/status', 'serviceaccounts', 'configmaps']),
       rule(READ_WRITE, [APPS], ['*']),
       rule(READ_WRITE, [BATCH], ['*']),
       rule(READ_WRITE, [AUTOSCALING], ['*']),
@@ -186,13 +191,60 @@ export const BOOTSTRAP_CLUSTER_ROLES: BootstrapClusterRole[] = [
       rule(READ_WRITE, [COORD], ['leases']),
       rule(READ_WRITE, [EVENTS], ['events']),
       rule(READ, [STORAGE, SCHEDULING, NETWORKING], ['*']),
-      // The namespace controller empties a terminating namespace of every kind; the aggregation controller fills roles.
-      rule(['list', 'watch', 'delete', 'deletecollection'], ['*'], ['*']),
-      rule(['update', 'patch'], [RBAC], ['clusterroles']),
-      rule(['escalate'], [RBAC], ['clusterroles']),
-      rule(['create'], [CORE], ['serviceaccounts/token']),
-      urls(['get'], '/metrics', '/apis/metrics.k8s.io/*'),
+      // The volume controller makes the lab's default StorageClass.
+      rule(['create'], [STORAGE], ['storageclasses']),
+      // system:controller:generic-garbage-collector and namespace-controller: the garbage collector reads,
+      // patches (ownerReferences, finalizers) and deletes dependents of every kind; the namespace
+      // controller empties a terminating namespace of every kind.
+      rule(['get', 'list', 'watch', 'patch', 'update', 'delete', 'deletecollection'], ['*'], ['*']),
+      urls(['get'], '/metrics'),
     ],
+  },
+  {
+    // kubelab's dns component beyond system:kube-dns: it keeps kube-system/kube-dns (Service + Endpoints)
+    // pointing at itself and hands out LoadBalancer ingress IPs (Service status).
+    name: 'system:kubelab:dns',
+    rules: [
+      rule(['create'], [CORE], ['services', 'endpoints']),
+      rule(['get', 'update'], [CORE], ['services', 'endpoints'], ['kube-dns']),
+      rule(['update', 'patch'], [CORE], ['services/status']),
+      eventsRule,
+    ],
+  },
+  {
+    // The ingress controller (ingress-nginx's ClusterRole, trimmed to what kubelab's controller calls).
+    name: 'system:kubelab:ingress',
+    rules: [
+      rule(['list', 'watch'], [CORE], ['services', 'secrets']),
+      rule(['list', 'watch'], [DISCOVERY], ['endpointslices']),
+      rule(READ, [NETWORKING], ['ingresses', 'ingressclasses']),
+      rule(['update'], [NETWORKING], ['ingresses/status']),
+      // Its IngressClass `nginx`, created when missing.
+      rule(['create'], [NETWORKING], ['ingressclasses']),
+      eventsRule,
+    ],
+  },
+  {
+    // The dashboard: reads what it shows; writes only what its buttons do (kubectl cordon/drain/scale/delete pod).
+    name: 'system:kubelab:dashboard',
+    rules: [
+      rule(READ, [CORE], ['nodes', 'pods', 'events']),
+      rule(READ, [COORD], ['leases']),
+      rule(READ, [APPS], ['deployments', 'replicasets', 'statefulsets', 'daemonsets']),
+      rule(READ, [BATCH], ['jobs']),
+      rule(READ, [CORE], ['configmaps'], ['kubelab-controller-manager-timing']),
+      rule(['patch'], [CORE], ['nodes']),
+      rule(['create'], [CORE], ['pods/eviction']),
+      rule(['delete'], [CORE], ['pods']),
+      rule(['get', 'update', 'patch'], [APPS], ['deployments/scale', 'replicasets/scale', 'statefulsets/scale']),
+      eventsRule,
+    ],
+  },
+  {
+    // metrics-server's system:aggregated-metrics-reader: `kubectl top` for whoever holds view, edit or admin.
+    name: 'system:aggregated-metrics-reader',
+    labels: { [AGGREGATE_TO('view')]: 'true', [AGGREGATE_TO('edit')]: 'true', [AGGREGATE_TO('admin')]: 'true' },
+    rules: [rule(READ, ['metrics.k8s.io'], ['pods', 'nodes'])],
   },
 ];
 
@@ -219,6 +271,9 @@ export const BOOTSTRAP_CLUSTER_ROLE_BINDINGS: BootstrapBinding[] = [
   { name: 'system:kubelab:controllers', role: 'system:kubelab:controllers', subjects: [user('system:kube-controller-manager')] },
   { name: 'system:kube-scheduler', role: 'system:kube-scheduler', subjects: [user('system:kube-scheduler')] },
   { name: 'system:kube-dns', role: 'system:kube-dns', subjects: [{ kind: 'ServiceAccount', name: 'kube-dns', namespace: 'kube-system' }, user('system:kube-dns')] },
+  { name: 'system:kubelab:dns', role: 'system:kubelab:dns', subjects: [user('system:kube-dns')] },
+  { name: 'system:kubelab:ingress', role: 'system:kubelab:ingress', subjects: [user(INGRESS_USER)] },
+  { name: 'system:kubelab:dashboard', role: 'system:kubelab:dashboard', subjects: [user(DASHBOARD_USER)] },
   { name: 'system:service-account-issuer-discovery', role: 'system:service-account-issuer-discovery', subjects: [group('system:serviceaccounts')] },
 ];
 

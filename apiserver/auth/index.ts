@@ -23,13 +23,13 @@ export type { UserInfo } from './user.js';
 
 export interface SecurityConfig {
   authorizationModes: AuthorizationMode[];
-  /** Who a request without credentials is: `admin` (today's lab, until TLS client certs) or `anonymous` (Kubernetes). */
+  /** Who a plain-HTTP request without credentials is: `anonymous` (Kubernetes) or `admin` (an --insecure throwaway apiserver). */
   anonymousUser: 'admin' | 'anonymous';
   tokenAuthFile?: string;
   serviceAccountKeyFile?: string;
   serviceAccountIssuer: string;
   apiAudiences: string[];
-  /** Admission plugins beyond the always-on ones (NodeRestriction, PodSecurity run always; ServiceAccount when listed). */
+  /** The admission plugins that run (NodeRestriction and PodSecurity always; ServiceAccount unless disabled). */
   admissionPlugins: AdmissionPluginName[];
   podSecurityDefaults: { enforce: Level; warn: Level; audit: Level };
   /** PEM bundle published as the kube-root-ca.crt ConfigMap (the cluster CA, from the PKI). */

@@ -203,9 +203,10 @@ async function awaitRevision(opts: RestOptions, resource: string, rv: number): P
 /** Authenticates and authorizes a request (Kubernetes' WithAuthentication + WithAuthorization filters); answers its user. */
 export async function authorizeRequest(opts: RestOptions, req: IncomingMessage, url: URL): Promise<UserInfo> {
   const user = await opts.security.authenticate(req.headers.authorization, peerCertificateOf(req));
-  // With AlwaysAllow (authorization off), an anonymous caller still gets only what Kubernetes'
-  // system:public-info-viewer opens (/healthz, /livez, /readyz, /version): 401 elsewhere.
-  if (isAnonymous(user) && opts.security.authorizer.alwaysAllow && !isPublicInfoPath(url.pathname)) throw unauthorized();
+  // Anonymous authentication is enabled for the public-info paths only (/healthz, /livez, /readyz,
+  // /version), as Kubernetes' AuthenticationConfiguration `anonymous.conditions` does: a request without
+  // credentials anywhere else is a 401, whatever the authorizer would say.
+  if (isAnonymous(user) && !isPublicInfoPath(url.pathname)) throw unauthorized();
   const attrs = requestAttributes(user, req.method ?? 'GET', url.pathname, url.searchParams);
   const audit = auditContexts.get(req);
   if (audit) audit.attrs = attrs;

@@ -5,7 +5,7 @@
  * worker added at runtime is started exactly like the ones compose started.
  */
 import type Docker from 'dockerode';
-import { labPkiPlan, type PkiPlan } from '../../client/pki/pki.js';
+import { SERVICE_ACCOUNT_KEY_FILE, labPkiPlan, type PkiPlan } from '../../client/pki/pki.js';
 import { TIMING, type TimingPreset } from '../../client/timing.js';
 
 export type { TimingPreset } from '../../client/timing.js';
@@ -64,8 +64,8 @@ export interface LabSpec {
   /** Docker restart policy of the cluster's containers ('no' in tests: the test decides). */
   restartPolicy: 'no' | 'unless-stopped';
   /**
-   * TLS everywhere with the cluster PKI (the default); false only for a throwaway test cluster, which then
-   * runs plain HTTP/gRPC with no authentication (every caller is the admin).
+   * TLS, authentication, RBAC + Node authorization, ServiceAccount tokens and Pod Security (the default);
+   * false only for a throwaway test cluster: plain HTTP/gRPC, every caller the admin, every pod allowed.
    */
   secure: boolean;
   /** Host directory of the cluster's PKI (ensurePki layout); containers get their own files from it. */
@@ -117,7 +117,7 @@ export function pkiFilesOf(component: ComponentName | 'node', nodeName?: string)
     case 'etcd':
       return ['ca.crt', ...pair('etcd-server')];
     case 'apiserver':
-      return ['ca.crt', ...pair('apiserver'), ...pair('apiserver-etcd-client'), ...pair('apiserver-kubelet-client')];
+      return ['ca.crt', ...pair('apiserver'), ...pair('apiserver-etcd-client'), ...pair('apiserver-kubelet-client'), SERVICE_ACCOUNT_KEY_FILE];
     case 'scheduler':
     case 'controller-manager':
     case 'dns':
@@ -129,6 +129,12 @@ export function pkiFilesOf(component: ComponentName | 'node', nodeName?: string)
       return ['ca.crt', ...pair(`nodes/${nodeName}/kubelet`), ...pair(`nodes/${nodeName}/kubelet-server`), ...pair('kube-proxy')];
   }
 }
+
+/**
+ * The throwaway cluster (`secure: false`): plain HTTP/gRPC with every caller the admin, no ServiceAccount
+ * tokens in pods, every pod allowed. Never the default (docs/security.md, "Turning it off").
+ */
+const INSECURE_APISERVER_ARGS = ['--insecure', '--authorization-mode', 'AlwaysAllow', '--disable-admission-plugins', 'ServiceAccount', '--pod-security-defaults', 'enforce=privileged'];
 
 /** `--certificate-authority/--client-certificate/--client-key` for identity `file`. */
 function clientTlsArgs(file: string): string[] {
@@ -281,8 +287,12 @@ export function componentArgs(spec: LabSpec, component: ComponentName | 'node', 
               '--kubelet-client-key', `${PKI_PATH}/apiserver-kubelet-client.key`,
               // Published as the kube-root-ca.crt ConfigMap: what in-cluster clients verify the apiserver with.
               '--root-ca-file', `${PKI_PATH}/ca.crt`,
+              // Signs ServiceAccount tokens; kept in the PKI so pods' tokens outlive an apiserver restart.
+              '--service-account-key-file', `${PKI_PATH}/${SERVICE_ACCOUNT_KEY_FILE}`,
+              // The apiserver's defaults, written out as kubeadm does: RBAC plus the Node authorizer.
+              '--authorization-mode', 'Node,RBAC',
             ]
-          : ['--insecure']),
+          : INSECURE_APISERVER_ARGS),
       ];
     case 'scheduler':
       return ['scheduler', '--apiserver', api, '--timing', spec.timing, ...tls('scheduler')];
@@ -327,7 +337,7 @@ export function componentArgs(spec: LabSpec, component: ComponentName | 'node', 
               '--proxy-client-certificate', `${PKI_PATH}/kube-proxy.crt`,
               '--proxy-client-key', `${PKI_PATH}/kube-proxy.key`,
             ]
-          : []),
+          : ['--enforce-pod-security', 'false']),
       ];
   }
 }

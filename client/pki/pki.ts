@@ -5,7 +5,7 @@
  * certificates survive restarts. Where each file goes and what it names: `labPkiPlan` and docs/security.md.
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { X509Certificate as NodeCert, webcrypto } from 'node:crypto';
+import { X509Certificate as NodeCert, generateKeyPairSync, webcrypto } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { isIP } from 'node:net';
 
@@ -25,7 +25,15 @@ export interface CertSpec {
 
 export interface PkiPlan {
   certs: CertSpec[];
+  /**
+   * Also keep `sa.key`, the RSA key that signs ServiceAccount tokens (kubeadm's sa.key): made once and
+   * never renewed, so tokens stay valid across apiserver restarts.
+   */
+  serviceAccountKey?: boolean;
 }
+
+/** kubeadm's name of the ServiceAccount signing key (`<dir>/sa.key`, PKCS#8 PEM). */
+export const SERVICE_ACCOUNT_KEY_FILE = 'sa.key';
 
 export interface EnsurePkiOptions {
   /** Lifetime of the CA (default 10 years, kubeadm's). */
@@ -98,12 +106,12 @@ export function labPkiPlan(input: LabPkiInput): PkiPlan {
     { file: 'dns', commonName: 'system:kube-dns', client: true },
     // The ingress controller reads Ingresses, Services and EndpointSlices and writes Ingress status.
     { file: 'ingress', commonName: 'system:kubelab-ingress', client: true },
-    // The dashboard shows everything and drives the lab's faults for the person at this machine: an admin.
-    { file: 'dashboard', commonName: 'kubelab-dashboard', organizations: ['system:masters'], client: true },
+    // The dashboard reads what it shows and writes what its buttons do (ClusterRole system:kubelab:dashboard).
+    { file: 'dashboard', commonName: 'system:kubelab-dashboard', client: true },
     { file: 'admin', commonName: 'kubernetes-admin', organizations: ['system:masters'], client: true },
   ];
   for (const n of input.nodes) certs.push(...nodeCerts(n.name, n.hosts));
-  return { certs };
+  return { certs, serviceAccountKey: true };
 }
 
 /** A node's kubelet client certificate (system:node:<name> in system:nodes) and its 10250 serving certificate. */
@@ -257,5 +265,21 @@ export async function ensurePki(dir: string, plan: PkiPlan, opts: EnsurePkiOptio
     await writePair(dir, spec.file, cert.toString('pem'), await keyPem(x, keys.privateKey));
     (existing ? result.renewed : result.created).push(spec.file);
   }
+  if (plan.serviceAccountKey) await ensureServiceAccountKey(dir);
   return result;
+}
+
+/** Writes `sa.key` (RSA 2048, PKCS#8: ServiceAccount tokens are RS256 as Kubernetes') unless it exists. */
+async function ensureServiceAccountKey(dir: string): Promise<void> {
+  const file = join(dir, SERVICE_ACCOUNT_KEY_FILE);
+  try {
+    await readFile(file);
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  await mkdir(dir, { recursive: true });
+  await writeFile(`${file}.tmp`, privateKey, { mode: 0o600 });
+  await rename(`${file}.tmp`, file);
 }

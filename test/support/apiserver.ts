@@ -38,6 +38,8 @@ export async function startControlPlane(opts: ApiserverOptions & { etcd?: TestEt
         kubeletCertificateAuthority: join(pki.dir, 'ca.crt'),
         kubeletClientCertificate: join(pki.dir, 'apiserver-kubelet-client.crt'),
         kubeletClientKey: join(pki.dir, 'apiserver-kubelet-client.key'),
+        serviceAccountKeyFile: join(pki.dir, 'sa.key'),
+        rootCaFile: join(pki.dir, 'ca.crt'),
       }
     : { insecure: true };
   const etcd = opts.etcd ?? (await startEtcd());
