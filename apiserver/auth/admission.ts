@@ -219,7 +219,9 @@ export const serviceAccountAdmission: AdmissionPlugin = {
     if (req.operation !== 'CREATE' || req.group !== '' || req.resource !== 'pods' || req.subresource || !req.object) return;
     // Mirror pods (static pods) get no ServiceAccount, as Kubernetes does.
     if (req.object.metadata?.annotations?.['kubernetes.io/config.mirror']) return;
-    const spec = (req.object.spec ?? {}) as PodSpecSA;
+    // A pod without a spec is validation's to refuse (422 naming spec), not this plugin's to fill in.
+    if (typeof req.object.spec !== 'object' || req.object.spec === null) return;
+    const spec = req.object.spec as PodSpecSA;
     if (!spec.serviceAccountName) spec.serviceAccountName = spec.serviceAccount || 'default';
     spec.serviceAccount = spec.serviceAccountName;
     const sa = await serviceAccountOf(ctx, req.namespace, spec.serviceAccountName);
