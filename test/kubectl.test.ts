@@ -214,6 +214,9 @@ describe.skipIf(!existsSync(KUBECTL_133))('kubectl 1.33', () => {
 
   it('debug adds an ephemeral container through pods/ephemeralcontainers; a field ephemeral containers may not set gets the server\'s 422', async () => {
     await ok(['create', 'namespace', 'debug-test']);
+    // --profile=general adds SYS_PTRACE, which Pod Security's baseline (the cluster default) refuses: as on
+    // Kubernetes, the namespace of a pod debugged this way allows it.
+    await ok(['label', 'namespace', 'debug-test', 'pod-security.kubernetes.io/enforce=privileged']);
     await ok(['run', 'target', '-n', 'debug-test', '--image=kubelab/busybox:latest', '--', 'sleep', '3600']);
     // No kubelet runs here: --attach=false does not wait for the container to run.
     const debug = (bin: string, name: string, extra: string[] = []): Promise<Run> =>
