@@ -321,10 +321,14 @@ describe('lab end to end (3 workers, lab timing)', () => {
   it("runs a hostNetwork pod in its node's network: the node's IP and hostname, reachable from other pods", async () => {
     const node = await cluster.client.get('nodes', 'worker-2');
     const nodeIp = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+    // Pod Security's baseline (the cluster default) refuses hostNetwork: as on Kubernetes, the pod runs in
+    // a namespace labelled to allow it.
+    const hostNs = 'e2e-hostnet';
+    await cluster.client.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: hostNs, labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } } });
     await cluster.client.create('pods', {
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name: 'hostnet', namespace: NS },
+      metadata: { name: 'hostnet', namespace: hostNs },
       spec: {
         hostNetwork: true,
         nodeSelector: { 'kubernetes.io/hostname': 'worker-2' },
@@ -341,16 +345,16 @@ describe('lab end to end (3 workers, lab timing)', () => {
     });
     const pod = await waitFor(
       async () => {
-        const p = await cluster.client.get('pods', 'hostnet', { namespace: NS });
+        const p = await cluster.client.get('pods', 'hostnet', { namespace: hostNs });
         return p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? p : undefined;
       },
       { timeoutMs: 60_000, what: 'the hostNetwork pod to be Ready (its probe reaches the node address)' },
     );
     expect(pod.status?.podIP).toBe(nodeIp);
-    expect((await kubectl('exec', 'hostnet', '--', 'hostname')).trim()).toBe('worker-2');
+    expect((await kubectl('exec', '-n', hostNs, 'hostnet', '--', 'hostname')).trim()).toBe('worker-2');
     const client = running(await webPods()).find((p) => p.spec?.nodeName !== 'worker-2')?.metadata?.name ?? '';
     expect((await kubectl('exec', client, '--', 'wget', '-qO-', `http://${nodeIp}:18080/`)).trim()).toBe('host-net-ok');
-    await cluster.client.delete('pods', 'hostnet', { namespace: NS, gracePeriodSeconds: 0 });
+    await cluster.client.delete('namespaces', hostNs);
   });
 
   it("drives the lab with kubectl's everyday commands (kubectl 1.33)", async () => {

@@ -82,9 +82,11 @@ function kubeletOptions(nodeName: string, extra: KubeletOptions = {}): KubeletOp
   return testKubeletOptions(cp.address, CLUSTER, nodeName, extra);
 }
 
-async function newNamespace(): Promise<string> {
+/** A fresh namespace; `privileged` labels it so Pod Security lets hostPath pods in, as a Kubernetes user must. */
+async function newNamespace(opts: { privileged?: boolean } = {}): Promise<string> {
   const name = `kv-${++nsCounter}`;
-  await cp.client.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  const labels = opts.privileged ? { 'pod-security.kubernetes.io/enforce': 'privileged' } : undefined;
+  await cp.client.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, ...(labels ? { labels } : {}) } });
   return name;
 }
 
@@ -462,7 +464,7 @@ describe('kubelet static pods and volumes', () => {
 
   it('scopes hostPath to the node: the same path on two nodes holds different data', async () => {
     const a = await nodeA();
-    const ns = await newNamespace();
+    const ns = await newNamespace({ privileged: true });
     const path = `/kubelab-volumes-test-${process.pid}`;
     const spec = (script: string): Partial<core.PodSpec> & { containers: core.Container[] } => ({
       volumes: [{ name: 'h', hostPath: { path, type: 'DirectoryOrCreate' } }],

@@ -27,9 +27,11 @@ let kubelet: RunningKubelet;
 let ctl: AbortController;
 let nsCounter = 0;
 
-async function newNamespace(): Promise<string> {
+/** A fresh namespace; `privileged` labels it so Pod Security lets hostPath pods in, as a Kubernetes user must. */
+async function newNamespace(opts: { privileged?: boolean } = {}): Promise<string> {
   const name = `kt-${++nsCounter}`;
-  await cp.client.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  const labels = opts.privileged ? { 'pod-security.kubernetes.io/enforce': 'privileged' } : undefined;
+  await cp.client.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, ...(labels ? { labels } : {}) } });
   return name;
 }
 
@@ -351,7 +353,7 @@ describe('kubelet', () => {
   });
 
   it('runs preStop before SIGTERM, then deletes the pod and removes its containers', async () => {
-    const ns = await newNamespace();
+    const ns = await newNamespace({ privileged: true });
     const hostPath = `/kubelet-test-prestop-${process.pid}`;
     const pod = await cp.client.create(
       'pods',
