@@ -3,14 +3,20 @@
  * kubeconfig alone (discovery, apply, logs, exec, auth whoami), the host without credentials gets 401 on
  * resources and 200 on /healthz and /version, a kubelet's 10250 and etcd refuse callers without the right
  * client certificate — also from inside a pod — and a node added at runtime gets its own certificates.
+ * Authorization and admission are on by default: a pod's ServiceAccount token (kubectl inside the pod)
+ * may list pods only once a RoleBinding grants it, a privileged pod runs only in a namespace labelled
+ * for it, and a kubelet's credentials reach only what its own pods use.
  */
 import { execFile } from 'node:child_process';
+import { readFile, realpath } from 'node:fs/promises';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
+import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exec } from '../cli/lab/docker.js';
-import { addressPlan, workerIp } from '../cli/lab/spec.js';
+import { addressPlan, kubernetesServiceIp, workerIp } from '../cli/lab/spec.js';
 import type { core } from '../client/types.js';
 import { startCluster, type TestCluster } from './cluster/index.js';
 import { waitFor } from './support/wait.js';
@@ -18,18 +24,29 @@ import { waitFor } from './support/wait.js';
 const run = promisify(execFile);
 let cluster: TestCluster;
 
-function get(url: string, opts: RequestOptions = {}): Promise<{ status: number; body: string }> {
+function get(url: string, opts: RequestOptions & { body?: string } = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(url, { ...opts, timeout: 10_000 }, (res) => {
+    const { body: payload, ...reqOpts } = opts;
+    const req = httpsRequest(url, { ...reqOpts, timeout: 10_000 }, (res) => {
       let body = '';
       res.on('data', (b: Buffer) => (body += b.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
-    req.end();
+    req.end(payload);
   });
 }
+
+/** The Docker container of a pod's container (the kubelet labels them). */
+async function podContainer(namespace: string, pod: string, container: string): Promise<ReturnType<TestCluster['lab']['docker']['getContainer']>> {
+  const list = await cluster.lab.docker.listContainers({ filters: JSON.stringify({ label: [`io.kubelab.pod.namespace=${namespace}`, `io.kubelab.pod.name=${pod}`, `io.kubelab.container=${container}`] }) });
+  if (!list[0]) throw new Error(`no container ${container} of pod ${namespace}/${pod}`);
+  return cluster.lab.docker.getContainer(list[0].Id);
+}
+
+const running = (namespace: string, name: string): Promise<unknown> =>
+  waitFor(async () => ((await cluster.client.get('pods', name, { namespace })) as core.Pod).status?.phase === 'Running', { timeoutMs: 90_000, what: `pod ${namespace}/${name} to run` });
 
 const kubectl = async (...args: string[]): Promise<string> =>
   (await run('kubectl', args, { env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath }, timeout: 120_000 })).stdout;
@@ -63,6 +80,68 @@ describe('a secure test cluster', () => {
     await waitFor(async () => (await kubectl('logs', 'sec')).includes('from-the-pod'), { timeoutMs: 20_000 });
     expect((await kubectl('exec', 'sec', '--', 'echo', 'exec-ok')).trim()).toBe('exec-ok');
   });
+
+  it("a pod's ServiceAccount token lists pods only once a RoleBinding grants it; kubectl auth can-i in the pod agrees", async () => {
+    const ns = 'sa-test';
+    await kubectl('create', 'namespace', ns);
+    await kubectl('run', 'client', '-n', ns, '--image=kubelab/busybox', '--restart=Never', '--', 'sleep', '3600');
+    await running(ns, 'client');
+    // The host's kubectl (a static binary) copied into the pod: it finds the apiserver from
+    // KUBERNETES_SERVICE_HOST/PORT and authenticates with the projected token, verified by ca.crt.
+    const pack = tar.pack();
+    pack.entry({ name: 'kubectl', mode: 0o755 }, await readFile(await realpath((await run('sh', ['-c', 'command -v kubectl'])).stdout.trim())));
+    pack.finalize();
+    const chunks: Buffer[] = [];
+    for await (const chunk of pack as AsyncIterable<Buffer>) chunks.push(chunk);
+    const c = await podContainer(ns, 'client', 'client');
+    await c.putArchive(Buffer.concat(chunks), { path: '/tmp' });
+    const inPod = (...args: string[]): Promise<{ exitCode: number; output: string }> => exec(c, ['/tmp/kubectl', ...args], 60_000);
+
+    const sa = await exec(c, ['sh', '-c', 'ls /var/run/secrets/kubernetes.io/serviceaccount; cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo; echo $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT']);
+    expect(sa.output).toContain('ca.crt');
+    expect(sa.output).toContain('token');
+    expect(sa.output).toContain(ns);
+    expect(sa.output).toContain(`${kubernetesServiceIp(cluster.lab.spec)}:443`);
+
+    const who = await inPod('auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}');
+    expect(who.output.trim()).toBe(`system:serviceaccount:${ns}:default`);
+    const denied = await inPod('get', 'pods', '-v=6');
+    expect(denied.exitCode).not.toBe(0);
+    expect(denied.output).toMatch(/GET https:\/\/\S+\/api\/v1\/namespaces\/sa-test\/pods\?limit=500 403 Forbidden/);
+    expect(denied.output).toContain(`Error from server (Forbidden): pods is forbidden: User "system:serviceaccount:${ns}:default" cannot list resource "pods" in API group "" in the namespace "${ns}"`);
+    const cannot = await inPod('auth', 'can-i', 'list', 'pods');
+    expect([cannot.exitCode, cannot.output.trim()]).toEqual([1, 'no']);
+
+    await kubectl('create', 'role', 'pod-reader', '-n', ns, '--verb=get,list,watch', '--resource=pods');
+    await kubectl('create', 'rolebinding', 'pod-reader', '-n', ns, '--role=pod-reader', `--serviceaccount=${ns}:default`);
+    await waitFor(async () => (await inPod('auth', 'can-i', 'list', 'pods')).output.trim() === 'yes', { timeoutMs: 20_000, what: 'the RoleBinding to take effect' });
+    const allowed = await inPod('get', 'pods', '-o', 'name', '-v=6');
+    expect(allowed.exitCode).toBe(0);
+    expect(allowed.output).toMatch(/GET https:\/\/\S+\/api\/v1\/namespaces\/sa-test\/pods\?limit=500 200 OK/);
+    expect(allowed.output).toContain('pod/client');
+    // The Role grants pods in its namespace only.
+    const elsewhere = await inPod('auth', 'can-i', 'list', 'pods', '-n', 'default');
+    expect(elsewhere.output.trim()).toBe('no');
+    const secrets = await inPod('get', 'secrets');
+    expect(secrets.output).toContain(`Error from server (Forbidden): secrets is forbidden: User "system:serviceaccount:${ns}:default" cannot list resource "secrets" in API group "" in the namespace "${ns}"`);
+  }, 180_000);
+
+  it('refuses a privileged pod in default with the Pod Security message, and runs it in a namespace labelled enforce=privileged', async () => {
+    const pod = (namespace: string): string =>
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'priv', namespace },
+        spec: { containers: [{ name: 'c', image: 'kubelab/busybox', command: ['sleep', '3600'], securityContext: { privileged: true } }] },
+      });
+    const refused = await run('sh', ['-c', `echo '${pod('default')}' | kubectl create -f - 2>&1; true`], { env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath } });
+    expect(refused.stdout.trim()).toBe('Error from server (Forbidden): error when creating "STDIN": pods "priv" is forbidden: violates PodSecurity "baseline:latest": privileged (container "c" must not set securityContext.privileged=true)');
+    await kubectl('create', 'namespace', 'privileged-ok');
+    await kubectl('label', 'namespace', 'privileged-ok', 'pod-security.kubernetes.io/enforce=privileged');
+    await run('sh', ['-c', `echo '${pod('privileged-ok')}' | kubectl create -f -`], { env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath } });
+    await running('privileged-ok', 'priv');
+    await kubectl('delete', 'pod', 'priv', '-n', 'privileged-ok', '--grace-period=0', '--wait=false');
+  }, 120_000);
 
   it("a kubelet's 10250 refuses callers without the apiserver's client certificate", async () => {
     const url = `https://${workerIp(cluster.lab.spec, 1)}:10250/containerLogs/default/sec/sec`;
@@ -99,4 +178,43 @@ describe('a secure test cluster', () => {
     expect(name).toBe('worker-2');
     expect(await kubectl('get', 'node', name, '-o', 'name')).toContain(`node/${name}`);
   }, 300_000);
+
+  it("a kubelet's credentials reach only what its own pods use, and only its own Node", async () => {
+    // One Secret per node, each mounted by a pod bound to that node.
+    const ns = 'node-secrets';
+    await cluster.client.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    for (const node of ['worker-1', 'worker-2']) {
+      await cluster.client.create('secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: `for-${node}`, namespace: ns }, stringData: { v: node } } as never);
+      await cluster.client.create('pods', {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `on-${node}`, namespace: ns },
+        spec: {
+          nodeName: node,
+          containers: [{ name: 'c', image: 'kubelab/busybox', command: ['sleep', '3600'], volumeMounts: [{ name: 's', mountPath: '/s' }] }],
+          volumes: [{ name: 's', secret: { secretName: `for-${node}` } }],
+        },
+      });
+    }
+    const pki = cluster.pkiDir ?? '';
+    const asWorker1: RequestOptions = {
+      ca: cluster.adminTls?.ca,
+      cert: await readFile(join(pki, 'nodes/worker-1/kubelet.crt')),
+      key: await readFile(join(pki, 'nodes/worker-1/kubelet.key')),
+    };
+    expect((await get(`${cluster.restUrl}/api/v1/namespaces/${ns}/secrets/for-worker-1`, asWorker1)).status).toBe(200);
+    const other = await get(`${cluster.restUrl}/api/v1/namespaces/${ns}/secrets/for-worker-2`, asWorker1);
+    expect(other.status).toBe(403);
+    expect((JSON.parse(other.body) as { message: string }).message).toBe(
+      `secrets "for-worker-2" is forbidden: User "system:node:worker-1" cannot get resource "secrets" in API group "" in the namespace "${ns}": no relationship found between node 'worker-1' and this object`,
+    );
+    expect((await get(`${cluster.restUrl}/api/v1/secrets`, asWorker1)).status).toBe(403);
+    const patch = (node: string): Promise<{ status: number; body: string }> =>
+      get(`${cluster.restUrl}/api/v1/nodes/${node}`, { ...asWorker1, method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json' }, body: JSON.stringify({ metadata: { labels: { touched: 'yes' } } }) });
+    const foreign = await patch('worker-2');
+    expect(foreign.status).toBe(403);
+    expect((JSON.parse(foreign.body) as { message: string }).message).toBe('nodes "worker-2" is forbidden: node "worker-1" is not allowed to modify node "worker-2"');
+    expect((await patch('worker-1')).status).toBe(200);
+    await cluster.client.delete('namespaces', ns);
+  }, 120_000);
 });
