@@ -112,8 +112,7 @@ const NEEDS: [UserInfo, string[]][] = [
     [
       'list nodes', 'watch nodes', 'list pods', 'watch pods', 'list leases', 'watch leases', 'list events', 'watch events',
       'list configmaps kube-system/kubelab-controller-manager-timing', 'watch configmaps kube-system/kubelab-controller-manager-timing',
-      'list deployments', 'list replicasets', 'list statefulsets', 'list daemonsets', 'list jobs',
-      'patch nodes n', 'create pods/eviction ns/p', 'delete pods ns/p', 'patch deployments/scale ns/d', 'get statefulsets/scale ns/s', 'update replicasets/scale ns/r',
+      'list deployments', 'watch deployments', 'list replicasets', 'list statefulsets', 'list daemonsets', 'list jobs', 'watch jobs',
     ],
   ],
   [
@@ -135,7 +134,8 @@ const REFUSED: [UserInfo, string[]][] = [
   [KUBE_PROXY, ['list secrets', 'create services ns/', 'update endpoints ns/e', 'list pods']],
   [DNS, ['list secrets', 'update services ns/web', 'update endpoints ns/web', 'delete services kube-system/kube-dns', 'list pods']],
   [INGRESS, ['create secrets ns/', 'get secrets ns/s', 'update ingresses ns/i', 'create pods ns/', 'list pods']],
-  [DASHBOARD, ['list secrets', 'get secrets ns/s', 'list configmaps', 'delete deployments ns/d', 'create pods ns/', 'create pods/exec ns/p', 'update nodes n']],
+  // Read-only: its API buttons are refused (it serves 127.0.0.1:8080 without authentication).
+  [DASHBOARD, ['list secrets', 'get secrets ns/s', 'list configmaps', 'delete deployments ns/d', 'create pods ns/', 'create pods/exec ns/p', 'update nodes n', 'patch nodes n', 'create pods/eviction ns/p', 'delete pods ns/p', 'patch deployments/scale ns/d']],
   [NODE_A, ['get secrets ns/other', 'list secrets', 'get configmaps ns/other', 'create serviceaccounts/token ns/builder', 'get leases kube-node-lease/node-b', 'create clusterrolebindings']],
 ];
 

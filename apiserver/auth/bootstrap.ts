@@ -225,7 +225,9 @@ export const BOOTSTRAP_CLUSTER_ROLES: BootstrapClusterRole[] = [
     ],
   },
   {
-    // The dashboard: reads what it shows; writes only what its buttons do (kubectl cordon/drain/scale/delete pod).
+    // The dashboard: read-only. It serves 127.0.0.1:8080 without authentication, so what it may do, anyone
+    // who reaches that port may do: it sees what it shows (no Secrets), and its API buttons (scale,
+    // cordon, drain, delete pod) answer with the apiserver's Forbidden unless someone binds it more.
     name: 'system:kubelab:dashboard',
     rules: [
       rule(READ, [CORE], ['nodes', 'pods', 'events']),
@@ -233,11 +235,6 @@ export const BOOTSTRAP_CLUSTER_ROLES: BootstrapClusterRole[] = [
       rule(READ, [APPS], ['deployments', 'replicasets', 'statefulsets', 'daemonsets']),
       rule(READ, [BATCH], ['jobs']),
       rule(READ, [CORE], ['configmaps'], ['kubelab-controller-manager-timing']),
-      rule(['patch'], [CORE], ['nodes']),
-      rule(['create'], [CORE], ['pods/eviction']),
-      rule(['delete'], [CORE], ['pods']),
-      rule(['get', 'update', 'patch'], [APPS], ['deployments/scale', 'replicasets/scale', 'statefulsets/scale']),
-      eventsRule,
     ],
   },
   {

@@ -106,7 +106,7 @@ export function labPkiPlan(input: LabPkiInput): PkiPlan {
     { file: 'dns', commonName: 'system:kube-dns', client: true },
     // The ingress controller reads Ingresses, Services and EndpointSlices and writes Ingress status.
     { file: 'ingress', commonName: 'system:kubelab-ingress', client: true },
-    // The dashboard reads what it shows and writes what its buttons do (ClusterRole system:kubelab:dashboard).
+    // The dashboard reads what it shows (ClusterRole system:kubelab:dashboard: read-only).
     { file: 'dashboard', commonName: 'system:kubelab-dashboard', client: true },
     { file: 'admin', commonName: 'kubernetes-admin', organizations: ['system:masters'], client: true },
   ];
