@@ -28,6 +28,26 @@ describe('apiserver flags', () => {
     expect(() => parse(...argv)).toThrow(message);
   });
 
+  it('is secure by default: Node,RBAC, the ServiceAccount, NodeRestriction and PodSecurity plugins, enforce=baseline', () => {
+    const { security } = parse();
+    expect(security).toMatchObject({
+      authorizationModes: ['Node', 'RBAC'],
+      admissionPlugins: ['ServiceAccount', 'NodeRestriction', 'PodSecurity'],
+      podSecurityDefaults: { enforce: 'baseline', warn: 'privileged', audit: 'privileged' },
+    });
+    // Plain --insecure has no authentication: no credentials is the admin there, system:anonymous otherwise.
+    expect(security.anonymousUser).toBe('admin');
+    expect(parse('--anonymous-user', 'anonymous').security.anonymousUser).toBe('anonymous');
+  });
+
+  it('turns layers off only when asked, and names the flag of a bad value', () => {
+    const off = parse('--authorization-mode', 'AlwaysAllow', '--disable-admission-plugins', 'ServiceAccount', '--pod-security-defaults', 'enforce=privileged').security;
+    expect(off).toMatchObject({ authorizationModes: ['AlwaysAllow'], admissionPlugins: ['NodeRestriction', 'PodSecurity'], podSecurityDefaults: { enforce: 'privileged' } });
+    expect(() => parse('--disable-admission-plugins', 'PodSecurity')).toThrow('--disable-admission-plugins: PodSecurity cannot be turned off (relax it with --pod-security-defaults enforce=privileged or namespace labels)');
+    expect(() => parse('--disable-admission-plugins', 'Nope')).toThrow('--disable-admission-plugins: "Nope" is not one of ServiceAccount, NodeRestriction, PodSecurity');
+    expect(() => parse('--enable-admission-plugins', 'ServiceAccount', '--disable-admission-plugins', 'ServiceAccount')).toThrow('both name ServiceAccount');
+  });
+
   it('refuses to start without TLS files unless --insecure, naming the flags', () => {
     expect(() => parseComponentConfig(apiserverComponent, [], {})).toThrow(/--tls-cert-file, --tls-private-key-file and --client-ca-file are required/);
     expect(() => parseComponentConfig(apiserverComponent, ['--tls-cert-file', '/nonexistent.crt'], {})).toThrow(/go together/);
