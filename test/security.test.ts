@@ -246,6 +246,28 @@ describe('RBAC', () => {
     }, { what: 'bind permitted' });
   });
 
+  it('lets a user who may patch a role change its finalizers and ownerReferences without holding its rules, but not its rules', async () => {
+    const ns = await namespace();
+    await mustCreate(`/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`, { metadata: { name: 'role-patcher' }, rules: [{ apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles'], verbs: ['get', 'patch'] }] });
+    await mustCreate(`/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
+      metadata: { name: 'alice-patcher' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'role-patcher' },
+      subjects: [{ kind: 'User', name: 'alice' }],
+    });
+    await mustCreate(`/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`, { metadata: { name: 'secrets-reader' }, rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }] });
+    const patch = (body: unknown): Promise<Reply> => call('PATCH', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles/secrets-reader`, ALICE, body, 'application/merge-patch+json');
+    // What the garbage collector does to a dependent (Kubernetes' IsOnlyMutatingGCFields).
+    const gc = await waitFor(async () => {
+      const r = await patch({ metadata: { finalizers: ['example.com/hold'] } });
+      return r.status === 200 ? r : undefined;
+    }, { what: 'the finalizer patch to be allowed' });
+    expect((gc.body.metadata as { finalizers?: string[] }).finalizers).toEqual(['example.com/hold']);
+    expect((await patch({ metadata: { finalizers: null } })).status).toBe(200);
+    const rules = await patch({ rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list'] }] });
+    expect(rules.status).toBe(403);
+    expect(String(rules.body.message)).toContain('is attempting to grant RBAC permissions not currently held');
+  });
+
   it('answers 422 naming the field for malformed roles, bindings and review bodies', async () => {
     const role = await admin.post('/apis/rbac.authorization.k8s.io/v1/clusterroles', { metadata: { name: 'bad-role' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: [] }] });
     expect(role.status).toBe(422);

@@ -3,6 +3,7 @@
  * own strategy (Kubernetes' admission chain): ServiceAccount (mutating, pods), NodeRestriction, PodSecurity,
  * and RBAC's escalation/bind checks on roles and bindings (Kubernetes does those in the RBAC storage).
  */
+import { isDeepStrictEqual } from 'node:util';
 import { ApiError, invalid } from '../../client/errors.js';
 import type { KObject } from '../../client/types.js';
 import type { StrategyContext } from '../strategy.js';
@@ -259,6 +260,15 @@ export const serviceAccountAdmission: AdmissionPlugin = {
 
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 
+/** Whether `next` differs from `old` only in ownerReferences and finalizers (or server-owned bookkeeping). */
+function onlyGcFieldsChanged(old: KObject, next: KObject): boolean {
+  const strip = (o: KObject): unknown => {
+    const { ownerReferences: _o, finalizers: _f, resourceVersion: _r, managedFields: _m, generation: _g, ...meta } = (o.metadata ?? {}) as Record<string, unknown>;
+    return { ...o, metadata: meta };
+  };
+  return isDeepStrictEqual(strip(old), strip(next));
+}
+
 /**
  * The RBAC storage's escalation checks (pkg/registry/rbac/{role,clusterrole,rolebinding,clusterrolebinding}/policybased):
  * a user may write a role only with rules it holds itself (or with `escalate` on it), and a binding only
@@ -282,6 +292,9 @@ export function rbacEscalation(authorizer: Authorizer): AdmissionPlugin {
     validate(req) {
       if (req.group !== RBAC_GROUP || req.operation === 'DELETE' || !req.object || req.subresource) return;
       if (authorizer.alwaysAllow || req.user.groups.includes('system:masters')) return;
+      // The garbage collector (and anyone else) may change ownerReferences and finalizers without holding
+      // the rules (Kubernetes' rbacregistry.IsOnlyMutatingGCFields).
+      if (req.operation === 'UPDATE' && req.oldObject && onlyGcFieldsChanged(req.oldObject, req.object)) return;
       const obj = req.object;
       switch (req.resource) {
         case 'roles':
