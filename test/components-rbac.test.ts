@@ -1,0 +1,119 @@
+/**
+ * The control plane's own components under the default authorization (Node,RBAC), in process and
+ * without Docker: an apiserver serving the test PKI, the real scheduler and controller-manager with their
+ * own client certificates, and a kubelet (hollow runtime) with its node certificate. A Deployment behind
+ * a Service runs, its Endpoints fill, and a deleted namespace is emptied and goes: every call those
+ * components make is allowed by their bootstrap roles, and their logs name no Forbidden answer.
+ */
+import { Writable } from 'node:stream';
+import { pino, type Logger } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isNotFound } from '../client/errors.js';
+import type { core } from '../client/types.js';
+import { compileControllerManagerConfig, startControllerManager } from '../controller-manager/index.js';
+import { compileKubeletConfig } from '../kubelet/config.js';
+import { startKubelet, type RunningKubelet } from '../kubelet/start.js';
+import { compileSchedulerConfig } from '../scheduler/config.js';
+import { startScheduler, type RunningScheduler } from '../scheduler/index.js';
+import { startControlPlane, type TestControlPlane } from './support/apiserver.js';
+import { testKubeletOptions } from './support/kubelet.js';
+import { testPki } from './support/pki.js';
+import { waitFor } from './support/wait.js';
+
+const NODE = 'rbac-node';
+let cp: TestControlPlane;
+let kubelet: RunningKubelet;
+let scheduler: RunningScheduler;
+let cmDone: Promise<void>;
+const stop = new AbortController();
+/** Every log line of the components that names an authorization refusal (RBAC, Node, NodeRestriction) or a 401. */
+const refusals: string[] = [];
+
+/**
+ * A logger that keeps the refusals of authentication and authorization: RBAC's `User "x" cannot …`,
+ * NodeRestriction's `node "x" is not allowed to …`, Unauthorized. (Writes refused because a namespace is
+ * terminating are Kubernetes' ordinary answer, not a missing permission.)
+ */
+function recordingLogger(component: string): Logger {
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      const line = chunk.toString();
+      if (/cannot (get|list|watch|create|update|patch|delete|deletecollection) |is not allowed to|can only |Unauthorized|UNAUTHENTICATED|PERMISSION_DENIED/.test(line)) refusals.push(`${component}: ${line.trim()}`);
+      done();
+    },
+  });
+  return pino({ level: 'debug' }, sink);
+}
+
+beforeAll(async () => {
+  cp = await startControlPlane({ secure: true });
+  const pki = await testPki();
+  await pki.node(NODE);
+  kubelet = await startKubelet(
+    compileKubeletConfig(testKubeletOptions(cp.address, 'rbac-test', NODE, { runtime: 'hollow', tls: pki.client(`nodes/${NODE}/kubelet`), hollowStartDelayMs: 100 })),
+    stop.signal,
+    { logger: recordingLogger('kubelet') },
+  );
+  scheduler = await startScheduler(compileSchedulerConfig({ apiserver: cp.address, adminPort: 0, bindAddress: '127.0.0.1', timing: 'lab', tls: pki.client('scheduler') }), stop.signal, {
+    logger: recordingLogger('scheduler'),
+  });
+  let leading = false;
+  cmDone = startControllerManager(
+    compileControllerManagerConfig({ apiserver: cp.address, adminPort: 0, bindAddress: '127.0.0.1', timing: 'lab', leaderElect: true, tls: pki.client('controller-manager') }),
+    stop.signal,
+    { logger: recordingLogger('controller-manager'), onLeading: (l) => (leading = l) },
+  );
+  await waitFor(() => leading && scheduler.isLeader(), { timeoutMs: 30_000, what: 'the scheduler and the controller-manager to lead' });
+}, 120_000);
+
+afterAll(async () => {
+  stop.abort();
+  await Promise.allSettled([kubelet?.stop(), scheduler?.done, cmDone]);
+  await cp?.stop();
+});
+
+describe('components under Node,RBAC with their own certificates', () => {
+  it('run a Deployment behind a Service, and empty and remove a deleted namespace', async () => {
+    const ns = 'rbac-app';
+    const c = cp.client;
+    await c.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    await c.create('secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds', namespace: ns }, stringData: { password: 'x' } } as never);
+    const labels = { app: 'web' };
+    await c.create('deployments', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: ns },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            containers: [{ name: 'web', image: 'kubelab/busybox', ports: [{ containerPort: 80 }], env: [{ name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'creds', key: 'password' } } }] }],
+          },
+        },
+      },
+    });
+    await c.create('services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: ns }, spec: { selector: labels, ports: [{ port: 80 }] } });
+    const pods = await waitFor(
+      async () => {
+        const items = (await c.list('pods', { namespace: ns, labelSelector: 'app=web' })).items as core.Pod[];
+        return items.length === 2 && items.every((p) => p.spec?.nodeName === NODE && p.status?.phase === 'Running') ? items : undefined;
+      },
+      { timeoutMs: 60_000, what: 'two Running pods on the hollow node' },
+    );
+    // The ServiceAccount admission mounted the token volume in each.
+    for (const p of pods) expect(p.spec?.volumes?.some((v) => v.name.startsWith('kube-api-access-'))).toBe(true);
+    await waitFor(async () => ((await c.get('endpoints', 'web', { namespace: ns })) as core.Endpoints).subsets?.[0]?.addresses?.length === 2, {
+      timeoutMs: 30_000,
+      what: 'the Service endpoints to hold both pods',
+    });
+    const events = (await c.list('events', { namespace: ns })).items as core.Event[];
+    expect(events.map((e) => e.reason)).toEqual(expect.arrayContaining(['ScalingReplicaSet', 'SuccessfulCreate', 'Scheduled']));
+    expect(refusals).toEqual([]);
+
+    await c.delete('namespaces', ns);
+    await waitFor(async () => c.get('namespaces', ns).then(() => false, (err: unknown) => isNotFound(err)), { timeoutMs: 60_000, what: 'the namespace to be emptied and removed' });
+    expect(refusals).toEqual([]);
+  }, 120_000);
+});
