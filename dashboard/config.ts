@@ -39,7 +39,7 @@ export class DashboardConfigError extends Error {
 export function compileDashboardConfig(o: DashboardOptions = {}): DashboardConfig {
   const cfg: DashboardConfig = {
     apiserver: o.apiserver ?? process.env.KUBELAB_APISERVER ?? '127.0.0.1:7443',
-    tls: loadClientTls(o),
+    tls: o.tls ?? loadClientTls(o),
     port: o.port ?? 8080,
     bindAddress: o.bindAddress ?? '0.0.0.0',
     readOnly: o.readOnly ?? false,

@@ -1,16 +1,23 @@
 /**
  * The control plane's own components under the default authorization (Node,RBAC), in process and
- * without Docker: an apiserver serving the test PKI, the real scheduler and controller-manager with their
- * own client certificates, and a kubelet (hollow runtime) with its node certificate. A Deployment behind
- * a Service runs, its Endpoints fill, and a deleted namespace is emptied and goes: every call those
- * components make is allowed by their bootstrap roles, and their logs name no Forbidden answer.
+ * without Docker: an apiserver serving the test PKI, the real scheduler, controller-manager, dns component
+ * and dashboard with their own client certificates, and a kubelet (hollow runtime) with its node
+ * certificate. A Deployment behind a Service runs, its Endpoints fill, kube-dns is registered, a
+ * LoadBalancer gets its address, the dashboard shows the node, and a deleted namespace is emptied and
+ * goes: every call those components make is allowed by their bootstrap roles, and their logs name no
+ * authorization refusal. (kube-proxy and the ingress controller need iptables and nginx: their calls are
+ * in apiserver/auth/bootstrap.test.ts, and they run in the Docker suites.)
  */
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { isNotFound } from '../client/errors.js';
 import type { core } from '../client/types.js';
 import { compileControllerManagerConfig, startControllerManager } from '../controller-manager/index.js';
+import { compileDashboardConfig, startDashboard, type RunningDashboard } from '../dashboard/index.js';
+import { compileDnsConfig } from '../kube-proxy/dns/config.js';
+import { startDns, type RunningDns } from '../kube-proxy/dns/component.js';
 import { compileKubeletConfig } from '../kubelet/config.js';
 import { startKubelet, type RunningKubelet } from '../kubelet/start.js';
 import { compileSchedulerConfig } from '../scheduler/config.js';
@@ -25,6 +32,8 @@ let cp: TestControlPlane;
 let kubelet: RunningKubelet;
 let scheduler: RunningScheduler;
 let cmDone: Promise<void>;
+let dns: RunningDns;
+let dashboard: RunningDashboard;
 const stop = new AbortController();
 /** Every log line of the components that names an authorization refusal (RBAC, Node, NodeRestriction) or a 401. */
 const refusals: string[] = [];
@@ -64,11 +73,27 @@ beforeAll(async () => {
     { logger: recordingLogger('controller-manager'), onLeading: (l) => (leading = l) },
   );
   await waitFor(() => leading && scheduler.isLeader(), { timeoutMs: 30_000, what: 'the scheduler and the controller-manager to lead' });
+  dns = await startDns(
+    compileDnsConfig({
+      apiserver: cp.address,
+      tls: pki.client('dns'),
+      port: 0,
+      bindAddress: '127.0.0.1',
+      advertiseAddress: '127.0.0.1',
+      serviceClusterIpRange: '10.96.0.0/16',
+      loadBalancerIpRange: '10.97.32.0/24',
+      upstreams: [],
+      adminPort: 0,
+    }),
+    stop.signal,
+    { logger: recordingLogger('dns') },
+  );
+  dashboard = await startDashboard(compileDashboardConfig({ apiserver: cp.address, port: 0, bindAddress: '127.0.0.1', tls: pki.client('dashboard') }), stop.signal, { logger: recordingLogger('dashboard') });
 }, 120_000);
 
 afterAll(async () => {
   stop.abort();
-  await Promise.allSettled([kubelet?.stop(), scheduler?.done, cmDone]);
+  await Promise.allSettled([kubelet?.stop(), scheduler?.done, cmDone, dns?.stopped(), dashboard?.done]);
   await cp?.stop();
 });
 
@@ -110,6 +135,25 @@ describe('components under Node,RBAC with their own certificates', () => {
     });
     const events = (await c.list('events', { namespace: ns })).items as core.Event[];
     expect(events.map((e) => e.reason)).toEqual(expect.arrayContaining(['ScalingReplicaSet', 'SuccessfulCreate', 'Scheduled']));
+    expect(refusals).toEqual([]);
+
+    // The dns component registers kube-system/kube-dns and hands a LoadBalancer its address.
+    await waitFor(async () => ((await c.get('endpoints', 'kube-dns', { namespace: 'kube-system' }).catch(() => undefined)) as core.Endpoints | undefined)?.subsets?.[0]?.addresses?.[0]?.ip === '127.0.0.1', {
+      timeoutMs: 30_000,
+      what: 'kube-dns Endpoints',
+    });
+    await c.create('services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'lb', namespace: ns }, spec: { type: 'LoadBalancer', selector: labels, ports: [{ port: 80 }] } });
+    await waitFor(async () => ((await c.get('services', 'lb', { namespace: ns })) as core.Service).status?.loadBalancer?.ingress?.[0]?.ip?.startsWith('10.97.32.'), {
+      timeoutMs: 30_000,
+      what: 'the LoadBalancer ingress IP',
+    });
+    // The dashboard (read-only) shows the node and the pods.
+    const ws = new WebSocket(`ws://127.0.0.1:${dashboard.port}/ws`);
+    // A snapshot, then deltas (`set`) as its informers fill.
+    const seen: { t?: string; views?: { id?: string }[]; set?: { id?: string }[] }[] = [];
+    ws.on('message', (d: Buffer) => seen.push(JSON.parse(d.toString()) as (typeof seen)[number]));
+    await waitFor(() => seen.some((m) => [...(m.views ?? []), ...(m.set ?? [])].some((v) => v.id === `node/${NODE}`)), { timeoutMs: 30_000, what: 'the dashboard to show the node' });
+    ws.close();
     expect(refusals).toEqual([]);
 
     await c.delete('namespaces', ns);
