@@ -153,8 +153,16 @@ describe('components under Node,RBAC with their own certificates', () => {
     const seen: { t?: string; views?: { id?: string }[]; set?: { id?: string }[] }[] = [];
     ws.on('message', (d: Buffer) => seen.push(JSON.parse(d.toString()) as (typeof seen)[number]));
     await waitFor(() => seen.some((m) => [...(m.views ?? []), ...(m.set ?? [])].some((v) => v.id === `node/${NODE}`)), { timeoutMs: 30_000, what: 'the dashboard to show the node' });
-    ws.close();
     expect(refusals).toEqual([]);
+    // Read-only: its API buttons answer with the apiserver's refusal (which it logs: the one expected refusal).
+    ws.send(JSON.stringify({ t: 'action', id: 'a1', action: 'cordon', node: NODE }));
+    const result = (await waitFor(() => seen.find((m) => m.t === 'result'), { timeoutMs: 10_000, what: 'the cordon result' })) as { ok?: boolean; error?: string };
+    expect(result.ok).toBe(false);
+    expect(result.error).toContain(`User "system:kubelab-dashboard" cannot patch resource "nodes" in API group "" at the cluster scope`);
+    ws.close();
+    await waitFor(() => refusals.length === 1, { what: 'the dashboard to log the refused action' });
+    expect(refusals[0]).toContain('cannot patch resource');
+    refusals.length = 0;
 
     await c.delete('namespaces', ns);
     await waitFor(async () => c.get('namespaces', ns).then(() => false, (err: unknown) => isNotFound(err)), { timeoutMs: 60_000, what: 'the namespace to be emptied and removed' });
