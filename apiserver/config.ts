@@ -19,6 +19,8 @@ export interface ApiserverOptions {
   timing?: string;
   defaultTolerationSeconds?: number;
   compactionIntervalMs?: number;
+  /** --event-ttl: how long an Event is kept (an etcd lease on its key, as kube-apiserver); default 1h. */
+  eventTtlMs?: number;
   watchWindowSize?: number;
   bookmarkIntervalMs?: number;
   advertiseAddress?: string;
@@ -91,6 +93,7 @@ export interface ApiserverConfig {
   nodePortRange: [number, number];
   defaultTolerationSeconds: number;
   compactionIntervalMs: number;
+  eventTtlMs: number;
   watchWindowSize: number;
   bookmarkIntervalMs: number;
   advertiseAddress: string;
@@ -142,6 +145,7 @@ export function compileApiserverConfig(o: ApiserverOptions): ApiserverConfig {
     nodePortRange: [Number(m[1]), Number(m[2])],
     defaultTolerationSeconds: o.defaultTolerationSeconds ?? TIMING[timing].apiserver.defaultTolerationSeconds,
     compactionIntervalMs: o.compactionIntervalMs ?? 5 * 60_000,
+    eventTtlMs: eventTtl(o.eventTtlMs),
     watchWindowSize: o.watchWindowSize ?? 10_000,
     bookmarkIntervalMs: o.bookmarkIntervalMs ?? 5_000,
     advertiseAddress: o.advertiseAddress ?? '127.0.0.1',
@@ -220,6 +224,13 @@ function compileSecurityConfig(o: ApiserverOptions): SecurityConfig {
     podSecurityDefaults: defaults,
     ...(o.rootCaFile ? { rootCaFile: o.rootCaFile } : {}),
   };
+}
+
+/** --event-ttl: whole seconds, at least 1 (an etcd lease's minimum). */
+function eventTtl(ms: number | undefined): number {
+  if (ms === undefined) return 60 * 60_000;
+  if (!(ms >= 1000)) throw new ConfigError(`--event-ttl: ${ms / 1000}s is shorter than an etcd lease can be (at least 1s)`);
+  return ms;
 }
 
 function audit(o: ApiserverOptions): { audit?: { logPath: string; policyFile: string } } {

@@ -58,7 +58,7 @@ export interface Compare {
   mod_revision?: string;
 }
 
-export type RequestOp = { request_put: { key: Buffer; value: Buffer } } | { request_delete_range: { key: Buffer } };
+export type RequestOp = { request_put: { key: Buffer; value: Buffer; lease?: string } } | { request_delete_range: { key: Buffer } };
 
 export interface TxnRequest {
   compare: Compare[];

@@ -7,11 +7,12 @@ const parse = (...argv: string[]) => parseComponentConfig(apiserverComponent, ['
 
 describe('apiserver flags', () => {
   it('fills every default', () => {
-    expect(parse()).toMatchObject({ etcdServers: ['http://127.0.0.1:2379'], etcdPrefix: '/registry', grpcPort: 7443, httpPort: 6443, adminPort: 10260, nodePortRange: [30000, 32767], compactionIntervalMs: 300_000 });
+    expect(parse()).toMatchObject({ etcdServers: ['http://127.0.0.1:2379'], etcdPrefix: '/registry', grpcPort: 7443, httpPort: 6443, adminPort: 10260, nodePortRange: [30000, 32767], compactionIntervalMs: 300_000, eventTtlMs: 3_600_000 });
   });
 
   it('reads flags and the environment into the config', () => {
-    expect(parse('--etcd-servers', 'http://a:2379,http://b:2379', '--compaction-interval', '30s', '--service-node-port-range', '31000-31999')).toMatchObject({
+    expect(parse('--etcd-servers', 'http://a:2379,http://b:2379', '--compaction-interval', '30s', '--service-node-port-range', '31000-31999', '--event-ttl', '10m')).toMatchObject({
+      eventTtlMs: 600_000,
       etcdServers: ['http://a:2379', 'http://b:2379'],
       compactionIntervalMs: 30_000,
       nodePortRange: [31000, 31999],
@@ -24,6 +25,8 @@ describe('apiserver flags', () => {
     [['--compaction-interval', 'often'], '--compaction-interval: "often" is not a duration'],
     [['--service-node-port-range', '32767-30000'], '--service-node-port-range: "32767-30000" is not a port range'],
     [['--service-cluster-ip-range', '10.96.0.0'], '--service-cluster-ip-range: "10.96.0.0" is not an IPv4 CIDR'],
+    [['--event-ttl', '500ms'], '--event-ttl: 0.5s is shorter than an etcd lease can be (at least 1s)'],
+    [['--event-ttl', 'soon'], '--event-ttl: "soon" is not a duration'],
   ])('refuses %j naming the flag and the reason', (argv, message) => {
     expect(() => parse(...argv)).toThrow(message);
   });

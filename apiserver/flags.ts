@@ -15,6 +15,7 @@ export const APISERVER_FLAGS = {
   timing: stringFlag('--timing <preset>', 'timing preset: default (Kubernetes) | lab (values in client/timing.ts)', { env: 'KUBELAB_TIMING' }),
   defaultTolerationSeconds: intFlag('--default-toleration-seconds <s>', 'default not-ready/unreachable toleration for pods'),
   compactionIntervalMs: durationFlag('--compaction-interval <duration>', 'etcd compaction interval'),
+  eventTtlMs: durationFlag('--event-ttl <duration>', 'how long Events are kept (an etcd lease per key; default 1h, as kube-apiserver)'),
   authorizationMode: stringFlag('--authorization-mode <modes>', 'comma list of AlwaysAllow, AlwaysDeny, Node, RBAC (default Node,RBAC)', { env: 'KUBELAB_AUTHORIZATION_MODE' }),
   anonymousUser: stringFlag('--anonymous-user <who>', 'a request without credentials is: anonymous (system:anonymous, the default) or admin (the default only with --insecure)', { env: 'KUBELAB_ANONYMOUS_USER' }),
   tokenAuthFile: stringFlag('--token-auth-file <file>', 'static bearer tokens (CSV token,user,uid,"groups")'),

@@ -33,7 +33,9 @@ export interface ApiserverDeps {
 }
 
 export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?: AbortSignal, deps: ApiserverDeps = {}): Promise<RunningApiserver> {
-  const storage = new Storage(cfg.etcdServers, cfg.etcdPrefix, log, cfg.encryptionProviderConfig ? loadEncryptionConfig(cfg.encryptionProviderConfig) : undefined, cfg.tls?.etcd);
+  // Events expire after --event-ttl, through an etcd lease on their keys (kube-apiserver's storage does the same).
+  const ttls = new Map([['events', Math.round(cfg.eventTtlMs / 1000)]]);
+  const storage = new Storage(cfg.etcdServers, cfg.etcdPrefix, log, cfg.encryptionProviderConfig ? loadEncryptionConfig(cfg.encryptionProviderConfig) : undefined, cfg.tls?.etcd, ttls);
   const registry = new Registry(
     storage,
     {

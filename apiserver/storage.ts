@@ -11,6 +11,7 @@ import { resourceInfo } from '../client/resources.js';
 import type { KObject } from '../client/types.js';
 import type { EncryptionConfig } from './encryption.js';
 import { EtcdWire, type Compare, type EtcdTls, type RequestOp } from './etcdwire.js';
+import { LeaseManager } from './leases.js';
 
 export interface StoredObject {
   obj: KObject;
@@ -56,6 +57,8 @@ export class Storage {
     private readonly encryption: EncryptionConfig = new Map(),
     /** Mutual TLS to etcd (etcd's --client-cert-auth): its CA and the apiserver's etcd client certificate. */
     tls?: EtcdTls,
+    /** Resources whose keys expire, with their time to live in seconds (--event-ttl: `events`). */
+    private readonly ttls: ReadonlyMap<string, number> = new Map(),
   ) {
     // Replies as big as etcd sends (kube-apiserver's etcd client: MaxCallRecvMsgSize = MaxInt32): grpc-js'
     // default of 4 MiB made a list of five 1 MB ConfigMaps fail, open etcd3's circuit breaker and answer
@@ -67,6 +70,16 @@ export class Storage {
       grpcOptions: { ...GRPC_BASE_OPTIONS, 'grpc.max_receive_message_length': 2 ** 31 - 1 },
     });
     this.wire = new EtcdWire(endpoints, undefined, tls);
+    this.leases = new LeaseManager({ grant: async (ttl) => (await wrap(() => this.etcd.lease(ttl, { autoKeepAlive: false }).grant())).toString() });
+  }
+
+  private readonly leases: LeaseManager;
+
+  /** The lease a write of `key` carries: its resource's TTL (Events), or none. */
+  private async leaseFor(key: string): Promise<string | undefined> {
+    if (this.ttls.size === 0 || !key.startsWith(`${this.prefix}/`)) return undefined;
+    const ttl = this.ttls.get(key.slice(this.prefix.length + 1).split('/')[0]);
+    return ttl === undefined ? undefined : this.leases.lease(ttl);
   }
 
   close(): void {
@@ -175,7 +188,8 @@ export class Storage {
       const t = this.transformerFor(key);
       if (t) value = t.toStorage(key, value);
     }
-    const op: RequestOp = value ? { request_put: { key: k, value } } : { request_delete_range: { key: k } };
+    const lease = value ? await this.leaseFor(key) : undefined;
+    const op: RequestOp = value ? { request_put: { key: k, value, ...(lease ? { lease } : {}) } } : { request_delete_range: { key: k } };
     const res = await wrap(() => this.wire.txn({ compare: [{ ...cmp, key: k, result: 'Equal' }], success: [op], failure: [] }));
     return res.succeeded ? Number(res.header.revision) : undefined;
   }

@@ -538,3 +538,42 @@ describe('secrets, endpoints and service addresses', () => {
     expect(causes(second).join()).toContain('provided IP is already allocated');
   });
 });
+
+describe('--event-ttl', () => {
+  it('Events expire after the TTL (an etcd lease on their keys; watchers see them deleted), other objects stay', async () => {
+    const short = await startControlPlane({ eventTtlMs: 2000 });
+    try {
+      const c = short.client;
+      const ev = (name: string): core.Event => ({
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name, namespace: 'default' },
+        involvedObject: { kind: 'Pod', name: 'p', namespace: 'default' },
+        reason: 'Tested',
+        message: 'expires',
+        type: 'Normal',
+      });
+      const ctl = new AbortController();
+      const deleted: string[] = [];
+      const list = await c.list('events', { namespace: 'default' });
+      const watching = (async () => {
+        for await (const e of c.watch('events', { namespace: 'default', resourceVersion: list.metadata?.resourceVersion, signal: ctl.signal })) if (e.type === 'DELETED') deleted.push(e.object.metadata?.name ?? '');
+      })().catch(() => undefined);
+      const t0 = Date.now();
+      await c.create('events', ev('e1'));
+      await c.create('events', ev('e2'));
+      await c.create('configmaps', configMap('default', 'stays'));
+      expect((await c.list('events', { namespace: 'default' })).items.map((e) => e.metadata?.name).sort()).toEqual(['e1', 'e2']);
+      await waitFor(async () => (await c.list('events', { namespace: 'default' })).items.length === 0, { timeoutMs: 10_000, intervalMs: 100, what: 'the events to expire' });
+      // Not before the TTL (a lease is granted for ttl + a reuse window of 5 %, 0 s at this ttl).
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
+      await waitFor(() => deleted.length === 2, { timeoutMs: 5000, what: 'the watcher to see both deletions' });
+      expect(deleted.sort()).toEqual(['e1', 'e2']);
+      expect((await c.get('configmaps', 'stays', { namespace: 'default' })).metadata?.name).toBe('stays');
+      ctl.abort();
+      await watching;
+    } finally {
+      await short.stop();
+    }
+  });
+});

@@ -32,7 +32,7 @@ afterAll(async () => {
 }, 120_000);
 
 async function kubelab(...args: string[]): Promise<string> {
-  const env = { ...process.env, KUBELAB_CLUSTER: cluster.name, KUBELAB_SERVER: cluster.grpcAddress };
+  const env = { ...process.env, KUBELAB_CLUSTER: cluster.name, ...cluster.cliEnv };
   return (await run('node', ['bin/kubelab.js', ...args], { cwd: ROOT, env, timeout: 60_000 })).stdout;
 }
 

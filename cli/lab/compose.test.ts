@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { workersOverride } from './compose.js';
+import { labServices, workersOverride } from './compose.js';
 import { PKI_PATH, PORTS, addressPlan, componentArgs, componentContainer, composeLabSpec, httpHealthcheck, workerIp, workerName } from './spec.js';
 
 interface Service {
@@ -70,6 +70,14 @@ describe('docker-compose.yml agrees with cli/lab/spec.ts', () => {
       if (!args.some((a) => a.includes(`${PKI_PATH}/`))) continue;
       expect((s as Service & { volumes?: string[] }).volumes ?? [], name).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^\\./\\.kubelab/pki:${PKI_PATH}(:ro)?$`))]));
     }
+  });
+
+  it('`lab up` starts every non-worker service of the file (the ingress once was missing) and the asked workers', () => {
+    const file = new URL('../../docker-compose.yml', import.meta.url).pathname;
+    const services = labServices(['worker-1', 'worker-2'], file);
+    expect(services).toEqual(expect.arrayContaining(['pki', 'etcd', 'apiserver', 'ingress', 'dashboard', 'dns', 'reaper', 'worker-1', 'worker-2']));
+    expect(services).not.toContain('worker-3');
+    expect(new Set(services).size).toBe(services.length);
   });
 
   it('labels every service with the cluster', () => {

@@ -58,6 +58,16 @@ function run(cmd: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Pro
 }
 
 /**
+ * The services `lab up` starts: every service of docker-compose.yml but its workers, then the lab's
+ * workers (fewer than the file's three when asked). Read from the file, so a service added there
+ * (ingress, dashboard) is never left out of the lab.
+ */
+export function labServices(nodes: string[], composeFile = join(checkoutRoot(), 'docker-compose.yml')): string[] {
+  const file = parse(readFileSync(composeFile, 'utf8'), { merge: true }) as { services?: Record<string, unknown> };
+  return [...Object.keys(file.services ?? {}).filter((s) => !/^worker-\d+$/.test(s)), ...nodes];
+}
+
+/**
  * Compose override adding worker-(BASE+1)..N: worker-1's definition from docker-compose.yml (compose
  * v1 cannot `extends` a service with depends_on), with the name, address and flags of each new worker.
  */
@@ -162,7 +172,7 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
   const pkiDir = join(stateDir, PKI_DIR);
   const pki = await ensurePki(pkiDir, labPki(composeLabSpec(), nodes.map((n, i) => ({ name: n, ip: workerIp(composeLabSpec(), i + 1) }))));
   say(`certificates: ${pki.created.length} issued, ${pki.renewed.length} renewed, ${pki.kept.length} kept (${pkiDir})`);
-  const services = ['pki', 'etcd', 'apiserver', 'scheduler-1', 'scheduler-2', 'controller-manager-1', 'controller-manager-2', 'dns', 'dashboard', 'reaper', ...nodes];
+  const services = labServices(nodes, join(root, 'docker-compose.yml'));
   await clearLeftovers(docker, composeLabSpec().cluster, say);
   say(`docker compose up (project ${PROJECT}, ${opts.workers} workers)`);
   await run([...composeCommand(), '-p', PROJECT, ...files, 'up', '-d', '--remove-orphans', ...services], { cwd: root });

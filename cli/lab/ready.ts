@@ -29,9 +29,12 @@ export interface ComponentState {
   name: string;
   id: string;
   component: string;
-  /** Docker health ('healthy', 'starting', 'unhealthy'), or the state of a container that is not running. */
+  /** Docker health ('healthy', 'starting', 'unhealthy'), 'completed' for a one-shot job that exited 0, or the state of a container that is not running. */
   health: string;
 }
+
+/** Components that run once and exit (the compose lab's `pki` issues certificates): done at exit code 0. */
+const ONE_SHOT = new Set(['pki']);
 
 /** Health of every component container of the cluster, by container name. */
 export async function componentHealth(lab: Lab): Promise<ComponentState[]> {
@@ -41,7 +44,7 @@ export async function componentHealth(lab: Lab): Promise<ComponentState[]> {
       name: nameOf(c),
       id: c.Id,
       component: c.Labels[COMPONENT_LABEL] ?? '',
-      health: c.State === 'running' ? await health(lab.docker, c.Id) : c.State,
+      health: c.State === 'running' ? await health(lab.docker, c.Id) : c.State === 'exited' && ONE_SHOT.has(c.Labels[COMPONENT_LABEL] ?? '') && / \(0\)/.test(c.Status) ? 'completed' : c.State,
     })),
   );
   return out.sort((a, b) => a.name.localeCompare(b.name));
@@ -79,7 +82,7 @@ export async function waitForLab(lab: Lab, client: ApiClient, opts: ReadyOptions
     await waitFor(
       async () => {
         const h = await componentHealth(lab);
-        return h.every((s) => s.health === 'healthy' || s.health === 'running');
+        return h.every((s) => s.health === 'healthy' || s.health === 'running' || s.health === 'completed');
       },
       { timeoutMs: left(), intervalMs: 500, what: 'every component container to be healthy' },
     );

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { LeaseManager } from './leases.js';
+
+function manager(): { m: LeaseManager; grants: number[]; at: (ms: number) => void } {
+  let now = 1_000_000;
+  const grants: number[] = [];
+  const m = new LeaseManager({ grant: (ttl) => Promise.resolve(String(grants.push(ttl))) }, () => now);
+  return { m, grants, at: (ms) => (now = 1_000_000 + ms) };
+}
+
+describe('LeaseManager (kube-apiserver --event-ttl leases)', () => {
+  it('grants ttl + min(5 %, 60 s) and reuses the lease for writes within that window', async () => {
+    const { m, grants, at } = manager();
+    expect(await m.lease(3600)).toBe('1');
+    expect(grants).toEqual([3660]);
+    at(30_000);
+    expect(await m.lease(3600)).toBe('1');
+    at(59_000);
+    expect(await m.lease(3600)).toBe('1');
+    // Past the reuse window the old lease would expire before this key's ttl: a new one.
+    at(60_000);
+    expect(await m.lease(3600)).toBe('2');
+    expect(grants).toEqual([3660, 3660]);
+  });
+
+  it('never reuses a lease that would end a key before its ttl (short ttls: no reuse window)', async () => {
+    const { m, grants, at } = manager();
+    await m.lease(2);
+    at(1);
+    await m.lease(2);
+    expect(grants).toEqual([2, 2]);
+  });
+
+  it('shares one grant among writes that arrive while it is in flight', async () => {
+    let release: (id: string) => void = () => undefined;
+    let calls = 0;
+    const m = new LeaseManager({ grant: () => (calls++, new Promise<string>((r) => (release = r))) });
+    const a = m.lease(3600);
+    const b = m.lease(3600);
+    release('7');
+    expect([await a, await b]).toEqual(['7', '7']);
+    expect(calls).toBe(1);
+  });
+
+  it('a failed grant fails its writes and the next write asks again', async () => {
+    let fail = true;
+    const m = new LeaseManager({ grant: () => (fail ? Promise.reject(new Error('etcd unavailable')) : Promise.resolve('9')) });
+    await expect(m.lease(60)).rejects.toThrow('etcd unavailable');
+    fail = false;
+    expect(await m.lease(60)).toBe('9');
+  });
+});
