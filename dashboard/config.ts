@@ -3,6 +3,8 @@ import { loadClientTls, type ClientTls, type ClientTlsOptions } from '../client/
 
 export interface DashboardOptions extends ClientTlsOptions {
   apiserver?: string;
+  /** TLS to the apiserver, given directly (tests); else loaded from the --certificate-authority/--client-* files. */
+  tls?: ClientTls;
   /** HTTP + WebSocket port of the dashboard (the lab publishes it as http://localhost:8080). */
   port?: number;
   bindAddress?: string;
