@@ -200,7 +200,8 @@ describe('renderNginxConf', () => {
       }),
     );
     const text = renderNginxConf(model, opts);
-    expect(text).toContain('upstream default-web-80 {\n    server 10.1.64.2:8080 max_fails=1 fail_timeout=10s;\n    keepalive 32;\n  }');
+    // As ingress-nginx (upstream-max-fails 0): a failed request never takes a Service's endpoint out.
+    expect(text).toContain('upstream default-web-80 {\n    server 10.1.64.2:8080 max_fails=0;\n    keepalive 32;\n    keepalive_timeout 4s;\n  }');
     expect(text).toContain('server_name ~^[^.]+\\.w\\.example$;');
     expect(text).toContain('listen 80 default_server;');
     expect(text).toContain('return 503 "503 Service Temporarily Unavailable (service not found)\\n";');

@@ -51,10 +51,18 @@ function server(s: Server, o: RenderOptions): string {
   ].join('\n');
 }
 
+/**
+ * Upstreams as ingress-nginx writes them (upstream-max-fails 0): an endpoint is never taken out for a
+ * failed request — with `max_fails=1 fail_timeout=10s` one reset from a Service's only pod answered every
+ * request 503 "no live upstreams" for 10 s (146 × 503 in the README's autoscale walkthrough). Endpoints come
+ * and go through the EndpointSlices instead, and `proxy_next_upstream` retries a refused connection on the
+ * next one. Idle keep-alive connections are dropped after 4 s, before a Node backend's 5 s default
+ * closes them: reusing one the backend is closing is a reset in the middle of a request.
+ */
 export function renderNginxConf(model: Model, o: RenderOptions): string {
   const upstreams = model.upstreams
     .filter((u) => u.endpoints.length > 0)
-    .map((u) => [`  upstream ${u.name} {`, ...u.endpoints.map((e) => `    server ${e.ip}:${e.port} max_fails=1 fail_timeout=10s;`), '    keepalive 32;', '  }'].join('\n'));
+    .map((u) => [`  upstream ${u.name} {`, ...u.endpoints.map((e) => `    server ${e.ip}:${e.port} max_fails=0;`), '    keepalive 32;', '    keepalive_timeout 4s;', '  }'].join('\n'));
   return `# Written by the kubelab ingress controller; every change is replaced on the next sync.
 worker_processes ${o.workerProcesses};
 pid ${o.pidFile};

@@ -117,6 +117,17 @@ describe('computePodActions: restart policy × exit code', () => {
     expect(a.containersToResume.map((c) => c.name)).toEqual(['sidecar']);
   });
 
+  it('with a new sandbox, replaces a container created in the old one instead of resuming it', () => {
+    const h = harness();
+    const node = new Node(h.clock);
+    node.add(SANDBOX, 'exited');
+    const stale = node.add('app', 'created');
+    const a = computePodActions(pod(), node.containers, h.ctx());
+    expect(a.createSandbox).toEqual({ attempt: 1, kill: [stale] });
+    expect(a.containersToResume).toEqual([]);
+    expect(a.containersToStart.map((s) => `${s.container.name}#${s.attempt}`)).toEqual(['app#1']);
+  });
+
   it('leaves a running container alone', () => {
     const h = harness();
     const a = computePodActions(pod(), Node.with(h.clock, ['app', 'running']).containers, h.ctx());

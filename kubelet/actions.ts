@@ -106,7 +106,11 @@ export function computePodActions(pod: core.Pod, containers: readonly RuntimeCon
   const byName = groupByName(containers);
   if (!containers.some((c) => c.name === SANDBOX && c.state === 'running')) {
     const attempt = Math.max(-1, ...containers.filter((c) => c.name === SANDBOX).map((c) => c.attempt)) + 1;
-    actions.createSandbox = { attempt, kill: containers.filter((c) => c.state === 'running') };
+    // A container created but never started belongs to the old sandbox (its network namespace is gone with
+    // it: it can never start). It goes with the running ones, and the new sandbox gets new attempts (as
+    // Kubernetes' computePodActions: a new sandbox restarts every container). A kubelet restarted between a
+    // create and a start left such a container, and the pod stayed ContainerCreating for good.
+    actions.createSandbox = { attempt, kill: containers.filter((c) => c.state === 'running' || (c.state === 'created' && c.name !== SANDBOX)) };
   }
   const hold = (name: string, w: { waiting: Waiting; retryMs: number }): void => {
     actions.waiting.set(name, w.waiting);
@@ -173,7 +177,7 @@ function appContainerActions(
       }
       continue;
     }
-    if (latest?.state === 'created') {
+    if (latest?.state === 'created' && !actions.createSandbox) {
       actions.containersToResume.push(latest);
       continue;
     }

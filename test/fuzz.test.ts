@@ -426,8 +426,10 @@ async function clusterStillWorks(batch: number): Promise<void> {
   await cp.client.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: SENTINEL_NS }, spec: { priorityClassName: 'fuzz-canary', containers: [{ name: 'c', image: 'kubelab/busybox' }] } });
   await waitFor(async () => (await cp.client.get('pods', name, { namespace: SENTINEL_NS })).status?.phase === 'Running', { what: `${name} Running on fuzz-node`, timeoutMs: 30_000 }).catch(async (err: unknown) => {
     const p = await cp.client.get('pods', name, { namespace: SENTINEL_NS }).catch(() => undefined);
-    const pending = (await cp.client.list('pods', { namespace: NS })).items.length;
-    throw new Error(`${(err as Error).message}; the canary: node ${p?.spec?.nodeName ?? '-'}, status ${JSON.stringify(p?.status)}; ${pending} pods in ${NS}`);
+    const pods = (await cp.client.list('pods', { namespace: NS })).items;
+    const phases = new Map<string, number>();
+    for (const x of pods) phases.set(`${x.status?.phase ?? 'none'}${x.metadata?.deletionTimestamp ? '(terminating)' : ''}`, (phases.get(`${x.status?.phase ?? 'none'}${x.metadata?.deletionTimestamp ? '(terminating)' : ''}`) ?? 0) + 1);
+    throw new Error(`${(err as Error).message}; the canary: node ${p?.spec?.nodeName ?? '-'}, status ${JSON.stringify(p?.status)}; ${pods.length} pods in ${NS}: ${JSON.stringify(Object.fromEntries(phases))}`);
   });
   await cp.client.delete('pods', name, { namespace: SENTINEL_NS, gracePeriodSeconds: 0 });
 }
