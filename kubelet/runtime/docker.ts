@@ -116,8 +116,11 @@ export class DockerRuntime implements Runtime {
   }
 
   async list(podUid?: string): Promise<RuntimeContainer[]> {
-    const label = [`${LABELS.cluster}=${this.opts.clusterName}`, `${LABELS.node}=${this.opts.nodeName}`];
-    if (podUid) label.push(`${LABELS.podUid}=${podUid}`);
+    // Pod containers only: they carry the pod's UID. The volume helpers (withHelper) share the cluster and
+    // node labels but no UID; listed, they read as a pod with UID "" — an orphan whose teardown listed
+    // (and killed) every container of the node, which frequent projected-volume writes (ServiceAccount
+    // tokens after a kubelet restart) made likely.
+    const label = [`${LABELS.cluster}=${this.opts.clusterName}`, `${LABELS.node}=${this.opts.nodeName}`, podUid ? `${LABELS.podUid}=${podUid}` : LABELS.podUid];
     const infos = await this.docker.listContainers({ all: true, filters: JSON.stringify({ label }) });
     const seen = new Set(infos.map((i) => i.Id));
     // Inspects run side by side: a container that is starting holds its lock in dockerd, and one slow
