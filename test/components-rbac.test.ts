@@ -153,6 +153,8 @@ describe('components under Node,RBAC with their own certificates', () => {
     const seen: { t?: string; views?: { id?: string }[]; set?: { id?: string }[] }[] = [];
     ws.on('message', (d: Buffer) => seen.push(JSON.parse(d.toString()) as (typeof seen)[number]));
     await waitFor(() => seen.some((m) => [...(m.views ?? []), ...(m.set ?? [])].some((v) => v.id === `node/${NODE}`)), { timeoutMs: 30_000, what: 'the dashboard to show the node' });
+    // …and the controller-manager's published timing (its countdowns), read through the one ConfigMap it may read.
+    await waitFor(() => seen.some((m) => [...(m.views ?? []), ...(m.set ?? [])].some((v) => v.id === 'timing')), { timeoutMs: 30_000, what: 'the dashboard to show the published timing' });
     expect(refusals).toEqual([]);
     // Read-only: its API buttons answer with the apiserver's refusal (which it logs: the one expected refusal).
     ws.send(JSON.stringify({ t: 'action', id: 'a1', action: 'cordon', node: NODE }));

@@ -225,9 +225,10 @@ export const BOOTSTRAP_CLUSTER_ROLES: BootstrapClusterRole[] = [
     ],
   },
   {
-    // The dashboard: read-only. It serves 127.0.0.1:8080 without authentication, so what it may do, anyone
-    // who reaches that port may do: it sees what it shows (no Secrets), and its API buttons (scale,
-    // cordon, drain, delete pod) answer with the apiserver's Forbidden unless someone binds it more.
+    // The dashboard: read-only, but for the Events recording its own actions. It serves 127.0.0.1:8080
+    // without authentication, so what it may do, anyone who reaches that port may do: it sees what it shows
+    // (no Secrets), and its API buttons (scale, cordon, drain, delete pod) answer with the apiserver's
+    // Forbidden unless someone binds it more.
     name: 'system:kubelab:dashboard',
     rules: [
       rule(READ, [CORE], ['nodes', 'pods', 'events']),
@@ -235,6 +236,8 @@ export const BOOTSTRAP_CLUSTER_ROLES: BootstrapClusterRole[] = [
       rule(READ, [APPS], ['deployments', 'replicasets', 'statefulsets', 'daemonsets']),
       rule(READ, [BATCH], ['jobs']),
       rule(READ, [CORE], ['configmaps'], ['kubelab-controller-manager-timing']),
+      // The Events of its own actions (node faults act on Docker and are recorded as DashboardAction).
+      eventsRule,
     ],
   },
   {
