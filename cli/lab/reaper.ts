@@ -1,6 +1,6 @@
 /**
  * The compose lab's `reaper` service (`node /app/dist/cli/lab/reaper.js`): idles, and on SIGTERM
- * removes every container of the cluster that compose does not manage — the pod containers the
+ * removes every container of the cluster that compose does not manage (then the pods' volumes) — the pod containers the
  * kubelets created and workers added with `kubelab node add` — so `docker compose down -v` (v1 and
  * v2) can remove the network afterwards. Every worker `depends_on` the reaper, so compose stops the
  * workers (kubelets) first and nothing recreates pods while the reaper works.
@@ -8,7 +8,7 @@
  */
 import Docker from 'dockerode';
 import { createLogger } from '../../client/log.js';
-import { CLUSTER_LABEL, COMPONENT_LABEL, COMPOSE_SERVICE_LABEL } from './spec.js';
+import { CLUSTER_LABEL, COMPONENT_LABEL, COMPOSE_SERVICE_LABEL, POD_UID_LABEL } from './spec.js';
 import { killAll, listByLabels, nameOf, removeAll } from './docker.js';
 
 /** Containers of `cluster` that compose did not create (pods, added workers). */
@@ -26,6 +26,18 @@ export async function reap(docker: Docker, cluster: string): Promise<string[]> {
     const list = await unmanagedContainers(docker, cluster);
     await removeAll(docker, list.map((c) => c.Id));
     removed.push(...list.map(nameOf));
+  }
+  // Then the pods' volumes (emptyDir, projected ServiceAccount tokens): compose's `down -v` removes only the
+  // volumes it declared, and a pod volume left behind would keep the lab's label on the host.
+  const volumes = (await docker.listVolumes({ filters: JSON.stringify({ label: [`${CLUSTER_LABEL}=${cluster}`, POD_UID_LABEL] }) })).Volumes ?? [];
+  for (const v of volumes) {
+    await docker
+      .getVolume(v.Name)
+      .remove({ force: true })
+      .catch((err: unknown) => {
+        if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+      });
+    removed.push(`volume ${v.Name}`);
   }
   return removed;
 }
