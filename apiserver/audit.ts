@@ -6,7 +6,8 @@
  * --audit-log-path does.
  */
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
 import YAML from 'yaml';
 import type { Attributes } from './auth/attributes.js';
 
@@ -95,22 +96,68 @@ export interface AuditRecord {
   requestObject?: unknown;
   responseObject?: unknown;
   stage?: 'ResponseStarted' | 'ResponseComplete';
+  /** The created object's name, for objectRef.name of a create (its URL names only the collection), as Kubernetes. */
+  objectName?: string;
+  /** `grpc` for a call of kubelab's gRPC API (annotation `kubelab.io/transport`); REST events carry none. */
+  transport?: 'grpc';
 }
 
 const micro = (d: Date): string => d.toISOString().replace('Z', '000Z');
 
+/** Rotation, as kube-apiserver's --audit-log-maxsize / --audit-log-maxbackup (0: never / keep all). */
+export interface AuditRotation {
+  maxSizeBytes: number;
+  maxBackups: number;
+  /** A write or rotation that failed (a full disk): reported, and the apiserver serves on. */
+  onError?: (err: Error) => void;
+}
+
 export class AuditLog {
-  private readonly out: WriteStream;
+  private out: WriteStream;
+  private size: number;
+  /** Streams of rotated files still flushing: close() waits for them too. */
+  private readonly closing: Promise<void>[] = [];
 
   constructor(
     readonly rules: readonly AuditRule[],
-    path: string,
+    private readonly path: string,
+    private readonly rotation: AuditRotation = { maxSizeBytes: 0, maxBackups: 0 },
   ) {
-    this.out = createWriteStream(path, { flags: 'a' });
+    mkdirSync(dirname(path), { recursive: true });
+    this.size = existsSync(path) ? statSync(path).size : 0;
+    this.out = this.openStream();
   }
 
-  static open(policyFile: string, logPath: string): AuditLog {
-    return new AuditLog(parseAuditPolicy(readFileSync(policyFile, 'utf8')), logPath);
+  private openStream(): WriteStream {
+    // The file is opened now, not on the next tick: a rotation right after renames a file that exists, and
+    // the lines this stream still buffers follow its descriptor into `<path>.1`.
+    const out = createWriteStream('', { fd: openSync(this.path, 'a') });
+    out.on('error', (err) => this.rotation.onError?.(err));
+    return out;
+  }
+
+  static open(policyFile: string, logPath: string, rotation?: AuditRotation): AuditLog {
+    return new AuditLog(parseAuditPolicy(readFileSync(policyFile, 'utf8')), logPath, rotation);
+  }
+
+  /**
+   * `<path>` becomes `<path>.1` (`.1` → `.2` …, the oldest beyond maxBackups removed) and a new file starts.
+   * The old stream finishes its buffered lines into the renamed file (the descriptor follows the rename).
+   */
+  private rotate(): void {
+    const { maxBackups } = this.rotation;
+    let last = 1;
+    while (existsSync(`${this.path}.${last}`)) last++;
+    if (maxBackups > 0) {
+      for (let n = maxBackups; n < last; n++) rmSync(`${this.path}.${n}`, { force: true });
+      last = Math.min(last, maxBackups);
+    }
+    for (let n = last - 1; n >= 1; n--) renameSync(`${this.path}.${n}`, `${this.path}.${n + 1}`);
+    renameSync(this.path, `${this.path}.1`);
+    const old = this.out;
+    this.closing.push(new Promise((resolve) => old.end(() => resolve())));
+    this.out = this.openStream();
+    this.size = 0;
   }
 
   level(a: Attributes): AuditLevel {
@@ -132,19 +179,45 @@ export class AuditLog {
       sourceIPs: [r.sourceIP],
       ...(r.userAgent ? { userAgent: r.userAgent } : {}),
       ...(a.resourceRequest
-        ? { objectRef: { resource: a.resource, ...(a.namespace ? { namespace: a.namespace } : {}), ...(a.name ? { name: a.name } : {}), apiGroup: a.apiGroup, apiVersion: a.apiVersion, ...(a.subresource ? { subresource: a.subresource } : {}) } }
+        ? { objectRef: { resource: a.resource, ...(a.namespace ? { namespace: a.namespace } : {}), ...(a.name || r.objectName ? { name: a.name || r.objectName } : {}), apiGroup: a.apiGroup, apiVersion: a.apiVersion, ...(a.subresource ? { subresource: a.subresource } : {}) } }
         : {}),
       responseStatus: { metadata: {}, code: r.code },
       ...(level !== 'Metadata' && r.requestObject !== undefined ? { requestObject: r.requestObject } : {}),
       ...(level === 'RequestResponse' && r.responseObject !== undefined ? { responseObject: r.responseObject } : {}),
       requestReceivedTimestamp: micro(r.started),
       stageTimestamp: micro(new Date()),
-      ...(r.decision ? { annotations: { 'authorization.k8s.io/decision': r.decision.allowed ? 'allow' : 'forbid', 'authorization.k8s.io/reason': r.decision.reason } } : {}),
+      ...(r.decision || r.transport
+        ? {
+            annotations: {
+              ...(r.decision ? { 'authorization.k8s.io/decision': r.decision.allowed ? 'allow' : 'forbid', 'authorization.k8s.io/reason': r.decision.reason } : {}),
+              ...(r.transport ? { 'kubelab.io/transport': r.transport } : {}),
+            },
+          }
+        : {}),
     };
-    this.out.write(JSON.stringify(event) + '\n');
+    const line = JSON.stringify(event) + '\n';
+    const bytes = Buffer.byteLength(line);
+    if (this.rotation.maxSizeBytes > 0 && this.size > 0 && this.size + bytes > this.rotation.maxSizeBytes) {
+      try {
+        this.rotate();
+      } catch (err) {
+        // A failed rename (a full or read-only disk) keeps writing to the current file: losing events is worse.
+        this.rotation.onError?.(err as Error);
+      }
+    }
+    this.out.write(line);
+    this.size += bytes;
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve) => this.out.end(() => resolve()));
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.out.end(() => resolve()));
+    await Promise.all(this.closing);
   }
+}
+
+/** `metadata.name` of a request body (a create's object), when it has a string one. */
+export function createdName(verb: string, body: unknown): string | undefined {
+  if (verb !== 'create' || typeof body !== 'object' || body === null) return undefined;
+  const name = (body as { metadata?: { name?: unknown } }).metadata?.name;
+  return typeof name === 'string' && name ? name : undefined;
 }

@@ -71,6 +71,10 @@ export interface ApiserverOptions {
   auditLogPath?: string;
   /** --audit-policy-file: an audit.k8s.io/v1 Policy. */
   auditPolicyFile?: string;
+  /** --audit-log-maxsize: megabytes before the log is rotated to `<path>.1` (0: never). */
+  auditLogMaxSize?: number;
+  /** --audit-log-maxbackup: rotated files kept (0: all). */
+  auditLogMaxBackup?: number;
 }
 
 /** The apiserver's TLS: serving, client authentication, and toward etcd and kubelets. Absent: --insecure. */
@@ -102,7 +106,7 @@ export interface ApiserverConfig {
   tls?: ApiserverTls;
   security: SecurityConfig;
   encryptionProviderConfig?: string;
-  audit?: { logPath: string; policyFile: string };
+  audit?: { logPath: string; policyFile: string; maxSizeBytes: number; maxBackups: number };
 }
 
 /** Thrown for an invalid option; the message names the flag. */
@@ -233,8 +237,12 @@ function eventTtl(ms: number | undefined): number {
   return ms;
 }
 
-function audit(o: ApiserverOptions): { audit?: { logPath: string; policyFile: string } } {
+function audit(o: ApiserverOptions): Pick<ApiserverConfig, 'audit'> {
   if (!o.auditLogPath && !o.auditPolicyFile) return {};
   if (!o.auditLogPath || !o.auditPolicyFile) throw new ConfigError('--audit-log-path and --audit-policy-file: give both, or neither');
-  return { audit: { logPath: o.auditLogPath, policyFile: o.auditPolicyFile } };
+  const maxSize = o.auditLogMaxSize ?? 0;
+  const maxBackup = o.auditLogMaxBackup ?? 0;
+  if (!Number.isInteger(maxSize) || maxSize < 0) throw new ConfigError(`--audit-log-maxsize: must be a whole number of megabytes, 0 or more, got ${maxSize}`);
+  if (!Number.isInteger(maxBackup) || maxBackup < 0) throw new ConfigError(`--audit-log-maxbackup: must be a whole number, 0 or more, got ${maxBackup}`);
+  return { audit: { logPath: o.auditLogPath, policyFile: o.auditPolicyFile, maxSizeBytes: maxSize * 1024 * 1024, maxBackups: maxBackup } };
 }

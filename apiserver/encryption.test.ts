@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ENCRYPTION_CONFIG_FILE, ensurePki } from '../client/pki/pki.js';
 import { parseEncryptionConfig } from './encryption.js';
 
 const key = randomBytes(32).toString('base64');
@@ -34,5 +38,25 @@ describe('EncryptionConfiguration', () => {
     expect(() => parseEncryptionConfig(config(aes('k1', randomBytes(7).toString('base64'))))).toThrow('resources[0].providers[0].aesgcm.keys[0].secret: must be 16, 24 or 32 bytes of base64, got 7 bytes');
     expect(() => parseEncryptionConfig(config('      - kms: {}\n'))).toThrow('resources[0].providers[0]: provider type "kms" is not supported (aesgcm, identity)');
     expect(() => parseEncryptionConfig(config(aes('a:b')))).toThrow(/keys\[0\]\.name/);
+  });
+
+  it("the lab's PKI brings a config of its own: a random 256-bit key, made once, that reads Secrets written before it", async () => {
+    const dirs = await Promise.all([mkdtemp(join(tmpdir(), 'kubelab-enc-')), mkdtemp(join(tmpdir(), 'kubelab-enc-'))]);
+    try {
+      const plan = { certs: [], encryptionConfig: true };
+      for (const d of dirs) await ensurePki(d, plan);
+      const [a, b] = await Promise.all(dirs.map((d) => readFile(join(d, ENCRYPTION_CONFIG_FILE), 'utf8')));
+      expect(a).not.toBe(b);
+      expect((await stat(join(dirs[0], ENCRYPTION_CONFIG_FILE))).mode & 0o777).toBe(0o600);
+      const t = parseEncryptionConfig(a).get('secrets');
+      if (!t) throw new Error('no transformer for secrets');
+      expect(t.toStorage('/registry/secrets/ns/s', Buffer.from('{}')).toString('latin1')).toMatch(/^k8s:enc:aesgcm:v1:key1:/);
+      expect(t.fromStorage('/registry/secrets/ns/s', Buffer.from('{"plain":1}')).toString()).toBe('{"plain":1}');
+      // A second run (lab up again, certificates renewed) keeps the key: Secrets written with it still read.
+      await ensurePki(dirs[0], plan);
+      expect(await readFile(join(dirs[0], ENCRYPTION_CONFIG_FILE), 'utf8')).toBe(a);
+    } finally {
+      await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    }
   });
 });

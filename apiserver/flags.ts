@@ -29,6 +29,8 @@ export const APISERVER_FLAGS = {
   encryptionProviderConfig: stringFlag('--encryption-provider-config <file>', 'EncryptionConfiguration for Secrets at rest', { env: 'KUBELAB_ENCRYPTION_PROVIDER_CONFIG' }),
   auditLogPath: stringFlag('--audit-log-path <file>', 'write audit events as JSON lines here', { env: 'KUBELAB_AUDIT_LOG_PATH' }),
   auditPolicyFile: stringFlag('--audit-policy-file <file>', "audit.k8s.io/v1 Policy deciding each request's audit level", { env: 'KUBELAB_AUDIT_POLICY_FILE' }),
+  auditLogMaxSize: intFlag('--audit-log-maxsize <MB>', 'rotate the audit log when it reaches this many megabytes (0: never, the default)'),
+  auditLogMaxBackup: intFlag('--audit-log-maxbackup <n>', 'rotated audit logs to keep (0: all, the default)'),
   tlsCertFile: stringFlag('--tls-cert-file <file>', 'PEM serving certificate of REST and gRPC', { env: 'KUBELAB_TLS_CERT_FILE' }),
   tlsPrivateKeyFile: stringFlag('--tls-private-key-file <file>', 'PEM key of --tls-cert-file', { env: 'KUBELAB_TLS_PRIVATE_KEY_FILE' }),
   clientCaFile: stringFlag('--client-ca-file <file>', 'PEM CA whose client certificates authenticate users (CN = user, O = groups)', { env: 'KUBELAB_CLIENT_CA_FILE' }),

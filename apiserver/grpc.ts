@@ -8,6 +8,8 @@ import type { KubeletProxy } from './kubeletproxy.js';
 import type { Security } from './auth/index.js';
 import type { UserInfo } from './auth/user.js';
 import { isAnonymous, unauthorized } from './auth/authn.js';
+import type { Attributes } from './auth/attributes.js';
+import { createdName, type AuditLog } from './audit.js';
 
 interface Req {
   resource: string;
@@ -62,17 +64,95 @@ function parseJson(s: string, what: string): unknown {
   }
 }
 
-function unary<T>(log: Logger, fn: (req: Req, call: CallCredentials) => Promise<T>): grpc.handleUnaryCall<Req, T> {
+/** What a call's credentials are read from: its metadata and its TLS peer. */
+type CallCredentials = Pick<grpc.ServerUnaryCall<unknown, unknown>, 'metadata' | 'getAuthContext' | 'getPeer'>;
+
+/** What the audit log needs of one call, gathered while it is served (the REST side keeps the same). */
+interface CallAudit {
+  readonly started: Date;
+  attrs?: Attributes;
+  decision?: { allowed: boolean; reason: string };
+}
+
+/** The REST path of the object a call is about: the audit event's requestURI, the same as a REST request's. */
+function restPath(a: Attributes): string {
+  const base = a.apiGroup ? `/apis/${a.apiGroup}/${a.apiVersion}` : `/api/${a.apiVersion}`;
+  return [base, a.namespace ? `/namespaces/${a.namespace}` : '', `/${a.resource}`, a.name ? `/${a.name}` : '', a.subresource ? `/${a.subresource}` : ''].join('');
+}
+
+/** `ipv4:127.0.0.1:5000`, `[::1]:5000`, `127.0.0.1:5000` → the address alone. */
+export function peerAddress(peer: string): string {
+  const p = peer.replace(/^ipv[46]:/, '');
+  const v6 = /^\[([^\]]+)\](?::\d+)?$/.exec(p);
+  if (v6) return v6[1];
+  const v4 = /^([^:]+):\d+$/.exec(p);
+  return v4 ? v4[1] : p;
+}
+
+/**
+ * Writes the call's audit event (when the log is on and the call got as far as an identity): a unary call at
+ * ResponseComplete with its outcome's HTTP code, a stream at ResponseStarted once it is authorized.
+ */
+function writeAudit(audit: AuditLog | undefined, call: CallCredentials, ctx: CallAudit, code: number, stage: 'ResponseStarted' | 'ResponseComplete', bodies: { request?: unknown; response?: unknown } = {}): void {
+  if (!audit || !ctx.attrs) return;
+  const level = audit.level(ctx.attrs);
+  if (level === 'None') return;
+  const agent = call.metadata.get('user-agent')[0];
+  audit.write(
+    {
+      attrs: ctx.attrs,
+      requestURI: restPath(ctx.attrs),
+      sourceIP: peerAddress(call.getPeer()),
+      ...(typeof agent === 'string' ? { userAgent: agent } : {}),
+      code,
+      started: ctx.started,
+      stage,
+      transport: 'grpc',
+      ...(createdName(ctx.attrs.verb, bodies.request) ? { objectName: createdName(ctx.attrs.verb, bodies.request) } : {}),
+      ...(ctx.decision ? { decision: ctx.decision } : {}),
+      ...(level !== 'Metadata' && bodies.request !== undefined ? { requestObject: bodies.request } : {}),
+      ...(level === 'RequestResponse' && bodies.response !== undefined ? { responseObject: bodies.response } : {}),
+    },
+    level,
+  );
+}
+
+/** A request's `object` or `patch` field, parsed for the audit log (undefined when it is not JSON). */
+function bodyOf(req: Req): unknown {
+  const text = req.object || req.patch;
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A reply's JSON field (`object` / `list`), parsed for the audit log. */
+function replyOf(res: unknown): unknown {
+  const r = res as { object?: string; list?: string };
+  try {
+    return JSON.parse(r.object ?? r.list ?? 'null') as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function unary<T>(log: Logger, audit: AuditLog | undefined, verb: string, fn: (req: Req, call: CallCredentials, ctx: CallAudit) => Promise<T>): grpc.handleUnaryCall<Req, T> {
   return (call, cb) => {
-    fn(call.request, call).then(
-      (res) => cb(null, res),
-      (err: unknown) => cb(toServiceError(err, log) as grpc.ServiceError),
+    const ctx: CallAudit = { started: new Date() };
+    fn(call.request, call, ctx).then(
+      (res) => {
+        writeAudit(audit, call, ctx, verb === 'create' ? 201 : 200, 'ResponseComplete', { request: bodyOf(call.request), response: replyOf(res) });
+        cb(null, res);
+      },
+      (err: unknown) => {
+        writeAudit(audit, call, ctx, err instanceof ApiError ? err.code : 500, 'ResponseComplete', { request: bodyOf(call.request) });
+        cb(toServiceError(err, log) as grpc.ServiceError);
+      },
     );
   };
 }
-
-/** What a call's credentials are read from: its metadata and its TLS peer. */
-type CallCredentials = Pick<grpc.ServerUnaryCall<unknown, unknown>, 'metadata' | 'getAuthContext'>;
 
 /** A field selector's exact `metadata.name=x`, which names the object of a list or watch for authorization. */
 function selectedName(fieldSelector: string): string {
@@ -80,15 +160,18 @@ function selectedName(fieldSelector: string): string {
   return m ? m[1] : '';
 }
 
-export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: Logger, security: Security): grpc.Server {
-  /** Authenticates the call (its `authorization` metadata) and authorizes `verb` on the request's object, as REST does. */
-  const authorize = async (call: CallCredentials, verb: string, r: { resource: string; namespace?: string; name?: string; subresource?: string; fieldSelector?: string }): Promise<UserInfo> => {
+export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: Logger, security: Security, audit?: AuditLog): grpc.Server {
+  /**
+   * Authenticates the call (its `authorization` metadata) and authorizes `verb` on the request's object, as REST
+   * does; records both in `ctx` for the audit log.
+   */
+  const authorize = async (call: CallCredentials, verb: string, r: { resource: string; namespace?: string; name?: string; subresource?: string; fieldSelector?: string }, ctx?: CallAudit): Promise<UserInfo> => {
     const header = call.metadata.get('authorization')[0];
     const user = await security.authenticate(typeof header === 'string' ? header : undefined, call.getAuthContext().sslPeerCertificate?.raw);
     // An anonymous caller gets nothing: the gRPC API has no public-info paths (see authorizeRequest in rest/).
     if (isAnonymous(user)) throw unauthorized();
     const info = registry.info(r.resource);
-    security.authorize({
+    const attrs: Attributes = {
       user,
       verb,
       resourceRequest: true,
@@ -99,8 +182,28 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
       subresource: r.subresource ?? '',
       name: r.name || selectedName(r.fieldSelector ?? ''),
       path: '',
-    });
+    };
+    if (ctx) ctx.attrs = attrs;
+    try {
+      security.authorize(attrs);
+    } catch (err) {
+      if (ctx) ctx.decision = { allowed: false, reason: err instanceof ApiError ? err.message : '' };
+      throw err;
+    }
+    if (ctx) ctx.decision = { allowed: true, reason: '' };
     return user;
+  };
+  /** Authorizes a stream and writes its ResponseStarted event (or its refusal's ResponseComplete). */
+  const authorizeStream = async (call: CallCredentials, verb: string, r: Parameters<typeof authorize>[2]): Promise<UserInfo> => {
+    const ctx: CallAudit = { started: new Date() };
+    try {
+      const user = await authorize(call, verb, r, ctx);
+      writeAudit(audit, call, ctx, 200, 'ResponseStarted');
+      return user;
+    } catch (err) {
+      writeAudit(audit, call, ctx, err instanceof ApiError ? err.code : 500, 'ResponseComplete');
+      throw err;
+    }
   };
   // Not GRPC_BASE_OPTIONS: a grpc-js server with channelz off keeps serving from its old registry after
   // forceShutdown() when a new server binds the same port (seen as "etcd3 client already closed" after a restart).
@@ -111,20 +214,20 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
     'grpc.http2.min_ping_interval_without_data_ms': 5000,
   });
   const impl: grpc.UntypedServiceImplementation = {
-    Create: unary(log, async (r, call) => {
-      const user = await authorize(call, 'create', r);
+    Create: unary(log, audit, 'create', async (r, call, ctx) => {
+      const user = await authorize(call, 'create', r, ctx);
       return {
         object: JSON.stringify(
           await registry.create(r.resource, r.namespace, parseJson(r.object, 'object'), { dryRun: r.dryRun, subresource: r.subresource, name: r.name, user }),
         ),
       };
     }),
-    Get: unary(log, async (r, call) => {
-      await authorize(call, 'get', r);
+    Get: unary(log, audit, 'get', async (r, call, ctx) => {
+      await authorize(call, 'get', r, ctx);
       return { object: JSON.stringify(await registry.get(r.resource, r.namespace, r.name, r.subresource)) };
     }),
-    List: unary(log, async (r, call) => {
-      await authorize(call, 'list', { ...r, name: '' });
+    List: unary(log, audit, 'list', async (r, call, ctx) => {
+      await authorize(call, 'list', { ...r, name: '' }, ctx);
       const info = registry.info(r.resource);
       const res = await registry.list(r.resource, r.namespace, {
         labelSelector: r.labelSelector,
@@ -142,16 +245,16 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
         }),
       };
     }),
-    Update: unary(log, async (r, call) => {
-      const user = await authorize(call, 'update', r);
+    Update: unary(log, audit, 'update', async (r, call, ctx) => {
+      const user = await authorize(call, 'update', r, ctx);
       return { object: JSON.stringify(await registry.update(r.resource, r.namespace, r.name, parseJson(r.object, 'object'), { subresource: r.subresource, dryRun: r.dryRun, user })) };
     }),
-    Patch: unary(log, async (r, call) => {
-      const user = await authorize(call, 'patch', r);
+    Patch: unary(log, audit, 'patch', async (r, call, ctx) => {
+      const user = await authorize(call, 'patch', r, ctx);
       return { object: JSON.stringify(await registry.patch(r.resource, r.namespace, r.name, r.patchType, parseJson(r.patch, 'patch'), { subresource: r.subresource, dryRun: r.dryRun, user })) };
     }),
-    Delete: unary(log, async (r, call) => {
-      const user = await authorize(call, 'delete', r);
+    Delete: unary(log, audit, 'delete', async (r, call, ctx) => {
+      const user = await authorize(call, 'delete', r, ctx);
       return { object: JSON.stringify(await registry.delete(r.resource, r.namespace, r.name, (r.options ? parseJson(r.options, 'options') : {}) as DeleteOptionsBody, { user })) };
     }),
     Watch: (call: grpc.ServerWritableStream<Req, { type: string; object: string }>) => {
@@ -177,7 +280,7 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
         closed = true;
         stop?.();
       });
-      authorize(call, 'watch', { ...r, name: '' })
+      authorizeStream(call, 'watch', { ...r, name: '' })
         .then(() => registry.watch(
           r.resource,
           r.namespace,
@@ -210,14 +313,14 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
     },
     Logs: (call: grpc.ServerWritableStream<Record<string, unknown>, { data: Buffer }>) => {
       const r = call.request as { namespace?: string; name?: string };
-      authorize(call, 'get', { resource: 'pods', namespace: r.namespace, name: r.name, subresource: 'log' })
+      authorizeStream(call, 'get', { resource: 'pods', namespace: r.namespace, name: r.name, subresource: 'log' })
         .then(() => proxy.logs(call.request as never, call))
         .catch((err: unknown) => call.destroy(toServiceError(err, log) as grpc.ServiceError));
     },
     Exec: (call: grpc.ServerDuplexStream<Record<string, unknown>, Record<string, unknown>>) => {
       // The pod is named by the stream's first message; kubelab's exec is authorized as create on pods/exec
       // in the namespace the proxy reads (proxy.execGrpc checks each request through this hook).
-      proxy.execGrpc(call, (namespace, name) => authorize(call, 'create', { resource: 'pods', namespace, name, subresource: 'exec' }).then(() => undefined)).catch((err: unknown) => call.destroy(toServiceError(err, log) as grpc.ServiceError));
+      proxy.execGrpc(call, (namespace, name) => authorizeStream(call, 'create', { resource: 'pods', namespace, name, subresource: 'exec' }).then(() => undefined)).catch((err: unknown) => call.destroy(toServiceError(err, log) as grpc.ServiceError));
     },
   };
   server.addService(serviceWithRawWatch(), impl);

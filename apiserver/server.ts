@@ -58,9 +58,9 @@ export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?:
   const securityControllers = new SecurityControllers(registry, { serviceAccounts: cfg.security.admissionPlugins.includes('ServiceAccount'), rootCaFile: cfg.security.rootCaFile }, log);
   await securityControllers.start();
   const proxy = new KubeletProxy(registry, cfg.tls?.kubelet);
-  const grpcServer: grpc.Server = createGrpcServer(registry, proxy, log, security);
+  const audit = cfg.audit ? AuditLog.open(cfg.audit.policyFile, cfg.audit.logPath, { maxSizeBytes: cfg.audit.maxSizeBytes, maxBackups: cfg.audit.maxBackups, onError: (err) => log.error({ err }, 'audit log write failed') }) : undefined;
+  const grpcServer: grpc.Server = createGrpcServer(registry, proxy, log, security, audit);
   const grpcPort = await bindGrpc(grpcServer, `${cfg.bindAddress}:${cfg.grpcPort}`, cfg.tls);
-  const audit = cfg.audit ? AuditLog.open(cfg.audit.policyFile, cfg.audit.logPath) : undefined;
   const http: HttpServer = createRestServer({ registry, proxy, log, security, tls: cfg.tls, ...(audit ? { audit } : {}) });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

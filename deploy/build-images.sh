@@ -415,6 +415,9 @@ stage_kubelab() {
       cp "$ROOT/apiserver/rest/$d/"*.json "$ctx/app/data/apiserver/rest/$d/" 2>/dev/null || true
     fi
   done
+  # The lab's audit policy (the apiserver's --audit-policy-file /app/deploy/audit-policy.yaml).
+  mkdir -p "$ctx/app/data/deploy"
+  cp "$ROOT/deploy/audit-policy.yaml" "$ctx/app/data/deploy/audit-policy.yaml"
   if [ ! -f "$ctx/app/dist/cmd/component.js" ]; then
     say "warning: dist/cmd/component.js does not exist yet; $ref will be built but its ENTRYPOINT will fail"
   fi

@@ -15,8 +15,8 @@ import { connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exec } from '../cli/lab/docker.js';
-import { addressPlan, kubernetesServiceIp, workerIp } from '../cli/lab/spec.js';
+import { exec, ipOn, listByLabels } from '../cli/lab/docker.js';
+import { controlPlaneNetwork, kubernetesServiceIp, workerIp } from '../cli/lab/spec.js';
 import type { core } from '../client/types.js';
 import { startCluster, type TestCluster } from './cluster/index.js';
 import { waitFor } from './support/wait.js';
@@ -193,13 +193,21 @@ describe('a secure test cluster', () => {
     expect(res.status).toBe(403);
   });
 
-  it('etcd refuses a TLS client without a client certificate (and plain HTTP)', async () => {
-    const etcd = addressPlan(cluster.lab.spec).etcd;
-    // From a pod: plain HTTP to etcd gets nothing useful back.
-    const fromPod = await exec(cluster.lab.docker.getContainer((await cluster.lab.docker.listContainers({ filters: JSON.stringify({ label: ['io.kubelab.pod.name=sec', 'io.kubelab.container=sec'] }) }))[0]?.Id ?? ''), [
-      'sh', '-c', `timeout 5 wget -q -O - http://${etcd}:2379/version; echo exit=$?`,
-    ]);
-    expect(fromPod.output).not.toContain('etcdserver');
+  it('etcd sits on the control-plane network: a pod cannot reach it, the apiserver can, and a TLS client without a client certificate is refused', async () => {
+    const docker = cluster.lab.docker;
+    const [etcdInfo] = await listByLabels(docker, { 'io.kubelab.cluster': cluster.name, 'io.kubelab.component': 'etcd' });
+    const etcd = etcdInfo ? ipOn(etcdInfo, controlPlaneNetwork(cluster.lab.spec)) : undefined;
+    expect(etcd, 'etcd has an address on the control-plane network').toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect(etcdInfo?.NetworkSettings?.Networks?.[cluster.lab.spec.network], 'etcd is not on the pod network').toBeUndefined();
+    // The apiserver (on both networks) opens a TCP connection to it; a pod gets no connection at all.
+    const [apiserver] = await listByLabels(docker, { 'io.kubelab.cluster': cluster.name, 'io.kubelab.component': 'apiserver' });
+    const fromApiserver = await exec(docker.getContainer(apiserver?.Id ?? ''), ['bash', '-c', `timeout 5 bash -c 'exec 3<>/dev/tcp/${etcd}/2379' && echo connected`]);
+    expect(fromApiserver.output).toContain('connected');
+    // Reachable, etcd would answer plain HTTP with "400 Bad Request" (it serves only TLS); unreachable, wget
+    // cannot connect (or is stopped by timeout).
+    const fromPod = await exec(await podContainer('default', 'sec', 'sec'), ['sh', '-c', `timeout 5 wget -q -O /dev/null http://${etcd}:2379/version 2>&1; echo exit=$?`]);
+    expect(fromPod.output).toMatch(/exit=[1-9]/);
+    expect(fromPod.output).not.toMatch(/400|server returned/);
     // From the host with the CA but no client certificate: the handshake is refused.
     const outcome = await new Promise<string>((resolve) => {
       const s = tlsConnect({ host: etcd, port: 2379, ca: cluster.adminTls?.ca, servername: 'localhost', ALPNProtocols: ['h2'] }, () => {
@@ -213,6 +221,45 @@ describe('a secure test cluster', () => {
       });
     });
     expect(outcome).toMatch(/error|closed/);
+  });
+
+  it('keeps Secrets encrypted in etcd with the lab\'s own key, and serves them decrypted', async () => {
+    await kubectl('create', 'secret', 'generic', 'at-rest', '--from-literal=password=hunter2-in-clear');
+    const [etcdInfo] = await listByLabels(cluster.lab.docker, { 'io.kubelab.cluster': cluster.name, 'io.kubelab.component': 'etcd' });
+    // etcdctl inside the etcd container, with etcd's own certificate as the client (clientAuth, as kubeadm's).
+    const pki = '/etc/kubernetes/pki';
+    const raw = await exec(cluster.lab.docker.getContainer(etcdInfo?.Id ?? ''), [
+      'etcdctl', '--endpoints', 'https://127.0.0.1:2379', '--cacert', `${pki}/ca.crt`, '--cert', `${pki}/etcd-server.crt`, '--key', `${pki}/etcd-server.key`,
+      'get', '/registry/secrets/default/at-rest', '--print-value-only',
+    ]);
+    expect(raw.output).toMatch(/^k8s:enc:aesgcm:v1:key1:/);
+    expect(raw.output).not.toContain('hunter2');
+    expect(raw.output).not.toContain(Buffer.from('hunter2-in-clear').toString('base64'));
+    expect(Buffer.from((await kubectl('get', 'secret', 'at-rest', '-o', 'jsonpath={.data.password}')).trim(), 'base64').toString()).toBe('hunter2-in-clear');
+  });
+
+  it('`kubelab audit` shows who did what through REST and gRPC, Secrets without their data', async () => {
+    await kubectl('create', 'configmap', 'audited-cm', '--from-literal=k=v');
+    await cluster.client.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'audited-grpc', namespace: 'default' } });
+    const cli = (...args: string[]) => run('node', ['bin/kubelab.js', 'audit', '--cluster', cluster.name, ...args], { env: { ...process.env, ...cluster.cliEnv }, timeout: 60_000 });
+    type Ev = { verb: string; level: string; user: { username: string }; objectRef?: { name?: string; resource?: string }; annotations?: Record<string, string> };
+    const events = async (...args: string[]): Promise<Ev[]> => (await cli('--tail', '-1', '-o', 'json', ...args)).stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Ev);
+    const creates = await waitFor(async () => {
+      const list = await events('--verb', 'create', '--resource', 'configmaps');
+      return list.some((e) => e.objectRef?.name === 'audited-grpc') && list.some((e) => e.objectRef?.name === 'audited-cm') ? list : undefined;
+    }, { timeoutMs: 20_000, what: 'both ConfigMap creates in the audit log' });
+    expect(creates.find((e) => e.objectRef?.name === 'audited-cm')).toMatchObject({ user: { username: 'kubernetes-admin' }, level: 'Metadata' });
+    expect(creates.find((e) => e.objectRef?.name === 'audited-grpc')?.annotations?.['kubelab.io/transport']).toBe('grpc');
+    const secrets = await events('--resource', 'secrets');
+    expect(secrets.find((e) => e.objectRef?.name === 'at-rest' && e.verb === 'create')?.level).toBe('Metadata');
+    expect(JSON.stringify(secrets)).not.toContain('hunter2');
+    // The table: a header and one row per event, the components' own reads and leases left out by the policy.
+    const table = (await cli('--verb', 'create', '--resource', 'configmaps')).stdout.split('\n');
+    expect(table[0]).toMatch(/^TIME\s+USER\s+VERB\s+CODE\s+OBJECT\s+VIA$/);
+    expect(table.some((l) => /kubernetes-admin\s+create\s+201\s+configmaps default\/audited-cm\s+REST/.test(l))).toBe(true);
+    expect((await events('--resource', 'leases')).length).toBe(0);
+    // Bad input names the option.
+    await expect(cli('--tail', 'ten')).rejects.toMatchObject({ stderr: expect.stringContaining('--tail: "ten"') });
   });
 
   it('a node added at runtime gets its own certificates and joins', async () => {

@@ -575,10 +575,50 @@ describe('the audit log', () => {
     const forbidden = await waitFor(() => events().find((e) => e.objectRef?.namespace === ns && e.objectRef.resource === 'secrets' && e.verb === 'get'), { what: 'the forbidden get audited' });
     expect(forbidden).toMatchObject({ level: 'Metadata', user: { username: 'alice' }, responseStatus: { code: 403 }, annotations: { 'authorization.k8s.io/decision': 'forbid' } });
     const created = events().find((e) => e.objectRef?.namespace === ns && e.objectRef.resource === 'configmaps' && e.verb === 'create');
-    expect(created).toMatchObject({ level: 'RequestResponse', responseStatus: { code: 201 }, requestObject: { data: { k: 'v' } }, responseObject: { metadata: { name: 'audited' } } });
+    expect(created).toMatchObject({ level: 'RequestResponse', objectRef: { name: 'audited' }, responseStatus: { code: 201 }, requestObject: { data: { k: 'v' } }, responseObject: { metadata: { name: 'audited' } } });
     const secret = events().find((e) => e.objectRef?.namespace === ns && e.objectRef.resource === 'secrets' && e.verb === 'create');
     expect(secret?.level).toBe('Metadata');
     expect(JSON.stringify(secret)).not.toContain('hidden-value');
     expect(events().some((e) => e.requestURI === '/healthz')).toBe(false);
+  });
+
+  it('audits gRPC calls the same way: the user, the object as a REST path, the code, the decision, and a watch when it starts', async () => {
+    const ns = await namespace();
+    const as = (token: string): ApiClient => new ApiClient(`127.0.0.1:${cp.apiserver.grpcPort}`, { token, retries: 0 });
+    const admin = as(ADMIN);
+    const alice = as(ALICE);
+    const log = join(dir, 'audit.log');
+    type Ev = { level: string; stage: string; verb: string; requestURI: string; sourceIPs: string[]; objectRef?: { resource: string; namespace?: string; name?: string }; responseStatus: { code: number }; requestObject?: { data?: unknown }; responseObject?: { metadata?: { name?: string } }; user: { username: string }; annotations?: Record<string, string> };
+    const events = (): Ev[] => readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Ev).filter((e) => e.objectRef?.namespace === ns && e.annotations?.['kubelab.io/transport'] === 'grpc');
+    const watch = new AbortController();
+    try {
+      await admin.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'via-grpc', namespace: ns }, data: { k: 'grpc-value' } });
+      await expect(alice.get('secrets', 'nothing', { namespace: ns })).rejects.toThrow(/cannot get resource "secrets"/);
+      // The watch is audited once it is authorized (stage ResponseStarted), before any event.
+      void admin.watch('configmaps', { namespace: ns, signal: watch.signal }).next().catch(() => undefined);
+      await waitFor(() => events().some((e) => e.verb === 'watch'), { what: 'the gRPC watch audited' });
+    } finally {
+      watch.abort();
+      admin.close();
+      alice.close();
+    }
+    const created = await waitFor(() => events().find((e) => e.verb === 'create'), { what: 'the gRPC create audited' });
+    expect(created).toMatchObject({
+      level: 'RequestResponse',
+      stage: 'ResponseComplete',
+      // As a REST create: the collection it was POSTed to.
+      requestURI: `/api/v1/namespaces/${ns}/configmaps`,
+      objectRef: { resource: 'configmaps', namespace: ns, name: 'via-grpc' },
+      sourceIPs: ['127.0.0.1'],
+      user: { username: 'kubernetes-admin' },
+      responseStatus: { code: 201 },
+      requestObject: { data: { k: 'grpc-value' } },
+      responseObject: { metadata: { name: 'via-grpc' } },
+      annotations: { 'authorization.k8s.io/decision': 'allow' },
+    });
+    const refused = await waitFor(() => events().find((e) => e.verb === 'get' && e.objectRef?.resource === 'secrets'), { what: 'the refused gRPC get audited' });
+    expect(refused).toMatchObject({ level: 'Metadata', user: { username: 'alice' }, responseStatus: { code: 403 }, annotations: { 'authorization.k8s.io/decision': 'forbid' } });
+    const watched = await waitFor(() => events().find((e) => e.verb === 'watch'), { what: 'the gRPC watch audited' });
+    expect(watched).toMatchObject({ stage: 'ResponseStarted', requestURI: `/api/v1/namespaces/${ns}/configmaps`, responseStatus: { code: 200 } });
   });
 });

@@ -26,7 +26,7 @@ import { decodeProtobufObject } from './protobuf.js';
 import { boolParam, enumParam, requestUrl, intParam, selectorParams, timeoutParam, tooLargeResourceVersion, versionParams } from './params.js';
 import type { Security } from '../auth/index.js';
 import { requestAttributes, type Attributes } from '../auth/attributes.js';
-import type { AuditLog } from '../audit.js';
+import { createdName, type AuditLog } from '../audit.js';
 import type { UserInfo } from '../auth/user.js';
 import { isAnonymous, isPublicInfoPath, unauthorized } from '../auth/authn.js';
 import { parsePath, type Route } from './route.js';
@@ -88,6 +88,7 @@ function auditRequest(audit: AuditLog, req: IncomingMessage, res: ServerResponse
         code: res.statusCode,
         started: ctx.started,
         ...(ctx.decision ? { decision: ctx.decision } : {}),
+        ...(createdName(ctx.attrs.verb, parseForAudit(ctx.body)) ? { objectName: createdName(ctx.attrs.verb, parseForAudit(ctx.body)) } : {}),
         ...(level !== 'Metadata' ? { requestObject: parseForAudit(ctx.body) } : {}),
         ...(level === 'RequestResponse' ? { responseObject: parseForAudit(ctx.response) } : {}),
       },

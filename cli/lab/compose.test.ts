@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { labServices, workersOverride } from './compose.js';
-import { PKI_PATH, PORTS, addressPlan, componentArgs, componentContainer, composeLabSpec, httpHealthcheck, workerIp, workerName } from './spec.js';
+import { PKI_PATH, PORTS, addressPlan, componentArgs, componentContainer, composeLabSpec, controlPlaneNetwork, controlPlaneNetworkLabels, httpHealthcheck, workerIp, workerName } from './spec.js';
 
 interface Service {
   command?: string[];
@@ -31,6 +31,19 @@ describe('docker-compose.yml agrees with cli/lab/spec.ts', () => {
     expect(net?.ipam.config[0]?.subnet).toBe(spec.subnet);
     expect(net?.ipam.config[0]?.ip_range).toBe(addressPlan(spec).podRange);
     expect(net?.labels['io.kubelab.cluster']).toBe(spec.cluster);
+  });
+
+  it('keeps etcd on the internal control-plane network with only the apiserver, as the test clusters do', () => {
+    const cp = (compose.networks as Record<string, { name: string; internal?: boolean; labels: Record<string, string> }>)['control-plane'];
+    expect(cp?.name).toBe(controlPlaneNetwork(spec));
+    expect(cp?.internal).toBe(true);
+    expect(cp?.labels).toEqual(controlPlaneNetworkLabels(spec));
+    const on = Object.entries(compose.services)
+      .filter(([, svc]) => (Array.isArray(svc.networks) ? svc.networks : Object.keys(svc.networks ?? {})).includes('control-plane'))
+      .map(([name]) => name);
+    expect(on.sort()).toEqual(['apiserver', 'etcd']);
+    expect(compose.services.etcd?.networks).toEqual(['control-plane']);
+    expect(componentContainer(spec, 'etcd').HostConfig?.NetworkMode).toBe(controlPlaneNetwork(spec));
   });
 
   it('passes the same flags as the test clusters and `node add`', () => {

@@ -20,12 +20,15 @@ import {
   COMPONENT_LABEL,
   POD_NODE_LABEL,
   PKI_PATH,
+  NETWORK_ROLE_LABEL,
   PREFIX_LABEL,
   TIMING_LABEL,
   WORKER_LABEL,
   addressPlan,
   componentContainer,
   composeLabSpec,
+  controlPlaneNetwork,
+  controlPlaneNetworkLabels,
   labPki,
   networkLabels,
   pkiFilesOf,
@@ -102,7 +105,8 @@ export class Lab {
   /** The lab named `cluster`, rebuilt from the labels on its Docker network (`pkiDir`: where its PKI is kept). */
   static async fromDocker(cluster: string, docker: Docker = new Docker(), pkiDir?: string): Promise<Lab> {
     const nets = await docker.listNetworks({ filters: JSON.stringify({ label: [`${CLUSTER_LABEL}=${cluster}`] }) });
-    const net = nets[0];
+    // The pod network: the control-plane network (etcd's) carries a role label.
+    const net = nets.find((n) => !n.Labels?.[NETWORK_ROLE_LABEL]);
     if (!net) throw new LabError(`no Docker network labelled ${CLUSTER_LABEL}=${cluster}: is the lab running? (npm run lab)`);
     const subnet = net.IPAM?.Config?.[0]?.Subnet;
     if (!subnet) throw new LabError(`network ${net.Name} has no subnet`);
@@ -172,7 +176,7 @@ export class Lab {
 
   private async controlPlaneIps(): Promise<string[]> {
     const list = await listByLabels(this.docker, { [CLUSTER_LABEL]: this.spec.cluster, [COMPONENT_LABEL]: undefined });
-    const ips = new Set<string>([addressPlan(this.spec).apiserver, addressPlan(this.spec).etcd]);
+    const ips = new Set<string>([addressPlan(this.spec).apiserver]);
     for (const c of list) {
       if (c.Labels[COMPONENT_LABEL] === 'node' || c.Labels[COMPONENT_LABEL] === 'reaper') continue;
       const ip = ipOn(c, this.spec.network);
@@ -313,6 +317,7 @@ export class Lab {
         Labels: networkLabels(this.spec),
         IPAM: { Driver: 'default', Config: [{ Subnet: this.spec.subnet, IPRange: addressPlan(this.spec).podRange, Gateway: addressPlan(this.spec).gateway }] },
       });
+      await this.docker.createNetwork({ Name: controlPlaneNetwork(this.spec), Driver: 'bridge', Internal: true, CheckDuplicate: true, Labels: controlPlaneNetworkLabels(this.spec) });
       const workers = Array.from({ length: opts.workers }, (_, i) => ({ name: workerName(i + 1), ip: workerIp(this.spec, i + 1) }));
       await this.ensurePki(workers);
       type Def = { def: Docker.ContainerCreateOptions; component: ComponentName | 'node'; node?: string };
@@ -330,6 +335,8 @@ export class Lab {
       await Promise.all(
         defs.map(async (d) => {
           const c = await this.docker.createContainer(d.def);
+          // Docker ≤ 20.10 creates a container on one network: the apiserver joins etcd's before it starts.
+          if (d.component === 'apiserver') await this.docker.getNetwork(controlPlaneNetwork(this.spec)).connect({ Container: c.id });
           await this.putPki(c, d.component, d.node);
           await c.start();
         }),

@@ -5,7 +5,7 @@
  * worker added at runtime is started exactly like the ones compose started.
  */
 import type Docker from 'dockerode';
-import { SERVICE_ACCOUNT_KEY_FILE, labPkiPlan, type PkiPlan } from '../../client/pki/pki.js';
+import { ENCRYPTION_CONFIG_FILE, SERVICE_ACCOUNT_KEY_FILE, labPkiPlan, type PkiPlan } from '../../client/pki/pki.js';
 import { TIMING, type TimingPreset } from '../../client/timing.js';
 
 export type { TimingPreset } from '../../client/timing.js';
@@ -25,6 +25,8 @@ export const POD_UID_LABEL = 'io.kubelab.pod.uid';
 /** On the cluster's network: how its containers are named (`<prefix>worker-1`), so tools can find them. */
 export const PREFIX_LABEL = 'io.kubelab.prefix';
 export const TIMING_LABEL = 'io.kubelab.timing';
+/** On the control-plane network: its role. The pod network carries none. */
+export const NETWORK_ROLE_LABEL = 'io.kubelab.network';
 
 export const PORTS = {
   rest: 6443,
@@ -72,6 +74,9 @@ export interface LabSpec {
   pkiDir?: string;
 }
 
+/** The apiserver container's audit log (kubeadm's usual place); `kubelab audit` reads it. */
+export const AUDIT_LOG_PATH = '/var/log/kubernetes/audit/audit.log';
+
 /** Where every container finds its certificates (kubeadm's path). */
 export const PKI_PATH = '/etc/kubernetes/pki';
 /** etcd's plain /health on loopback only (kubeadm probes etcd the same way): the healthcheck needs no client certificate. */
@@ -105,7 +110,7 @@ export function labPki(spec: LabSpec, nodes: { name: string; ip: string }[]): Pk
   const plan = addressPlan(spec);
   return labPkiPlan({
     apiserverHosts: [plan.apiserver, containerName(spec, 'apiserver'), kubernetesServiceIp(spec)],
-    etcdHosts: [plan.etcd, containerName(spec, 'etcd')],
+    etcdHosts: [containerName(spec, 'etcd')],
     nodes: nodes.map((n) => ({ name: n.name, hosts: [n.ip] })),
   });
 }
@@ -117,7 +122,7 @@ export function pkiFilesOf(component: ComponentName | 'node', nodeName?: string)
     case 'etcd':
       return ['ca.crt', ...pair('etcd-server')];
     case 'apiserver':
-      return ['ca.crt', ...pair('apiserver'), ...pair('apiserver-etcd-client'), ...pair('apiserver-kubelet-client'), SERVICE_ACCOUNT_KEY_FILE];
+      return ['ca.crt', ...pair('apiserver'), ...pair('apiserver-etcd-client'), ...pair('apiserver-kubelet-client'), SERVICE_ACCOUNT_KEY_FILE, ENCRYPTION_CONFIG_FILE];
     case 'scheduler':
     case 'controller-manager':
     case 'dns':
@@ -158,7 +163,6 @@ export function ingressImageFor(image: string): string {
 /** The address plan (docs/architecture.md, "Lab network"). */
 export function addressPlan(spec: Pick<LabSpec, 'subnet'>): {
   gateway: string;
-  etcd: string;
   apiserver: string;
   dns: string;
   ingress: string;
@@ -170,7 +174,7 @@ export function addressPlan(spec: Pick<LabSpec, 'subnet'>): {
   const p = octets(spec);
   return {
     gateway: `${p}.0.1`,
-    etcd: `${p}.0.2`,
+    // .0.2 was etcd's before it moved to the control-plane network (controlPlaneNetwork): left unused.
     apiserver: `${p}.0.3`,
     dns: `${p}.0.10`,
     ingress: `${p}.0.11`,
@@ -237,6 +241,25 @@ function endpoint(spec: LabSpec, ip?: string): Docker.ContainerCreateOptions['Ne
 }
 
 /**
+ * etcd's own network, as kubeadm keeps etcd on the control-plane hosts: only etcd and the apiserver are on
+ * it, and it is `internal` (no route out). Pods and nodes are on the pod network; Docker isolates bridge
+ * networks from each other, so nothing there reaches etcd at all (docs/security.md). Docker picks its
+ * subnet; the apiserver finds etcd by container name (Docker's DNS on user-defined networks).
+ */
+export function controlPlaneNetwork(spec: Pick<LabSpec, 'network'>): string {
+  return `${spec.network}-control-plane`;
+}
+
+export function controlPlaneNetworkLabels(spec: Pick<LabSpec, 'cluster'>): Record<string, string> {
+  return { [CLUSTER_LABEL]: spec.cluster, [NETWORK_ROLE_LABEL]: 'control-plane' };
+}
+
+/** Where the apiserver reaches etcd: its container name on the control-plane network. */
+export function etcdUrl(spec: Pick<LabSpec, 'prefix' | 'secure'>): string {
+  return `${spec.secure ? 'https' : 'http'}://${containerName(spec, 'etcd')}:${PORTS.etcd}`;
+}
+
+/**
  * Component flags as docker-compose.yml passes them (the container definitions below use these). Timing
  * is only the preset's name: every component reads its values from client/timing.ts.
  */
@@ -251,7 +274,7 @@ export function componentArgs(spec: LabSpec, component: ComponentName | 'node', 
         '--name', 'etcd',
         '--data-dir', '/var/lib/etcd/data',
         '--listen-client-urls', `${scheme}://0.0.0.0:${PORTS.etcd}`,
-        '--advertise-client-urls', `${scheme}://${plan.etcd}:${PORTS.etcd}`,
+        '--advertise-client-urls', etcdUrl(spec),
         '--listen-peer-urls', 'http://127.0.0.1:2380',
         '--initial-advertise-peer-urls', 'http://127.0.0.1:2380',
         '--initial-cluster', 'etcd=http://127.0.0.1:2380',
@@ -270,7 +293,7 @@ export function componentArgs(spec: LabSpec, component: ComponentName | 'node', 
     case 'apiserver':
       return [
         'apiserver',
-        '--etcd-servers', `${scheme}://${plan.etcd}:${PORTS.etcd}`,
+        '--etcd-servers', etcdUrl(spec),
         '--service-cluster-ip-range', plan.serviceCidr,
         '--advertise-address', plan.apiserver,
         '--timing', spec.timing,
@@ -291,6 +314,13 @@ export function componentArgs(spec: LabSpec, component: ComponentName | 'node', 
               '--service-account-key-file', `${PKI_PATH}/${SERVICE_ACCOUNT_KEY_FILE}`,
               // The apiserver's defaults, written out as kubeadm does: RBAC plus the Node authorizer.
               '--authorization-mode', 'Node,RBAC',
+              // Secrets at rest: AES-GCM with the lab's own key (made with the PKI, kept with it).
+              '--encryption-provider-config', `${PKI_PATH}/${ENCRYPTION_CONFIG_FILE}`,
+              // Who did what (deploy/audit-policy.yaml, in the image): `kubelab audit` reads it.
+              '--audit-log-path', AUDIT_LOG_PATH,
+              '--audit-policy-file', '/app/deploy/audit-policy.yaml',
+              '--audit-log-maxsize', '10',
+              '--audit-log-maxbackup', '1',
             ]
           : INSECURE_APISERVER_ARGS),
       ];
@@ -375,8 +405,8 @@ export function componentContainer(spec: LabSpec, component: ComponentName, repl
           Retries: 5,
           StartPeriod: 10_000 * NS,
         },
-        HostConfig: hostConfig(spec),
-        NetworkingConfig: endpoint(spec, plan.etcd),
+        HostConfig: { ...hostConfig(spec), NetworkMode: controlPlaneNetwork(spec) },
+        NetworkingConfig: { EndpointsConfig: { [controlPlaneNetwork(spec)]: {} } },
       };
     case 'apiserver':
       return {

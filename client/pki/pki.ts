@@ -30,10 +30,18 @@ export interface PkiPlan {
    * never renewed, so tokens stay valid across apiserver restarts.
    */
   serviceAccountKey?: boolean;
+  /**
+   * Also keep `encryption-config.yaml`, the EncryptionConfiguration that encrypts Secrets at rest with a
+   * random AES-256-GCM key (kube-apiserver --encryption-provider-config): made once, never replaced, since
+   * Secrets written with its key need it to be read.
+   */
+  encryptionConfig?: boolean;
 }
 
 /** kubeadm's name of the ServiceAccount signing key (`<dir>/sa.key`, PKCS#8 PEM). */
 export const SERVICE_ACCOUNT_KEY_FILE = 'sa.key';
+/** The lab's EncryptionConfiguration (Secrets at rest), beside the PKI. */
+export const ENCRYPTION_CONFIG_FILE = 'encryption-config.yaml';
 
 export interface EnsurePkiOptions {
   /** Lifetime of the CA (default 10 years, kubeadm's). */
@@ -111,7 +119,7 @@ export function labPkiPlan(input: LabPkiInput): PkiPlan {
     { file: 'admin', commonName: 'kubernetes-admin', organizations: ['system:masters'], client: true },
   ];
   for (const n of input.nodes) certs.push(...nodeCerts(n.name, n.hosts));
-  return { certs, serviceAccountKey: true };
+  return { certs, serviceAccountKey: true, encryptionConfig: true };
 }
 
 /** A node's kubelet client certificate (system:node:<name> in system:nodes) and its 10250 serving certificate. */
@@ -266,7 +274,41 @@ export async function ensurePki(dir: string, plan: PkiPlan, opts: EnsurePkiOptio
     (existing ? result.renewed : result.created).push(spec.file);
   }
   if (plan.serviceAccountKey) await ensureServiceAccountKey(dir);
+  if (plan.encryptionConfig) await ensureEncryptionConfig(dir);
   return result;
+}
+
+/**
+ * Writes the EncryptionConfiguration unless it exists: Secrets through a fresh AES-256-GCM key, `identity`
+ * after it so Secrets stored before encryption was on still read (Kubernetes' documented way to turn it on).
+ */
+async function ensureEncryptionConfig(dir: string): Promise<void> {
+  const file = join(dir, ENCRYPTION_CONFIG_FILE);
+  try {
+    await readFile(file);
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const key = Buffer.from(webcrypto.getRandomValues(new Uint8Array(32))).toString('base64');
+  const text = [
+    '# Secrets at rest (kube-apiserver --encryption-provider-config). The key is this lab\'s only copy:',
+    '# without it the Secrets in etcd cannot be read. Rotate by adding a new key first (docs/security.md).',
+    'apiVersion: apiserver.config.k8s.io/v1',
+    'kind: EncryptionConfiguration',
+    'resources:',
+    '  - resources: [secrets]',
+    '    providers:',
+    '      - aesgcm:',
+    '          keys:',
+    `            - name: key1`,
+    `              secret: ${key}`,
+    '      - identity: {}',
+    '',
+  ].join('\n');
+  await mkdir(dir, { recursive: true });
+  await writeFile(`${file}.tmp`, text, { mode: 0o600 });
+  await rename(`${file}.tmp`, file);
 }
 
 /** Writes `sa.key` (RSA 2048, PKCS#8: ServiceAccount tokens are RS256 as Kubernetes') unless it exists. */
