@@ -47,6 +47,7 @@ step "3/5 images (deploy/build-images.sh)"
 # dist/ was just compiled: the image build need not run tsc again.
 KUBELAB_SKIP_TSC=1 bash deploy/build-images.sh || die "deploy/build-images.sh failed"
 
+bash deploy/reap-stale-clusters.sh
 before_containers=$(labelled_containers)
 before_networks=$(labelled_networks)
 if [ -n "$before_containers$before_networks" ]; then

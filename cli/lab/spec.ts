@@ -25,6 +25,7 @@ export const POD_UID_LABEL = 'io.kubelab.pod.uid';
 /** On the cluster's network: how its containers are named (`<prefix>worker-1`), so tools can find them. */
 export const PREFIX_LABEL = 'io.kubelab.prefix';
 export const TIMING_LABEL = 'io.kubelab.timing';
+export const OWNER_LABEL = 'io.kubelab.owner';
 /** On the control-plane network: its role. The pod network carries none. */
 export const NETWORK_ROLE_LABEL = 'io.kubelab.network';
 
@@ -72,6 +73,11 @@ export interface LabSpec {
   secure: boolean;
   /** Host directory of the cluster's PKI (ensurePki layout); containers get their own files from it. */
   pkiDir?: string;
+  /**
+   * The process that owns a throwaway cluster (`<pid>:<start time>`, label io.kubelab.owner on its networks):
+   * `npm test` removes a test cluster whose owner is gone (a run killed mid-way). Labs have none.
+   */
+  owner?: string;
 }
 
 /** The apiserver container's audit log (kubeadm's usual place); `kubelab audit` reads it. */
@@ -506,7 +512,7 @@ export function workerContainer(spec: LabSpec, node: string, ip: string): Docker
 
 /** Labels of the cluster's network: enough for `kubelab node` to rebuild the LabSpec from Docker. */
 export function networkLabels(spec: LabSpec): Record<string, string> {
-  return { [CLUSTER_LABEL]: spec.cluster, [PREFIX_LABEL]: spec.prefix, [TIMING_LABEL]: spec.timing };
+  return { [CLUSTER_LABEL]: spec.cluster, [PREFIX_LABEL]: spec.prefix, [TIMING_LABEL]: spec.timing, ...(spec.owner ? { [OWNER_LABEL]: spec.owner } : {}) };
 }
 
 /**

@@ -11,7 +11,7 @@
  * called when the start fails halfway.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -150,6 +150,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       restartPolicy: 'unless-stopped',
       secure,
       pkiDir,
+      owner: ownerOfThisProcess(),
     };
     const candidate = new Lab(spec, docker);
     try {
@@ -247,5 +248,20 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;
+  }
+}
+
+/**
+ * `<pid>:<start time in clock ticks>` of this process (field 22 of /proc/self/stat): with the start time, a
+ * later process that reuses the pid is not mistaken for the owner. `npm test` (deploy/test.sh) removes the
+ * clusters whose owner is gone: a run killed mid-way leaves them, and Docker restarts them with itself.
+ */
+function ownerOfThisProcess(): string | undefined {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return `${process.pid}:${fields[19]}`;
+  } catch {
+    return undefined;
   }
 }
