@@ -46,6 +46,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the lab dashboard', () => {
     expect(await kubelab('dashboard')).toMatch(/^http:\/\/localhost:\d+\n$/);
     await waitForCount('.node[data-ready="True"]', 3, 60_000);
     await run('kubectl', ['apply', '-f', 'docs/examples/web.yaml'], { cwd: ROOT, env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath } });
+    // The lab preset's default toleration of an unreachable node is 1 s: too short a window to see the eviction
+    // countdown on a loaded machine (ciD: never painted). The pods ask for 8 s themselves, as a user does.
+    const tolerations = [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 8 }];
+    await run('kubectl', ['patch', 'deployment', 'web', '--type', 'merge', '-p', JSON.stringify({ spec: { template: { spec: { tolerations } } } })], { cwd: ROOT, env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath } });
     await kubelab('scale', 'deployment/web', '--replicas', '6');
     await waitForCount('.group[data-owner="Deployment web"] .pod.ready', 6, 90_000);
     const onWorker2 = await page.$$eval('.node[data-node="worker-2"] .pod', (els) => els.length);
