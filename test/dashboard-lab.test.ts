@@ -51,6 +51,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the lab dashboard', () => {
     const tolerations = [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 8 }];
     await run('kubectl', ['patch', 'deployment', 'web', '--type', 'merge', '-p', JSON.stringify({ spec: { template: { spec: { tolerations } } } })], { cwd: ROOT, env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath } });
     await kubelab('scale', 'deployment/web', '--replicas', '6');
+    await run('kubectl', ['rollout', 'status', 'deployment/web', '--timeout=120s'], { cwd: ROOT, env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath }, timeout: 150_000 });
     await waitForCount('.group[data-owner="Deployment web"] .pod.ready', 6, 90_000);
     const onWorker2 = await page.$$eval('.node[data-node="worker-2"] .pod', (els) => els.length);
     expect(onWorker2).toBeGreaterThan(0);
