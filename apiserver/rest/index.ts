@@ -56,10 +56,11 @@ interface AuditContext {
 }
 const auditContexts = new WeakMap<IncomingMessage, AuditContext>();
 
-function parseForAudit(buf: Buffer | undefined): unknown {
+/** A request or response body for the audit log: JSON, or protobuf (kubectl and client-go may send it) decoded. */
+function parseForAudit(buf: Buffer | undefined, contentType = ''): unknown {
   if (!buf?.length) return undefined;
   try {
-    return JSON.parse(buf.toString('utf8')) as unknown;
+    return /protobuf/i.test(contentType) ? decodeProtobufObject(buf) : (JSON.parse(buf.toString('utf8')) as unknown);
   } catch {
     return undefined;
   }
@@ -79,6 +80,8 @@ function auditRequest(audit: AuditLog, req: IncomingMessage, res: ServerResponse
     if (!ctx.attrs) return;
     const level = audit.level(ctx.attrs);
     if (level === 'None') return;
+    let parsed: { v: unknown } | undefined;
+    const requestObject = (): unknown => (parsed ??= { v: parseForAudit(ctx.body, req.headers['content-type']) }).v;
     audit.write(
       {
         attrs: ctx.attrs,
@@ -88,8 +91,8 @@ function auditRequest(audit: AuditLog, req: IncomingMessage, res: ServerResponse
         code: res.statusCode,
         started: ctx.started,
         ...(ctx.decision ? { decision: ctx.decision } : {}),
-        ...(createdName(ctx.attrs.verb, parseForAudit(ctx.body)) ? { objectName: createdName(ctx.attrs.verb, parseForAudit(ctx.body)) } : {}),
-        ...(level !== 'Metadata' ? { requestObject: parseForAudit(ctx.body) } : {}),
+        ...(createdName(ctx.attrs.verb, requestObject()) ? { objectName: createdName(ctx.attrs.verb, requestObject()) } : {}),
+        ...(level !== 'Metadata' ? { requestObject: requestObject() } : {}),
         ...(level === 'RequestResponse' ? { responseObject: parseForAudit(ctx.response) } : {}),
       },
       level,
