@@ -1,6 +1,7 @@
 /**
- * Every kubectl from 1.27 to 1.33 (issue 16): the same script of verbs against one cluster — an apiserver,
- * a scheduler and a controller-manager in this process, one kubelet running real Docker containers.
+ * Every kubectl from 1.27 to 1.33 (issue 16): the same script of verbs against one secure cluster (issue 15:
+ * TLS, the admin's client certificate, Node,RBAC, admission) — an apiserver, a scheduler and a
+ * controller-manager in this process with their own certificates, one kubelet running real Docker containers.
  * Versions differ in how they talk: protobuf or JSON, SPDY (≤ 1.29/1.30) or WebSocket streams,
  * WatchList, aggregated discovery. Each version gets its own namespace; a version whose binary is not
  * installed is skipped with its name in the report.
@@ -13,6 +14,7 @@ import { compileControllerManagerConfig, startControllerManager } from '../contr
 import { compileSchedulerConfig, startScheduler, type RunningScheduler } from '../scheduler/index.js';
 import { Kubectl, stopKubectl as stop, type RunOptions } from './support/kubectl.js';
 import { startNodeLab, type NodeLab } from './support/nodelab.js';
+import { testPki } from './support/pki.js';
 import { waitFor } from './support/wait.js';
 
 const BIN = '/usr/lib/google-cloud-sdk/bin';
@@ -25,9 +27,12 @@ let cmDone: Promise<void> | undefined;
 const kubectls: Kubectl[] = [];
 
 beforeAll(async () => {
-  lab = await startNodeLab({ cluster: `kmx-${process.pid}`, node: 'matrix-node', namespace: 'kmx' });
-  scheduler = await startScheduler(compileSchedulerConfig({ apiserver: lab.cp.address, adminPort: 0, bindAddress: '127.0.0.1', leaderElect: false }), ctl.signal, { logger: nullLogger() });
-  cmDone = startControllerManager(compileControllerManagerConfig({ apiserver: lab.cp.address, adminPort: 0, bindAddress: '127.0.0.1', timing: 'lab', leaderElect: false }), ctl.signal, { logger: nullLogger() });
+  // Secure, as every lab is: kubectl meets TLS, its admin certificate, Node,RBAC and admission; the kubelet and
+  // the controllers use their own certificates.
+  lab = await startNodeLab({ cluster: `kmx-${process.pid}`, node: 'matrix-node', namespace: 'kmx', secure: true });
+  const pki = await testPki();
+  scheduler = await startScheduler(compileSchedulerConfig({ apiserver: lab.cp.address, adminPort: 0, bindAddress: '127.0.0.1', leaderElect: false, tls: pki.client('scheduler') }), ctl.signal, { logger: nullLogger() });
+  cmDone = startControllerManager(compileControllerManagerConfig({ apiserver: lab.cp.address, adminPort: 0, bindAddress: '127.0.0.1', timing: 'lab', leaderElect: false, tls: pki.client('controller-manager') }), ctl.signal, { logger: nullLogger() });
 }, 120_000);
 
 afterAll(async () => {
@@ -96,10 +101,10 @@ spec:
   return dir;
 }
 
-describe('kubectl version matrix: the same verbs with every kubectl from 1.27 to 1.33', () => {
+describe('kubectl version matrix over TLS: the same verbs with every kubectl from 1.27 to 1.33', () => {
   for (const version of VERSIONS) {
     it.skipIf(!existsSync(join(BIN, `kubectl.${version}`)))(
-      `kubectl ${version}: version, api-resources, apply -k, rollout/wait, get, logs, exec, cp, port-forward, patch, diff, auth, events, get --watch-only`,
+      `kubectl ${version}: version, api-resources, apply -k, rollout/wait, get, logs, exec, cp, port-forward, patch, diff, auth can-i/whoami, events, get --watch-only`,
       { timeout: 240_000 },
       async () => {
         const ns = `kmx-${version.replace('.', '-')}`;
@@ -147,6 +152,8 @@ describe('kubectl version matrix: the same verbs with every kubectl from 1.27 to
         expect(diff.stdout).toMatch(/^\+\s+a: "2"$/m);
 
         expect((await k.ok(['auth', 'can-i', 'create', 'pods'])).trim()).toBe('yes');
+        // Over TLS, as the admin of the written kubeconfig's certificate.
+        expect(await k.ok(['auth', 'whoami'])).toMatch(/Username\s+kubernetes-admin/);
         expect(await k.ok(['events', '--for', `pod/${pod}`])).toMatch(/Started|Created|Scheduled/);
 
         const watch = k.background(['get', 'configmaps', '--watch-only', '-o', 'json']);

@@ -247,7 +247,9 @@ async function handle(opts: RestOptions, aggregator: Aggregator, req: IncomingMe
   const { info, namespace, name, subresource } = route;
   if (info.virtual) {
     if (method !== 'POST' || name) throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource (${info.resource})`);
-    return sendJson(res, 201, await opts.security.review(info, namespace, parseBody(await readBody(req), req.headers['content-type'] ?? ''), user));
+    const body = parseBody(await readBody(req), req.headers['content-type'] ?? '');
+    const review = await opts.security.review(info, namespace, route.alias && body ? route.alias.toStored(body as KObject) : body, user);
+    return sendJson(res, 201, route.alias ? route.alias.fromStored(review as KObject) : review);
   }
   if (subresource === 'log' || subresource === 'exec' || subresource === 'attach' || subresource === 'portforward' || subresource === 'proxy')
     // Options are checked before the pod or its node is looked up: a malformed one is the client's 400.

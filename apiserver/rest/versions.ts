@@ -67,7 +67,19 @@ export const HPA_V1: VersionAlias = {
   },
 };
 
-export const ALIASES: readonly VersionAlias[] = [HPA_V1];
+/**
+ * `authentication.k8s.io/v1beta1` SelfSubjectReview: kubectl 1.27's `auth whoami` asks v1beta1 (1.28 and later
+ * ask v1 first). The same object in both versions, as Kubernetes 1.28–1.29 served them.
+ */
+export const SELF_SUBJECT_REVIEW_V1BETA1: VersionAlias = {
+  group: 'authentication.k8s.io',
+  version: 'v1beta1',
+  resource: 'selfsubjectreviews',
+  toStored: (o) => ({ ...o, apiVersion: 'authentication.k8s.io/v1' }),
+  fromStored: (o) => ({ ...o, apiVersion: 'authentication.k8s.io/v1beta1' }),
+};
+
+export const ALIASES: readonly VersionAlias[] = [HPA_V1, SELF_SUBJECT_REVIEW_V1BETA1];
 
 export function aliasFor(group: string, version: string, resource: string): VersionAlias | undefined {
   return ALIASES.find((a) => a.group === group && a.version === version && a.resource === resource);

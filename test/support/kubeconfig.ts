@@ -71,3 +71,11 @@ export function secureKubeconfigYaml(restUrl: string, tls: { ca: Buffer; cert?: 
     '',
   ].join('\n');
 }
+
+/** Writes secureKubeconfigYaml to a temp dir (0600). */
+export function writeSecureKubeconfig(restUrl: string, tls: { ca: Buffer; cert?: Buffer; key?: Buffer }, opts: { namespace?: string } = {}): TestKubeconfig {
+  const dir = mkdtempSync(join(tmpdir(), 'kubelab-kubeconfig-'));
+  const path = join(dir, 'config');
+  writeFileSync(path, secureKubeconfigYaml(restUrl, tls, opts), { mode: 0o600 });
+  return { path, dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}

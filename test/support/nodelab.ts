@@ -3,6 +3,7 @@
  * real Docker containers (pods labelled io.kubelab.cluster=<cluster>), a namespace and a kubeconfig for
  * the REST facade. `stop()` removes the pods' containers, the kubeconfig and etcd.
  */
+import { join } from 'node:path';
 import type { core } from '../../client/types.js';
 import { nullLogger } from '../../client/log.js';
 import { compileKubeletConfig, type KubeletOptions } from '../../kubelet/config.js';
@@ -10,7 +11,8 @@ import { startKubelet, type RunningKubelet } from '../../kubelet/start.js';
 import { startControlPlane, type TestControlPlane } from './apiserver.js';
 import { CLUSTER_LABEL, removeByLabel, requireImages } from './docker.js';
 import { testKubeletOptions } from './kubelet.js';
-import { writeKubeconfig, type TestKubeconfig } from './kubeconfig.js';
+import { writeKubeconfig, writeSecureKubeconfig, type TestKubeconfig } from './kubeconfig.js';
+import { testPki } from './pki.js';
 import { waitFor } from './wait.js';
 
 export const BUSYBOX = 'kubelab/busybox:latest';
@@ -41,11 +43,26 @@ export const busybox = (name: string, script: string, extra: Partial<core.Contai
 export const running = (p: core.Pod): boolean =>
   p.status?.phase === 'Running' && (p.status.containerStatuses ?? []).every((c) => c.state?.running !== undefined);
 
-export async function startNodeLab(o: { cluster: string; node: string; namespace: string; kubelet?: KubeletOptions }): Promise<NodeLab> {
+/**
+ * `secure`: the apiserver as a lab runs it (TLS, client certificates, Node,RBAC, admission), the kubelet with its
+ * own certificates (client `system:node:<node>`, serving 10250 verified by the apiserver), and a kubeconfig with
+ * the CA and the admin's certificate — what real kubectl meets in a lab.
+ */
+export async function startNodeLab(o: { cluster: string; node: string; namespace: string; kubelet?: KubeletOptions; secure?: boolean }): Promise<NodeLab> {
   await requireImages(BUSYBOX, 'kubelab/pause:latest');
   const ctl = new AbortController();
-  const cp = await startControlPlane();
-  const kc = writeKubeconfig(cp.apiserver.httpPort, { namespace: o.namespace });
+  const cp = await startControlPlane(o.secure ? { secure: true } : {});
+  const pki = o.secure ? await testPki() : undefined;
+  if (pki) await pki.node(o.node);
+  const kc = pki && cp.adminTls ? writeSecureKubeconfig(cp.restUrl, cp.adminTls, { namespace: o.namespace }) : writeKubeconfig(cp.apiserver.httpPort, { namespace: o.namespace });
+  const kubeletTls: KubeletOptions = pki
+    ? {
+        tls: pki.client(`nodes/${o.node}/kubelet`),
+        tlsCertFile: join(pki.dir, 'nodes', o.node, 'kubelet-server.crt'),
+        tlsPrivateKeyFile: join(pki.dir, 'nodes', o.node, 'kubelet-server.key'),
+        clientCaFile: join(pki.dir, 'ca.crt'),
+      }
+    : {};
   let kubelet: RunningKubelet | undefined;
   const stop = async (): Promise<void> => {
     ctl.abort();
@@ -55,7 +72,7 @@ export async function startNodeLab(o: { cluster: string; node: string; namespace
     kc.cleanup();
   };
   try {
-    kubelet = await startKubelet(compileKubeletConfig(testKubeletOptions(cp.address, o.cluster, o.node, o.kubelet)), ctl.signal, { logger: nullLogger() });
+    kubelet = await startKubelet(compileKubeletConfig(testKubeletOptions(cp.address, o.cluster, o.node, { ...kubeletTls, ...o.kubelet })), ctl.signal, { logger: nullLogger() });
     await cp.client.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.namespace } });
   } catch (err) {
     await stop();
