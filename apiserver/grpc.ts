@@ -3,6 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { ApiError, badRequest } from '../client/errors.js';
 import { apiService, MAX_MESSAGE_BYTES } from '../client/proto.js';
+import { RESOURCES, type ResourceInfo } from '../client/resources.js';
 import type { Registry, DeleteOptionsBody } from './registry.js';
 import type { KubeletProxy } from './kubeletproxy.js';
 import type { Security } from './auth/index.js';
@@ -155,6 +156,11 @@ function unary<T>(log: Logger, audit: AuditLog | undefined, verb: string, fn: (r
 }
 
 /** A field selector's exact `metadata.name=x`, which names the object of a list or watch for authorization. */
+/** A review resource (virtual: answered, never stored), or undefined. */
+function reviewInfo(resource: string): ResourceInfo | undefined {
+  return RESOURCES.find((i) => i.resource === resource && i.virtual);
+}
+
 function selectedName(fieldSelector: string): string {
   const m = /(?:^|,)\s*metadata\.name\s*==?\s*([^,\s]+)\s*(?:,|$)/.exec(fieldSelector ?? '');
   return m ? m[1] : '';
@@ -170,7 +176,7 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
     const user = await security.authenticate(typeof header === 'string' ? header : undefined, call.getAuthContext().sslPeerCertificate?.raw);
     // An anonymous caller gets nothing: the gRPC API has no public-info paths (see authorizeRequest in rest/).
     if (isAnonymous(user)) throw unauthorized();
-    const info = registry.info(r.resource);
+    const info = reviewInfo(r.resource) ?? registry.info(r.resource);
     const attrs: Attributes = {
       user,
       verb,
@@ -216,6 +222,9 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
   const impl: grpc.UntypedServiceImplementation = {
     Create: unary(log, audit, 'create', async (r, call, ctx) => {
       const user = await authorize(call, 'create', r, ctx);
+      // The reviews (SelfSubjectAccessReview, TokenReview, …) are answered, not stored, as over REST.
+      const review = reviewInfo(r.resource);
+      if (review) return { object: JSON.stringify(await security.review(review, r.namespace, parseJson(r.object, 'object'), user)) };
       return {
         object: JSON.stringify(
           await registry.create(r.resource, r.namespace, parseJson(r.object, 'object'), { dryRun: r.dryRun, subresource: r.subresource, name: r.name, user }),

@@ -67,3 +67,27 @@ export async function deletePod(client: ApiClient, namespace: string, name: stri
   await client.delete('pods', name, { namespace });
   return `pod/${name} deleted`;
 }
+
+/** One permission, as `kubectl auth can-i VERB GROUP/RESOURCE[/SUBRESOURCE]` asks it (all namespaces). */
+export interface Permission {
+  verb: string;
+  group: string;
+  resource: string;
+  subresource?: string;
+}
+
+/** `kubectl auth can-i`: asks the apiserver (SelfSubjectAccessReview) whether this client's identity may. */
+export async function canI(client: ApiClient, p: Permission): Promise<boolean> {
+  const review = (await client.create('selfsubjectaccessreviews', {
+    apiVersion: 'authorization.k8s.io/v1',
+    kind: 'SelfSubjectAccessReview',
+    metadata: {},
+    spec: { resourceAttributes: { verb: p.verb, group: p.group, resource: p.resource, ...(p.subresource ? { subresource: p.subresource } : {}) } },
+  } as never)) as { status?: { allowed?: boolean } };
+  return review.status?.allowed === true;
+}
+
+/** `patch nodes`, `create pods/eviction`: how a permission reads in a message. */
+export function permissionText(p: Permission): string {
+  return `${p.verb} ${p.group ? `${p.resource}.${p.group}` : p.resource}${p.subresource ? `/${p.subresource}` : ''}`;
+}

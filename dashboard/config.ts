@@ -16,6 +16,8 @@ export interface DashboardOptions extends ClientTlsOptions {
   flushIntervalMs?: number;
   /** Events kept for the timeline (the newest). */
   maxEvents?: number;
+  /** How often the dashboard asks the apiserver which of its API actions its identity may do (ms). */
+  permissionCheckIntervalMs?: number;
 }
 
 export interface DashboardConfig {
@@ -28,6 +30,7 @@ export interface DashboardConfig {
   schedulerAdminPort: number;
   flushIntervalMs: number;
   maxEvents: number;
+  permissionCheckIntervalMs: number;
 }
 
 /** Thrown for an invalid option; the message names the flag. */
@@ -48,9 +51,11 @@ export function compileDashboardConfig(o: DashboardOptions = {}): DashboardConfi
     schedulerAdminPort: o.schedulerAdminPort ?? 10259,
     flushIntervalMs: o.flushIntervalMs ?? 50,
     maxEvents: o.maxEvents ?? 2000,
+    permissionCheckIntervalMs: o.permissionCheckIntervalMs ?? 15_000,
   };
   if (!/^[^:\s]+:\d+$/.test(cfg.apiserver)) throw new DashboardConfigError(`--apiserver: "${cfg.apiserver}" is not host:port`);
   if (!Number.isInteger(cfg.port) || cfg.port < 0 || cfg.port > 65535) throw new DashboardConfigError(`--port: ${cfg.port} is not a port`);
   if (cfg.flushIntervalMs < 1) throw new DashboardConfigError('--flush-interval: must be at least 1ms');
+  if (!(cfg.permissionCheckIntervalMs >= 100)) throw new DashboardConfigError('permissionCheckIntervalMs: must be at least 100 ms');
   return cfg;
 }

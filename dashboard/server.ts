@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
-import { deletePod, drainNode, scaleWorkload, setUnschedulable, SCALABLE_RESOURCES } from '../client/actions.js';
+import { canI, deletePod, drainNode, permissionText, scaleWorkload, setUnschedulable, SCALABLE_RESOURCES, type Permission } from '../client/actions.js';
 import { ApiClient } from '../client/api.js';
 import { EventRecorder } from '../client/events.js';
 import { Informer } from '../client/informer.js';
@@ -21,6 +21,20 @@ import { parseTimingConfigMap, TIMING_CONFIGMAP_NAME, TIMING_CONFIGMAP_NAMESPACE
 import type { KObject } from '../client/types.js';
 import type { DashboardConfig } from './config.js';
 import { eventView, nodeView, podView, timingView, workloadView, type ActionName, type ServerMessage, type View, type WorkloadView, NODE_ACTIONS, API_ACTIONS } from './model.js';
+
+
+/** What each API action of the dashboard calls (client/actions.ts), as permissions to ask for. */
+const ACTION_PERMISSIONS: Record<(typeof API_ACTIONS)[number], Permission[]> = {
+  cordon: [{ verb: 'patch', group: '', resource: 'nodes' }],
+  uncordon: [{ verb: 'patch', group: '', resource: 'nodes' }],
+  drain: [
+    { verb: 'patch', group: '', resource: 'nodes' },
+    { verb: 'list', group: '', resource: 'pods' },
+    { verb: 'create', group: '', resource: 'pods', subresource: 'eviction' },
+  ],
+  scale: [{ verb: 'patch', group: 'apps', resource: 'deployments', subresource: 'scale' }],
+  'delete-pod': [{ verb: 'delete', group: '', resource: 'pods' }],
+};
 
 /** Lab faults on a node (Docker, not the API): given by the launcher when the Docker socket is there. */
 export interface NodeFaults {
@@ -174,8 +188,14 @@ export async function startDashboard(cfg: DashboardConfig, signal: AbortSignal, 
   const all = [nodes, pods, leases, events, configmaps, ...workloads.map((w) => w.informer)];
   for (const i of all) i.start(signal);
 
-  const actions: string[] = cfg.readOnly ? [] : [...(deps.nodeFaults ? NODE_ACTIONS : []), ...API_ACTIONS];
-  const readOnlyReason = cfg.readOnly ? 'read-only: the dashboard was started with --read-only' : !deps.nodeFaults ? deps.nodeFaultsUnavailable : undefined;
+  const faultActions: string[] = cfg.readOnly || !deps.nodeFaults ? [] : [...NODE_ACTIONS];
+  const faultReason = cfg.readOnly ? 'read-only: the dashboard was started with --read-only' : !deps.nodeFaults ? deps.nodeFaultsUnavailable : undefined;
+  // The API actions its identity may do, as the apiserver answers (SelfSubjectAccessReview): asked at start and
+  // every permissionCheckIntervalMs, so a RoleBinding given later turns the buttons on. Read-only until answered.
+  let apiActions: string[] = [];
+  let apiReason: string | undefined = cfg.readOnly ? undefined : 'asking the apiserver what the dashboard may do…';
+  let actions: string[] = [...faultActions];
+  let readOnlyReason = [faultReason, apiReason].filter(Boolean).join('; ') || undefined;
 
   // --- browsers ---
   const clients = new Set<Client>();
@@ -208,6 +228,41 @@ export async function startDashboard(cfg: DashboardConfig, signal: AbortSignal, 
     }
   };
   const timer = setInterval(flush, cfg.flushIntervalMs);
+
+  /** Asks which API actions the identity may do; when that changes, every browser gets a new snapshot. */
+  const checkPermissions = async (): Promise<void> => {
+    if (cfg.readOnly) return;
+    const allowed: string[] = [];
+    const missing = new Map<string, string[]>();
+    for (const action of API_ACTIONS) {
+      const denied: string[] = [];
+      for (const p of ACTION_PERMISSIONS[action]) if (!(await canI(client, p))) denied.push(permissionText(p));
+      if (denied.length === 0) allowed.push(action);
+      else missing.set(action, denied);
+    }
+    const reason =
+      missing.size === 0
+        ? undefined
+        : `${[...missing.keys()].join(', ')}: the dashboard's identity may not ${[...new Set([...missing.values()].flat())].join(', ')} (RBAC; docs/dashboard.md says how to allow it)`;
+    if (allowed.join() === apiActions.join() && reason === apiReason) return;
+    apiActions = allowed;
+    apiReason = reason;
+    actions = [...faultActions, ...apiActions];
+    readOnlyReason = [faultReason, apiReason].filter(Boolean).join('; ') || undefined;
+    log.info({ actions, readOnlyReason }, 'dashboard actions');
+    const snap = snapshot();
+    for (const c of clients) send(c, snap);
+  };
+  let checking = false;
+  const check = (): void => {
+    if (checking) return;
+    checking = true;
+    checkPermissions()
+      .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not ask the apiserver what the dashboard may do; asking again later'))
+      .finally(() => (checking = false));
+  };
+  check();
+  const permissionTimer = setInterval(check, cfg.permissionCheckIntervalMs);
 
   const nodeObject = (name: string): KObject => {
     const n = nodes.get(name);
@@ -408,6 +463,7 @@ export async function startDashboard(cfg: DashboardConfig, signal: AbortSignal, 
   const done = new Promise<void>((resolve) => {
     const stop = (): void => {
       clearInterval(timer);
+      clearInterval(permissionTimer);
       for (const c of clients) c.ws.terminate();
       wss.close();
       server.close(() => {
