@@ -32,4 +32,13 @@ describe('AttemptStore', () => {
     expect(s.route(new URLSearchParams('namespace=default&name=zz'))).toMatchObject({ status: 404 });
     expect(s.route(new URLSearchParams('namespace=default&name=a'))).toMatchObject({ status: 200, body: { name: 'a' } });
   });
+
+  it('keeps the victims of a preemption on the attempt that then binds the pod, not on a new pod of the same name', () => {
+    const s = new AttemptStore();
+    s.record({ ...rec('urgent', 'Unschedulable'), nominatedNode: 'worker-1', victims: ['default/low-1'], pdbViolations: 0 });
+    s.record({ ...rec('urgent'), node: 'worker-1' });
+    expect(s.get('default', 'urgent')).toMatchObject({ result: 'Scheduled', node: 'worker-1', nominatedNode: 'worker-1', victims: ['default/low-1'] });
+    s.record({ ...rec('urgent'), uid: 'another' });
+    expect(s.get('default', 'urgent')?.victims).toBeUndefined();
+  });
 });

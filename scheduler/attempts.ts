@@ -40,6 +40,9 @@ export interface AttemptRecord {
   readonly weights: Readonly<Record<string, number>>;
   /** Node nominated by preemption (victims are deleted with a `Preempted` event naming it). */
   readonly nominatedNode?: string;
+  /** The pods this attempt's preemption deletes to make room (`namespace/name`), and how many PDBs that violates. */
+  readonly victims?: readonly string[];
+  readonly pdbViolations?: number;
 }
 
 /** Bounded map pod key (namespace/name) → its last attempt. Insertion order is age: the oldest goes first. */
@@ -50,6 +53,10 @@ export class AttemptStore {
 
   record(r: AttemptRecord): void {
     const key = `${r.namespace}/${r.name}`;
+    // The attempt that binds a preemptor keeps what its preemption did: the panel still tells why it got there.
+    const prev = this.byKey.get(key);
+    if (r.result === 'Scheduled' && !r.victims && prev?.uid === r.uid && prev.victims?.length)
+      r = { ...r, victims: prev.victims, pdbViolations: prev.pdbViolations, nominatedNode: prev.nominatedNode };
     this.byKey.delete(key);
     this.byKey.set(key, r);
     if (this.byKey.size > this.capacity) {

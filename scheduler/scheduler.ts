@@ -382,7 +382,7 @@ export class Scheduler {
         const message = fitErrorMessage(this.cache.nodeCount, result.diagnosis ?? new Diagnosis(), post.message);
         this.log.debug({ pod: e.key, message }, 'pod unschedulable');
         this.releaseSlot();
-        this.recordAttempt(info, 'Unschedulable', { message, nominatedNode: post.nominate ?? undefined });
+        this.recordAttempt(info, 'Unschedulable', { message, nominatedNode: post.nominate ?? undefined, ...(post.victims ? { victims: post.victims, pdbViolations: post.pdbViolations ?? 0 } : {}) });
         this.recordFailure(pod, 'Unschedulable', message, post.nominate);
         return;
       }
@@ -402,7 +402,7 @@ export class Scheduler {
   }
 
   /** Keeps the algorithm's trace of this attempt (cfg.recordAttempts) for the dashboard's scheduler panel. */
-  private recordAttempt(info: PodInfo, result: AttemptRecord['result'], extra: { node?: string; message?: string; nominatedNode?: string }): void {
+  private recordAttempt(info: PodInfo, result: AttemptRecord['result'], extra: { node?: string; message?: string; nominatedNode?: string; victims?: string[]; pdbViolations?: number }): void {
     const trace = this.algorithm.lastTrace;
     if (!this.cfg.recordAttempts || !trace) return;
     this.attempts.record({
@@ -477,7 +477,7 @@ export class Scheduler {
    * the kubelet stops them) and the pod is nominated to their node; their deletion retries it.
    * Returns the FailedScheduling suffix and the nomination to write (a node, null to clear, undefined to keep).
    */
-  private preempt(info: PodInfo, nominated: string | undefined): { message: string; nominate?: string | null } {
+  private preempt(info: PodInfo, nominated: string | undefined): { message: string; nominate?: string | null; victims?: string[]; pdbViolations?: number } {
     const nodes = this.cache.list();
     const nominatedNode = nominated ?? (info.pod.status?.nominatedNodeName || undefined);
     if (nodes.length === 0) return { message: '' };
@@ -500,7 +500,7 @@ export class Scheduler {
       return { message: result.message, nominate: null };
     }
     this.carryOut(info, result.candidate);
-    return { message: '', nominate: result.candidate.node };
+    return { message: '', nominate: result.candidate.node, victims: result.candidate.victims.map((v) => v.key), pdbViolations: result.candidate.numPDBViolations };
   }
 
   /**

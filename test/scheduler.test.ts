@@ -558,6 +558,9 @@ describe('scheduler preemption', () => {
     expect(event.involvedObject.uid).toBe(before.get(gone[0]));
     expect(event.type).toBe('Normal');
     expect(main.scheduler.nominator.size).toBe(0);
+    // The scheduler's record of the pod (the dashboard's scheduler panel) names the node and the victim.
+    const attempt = (await (await fetch(`http://127.0.0.1:${main.adminPort}/debug/attempts?namespace=${ns}&name=urgent`)).json()) as { result: string; nominatedNode?: string; victims?: string[]; pdbViolations?: number };
+    expect(attempt).toMatchObject({ result: 'Scheduled', nominatedNode: node(0), victims: [`${ns}/${gone[0]}`], pdbViolations: 0 });
   });
 
   it('leaves a pod with preemptionPolicy Never pending and deletes nothing', async () => {

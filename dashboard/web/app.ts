@@ -35,6 +35,8 @@ interface Attempt {
   node?: string;
   message?: string;
   nominatedNode?: string;
+  victims?: string[];
+  pdbViolations?: number;
   nodes: number;
   filters: { node: string; code: string; reasons: string[] }[];
   scores: { node: string; total: number; plugins: Record<string, number> }[];
@@ -522,6 +524,7 @@ function attemptHtml(podId: string): string {
     .join('');
   return `<h3>Scheduler: last attempt</h3><p>${esc(a.result)}${a.node ? ` on ${esc(a.node)}` : ''} at ${esc(new Date(a.time).toLocaleTimeString([], { hour12: false }))} · ${a.filters.length}/${a.nodes} nodes filtered${a.nominatedNode ? ` · nominated: ${esc(a.nominatedNode)}` : ''}</p>
 ${a.message ? `<p class="hint">${esc(a.message)}</p>` : ''}
+${a.victims?.length ? `<p id="sched-victims">preempting on ${esc(a.nominatedNode ?? '')}: ${a.victims.map((v) => `<span class="victim">${esc(v)}</span>`).join(', ')}${a.pdbViolations ? ` (violates ${a.pdbViolations} disruption budget${a.pdbViolations > 1 ? 's' : ''})` : ''}</p>` : ''}
 <table id="sched-table"><tr><th>node</th><th>filter</th><th>score</th><th>per plugin (weight ${plugins.map((p) => `${p}×${a.weights[p]}`).join(', ')})</th></tr>${rows}</table>`;
 }
 
