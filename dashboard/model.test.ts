@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evictionTime, nodeView, podView } from './model.js';
+import { evictionTime, nodeView, pdbView, podView } from './model.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const unreachable = { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', timeAdded: T0 };
@@ -68,5 +68,23 @@ describe('views', () => {
     const v = podView({ metadata: { name: 'p', namespace: 'd' }, status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes are available: 3 Insufficient cpu.' }] } });
     expect(v.unschedulable).toEqual({ reason: 'Unschedulable', message: '0/3 nodes are available: 3 Insufficient cpu.' });
     expect(v.node).toBeUndefined();
+  });
+
+  it('names the disruption budgets that select a pod, as the eviction API matches them; a bad selector matches nothing', () => {
+    const pod = { metadata: { name: 'web-1', namespace: 'default', labels: { app: 'web', tier: 'front' } } };
+    const pdb = (name: string, selector: unknown, namespace = 'default') => ({ metadata: { name, namespace }, spec: { minAvailable: 2, selector } }) as never;
+    const budgets = [
+      pdb('by-app', { matchLabels: { app: 'web' } }),
+      pdb('by-expr', { matchExpressions: [{ key: 'tier', operator: 'In', values: ['front'] }] }),
+      pdb('other-app', { matchLabels: { app: 'db' } }),
+      pdb('elsewhere', { matchLabels: { app: 'web' } }, 'kube-system'),
+      pdb('all', {}),
+      pdb('broken', { matchExpressions: [{ key: 'tier', operator: 'Gt', values: ['1'] }] }),
+    ];
+    expect(podView(pod as never, budgets).pdbs).toEqual(['default/all', 'default/by-app', 'default/by-expr']);
+    expect(podView(pod as never).pdbs).toBeUndefined();
+    expect(pdbView({ metadata: { name: 'b', namespace: 'ns' }, spec: { maxUnavailable: '25%' }, status: { disruptionsAllowed: 1, currentHealthy: 4, desiredHealthy: 3, expectedPods: 4 } } as never)).toEqual({
+      id: 'pdb/ns/b', kind: 'PodDisruptionBudget', namespace: 'ns', name: 'b', rule: 'maxUnavailable: 25%', disruptionsAllowed: 1, currentHealthy: 4, desiredHealthy: 3, expectedPods: 4,
+    });
   });
 });

@@ -2,9 +2,10 @@
 import { cpuMillis, quantityValue } from '../client/quantity.js';
 import { podRequests } from '../client/podresources.js';
 import { maxSurge, maxUnavailable } from '../client/deploymentutil.js';
-import type { apps, batch, coordination, core, KObject } from '../client/types.js';
+import type { apps, batch, coordination, core, KObject, policy } from '../client/types.js';
+import { fromLabelSelector, matchesLabels } from '../client/selectors.js';
 import type { PublishedTiming } from '../client/publishedtiming.js';
-import type { ContainerView, EventView, NodeView, PodView, TimingView, WorkloadView } from './protocol.js';
+import type { ContainerView, EventView, NodeView, PdbView, PodView, TimingView, WorkloadView } from './protocol.js';
 
 export * from './protocol.js';
 
@@ -59,7 +60,11 @@ function containerView(st: core.ContainerStatus): ContainerView {
   return { name: st.name, state, reason, ready: st.ready, restartCount: st.restartCount ?? 0, nextRestart };
 }
 
-export function podView(pod: core.Pod): PodView {
+/**
+ * The view of a pod; `budgets` are the PodDisruptionBudgets of its namespace, of which the matching ones are
+ * named (as the eviction API finds them: selector against the pod's labels; an empty selector matches all).
+ */
+export function podView(pod: core.Pod, budgets: readonly policy.PodDisruptionBudget[] = []): PodView {
   const ns = pod.metadata?.namespace ?? 'default';
   const name = pod.metadata?.name ?? '';
   const owner = (pod.metadata?.ownerReferences ?? []).find((o) => o.controller) ?? pod.metadata?.ownerReferences?.[0];
@@ -91,6 +96,41 @@ export function podView(pod: core.Pod): PodView {
     unschedulable: sched && sched.status === 'False' ? { reason: sched.reason ?? 'Unschedulable', message: sched.message ?? '' } : undefined,
     containers: (pod.status?.containerStatuses ?? []).map(containerView),
     created: ms(pod.metadata?.creationTimestamp),
+    ...pdbsOf(pod, budgets),
+  };
+}
+
+function pdbsOf(pod: core.Pod, budgets: readonly policy.PodDisruptionBudget[]): { pdbs?: string[] } {
+  const names: string[] = [];
+  for (const b of budgets) {
+    if (b.metadata?.namespace !== pod.metadata?.namespace) continue;
+    let sel;
+    try {
+      sel = fromLabelSelector(b.spec?.selector);
+    } catch {
+      continue; // a selector the API would have refused: matches nothing
+    }
+    if (sel && matchesLabels(sel, pod.metadata?.labels)) names.push(`${b.metadata?.namespace}/${b.metadata?.name}`);
+  }
+  return names.length ? { pdbs: names.sort() } : {};
+}
+
+export function pdbView(b: policy.PodDisruptionBudget): PdbView {
+  const ns = b.metadata?.namespace ?? 'default';
+  const name = b.metadata?.name ?? '';
+  const spec = b.spec ?? {};
+  const rule = spec.minAvailable !== undefined ? `minAvailable: ${spec.minAvailable}` : spec.maxUnavailable !== undefined ? `maxUnavailable: ${spec.maxUnavailable}` : 'maxUnavailable: 0';
+  const st = b.status;
+  return {
+    id: `pdb/${ns}/${name}`,
+    kind: 'PodDisruptionBudget',
+    namespace: ns,
+    name,
+    rule,
+    disruptionsAllowed: st?.disruptionsAllowed ?? 0,
+    currentHealthy: st?.currentHealthy ?? 0,
+    desiredHealthy: st?.desiredHealthy ?? 0,
+    expectedPods: st?.expectedPods ?? 0,
   };
 }
 

@@ -77,6 +77,22 @@ export interface PodView {
   unschedulable?: { reason: string; message: string };
   containers: ContainerView[];
   created?: number;
+  /** PodDisruptionBudgets whose selector matches the pod (`namespace/name`, see PdbView). */
+  pdbs?: string[];
+}
+
+/** A PodDisruptionBudget: how many of its pods may be evicted now (status, as the disruption controller keeps it). */
+export interface PdbView {
+  id: string;
+  kind: 'PodDisruptionBudget';
+  namespace: string;
+  name: string;
+  /** `minAvailable: 2` or `maxUnavailable: 25%`, as the spec says it. */
+  rule: string;
+  disruptionsAllowed: number;
+  currentHealthy: number;
+  desiredHealthy: number;
+  expectedPods: number;
 }
 
 export interface WorkloadView {
@@ -114,7 +130,7 @@ export interface TimingView extends TimingValues {
   kind: 'Timing';
 }
 
-export type View = NodeView | PodView | WorkloadView | EventView | TimingView;
+export type View = NodeView | PodView | WorkloadView | EventView | TimingView | PdbView;
 
 /** Server → browser. `now` is the server's clock (the browser corrects its countdowns by the offset). */
 export type ServerMessage =

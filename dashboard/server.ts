@@ -18,9 +18,9 @@ import { EventRecorder } from '../client/events.js';
 import { Informer } from '../client/informer.js';
 import { nullLogger } from '../client/log.js';
 import { parseTimingConfigMap, TIMING_CONFIGMAP_NAME, TIMING_CONFIGMAP_NAMESPACE } from '../client/publishedtiming.js';
-import type { KObject } from '../client/types.js';
+import type { core, KObject, policy } from '../client/types.js';
 import type { DashboardConfig } from './config.js';
-import { eventView, nodeView, podView, timingView, workloadView, type ActionName, type ServerMessage, type View, type WorkloadView, NODE_ACTIONS, API_ACTIONS } from './model.js';
+import { eventView, nodeView, pdbView, podView, timingView, workloadView, type ActionName, type ServerMessage, type View, type WorkloadView, NODE_ACTIONS, API_ACTIONS } from './model.js';
 
 
 /** What each API action of the dashboard calls (client/actions.ts), as permissions to ask for. */
@@ -142,6 +142,9 @@ export async function startDashboard(cfg: DashboardConfig, signal: AbortSignal, 
   const events = new Informer(client, 'events', { logger: log, pageSize: 1000 });
   const configmaps = new Informer(client, 'configmaps', { logger: log, namespace: TIMING_CONFIGMAP_NAMESPACE, fieldSelector: `metadata.name=${TIMING_CONFIGMAP_NAME}` });
   const workloads = WORKLOADS.map(([resource, kind]) => ({ kind, informer: new Informer(client, resource, { logger: log }) }));
+  const budgets = new Informer(client, 'poddisruptionbudgets', { logger: log });
+  const budgetsOf = (ns: string | undefined) => budgets.list().filter((b) => b.metadata?.namespace === ns);
+  const podViewOf = (p: core.Pod) => podView(p, budgetsOf(p.metadata?.namespace));
 
   const refreshNode = (name: string): void => {
     const n = nodes.get(name);
@@ -157,8 +160,8 @@ export async function startDashboard(cfg: DashboardConfig, signal: AbortSignal, 
   });
   leases.addHandler({ onAdd: onLease, onUpdate: (_o, l) => onLease(l), onDelete: onLease });
   pods.addHandler({
-    onAdd: guard('pod', (p) => set(podView(p))),
-    onUpdate: guard('pod', (_o, p) => set(podView(p))),
+    onAdd: guard('pod', (p) => set(podViewOf(p))),
+    onUpdate: guard('pod', (_o, p) => set(podViewOf(p))),
     onDelete: guard('pod', (p) => del(`pod/${p.metadata?.namespace}/${p.metadata?.name}`)),
   });
   const addEvent = guard('event', (e: Parameters<typeof eventView>[0]) => {
@@ -185,7 +188,16 @@ export async function startDashboard(cfg: DashboardConfig, signal: AbortSignal, 
       onDelete: guard(kind, (o) => del(`wl/${kind}/${o.metadata?.namespace}/${o.metadata?.name}`)),
     });
   }
-  const all = [nodes, pods, leases, events, configmaps, ...workloads.map((w) => w.informer)];
+  // A budget is a view of its own; one that comes, goes or changes its selector re-reads which budgets match the
+  // pods of its namespace (its status, updated on every pod change, does not: that would cost O(pods) each time).
+  const onBudget = guard('poddisruptionbudget', (b: policy.PodDisruptionBudget, how: 'add' | 'update' | 'delete', old?: policy.PodDisruptionBudget) => {
+    if (how === 'delete') del(`pdb/${b.metadata?.namespace}/${b.metadata?.name}`);
+    else set(pdbView(b));
+    if (how === 'update' && JSON.stringify(old?.spec?.selector) === JSON.stringify(b.spec?.selector)) return;
+    for (const p of pods.list()) if (p.metadata?.namespace === b.metadata?.namespace) set(podViewOf(p));
+  });
+  budgets.addHandler({ onAdd: (b) => onBudget(b, 'add'), onUpdate: (o, b) => onBudget(b, 'update', o), onDelete: (b) => onBudget(b, 'delete') });
+  const all = [nodes, pods, leases, events, configmaps, budgets, ...workloads.map((w) => w.informer)];
   for (const i of all) i.start(signal);
 
   const faultActions: string[] = cfg.readOnly || !deps.nodeFaults ? [] : [...NODE_ACTIONS];

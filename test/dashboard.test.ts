@@ -125,6 +125,20 @@ describe.skipIf(!hasChromium)('dashboard in a browser', () => {
     expect(perNode.filter((n) => n > 0).length).toBeGreaterThan(1);
   });
 
+  it("shows a pod's disruption budget: how many evictions it allows now, and that a drain waits at 0", async () => {
+    await cp.client.create('poddisruptionbudgets', { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web-all', namespace: 'default' }, spec: { minAvailable: 6, selector: { matchLabels: { app: 'web' } } } } as never);
+    const pod = await page.getAttribute('.node .group[data-owner="Deployment web"] .pod.ready', 'data-pod');
+    await page.click(`[data-pod="${pod}"]`);
+    // The disruption controller fills the status; the panel follows it.
+    await page.waitForSelector('#detail [data-pdb="web-all"][data-disruptions-allowed="0"]', { timeout: 15_000 });
+    expect(await page.textContent('#detail [data-pdb="web-all"]')).toContain('6 healthy of 6, 6 needed · 0 evictions allowed now — a drain waits');
+    // A looser budget, at once: the pods of the namespace are matched again.
+    await cp.client.patch('poddisruptionbudgets', 'web-all', { spec: { minAvailable: 4 } }, { namespace: 'default', type: 'merge' });
+    await page.waitForSelector('#detail [data-pdb="web-all"][data-disruptions-allowed="2"]', { timeout: 15_000 });
+    await cp.client.delete('poddisruptionbudgets', 'web-all', { namespace: 'default' });
+    await page.waitForSelector('#detail [data-pdb="web-all"]', { state: 'detached', timeout: 15_000 });
+  });
+
   it('lists "Insufficient cpu" for each node in the scheduler panel of an unschedulable pod', async () => {
     await cp.client.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'huge', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'x', resources: { requests: { cpu: '64' } } }] } } as never, {
       namespace: 'default',

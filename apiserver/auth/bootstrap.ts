@@ -235,6 +235,8 @@ export const BOOTSTRAP_CLUSTER_ROLES: BootstrapClusterRole[] = [
       rule(READ, [COORD], ['leases']),
       rule(READ, [APPS], ['deployments', 'replicasets', 'statefulsets', 'daemonsets']),
       rule(READ, [BATCH], ['jobs']),
+      // Disruption budgets: the pod panel tells whether an eviction (drain) would be refused now.
+      rule(READ, [POLICY], ['poddisruptionbudgets']),
       rule(READ, [CORE], ['configmaps'], ['kubelab-controller-manager-timing']),
       // The Events of its own actions (node faults act on Docker and are recorded as DashboardAction).
       eventsRule,

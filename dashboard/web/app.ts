@@ -4,13 +4,15 @@
  * changed, and all DOM work happens in one requestAnimationFrame per batch. Countdowns tick every 100 ms
  * from the server's timestamps (corrected by the clock offset) and the controller-manager's published timing.
  */
-import { evictionTime, type EventView, type NodeView, type PodView, type ServerMessage, type TimingView, type View, type WorkloadView } from '../protocol.js';
+import { evictionTime, type EventView, type NodeView, type PdbView, type PodView, type ServerMessage, type TimingView, type View, type WorkloadView } from '../protocol.js';
 
 // ---------- state ----------
 const nodes = new Map<string, NodeView>();
 const pods = new Map<string, PodView>();
 const podsByNode = new Map<string, Set<string>>();
 const workloads = new Map<string, WorkloadView>();
+/** PodDisruptionBudgets by `namespace/name` (a pod view names the ones that match it). */
+const budgets = new Map<string, PdbView>();
 const events = new Map<string, EventView>();
 let timing: TimingView | undefined;
 let actions: string[] = [];
@@ -101,6 +103,10 @@ function upsert(v: View, fresh: boolean): void {
       timing = v;
       allDirty = true;
       break;
+    case 'PodDisruptionBudget':
+      budgets.set(`${v.namespace}/${v.name}`, v);
+      if (selected) detailDirty = true;
+      break;
     default:
       workloads.set(v.id, v);
       // Group labels (rollout budget) show in every node box holding its pods.
@@ -121,6 +127,9 @@ function remove(id: string): void {
   } else if (id === 'timing') {
     timing = undefined;
     allDirty = true;
+  } else if (id.startsWith('pdb/')) {
+    budgets.delete(id.slice(4));
+    if (selected) detailDirty = true;
   } else {
     workloads.delete(id);
     allDirty = true;
@@ -135,6 +144,7 @@ function apply(msg: ServerMessage): void {
       pods.clear();
       podsByNode.clear();
       workloads.clear();
+      budgets.clear();
       events.clear();
       timing = undefined;
       actions = msg.actions;
@@ -577,6 +587,7 @@ ${topWl && topWl.kind === 'Deployment' ? `<p>Deployment ${esc(topWl.name)}: desi
 <p>${esc(p.phase)}${p.ready ? ' · ready' : ''}${p.node ? ` on <a data-select-node="${esc(p.node)}">${esc(p.node)}</a>` : ' · not scheduled'}${p.nominatedNode ? ` · nominated ${esc(p.nominatedNode)}` : ''}${p.deletionTimestamp ? ' · terminating' : ''}</p>
 ${evictAt !== undefined ? `<p class="cd">evicted in <b data-countdown="pod-eviction" data-deadline="${evictAt}">${secs(evictAt - now())}</b> (taint timeAdded + tolerationSeconds)</p>` : ''}
 ${p.unschedulable ? `<p class="bad">${esc(p.unschedulable.reason)}: ${esc(p.unschedulable.message)}</p>` : ''}
+${budgetHtml(p)}
 <table><tr><th>container</th><th>state</th><th>restarts</th></tr>${p.containers
     .map(
       (c) =>
@@ -586,6 +597,21 @@ ${p.unschedulable ? `<p class="bad">${esc(p.unschedulable.reason)}: ${esc(p.unsc
 ${actionButtons([['delete-pod', { namespace: p.namespace, name: p.name }, `${p.namespace}/${p.name}`]])}
 ${scaleTarget ? `<div class="actions"><input id="scale-n" type="number" min="0" max="10000" value="${scaleTarget.desired}" style="width:70px"><button data-scale='${esc(JSON.stringify({ resource: `${scaleTarget.kind.toLowerCase()}s`, namespace: p.namespace, name: scaleTarget.name }))}' ${actions.includes('scale') ? '' : 'disabled'}>scale ${esc(scaleTarget.kind)} ${esc(scaleTarget.name)}</button></div>` : ''}
 <div id="scheduling">${attemptHtml(p.id)}</div>`;
+}
+
+/**
+ * The disruption budgets covering the pod: how many evictions they allow now, and, at 0, that an eviction
+ * (kubectl drain, the drain button) of this pod is refused with 429 until another pod of the budget is healthy.
+ */
+function budgetHtml(p: PodView): string {
+  const list = (p.pdbs ?? []).map((k) => budgets.get(k)).filter((b): b is PdbView => b !== undefined);
+  if (list.length === 0) return '';
+  return list
+    .map(
+      (b) =>
+        `<p class="${b.disruptionsAllowed > 0 ? 'ok' : 'bad'}" data-pdb="${esc(b.name)}" data-disruptions-allowed="${b.disruptionsAllowed}">disruption budget ${esc(b.name)} (${esc(b.rule)}): ${b.currentHealthy} healthy of ${b.expectedPods}, ${b.desiredHealthy} needed · <b>${b.disruptionsAllowed}</b> eviction${b.disruptionsAllowed === 1 ? '' : 's'} allowed now${b.disruptionsAllowed > 0 ? '' : ' — a drain waits until another of its pods is ready'}</p>`,
+    )
+    .join('');
 }
 
 function renderSummary(): void {
