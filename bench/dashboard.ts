@@ -1,7 +1,8 @@
 /**
- * Dashboard benchmark: an in-process apiserver on its own etcd with N hollow nodes (Node objects only, as
- * bench/scheduler.ts), the dashboard in-process, chromium showing it; then M pods created at once, bound
- * to the nodes (10 per node for the defaults). Measures, in the browser:
+ * Dashboard benchmark: an apiserver on its own etcd with N hollow nodes (Node objects only, as
+ * bench/scheduler.ts) and the dashboard, each in its own process as in the lab, chromium showing it; then M
+ * pods created at once from this process, bound to the nodes (10 per node for the defaults). Measures, in
+ * the browser:
  * - API change → DOM: for the pods of the nodes on screen, from the create call's return to the first
  *   time the pod's tile is in the DOM (a MutationObserver in the page; one machine, one clock);
  * - a node change during the burst (cordon/uncordon of the first node every 250 ms) → its box's class;
@@ -9,10 +10,14 @@
  * - when the header counts all M pods.
  * Run: npm run build && node dist/bench/dashboard.js [--nodes 1000] [--pods 10000] [--concurrency 64]
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { ApiClient } from '../client/api.js';
 import type { core } from '../client/types.js';
-import { compileDashboardConfig, startDashboard } from '../dashboard/index.js';
-import { startControlPlane } from '../test/support/apiserver.js';
+import { freePort, startEtcd } from '../test/support/etcd.js';
+import { waitFor } from '../test/support/wait.js';
 import { flag, percentile, printTable } from './stats.js';
 
 const CHROMIUM = process.env.KUBELAB_CHROMIUM ?? '/usr/bin/chromium';
@@ -58,15 +63,30 @@ async function main(): Promise<void> {
   const nodes = flag('nodes', 1000);
   const pods = flag('pods', 10_000);
   const concurrency = flag('concurrency', 64);
-  const cp = await startControlPlane();
-  const ctl = new AbortController();
+  // The apiserver and the dashboard in their own processes (as in the lab), with the image's Node options;
+  // this process only creates the load and drives the browser.
+  const etcd = await startEtcd();
+  const component = join(dirname(fileURLToPath(import.meta.url)), '..', 'cmd', 'component.js');
+  const env = { ...process.env, KUBELAB_LOG_LEVEL: 'warn', NODE_OPTIONS: '--max-semi-space-size=32' };
+  const children: ChildProcess[] = [];
+  const start = (args: string[]): void => {
+    const c = spawn(process.execPath, [component, ...args], { stdio: ['ignore', 'ignore', 'inherit'], env });
+    children.push(c);
+  };
+  const grpcPort = await freePort();
+  const dashPort = await freePort();
+  start(['apiserver', '--etcd-servers', etcd.endpoint, '--grpc-port', String(grpcPort), '--http-port', String(await freePort()), '--admin-port', '0', '--bind-address', '127.0.0.1', '--insecure', '--authorization-mode', 'AlwaysAllow']);
+  const client = new ApiClient(`127.0.0.1:${grpcPort}`);
+  await waitFor(() => client.list('namespaces', { limit: 1 }).then(() => true, () => false), { what: 'the apiserver', timeoutMs: 60_000 });
+  const cp = { client };
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   try {
     await cp.client.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });
     await pool(nodes, concurrency, (i) => cp.client.create('nodes', node(i)));
-    const dash = await startDashboard(compileDashboardConfig({ apiserver: cp.address, port: 0, bindAddress: '127.0.0.1' }), ctl.signal, {});
+    start(['dashboard', '--apiserver', `127.0.0.1:${grpcPort}`, '--port', String(dashPort), '--bind-address', '127.0.0.1']);
+    await waitFor(() => fetch(`http://127.0.0.1:${dashPort}/`).then((r) => r.ok, () => false), { what: 'the dashboard', timeoutMs: 60_000 });
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(`http://127.0.0.1:${dash.port}/`);
+    await page.goto(`http://127.0.0.1:${dashPort}/`);
     await page.waitForFunction(`document.getElementById('summary').textContent.startsWith('${nodes}/${nodes} nodes')`, undefined, { timeout: 120_000 });
     // Which nodes are on screen, and a recorder of when each pod tile / the first node's class first appears.
     const visible = new Set(await page.$$eval('.node', (els) => els.map((e) => e.getAttribute('data-node') ?? '')));
@@ -151,7 +171,7 @@ async function main(): Promise<void> {
       if (hit) nodeLat.push(hit.t - tg.t);
     }
     printTable(
-      `Dashboard: ${nodes} hollow nodes, ${pods} pods created at once (concurrency ${concurrency}); apiserver, etcd client, dashboard and load in one process; chromium ${browser.version()}`,
+      `Dashboard: ${nodes} hollow nodes, ${pods} pods created at once (concurrency ${concurrency}); apiserver, dashboard and load in their own processes; chromium ${browser.version()}`,
       ['measure', 'value'],
       [
         ['pods created (API) in', `${(createdAllMs / 1000).toFixed(1)} s`],
@@ -164,8 +184,9 @@ async function main(): Promise<void> {
     );
   } finally {
     await browser.close();
-    ctl.abort();
-    await cp.stop();
+    client.close();
+    for (const c of children) c.kill('SIGTERM');
+    await etcd.stop();
   }
 }
 
