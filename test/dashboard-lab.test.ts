@@ -14,6 +14,9 @@ import { startCluster, type TestCluster } from './cluster/index.js';
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CHROMIUM = process.env.KUBELAB_CHROMIUM ?? '/usr/bin/chromium';
+/** The README's screenshots of a real lab: before the partition, and after the pods moved. */
+const SHOT_BEFORE = fileURLToPath(new URL('../docs/dashboard-lab-before.png', import.meta.url));
+const SHOT_AFTER = fileURLToPath(new URL('../docs/dashboard-lab-after.png', import.meta.url));
 
 let cluster: TestCluster;
 let browser: Browser;
@@ -67,6 +70,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the lab dashboard', () => {
     })()`);
     // A partition, not a crash: the lab preset's Docker signal (docs/timing.md) declares a crashed node lost at
     // once, so a crash may show no lease countdown at all; a cut-off node is noticed only by its lease.
+    await page.screenshot({ path: SHOT_BEFORE });
     await kubelab('node', 'partition', 'worker-2');
     const box = '.node[data-node="worker-2"]';
     await page.waitForSelector(`${box} [data-countdown="notready"]`, { timeout: 45_000 });
@@ -78,6 +82,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the lab dashboard', () => {
     await page.waitForSelector(`${box} [data-countdown="eviction"]`, { timeout: 45_000 });
     await waitForCount('.node[data-node="worker-2"] .pod:not(.terminating)', 0);
     await waitForCount('.node:not([data-node="worker-2"]) .group[data-owner="Deployment web"] .pod.ready', 6, 60_000);
+    await page.click('.node[data-node="worker-2"] .head');
+    await page.screenshot({ path: SHOT_AFTER });
 
     const reasons = await page.$$eval('#events li', (lis) => lis.map((li) => li.getAttribute('data-reason')));
     const at = (r: string): number => reasons.indexOf(r);
