@@ -94,11 +94,14 @@ export function peerAddress(peer: string): string {
  * Writes the call's audit event (when the log is on and the call got as far as an identity): a unary call at
  * ResponseComplete with its outcome's HTTP code, a stream at ResponseStarted once it is authorized.
  */
-function writeAudit(audit: AuditLog | undefined, call: CallCredentials, ctx: CallAudit, code: number, stage: 'ResponseStarted' | 'ResponseComplete', bodies: { request?: unknown; response?: unknown } = {}): void {
+function writeAudit(audit: AuditLog | undefined, call: CallCredentials, ctx: CallAudit, code: number, stage: 'ResponseStarted' | 'ResponseComplete', bodies: { request?: () => unknown; response?: () => unknown } = {}): void {
   if (!audit || !ctx.attrs) return;
   const level = audit.level(ctx.attrs);
   if (level === 'None') return;
   const agent = call.metadata.get('user-agent')[0];
+  // Bodies are parsed only for an event that is written, once each.
+  const request = bodies.request?.();
+  const name = createdName(ctx.attrs.verb, request);
   audit.write(
     {
       attrs: ctx.attrs,
@@ -109,10 +112,10 @@ function writeAudit(audit: AuditLog | undefined, call: CallCredentials, ctx: Cal
       started: ctx.started,
       stage,
       transport: 'grpc',
-      ...(createdName(ctx.attrs.verb, bodies.request) ? { objectName: createdName(ctx.attrs.verb, bodies.request) } : {}),
+      ...(name ? { objectName: name } : {}),
       ...(ctx.decision ? { decision: ctx.decision } : {}),
-      ...(level !== 'Metadata' && bodies.request !== undefined ? { requestObject: bodies.request } : {}),
-      ...(level === 'RequestResponse' && bodies.response !== undefined ? { responseObject: bodies.response } : {}),
+      ...(level !== 'Metadata' && request !== undefined ? { requestObject: request } : {}),
+      ...(level === 'RequestResponse' && bodies.response ? { responseObject: bodies.response() } : {}),
     },
     level,
   );
@@ -144,11 +147,11 @@ function unary<T>(log: Logger, audit: AuditLog | undefined, verb: string, fn: (r
     const ctx: CallAudit = { started: new Date() };
     fn(call.request, call, ctx).then(
       (res) => {
-        writeAudit(audit, call, ctx, verb === 'create' ? 201 : 200, 'ResponseComplete', { request: bodyOf(call.request), response: replyOf(res) });
+        writeAudit(audit, call, ctx, verb === 'create' ? 201 : 200, 'ResponseComplete', { request: () => bodyOf(call.request), response: () => replyOf(res) });
         cb(null, res);
       },
       (err: unknown) => {
-        writeAudit(audit, call, ctx, err instanceof ApiError ? err.code : 500, 'ResponseComplete', { request: bodyOf(call.request) });
+        writeAudit(audit, call, ctx, err instanceof ApiError ? err.code : 500, 'ResponseComplete', { request: () => bodyOf(call.request) });
         cb(toServiceError(err, log) as grpc.ServiceError);
       },
     );

@@ -244,11 +244,19 @@ export async function startDashboard(cfg: DashboardConfig, signal: AbortSignal, 
   /** Asks which API actions the identity may do; when that changes, every browser gets a new snapshot. */
   const checkPermissions = async (): Promise<void> => {
     if (cfg.readOnly) return;
+    // Each distinct permission is asked once (cordon, uncordon and drain all need `patch nodes`).
+    const asked = new Map<string, Promise<boolean>>();
+    const may = (p: Permission): Promise<boolean> => {
+      const key = permissionText(p);
+      let answer = asked.get(key);
+      if (!answer) asked.set(key, (answer = canI(client, p)));
+      return answer;
+    };
     const allowed: string[] = [];
     const missing = new Map<string, string[]>();
     for (const action of API_ACTIONS) {
       const denied: string[] = [];
-      for (const p of ACTION_PERMISSIONS[action]) if (!(await canI(client, p))) denied.push(permissionText(p));
+      for (const p of ACTION_PERMISSIONS[action]) if (!(await may(p))) denied.push(permissionText(p));
       if (denied.length === 0) allowed.push(action);
       else missing.set(action, denied);
     }

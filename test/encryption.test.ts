@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { encryptionConfigYaml } from '../client/pki/pki.js';
 import { startControlPlane } from './support/apiserver.js';
 import { startEtcd, type TestEtcd } from './support/etcd.js';
 
@@ -32,22 +33,7 @@ it('stores Secrets as AES-GCM ciphertext and still reads the plaintext ones writ
   await plain.stop();
 
   const config = join(dir, 'encryption.yaml');
-  writeFileSync(
-    config,
-    [
-      'apiVersion: apiserver.config.k8s.io/v1',
-      'kind: EncryptionConfiguration',
-      'resources:',
-      '  - resources: [secrets]',
-      '    providers:',
-      '      - aesgcm:',
-      '          keys:',
-      `            - name: key1`,
-      `              secret: ${randomBytes(32).toString('base64')}`,
-      '      - identity: {}',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(config, encryptionConfigYaml(randomBytes(32).toString('base64')));
   const cp = await startControlPlane({ etcd, encryptionProviderConfig: config });
   const raw = new Etcd3({ hosts: etcd.endpoint });
   try {

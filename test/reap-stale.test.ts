@@ -4,21 +4,16 @@
  * process is gone go; another live run's clusters and labs without an owner stay.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import { removeCluster } from '../cli/lab/docker.js';
+import { ownerOfThisProcess } from './cluster/index.js';
 
 const run = promisify(execFile);
 const docker = new Docker();
 const suffix = process.pid.toString(36);
 const clusters = { dead: `reap-dead-${suffix}`, live: `reap-live-${suffix}`, lab: `reap-lab-${suffix}` };
-
-function selfOwner(): string {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  return `${process.pid}:${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}`;
-}
 
 async function fakeCluster(cluster: string, owner?: string): Promise<void> {
   const labels = { 'io.kubelab.cluster': cluster, 'io.kubelab.test': 'reap', ...(owner ? { 'io.kubelab.owner': owner } : {}) };
@@ -40,7 +35,7 @@ describe('removing stale test clusters', () => {
   it("removes a cluster whose owner process is gone, and keeps a live run's and an ownerless lab's", async () => {
     // A pid that exists with another start time is a reused pid: its cluster is stale too.
     await fakeCluster(clusters.dead, `${process.pid}:1`);
-    await fakeCluster(clusters.live, selfOwner());
+    await fakeCluster(clusters.live, ownerOfThisProcess());
     await fakeCluster(clusters.lab);
     const { stderr } = await run('bash', ['deploy/reap-stale-clusters.sh'], { timeout: 60_000 });
     expect(stderr).toContain(`removing test cluster ${clusters.dead} left by an earlier run`);

@@ -279,21 +279,11 @@ export async function ensurePki(dir: string, plan: PkiPlan, opts: EnsurePkiOptio
 }
 
 /**
- * Writes the EncryptionConfiguration unless it exists: Secrets through a fresh AES-256-GCM key, `identity`
- * after it so Secrets stored before encryption was on still read (Kubernetes' documented way to turn it on).
+ * An EncryptionConfiguration for Secrets: AES-GCM with `secret` (base64) as key `key1`, then `identity`, so
+ * Secrets stored before encryption was on still read (Kubernetes' documented way to turn it on).
  */
-async function ensureEncryptionConfig(dir: string): Promise<void> {
-  const file = join(dir, ENCRYPTION_CONFIG_FILE);
-  try {
-    await readFile(file);
-    return;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  const key = Buffer.from(webcrypto.getRandomValues(new Uint8Array(32))).toString('base64');
-  const text = [
-    '# Secrets at rest (kube-apiserver --encryption-provider-config). The key is this lab\'s only copy:',
-    '# without it the Secrets in etcd cannot be read. Rotate by adding a new key first (docs/security.md).',
+export function encryptionConfigYaml(secret: string): string {
+  return [
     'apiVersion: apiserver.config.k8s.io/v1',
     'kind: EncryptionConfiguration',
     'resources:',
@@ -301,27 +291,42 @@ async function ensureEncryptionConfig(dir: string): Promise<void> {
     '    providers:',
     '      - aesgcm:',
     '          keys:',
-    `            - name: key1`,
-    `              secret: ${key}`,
+    '            - name: key1',
+    `              secret: ${secret}`,
     '      - identity: {}',
     '',
   ].join('\n');
-  await mkdir(dir, { recursive: true });
-  await writeFile(`${file}.tmp`, text, { mode: 0o600 });
-  await rename(`${file}.tmp`, file);
 }
 
-/** Writes `sa.key` (RSA 2048, PKCS#8: ServiceAccount tokens are RS256 as Kubernetes') unless it exists. */
-async function ensureServiceAccountKey(dir: string): Promise<void> {
-  const file = join(dir, SERVICE_ACCOUNT_KEY_FILE);
+/** Writes `dir/name` (mode 0600, atomically) with what `make` returns, unless the file exists: made once, kept. */
+async function writeOnce(dir: string, name: string, make: () => string): Promise<void> {
+  const file = join(dir, name);
   try {
     await readFile(file);
     return;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
   await mkdir(dir, { recursive: true });
-  await writeFile(`${file}.tmp`, privateKey, { mode: 0o600 });
+  await writeFile(`${file}.tmp`, make(), { mode: 0o600 });
   await rename(`${file}.tmp`, file);
+}
+
+/** The lab's EncryptionConfiguration with a fresh random 256-bit key; never replaced (the Secrets need its key). */
+function ensureEncryptionConfig(dir: string): Promise<void> {
+  return writeOnce(dir, ENCRYPTION_CONFIG_FILE, () => {
+    const key = Buffer.from(webcrypto.getRandomValues(new Uint8Array(32))).toString('base64');
+    return [
+      "# Secrets at rest (kube-apiserver --encryption-provider-config). The key is this lab's only copy:",
+      '# without it the Secrets in etcd cannot be read. Rotate by adding a new key first (docs/security.md).',
+      encryptionConfigYaml(key),
+    ].join('\n');
+  });
+}
+
+/** Writes `sa.key` (RSA 2048, PKCS#8: ServiceAccount tokens are RS256 as Kubernetes') unless it exists. */
+function ensureServiceAccountKey(dir: string): Promise<void> {
+  return writeOnce(dir, SERVICE_ACCOUNT_KEY_FILE, () =>
+    generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey,
+  );
 }

@@ -256,7 +256,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
  * later process that reuses the pid is not mistaken for the owner. `npm test` (deploy/test.sh) removes the
  * clusters whose owner is gone: a run killed mid-way leaves them, and Docker restarts them with itself.
  */
-function ownerOfThisProcess(): string | undefined {
+export function ownerOfThisProcess(): string | undefined {
   try {
     const stat = readFileSync('/proc/self/stat', 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
