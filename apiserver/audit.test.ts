@@ -111,6 +111,8 @@ describe("the lab's audit policy (deploy/audit-policy.yaml)", () => {
     ['Events', attrs({ verb: 'create', resource: 'events' }), 'None'],
     ["a controller's watch", attrs({ verb: 'watch', resource: 'pods', user: user('system:kube-controller-manager') }), 'None'],
     ['health checks', attrs({ resourceRequest: false, path: '/readyz', verb: 'get' }), 'None'],
+    ["the dashboard's periodic permission check", attrs({ verb: 'create', apiGroup: 'authorization.k8s.io', resource: 'selfsubjectaccessreviews', namespace: '', name: '', user: user('system:kubelab-dashboard') }), 'None'],
+    ["a user's kubectl auth can-i", attrs({ verb: 'create', apiGroup: 'authorization.k8s.io', resource: 'selfsubjectaccessreviews', namespace: '', name: '', user: user('alice') }), 'Request'],
     ["a kubelet's pod status update", attrs({ verb: 'patch', resource: 'pods', subresource: 'status', user: user('system:node:worker-1', 'system:nodes') }), 'Request'],
   ])('%s', (_what, a, level) => {
     expect(auditLevel(rules, a)).toBe(level);

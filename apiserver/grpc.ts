@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { ApiError, badRequest } from '../client/errors.js';
 import { apiService, MAX_MESSAGE_BYTES } from '../client/proto.js';
 import { RESOURCES, type ResourceInfo } from '../client/resources.js';
+import { MAX_BODY_BYTES, bodyTooLarge } from './rest/index.js';
 import type { Registry, DeleteOptionsBody } from './registry.js';
 import type { KubeletProxy } from './kubeletproxy.js';
 import type { Security } from './auth/index.js';
@@ -227,6 +228,8 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
       const user = await authorize(call, 'create', r, ctx);
       // The reviews (SelfSubjectAccessReview, TokenReview, …) are answered, not stored, as over REST.
       const review = reviewInfo(r.resource);
+      // A review is answered with its request echoed, never stored: the REST body limit applies, not etcd's.
+      if (review && Buffer.byteLength(r.object ?? '') > MAX_BODY_BYTES) throw bodyTooLarge();
       if (review) return { object: JSON.stringify(await security.review(review, r.namespace, parseJson(r.object, 'object'), user)) };
       return {
         object: JSON.stringify(

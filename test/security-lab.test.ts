@@ -7,7 +7,7 @@
  * may list pods only once a RoleBinding grants it, a privileged pod runs only in a namespace labelled
  * for it, and a kubelet's credentials reach only what its own pods use.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { join } from 'node:path';
@@ -260,6 +260,20 @@ describe('a secure test cluster', () => {
     expect((await events('--resource', 'leases')).length).toBe(0);
     // Bad input names the option.
     await expect(cli('--tail', 'ten')).rejects.toMatchObject({ stderr: expect.stringContaining('--tail: "ten"') });
+    // Following, then Ctrl-C: the `tail` it runs in the apiserver container goes too (Docker leaves an exec'd
+    // process running when its client leaves).
+    const [apiserverInfo] = await listByLabels(cluster.lab.docker, { 'io.kubelab.cluster': cluster.name, 'io.kubelab.component': 'apiserver' });
+    const tails = async (): Promise<number> =>
+      Number((await exec(cluster.lab.docker.getContainer(apiserverInfo?.Id ?? ''), ['sh', '-c', 'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline 2>/dev/null; echo; done | grep -c "^tail" || true'])).output.trim());
+    const follow = spawn('node', ['bin/kubelab.js', 'audit', '--cluster', cluster.name, '-f', '--tail', '1'], { env: { ...process.env, ...cluster.cliEnv } });
+    let followed = '';
+    follow.stdout.on('data', (b: Buffer) => (followed += b.toString()));
+    await waitFor(() => followed.includes('TIME'), { timeoutMs: 20_000, what: 'kubelab audit -f to print' });
+    expect(await tails()).toBe(1);
+    const exited = new Promise((resolve) => follow.once('exit', resolve));
+    follow.kill('SIGINT');
+    await exited;
+    await waitFor(async () => (await tails()) === 0, { timeoutMs: 10_000, what: "the follow's tail to end in the apiserver container" });
   });
 
   it('a node added at runtime gets its own certificates and joins', async () => {

@@ -350,6 +350,12 @@ describe('ServiceAccount tokens', () => {
     // whoami reads SelfSubjectReview.
     const who = await call('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', token, { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
     expect(who.body.status).toMatchObject({ userInfo: { username: `system:serviceaccount:${ns}:reader`, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'] } });
+    // kubectl 1.27 asks v1beta1: the same answer in that version; a body that is not an object is a 400 there too.
+    const beta = await call('POST', '/apis/authentication.k8s.io/v1beta1/selfsubjectreviews', token, { apiVersion: 'authentication.k8s.io/v1beta1', kind: 'SelfSubjectReview' });
+    expect(beta.status).toBe(201);
+    expect(beta.body).toMatchObject({ apiVersion: 'authentication.k8s.io/v1beta1', status: { userInfo: { username: `system:serviceaccount:${ns}:reader` } } });
+    expect((await call('POST', '/apis/authentication.k8s.io/v1beta1/selfsubjectreviews', token, [1, 2])).status).toBe(400);
+    expect((await call('POST', '/apis/authentication.k8s.io/v1beta1/selfsubjectreviews', token, 'text')).status).toBe(400);
     // TokenReview tells the same.
     const review = await admin.post('/apis/authentication.k8s.io/v1/tokenreviews', { spec: { token } });
     expect(review.body.status).toMatchObject({ authenticated: true, user: { username: `system:serviceaccount:${ns}:reader` } });
@@ -531,6 +537,22 @@ describe('ServiceAccounts in pods', () => {
 });
 
 describe('the gRPC API', () => {
+  it('answers the reviews (SelfSubjectAccessReview) as REST does, and refuses malformed and oversized ones with 4xx', async () => {
+    const alice = new ApiClient(`127.0.0.1:${cp.apiserver.grpcPort}`, { token: ALICE, retries: 0 });
+    try {
+      const ask = (object: string) => (alice as unknown as { call: (m: string, r: object, o: object) => Promise<{ object: string }> }).call('Create', { resource: 'selfsubjectaccessreviews', namespace: '', object, dryRun: false, fieldValidation: '' }, {});
+      const answer = JSON.parse((await ask(JSON.stringify({ spec: { resourceAttributes: { verb: 'list', resource: 'secrets', namespace: 'default' } } }))).object) as { status: { allowed: boolean } };
+      expect(answer.status.allowed).toBe(false);
+      const code = (object: string) => ask(object).then(() => 0, (e: unknown) => (e as ApiError).code);
+      expect(await code('{not json')).toBe(400);
+      expect(await code(JSON.stringify({ spec: { resourceAttributes: { verb: 7 } } }))).toBe(422);
+      expect(await code(JSON.stringify({ spec: { resourceAttributes: { verb: 'get', resource: 'x'.repeat(3_200_000) } } }))).toBe(413);
+      expect((await alice.create('selfsubjectaccessreviews', { spec: { resourceAttributes: { verb: 'create', resource: 'selfsubjectaccessreviews', group: 'authorization.k8s.io' } } } as never) as { status: { allowed: boolean } }).status.allowed).toBe(true);
+    } finally {
+      alice.close();
+    }
+  });
+
   it('authenticates the authorization metadata and authorizes through the same code path', async () => {
     const ns = await namespace();
     const as = (token: string): ApiClient => new ApiClient(`127.0.0.1:${cp.apiserver.grpcPort}`, { token, retries: 0 });

@@ -111,7 +111,7 @@ export function peerCertificateOf(req: IncomingMessage): Buffer | undefined {
 export { tableFor } from '../../client/tables.js';
 
 /** kube-apiserver's default --max-request-body-bytes (3 MiB): larger bodies are refused with 413 unread. */
-const MAX_BODY_BYTES = 3 * 1024 * 1024;
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 /** How long a read waits for a resourceVersion etcd has not reached yet (kube-apiserver's blockTimeout). */
 const FRESHNESS_WAIT_MS = 3000;
 const JSON_TYPE = 'application/json';
@@ -157,7 +157,7 @@ function sendJson(res: ServerResponse, code: number, body: unknown, headers: Rec
   res.writeHead(code, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(data), 'cache-control': 'no-cache, private', ...headers }).end(data);
 }
 
-const bodyTooLarge = (): ApiError => new ApiError('RequestEntityTooLarge', `Request entity too large: limit is ${MAX_BODY_BYTES}`);
+export const bodyTooLarge = (): ApiError => new ApiError('RequestEntityTooLarge', `Request entity too large: limit is ${MAX_BODY_BYTES}`);
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   // A declared length over the limit is refused before a byte is read.
@@ -248,7 +248,9 @@ async function handle(opts: RestOptions, aggregator: Aggregator, req: IncomingMe
   if (info.virtual) {
     if (method !== 'POST' || name) throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource (${info.resource})`);
     const body = parseBody(await readBody(req), req.headers['content-type'] ?? '');
-    const review = await opts.security.review(info, namespace, route.alias && body ? route.alias.toStored(body as KObject) : body, user);
+    // Only an object is converted: anything else goes on as it came, for the review's own 400.
+    const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
+    const review = await opts.security.review(info, namespace, route.alias && isObject ? route.alias.toStored(body as KObject) : body, user);
     return sendJson(res, 201, route.alias ? route.alias.fromStored(review as KObject) : review);
   }
   if (subresource === 'log' || subresource === 'exec' || subresource === 'attach' || subresource === 'portforward' || subresource === 'proxy')

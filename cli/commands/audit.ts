@@ -59,9 +59,11 @@ async function show(cluster: string, o: { follow: boolean; tail: number; output:
   if (!apiserver.Config.Cmd?.includes('--audit-log-path') && !apiserver.Config.Cmd?.some((a) => a.startsWith('--audit-log-path='))) {
     throw new CliError(`lab ${cluster}'s apiserver writes no audit log (it runs without --audit-log-path: a lab made with security off)`);
   }
-  // -F follows the log across rotation (the apiserver renames it to audit.log.1 at 10 MB).
-  const args = ['tail', '-n', o.tail < 0 ? '+1' : String(o.tail), ...(o.follow ? ['-F'] : []), AUDIT_LOG_PATH];
-  const exec = await docker.getContainer(apiserver.Id).exec({ Cmd: args, AttachStdout: true, AttachStderr: true });
+  // -F follows the log across rotation (the apiserver renames it to audit.log.1 at 10 MB). Docker does not stop
+  // an exec'd process when its client goes, so a follow first prints its pid, which stop() kills.
+  const tail = `tail -n ${o.tail < 0 ? '+1' : String(o.tail)}${o.follow ? ' -F' : ''} ${AUDIT_LOG_PATH}`;
+  const container = docker.getContainer(apiserver.Id);
+  const exec = await container.exec({ Cmd: ['sh', '-c', o.follow ? `echo "pid $$"; exec ${tail}` : `exec ${tail}`], AttachStdout: true, AttachStderr: true });
   const stream = await exec.start({ hijack: true, stdin: false });
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -72,17 +74,26 @@ async function show(cluster: string, o: { follow: boolean; tail: number; output:
   });
   let errText = '';
   stderr.on('data', (b: Buffer) => (errText += b.toString()));
+  let pid: string | undefined;
   const stop = (): void => {
-    stream.destroy();
-    stdout.end();
+    const kill = pid ? container.exec({ Cmd: ['sh', '-c', `kill ${pid}`] }).then((e) => e.start({ Detach: true })) : Promise.resolve();
+    kill.catch(() => undefined).finally(() => {
+      stream.destroy();
+      stdout.end();
+    });
   };
   process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   let skipped = 0;
   let shown = 0;
   const pending: string[][] = [];
   try {
     for await (const line of createInterface({ input: stdout, crlfDelay: Infinity })) {
       if (!line.trim()) continue;
+      if (o.follow && pid === undefined && /^pid \d+$/.test(line)) {
+        pid = line.slice(4);
+        continue;
+      }
       const parsed = parseAuditLine(line);
       if ('error' in parsed) {
         skipped++;
@@ -96,6 +107,7 @@ async function show(cluster: string, o: { follow: boolean; tail: number; output:
     }
   } finally {
     process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
   }
   if (o.output === 'table' && !o.follow) {
     if (pending.length > 0) process.stdout.write(`${columns([[...HEADER], ...pending])}\n`);
