@@ -7,8 +7,8 @@
  */
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { ApiError } from '../client/errors.js';
-import type { core } from '../client/types.js';
+import { ApiError } from '../api/errors.js';
+import type { core } from '../api/types.js';
 import type { Registry } from './registry.js';
 
 /** An aggregated group/version and the Service that serves it (an APIService's spec). */

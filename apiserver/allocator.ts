@@ -2,12 +2,12 @@
  * Service ClusterIP and NodePort allocation. Each allocated value is a key in etcd created with
  * create-if-absent, so two concurrent Service creates never get the same address or port.
  */
-import { ApiError, invalid } from '../client/errors.js';
+import { ApiError, invalid } from '../api/errors.js';
 import type { Storage } from './storage.js';
 
-// The IPv4 helpers are shared with kube-proxy and DNS: they live in client/cidr.ts.
-export { ipToNumber, ipToString, parseCidr } from '../client/cidr.js';
-import { ipToNumber, ipToString, parseCidr } from '../client/cidr.js';
+// The IPv4 helpers are shared with kube-proxy and DNS: they live in api/cidr.ts.
+export { ipToNumber, ipToString, parseCidr } from '../api/cidr.js';
+import { ipToNumber, ipToString, parseCidr } from '../api/cidr.js';
 
 export class Allocators {
   private readonly range: { base: number; size: number };

@@ -10,7 +10,7 @@
  *     dropped now is removed from the object when no other manager owns it.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { ApiError } from '../client/errors.js';
+import { ApiError } from '../api/errors.js';
 
 export interface ManagedFieldsEntry {
   manager?: string;

@@ -1,10 +1,10 @@
 /** apiserver options (flags/env) → validated config with every default filled; durations in ms. */
-import { readPem } from '../client/tls.js';
+import { readPem } from '../component-base/tls.js';
 import { ADMISSION_PLUGINS, type AdmissionPluginName } from './auth/admission.js';
 import { parseAuthorizationModes } from './auth/authorizer.js';
 import type { SecurityConfig } from './auth/index.js';
-import { LEVELS, type Level } from '../client/podsecurity.js';
-import { TIMING, isTimingPreset } from '../client/timing.js';
+import { LEVELS, type Level } from '../api/podsecurity.js';
+import { TIMING, isTimingPreset } from '../component-base/timing.js';
 
 export interface ApiserverOptions {
   etcdServers?: string;
@@ -15,7 +15,7 @@ export interface ApiserverOptions {
   bindAddress?: string;
   serviceClusterIpRange?: string;
   serviceNodePortRange?: string;
-  /** Timing preset (client/timing.ts): gives defaultTolerationSeconds unless that is set. */
+  /** Timing preset (component-base/timing.ts): gives defaultTolerationSeconds unless that is set. */
   timing?: string;
   defaultTolerationSeconds?: number;
   compactionIntervalMs?: number;

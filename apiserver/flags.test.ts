@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseComponentConfig } from '../client/process.js';
+import { parseComponentConfig } from '../component-base/process.js';
 import { apiserverComponent } from './main.js';
 
 // --insecure: these tests are about the other flags (TLS files are checked in config.test.ts).

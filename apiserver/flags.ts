@@ -1,5 +1,5 @@
 /** The apiserver's flags, declared once: commander's options and `ApiserverOptions` both come from here. */
-import { boolFlag, durationFlag, intFlag, stringFlag, type FlagsFor } from '../client/flags.js';
+import { boolFlag, durationFlag, intFlag, stringFlag, type FlagsFor } from '../component-base/flags.js';
 import type { ApiserverOptions } from './config.js';
 
 export const APISERVER_FLAGS = {
@@ -12,7 +12,7 @@ export const APISERVER_FLAGS = {
   advertiseAddress: stringFlag('--advertise-address <ip>', 'address other components reach the apiserver at', { env: 'KUBELAB_ADVERTISE_ADDRESS' }),
   serviceClusterIpRange: stringFlag('--service-cluster-ip-range <cidr>', 'Service ClusterIP range', { env: 'KUBELAB_SERVICE_CIDR' }),
   serviceNodePortRange: stringFlag('--service-node-port-range <range>', 'NodePort range'),
-  timing: stringFlag('--timing <preset>', 'timing preset: default (Kubernetes) | lab (values in client/timing.ts)', { env: 'KUBELAB_TIMING' }),
+  timing: stringFlag('--timing <preset>', 'timing preset: default (Kubernetes) | lab (values in component-base/timing.ts)', { env: 'KUBELAB_TIMING' }),
   defaultTolerationSeconds: intFlag('--default-toleration-seconds <s>', 'default not-ready/unreachable toleration for pods'),
   compactionIntervalMs: durationFlag('--compaction-interval <duration>', 'etcd compaction interval'),
   eventTtlMs: durationFlag('--event-ttl <duration>', 'how long Events are kept (an etcd lease per key; default 1h, as kube-apiserver)'),

@@ -1,9 +1,9 @@
 /** The gRPC face of the registry: decodes requests, calls the registry, maps ApiErrors to gRPC statuses. */
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { ApiError, badRequest } from '../client/errors.js';
+import { ApiError, badRequest } from '../api/errors.js';
 import { apiService, MAX_MESSAGE_BYTES } from '../client/proto.js';
-import { RESOURCES, type ResourceInfo } from '../client/resources.js';
+import { RESOURCES, type ResourceInfo } from '../api/resources.js';
 import { MAX_BODY_BYTES, bodyTooLarge } from './rest/index.js';
 import type { Registry, DeleteOptionsBody } from './registry.js';
 import type { KubeletProxy } from './kubeletproxy.js';

@@ -10,8 +10,8 @@ import { connect as tlsConnect } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type * as grpc from '@grpc/grpc-js';
 import WebSocket from 'ws';
-import { ApiError, badRequest } from '../client/errors.js';
-import type { core } from '../client/types.js';
+import { ApiError, badRequest } from '../api/errors.js';
+import type { core } from '../api/types.js';
 import type { Registry } from './registry.js';
 
 export interface LogRequest {

@@ -5,8 +5,8 @@
  * caches) or the periodic tick runs one reconcile that reads the current state and fixes what differs.
  */
 import type { Logger } from 'pino';
-import { ApiError } from '../client/errors.js';
-import type { core, KObject } from '../client/types.js';
+import { ApiError } from '../api/errors.js';
+import type { core, KObject } from '../api/types.js';
 import type { Registry } from './registry.js';
 
 export interface KubernetesServiceOptions {

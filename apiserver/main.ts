@@ -1,5 +1,5 @@
 /** kubelab apiserver entry: flags → config → startApiserver, until SIGTERM. */
-import { runComponent, type ComponentSpec } from '../client/process.js';
+import { runComponent, type ComponentSpec } from '../component-base/process.js';
 import { compileApiserverConfig, type ApiserverConfig } from './config.js';
 import { APISERVER_FLAGS } from './flags.js';
 import { startApiserver } from './server.js';

@@ -5,7 +5,7 @@
  * `$setElementOrder` (ignored) directives.
  */
 import fjp from 'fast-json-patch';
-import { ApiError, badRequest } from '../client/errors.js';
+import { ApiError, badRequest } from '../api/errors.js';
 import { MAX_OBJECT_BYTES } from './validation.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };

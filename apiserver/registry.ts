@@ -16,11 +16,11 @@ import {
   invalid,
   notFound,
   type StatusCause,
-} from '../client/errors.js';
-import { RESOURCES, apiVersionOf, resourceInfo, type ResourceInfo } from '../client/resources.js';
-import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError } from '../client/selectors.js';
-import type { KObject } from '../client/types.js';
-import { nowTimestamp } from '../client/objects.js';
+} from '../api/errors.js';
+import { RESOURCES, apiVersionOf, resourceInfo, type ResourceInfo } from '../api/resources.js';
+import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError } from '../api/selectors.js';
+import type { KObject } from '../api/types.js';
+import { nowTimestamp } from '../api/objects.js';
 import { Allocators } from './allocator.js';
 import { applyPatch } from './patch.js';
 import { compileSchemas, decodeObject, typeError } from './schema.js';

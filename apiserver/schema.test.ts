@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RESOURCES, resourceInfo, type ResourceInfo } from '../client/resources.js';
+import { RESOURCES, resourceInfo, type ResourceInfo } from '../api/resources.js';
 import { decodeObject, defName, definitions, typeError, unknownFields } from './schema.js';
 
 function info(resource: string): ResourceInfo {

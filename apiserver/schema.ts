@@ -12,8 +12,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ApiError, type StatusCause } from '../client/errors.js';
-import type { ResourceInfo } from '../client/resources.js';
+import { ApiError, type StatusCause } from '../api/errors.js';
+import type { ResourceInfo } from '../api/resources.js';
 
 /** An OpenAPI v2 schema as found in definitions.json (only the parts that matter here are typed). */
 export interface Schema {

@@ -2,7 +2,7 @@
 import type { Server as HttpServer } from 'node:http';
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { startAdminServer, newMetricsRegistry, type AdminServer } from '../client/admin.js';
+import { startAdminServer, newMetricsRegistry, type AdminServer } from '../component-base/admin.js';
 import type { Authenticator } from './auth/authn.js';
 import type { ApiserverConfig } from './config.js';
 import { bindGrpc, createGrpcServer } from './grpc.js';

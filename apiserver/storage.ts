@@ -5,10 +5,10 @@
  */
 import { Etcd3, Range } from 'etcd3';
 import type { Logger } from 'pino';
-import { ApiError } from '../client/errors.js';
+import { ApiError } from '../api/errors.js';
 import { GRPC_BASE_OPTIONS } from '../client/proto.js';
-import { resourceInfo } from '../client/resources.js';
-import type { KObject } from '../client/types.js';
+import { resourceInfo } from '../api/resources.js';
+import type { KObject } from '../api/types.js';
 import type { EncryptionConfig } from './encryption.js';
 import { EtcdWire, type Compare, type EtcdTls, type RequestOp } from './etcdwire.js';
 import { LeaseManager } from './leases.js';

@@ -9,11 +9,11 @@
  * Order on update: mergeSubresource or prepareForUpdate → defaults → validateUpdate → validate → allocate →
  * store → afterUpdate (or afterDelete when the write completed a deletion).
  */
-import type { ApiError, StatusCause } from '../client/errors.js';
-import type { ResourceInfo } from '../client/resources.js';
-import type { KObject } from '../client/types.js';
+import type { ApiError, StatusCause } from '../api/errors.js';
+import type { ResourceInfo } from '../api/resources.js';
+import type { KObject } from '../api/types.js';
 import type { Allocators } from './allocator.js';
-import type { ColumnDef } from '../client/tables.js';
+import type { ColumnDef } from '../api/tables.js';
 import { validateDns1123Subdomain } from './validation.js';
 
 export type Causes = StatusCause[];

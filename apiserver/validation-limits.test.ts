@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resourceInfo } from '../client/resources.js';
-import type { KObject } from '../client/types.js';
+import { resourceInfo } from '../api/resources.js';
+import type { KObject } from '../api/types.js';
 import { validateObject } from './strategies/index.js';
 import { MAX_DATA_BYTES } from './validation.js';
 

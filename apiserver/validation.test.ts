@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resourceInfo } from '../client/resources.js';
-import type { core } from '../client/types.js';
+import { resourceInfo } from '../api/resources.js';
+import type { core } from '../api/types.js';
 import { applyDefaults, validateObject } from './strategies/index.js';
 import { base64Error, validateEphemeralContainersUpdate, validatePodCreate } from './validation.js';
 

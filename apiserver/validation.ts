@@ -3,10 +3,10 @@
  * words Kubernetes uses, so `kubectl` prints familiar messages. Nothing here touches storage.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { StatusCause } from '../client/errors.js';
-import { isQuantity, MAX_QUANTITY_LENGTH } from '../client/quantity.js';
-import type { KObject, core } from '../client/types.js';
-import { fromLabelSelector, matchesLabels, SelectorError } from '../client/selectors.js';
+import type { StatusCause } from '../api/errors.js';
+import { isQuantity, MAX_QUANTITY_LENGTH } from '../api/quantity.js';
+import type { KObject, core } from '../api/types.js';
+import { fromLabelSelector, matchesLabels, SelectorError } from '../api/selectors.js';
 
 export type Causes = StatusCause[];
 

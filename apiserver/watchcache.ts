@@ -8,8 +8,8 @@
  */
 import type { Logger } from 'pino';
 import type { Watcher } from 'etcd3';
-import { gone } from '../client/errors.js';
-import type { KObject, WatchEventType } from '../client/types.js';
+import { gone } from '../api/errors.js';
+import type { KObject, WatchEventType } from '../api/types.js';
 import { CorruptObjectError, Storage } from './storage.js';
 
 export interface CacheEvent {

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Etcd3 } from 'etcd3';
 import { GRPC_BASE_OPTIONS } from '../client/proto.js';
 import { ApiClient } from '../client/api.js';
-import type { core } from '../client/types.js';
+import type { core } from '../api/types.js';
 import { freePort, startEtcd } from '../test/support/etcd.js';
 import { testPki } from '../test/support/pki.js';
 import { flag, listFlag, median, percentile, printTable, processCpuMs } from './stats.js';

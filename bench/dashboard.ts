@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { ApiClient } from '../client/api.js';
-import type { core } from '../client/types.js';
+import type { core } from '../api/types.js';
 import { freePort, startEtcd } from '../test/support/etcd.js';
 import { waitFor } from '../test/support/wait.js';
 import { flag, percentile, printTable } from './stats.js';

@@ -8,7 +8,7 @@
  */
 import Docker from 'dockerode';
 import { waitFor } from '../client/wait.js';
-import type { apps, core } from '../client/types.js';
+import type { apps, core } from '../api/types.js';
 import { execIn } from '../test/support/docker.js';
 import { startCluster, type TestCluster } from '../test/cluster/index.js';
 import { flag, median, printTable } from './stats.js';

@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { Etcd3 } from 'etcd3';
 import { apiService, GRPC_BASE_OPTIONS } from '../client/proto.js';
-import type { KObject } from '../client/types.js';
+import type { KObject } from '../api/types.js';
 
 async function main(): Promise<void> {
   const [endpoint, port] = process.argv.slice(2);

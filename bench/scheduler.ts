@@ -18,8 +18,8 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { Etcd3 } from 'etcd3';
 import { GRPC_BASE_OPTIONS } from '../client/proto.js';
 import { ApiClient } from '../client/api.js';
-import { nullLogger } from '../client/log.js';
-import type { core } from '../client/types.js';
+import { nullLogger } from '../component-base/log.js';
+import type { core } from '../api/types.js';
 import { compileSchedulerConfig, startScheduler } from '../scheduler/index.js';
 import { startControlPlane } from '../test/support/apiserver.js';
 import { flag, percentile, printTable } from './stats.js';

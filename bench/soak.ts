@@ -6,9 +6,9 @@
  * Run: npm run build && node dist/bench/soak.js [--minutes 30] [--load 1] [--timing lab|default]
  */
 import { loadavg } from 'node:os';
-import { nodeCondition } from '../client/objects.js';
-import { isTimingPreset, type TimingPreset } from '../client/timing.js';
-import type { core } from '../client/types.js';
+import { nodeCondition } from '../api/objects.js';
+import { isTimingPreset, type TimingPreset } from '../component-base/timing.js';
+import type { core } from '../api/types.js';
 import { startCluster } from '../test/cluster/index.js';
 import { flag, median, printTable } from './stats.js';
 

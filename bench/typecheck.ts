@@ -4,7 +4,7 @@
  * registry serialises every object at least twice per write). Run: `node dist/bench/typecheck.js`.
  */
 import { decodeObject } from '../apiserver/schema.js';
-import { resourceInfo } from '../client/resources.js';
+import { resourceInfo } from '../api/resources.js';
 
 const N = 10_000;
 const ROUNDS = 5;

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ApiClient } from '../client/api.js';
-import { clientTlsFromPkiDir, loadClientTls, type ClientTls } from '../client/tls.js';
+import { clientTlsFromPkiDir, loadClientTls, type ClientTls } from '../component-base/tls.js';
 
 export interface LabInfo {
   /** gRPC address of the apiserver (host:port). */

@@ -1,6 +1,6 @@
 /** `kubelab`: the CLI. Each command lives in cli/commands/<name>.ts and registers itself. */
 import { Command, CommanderError } from 'commander';
-import { ApiError } from '../client/errors.js';
+import { ApiError } from '../api/errors.js';
 import { CliError, closeCliClient, serverAddress } from './context.js';
 import { registerAll } from './commands/index.js';
 

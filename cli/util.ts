@@ -2,9 +2,9 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
-import { findResource, resourceForKind, type ResourceInfo } from '../client/resources.js';
-import type { KObject } from '../client/types.js';
-import { tableFor } from '../client/tables.js';
+import { findResource, resourceForKind, type ResourceInfo } from '../api/resources.js';
+import type { KObject } from '../api/types.js';
+import { tableFor } from '../api/tables.js';
 import { CliError } from './context.js';
 
 export function resolveResource(name: string): ResourceInfo {

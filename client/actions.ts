@@ -4,8 +4,8 @@
  * Node faults (crash, partition, heal, restart) act on Docker, not the API: they live in cli/lab.
  */
 import type { ApiClient } from './api.js';
-import { ApiError, isNotFound } from './errors.js';
-import type { core } from './types.js';
+import { ApiError, isNotFound } from '../api/errors.js';
+import type { core } from '../api/types.js';
 
 export const SCALABLE_RESOURCES: ReadonlySet<string> = new Set(['deployments', 'replicasets', 'statefulsets']);
 

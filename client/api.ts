@@ -3,11 +3,11 @@
  * Unary calls map failures to typed ApiErrors; reads are retried on UNAVAILABLE (see retry.ts).
  */
 import * as grpc from '@grpc/grpc-js';
-import { ApiError } from './errors.js';
+import { ApiError } from '../api/errors.js';
 import { apiService, GRPC_BASE_OPTIONS, MAX_MESSAGE_BYTES } from './proto.js';
-import type { KObject, ObjectList, TypeOf, WatchEvent, WatchEventType } from './types.js';
+import type { KObject, ObjectList, TypeOf, WatchEvent, WatchEventType } from '../api/types.js';
 import { withRetry } from './retry.js';
-import type { ClientTls } from './tls.js';
+import type { ClientTls } from '../component-base/tls.js';
 
 /** Bounds on one unary call: it fails with Timeout past `timeoutMs` and is cancelled when `signal` aborts. */
 export interface CallOptions {

@@ -4,8 +4,8 @@
  */
 import type { Logger } from 'pino';
 import type { ApiClient } from './api.js';
-import { isNotFound } from './errors.js';
-import type { ObjectMeta } from './types.js';
+import { isNotFound } from '../api/errors.js';
+import type { ObjectMeta } from '../api/types.js';
 
 export interface EventSource {
   component: string;

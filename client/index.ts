@@ -1,20 +1,14 @@
-/** The kubelab client library: everything a component needs to talk to the apiserver. */
+/**
+ * kubelab's public library (`import … from 'kubelab'`): the typed API client, its errors and object types,
+ * the resource table, selectors and quantities, and the informer and work queue to build a controller on.
+ * The test-cluster helper is `kubelab/testing`. Everything else (component plumbing, the apiserver's
+ * strategies, the CLI) is internal and may change.
+ */
 export * from './api.js';
-export * from './errors.js';
-export * from './types.js';
-export * from './resources.js';
-export * from './selectors.js';
-export * from './quantity.js';
-export * from './duration.js';
-export * from './clock.js';
 export * from './informer.js';
 export * from './workqueue.js';
-export * from './runner.js';
-export * from './leaderelection.js';
-export * from './events.js';
-export * from './retry.js';
-export * from './log.js';
-export * from './admin.js';
-export * from './objects.js';
-export * from './process.js';
-export * from './timing.js';
+export * from '../api/errors.js';
+export * from '../api/types.js';
+export * from '../api/resources.js';
+export * from '../api/selectors.js';
+export * from '../api/quantity.js';

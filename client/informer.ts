@@ -6,10 +6,10 @@
  */
 import type { Logger } from 'pino';
 import type { ApiClient, ListOptions } from './api.js';
-import { isGone } from './errors.js';
-import { realClock, type Clock } from './clock.js';
-import { keyOf, type KObject, type TypeOf } from './types.js';
-import { matchesLabels, type Selector } from './selectors.js';
+import { isGone } from '../api/errors.js';
+import { realClock, type Clock } from '../component-base/clock.js';
+import { keyOf, type KObject, type TypeOf } from '../api/types.js';
+import { matchesLabels, type Selector } from '../api/selectors.js';
 
 export interface EventHandlers<T> {
   onAdd?(obj: T): void;

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ApiClient, CallOptions } from './api.js';
-import { FakeClock } from './clock.js';
-import { ApiError } from './errors.js';
+import { FakeClock } from '../component-base/clock.js';
+import { ApiError } from '../api/errors.js';
 import { LeaderElector, RenewDeadlineError, type ElectionEnd } from './leaderelection.js';
-import { nullLogger } from './log.js';
-import type { coordination } from './types.js';
+import { nullLogger } from '../component-base/log.js';
+import type { coordination } from '../api/types.js';
 
 /**
  * One Lease in memory behind the three calls the elector makes. While `partitioned`, a call never

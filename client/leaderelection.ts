@@ -5,9 +5,9 @@
  */
 import type { Logger } from 'pino';
 import type { ApiClient, CallOptions } from './api.js';
-import { ApiError, isAlreadyExists, isConflict, isNotFound } from './errors.js';
-import { realClock, type Clock } from './clock.js';
-import type { coordination } from './types.js';
+import { ApiError, isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
+import { realClock, type Clock } from '../component-base/clock.js';
+import type { coordination } from '../api/types.js';
 
 export interface LeaderElectionConfig {
   namespace: string;

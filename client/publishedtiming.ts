@@ -6,8 +6,8 @@
  * Kubernetes has no such object; its closest is the component's `/configz` endpoint.
  */
 import type { ApiClient } from './api.js';
-import { isAlreadyExists, isNotFound } from './errors.js';
-import type { core } from './types.js';
+import { isAlreadyExists, isNotFound } from '../api/errors.js';
+import type { core } from '../api/types.js';
 
 export const TIMING_CONFIGMAP_NAMESPACE = 'kube-system';
 export const TIMING_CONFIGMAP_NAME = 'kubelab-controller-manager-timing';

@@ -1,6 +1,6 @@
 /** The one retry policy for transient API failures (apiserver unreachable, timeouts, 429/503). */
-import { ApiError, isConflict } from './errors.js';
-import { realClock, type Clock } from './clock.js';
+import { ApiError, isConflict } from '../api/errors.js';
+import { realClock, type Clock } from '../component-base/clock.js';
 
 export function isTransient(err: unknown): boolean {
   return err instanceof ApiError && (err.reason === 'ServiceUnavailable' || err.reason === 'Timeout' || err.reason === 'TooManyRequests');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nullLogger } from './log.js';
+import { nullLogger } from '../component-base/log.js';
 import { ControllerRunner } from './runner.js';
 
 describe('ControllerRunner', () => {

@@ -11,12 +11,12 @@
  */
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { TerminalError } from './errors.js';
+import { TerminalError } from '../api/errors.js';
 import { WorkQueue } from './workqueue.js';
-import type { Clock } from './clock.js';
-import type { Liveness } from './admin.js';
+import type { Clock } from '../component-base/clock.js';
+import type { Liveness } from '../component-base/admin.js';
 import type { EventRecorder } from './events.js';
-import type { KObject } from './types.js';
+import type { KObject } from '../api/types.js';
 
 export interface Result {
   requeueAfter?: number;

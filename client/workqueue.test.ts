@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from './clock.js';
+import { FakeClock } from '../component-base/clock.js';
 import { WorkQueue } from './workqueue.js';
 
 describe('WorkQueue', () => {

@@ -3,7 +3,7 @@
  * a key added while it is being processed is marked dirty and handed out again after `done`.
  * Retries use per-key exponential backoff (`addRateLimited`), reset by `forget`.
  */
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '../component-base/clock.js';
 
 export interface WorkQueueOptions {
   clock?: Clock;

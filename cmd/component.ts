@@ -3,7 +3,7 @@
  * Each component folder exports `main(argv)` from its main.ts. `cmd/` holds the process entries that
  * compose components; it is the one folder allowed to import several of them (eslint.config.js).
  */
-import { installCrashHandlers } from '../client/process.js';
+import { installCrashHandlers } from '../component-base/process.js';
 
 const COMPONENTS: Record<string, string> = {
   apiserver: '../apiserver/main.js',

@@ -6,8 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import Docker from 'dockerode';
-import { stringFlag, type FlagValues } from '../client/flags.js';
-import { runComponent, type ComponentSpec } from '../client/process.js';
+import { stringFlag, type FlagValues } from '../component-base/flags.js';
+import { runComponent, type ComponentSpec } from '../component-base/process.js';
 import { compileDashboardConfig, type DashboardConfig } from '../dashboard/config.js';
 import { DASHBOARD_FLAGS } from '../dashboard/flags.js';
 import { startDashboard, type NodeFaults } from '../dashboard/server.js';

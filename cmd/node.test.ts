@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseComponentConfig } from '../client/process.js';
+import { parseComponentConfig } from '../component-base/process.js';
 import { nodeComponent } from './node.js';
 
 const parse = (...argv: string[]) => parseComponentConfig(nodeComponent, ['--node-name', 'worker-1', '--node-ip', '10.213.0.21', ...argv], {});

@@ -4,9 +4,9 @@
  * `cmd/`, the one folder that composes components.
  */
 import { ApiClient } from '../client/api.js';
-import { boolFlag, durationFlag, intFlag, stringFlag, type FlagValues } from '../client/flags.js';
-import { loadClientTls } from '../client/tls.js';
-import { runComponent, type ComponentSpec } from '../client/process.js';
+import { boolFlag, durationFlag, intFlag, stringFlag, type FlagValues } from '../component-base/flags.js';
+import { loadClientTls } from '../component-base/tls.js';
+import { runComponent, type ComponentSpec } from '../component-base/process.js';
 import { compileKubeProxyConfig, KUBE_PROXY_FLAGS, startKubeProxy, type KubeProxyConfig } from '../kube-proxy/index.js';
 import { compileKubeletConfig, KUBELET_FLAGS, startKubelet, type KubeletConfig } from '../kubelet/index.js';
 

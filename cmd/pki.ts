@@ -4,7 +4,7 @@
  * does the same on the host first, so there the service finds everything current and exits at once.
  */
 import { Command } from 'commander';
-import { createLogger } from '../client/log.js';
+import { createLogger } from '../component-base/log.js';
 import { ensurePki } from '../client/pki/pki.js';
 import { composeLabSpec, labPki, workerIp, workerName } from '../cli/lab/spec.js';
 

@@ -4,8 +4,8 @@
  * within seconds). See docs/timing.md for the computed time-to-heal of each.
  */
 import { networkInterfaces } from 'node:os';
-import { loadClientTls, type ClientTls, type ClientTlsOptions } from '../client/tls.js';
-import { TIMING, isTimingPreset, type TimingPreset } from '../client/timing.js';
+import { loadClientTls, type ClientTls, type ClientTlsOptions } from '../component-base/tls.js';
+import { TIMING, isTimingPreset, type TimingPreset } from '../component-base/timing.js';
 
 export const ALL_CONTROLLERS = [
   'replicaset',

@@ -5,11 +5,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { ApiClient } from '../client/api.js';
-import type { Clock } from '../client/clock.js';
+import type { Clock } from '../component-base/clock.js';
 import type { EventRecorder } from '../client/events.js';
 import { Informer } from '../client/informer.js';
 import type { Reconciler } from '../client/runner.js';
-import type { ResourceName } from '../client/types.js';
+import type { ResourceName } from '../api/types.js';
 import type { ControllerManagerConfig } from './config.js';
 import type { MetricsStore } from './metricsstore.js';
 import type { Pod } from './types.js';

@@ -4,10 +4,10 @@
  * concurrencyPolicy (Allow, Forbid, Replace); keeps successful/failed history within the limits and
  * requeues itself for the next schedule time.
  */
-import { parseSchedule } from '../client/cron.js';
-import { isAlreadyExists, isNotFound, TerminalError } from '../client/errors.js';
-import { clone, controllerRef, nowTimestamp, ownerRefTo } from '../client/objects.js';
-import type { batch } from '../client/types.js';
+import { parseSchedule } from '../api/cron.js';
+import { isAlreadyExists, isNotFound, TerminalError } from '../api/errors.js';
+import { clone, controllerRef, nowTimestamp, ownerRefTo } from '../api/objects.js';
+import type { batch } from '../api/types.js';
 import type { Controller, ControllerContext, Enqueue } from './context.js';
 import { enqueueFor, enqueueOwner, updateStatusIfChanged } from './handlers.js';
 import type { CronJob, Job } from './types.js';

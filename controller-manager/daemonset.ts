@@ -4,12 +4,12 @@
  * on metadata.name; follows nodes as they join and leave; RollingUpdate replaces old-template pods
  * node by node within maxUnavailable.
  */
-import { isNotFound } from '../client/errors.js';
-import { clone, controllerRef, isPodReady, ownerRefTo } from '../client/objects.js';
-import { keyOf, type apps, type core } from '../client/types.js';
+import { isNotFound } from '../api/errors.js';
+import { clone, controllerRef, isPodReady, ownerRefTo } from '../api/objects.js';
+import { keyOf, type apps, type core } from '../api/types.js';
 import type { Controller, ControllerContext, Enqueue } from './context.js';
 import { enqueueFor, enqueueOwner, updateStatusIfChanged } from './handlers.js';
-import { scaledValue, templateHash } from '../client/deploymentutil.js';
+import { scaledValue, templateHash } from '../api/deploymentutil.js';
 import { REVISION_LABEL } from './statefulset.js';
 import { TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE, untoleratedTaints } from './taints.js';
 import type { DaemonSet, Node, Pod } from './types.js';

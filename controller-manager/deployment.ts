@@ -5,10 +5,10 @@
  * Rollback is client side (kubelab rollout undo copies an old template back), as in modern kubectl.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { isAlreadyExists, isNotFound, TerminalError } from '../client/errors.js';
-import { clone, controllerRef, nowTimestamp, ownerRefTo } from '../client/objects.js';
-import { fromLabelSelector, matchesLabels } from '../client/selectors.js';
-import { keyOf, splitKey, type apps } from '../client/types.js';
+import { isAlreadyExists, isNotFound, TerminalError } from '../api/errors.js';
+import { clone, controllerRef, nowTimestamp, ownerRefTo } from '../api/objects.js';
+import { fromLabelSelector, matchesLabels } from '../api/selectors.js';
+import { keyOf, splitKey, type apps } from '../api/types.js';
 import { matching, type Controller, type ControllerContext, type Enqueue } from './context.js';
 import { enqueueFor, ownerKey, updateStatusIfChanged } from './handlers.js';
 import { claim } from './ownership.js';
@@ -34,7 +34,7 @@ import {
   sumAvailable,
   sumSpec,
   templateHash,
-} from '../client/deploymentutil.js';
+} from '../api/deploymentutil.js';
 import { writable, type Deployment, type ReplicaSet } from './types.js';
 
 type Condition = apps.DeploymentCondition;

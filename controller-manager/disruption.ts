@@ -2,13 +2,13 @@
  * Disruption controller: keeps each PodDisruptionBudget's status (expected, healthy and desired healthy
  * pods, allowed disruptions) current as its pods come, go and change readiness, so `kubectl get pdb`
  * shows ALLOWED DISRUPTIONS. The eviction subresource in the apiserver does the same arithmetic
- * (client/disruption.ts) at eviction time, so a budget is honoured even before this status is written.
+ * (api/disruption.ts) at eviction time, so a budget is honoured even before this status is written.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { isConflict, isNotFound } from '../client/errors.js';
-import { budgetSelects, computeBudget } from '../client/disruption.js';
+import { isConflict, isNotFound } from '../api/errors.js';
+import { budgetSelects, computeBudget } from '../api/disruption.js';
 import type { Condition } from 'kubernetes-types/meta/v1.js';
-import { keyOf, splitKey, type policy } from '../client/types.js';
+import { keyOf, splitKey, type policy } from '../api/types.js';
 import { enqueueForPods, matching, type Controller, type ControllerContext, type Enqueue } from './context.js';
 import { enqueueFor } from './handlers.js';
 import type { Pod } from './types.js';

@@ -10,9 +10,9 @@
  * Kubernetes' EndpointSlice mirroring controller does.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { isAlreadyExists, isNotFound } from '../client/errors.js';
-import { isPodReady } from '../client/objects.js';
-import { keyOf, splitKey, type core, type discovery } from '../client/types.js';
+import { isAlreadyExists, isNotFound } from '../api/errors.js';
+import { isPodReady } from '../api/objects.js';
+import { keyOf, splitKey, type core, type discovery } from '../api/types.js';
 import { enqueueForPods, matching, type Controller, type ControllerContext, type Enqueue } from './context.js';
 import { enqueueFor } from './handlers.js';
 import type { Pod } from './types.js';

@@ -5,7 +5,7 @@
  * Creations are counted; deletions are tracked by pod key, so a pod seen twice (deletionTimestamp, then
  * the DELETE event) is observed once.
  */
-import type { Clock } from '../client/clock.js';
+import type { Clock } from '../component-base/clock.js';
 
 /** Kubernetes' ExpectationsTimeout: a lost watch event is forgotten after 5 minutes. */
 export const EXPECTATIONS_TIMEOUT_MS = 5 * 60_000;

@@ -1,6 +1,6 @@
 /** The controller-manager's flags, declared once: commander's options and its options object both come from here. */
-import { CLIENT_TLS_FLAGS } from '../client/tls.js';
-import { boolFlag, durationFlag, floatFlag, intFlag, stringFlag, type FlagsFor } from '../client/flags.js';
+import { CLIENT_TLS_FLAGS } from '../component-base/tls.js';
+import { boolFlag, durationFlag, floatFlag, intFlag, stringFlag, type FlagsFor } from '../component-base/flags.js';
 import { ALL_CONTROLLERS, type ControllerManagerOptions } from './config.js';
 
 export const CONTROLLER_MANAGER_FLAGS = {

@@ -9,9 +9,9 @@
  * Keys are `<resource>|<namespace>/<name>`.
  */
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
-import { isConflict, isNotFound } from '../client/errors.js';
-import { resourceForKind } from '../client/resources.js';
-import { keyOf, splitKey, type KObject, type ResourceName } from '../client/types.js';
+import { isConflict, isNotFound } from '../api/errors.js';
+import { resourceForKind } from '../api/resources.js';
+import { keyOf, splitKey, type KObject, type ResourceName } from '../api/types.js';
 import type { Informer } from '../client/informer.js';
 import type { Controller, ControllerContext, Enqueue } from './context.js';
 import { release } from './ownership.js';

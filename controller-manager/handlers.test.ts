@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { ApiClient } from '../client/api.js';
-import { notFound } from '../client/errors.js';
+import { notFound } from '../api/errors.js';
 import type { EventHandlers } from '../client/informer.js';
-import type { apps, KObject } from '../client/types.js';
+import type { apps, KObject } from '../api/types.js';
 import { enqueueFor, enqueueOwner, generationChanged, ownerKey, updateStatusIfChanged } from './handlers.js';
 
 /** A handler source whose events the test fires, and a queue that records what was added. */

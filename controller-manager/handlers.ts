@@ -3,10 +3,10 @@
  * enqueues its own key), `Owns` (an event on a dependent enqueues its controlling owner of a kind), and the
  * status write at the end of a reconcile that happens only when the status changed.
  */
-import { isNotFound } from '../client/errors.js';
-import { controllerRef } from '../client/objects.js';
+import { isNotFound } from '../api/errors.js';
+import { controllerRef } from '../api/objects.js';
 import type { ApiClient } from '../client/api.js';
-import { keyOf, type KObject, type ResourceName, type TypeOf } from '../client/types.js';
+import { keyOf, type KObject, type ResourceName, type TypeOf } from '../api/types.js';
 import type { EventHandlers } from '../client/informer.js';
 import type { Enqueue } from './context.js';
 

@@ -8,11 +8,11 @@
  * Usage is read from the in-process MetricsStore instead of through the apiserver's metrics.k8s.io: both
  * run in the leading controller-manager, and the store is what that API serves (docs/metrics.md).
  */
-import { isNotFound } from '../client/errors.js';
-import { nowTimestamp } from '../client/objects.js';
-import { parseQuantity } from '../client/quantity.js';
-import { parseLabelSelector } from '../client/selectors.js';
-import { splitKey, type autoscaling, type core, type KObject } from '../client/types.js';
+import { isNotFound } from '../api/errors.js';
+import { nowTimestamp } from '../api/objects.js';
+import { parseQuantity } from '../api/quantity.js';
+import { parseLabelSelector } from '../api/selectors.js';
+import { splitKey, type autoscaling, type core, type KObject } from '../api/types.js';
 import type { Controller, ControllerContext, Enqueue } from './context.js';
 import { enqueueFor, generationChanged } from './handlers.js';
 import {

@@ -6,11 +6,11 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { ApiClient } from '../client/api.js';
-import { Liveness, newMetricsRegistry, startAdminServer, type AdminServer } from '../client/admin.js';
-import { realClock, type Clock } from '../client/clock.js';
+import { Liveness, newMetricsRegistry, startAdminServer, type AdminServer } from '../component-base/admin.js';
+import { realClock, type Clock } from '../component-base/clock.js';
 import { EventRecorder } from '../client/events.js';
 import { LeaderElector } from '../client/leaderelection.js';
-import { nullLogger } from '../client/log.js';
+import { nullLogger } from '../component-base/log.js';
 import { publishTiming } from '../client/publishedtiming.js';
 import { ControllerRunner, type Reconciler } from '../client/runner.js';
 import type { ControllerManagerConfig, ControllerName } from './config.js';

@@ -5,9 +5,9 @@
  * The apiserver gives each Job a selector on its own uid (and the matching template labels, which pods
  * get); the controller still finds its pods by controller ownerReference.
  */
-import { isAlreadyExists, isNotFound } from '../client/errors.js';
-import { controllerRef, isPodActive, isPodReady, nowTimestamp, ownerRefTo } from '../client/objects.js';
-import type { batch } from '../client/types.js';
+import { isAlreadyExists, isNotFound } from '../api/errors.js';
+import { controllerRef, isPodActive, isPodReady, nowTimestamp, ownerRefTo } from '../api/objects.js';
+import type { batch } from '../api/types.js';
 import type { Controller, ControllerContext, Enqueue } from './context.js';
 import { enqueueFor, enqueueOwner } from './handlers.js';
 import { Expectations } from './expectations.js';

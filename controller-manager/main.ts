@@ -1,5 +1,5 @@
 /** kubelab controller-manager entry: flags → config → startControllerManager, until SIGTERM. */
-import { runComponent, type ComponentSpec } from '../client/process.js';
+import { runComponent, type ComponentSpec } from '../component-base/process.js';
 import type { ControllerManagerConfig } from './config.js';
 import { CONTROLLER_MANAGER_FLAGS } from './flags.js';
 import { compileControllerManagerConfig, startControllerManager } from './index.js';

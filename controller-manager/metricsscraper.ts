@@ -10,11 +10,11 @@
  */
 import { createServer, get as httpGet, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { get as httpsGet } from 'node:https';
-import type { ClientTls } from '../client/tls.js';
-import { isAlreadyExists, isNotFound } from '../client/errors.js';
-import { nowTimestamp } from '../client/objects.js';
-import { matchesLabels, parseLabelSelector } from '../client/selectors.js';
-import type { core } from '../client/types.js';
+import type { ClientTls } from '../component-base/tls.js';
+import { isAlreadyExists, isNotFound } from '../api/errors.js';
+import { nowTimestamp } from '../api/objects.js';
+import { matchesLabels, parseLabelSelector } from '../api/selectors.js';
+import type { core } from '../api/types.js';
 import type { Controller, ControllerContext, Enqueue } from './context.js';
 import { decodeSummary, type MetricsStore, type PodUsage, type Usage } from './metricsstore.js';
 

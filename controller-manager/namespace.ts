@@ -3,8 +3,8 @@
  * propagation), and once nothing is left its `kubernetes` finalizer is removed through
  * namespaces/finalize, which lets the apiserver remove the namespace.
  */
-import { isConflict, isNotFound } from '../client/errors.js';
-import { RESOURCES } from '../client/resources.js';
+import { isConflict, isNotFound } from '../api/errors.js';
+import { RESOURCES } from '../api/resources.js';
 import type { Controller, ControllerContext, Enqueue } from './context.js';
 
 export class NamespaceController implements Controller {

@@ -10,7 +10,7 @@
  */
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
-import type { Clock } from '../client/clock.js';
+import type { Clock } from '../component-base/clock.js';
 
 export const CLUSTER_LABEL = 'io.kubelab.cluster';
 export const COMPONENT_LABEL = 'io.kubelab.component';

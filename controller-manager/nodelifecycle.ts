@@ -9,9 +9,9 @@
  * Lab preset only (not Kubernetes): with `dockerDeathConfirmMs` and the lab's cluster name, a node whose
  * container Docker reports dead (nodedeath.ts) is treated as if its grace period had run out.
  */
-import { isConflict, isNotFound } from '../client/errors.js';
-import { nodeCondition, nowTimestamp } from '../client/objects.js';
-import type { core } from '../client/types.js';
+import { isConflict, isNotFound } from '../api/errors.js';
+import { nodeCondition, nowTimestamp } from '../api/objects.js';
+import type { core } from '../api/types.js';
 import { TokenBucket, type Controller, type ControllerContext, type Enqueue } from './context.js';
 import { TAINT_NOT_READY, TAINT_UNREACHABLE, desiredConditionTaintKey } from './taints.js';
 import { writable, type Node, type Pod } from './types.js';

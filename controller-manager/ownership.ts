@@ -4,9 +4,9 @@
  */
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import type { ApiClient } from '../client/api.js';
-import { isNotFound } from '../client/errors.js';
-import type { Selector } from '../client/selectors.js';
-import type { KObject } from '../client/types.js';
+import { isNotFound } from '../api/errors.js';
+import type { Selector } from '../api/selectors.js';
+import type { KObject } from '../api/types.js';
 import { claimAction } from './podutil.js';
 
 export async function adopt(client: ApiClient, resource: string, obj: KObject, ref: OwnerReference): Promise<KObject> {

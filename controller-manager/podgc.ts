@@ -6,9 +6,9 @@
  *    does this for nodes with the `node.kubernetes.io/out-of-service` taint (also honoured here); the lab
  *    assumes a lost node container is really gone, so StatefulSet pods come back without an admin step.
  */
-import { isNotFound } from '../client/errors.js';
-import { isNodeReady } from '../client/objects.js';
-import { keyOf } from '../client/types.js';
+import { isNotFound } from '../api/errors.js';
+import { isNodeReady } from '../api/objects.js';
+import { keyOf } from '../api/types.js';
 import type { Controller, ControllerContext, Enqueue } from './context.js';
 import { TAINT_NOT_READY, TAINT_UNREACHABLE } from './taints.js';
 

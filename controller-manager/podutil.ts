@@ -1,8 +1,8 @@
 /** Pure helpers over pods shared by the workload controllers (tested in podutil.test.ts). */
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
-import { clone, isPodReady, podCondition } from '../client/objects.js';
-import { matchesLabels, type Selector } from '../client/selectors.js';
-import type { KObject, core } from '../client/types.js';
+import { clone, isPodReady, podCondition } from '../api/objects.js';
+import { matchesLabels, type Selector } from '../api/selectors.js';
+import type { KObject, core } from '../api/types.js';
 import type { Pod } from './types.js';
 
 function ts(s: string | undefined): number {

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../client/clock.js';
+import { FakeClock } from '../component-base/clock.js';
 import { compileControllerManagerConfig, parseControllers } from './config.js';
 import { scheduleTimes } from './cronjob.js';
-import { equalIgnoreHash, newRSNewReplicas, proportionalSizes, resolveFenceposts, scaledValue, templateHash } from '../client/deploymentutil.js';
+import { equalIgnoreHash, newRSNewReplicas, proportionalSizes, resolveFenceposts, scaledValue, templateHash } from '../api/deploymentutil.js';
 import { computeSubsets } from './endpoints.js';
 import { Expectations } from './expectations.js';
 import { claimAction, podsToDelete, slowStartBatches } from './podutil.js';
 import type { Deployment, Pod, ReplicaSet } from './types.js';
-import { TIMING } from '../client/timing.js';
+import { TIMING } from '../component-base/timing.js';
 
 const pod = (name: string, o: { node?: string; phase?: string; ready?: boolean; created?: string; ip?: string; labels?: Record<string, string> } = {}): Pod => ({
   metadata: { name, namespace: 'ns', uid: name, creationTimestamp: o.created ?? '2024-01-01T00:00:00Z', labels: o.labels },

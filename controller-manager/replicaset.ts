@@ -4,12 +4,12 @@
  * delete are picked as Kubernetes does (podsToDelete).
  */
 import { isDeepStrictEqual } from 'node:util';
-import { isAlreadyExists, isNotFound } from '../client/errors.js';
-import { isPodActive, isPodReady, ownerRefTo } from '../client/objects.js';
-import { fromLabelSelector, matchesLabels } from '../client/selectors.js';
-import { keyOf, splitKey, type apps } from '../client/types.js';
+import { isAlreadyExists, isNotFound } from '../api/errors.js';
+import { isPodActive, isPodReady, ownerRefTo } from '../api/objects.js';
+import { fromLabelSelector, matchesLabels } from '../api/selectors.js';
+import { keyOf, splitKey, type apps } from '../api/types.js';
 import type { Pod, ReplicaSet } from './types.js';
-import { TerminalError } from '../client/errors.js';
+import { TerminalError } from '../api/errors.js';
 import { matching, type Controller, type ControllerContext, type Enqueue } from './context.js';
 import { enqueueFor, ownerKey, updateStatusIfChanged } from './handlers.js';
 import { Expectations } from './expectations.js';

@@ -5,13 +5,13 @@
  * RollingUpdate in reverse ordinal down to `partition` using the controller-revision-hash label.
  * A pod that still exists (even terminating on a lost node) blocks its ordinal: at most one pod each.
  */
-import { isAlreadyExists, isNotFound } from '../client/errors.js';
-import { clone, controllerRef, isPodReady, ownerRefTo } from '../client/objects.js';
-import { fromLabelSelector } from '../client/selectors.js';
-import { splitKey, type apps, type core } from '../client/types.js';
+import { isAlreadyExists, isNotFound } from '../api/errors.js';
+import { clone, controllerRef, isPodReady, ownerRefTo } from '../api/objects.js';
+import { fromLabelSelector } from '../api/selectors.js';
+import { splitKey, type apps, type core } from '../api/types.js';
 import type { Controller, ControllerContext, Enqueue } from './context.js';
 import { enqueueFor, enqueueOwner, updateStatusIfChanged } from './handlers.js';
-import { templateHash } from '../client/deploymentutil.js';
+import { templateHash } from '../api/deploymentutil.js';
 import { claim } from './ownership.js';
 import type { Pod, StatefulSet } from './types.js';
 

@@ -3,8 +3,8 @@
  * when a taint is not tolerated, or once its tolerationSeconds (the apiserver adds 300 s, or the lab's
  * --default-toleration-seconds, for not-ready/unreachable) have run out since the taint was added.
  */
-import { isNotFound } from '../client/errors.js';
-import { keyOf } from '../client/types.js';
+import { isNotFound } from '../api/errors.js';
+import { keyOf } from '../api/types.js';
 import type { Controller, ControllerContext, Enqueue } from './context.js';
 import { evictionTime } from './taints.js';
 

@@ -1,5 +1,5 @@
 /** Pure taint/toleration logic shared by node lifecycle, taint eviction, pod GC and DaemonSets. */
-import type { core } from '../client/types.js';
+import type { core } from '../api/types.js';
 
 export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';
 export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';

@@ -1,5 +1,5 @@
 /** Cached object types as the shared informers hand them out (Kubernetes types that are also KObjects). */
-import type { KObject, Mutable, apps, batch, coordination, core } from '../client/types.js';
+import type { KObject, Mutable, apps, batch, coordination, core } from '../api/types.js';
 
 export type Pod = core.Pod & KObject;
 export type Node = core.Node & KObject;

@@ -5,9 +5,9 @@
  * that path to a Docker volume). Released PVs with reclaimPolicy Delete are deleted. The default
  * StorageClass `standard` is created at start when missing. Keys: `pvc|ns/name` and `pv|name`.
  */
-import { isAlreadyExists, isConflict, isNotFound } from '../client/errors.js';
-import { quantityValue } from '../client/quantity.js';
-import { keyOf, type core } from '../client/types.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
+import { quantityValue } from '../api/quantity.js';
+import { keyOf, type core } from '../api/types.js';
 import type { Controller, ControllerContext, Enqueue } from './context.js';
 
 export const PROVISIONER = 'kubelab.io/local';

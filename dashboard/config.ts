@@ -1,5 +1,5 @@
 /** Dashboard options (flags/env) → validated config with every default filled. */
-import { loadClientTls, type ClientTls, type ClientTlsOptions } from '../client/tls.js';
+import { loadClientTls, type ClientTls, type ClientTlsOptions } from '../component-base/tls.js';
 
 export interface DashboardOptions extends ClientTlsOptions {
   apiserver?: string;

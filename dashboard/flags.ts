@@ -1,6 +1,6 @@
 /** The dashboard's flags, declared once (the process entry that adds the lab's node faults is cmd/dashboard.ts). */
-import { CLIENT_TLS_FLAGS } from '../client/tls.js';
-import { boolFlag, durationFlag, intFlag, stringFlag, type FlagsFor } from '../client/flags.js';
+import { CLIENT_TLS_FLAGS } from '../component-base/tls.js';
+import { boolFlag, durationFlag, intFlag, stringFlag, type FlagsFor } from '../component-base/flags.js';
 import type { DashboardOptions } from './config.js';
 
 export const DASHBOARD_FLAGS = {

@@ -1,9 +1,9 @@
 /** The views the dashboard sends (protocol.ts), computed by pure functions from the informers' objects. */
-import { cpuMillis, quantityValue } from '../client/quantity.js';
-import { podRequests } from '../client/podresources.js';
-import { maxSurge, maxUnavailable } from '../client/deploymentutil.js';
-import type { apps, batch, coordination, core, KObject, policy } from '../client/types.js';
-import { fromLabelSelector, matchesLabels } from '../client/selectors.js';
+import { cpuMillis, quantityValue } from '../api/quantity.js';
+import { podRequests } from '../api/podresources.js';
+import { maxSurge, maxUnavailable } from '../api/deploymentutil.js';
+import type { apps, batch, coordination, core, KObject, policy } from '../api/types.js';
+import { fromLabelSelector, matchesLabels } from '../api/selectors.js';
 import type { PublishedTiming } from '../client/publishedtiming.js';
 import type { ContainerView, EventView, NodeView, PdbView, PodView, TimingView, WorkloadView } from './protocol.js';
 

@@ -16,9 +16,9 @@ import { canI, deletePod, drainNode, permissionText, scaleWorkload, setUnschedul
 import { ApiClient } from '../client/api.js';
 import { EventRecorder } from '../client/events.js';
 import { Informer } from '../client/informer.js';
-import { nullLogger } from '../client/log.js';
+import { nullLogger } from '../component-base/log.js';
 import { parseTimingConfigMap, TIMING_CONFIGMAP_NAME, TIMING_CONFIGMAP_NAMESPACE } from '../client/publishedtiming.js';
-import type { core, KObject, policy } from '../client/types.js';
+import type { core, KObject, policy } from '../api/types.js';
 import type { DashboardConfig } from './config.js';
 import { eventView, nodeView, pdbView, podView, timingView, workloadView, type ActionName, type ServerMessage, type View, type WorkloadView, NODE_ACTIONS, API_ACTIONS } from './model.js';
 

@@ -354,7 +354,7 @@ ensure_dist() {
   # The stamp is taken before tsc starts, so a file saved during a build is seen next time.
   # (tsc -incremental does not rewrite dist/.tsbuildinfo when nothing changed.)
   if [ -f "$stamp" ] && [ -f "$ROOT/dist/.tsbuildinfo" ]; then
-    newer=$(cd "$ROOT" && find client apiserver scheduler controller-manager kubelet kube-proxy ingress cli cmd test bench \
+    newer=$(cd "$ROOT" && find api component-base client apiserver scheduler controller-manager kubelet kube-proxy ingress cli cmd test bench \
       tsconfig.json package.json -newer "$stamp" \( -name '*.ts' -o -name '*.json' \) -print -quit 2>/dev/null || true)
     [ -z "$newer" ] && return
   fi

@@ -1,5 +1,5 @@
 /** Ingress controller options (flags/env) → validated config with every default filled; durations in ms. */
-import { loadClientTls, type ClientTls, type ClientTlsOptions } from '../client/tls.js';
+import { loadClientTls, type ClientTls, type ClientTlsOptions } from '../component-base/tls.js';
 import { networkInterfaces } from 'node:os';
 import { DEFAULT_CONTROLLER } from './model.js';
 

@@ -1,6 +1,6 @@
 /** The ingress controller's flags, declared once: commander's options and `IngressOptions` both come from here. */
-import { CLIENT_TLS_FLAGS } from '../client/tls.js';
-import { boolFlag, durationFlag, intFlag, stringFlag, type FlagsFor } from '../client/flags.js';
+import { CLIENT_TLS_FLAGS } from '../component-base/tls.js';
+import { boolFlag, durationFlag, intFlag, stringFlag, type FlagsFor } from '../component-base/flags.js';
 import type { IngressOptions } from './config.js';
 
 export const INGRESS_FLAGS = {

@@ -1,5 +1,5 @@
 /** ingress component entry: an nginx ingress controller (flags → config → startIngressController), until SIGTERM. */
-import { runComponent, type ComponentSpec } from '../client/process.js';
+import { runComponent, type ComponentSpec } from '../component-base/process.js';
 import { compileIngressConfig, type IngressConfig } from './config.js';
 import { startIngressController } from './controller.js';
 import { INGRESS_FLAGS } from './flags.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { core, discovery, networking } from '../client/types.js';
+import type { core, discovery, networking } from '../api/types.js';
 import { buildModel, isOurs, locationMatches, ownClasses, tlsPem, type ModelInput } from './model.js';
 import { renderNginxConf } from './nginxconf.js';
 import { compileIngressConfig } from './config.js';

@@ -5,7 +5,7 @@
  * `renderNginxConf` (nginxconf.ts) turns the result into nginx.conf. Nothing here reads a clock or a file.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import type { core, discovery, networking } from '../client/types.js';
+import type { core, discovery, networking } from '../api/types.js';
 
 /** ingress-nginx's default controller value for IngressClass spec.controller. */
 export const DEFAULT_CONTROLLER = 'k8s.io/ingress-nginx';

@@ -1,7 +1,7 @@
 /** kube-proxy options (flags/env) → validated config with every default filled; durations in ms. */
 import { hostname } from 'node:os';
-import { loadClientTls, type ClientTls, type ClientTlsOptions } from '../client/tls.js';
-import { parseCidr } from '../client/cidr.js';
+import { loadClientTls, type ClientTls, type ClientTlsOptions } from '../component-base/tls.js';
+import { parseCidr } from '../api/cidr.js';
 
 export interface KubeProxyOptions extends ClientTlsOptions {
   /** apiserver gRPC address host:port. */

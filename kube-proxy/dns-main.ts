@@ -1,5 +1,5 @@
 /** dns component entry: cluster DNS (+ kube-dns registration, LoadBalancer IPs), until SIGTERM. */
-import { runComponent, type ComponentSpec } from '../client/process.js';
+import { runComponent, type ComponentSpec } from '../component-base/process.js';
 import { startDns } from './dns/component.js';
 import { compileDnsConfig, type DnsConfig } from './dns/config.js';
 import { DNS_FLAGS } from './flags.js';

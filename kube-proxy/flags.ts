@@ -1,6 +1,6 @@
 /** kube-proxy's and the dns component's flags, declared once: commander's options and their options objects come from here. */
-import { boolFlag, durationFlag, intFlag, listFlag, stringFlag, type FlagsFor } from '../client/flags.js';
-import { CLIENT_TLS_FLAGS } from '../client/tls.js';
+import { boolFlag, durationFlag, intFlag, listFlag, stringFlag, type FlagsFor } from '../component-base/flags.js';
+import { CLIENT_TLS_FLAGS } from '../component-base/tls.js';
 import type { KubeProxyOptions } from './config.js';
 import type { DnsOptions } from './dns/config.js';
 

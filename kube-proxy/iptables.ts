@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { parseCidr, ipToNumber } from '../client/cidr.js';
+import { parseCidr, ipToNumber } from '../api/cidr.js';
 import { JUMP_RULES, parseChains } from './rules.js';
 
 /** Thrown when an iptables/ip command fails; carries the command and its stderr. */

@@ -1,5 +1,5 @@
 /** kube-proxy entry: flags → config → startKubeProxy, until SIGTERM. */
-import { runComponent, type ComponentSpec } from '../client/process.js';
+import { runComponent, type ComponentSpec } from '../component-base/process.js';
 import { compileKubeProxyConfig, type KubeProxyConfig } from './config.js';
 import { KUBE_PROXY_FLAGS } from './flags.js';
 import { startKubeProxy } from './proxier.js';

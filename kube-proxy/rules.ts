@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isIPv4 } from 'node:net';
-import type { core } from '../client/types.js';
+import type { core } from '../api/types.js';
 
 export const MASQ_MARK = '0x4000/0x4000';
 

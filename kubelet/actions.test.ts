@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../client/clock.js';
-import type { core } from '../client/types.js';
+import { FakeClock } from '../component-base/clock.js';
+import type { core } from '../api/types.js';
 import { computePodActions, type PodActions, type PodActionsContext } from './actions.js';
 import { Backoff } from './backoff.js';
 import { generatePodStatus } from './podstatus.js';

@@ -4,7 +4,7 @@
  * crash-loop back-off is only read, so every lifecycle rule has a table-driven unit test; `executor.ts`
  * applies the result through the runtime.
  */
-import type { core } from '../client/types.js';
+import type { core } from '../api/types.js';
 import { isTerminalPhase } from './pods.js';
 import { SANDBOX, type RuntimeContainer } from './runtime/types.js';
 import { activeDeadlineLeftMs, DEADLINE_EXCEEDED, type Eviction, type Waiting } from './status.js';

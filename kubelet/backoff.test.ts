@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../client/clock.js';
+import { FakeClock } from '../component-base/clock.js';
 import { Backoff } from './backoff.js';
 
 describe('Backoff', () => {

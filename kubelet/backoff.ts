@@ -2,7 +2,7 @@
  * Per-key exponential back-off, as kubelet's flowcontrol.Backoff: the first restart is immediate, the
  * next waits `initial`, then doubles up to `max`; a key untouched for `reset` starts over.
  */
-import type { Clock } from '../client/clock.js';
+import type { Clock } from '../component-base/clock.js';
 
 export interface BackoffOptions {
   initialMs: number;

@@ -1,13 +1,13 @@
 /** kubelet options (flags/env) → validated config with every default filled; durations in ms. */
 import { hostname } from 'node:os';
-import { cpuMillis, quantityValue, isQuantity } from '../client/quantity.js';
-import { TIMING, isTimingPreset, leaseRenewIntervalMs, type TimingPreset } from '../client/timing.js';
-import type { core } from '../client/types.js';
-import { readPem, type ClientTls, type ClientTlsOptions, loadClientTls, type ServerTls } from '../client/tls.js';
+import { cpuMillis, quantityValue, isQuantity } from '../api/quantity.js';
+import { TIMING, isTimingPreset, leaseRenewIntervalMs, type TimingPreset } from '../component-base/timing.js';
+import type { core } from '../api/types.js';
+import { readPem, type ClientTls, type ClientTlsOptions, loadClientTls, type ServerTls } from '../component-base/tls.js';
 import { ConfigError } from './errors.js';
 
 export type RuntimeKind = 'docker' | 'hollow';
-export type { TimingPreset } from '../client/timing.js';
+export type { TimingPreset } from '../component-base/timing.js';
 
 export interface KubeletOptions extends ClientTlsOptions {
   apiserver?: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { core } from '../client/types.js';
+import type { core } from '../api/types.js';
 import { envVarName, fromServices, resolveEnv, serviceEnv, type EnvContext, type ObjectFetcher } from './env.js';
 
 const svc = (namespace: string, name: string, clusterIP: string | undefined, ports: core.ServicePort[]): core.Service => ({

@@ -4,9 +4,9 @@
  * Service environment variables (`<NAME>_SERVICE_HOST`, docker-link `<NAME>_PORT_…`) of kubelet's envvars.go.
  */
 import type { ApiClient } from '../client/api.js';
-import { isNotFound } from '../client/errors.js';
-import { cpuMillis, parseQuantity, quantityValue } from '../client/quantity.js';
-import type { core } from '../client/types.js';
+import { isNotFound } from '../api/errors.js';
+import { cpuMillis, parseQuantity, quantityValue } from '../api/quantity.js';
+import type { core } from '../api/types.js';
 import { ContainerStartError } from './errors.js';
 
 export interface EnvContext {

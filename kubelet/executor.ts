@@ -5,9 +5,9 @@
  */
 import type { Logger } from 'pino';
 import type { ApiClient } from '../client/api.js';
-import type { Clock } from '../client/clock.js';
+import type { Clock } from '../component-base/clock.js';
 import type { EventRecorder } from '../client/events.js';
-import type { core } from '../client/types.js';
+import type { core } from '../api/types.js';
 import type { ContainerToStart, PodActions } from './actions.js';
 import { groupByName } from './actions.js';
 import { Backoff } from './backoff.js';
@@ -15,7 +15,7 @@ import type { KubeletConfig } from './config.js';
 import { ObjectFetcher, type EnvContext, resolveEnv, serviceEnv } from './env.js';
 import { ContainerStartError, ImagePullError } from './errors.js';
 import { podDns, isStaticPod, podKey } from './pods.js';
-import { evaluatePod, formatFailures, namespacePolicy, type PodSpecLike } from '../client/podsecurity.js';
+import { evaluatePod, formatFailures, namespacePolicy, type PodSpecLike } from '../api/podsecurity.js';
 import { runHandler, type ProbeManager } from './probes.js';
 import { SANDBOX, type Runtime, type RuntimeContainer } from './runtime/types.js';
 import type { Waiting } from './status.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseComponentConfig } from '../client/process.js';
+import { parseComponentConfig } from '../component-base/process.js';
 import { kubeletComponent } from './main.js';
 
 const parse = (...argv: string[]) => parseComponentConfig(kubeletComponent, ['--node-name', 'n1', ...argv], {});

@@ -1,7 +1,7 @@
 /** The kubelet's flags, declared once: commander's options and `KubeletOptions` both come from here. */
-import { boolFlag, durationFlag, intFlag, oneOfFlag, stringFlag, type FlagsFor } from '../client/flags.js';
-import { CLIENT_TLS_FLAGS } from '../client/tls.js';
-import { TIMING_PRESETS } from '../client/timing.js';
+import { boolFlag, durationFlag, intFlag, oneOfFlag, stringFlag, type FlagsFor } from '../component-base/flags.js';
+import { CLIENT_TLS_FLAGS } from '../component-base/tls.js';
+import { TIMING_PRESETS } from '../component-base/timing.js';
 import type { KubeletOptions } from './config.js';
 
 export const KUBELET_FLAGS = {
@@ -26,7 +26,7 @@ export const KUBELET_FLAGS = {
   maxPods: intFlag('--max-pods <n>', 'node pod capacity'),
   nodeLabels: stringFlag('--node-labels <k=v,...>', 'extra node labels'),
   registerWithTaints: stringFlag('--register-with-taints <key=value:Effect,...>', 'taints to register the node with'),
-  timing: oneOfFlag('--timing <preset>', TIMING_PRESETS, 'timing preset (values in client/timing.ts)'),
+  timing: oneOfFlag('--timing <preset>', TIMING_PRESETS, 'timing preset (values in component-base/timing.ts)'),
   nodeStatusUpdateFrequencyMs: durationFlag('--node-status-update-frequency <duration>', 'node status check interval'),
   nodeLeaseDurationMs: durationFlag('--node-lease-duration <duration>', 'lease duration (renewed every quarter)'),
   staticPodPath: stringFlag('--static-pod-path <dir>', 'directory of static pod manifests'),

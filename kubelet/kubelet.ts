@@ -7,11 +7,11 @@
  */
 import type { Logger } from 'pino';
 import type { ApiClient } from '../client/api.js';
-import { realClock, type Clock } from '../client/clock.js';
-import { isConflict, isNotFound } from '../client/errors.js';
+import { realClock, type Clock } from '../component-base/clock.js';
+import { isConflict, isNotFound } from '../api/errors.js';
 import type { EventRecorder } from '../client/events.js';
-import type { core } from '../client/types.js';
-import { qosClass } from '../client/poddefaults.js';
+import type { core } from '../api/types.js';
+import { qosClass } from '../api/poddefaults.js';
 import { computePodActions, groupByName, type PodActions, type PodActionsContext } from './actions.js';
 import type { KubeletConfig } from './config.js';
 import { PodExecutor, type ServiceSource, type SyncOutcome } from './executor.js';

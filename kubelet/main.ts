@@ -1,5 +1,5 @@
 /** kubelab kubelet entry: flags → config → startKubelet, until SIGTERM. */
-import { runComponent, type ComponentSpec } from '../client/process.js';
+import { runComponent, type ComponentSpec } from '../component-base/process.js';
 import { compileKubeletConfig, type KubeletConfig } from './config.js';
 import { KUBELET_FLAGS } from './flags.js';
 import { startKubelet } from './start.js';

@@ -7,12 +7,12 @@ import { arch, hostname, release } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { ApiClient } from '../client/api.js';
-import { realClock, type Clock } from '../client/clock.js';
-import { isAlreadyExists, isConflict, isNotFound } from '../client/errors.js';
-import { formatBytes, formatMillis } from '../client/quantity.js';
-import { KUBERNETES_VERSION } from '../client/resources.js';
-import { nowMicroTime, nowTimestamp } from '../client/objects.js';
-import type { core, coordination } from '../client/types.js';
+import { realClock, type Clock } from '../component-base/clock.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
+import { formatBytes, formatMillis } from '../api/quantity.js';
+import { KUBERNETES_VERSION } from '../api/resources.js';
+import { nowMicroTime, nowTimestamp } from '../api/objects.js';
+import type { core, coordination } from '../api/types.js';
 import type { KubeletConfig } from './config.js';
 
 export const KUBELET_VERSION = `${KUBERNETES_VERSION.gitVersion}-kubelab`;

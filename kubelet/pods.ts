@@ -1,5 +1,5 @@
 /** What a kubelet reads off a desired pod before syncing it: where it came from, and its sandbox's DNS. */
-import type { core } from '../client/types.js';
+import type { core } from '../api/types.js';
 import type { DnsSettings } from './runtime/types.js';
 
 export const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';

@@ -2,7 +2,7 @@
  * The pod status a sync reports, from what the runtime holds after it acted (Kubernetes'
  * generateAPIPodStatus). Pure, like computePodActions: probes' view and time come in as inputs.
  */
-import type { core } from '../client/types.js';
+import type { core } from '../api/types.js';
 import { crashLoopBackOff, groupByName, restartsAfterExit, type PodActionsContext } from './actions.js';
 import { SANDBOX, type RuntimeContainer } from './runtime/types.js';
 import { buildPodStatus, containerStatus, ephemeralContainerStatus, type Eviction, type Waiting } from './status.js';

@@ -5,8 +5,8 @@
  */
 import { connect } from 'node:net';
 import type { Logger } from 'pino';
-import { timerMs, realClock, type Clock } from '../client/clock.js';
-import type { core } from '../client/types.js';
+import { timerMs, realClock, type Clock } from '../component-base/clock.js';
+import type { core } from '../api/types.js';
 import type { Runtime, RuntimeContainer } from './runtime/types.js';
 
 export type ProbeKind = 'liveness' | 'readiness' | 'startup';

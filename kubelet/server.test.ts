@@ -8,7 +8,7 @@ import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { nullLogger } from '../client/log.js';
+import { nullLogger } from '../component-base/log.js';
 import type { ExecProcess, RuntimeContainer } from './runtime/types.js';
 import { SANDBOX } from './runtime/types.js';
 import { FLAG_FIN, SpdyFramer, type SpdyFrame } from './spdy.js';

@@ -16,13 +16,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import type { ServerTls } from '../client/tls.js';
+import type { ServerTls } from '../component-base/tls.js';
 import { authorizeKubeletRequest, type KubeletAuthz } from './auth.js';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import type { core } from '../client/types.js';
+import type { core } from '../api/types.js';
 import { PORTFORWARD_PROTOCOL, servePortForward, serveChannelPortForward } from './portforward.js';
 import { SPDY_PORT_FORWARD_PROTOCOLS, SPDY_REMOTE_COMMAND_PROTOCOLS, spdySession, webSocketSession, type ChannelSession } from './session.js';
 import { socketTransport, wsTransport } from './transport.js';

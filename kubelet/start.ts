@@ -5,12 +5,12 @@
  */
 import type { Logger } from 'pino';
 import { ApiClient } from '../client/api.js';
-import { realClock, type Clock } from '../client/clock.js';
-import { startAdminServer, newMetricsRegistry, type AdminServer } from '../client/admin.js';
+import { realClock, type Clock } from '../component-base/clock.js';
+import { startAdminServer, newMetricsRegistry, type AdminServer } from '../component-base/admin.js';
 import { EventRecorder } from '../client/events.js';
 import { Informer } from '../client/informer.js';
-import { createLogger } from '../client/log.js';
-import type { core } from '../client/types.js';
+import { createLogger } from '../component-base/log.js';
+import type { core } from '../api/types.js';
 import type { KubeletConfig } from './config.js';
 import { Kubelet } from './kubelet.js';
 import { NodeAgent } from './node.js';

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { nullLogger } from '../client/log.js';
+import { nullLogger } from '../component-base/log.js';
 import { CONFIG_HASH_ANNOTATION, CONFIG_SOURCE_ANNOTATION, isStaticPod } from './kubelet.js';
 import { loadStaticPods } from './static.js';
 

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { parseAllDocuments } from 'yaml';
 import type { ApiClient } from '../client/api.js';
-import { isAlreadyExists, isConflict, isNotFound } from '../client/errors.js';
-import type { core } from '../client/types.js';
-import { podSpecDefaults } from '../client/poddefaults.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
+import type { core } from '../api/types.js';
+import { podSpecDefaults } from '../api/poddefaults.js';
 import { CONFIG_HASH_ANNOTATION, CONFIG_SOURCE_ANNOTATION, MIRROR_ANNOTATION } from './kubelet.js';
 
 /** Reads every *.yaml / *.yml / *.json manifest of kind Pod in `dir`; UIDs are content hashes. */

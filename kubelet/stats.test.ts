@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../client/clock.js';
-import type { core } from '../client/types.js';
+import { FakeClock } from '../component-base/clock.js';
+import type { core } from '../api/types.js';
 import { buildSummary, cpuStatNs, hollowUsageReader, statValue, usageFromDockerStats, USAGE_ANNOTATIONS } from './stats.js';
 import type { RuntimeContainer } from './runtime/types.js';
 

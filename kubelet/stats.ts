@@ -16,10 +16,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import type Docker from 'dockerode';
-import { parseQuantity } from '../client/quantity.js';
-import type { Clock } from '../client/clock.js';
-import { realClock } from '../client/clock.js';
-import type { core } from '../client/types.js';
+import { parseQuantity } from '../api/quantity.js';
+import type { Clock } from '../component-base/clock.js';
+import { realClock } from '../component-base/clock.js';
+import type { core } from '../api/types.js';
 import { scriptedValue } from './runtime/hollow.js';
 import { SANDBOX, type Runtime, type RuntimeContainer } from './runtime/types.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { core } from '../client/types.js';
+import type { core } from '../api/types.js';
 import { activeDeadlineLeftMs, buildPodStatus, containerStatus, DEADLINE_EXCEEDED, ephemeralContainerStatus, isOwnStatusEcho, podPhase } from './status.js';
 import type { RuntimeContainer } from './runtime/types.js';
 

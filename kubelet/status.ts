@@ -3,8 +3,8 @@
  * container states, phase, conditions.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { nowTimestamp } from '../client/objects.js';
-import type { core } from '../client/types.js';
+import { nowTimestamp } from '../api/objects.js';
+import type { core } from '../api/types.js';
 import type { RuntimeContainer } from './runtime/types.js';
 
 export interface Waiting {

@@ -5,9 +5,9 @@
  * its mirror pod.
  */
 import type { ApiClient } from '../client/api.js';
-import { isNotFound } from '../client/errors.js';
-import { clone } from '../client/objects.js';
-import type { Mutable, core } from '../client/types.js';
+import { isNotFound } from '../api/errors.js';
+import { clone } from '../api/objects.js';
+import type { Mutable, core } from '../api/types.js';
 import { isStaticPod } from './pods.js';
 import { isOwnStatusEcho, statusChanged } from './status.js';
 

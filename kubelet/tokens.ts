@@ -5,8 +5,8 @@
  * rotated well before the token expires, and the volume's content (digest) changes only then.
  */
 import type { ApiClient } from '../client/api.js';
-import type { Clock } from '../client/clock.js';
-import type { core } from '../client/types.js';
+import type { Clock } from '../component-base/clock.js';
+import type { core } from '../api/types.js';
 
 interface Cached {
   token: string;

@@ -6,8 +6,8 @@
  */
 import type { Logger } from 'pino';
 import type { ApiClient } from '../client/api.js';
-import type { Clock } from '../client/clock.js';
-import type { core } from '../client/types.js';
+import type { Clock } from '../component-base/clock.js';
+import type { core } from '../api/types.js';
 import type { KubeletConfig } from './config.js';
 import { ObjectFetcher, type EnvContext } from './env.js';
 import { podKey } from './pods.js';

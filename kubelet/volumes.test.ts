@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { core } from '../client/types.js';
+import type { core } from '../api/types.js';
 import { tmpfsOptions } from './runtime/docker.js';
 import { atomicLayout, emptyDirMemoryBytes, filesDigest, isMemoryEmptyDir } from './volumes.js';
 

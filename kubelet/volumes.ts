@@ -13,8 +13,8 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { ApiClient } from '../client/api.js';
-import { quantityValue } from '../client/quantity.js';
-import type { core } from '../client/types.js';
+import { quantityValue } from '../api/quantity.js';
+import type { core } from '../api/types.js';
 import { ContainerStartError } from './errors.js';
 import { fieldValue, resourceValue, type EnvContext, type ObjectFetcher } from './env.js';
 import { LABELS, type MountSpec, type Runtime, type VolumeFile, type VolumeOptions } from './runtime/types.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../client/clock.js';
+import { FakeClock } from '../component-base/clock.js';
 import { PodWorkers } from './workers.js';
 
 /** Workers whose syncs wait for the test to release them, recording each sync and failure. */

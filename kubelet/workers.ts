@@ -3,7 +3,7 @@
  * latest desired state. A request made while a sync runs only marks the worker to go again, so a burst of
  * updates costs one more sync, never a queue of stale ones; a failed sync is retried with back-off.
  */
-import type { Clock } from '../client/clock.js';
+import type { Clock } from '../component-base/clock.js';
 
 /** A failed pod sync is retried after 1 s, doubling up to a minute (reset by a sync that succeeds). */
 export const SYNC_RETRY_BASE_MS = 1000;

@@ -4,7 +4,7 @@
  * through the watch — so that decisions made before the watch catches up never overcommit a node.
  * A failed bind `forget`s the assumed pod; the watch confirming the binding turns it into a normal pod.
  */
-import type { core } from '../client/types.js';
+import type { core } from '../api/types.js';
 import type { NodeInfo, PodInfo } from './framework.js';
 import { addPodToNode, newNodeInfo, placeholderNodeInfo, removePodFromNode, setNode } from './nodeinfo.js';
 

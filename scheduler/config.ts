@@ -1,7 +1,7 @@
 /** Scheduler options (flags/env) → validated config with every default filled; durations in ms. */
 import { hostname } from 'node:os';
-import { loadClientTls, type ClientTls, type ClientTlsOptions } from '../client/tls.js';
-import { TIMING, isTimingPreset } from '../client/timing.js';
+import { loadClientTls, type ClientTls, type ClientTlsOptions } from '../component-base/tls.js';
+import { TIMING, isTimingPreset } from '../component-base/timing.js';
 
 export interface SchedulerOptions extends ClientTlsOptions {
   apiserver?: string;
@@ -10,7 +10,7 @@ export interface SchedulerOptions extends ClientTlsOptions {
   adminPort?: number;
   bindAddress?: string;
   schedulerName?: string;
-  /** Timing preset (client/timing.ts): gives the leader-election timings unless those are set. */
+  /** Timing preset (component-base/timing.ts): gives the leader-election timings unless those are set. */
   timing?: string;
   leaderElect?: boolean;
   leaseNamespace?: string;

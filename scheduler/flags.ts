@@ -1,6 +1,6 @@
 /** The scheduler's flags, declared once: commander's options and `SchedulerOptions` both come from here. */
-import { boolFlag, durationFlag, intFlag, stringFlag, type FlagsFor } from '../client/flags.js';
-import { CLIENT_TLS_FLAGS } from '../client/tls.js';
+import { boolFlag, durationFlag, intFlag, stringFlag, type FlagsFor } from '../component-base/flags.js';
+import { CLIENT_TLS_FLAGS } from '../component-base/tls.js';
 import type { SchedulerOptions } from './config.js';
 
 export const SCHEDULER_FLAGS = {
@@ -9,7 +9,7 @@ export const SCHEDULER_FLAGS = {
   adminPort: intFlag('--admin-port <port>', 'healthz/metrics port'),
   bindAddress: stringFlag('--bind-address <ip>', 'address the admin port listens on'),
   schedulerName: stringFlag('--scheduler-name <name>', 'schedule only pods with this spec.schedulerName'),
-  timing: stringFlag('--timing <preset>', 'timing preset: default (Kubernetes) | lab (values in client/timing.ts)', { env: 'KUBELAB_TIMING' }),
+  timing: stringFlag('--timing <preset>', 'timing preset: default (Kubernetes) | lab (values in component-base/timing.ts)', { env: 'KUBELAB_TIMING' }),
   leaderElect: boolFlag('--leader-elect', 'elect a leader among replicas on a Lease (default true)'),
   leaseDurationMs: durationFlag('--leader-elect-lease-duration <duration>', 'how long a non-renewed lease stays held'),
   renewDeadlineMs: durationFlag('--leader-elect-renew-deadline <duration>', 'how long the leader keeps trying to renew'),

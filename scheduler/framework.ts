@@ -4,9 +4,9 @@
  * throwing; a Score plugin rates a feasible node 0..100. Everything a plugin reads is precomputed once per
  * pod (PodInfo) or maintained incrementally per node (NodeInfo), so that a plugin call is a few field reads.
  */
-import type { core } from '../client/types.js';
+import type { core } from '../api/types.js';
 import type { NodeSelectorTerm } from 'kubernetes-types/core/v1.js';
-import type { Selector } from '../client/selectors.js';
+import type { Selector } from '../api/selectors.js';
 
 /** Unschedulable can be fixed by preemption or freed resources; UnschedulableAndUnresolvable cannot. */
 export type StatusCode = 'Success' | 'Unschedulable' | 'UnschedulableAndUnresolvable' | 'Error';

@@ -5,9 +5,9 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { ApiClient } from '../client/api.js';
-import { Liveness, newMetricsRegistry, startAdminServer } from '../client/admin.js';
+import { Liveness, newMetricsRegistry, startAdminServer } from '../component-base/admin.js';
 import { LeaderElector } from '../client/leaderelection.js';
-import { createLogger } from '../client/log.js';
+import { createLogger } from '../component-base/log.js';
 import type { SchedulerConfig } from './config.js';
 import { Scheduler, type SchedulerStats } from './scheduler.js';
 

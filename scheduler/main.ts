@@ -1,5 +1,5 @@
 /** kubelab scheduler entry: flags → config → startScheduler, until SIGTERM or lost leadership. */
-import { runComponent, type ComponentSpec } from '../client/process.js';
+import { runComponent, type ComponentSpec } from '../component-base/process.js';
 import { compileSchedulerConfig, type SchedulerConfig } from './config.js';
 import { SCHEDULER_FLAGS } from './flags.js';
 import { startScheduler } from './index.js';

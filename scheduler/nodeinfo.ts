@@ -2,9 +2,9 @@
  * NodeInfo bookkeeping: a node's allocatable resources and the running sums of what its pods request,
  * updated by addPod/removePod so that no filter ever rescans the pods of a node.
  */
-import type { core } from '../client/types.js';
-import { cpuMillis, quantityValue } from '../client/quantity.js';
-import { isNodeReady } from '../client/objects.js';
+import type { core } from '../api/types.js';
+import { cpuMillis, quantityValue } from '../api/quantity.js';
+import { isNodeReady } from '../api/objects.js';
 import type { Allocatable, NodeInfo, PodInfo } from './framework.js';
 
 /** Kubernetes' default max pods per node when a node reports none. */

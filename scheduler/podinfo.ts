@@ -2,12 +2,12 @@
  * PodInfo: the per-pod facts the plugins read, computed once (requests with the init-container max rule,
  * host ports, compiled affinity, spread groups), so filters over a thousand nodes stay cheap.
  */
-import type { core } from '../client/types.js';
-import { cpuMillis, quantityValue } from '../client/quantity.js';
-import { podRequests } from '../client/podresources.js';
-import { controllerRef } from '../client/objects.js';
-import { keyOf, type KObject } from '../client/types.js';
-import { fromLabelSelector, type Requirement, type Selector } from '../client/selectors.js';
+import type { core } from '../api/types.js';
+import { cpuMillis, quantityValue } from '../api/quantity.js';
+import { podRequests } from '../api/podresources.js';
+import { controllerRef } from '../api/objects.js';
+import { keyOf, type KObject } from '../api/types.js';
+import { fromLabelSelector, type Requirement, type Selector } from '../api/selectors.js';
 import type {
   AffinityTerm,
   HostPort,
@@ -23,7 +23,7 @@ import type {
 export const DEFAULT_MILLI_CPU_REQUEST = 100;
 export const DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024;
 
-export { podRequests, type Requests } from '../client/podresources.js';
+export { podRequests, type Requests } from '../api/podresources.js';
 
 function nonZero(spec: core.PodSpec | undefined): { cpu: number; memory: number } {
   let cpu = 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { core, policy } from '../client/types.js';
+import type { core, policy } from '../api/types.js';
 import { Algorithm } from './algorithm.js';
 import type { NodeInfo, PodInfo } from './framework.js';
 import { Nominator } from './nominator.js';

@@ -6,8 +6,8 @@
  * filter verdicts, a "does it fit on this modified node" function and the budgets, and carries out the
  * result (nominate, delete victims).
  */
-import type { policy } from '../client/types.js';
-import { budgetSelects } from '../client/disruption.js';
+import type { policy } from '../api/types.js';
+import { budgetSelects } from '../api/disruption.js';
 import { ERR_PREEMPTION_NOT_HELPFUL, Diagnosis, preemptionFitMessage } from './diagnosis.js';
 import { errorStatus, unresolvable, type NodeInfo, type PodInfo, type Status } from './framework.js';
 import { addPodToNode, cloneNodeInfo, removePodFromNode } from './nodeinfo.js';

@@ -5,7 +5,7 @@
  * make them fit (`moveAllToActive`: node added/changed, pod deleted) or after `maxUnschedulableMs`.
  * Entries are keys: the scheduler re-reads the pod when it pops one (level-triggered).
  */
-import { realClock, type Clock } from '../client/clock.js';
+import { realClock, type Clock } from '../component-base/clock.js';
 
 export interface QueueOptions {
   clock?: Clock;

@@ -10,14 +10,14 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ApiClient } from '../client/api.js';
-import { bindingRefusal, isConflict, isNotFound } from '../client/errors.js';
+import { bindingRefusal, isConflict, isNotFound } from '../api/errors.js';
 import { EventRecorder } from '../client/events.js';
 import { Informer } from '../client/informer.js';
-import { podCondition } from '../client/objects.js';
-import type { core } from '../client/types.js';
+import { podCondition } from '../api/objects.js';
+import type { core } from '../api/types.js';
 import { Nominator } from './nominator.js';
 import { preempt, type Candidate } from './preemption.js';
-import { keyOf } from '../client/types.js';
+import { keyOf } from '../api/types.js';
 import { Algorithm } from './algorithm.js';
 import { SchedulerCache } from './cache.js';
 import type { SchedulerConfig } from './config.js';

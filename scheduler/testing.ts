@@ -1,5 +1,5 @@
 /** Builders of Node/Pod objects and their infos for the scheduler's unit tests and benchmark. */
-import type { core } from '../client/types.js';
+import type { core } from '../api/types.js';
 import type { NodeInfo, PodInfo } from './framework.js';
 import { addPodToNode, newNodeInfo } from './nodeinfo.js';
 import { newPodInfo } from './podinfo.js';

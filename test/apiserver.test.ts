@@ -5,12 +5,12 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../client/api.js';
-import { isAlreadyExists, isConflict, isGone, ApiError } from '../client/errors.js';
+import { isAlreadyExists, isConflict, isGone, ApiError } from '../api/errors.js';
 import { Informer } from '../client/informer.js';
-import { nullLogger } from '../client/log.js';
+import { nullLogger } from '../component-base/log.js';
 import { apiService } from '../client/proto.js';
 import { retryOnConflict } from '../client/retry.js';
-import type { core } from '../client/types.js';
+import type { core } from '../api/types.js';
 import { Storage } from '../apiserver/storage.js';
 import { startControlPlane, type TestControlPlane } from './support/apiserver.js';
 import { waitFor } from './support/wait.js';

@@ -6,9 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../client/api.js';
-import { isNotFound } from '../client/errors.js';
-import { isPodReady } from '../client/objects.js';
-import type { apps, core } from '../client/types.js';
+import { isNotFound } from '../api/errors.js';
+import { isPodReady } from '../api/objects.js';
+import type { apps, core } from '../api/types.js';
 import { compileControllerManagerConfig, startControllerManager } from '../controller-manager/index.js';
 import { rollbackDeployment } from '../cli/commands/rollout.js';
 import { startControlPlane, type TestControlPlane } from './support/apiserver.js';

@@ -9,12 +9,12 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
-import { isNodeReady } from '../client/objects.js';
-import { TIMING } from '../client/timing.js';
-import type { core } from '../client/types.js';
+import { isNodeReady } from '../api/objects.js';
+import { TIMING } from '../component-base/timing.js';
+import type { core } from '../api/types.js';
 import { exec, ipOn } from '../cli/lab/docker.js';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
-import { clientTlsFromPkiDir } from '../client/tls.js';
+import { clientTlsFromPkiDir } from '../component-base/tls.js';
 import { startCluster, type TestCluster } from './cluster/index.js';
 import { waitFor } from './support/wait.js';
 

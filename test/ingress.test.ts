@@ -12,7 +12,7 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { apps, core, networking } from '../client/types.js';
+import type { apps, core, networking } from '../api/types.js';
 import { formatCounts, runLoad } from '../cli/loadgen.js';
 import { startCluster, type TestCluster } from './cluster/index.js';
 import { waitFor } from './support/wait.js';

@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nullLogger } from '../client/log.js';
+import { nullLogger } from '../component-base/log.js';
 import { compileControllerManagerConfig, startControllerManager } from '../controller-manager/index.js';
 import { compileSchedulerConfig, startScheduler, type RunningScheduler } from '../scheduler/index.js';
 import { Kubectl, stopKubectl as stop, type RunOptions } from './support/kubectl.js';

@@ -5,8 +5,8 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { nullLogger } from '../client/log.js';
-import type { core } from '../client/types.js';
+import { nullLogger } from '../component-base/log.js';
+import type { core } from '../api/types.js';
 import { compileKubeletConfig, type KubeletConfig } from '../kubelet/config.js';
 import { startKubelet, type RunningKubelet } from '../kubelet/start.js';
 import { startHollowNodes } from '../kubelet/hollow.js';

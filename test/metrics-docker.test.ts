@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileControllerManagerConfig, startControllerManager } from '../controller-manager/index.js';
-import { nullLogger } from '../client/log.js';
+import { nullLogger } from '../component-base/log.js';
 import { busybox, running, startNodeLab, type NodeLab } from './support/nodelab.js';
 import { waitFor } from './support/wait.js';
 

@@ -6,8 +6,8 @@
  * Node containers here are busybox containers with a lab worker's labels in a cluster of this test's own.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { realClock } from '../client/clock.js';
-import { nullLogger } from '../client/log.js';
+import { realClock } from '../component-base/clock.js';
+import { nullLogger } from '../component-base/log.js';
 import { watchNodeDeaths } from '../controller-manager/nodedeath.js';
 import { CLUSTER_LABEL, docker, removeByLabel } from './support/docker.js';
 import { waitFor } from './support/wait.js';

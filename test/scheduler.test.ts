@@ -8,8 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../client/api.js';
-import type { core } from '../client/types.js';
-import { nullLogger } from '../client/log.js';
+import type { core } from '../api/types.js';
+import { nullLogger } from '../component-base/log.js';
 import { startHollowNodes, type HollowNodes } from '../kubelet/hollow.js';
 import { compileSchedulerConfig, startScheduler, type RunningScheduler } from '../scheduler/index.js';
 import { startControlPlane, type TestControlPlane } from './support/apiserver.js';

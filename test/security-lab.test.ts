@@ -17,7 +17,7 @@ import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exec, ipOn, listByLabels } from '../cli/lab/docker.js';
 import { controlPlaneNetwork, kubernetesServiceIp, workerIp } from '../cli/lab/spec.js';
-import type { core } from '../client/types.js';
+import type { core } from '../api/types.js';
 import { startCluster, type TestCluster } from './cluster/index.js';
 import { waitFor } from './support/wait.js';
 

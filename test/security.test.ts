@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { SignJWT, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../client/api.js';
-import { ApiError } from '../client/errors.js';
+import { ApiError } from '../api/errors.js';
 import { startControlPlane, type TestControlPlane } from './support/apiserver.js';
 import { waitFor } from './support/wait.js';
 

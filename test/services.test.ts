@@ -5,7 +5,7 @@
  * Needs the images: `npm run images`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { core } from '../client/types.js';
+import type { core } from '../api/types.js';
 import { startServiceLab, type LabPod, type ServiceLab } from './support/servicelab.js';
 import { containerLogs } from './support/docker.js';
 import { waitFor } from './support/wait.js';

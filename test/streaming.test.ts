@@ -7,8 +7,8 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nullLogger } from '../client/log.js';
-import type { core } from '../client/types.js';
+import { nullLogger } from '../component-base/log.js';
+import type { core } from '../api/types.js';
 import { compileKubeletConfig } from '../kubelet/config.js';
 import { startKubelet, type RunningKubelet } from '../kubelet/start.js';
 import { testKubeletOptions } from './support/kubelet.js';

@@ -4,12 +4,12 @@
  * and RBAC's escalation/bind checks on roles and bindings (Kubernetes does those in the RBAC storage).
  */
 import { isDeepStrictEqual } from 'node:util';
-import { ApiError, invalid } from '../../client/errors.js';
-import type { KObject } from '../../client/types.js';
+import { ApiError, invalid } from '../../api/errors.js';
+import type { KObject } from '../../api/types.js';
 import type { StrategyContext } from '../strategy.js';
 import type { Attributes } from './attributes.js';
 import type { Authorizer } from './authorizer.js';
-import { evaluatePod, formatFailures, namespacePolicy, policyLabelErrors, type Level, type PodSpecLike } from '../../client/podsecurity.js';
+import { evaluatePod, formatFailures, namespacePolicy, policyLabelErrors, type Level, type PodSpecLike } from '../../api/podsecurity.js';
 import { compactRule, roleRefRules, rulesFor, uncoveredRules, type PolicyRule, type RoleRef } from './rbac.js';
 import { nodeNameOf, type UserInfo } from './user.js';
 

@@ -2,7 +2,7 @@
  * The request attributes an authorizer decides on (Kubernetes' authorizer.Attributes), and the message
  * a refusal carries (responsewriters.forbiddenMessage + apierrors.NewForbidden).
  */
-import { ApiError } from '../../client/errors.js';
+import { ApiError } from '../../api/errors.js';
 import type { UserInfo } from './user.js';
 
 export interface Attributes {

@@ -3,7 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError } from '../../client/errors.js';
+import { ApiError } from '../../api/errors.js';
 import { ensurePki, labPkiPlan } from '../../client/pki/pki.js';
 import { AuthenticatorChain, isPublicInfoPath, x509Authenticator } from './authn.js';
 

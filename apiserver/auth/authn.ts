@@ -6,7 +6,7 @@
  * certificate of another CA, an expired token) is refused with 401 — never treated as anonymous.
  */
 import { X509Certificate, type KeyObject } from 'node:crypto';
-import { ApiError } from '../../client/errors.js';
+import { ApiError } from '../../api/errors.js';
 import { ALL_AUTHENTICATED, ANONYMOUS, ANONYMOUS_USER, type UserInfo } from './user.js';
 
 export { ANONYMOUS_USER, type UserInfo } from './user.js';

@@ -4,7 +4,7 @@
  * no opinion are joined into the refusal. RBAC and the Node authorizer read the watch caches, so a
  * decision costs no etcd round trip.
  */
-import type { KObject } from '../../client/types.js';
+import type { KObject } from '../../api/types.js';
 import type { Attributes, AuthorizationResult } from './attributes.js';
 import { nodeAuthorize, type NodeGraphSource } from './node.js';
 import { rbacAuthorize, rulesFor, type Binding, type PolicyRule, type RbacSource, type Role } from './rbac.js';

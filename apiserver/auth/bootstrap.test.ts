@@ -4,7 +4,7 @@
  * call its identity makes is allowed under Node,RBAC, and what it has no business doing is not.
  */
 import { describe, expect, it } from 'vitest';
-import type { KObject } from '../../client/types.js';
+import type { KObject } from '../../api/types.js';
 import type { Attributes } from './attributes.js';
 import { Authorizer } from './authorizer.js';
 import { DASHBOARD_USER, INGRESS_USER, bootstrapClusterRoleBindingObjects, bootstrapClusterRoleObjects } from './bootstrap.js';

@@ -12,9 +12,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { ApiError } from '../../client/errors.js';
-import { fromLabelSelector, matchesLabels } from '../../client/selectors.js';
-import type { KObject } from '../../client/types.js';
+import { ApiError } from '../../api/errors.js';
+import { fromLabelSelector, matchesLabels } from '../../api/selectors.js';
+import type { KObject } from '../../api/types.js';
 import type { Registry } from '../registry.js';
 import { bootstrapClusterRoleBindingObjects, bootstrapClusterRoleObjects } from './bootstrap.js';
 import type { PolicyRule } from './rbac.js';

@@ -4,14 +4,14 @@
  * API, so both faces decide in one code path.
  */
 import type { Logger } from 'pino';
-import { ApiError, invalid, notFound } from '../../client/errors.js';
-import type { ResourceInfo } from '../../client/resources.js';
-import type { KObject } from '../../client/types.js';
+import { ApiError, invalid, notFound } from '../../api/errors.js';
+import type { ResourceInfo } from '../../api/resources.js';
+import type { KObject } from '../../api/types.js';
 import type { Registry } from '../registry.js';
 import { nodeRestriction, podSecurity, rbacEscalation, serviceAccountAdmission, type AdmissionPlugin, type AdmissionPluginName } from './admission.js';
 import { forbidden, type Attributes } from './attributes.js';
 import { Authorizer, type AuthorizationMode } from './authorizer.js';
-import type { Level } from '../../client/podsecurity.js';
+import type { Level } from '../../api/podsecurity.js';
 import { answerReview } from './reviews.js';
 import { InvalidTokenError, MAX_TOKEN_BYTES, ServiceAccountTokens, type BoundRef, type TokenObjectSource } from './serviceaccount.js';
 import { loadTokenFile } from './tokenfile.js';

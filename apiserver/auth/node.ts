@@ -6,7 +6,7 @@
  * Kubernetes keeps a graph updated by informers; here the relation is read from the pod watch cache on
  * demand (a kubelet reads these objects rarely, and only its pods are scanned).
  */
-import type { KObject } from '../../client/types.js';
+import type { KObject } from '../../api/types.js';
 import type { Attributes, AuthorizationResult } from './attributes.js';
 import { NODE_RULES } from './bootstrap.js';
 import { ruleAllows } from './rbac.js';

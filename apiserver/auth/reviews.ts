@@ -4,9 +4,9 @@
  * SelfSubjectReview, answered from the same authorizer and authenticators that guard every request,
  * so `kubectl auth can-i [--list]` and `kubectl auth whoami` tell the truth.
  */
-import { ApiError, badRequest, invalid, type StatusCause } from '../../client/errors.js';
-import { apiVersionOf, type ResourceInfo } from '../../client/resources.js';
-import type { KObject } from '../../client/types.js';
+import { ApiError, badRequest, invalid, type StatusCause } from '../../api/errors.js';
+import { apiVersionOf, type ResourceInfo } from '../../api/resources.js';
+import type { KObject } from '../../api/types.js';
 import type { Attributes } from './attributes.js';
 import type { Authorizer } from './authorizer.js';
 import type { UserInfo } from './user.js';

@@ -8,7 +8,7 @@
 import { createHash, createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SignJWT, decodeProtectedHeader, exportJWK, generateKeyPair, importPKCS8, importSPKI, jwtVerify, errors as joseErrors, type CryptoKey, type JWK } from 'jose';
-import type { KObject } from '../../client/types.js';
+import type { KObject } from '../../api/types.js';
 import { serviceAccountUser, type UserInfo } from './user.js';
 
 /** The longest bearer token looked at: longer ones are refused unread (a JWT of this lab is ~1 KiB). */

@@ -3,7 +3,7 @@
  * `/api/v1`, `/apis/{g}/{v}`) and the aggregated form (apidiscovery.k8s.io v2 / v2beta1) that kubectl
  * ≥ 1.27 asks for first and that saves it one request per group/version.
  */
-import { KUBERNETES_VERSION, RESOURCES, type ResourceInfo } from '../../client/resources.js';
+import { KUBERNETES_VERSION, RESOURCES, type ResourceInfo } from '../../api/resources.js';
 import type { AggregatedGroup } from '../aggregator.js';
 import { ALIASES } from './versions.js';
 

@@ -12,9 +12,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import YAML from 'yaml';
-import { ApiError, badRequest, invalid } from '../../client/errors.js';
-import { apiVersionOf, type ResourceInfo } from '../../client/resources.js';
-import type { KObject, WatchEventType } from '../../client/types.js';
+import { ApiError, badRequest, invalid } from '../../api/errors.js';
+import { apiVersionOf, type ResourceInfo } from '../../api/resources.js';
+import type { KObject, WatchEventType } from '../../api/types.js';
 import type { DeleteOptionsBody, Registry } from '../registry.js';
 import type { KubeletProxy } from '../kubeletproxy.js';
 import { applyPatchBody, planApply } from '../apply.js';
@@ -32,7 +32,7 @@ import { isAnonymous, isPublicInfoPath, unauthorized } from '../auth/authn.js';
 import { parsePath, type Route } from './route.js';
 import { strategyFor } from '../strategies/index.js';
 import { handleStreamRequest, handleStreamUpgrade, kubeletQuery } from './stream.js';
-import { tableWith } from '../../client/tables.js';
+import { tableWith } from '../../api/tables.js';
 
 export interface RestOptions {
   registry: Registry;
@@ -108,7 +108,7 @@ export function peerCertificateOf(req: IncomingMessage): Buffer | undefined {
   return raw && raw.length > 0 ? raw : undefined;
 }
 
-export { tableFor } from '../../client/tables.js';
+export { tableFor } from '../../api/tables.js';
 
 /** kube-apiserver's default --max-request-body-bytes (3 MiB): larger bodies are refused with 413 unread. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;

@@ -10,8 +10,8 @@
  * protobuf too (openapi/v2proto.ts).
  */
 import { createHash } from 'node:crypto';
-import { ApiError, badRequest } from '../../client/errors.js';
-import { RESOURCES, type ResourceInfo } from '../../client/resources.js';
+import { ApiError, badRequest } from '../../api/errors.js';
+import { RESOURCES, type ResourceInfo } from '../../api/resources.js';
 import { defName, definitions, unknownFields, type Schema } from '../schema.js';
 import { groupVersions, SERVER_VERSION } from './discovery.js';
 import { encodeOpenapiV2 } from './openapi/v2proto.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../client/errors.js';
+import { ApiError } from '../../api/errors.js';
 import { boolParam, canonicalStreamQuery, intParam, selectorParams, timeoutParam, versionParams } from './params.js';
 
 const q = (s: string): URLSearchParams => new URLSearchParams(s);

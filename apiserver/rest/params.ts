@@ -8,9 +8,9 @@
  * means what it means on Kubernetes. Integers follow strconv.ParseInt (int64, decimal, optional sign).
  */
 import type { IncomingMessage } from 'node:http';
-import { ApiError, badRequest, invalid } from '../../client/errors.js';
-import { DurationError, parseDuration } from '../../client/duration.js';
-import { parseFieldSelector, parseLabelSelector, SelectorError } from '../../client/selectors.js';
+import { ApiError, badRequest, invalid } from '../../api/errors.js';
+import { DurationError, parseDuration } from '../../api/duration.js';
+import { parseFieldSelector, parseLabelSelector, SelectorError } from '../../api/selectors.js';
 
 /** The request's URL; one that cannot be parsed (`//[`) is a 400, not a 500. */
 export function requestUrl(req: IncomingMessage): URL {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../client/errors.js';
+import { ApiError } from '../../api/errors.js';
 import { fastestMs } from '../../test/support/timing.js';
 import { decodeProtobufObject } from './protobuf.js';
 

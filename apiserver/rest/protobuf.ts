@@ -10,8 +10,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ApiError, badRequest } from '../../client/errors.js';
-import type { KObject } from '../../client/types.js';
+import { ApiError, badRequest } from '../../api/errors.js';
+import type { KObject } from '../../api/types.js';
 
 /** [number, name, type, repeated(1/0), typeName?] */
 type Field = [number, string, number, number, string?];

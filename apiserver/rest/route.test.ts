@@ -3,7 +3,7 @@ import { apiResourceList, wantsAggregated } from './discovery.js';
 import { unknownFields } from './openapi.js';
 import { decodeProtobufObject } from './protobuf.js';
 import { parsePath } from './route.js';
-import { resourceInfo } from '../../client/resources.js';
+import { resourceInfo } from '../../api/resources.js';
 
 describe('parsePath', () => {
   it('tells namespace subresources from namespaced collections', () => {

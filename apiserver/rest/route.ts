@@ -4,8 +4,8 @@
  * Pure, so the ambiguous cases (`/api/v1/namespaces/x/status` is the namespace's status subresource,
  * `/api/v1/namespaces/x/pods` a list) are unit-tested.
  */
-import { badRequest } from '../../client/errors.js';
-import { RESOURCES, resourceInfo, type ResourceInfo } from '../../client/resources.js';
+import { badRequest } from '../../api/errors.js';
+import { RESOURCES, resourceInfo, type ResourceInfo } from '../../api/resources.js';
 import { aliasFor, type VersionAlias } from './versions.js';
 
 export type Route =

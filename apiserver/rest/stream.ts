@@ -14,8 +14,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ApiError, badRequest } from '../../client/errors.js';
-import type { core } from '../../client/types.js';
+import { ApiError, badRequest } from '../../api/errors.js';
+import type { core } from '../../api/types.js';
 import { defaultContainer, kubeletUrlFor } from '../kubeletproxy.js';
 import type { Registry } from '../registry.js';
 import { requestAttributes } from '../auth/attributes.js';

@@ -4,7 +4,7 @@
  * `autoscale` creates. v1 carries only a CPU utilization target; the v2 fields it cannot express are not
  * kept across a v1 round trip (kube-apiserver keeps them in annotations; kubelab does not).
  */
-import type { KObject } from '../../client/types.js';
+import type { KObject } from '../../api/types.js';
 
 export interface VersionAlias {
   readonly group: string;

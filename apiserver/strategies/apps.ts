@@ -1,7 +1,7 @@
 /** apps: Deployments, ReplicaSets, StatefulSets, DaemonSets and ControllerRevisions. */
-import type { KObject, apps } from '../../client/types.js';
-import { templateDefaults } from '../../client/poddefaults.js';
-import { PRINTERS } from '../../client/tables.js';
+import type { KObject, apps } from '../../api/types.js';
+import { templateDefaults } from '../../api/poddefaults.js';
+import { PRINTERS } from '../../api/tables.js';
 import type { Strategy } from '../strategy.js';
 import { add, validateIntOrPercent, validateReplicas, validateSelectorAndTemplate, type Causes } from '../validation.js';
 

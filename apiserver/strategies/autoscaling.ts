@@ -2,8 +2,8 @@
  * autoscaling: HorizontalPodAutoscaler (Kubernetes' pkg/registry/autoscaling/horizontalpodautoscaler and
  * pkg/apis/autoscaling/validation), stored as v2; v1 is served by conversion (rest/versions.ts).
  */
-import type { KObject } from '../../client/types.js';
-import { PRINTERS } from '../../client/tables.js';
+import type { KObject } from '../../api/types.js';
+import { PRINTERS } from '../../api/tables.js';
 import type { Strategy } from '../strategy.js';
 import { add, type Causes } from '../validation.js';
 

@@ -1,8 +1,8 @@
 /** batch: Jobs and CronJobs. */
-import type { KObject, batch, core } from '../../client/types.js';
-import { templateDefaults } from '../../client/poddefaults.js';
-import { scheduleError, timeZoneError } from '../../client/cron.js';
-import { PRINTERS } from '../../client/tables.js';
+import type { KObject, batch, core } from '../../api/types.js';
+import { templateDefaults } from '../../api/poddefaults.js';
+import { scheduleError, timeZoneError } from '../../api/cron.js';
+import { PRINTERS } from '../../api/tables.js';
 import type { Strategy } from '../strategy.js';
 import { add, forbidTemplateEphemeral, validatePodSpec, validateReplicas, validateSelectorAndTemplate, type Causes } from '../validation.js';
 

@@ -1,5 +1,5 @@
 /** coordination.k8s.io: Lease (node heartbeats, leader election). */
-import { PRINTERS } from '../../client/tables.js';
+import { PRINTERS } from '../../api/tables.js';
 import type { Strategy } from '../strategy.js';
 import { validatePathSegmentName } from '../validation.js';
 

@@ -3,9 +3,9 @@
  * persistent volumes and claims). Pods and Services, which do more, have their own files.
  */
 import { isIP } from 'node:net';
-import { ApiError } from '../../client/errors.js';
-import type { KObject, core } from '../../client/types.js';
-import { PRINTERS } from '../../client/tables.js';
+import { ApiError } from '../../api/errors.js';
+import type { KObject, core } from '../../api/types.js';
+import { PRINTERS } from '../../api/tables.js';
 import type { Strategy } from '../strategy.js';
 import { add, base64Error, dataBytes, MAX_DATA_BYTES, validateDns1123Label, validatePathSegmentName, validQuantityMap, type Causes } from '../validation.js';
 

@@ -1,6 +1,6 @@
 /** discovery.k8s.io: EndpointSlice. */
 import { isIPv4, isIPv6 } from 'node:net';
-import { PRINTERS } from '../../client/tables.js';
+import { PRINTERS } from '../../api/tables.js';
 import type { Strategy } from '../strategy.js';
 import { add, DNS1123_SUBDOMAIN, type Causes } from '../validation.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { RESOURCES, resourceInfo, type ResourceInfo } from '../../client/resources.js';
-import type { KObject } from '../../client/types.js';
-import { tableWith } from '../../client/tables.js';
+import { RESOURCES, resourceInfo, type ResourceInfo } from '../../api/resources.js';
+import type { KObject } from '../../api/types.js';
+import { tableWith } from '../../api/tables.js';
 import { STRATEGIES, strategyFor, validateObject } from './index.js';
 
 const info = (resource: string): ResourceInfo => {

@@ -1,10 +1,10 @@
 /**
- * The strategy of every served resource, keyed by its plural name in client/resources.ts. Each group
+ * The strategy of every served resource, keyed by its plural name in api/resources.ts. Each group
  * file exports one Strategy per resource, named after the resource; a resource with no rules of its own
  * still gets an entry, so the table and this registry are checked against each other (index.test.ts).
  */
-import { resourceInfo, type ResourceInfo } from '../../client/resources.js';
-import type { KObject } from '../../client/types.js';
+import { resourceInfo, type ResourceInfo } from '../../api/resources.js';
+import type { KObject } from '../../api/types.js';
 import { resolveStrategy, type Causes, type ResolvedStrategy, type Strategy } from '../strategy.js';
 import { validateMeta } from '../validation.js';
 import * as apps from './apps.js';

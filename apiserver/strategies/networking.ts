@@ -3,8 +3,8 @@
  * .../ingress, pkg/apis/networking/validation). The ingress controller (`ingress` component) acts on them;
  * the apiserver defaults, validates, admits the default class and prints them.
  */
-import { PRINTERS } from '../../client/tables.js';
-import type { KObject, networking } from '../../client/types.js';
+import { PRINTERS } from '../../api/tables.js';
+import type { KObject, networking } from '../../api/types.js';
 import type { Strategy } from '../strategy.js';
 import { add, validateDns1123Label, validateDns1123Subdomain, validatePort, type Causes } from '../validation.js';
 

@@ -3,12 +3,12 @@
  * Priority, DefaultTolerationSeconds) and their binding, eviction and ephemeralcontainers subresources.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { ApiError, bindingRefused, invalid, notFound } from '../../client/errors.js';
-import { budgetSelects, computeBudget, evictionAllowed } from '../../client/disruption.js';
-import { nowTimestamp } from '../../client/objects.js';
-import type { KObject, Mutable, core, policy, scheduling } from '../../client/types.js';
-import { defaultTolerations, podSpecDefaults, qosClass } from '../../client/poddefaults.js';
-import { PRINTERS } from '../../client/tables.js';
+import { ApiError, bindingRefused, invalid, notFound } from '../../api/errors.js';
+import { budgetSelects, computeBudget, evictionAllowed } from '../../api/disruption.js';
+import { nowTimestamp } from '../../api/objects.js';
+import type { KObject, Mutable, core, policy, scheduling } from '../../api/types.js';
+import { defaultTolerations, podSpecDefaults, qosClass } from '../../api/poddefaults.js';
+import { PRINTERS } from '../../api/tables.js';
 import type { DeleteRequest, Strategy, StrategyContext } from '../strategy.js';
 import { validateEphemeralContainersUpdate, validatePodCreate, validatePodSpec, type Causes } from '../validation.js';
 import { globalDefaultPriorityClass } from './scheduling.js';

@@ -1,5 +1,5 @@
 /** policy: PodDisruptionBudget. */
-import { PRINTERS } from '../../client/tables.js';
+import { PRINTERS } from '../../api/tables.js';
 import type { Strategy } from '../strategy.js';
 import { add, validateIntOrPercent, validateLabels, type Causes } from '../validation.js';
 

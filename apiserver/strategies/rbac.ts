@@ -3,8 +3,8 @@
  * --authorization-mode including RBAC, apiserver/auth/ evaluates them for every request and checks
  * writes for escalation; with AlwaysAllow they are stored and restrict nothing.
  */
-import type { KObject } from '../../client/types.js';
-import { PRINTERS } from '../../client/tables.js';
+import type { KObject } from '../../api/types.js';
+import { PRINTERS } from '../../api/tables.js';
 import type { NameValidator, Strategy } from '../strategy.js';
 import { add, type Causes } from '../validation.js';
 

@@ -1,7 +1,7 @@
 /** scheduling.k8s.io: PriorityClass (Kubernetes' pkg/registry/scheduling/priorityclass). */
-import { invalid } from '../../client/errors.js';
-import type { Mutable, scheduling } from '../../client/types.js';
-import { PRINTERS } from '../../client/tables.js';
+import { invalid } from '../../api/errors.js';
+import type { Mutable, scheduling } from '../../api/types.js';
+import { PRINTERS } from '../../api/tables.js';
 import type { Strategy, StrategyContext } from '../strategy.js';
 import { add, HIGHEST_USER_PRIORITY, SYSTEM_PRIORITY_CLASSES, type Causes } from '../validation.js';
 

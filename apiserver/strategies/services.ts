@@ -2,9 +2,9 @@
  * Services (Kubernetes' pkg/registry/core/service): defaults, validation, and the ClusterIP and NodePort
  * allocation the service REST storage does around every write.
  */
-import { invalid } from '../../client/errors.js';
-import type { KObject, core } from '../../client/types.js';
-import { PRINTERS } from '../../client/tables.js';
+import { invalid } from '../../api/errors.js';
+import type { KObject, core } from '../../api/types.js';
+import { PRINTERS } from '../../api/tables.js';
 import type { Strategy, StrategyContext } from '../strategy.js';
 import { add, validateDns1123Label, validateLabels, validatePort, type Causes } from '../validation.js';
 

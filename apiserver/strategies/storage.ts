@@ -1,5 +1,5 @@
 /** storage.k8s.io: StorageClass. */
-import { PRINTERS } from '../../client/tables.js';
+import { PRINTERS } from '../../api/tables.js';
 import type { Strategy } from '../strategy.js';
 
 export const storageclasses: Strategy = {

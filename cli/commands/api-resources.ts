@@ -1,6 +1,6 @@
 /** `kubelab api-resources`: the served resources with short names and kinds. */
 import type { Command } from 'commander';
-import { RESOURCES, apiVersionOf } from '../../client/resources.js';
+import { RESOURCES, apiVersionOf } from '../../api/resources.js';
 import { formatTable } from '../util.js';
 
 export function register(program: Command): void {

@@ -4,8 +4,8 @@
  * since the last apply are removed from the object) and `kubelab create -f`.
  */
 import type { Command } from 'commander';
-import { isNotFound } from '../../client/errors.js';
-import type { KObject } from '../../client/types.js';
+import { isNotFound } from '../../api/errors.js';
+import type { KObject } from '../../api/types.js';
 import { cliClient, CliError } from '../context.js';
 import { kindRef, loadManifests, manifestResource } from '../util.js';
 

@@ -1,7 +1,7 @@
 /** `kubelab delete TYPE NAME... | TYPE -l SEL | -f FILE` with --cascade and --grace-period. */
 import type { Command } from 'commander';
-import { isNotFound } from '../../client/errors.js';
-import type { ResourceInfo } from '../../client/resources.js';
+import { isNotFound } from '../../api/errors.js';
+import type { ResourceInfo } from '../../api/resources.js';
 import { cliClient, CliError } from '../context.js';
 import { kindRef, loadManifests, manifestResource, parseTargets } from '../util.js';
 

@@ -2,9 +2,9 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import type { ApiClient } from '../../client/api.js';
-import type { KObject, core } from '../../client/types.js';
-import { age, formatEndpoints, serviceExternalIp, servicePorts } from '../../client/tables.js';
-import { isNotFound } from '../../client/errors.js';
+import type { KObject, core } from '../../api/types.js';
+import { age, formatEndpoints, serviceExternalIp, servicePorts } from '../../api/tables.js';
+import { isNotFound } from '../../api/errors.js';
 import { cliClient } from '../context.js';
 import { formatTable, parseTargets } from '../util.js';
 

@@ -3,8 +3,8 @@
  * creates a Service whose selector is the workload's (kubectl expose).
  */
 import type { Command } from 'commander';
-import { findResource } from '../../client/resources.js';
-import type { apps, core, KObject } from '../../client/types.js';
+import { findResource } from '../../api/resources.js';
+import type { apps, core, KObject } from '../../api/types.js';
 import { cliClient, CliError } from '../context.js';
 
 const EXPOSABLE = new Set(['deployments', 'replicasets', 'statefulsets', 'daemonsets', 'pods', 'services']);

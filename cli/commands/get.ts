@@ -1,7 +1,7 @@
 /** `kubelab get`: kubectl-like tables, -o yaml|json|wide|name, -l, --field-selector, -n, -A, -w. */
 import type { Command } from 'commander';
-import { isNotFound } from '../../client/errors.js';
-import type { KObject } from '../../client/types.js';
+import { isNotFound } from '../../api/errors.js';
+import type { KObject } from '../../api/types.js';
 import { cliClient, CliError } from '../context.js';
 import { formatTable, outputFormat, parseTargets, printObjects, tableRows } from '../util.js';
 

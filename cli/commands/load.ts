@@ -4,7 +4,7 @@
  * Open loop: requests go out at the asked rate whatever the server does (cli/loadgen.ts).
  */
 import type { Command } from 'commander';
-import { DurationError, parseDuration } from '../../client/duration.js';
+import { DurationError, parseDuration } from '../../api/duration.js';
 import { CliError } from '../context.js';
 import { LoadOptionsError, formatCounts, runLoad, type LoadResult } from '../loadgen.js';
 

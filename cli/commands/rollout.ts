@@ -5,9 +5,9 @@
  */
 import type { Command } from 'commander';
 import type { ApiClient } from '../../client/api.js';
-import { findResource } from '../../client/resources.js';
-import type { apps } from '../../client/types.js';
-import { CHANGE_CAUSE, REVISION, revisionOf, templateWithoutHash } from '../../client/deploymentutil.js';
+import { findResource } from '../../api/resources.js';
+import type { apps } from '../../api/types.js';
+import { CHANGE_CAUSE, REVISION, revisionOf, templateWithoutHash } from '../../api/deploymentutil.js';
 import { cliClient, CliError } from '../context.js';
 
 /** Parses `deployment/NAME`, `deploy NAME` forms; only Deployments are supported here. */

@@ -1,8 +1,8 @@
 /** `kubelab scale deployment/NAME --replicas N` (also replicasets and statefulsets), through the scale subresource. */
 import type { Command } from 'commander';
 import { scaleWorkload, SCALABLE_RESOURCES } from '../../client/actions.js';
-import { ApiError } from '../../client/errors.js';
-import { findResource } from '../../client/resources.js';
+import { ApiError } from '../../api/errors.js';
+import { findResource } from '../../api/resources.js';
 import { cliClient, CliError } from '../context.js';
 
 

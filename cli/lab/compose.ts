@@ -18,7 +18,7 @@ import { listByLabels, nameOf, removeAll, removeCluster } from './docker.js';
 import { waitForLab } from './ready.js';
 import { nodeRows, nodesTable } from './status.js';
 import { ensurePki } from '../../client/pki/pki.js';
-import { clientTlsFromPkiDir, type ClientTls } from '../../client/tls.js';
+import { clientTlsFromPkiDir, type ClientTls } from '../../component-base/tls.js';
 import { CLUSTER_LABEL, COMPONENT_LABEL, COMPOSE_SERVICE_LABEL, PORTS, WORKER_LABEL, componentArgs, composeLabSpec, kubeconfigYaml, labPki, workerIp, workerName } from './spec.js';
 
 /** The lab's PKI directory, relative to the state directory (.kubelab/pki; docker-compose.yml mounts it). */

@@ -14,7 +14,7 @@ import Docker from 'dockerode';
 import * as tar from 'tar-stream';
 import { ensurePki } from '../../client/pki/pki.js';
 import type { ApiClient } from '../../client/api.js';
-import { isNotFound } from '../../client/errors.js';
+import { isNotFound } from '../../api/errors.js';
 import {
   CLUSTER_LABEL,
   COMPONENT_LABEL,

@@ -4,7 +4,7 @@
  */
 import type Docker from 'dockerode';
 import type { ApiClient } from '../../client/api.js';
-import { isNodeReady } from '../../client/objects.js';
+import { isNodeReady } from '../../api/objects.js';
 import { waitFor } from '../../client/wait.js';
 import { CLUSTER_LABEL, COMPONENT_LABEL } from './spec.js';
 import { listByLabels, nameOf } from './docker.js';

@@ -7,7 +7,7 @@
  * Flags: --cluster NAME (default $KUBELAB_CLUSTER or kubelab).
  */
 import Docker from 'dockerode';
-import { createLogger } from '../../client/log.js';
+import { createLogger } from '../../component-base/log.js';
 import { CLUSTER_LABEL, COMPONENT_LABEL, COMPOSE_SERVICE_LABEL, POD_UID_LABEL } from './spec.js';
 import { killAll, listByLabels, nameOf, removeAll } from './docker.js';
 

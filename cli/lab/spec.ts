@@ -6,9 +6,9 @@
  */
 import type Docker from 'dockerode';
 import { ENCRYPTION_CONFIG_FILE, SERVICE_ACCOUNT_KEY_FILE, labPkiPlan, type PkiPlan } from '../../client/pki/pki.js';
-import { TIMING, type TimingPreset } from '../../client/timing.js';
+import { TIMING, type TimingPreset } from '../../component-base/timing.js';
 
-export type { TimingPreset } from '../../client/timing.js';
+export type { TimingPreset } from '../../component-base/timing.js';
 
 /** Control-plane components that run as containers next to the workers. */
 export type ComponentName = 'etcd' | 'apiserver' | 'scheduler' | 'controller-manager' | 'dns' | 'ingress' | 'dashboard';
@@ -267,7 +267,7 @@ export function etcdUrl(spec: Pick<LabSpec, 'prefix' | 'secure'>): string {
 
 /**
  * Component flags as docker-compose.yml passes them (the container definitions below use these). Timing
- * is only the preset's name: every component reads its values from client/timing.ts.
+ * is only the preset's name: every component reads its values from component-base/timing.ts.
  */
 export function componentArgs(spec: LabSpec, component: ComponentName | 'node', nodeName?: string, nodeIp?: string): string[] {
   const plan = addressPlan(spec);

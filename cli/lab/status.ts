@@ -1,6 +1,6 @@
 /** `kubelab lab status` / the summary `lab up` prints: nodes, pods per node, component health. */
 import type { ApiClient } from '../../client/api.js';
-import { isNodeReady, isPodActive } from '../../client/objects.js';
+import { isNodeReady, isPodActive } from '../../api/objects.js';
 import type { Lab } from './lab.js';
 import { componentHealth } from './ready.js';
 

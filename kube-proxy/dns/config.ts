@@ -1,8 +1,8 @@
 /** dns component options → validated config; durations in ms. */
 import { readFileSync } from 'node:fs';
-import { loadClientTls, type ClientTls, type ClientTlsOptions } from '../../client/tls.js';
+import { loadClientTls, type ClientTls, type ClientTlsOptions } from '../../component-base/tls.js';
 import { networkInterfaces } from 'node:os';
-import { ipToString, parseCidr } from '../../client/cidr.js';
+import { ipToString, parseCidr } from '../../api/cidr.js';
 
 export interface DnsOptions extends ClientTlsOptions {
   apiserver?: string;

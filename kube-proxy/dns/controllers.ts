@@ -7,13 +7,13 @@
  */
 import type { Logger } from 'pino';
 import type { ApiClient } from '../../client/api.js';
-import { isAlreadyExists, isConflict, isNotFound } from '../../client/errors.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../../api/errors.js';
 import type { Informer } from '../../client/informer.js';
-import { clone } from '../../client/objects.js';
+import { clone } from '../../api/objects.js';
 import type { Reconciler, Result } from '../../client/runner.js';
-import type { core, Mutable } from '../../client/types.js';
+import type { core, Mutable } from '../../api/types.js';
 
-import { ipToNumber, ipToString, parseCidr } from '../../client/cidr.js';
+import { ipToNumber, ipToString, parseCidr } from '../../api/cidr.js';
 
 export const KUBE_DNS_KEY = 'kube-system/kube-dns';
 

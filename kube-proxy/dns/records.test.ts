@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { core } from '../../client/types.js';
+import type { core } from '../../api/types.js';
 import { resolve, type DnsView } from './records.js';
 
 const services: core.Service[] = [

@@ -7,7 +7,7 @@
  *   <d.c.b.a>.in-addr.arpa                  PTR for ClusterIPs and named endpoint addresses
  * Anything else under the domain is NXDOMAIN; names outside it are "forward".
  */
-import type { core } from '../../client/types.js';
+import type { core } from '../../api/types.js';
 
 export const DEFAULT_TTL = 5;
 

@@ -7,8 +7,8 @@ import { demux } from '../../client/dockerstream.js';
 import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import * as tar from 'tar-stream';
-import { realClock, type Clock } from '../../client/clock.js';
-import { cpuMillis, quantityValue } from '../../client/quantity.js';
+import { realClock, type Clock } from '../../component-base/clock.js';
+import { cpuMillis, quantityValue } from '../../api/quantity.js';
 import { ContainerStartError, ImagePullError } from '../errors.js';
 import {
   LABELS,

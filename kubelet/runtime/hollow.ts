@@ -13,8 +13,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
-import { durationFlag, parseFlagValue } from '../../client/flags.js';
-import { realClock, timerMs, type Clock } from '../../client/clock.js';
+import { durationFlag, parseFlagValue } from '../../component-base/flags.js';
+import { realClock, timerMs, type Clock } from '../../component-base/clock.js';
 import { ImagePullError } from '../errors.js';
 import {
   SANDBOX,

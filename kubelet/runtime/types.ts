@@ -4,7 +4,7 @@
  * kubelet rebuilds its view of the node from `list()`.
  */
 import type { Duplex, Readable } from 'node:stream';
-import type { core } from '../../client/types.js';
+import type { core } from '../../api/types.js';
 
 /** Docker labels (see docs/architecture.md "Docker labels"). */
 export const LABELS = {

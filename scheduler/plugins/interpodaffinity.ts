@@ -9,7 +9,7 @@
  * cluster without pods carrying required anti-affinity, skips the plugin entirely. Assumed pods are in the
  * NodeInfos, so a burst of replicas sees the ones placed just before it.
  */
-import { matchesLabels } from '../../client/selectors.js';
+import { matchesLabels } from '../../api/selectors.js';
 import {
   MAX_NODE_SCORE,
   SUCCESS,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { core } from '../../client/types.js';
+import type { core } from '../../api/types.js';
 import { makePod, nodeInfo, podInfo } from '../testing.js';
 import { ERR_NODE_PORTS, nodePorts } from './nodeports.js';
 

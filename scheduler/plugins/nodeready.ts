@@ -3,7 +3,7 @@
  * node.kubernetes.io/not-ready taint; checking the condition directly works whether or not a node
  * controller has tainted the node yet, and pods that tolerate the taint (DaemonSet pods) still fit.
  */
-import type { core } from '../../client/types.js';
+import type { core } from '../../api/types.js';
 import { SUCCESS, unresolvable, type FilterPlugin, type NodeInfo, type PodInfo, type Status } from '../framework.js';
 import { toleratesTaint } from './tainttoleration.js';
 

@@ -1,5 +1,5 @@
 /** NodeUnschedulable: a cordoned node (spec.unschedulable) takes no new pods unless they tolerate the cordon taint. */
-import type { core } from '../../client/types.js';
+import type { core } from '../../api/types.js';
 import { SUCCESS, unresolvable, type FilterPlugin, type NodeInfo, type PodInfo, type Status } from '../framework.js';
 import { toleratesTaint } from './tainttoleration.js';
 

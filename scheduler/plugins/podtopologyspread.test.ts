@@ -1,6 +1,6 @@
 import { runScorePlugin } from '../framework.js';
 import { describe, expect, it } from 'vitest';
-import type { core } from '../../client/types.js';
+import type { core } from '../../api/types.js';
 import type { NodeInfo, PodInfo } from '../framework.js';
 import { makePod, nodeInfo } from '../testing.js';
 import { newPodInfo } from '../podinfo.js';

@@ -8,7 +8,7 @@
  * matching pods in a node's domain score higher. Kubernetes' cluster-default constraints are not applied
  * (kubelab keeps the older SelectorSpread score for pods without constraints).
  */
-import { matchesLabels } from '../../client/selectors.js';
+import { matchesLabels } from '../../api/selectors.js';
 import {
   MAX_NODE_SCORE,
   SUCCESS,

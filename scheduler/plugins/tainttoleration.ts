@@ -2,7 +2,7 @@
  * TaintToleration: NoSchedule and NoExecute taints keep out pods that do not tolerate them (filter);
  * untolerated PreferNoSchedule taints lower a node's score.
  */
-import type { core } from '../../client/types.js';
+import type { core } from '../../api/types.js';
 import { defaultNormalizeScore, SUCCESS, unresolvable, type FilterPlugin, type NodeInfo, type PodInfo, type ScorePlugin, type Status } from '../framework.js';
 
 /** Kubernetes' toleration semantics: empty effect matches all effects, Exists with empty key matches all taints. */

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { ApiClient } from '../../client/api.js';
-import { clientTlsFromPkiDir, type ClientTls } from '../../client/tls.js';
+import { clientTlsFromPkiDir, type ClientTls } from '../../component-base/tls.js';
 import { Lab, pickSubnet } from '../../cli/lab/lab.js';
 import { waitForLab } from '../../cli/lab/ready.js';
 import { freePort } from '../support/etcd.js';

@@ -5,10 +5,10 @@
  * (plain, no authentication) — the throwaway mode for suites that test something else.
  */
 import { join } from 'node:path';
-import type { ClientTls } from '../../client/tls.js';
+import type { ClientTls } from '../../component-base/tls.js';
 import { testPki } from './pki.js';
 import { ApiClient } from '../../client/api.js';
-import { nullLogger, createLogger } from '../../client/log.js';
+import { nullLogger, createLogger } from '../../component-base/log.js';
 import { compileApiserverConfig, type ApiserverOptions } from '../../apiserver/config.js';
 import { startApiserver, type RunningApiserver } from '../../apiserver/server.js';
 import { freePort, startEtcd, type TestEtcd } from './etcd.js';

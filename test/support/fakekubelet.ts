@@ -7,10 +7,10 @@
  * The fake scheduler binds pending pods to the least-loaded Ready node whose taints they tolerate.
  */
 import { ApiClient } from '../../client/api.js';
-import { isConflict, isNotFound } from '../../client/errors.js';
+import { isConflict, isNotFound } from '../../api/errors.js';
 import { Informer } from '../../client/informer.js';
-import { isNodeReady, nowMicroTime, nowTimestamp } from '../../client/objects.js';
-import type { core } from '../../client/types.js';
+import { isNodeReady, nowMicroTime, nowTimestamp } from '../../api/objects.js';
+import type { core } from '../../api/types.js';
 import { HOLLOW_ANNOTATIONS, scriptedValue } from '../../kubelet/runtime/hollow.js';
 
 /** Annotations that make a pod's containers exit with `code` once started, on a fake node or a hollow one alike. */

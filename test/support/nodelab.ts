@@ -4,8 +4,8 @@
  * the REST facade. `stop()` removes the pods' containers, the kubeconfig and etcd.
  */
 import { join } from 'node:path';
-import type { core } from '../../client/types.js';
-import { nullLogger } from '../../client/log.js';
+import type { core } from '../../api/types.js';
+import { nullLogger } from '../../component-base/log.js';
 import { compileKubeletConfig, type KubeletOptions } from '../../kubelet/config.js';
 import { startKubelet, type RunningKubelet } from '../../kubelet/start.js';
 import { startControlPlane, type TestControlPlane } from './apiserver.js';

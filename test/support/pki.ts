@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensurePki, labPkiPlan, nodeCerts } from '../../client/pki/pki.js';
-import { clientTlsFromPkiDir, serverTlsFromPkiDir, type ClientTls, type ServerTls } from '../../client/tls.js';
+import { clientTlsFromPkiDir, serverTlsFromPkiDir, type ClientTls, type ServerTls } from '../../component-base/tls.js';
 
 export interface TestPki {
   readonly dir: string;

@@ -1,4 +1,4 @@
-import { RESOURCES } from '../../../client/resources.js';
+import { RESOURCES } from '../../../api/resources.js';
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { openapiV2, openapiV2Protobuf } from '../openapi.js';

@@ -3,11 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { TIMING, TIMING_PRESETS, healTimers, leaseRenewIntervalMs, timingTableMarkdown } from './timing.js';
 
 const DOC = new URL('../docs/timing.md', import.meta.url);
-const BEGIN = '<!-- timing table: generated from client/timing.ts (KUBELAB_UPDATE_DOCS=1 npx vitest run client/timing.test.ts) -->';
+const BEGIN = '<!-- timing table: generated from component-base/timing.ts (KUBELAB_UPDATE_DOCS=1 npx vitest run component-base/timing.test.ts) -->';
 const END = '<!-- end of timing table -->';
 
-describe('timing presets (client/timing.ts)', () => {
-  it('docs/timing.md shows the table as client/timing.ts has it', () => {
+describe('timing presets (component-base/timing.ts)', () => {
+  it('docs/timing.md shows the table as component-base/timing.ts has it', () => {
     const doc = readFileSync(DOC, 'utf8');
     const from = doc.indexOf(BEGIN);
     const to = doc.indexOf(END);

@@ -2,7 +2,7 @@
  * The timing presets, written once: every component reads its part of a preset from here (`--timing
  * lab|default`), the lab's container definitions (cli/lab/spec.ts, and through it docker-compose.yml)
  * pass only the preset's name, and docs/timing.md's table is generated from `timingTableMarkdown()`
- * (client/timing.test.ts fails when the two disagree). Durations in ms.
+ * (component-base/timing.test.ts fails when the two disagree). Durations in ms.
  *
  * `default` is Kubernetes' own defaults; `lab` makes a lost node's pods run elsewhere within seconds
  * on one machine (see docs/timing.md for what each value buys and what it risks).

@@ -5,7 +5,7 @@
  * `--name[=true|false]` as Kubernetes' (Go's ParseBool words), durations Go-style ("500ms", "1m30s").
  */
 import { Command, Option } from 'commander';
-import { DurationError, parseDuration } from './duration.js';
+import { DurationError, parseDuration } from '../api/duration.js';
 
 /** Thrown for a flag whose value does not parse; the message names the flag, the value and the reason. */
 export class FlagError extends Error {
