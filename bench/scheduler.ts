@@ -11,7 +11,7 @@
  * the apiserver allocates a lot of short-lived objects per request, and on this machine the larger
  * nursery roughly doubled throughput (see docs/benchmarks.md).
  * Run: npm run build && node dist/bench/scheduler.js [--nodes 1000] [--pods 10000] [--concurrency 64]
- *      [--bind-concurrency 64] [--events 1] [--inline 0] [--semi-space 32]
+ *      [--bind-concurrency 64] [--events 1] [--attempts 1] [--inline 0] [--semi-space 32]
  */
 import { spawn as spawnProcess } from 'node:child_process';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -125,11 +125,11 @@ async function generateLoad(address: string, pods: number, concurrency: number):
   };
 }
 
-function schedulerConfig(apiserver: string, bindConcurrency: number, events: boolean) {
-  return compileSchedulerConfig({ apiserver, adminPort: 0, bindAddress: '127.0.0.1', leaderElect: false, bindConcurrency, scheduledEvents: events });
+function schedulerConfig(apiserver: string, bindConcurrency: number, events: boolean, attempts: boolean) {
+  return compileSchedulerConfig({ apiserver, adminPort: 0, bindAddress: '127.0.0.1', leaderElect: false, bindConcurrency, scheduledEvents: events, recordAttempts: attempts });
 }
 
-type Job = { role: 'scheduler'; apiserver: string; bindConcurrency: number; events: boolean } | { role: 'load'; apiserver: string; pods: number; concurrency: number };
+type Job = { role: 'scheduler'; apiserver: string; bindConcurrency: number; events: boolean; attempts: boolean } | { role: 'load'; apiserver: string; pods: number; concurrency: number };
 
 type Reply = { ready: true } | { stats: string } | { load: LoadResult };
 
@@ -161,6 +161,8 @@ async function main(): Promise<void> {
   const concurrency = flag('concurrency', 64);
   const bindConcurrency = flag('bind-concurrency', 64);
   const events = flag('events', 1) !== 0;
+  // The scheduler's record of each pod's last attempt (every node's verdict and score) for /debug/attempts.
+  const attempts = flag('attempts', 1) !== 0;
   const inline = flag('inline', 0) !== 0;
   const cp = await startControlPlane();
   const ctl = new AbortController();
@@ -173,13 +175,13 @@ async function main(): Promise<void> {
     let stats: () => Promise<string>;
     let load: LoadResult;
     if (inline) {
-      const sched = await startScheduler(schedulerConfig(cp.address, bindConcurrency, events), ctl.signal, { logger: nullLogger() });
+      const sched = await startScheduler(schedulerConfig(cp.address, bindConcurrency, events, attempts), ctl.signal, { logger: nullLogger() });
       await sched.scheduler.waitForSync(ctl.signal);
       const s = sched.stats;
       stats = async () => `${s.scheduled} / ${s.unschedulable} / ${s.errors}`;
       load = await generateLoad(cp.address, pods, concurrency);
     } else {
-      const sched = spawn({ role: 'scheduler', apiserver: cp.address, bindConcurrency, events });
+      const sched = spawn({ role: 'scheduler', apiserver: cp.address, bindConcurrency, events, attempts });
       workers.push(sched.worker);
       await sched.next();
       stats = async () => {
@@ -201,7 +203,7 @@ async function main(): Promise<void> {
     const counts = [...perNode.values()];
     const boundPerSec = (pods / load.wallMs) * 1000;
     printTable(
-      `Scheduler: ${nodes} nodes, ${pods} pods created at once (create concurrency ${concurrency}, bind concurrency ${bindConcurrency}, Scheduled events ${events ? 'on' : 'off'}, ${inline ? 'one thread' : 'apiserver / scheduler / load in separate threads'}, semi-space ${semi} MiB)`,
+      `Scheduler: ${nodes} nodes, ${pods} pods created at once (create concurrency ${concurrency}, bind concurrency ${bindConcurrency}, Scheduled events ${events ? 'on' : 'off'}, attempt records ${attempts ? 'on' : 'off'}, ${inline ? 'one thread' : 'apiserver / scheduler / load in separate threads'}, semi-space ${semi} MiB)`,
       ['measure', 'value'],
       [
         ['pods bound / s (first create → last bind)', boundPerSec],
@@ -229,7 +231,7 @@ async function workerMain(job: Job): Promise<void> {
     return;
   }
   const ctl = new AbortController();
-  const sched = await startScheduler(schedulerConfig(job.apiserver, job.bindConcurrency, job.events), ctl.signal, { logger: nullLogger() });
+  const sched = await startScheduler(schedulerConfig(job.apiserver, job.bindConcurrency, job.events, job.attempts), ctl.signal, { logger: nullLogger() });
   await sched.scheduler.waitForSync(ctl.signal);
   parentPort?.on('message', () => {
     const s = sched.stats;
