@@ -20,3 +20,19 @@ export function ipToNumber(ip: string): number | undefined {
   if (!m || m.slice(1).some((x) => Number(x) > 255)) return undefined;
   return ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
 }
+
+const collator = new Intl.Collator('en', { numeric: true });
+
+/**
+ * `items` ordered by address: IPv4 as numbers (10.0.0.9 before 10.0.0.10), anything else after them in
+ * numeric collation. Each address is parsed once (a collator compare per pair cost the endpoints
+ * controller 6 % of a busy one-process cluster's CPU).
+ */
+export function sortByIp<T>(items: readonly T[], ipOf: (t: T) => string): T[] {
+  const keyed = items.map((t) => {
+    const ip = ipOf(t);
+    return { t, ip, n: ipToNumber(ip) };
+  });
+  keyed.sort((a, b) => (a.n !== undefined && b.n !== undefined ? a.n - b.n : a.n !== undefined ? -1 : b.n !== undefined ? 1 : collator.compare(a.ip, b.ip)));
+  return keyed.map((k) => k.t);
+}

@@ -10,6 +10,7 @@
  * Kubernetes' EndpointSlice mirroring controller does.
  */
 import { isDeepStrictEqual } from 'node:util';
+import { sortByIp } from '../api/cidr.js';
 import { isAlreadyExists, isNotFound } from '../api/errors.js';
 import { isPodReady } from '../api/objects.js';
 import { keyOf, splitKey, type core, type discovery } from '../api/types.js';
@@ -62,11 +63,11 @@ export function computeSubsets(svc: core.Service, pods: Pod[]): core.EndpointSub
     if (isPodReady(pod) || publishNotReady) g.ready.push(addr);
     else g.notReady.push(addr);
   }
-  const byIp = (a: core.EndpointAddress, b: core.EndpointAddress): number => a.ip.localeCompare(b.ip, 'en', { numeric: true });
+  const byIp = (addrs: core.EndpointAddress[]): core.EndpointAddress[] => sortByIp(addrs, (a) => a.ip);
   return [...groups.values()]
     .map((g) => ({
-      ...(g.ready.length ? { addresses: g.ready.sort(byIp) } : {}),
-      ...(g.notReady.length ? { notReadyAddresses: g.notReady.sort(byIp) } : {}),
+      ...(g.ready.length ? { addresses: byIp(g.ready) } : {}),
+      ...(g.notReady.length ? { notReadyAddresses: byIp(g.notReady) } : {}),
       ...(g.ports.length ? { ports: g.ports } : {}),
     }))
     .sort((a, b) => JSON.stringify(a.ports).localeCompare(JSON.stringify(b.ports)));

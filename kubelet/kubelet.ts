@@ -15,7 +15,7 @@ import { qosClass } from '../api/poddefaults.js';
 import { computePodActions, groupByName, type PodActions, type PodActionsContext } from './actions.js';
 import type { KubeletConfig } from './config.js';
 import { PodExecutor, type ServiceSource, type SyncOutcome } from './executor.js';
-import { generateEvents, preferNewer, snapshot, withPod, type RelistSnapshot } from './pleg.js';
+import { generateEvents, PlegRecord, preferNewer, snapshot } from './pleg.js';
 import { generatePodStatus } from './podstatus.js';
 import { isMirrorPod, isStaticPod, isTerminalPhase, podKey } from './pods.js';
 import { ProbeManager } from './probes.js';
@@ -55,7 +55,7 @@ export class Kubelet {
   private readonly volumes: VolumeManager;
   private readonly executor: PodExecutor;
   readonly probes: ProbeManager;
-  private last: RelistSnapshot = new Map();
+  private readonly last = new PlegRecord();
   /** When a pod worker last listed its pod (performance.now()), to tell its view from an older relist's. */
   private readonly observed = new Map<string, number>();
   private lastRelist: number;
@@ -170,9 +170,9 @@ export class Kubelet {
     this.lastRelist = this.clock.now();
     const newer = new Set<string>();
     for (const [uid, t] of this.observed) if (t > listedAt) newer.add(uid);
-    const snap = preferNewer(snapshot(all), this.last, newer);
-    const touched = new Set(generateEvents(this.last, snap).map((e) => e.podUid));
-    this.last = snap;
+    const snap = preferNewer(snapshot(all), this.last.snapshot, newer);
+    const touched = new Set(generateEvents(this.last.snapshot, snap).map((e) => e.podUid));
+    this.last.reset(snap);
     if (touched.size > 0 && this.log.isLevelEnabled('debug')) this.log.debug({ podUids: [...touched] }, 'pod syncs requested by the relist');
     for (const uid of touched) this.enqueue(uid, listedAt);
     if (!this.sourcesReady) return;
@@ -182,7 +182,7 @@ export class Kubelet {
   /** Removes volumes of pods that are gone and have no containers left. */
   async cleanupVolumes(): Promise<void> {
     if (!this.sourcesReady) return;
-    const live = new Set([...this.last.values()].map((c) => c.podUid));
+    const live = new Set([...this.last.snapshot.values()].map((c) => c.podUid));
     await this.volumes.cleanup((uid) => this.pods.has(uid) || live.has(uid) || this.workers.has(uid));
   }
 
@@ -322,7 +322,7 @@ export class Kubelet {
   private async relistPod(uid: string, before: RuntimeContainer[]): Promise<RuntimeContainer[]> {
     const listedAt = performance.now();
     const now = await this.o.runtime.list(uid);
-    this.last = withPod(this.last, uid, now);
+    this.last.setPod(uid, now);
     this.observed.set(uid, listedAt);
     const states = new Map(before.map((c) => [c.id, c.state]));
     if (now.some((c) => c.state !== 'running' && states.get(c.id) !== c.state) || before.some((c) => !now.some((n) => n.id === c.id))) this.enqueue(uid);

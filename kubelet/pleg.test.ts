@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { generateEvents, preferNewer, withPod, type RelistSnapshot } from './pleg.js';
+import { generateEvents, PlegRecord, preferNewer } from './pleg.js';
 import type { RuntimeContainer } from './runtime/types.js';
 
-const snap = (entries: [string, string, 'created' | 'running' | 'exited'][]): RelistSnapshot =>
+const snap = (entries: [string, string, 'created' | 'running' | 'exited'][]): Map<string, { podUid: string; state: 'created' | 'running' | 'exited' }> =>
   new Map(entries.map(([id, podUid, state]) => [id, { podUid, state }]));
 
 describe('generateEvents', () => {
@@ -35,7 +35,7 @@ describe('generateEvents', () => {
   });
 });
 
-describe('withPod', () => {
+describe('PlegRecord.setPod', () => {
   const rc = (id: string, podUid: string, state: 'created' | 'running' | 'exited'): RuntimeContainer =>
     ({ id, podUid, state, namespace: 'ns', podName: 'p', name: 'c', attempt: 0, createdAt: 0, image: 'i', imageId: 'x' }) as RuntimeContainer;
 
@@ -45,12 +45,19 @@ describe('withPod', () => {
       ['old', 'p1', 'exited'],
       ['b', 'p2', 'running'],
     ]);
-    const seen = withPod(relisted, 'p1', [rc('a', 'p1', 'running'), rc('s', 'p1', 'running')]);
+    const record = new PlegRecord();
+    record.reset(new Map(relisted));
+    record.setPod('p1', [rc('a', 'p1', 'running'), rc('s', 'p1', 'running'), rc('other', 'p2', 'exited')]);
+    const seen = record.snapshot;
+    expect([...seen.keys()].sort()).toEqual(['a', 'b', 's']);
     expect(generateEvents(seen, snap([['a', 'p1', 'running'], ['s', 'p1', 'running'], ['b', 'p2', 'running']]))).toEqual([]);
     expect(generateEvents(seen, snap([['a', 'p1', 'exited'], ['s', 'p1', 'running'], ['b', 'p2', 'running']]))).toEqual([
       { podUid: 'p1', containerId: 'a', type: 'ContainerDied' },
     ]);
     expect(relisted.get('a')?.state).toBe('created');
+    // A pod whose containers are all gone leaves nothing behind.
+    record.setPod('p1', []);
+    expect([...record.snapshot.keys()]).toEqual(['b']);
   });
 });
 
