@@ -64,6 +64,8 @@ export interface HollowRuntimeOptions {
 export class HollowRuntime implements Runtime {
   readonly kind = 'hollow' as const;
   private readonly containers = new Map<string, HollowContainer>();
+  /** Container ids per pod: a pod worker's list(uid) costs its pod's containers, not the node's. */
+  private readonly byPod = new Map<string, Set<string>>();
   private readonly volumes = new Map<string, string>();
   private readonly clock: Clock;
   private ipCounter = 0;
@@ -76,7 +78,12 @@ export class HollowRuntime implements Runtime {
 
   list(podUid?: string): Promise<RuntimeContainer[]> {
     const out: RuntimeContainer[] = [];
-    for (const h of this.containers.values()) if (!podUid || h.c.podUid === podUid) out.push({ ...h.c });
+    if (!podUid) for (const h of this.containers.values()) out.push({ ...h.c });
+    else
+      for (const id of this.byPod.get(podUid) ?? []) {
+        const h = this.containers.get(id);
+        if (h) out.push({ ...h.c });
+      }
     out.sort((a, b) => b.createdAt - a.createdAt || b.attempt - a.attempt);
     return Promise.resolve(out);
   }
@@ -127,6 +134,9 @@ export class HollowRuntime implements Runtime {
       timers: [],
     };
     this.containers.set(id, h);
+    let ids = this.byPod.get(h.c.podUid);
+    if (!ids) this.byPod.set(h.c.podUid, (ids = new Set()));
+    ids.add(id);
     return h;
   }
 
@@ -174,7 +184,12 @@ export class HollowRuntime implements Runtime {
 
   removeContainer(id: string): Promise<void> {
     const h = this.containers.get(id);
-    if (h) for (const t of h.timers) clearTimeout(t);
+    if (h) {
+      for (const t of h.timers) clearTimeout(t);
+      const ids = this.byPod.get(h.c.podUid);
+      ids?.delete(id);
+      if (ids?.size === 0) this.byPod.delete(h.c.podUid);
+    }
     this.containers.delete(id);
     return Promise.resolve();
   }
