@@ -26,7 +26,7 @@ export default tseslint.config(
   { files: ['cli/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts', '**/*.test.ts'], rules: { 'no-console': 'off' } },
   // Components are siblings: they never import each other, and production code never imports tests.
   // They meet in api/, component-base/ and client/ (see below). A helper two components
-  // need moves down into client/; it is not imported sideways. Only cmd/ (the process entries that
+  // need moves down into one of them; it is not imported sideways. Only cmd/ (the process entries that
   // compose components: the image's `component <name>`, the node's kubelet + kube-proxy) imports several.
   ...COMPONENTS.map((c) => ({
     files: [`${c}/**/*.ts`],
