@@ -36,8 +36,8 @@ export function generateEvents(oldSnap: RelistSnapshot, newSnap: RelistSnapshot)
 }
 
 /**
- * The PLEG's record of the last relist, where a pod worker replaces its pod's containers by what it has just listed. The worker already
- * synced against those states, so the next relist must not turn them into events again (that would be
+ * The PLEG's record of the last relist, in which a pod worker replaces its pod's containers by what it has
+ * just listed. The worker already synced against those states, so the next relist must not turn them into events again (that would be
  * a second, redundant sync of every pod just started — a burst of Docker calls during a pod burst).
  * Later changes still differ from the recorded states and still produce events.
  */
