@@ -4,7 +4,10 @@
  * etcd outage run against a real etcd in test/apiserver.test.ts.)
  */
 import http2 from 'node:http2';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import * as protoLoader from '@grpc/proto-loader';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EtcdCallError, EtcdWire } from './etcdwire.js';
 
@@ -13,7 +16,7 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
 });
 
-async function serve(onStream: (stream: http2.ServerHttp2Stream) => void): Promise<{ endpoint: string; sessions: () => number }> {
+async function serve(onStream: (stream: http2.ServerHttp2Stream, headers?: http2.IncomingHttpHeaders) => void): Promise<{ endpoint: string; sessions: () => number }> {
   let sessions = 0;
   const server = http2.createServer();
   server.on('session', (s) => {
@@ -61,4 +64,61 @@ describe('EtcdWire', () => {
     expect(err.code).toBe(14);
     expect(err.message).toMatch(/ECONNREFUSED/);
   });
+
+  it('sends a call that found no connection to the next member, and answers from it', async () => {
+    const live = await serve(answer);
+    const dead = await serve(() => undefined);
+    await new Promise((r) => servers.splice(servers.length - 1, 1)[0].close(r));
+    const wire = new EtcdWire([dead.endpoint, live.endpoint]);
+    const res = await wire.range(range);
+    wire.close();
+    expect(res.header.revision).toBe('7');
+  });
+
+  it('asks for a leader, and sends a call a leaderless member refused to the next member', async () => {
+    const asked: unknown[] = [];
+    const leaderless = await serve((stream, headers) => {
+      asked.push(headers?.hasleader);
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '14', 'grpc-message': 'etcdserver%3A no leader' }, { endStream: true });
+    });
+    const live = await serve(answer);
+    const wire = new EtcdWire([leaderless.endpoint, live.endpoint]);
+    const res = await wire.range(range);
+    // The next call starts on the member after the leaderless one, not on it again.
+    await wire.range(range);
+    wire.close();
+    expect(res.header.revision).toBe('7');
+    expect(asked).toEqual(['true']);
+  });
+
+  it('does not send a call again once it may have been applied (the connection failed mid-call)', async () => {
+    let calls = 0;
+    const flaky = await serve((stream) => {
+      calls++;
+      stream.session?.destroy();
+    });
+    const live = await serve(answer);
+    const wire = new EtcdWire([flaky.endpoint, live.endpoint]);
+    const err = (await wire.range(range).catch((e: unknown) => e)) as EtcdCallError;
+    wire.close();
+    expect(err.code).toBe(14);
+    expect(calls).toBe(1);
+  });
 });
+
+/** Answers every call with an empty RangeResponse at revision 7. */
+function answer(stream: http2.ServerHttp2Stream): void {
+  const require = createRequire(import.meta.url);
+  const def = protoLoader.loadSync(join(dirname(require.resolve('etcd3/package.json')), 'proto', 'rpc.proto'), { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
+  const m = (def['etcdserverpb.KV'] as protoLoader.ServiceDefinition).Range;
+  const body = m.responseSerialize({ header: { revision: '7' }, kvs: [], more: false, count: '0' });
+  const frame = Buffer.alloc(5 + body.length);
+  frame.writeUInt32BE(body.length, 1);
+  body.copy(frame, 5);
+  stream.on('data', () => undefined);
+  stream.on('end', () => {
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+    stream.end(frame);
+  });
+}

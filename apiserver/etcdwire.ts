@@ -11,6 +11,15 @@
  *
  * What is kept from a gRPC client: status/message from trailers (or a trailers-only reply), a per-call
  * deadline, reconnect on the next call after the connection fails, and rotation over the endpoints.
+ *
+ * With several endpoints (an HA control plane's etcd members), one member's failure costs no request:
+ * - a call whose connection could not be made (refused, unknown name, reset before it was up) was never
+ *   sent, and is tried again on the next member;
+ * - every call carries etcd's `hasleader` metadata (clientv3.WithRequireLeader), so a member cut off from
+ *   its peers answers "no leader" at once instead of timing out; such a call was not applied and is
+ *   tried on the next member too;
+ * - an HTTP/2 ping every KEEPALIVE_MS finds a connection that went silent (a partitioned member) and
+ *   drops it, as gRPC keepalive does.
  */
 import http2 from 'node:http2';
 import { createRequire } from 'node:module';
@@ -78,6 +87,16 @@ export class EtcdCallError extends Error {
 
 const UNAVAILABLE = 14;
 const DEADLINE_EXCEEDED = 4;
+/**
+ * How often a connection with calls in flight is pinged, and how long the ack may take before it is dropped.
+ * etcd takes a ping at most every 5 s, and only while a call is open (its keepalive enforcement policy:
+ * more, or pings on an idle connection, earn a GOAWAY).
+ */
+const KEEPALIVE_MS = 10_000;
+const KEEPALIVE_TIMEOUT_MS = 5_000;
+
+/** A call that never reached etcd (no connection), or that etcd refused before applying it: safe to send again. */
+class NotSent extends EtcdCallError {}
 
 let methods: { txn: Method; range: Method } | undefined;
 
@@ -107,6 +126,10 @@ export class EtcdWire {
   private next = 0;
   private closed = false;
   private readonly methods = loadMethods();
+  /** Sessions whose connection came up (calls on them may have been sent). */
+  private readonly connected = new WeakSet<http2.ClientHttp2Session>();
+  /** Calls in flight per session: only a session with some is pinged. */
+  private readonly inflight = new WeakMap<http2.ClientHttp2Session, number>();
 
   constructor(
     private readonly endpoints: string[],
@@ -133,7 +156,28 @@ export class EtcdWire {
     const endpoint = this.endpoints[this.next++ % this.endpoints.length];
     const url = /^https?:\/\//.test(endpoint) ? endpoint : `${this.tls ? 'https' : 'http'}://${endpoint}`;
     const session = this.tls ? http2.connect(url, { ca: this.tls.ca, cert: this.tls.cert, key: this.tls.key, ALPNProtocols: ['h2'] }) : http2.connect(url);
+    session.once('connect', () => this.connected.add(session));
+    let pinging = false;
+    const keepalive = setInterval(() => {
+      if (!session.connecting && !pinging && !session.destroyed && (this.inflight.get(session) ?? 0) > 0) {
+        pinging = true;
+        const silent = setTimeout(() => session.destroy(new Error(`etcd at ${endpoint} did not answer a keepalive ping within ${KEEPALIVE_TIMEOUT_MS} ms`)), KEEPALIVE_TIMEOUT_MS);
+        silent.unref();
+        try {
+          session.ping((err) => {
+            pinging = false;
+            clearTimeout(silent);
+            if (err) session.destroy();
+          });
+        } catch {
+          clearTimeout(silent);
+          session.destroy();
+        }
+      }
+    }, KEEPALIVE_MS);
+    keepalive.unref();
     const drop = (): void => {
+      clearInterval(keepalive);
       if (this.session === session) this.session = undefined;
     };
     // Errors reach the calls in flight through their streams; the session is replaced on the next call.
@@ -145,7 +189,18 @@ export class EtcdWire {
     return session;
   }
 
-  private call(method: Method, req: object): Promise<unknown> {
+  /** One call, sent again on the next endpoint while it was not sent (see the file comment), once per endpoint. */
+  private async call(method: Method, req: object): Promise<unknown> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.attempt(method, req);
+      } catch (err) {
+        if (!(err instanceof NotSent) || attempt >= this.endpoints.length || this.closed) throw err;
+      }
+    }
+  }
+
+  private attempt(method: Method, req: object): Promise<unknown> {
     if (this.closed) return Promise.reject(new EtcdCallError(UNAVAILABLE, 'etcd client closed'));
     return new Promise((resolve, reject) => {
       const body = method.serialize(req);
@@ -157,21 +212,30 @@ export class EtcdWire {
       let session: http2.ClientHttp2Session;
       try {
         session = this.connect();
-        stream = session.request({ ':method': 'POST', ':path': method.path, 'content-type': 'application/grpc', te: 'trailers' });
+        stream = session.request({ ':method': 'POST', ':path': method.path, 'content-type': 'application/grpc', te: 'trailers', hasleader: 'true' });
       } catch (err) {
         this.session = undefined;
-        reject(new EtcdCallError(UNAVAILABLE, (err as Error).message));
+        reject(new NotSent(UNAVAILABLE, (err as Error).message));
         return;
       }
+
       const chunks: Buffer[] = [];
       let status: string | undefined;
       let message = '';
       let settled = false;
+      this.inflight.set(session, (this.inflight.get(session) ?? 0) + 1);
       const finish = (err?: EtcdCallError): void => {
         if (settled) return;
         settled = true;
+        this.inflight.set(session, (this.inflight.get(session) ?? 1) - 1);
         clearTimeout(timer);
         if (err) return reject(err);
+        if (status === String(UNAVAILABLE) && /no leader/i.test(message)) {
+          // This member lost its peers: the next call goes to another one.
+          if (this.session === session) this.session = undefined;
+          session.close();
+          return reject(new NotSent(UNAVAILABLE, message));
+        }
         if (status !== '0') return reject(new EtcdCallError(Number(status ?? UNAVAILABLE), message || `etcd call ended without a status (${method.path})`));
         const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
         if (bytes.length < 5) return reject(new EtcdCallError(UNAVAILABLE, `etcd sent no reply message (${method.path})`));
@@ -199,8 +263,10 @@ export class EtcdWire {
       stream.on('response', readStatus); // a trailers-only reply carries its status here
       stream.on('trailers', readStatus);
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('close', () => finish(status === undefined ? new EtcdCallError(UNAVAILABLE, 'connection to etcd closed') : undefined));
-      stream.on('error', (err) => finish(new EtcdCallError(UNAVAILABLE, err.message)));
+      // Until the connection was up nothing was sent: a failure before then may be retried elsewhere.
+      const failed = (msg: string): EtcdCallError => (this.connected.has(session) ? new EtcdCallError(UNAVAILABLE, msg) : new NotSent(UNAVAILABLE, msg));
+      stream.on('close', () => finish(status === undefined ? failed('connection to etcd closed') : undefined));
+      stream.on('error', (err) => finish(failed(err.message)));
       stream.end(frame);
     });
   }

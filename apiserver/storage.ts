@@ -3,6 +3,7 @@
  * `<prefix>/<resource>/<name>`); resourceVersion is the etcd mod revision. Values are the object's JSON
  * without resourceVersion, which is set from the revision on every read.
  */
+import type { Metadata } from '@grpc/grpc-js';
 import { Etcd3, Range } from 'etcd3';
 import type { Logger } from 'pino';
 import { ApiError } from '../api/errors.js';
@@ -67,8 +68,17 @@ export class Storage {
       hosts: endpoints,
       dialTimeout: 5000,
       ...(tls ? { credentials: { rootCertificate: tls.ca, certChain: tls.cert, privateKey: tls.key } } : {}),
-      grpcOptions: { ...GRPC_BASE_OPTIONS, 'grpc.max_receive_message_length': 2 ** 31 - 1 },
+      grpcOptions: {
+        ...GRPC_BASE_OPTIONS,
+        'grpc.max_receive_message_length': 2 ** 31 - 1,
+        // A member that went silent (partitioned) is found by a missed ping, not after TCP gives up. etcd
+        // accepts a ping every 5 s (--grpc-keepalive-min-time) while a call or stream is open; pings with
+        // none open would be answered with GOAWAY (its enforcement policy), so none are sent then.
+        'grpc.keepalive_time_ms': 10_000,
+        'grpc.keepalive_timeout_ms': 5_000,
+      },
     });
+    requireLeader(this.etcd, log);
     this.wire = new EtcdWire(endpoints, undefined, tls);
     this.leases = new LeaseManager({ grant: async (ttl) => (await wrap(() => this.etcd.lease(ttl, { autoKeepAlive: false }).grant())).toString() });
   }
@@ -221,6 +231,27 @@ function prefixEnd(prefix: string): string {
   const buf = Buffer.from(prefix);
   buf[buf.length - 1]++;
   return buf.toString();
+}
+
+/**
+ * Every etcd3 call and watch stream carries etcd's `hasleader` metadata, as kube-apiserver's watches do
+ * (clientv3.WithRequireLeader): a member cut off from its peers then cancels the watch with "no leader"
+ * and etcd3 reconnects it to another member from its last revision, instead of the watch going quiet on
+ * the lost member for good. etcd3 has no option for call metadata: its connection pool's metadata source
+ * (etcd3 1.1, no auth configured) is wrapped. If that shape is not there, calls go without it, with a warning.
+ */
+function requireLeader(etcd: Etcd3, log?: Logger): void {
+  const auth = (etcd as unknown as { pool?: { authenticator?: { getMetadata?: () => Promise<Metadata> } } }).pool?.authenticator;
+  const inner = auth?.getMetadata?.bind(auth);
+  if (!auth || !inner) {
+    log?.warn('etcd3 has no metadata hook: watches will not require a leader (a partitioned etcd member may stall them)');
+    return;
+  }
+  auth.getMetadata = async () => {
+    const md = (await inner()).clone();
+    md.set('hasleader', 'true');
+    return md;
+  };
 }
 
 async function wrap<T>(fn: () => Promise<T>): Promise<T> {

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { register as apiResources } from './api-resources.js';
 import { register as apply } from './apply.js';
 import { register as audit } from './audit.js';
+import { register as controlPlane } from './controlplane.js';
 import { register as dashboard } from './dashboard.js';
 import { register as del } from './delete.js';
 import { register as describe } from './describe.js';
@@ -18,7 +19,7 @@ import { register as scale } from './scale.js';
 
 export type Register = (program: Command) => void;
 
-const modules: Register[] = [get, describe, apply, del, apiResources, rollout, scale, expose, lab, node, dashboard, logs, exec, load, audit];
+const modules: Register[] = [get, describe, apply, del, apiResources, rollout, scale, expose, lab, node, controlPlane, dashboard, logs, exec, load, audit];
 
 export function registerAll(program: Command): void {
   for (const register of modules) register(program);

@@ -25,7 +25,7 @@ function labPkiDir(cluster: string): string | undefined {
   return undefined;
 }
 
-async function withLab(opts: { cluster?: string }, fn: (lab: Lab) => Promise<string>): Promise<void> {
+export async function withLab(opts: { cluster?: string }, fn: (lab: Lab) => Promise<string>): Promise<void> {
   try {
     const cluster = clusterName(opts.cluster);
     const lab = await Lab.fromDocker(cluster, new Docker(), labPkiDir(cluster));

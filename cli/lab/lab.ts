@@ -36,6 +36,7 @@ import {
   workerIp,
   workerName,
   workerNumber,
+  checkHa,
   type ComponentName,
   type LabSpec,
   type TimingPreset,
@@ -111,7 +112,10 @@ export class Lab {
     const subnet = net.IPAM?.Config?.[0]?.Subnet;
     if (!subnet) throw new LabError(`network ${net.Name} has no subnet`);
     const base = composeLabSpec();
-    const apiserver = (await listByLabels(docker, { [CLUSTER_LABEL]: cluster, [COMPONENT_LABEL]: 'apiserver' }))[0];
+    const apiservers = await listByLabels(docker, { [CLUSTER_LABEL]: cluster, [COMPONENT_LABEL]: 'apiserver' });
+    const apiserver = apiservers[0];
+    const etcds = await listByLabels(docker, { [CLUSTER_LABEL]: cluster, [COMPONENT_LABEL]: 'etcd' });
+    const lb = (await listByLabels(docker, { [CLUSTER_LABEL]: cluster, [COMPONENT_LABEL]: 'lb' })).length > 0;
     const labels = net.Labels ?? {};
     return new Lab(
       {
@@ -126,6 +130,8 @@ export class Lab {
         restartPolicy: 'unless-stopped',
         // A lab's apiserver runs --insecure only when it was made without TLS.
         secure: !(apiserver?.Command ?? '').includes('--insecure'),
+        // An HA control plane has a load balancer in front of its apiservers.
+        ...(lb ? { ha: { etcdMembers: etcds.length, apiservers: apiservers.length } } : {}),
         pkiDir,
       },
       docker,
@@ -321,10 +327,15 @@ export class Lab {
       const workers = Array.from({ length: opts.workers }, (_, i) => ({ name: workerName(i + 1), ip: workerIp(this.spec, i + 1) }));
       await this.ensurePki(workers);
       type Def = { def: Docker.ContainerCreateOptions; component: ComponentName | 'node'; node?: string };
-      const defs: Def[] = [
-        { def: componentContainer(this.spec, 'etcd'), component: 'etcd' },
-        { def: componentContainer(this.spec, 'apiserver'), component: 'apiserver' },
-      ];
+      const defs: Def[] = [];
+      if (this.spec.ha) {
+        checkHa(this.spec.ha);
+        for (let i = 1; i <= this.spec.ha.etcdMembers; i++) defs.push({ def: componentContainer(this.spec, 'etcd', i), component: 'etcd' });
+        for (let i = 1; i <= this.spec.ha.apiservers; i++) defs.push({ def: componentContainer(this.spec, 'apiserver', i), component: 'apiserver' });
+        defs.push({ def: componentContainer(this.spec, 'lb'), component: 'lb' });
+      } else {
+        defs.push({ def: componentContainer(this.spec, 'etcd'), component: 'etcd' }, { def: componentContainer(this.spec, 'apiserver'), component: 'apiserver' });
+      }
       for (let i = 1; i <= (opts.schedulers ?? 2); i++) defs.push({ def: componentContainer(this.spec, 'scheduler', i), component: 'scheduler' });
       for (let i = 1; i <= (opts.controllerManagers ?? 2); i++) defs.push({ def: componentContainer(this.spec, 'controller-manager', i), component: 'controller-manager' });
       defs.push({ def: componentContainer(this.spec, 'dns'), component: 'dns' });
@@ -352,11 +363,70 @@ export class Lab {
     await removeCluster(this.docker, this.spec.cluster);
   }
 
-  /** The apiserver container's inspect data (host ports, state). */
+  /**
+   * The inspect data (host ports, state) of the container that publishes the API: the apiserver, or in an
+   * HA control plane the load balancer in front of the apiservers.
+   */
   async apiserver(): Promise<Docker.ContainerInspectInfo> {
-    const c = (await this.componentContainers('apiserver'))[0];
+    const c = (await this.componentContainers('lb'))[0] ?? (await this.componentContainers('apiserver'))[0];
     if (!c) throw new LabError(`cluster ${this.spec.cluster} has no apiserver container`);
     return this.docker.getContainer(c.Id).inspect();
+  }
+
+  /**
+   * One replica of a control-plane component by its name after the prefix (`etcd-2`, `apiserver-1`) or its
+   * number (`2`), for the member faults of an HA control plane (`kubelab etcd|apiserver …`).
+   */
+  async member(component: 'etcd' | 'apiserver', which: string): Promise<Docker.ContainerInfo> {
+    const list = await this.componentContainers(component);
+    const names = list.map((c) => nameOf(c).slice(this.spec.prefix.length));
+    const wanted = /^\d+$/.test(which) ? `${component}-${which}` : which;
+    const i = names.indexOf(wanted);
+    if (i < 0) {
+      const hint = names.length <= 1 ? ' (this lab has one; an HA lab has several: kubelab lab up --ha)' : '';
+      throw new LabError(`no ${component} member "${which}" in cluster ${this.spec.cluster}; members: ${names.join(', ') || 'none'}${hint}`);
+    }
+    return list[i];
+  }
+
+  /** SIGKILLs one etcd member or apiserver (its data, in the container, stays for restartMember). */
+  async crashMember(component: 'etcd' | 'apiserver', which: string): Promise<string> {
+    const c = await this.member(component, which);
+    await killAll(this.docker, [c.Id]);
+    return nameOf(c);
+  }
+
+  /** Starts a crashed member again (a running one is restarted); an etcd member rejoins with its data. */
+  async restartMember(component: 'etcd' | 'apiserver', which: string): Promise<string> {
+    const c = await this.member(component, which);
+    const container = this.docker.getContainer(c.Id);
+    if (c.State === 'running') await container.restart({ t: 0 });
+    else await container.start();
+    return nameOf(c);
+  }
+
+  /**
+   * Cuts one etcd member off the control-plane network: its peers lose it (the rest keep quorum and elect a
+   * leader among themselves) and the apiservers' connections to it go silent, as with a pulled cable. The
+   * member keeps running; healEtcd connects it again and it catches up from the leader.
+   */
+  async partitionEtcd(which: string): Promise<string> {
+    const c = await this.member('etcd', which);
+    if (c.State !== 'running') throw new LabError(`${nameOf(c)} is not running (state ${c.State}); partition needs a running member`);
+    if (!(await this.isEtcdPartitioned(which))) await this.docker.getNetwork(controlPlaneNetwork(this.spec)).disconnect({ Container: c.Id, Force: true });
+    return nameOf(c);
+  }
+
+  /** Reverses partitionEtcd(); a member that is connected is left as it is. */
+  async healEtcd(which: string): Promise<string> {
+    const c = await this.member('etcd', which);
+    if (await this.isEtcdPartitioned(which)) await this.docker.getNetwork(controlPlaneNetwork(this.spec)).connect({ Container: c.Id });
+    return nameOf(c);
+  }
+
+  async isEtcdPartitioned(which: string): Promise<boolean> {
+    const c = await this.member('etcd', which);
+    return !Object.keys(c.NetworkSettings?.Networks ?? {}).includes(controlPlaneNetwork(this.spec));
   }
 }
 

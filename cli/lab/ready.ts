@@ -56,10 +56,15 @@ export async function waitForLab(lab: Lab, client: ApiClient, opts: ReadyOptions
   const left = (): number => Math.max(1000, deadline - Date.now());
   const say = (line: string): void => opts.onProgress?.(`${line} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
 
-  const etcd = (await lab.componentContainers('etcd'))[0];
-  if (etcd) {
-    await waitFor(async () => (await health(lab.docker, etcd.Id)) === 'healthy', { timeoutMs: left(), intervalMs: 250, what: 'etcd to be healthy' });
-    say('etcd healthy');
+  // Every member: an HA control plane's members form their cluster together (each waits for quorum).
+  const members = await lab.componentContainers('etcd');
+  if (members.length > 0) {
+    await waitFor(async () => (await Promise.all(members.map((m) => health(lab.docker, m.Id)))).every((h) => h === 'healthy'), {
+      timeoutMs: left(),
+      intervalMs: 250,
+      what: members.length > 1 ? `the ${members.length} etcd members to be healthy` : 'etcd to be healthy',
+    });
+    say(members.length > 1 ? `etcd healthy (${members.length} members)` : 'etcd healthy');
   }
   await waitFor(() => client.list('namespaces').then(() => true), { timeoutMs: left(), intervalMs: 250, what: 'the apiserver to answer' });
   say('apiserver answering');

@@ -11,7 +11,7 @@ import { TIMING, type TimingPreset } from '../../component-base/timing.js';
 export type { TimingPreset } from '../../component-base/timing.js';
 
 /** Control-plane components that run as containers next to the workers. */
-export type ComponentName = 'etcd' | 'apiserver' | 'scheduler' | 'controller-manager' | 'dns' | 'ingress' | 'dashboard';
+export type ComponentName = 'etcd' | 'apiserver' | 'lb' | 'scheduler' | 'controller-manager' | 'dns' | 'ingress' | 'dashboard';
 
 /** Set by compose on the containers it manages (services); pods and added workers lack it. */
 export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
@@ -41,6 +41,7 @@ export const PORTS = {
   /** The dashboard's HTTP + WebSocket port (compose lab: http://localhost:8080). */
   dashboard: 8080,
   etcd: 2379,
+  etcdPeer: 2380,
   ingressHttp: 80,
   ingressHttps: 443,
   ingressAdmin: 10254,
@@ -49,6 +50,12 @@ export const PORTS = {
 export interface LabSpec {
   /** Value of io.kubelab.cluster on everything the cluster creates. */
   cluster: string;
+  /**
+   * A highly available control plane (docs/lab.md, "HA control plane"): `etcdMembers` etcd members forming
+   * one Raft cluster, `apiservers` apiservers each talking to every member, and an HAProxy load balancer
+   * (`lb`) at the apiserver's address in front of them. Absent: one etcd and one apiserver, as before.
+   */
+  ha?: HaShape;
   /** Docker network (the flat pod network). */
   network: string;
   /** A /16, e.g. 10.213.0.0/16. */
@@ -58,6 +65,8 @@ export interface LabSpec {
   timing: TimingPreset;
   image: string;
   etcdImage: string;
+  /** The HA control plane's load balancer (Debian's HAProxy): kubelab/haproxy. */
+  lbImage: string;
   /** The ingress controller's image (nginx + the controller). */
   ingressImage: string;
   /** Host ports (on 127.0.0.1) of the ingress controller's HTTP and HTTPS; 0 = Docker picks. */
@@ -80,6 +89,25 @@ export interface LabSpec {
   owner?: string;
 }
 
+/** How many etcd members and apiservers an HA control plane has. */
+export interface HaShape {
+  etcdMembers: number;
+  apiservers: number;
+}
+
+/** `--ha`: three etcd members (one may fail and quorum holds) and two apiservers behind the load balancer. */
+export const DEFAULT_HA: HaShape = { etcdMembers: 3, apiservers: 2 };
+/** The most of each the address plan and the certificates have room for. */
+export const MAX_HA: HaShape = { etcdMembers: 5, apiservers: 3 };
+
+/** Rejects an HA shape the lab cannot build, naming the field and the reason. */
+export function checkHa(ha: HaShape): void {
+  if (!Number.isInteger(ha.etcdMembers) || ha.etcdMembers < 1 || ha.etcdMembers > MAX_HA.etcdMembers || ha.etcdMembers % 2 === 0)
+    throw new Error(`ha.etcdMembers: ${ha.etcdMembers} must be an odd number from 1 to ${MAX_HA.etcdMembers} (an even count tolerates no more failures than the odd one below it)`);
+  if (!Number.isInteger(ha.apiservers) || ha.apiservers < 1 || ha.apiservers > MAX_HA.apiservers)
+    throw new Error(`ha.apiservers: ${ha.apiservers} must be a whole number from 1 to ${MAX_HA.apiservers}`);
+}
+
 /** The apiserver container's audit log (kubeadm's usual place); `kubelab audit` reads it. */
 export const AUDIT_LOG_PATH = '/var/log/kubernetes/audit/audit.log';
 
@@ -98,6 +126,7 @@ export function composeLabSpec(): LabSpec {
     timing: 'lab',
     image: 'kubelab/kubelab:latest',
     etcdImage: 'kubelab/etcd:latest',
+    lbImage: 'kubelab/haproxy:latest',
     ingressImage: 'kubelab/ingress-nginx:latest',
     ingressHostPorts: { http: 8081, https: 8444 },
     hostPorts: { rest: 6443, grpc: 7443, dashboard: PORTS.dashboard },
@@ -114,9 +143,19 @@ export function kubernetesServiceIp(spec: Pick<LabSpec, 'subnet'>): string {
 /** Every certificate the lab needs, for these worker nodes (name → lab address). */
 export function labPki(spec: LabSpec, nodes: { name: string; ip: string }[]): PkiPlan {
   const plan = addressPlan(spec);
+  // The HA names and addresses are always in the certificates, so switching a lab to --ha and back
+  // reissues nothing.
+  const apiservers = Array.from({ length: MAX_HA.apiservers }, (_, i) => i + 1);
+  const members = Array.from({ length: MAX_HA.etcdMembers }, (_, i) => i + 1);
   return labPkiPlan({
-    apiserverHosts: [plan.apiserver, containerName(spec, 'apiserver'), kubernetesServiceIp(spec)],
-    etcdHosts: [containerName(spec, 'etcd')],
+    apiserverHosts: [
+      plan.apiserver,
+      containerName(spec, 'apiserver'),
+      containerName(spec, 'lb'),
+      kubernetesServiceIp(spec),
+      ...apiservers.flatMap((n) => [containerName(spec, `apiserver-${n}`), apiserverReplicaIp(spec, n)]),
+    ],
+    etcdHosts: [containerName(spec, 'etcd'), ...members.map((n) => containerName(spec, `etcd-${n}`))],
     nodes: nodes.map((n) => ({ name: n.name, hosts: [n.ip] })),
   });
 }
@@ -129,6 +168,9 @@ export function pkiFilesOf(component: ComponentName | 'node', nodeName?: string)
       return ['ca.crt', ...pair('etcd-server')];
     case 'apiserver':
       return ['ca.crt', ...pair('apiserver'), ...pair('apiserver-etcd-client'), ...pair('apiserver-kubelet-client'), SERVICE_ACCOUNT_KEY_FILE, ENCRYPTION_CONFIG_FILE];
+    case 'lb':
+      // TCP passthrough: TLS ends at the apiservers, the load balancer holds no key.
+      return [];
     case 'scheduler':
     case 'controller-manager':
     case 'dns':
@@ -192,6 +234,15 @@ export function addressPlan(spec: Pick<LabSpec, 'subnet'>): {
     // LoadBalancer ingress IPs (docs/services.md): inside the /16, outside the other ranges.
     loadBalancerRange: `${p}.32.0/24`,
   };
+}
+
+/**
+ * Address of apiserver replica n (1-based) of an HA control plane: .4, .5, .6. The load balancer holds
+ * the apiserver's usual address (.3), so every component, kubeconfig and certificate stays as it is.
+ */
+export function apiserverReplicaIp(spec: Pick<LabSpec, 'subnet'>, n: number): string {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_HA.apiservers) throw new Error(`apiserver replica ${n} is out of range (1-${MAX_HA.apiservers})`);
+  return `${octets(spec)}.0.${3 + n}`;
 }
 
 /** Fixed address of worker number n (1-based): .21, .22, ... up to .250. */
@@ -260,9 +311,110 @@ export function controlPlaneNetworkLabels(spec: Pick<LabSpec, 'cluster'>): Recor
   return { [CLUSTER_LABEL]: spec.cluster, [NETWORK_ROLE_LABEL]: 'control-plane' };
 }
 
-/** Where the apiserver reaches etcd: its container name on the control-plane network. */
-export function etcdUrl(spec: Pick<LabSpec, 'prefix' | 'secure'>): string {
-  return `${spec.secure ? 'https' : 'http'}://${containerName(spec, 'etcd')}:${PORTS.etcd}`;
+/** The etcd members' names: `etcd` alone, or etcd-1..N in an HA control plane (also their container names after the prefix). */
+export function etcdMembers(spec: Pick<LabSpec, 'ha'>): string[] {
+  return spec.ha ? Array.from({ length: spec.ha.etcdMembers }, (_, i) => `etcd-${i + 1}`) : ['etcd'];
+}
+
+/** The apiservers' container names (after the prefix): `apiserver`, or apiserver-1..N behind the load balancer. */
+export function apiserverReplicas(spec: Pick<LabSpec, 'ha'>): string[] {
+  return spec.ha ? Array.from({ length: spec.ha.apiservers }, (_, i) => `apiserver-${i + 1}`) : ['apiserver'];
+}
+
+/** Where the apiserver reaches etcd member `member`: its container name on the control-plane network. */
+export function etcdUrl(spec: Pick<LabSpec, 'prefix' | 'secure'>, member = 'etcd'): string {
+  return `${spec.secure ? 'https' : 'http'}://${containerName(spec, member)}:${PORTS.etcd}`;
+}
+
+/** Every member's client URL: what each apiserver's --etcd-servers lists. */
+export function etcdUrls(spec: Pick<LabSpec, 'prefix' | 'secure' | 'ha'>): string[] {
+  return etcdMembers(spec).map((m) => etcdUrl(spec, m));
+}
+
+/**
+ * The flags of one etcd member. Alone: peers on loopback only, as before. In an HA control plane the members
+ * find each other by container name on the control-plane network (initial-cluster from the spec), with
+ * peer TLS in a secure lab: each member presents etcd-server (serverAuth + clientAuth) and asks its peers
+ * for a certificate of the cluster CA.
+ */
+export function etcdArgs(spec: LabSpec, member = 'etcd'): string[] {
+  const scheme = spec.secure ? 'https' : 'http';
+  const tls = spec.secure
+    ? [
+        '--cert-file', `${PKI_PATH}/etcd-server.crt`,
+        '--key-file', `${PKI_PATH}/etcd-server.key`,
+        '--client-cert-auth',
+        '--trusted-ca-file', `${PKI_PATH}/ca.crt`,
+        '--listen-metrics-urls', `http://127.0.0.1:${ETCD_METRICS_PORT}`,
+      ]
+    : [];
+  if (!spec.ha)
+    return [
+      '--name', 'etcd',
+      '--data-dir', '/var/lib/etcd/data',
+      '--listen-client-urls', `${scheme}://0.0.0.0:${PORTS.etcd}`,
+      '--advertise-client-urls', etcdUrl(spec),
+      '--listen-peer-urls', 'http://127.0.0.1:2380',
+      '--initial-advertise-peer-urls', 'http://127.0.0.1:2380',
+      '--initial-cluster', 'etcd=http://127.0.0.1:2380',
+      '--log-level', 'warn',
+      // Only clients with a certificate of the cluster CA get in: the apiserver is the only one that has one.
+      ...tls,
+    ];
+  const peer = (m: string): string => `${scheme}://${containerName(spec, m)}:${PORTS.etcdPeer}`;
+  return [
+    '--name', member,
+    '--data-dir', '/var/lib/etcd/data',
+    '--listen-client-urls', `${scheme}://0.0.0.0:${PORTS.etcd}`,
+    '--advertise-client-urls', etcdUrl(spec, member),
+    '--listen-peer-urls', `${scheme}://0.0.0.0:${PORTS.etcdPeer}`,
+    '--initial-advertise-peer-urls', peer(member),
+    '--initial-cluster', etcdMembers(spec).map((m) => `${m}=${peer(m)}`).join(','),
+    '--initial-cluster-state', 'new',
+    '--initial-cluster-token', spec.cluster,
+    '--log-level', 'warn',
+    ...tls,
+    ...(spec.secure
+      ? ['--peer-cert-file', `${PKI_PATH}/etcd-server.crt`, '--peer-key-file', `${PKI_PATH}/etcd-server.key`, '--peer-client-cert-auth', '--peer-trusted-ca-file', `${PKI_PATH}/ca.crt`]
+      : []),
+  ];
+}
+
+/**
+ * HAProxy's configuration for the load balancer of an HA control plane: TCP passthrough of the REST and
+ * gRPC ports (TLS ends at the apiservers) to every apiserver, each checked by a TCP connect every second.
+ * A server marked down has its sessions shut, so watch streams through it end at once and their clients
+ * reconnect to a live apiserver instead of waiting on a dead peer. Long timeouts: watches are long-lived.
+ */
+export function haproxyConfig(spec: LabSpec): string {
+  const servers = (port: number): string[] =>
+    apiserverReplicas(spec).map((name, i) => `  server ${name} ${apiserverReplicaIp(spec, i + 1)}:${port} check inter 1s fall 2 rise 2 on-marked-down shutdown-sessions`);
+  return [
+    'global',
+    '  log stdout format raw local0 notice',
+    '  maxconn 20000',
+    'defaults',
+    '  mode tcp',
+    '  log global',
+    '  option dontlognull',
+    '  timeout connect 2s',
+    '  timeout client 24h',
+    '  timeout server 24h',
+    '  timeout tunnel 24h',
+    `frontend rest`,
+    `  bind :${PORTS.rest}`,
+    '  default_backend apiservers-rest',
+    `frontend grpc`,
+    `  bind :${PORTS.grpc}`,
+    '  default_backend apiservers-grpc',
+    'backend apiservers-rest',
+    '  balance roundrobin',
+    ...servers(PORTS.rest),
+    'backend apiservers-grpc',
+    '  balance roundrobin',
+    ...servers(PORTS.grpc),
+    '',
+  ].join('\n');
 }
 
 /**
@@ -276,30 +428,14 @@ export function componentArgs(spec: LabSpec, component: ComponentName | 'node', 
   const tls = (file: string): string[] => (spec.secure ? clientTlsArgs(file) : []);
   switch (component) {
     case 'etcd':
-      return [
-        '--name', 'etcd',
-        '--data-dir', '/var/lib/etcd/data',
-        '--listen-client-urls', `${scheme}://0.0.0.0:${PORTS.etcd}`,
-        '--advertise-client-urls', etcdUrl(spec),
-        '--listen-peer-urls', 'http://127.0.0.1:2380',
-        '--initial-advertise-peer-urls', 'http://127.0.0.1:2380',
-        '--initial-cluster', 'etcd=http://127.0.0.1:2380',
-        '--log-level', 'warn',
-        // Only clients with a certificate of the cluster CA get in: the apiserver is the only one that has one.
-        ...(spec.secure
-          ? [
-              '--cert-file', `${PKI_PATH}/etcd-server.crt`,
-              '--key-file', `${PKI_PATH}/etcd-server.key`,
-              '--client-cert-auth',
-              '--trusted-ca-file', `${PKI_PATH}/ca.crt`,
-              '--listen-metrics-urls', `http://127.0.0.1:${ETCD_METRICS_PORT}`,
-            ]
-          : []),
-      ];
+      return etcdArgs(spec, nodeName);
+    case 'lb':
+      return ['haproxy', '-W', '-db', '-f', '/usr/local/etc/haproxy/haproxy.cfg'];
     case 'apiserver':
       return [
         'apiserver',
-        '--etcd-servers', etcdUrl(spec),
+        // Every member: the apiserver's etcd clients move to another one when theirs fails.
+        '--etcd-servers', etcdUrls(spec).join(','),
         '--service-cluster-ip-range', plan.serviceCidr,
         '--advertise-address', plan.apiserver,
         '--timing', spec.timing,
@@ -389,7 +525,8 @@ export function watchesDocker(spec: Pick<LabSpec, 'timing'>): boolean {
 /** The container of one control-plane component (`replica` names the 2nd scheduler etc.). */
 export function componentContainer(spec: LabSpec, component: ComponentName, replica = 1): Docker.ContainerCreateOptions {
   const plan = addressPlan(spec);
-  const name = containerName(spec, component === 'scheduler' || component === 'controller-manager' ? `${component}-${replica}` : component);
+  const replicated = component === 'scheduler' || component === 'controller-manager' || (spec.ha !== undefined && (component === 'etcd' || component === 'apiserver'));
+  const name = containerName(spec, replicated ? `${component}-${replica}` : component);
   const base = {
     name,
     // Leader-election identities start with $HOSTNAME: the container name says who leads.
@@ -401,7 +538,7 @@ export function componentContainer(spec: LabSpec, component: ComponentName, repl
       return {
         ...base,
         Image: spec.etcdImage,
-        Cmd: componentArgs(spec, 'etcd'),
+        Cmd: etcdArgs(spec, spec.ha ? `etcd-${replica}` : 'etcd'),
         Healthcheck: {
           Test: spec.secure
             ? ['CMD', 'bash', '-c', healthScript(ETCD_METRICS_PORT, '/health')]
@@ -415,12 +552,45 @@ export function componentContainer(spec: LabSpec, component: ComponentName, repl
         NetworkingConfig: { EndpointsConfig: { [controlPlaneNetwork(spec)]: {} } },
       };
     case 'apiserver':
+      // Behind the load balancer: the replica's own address, no host ports (the load balancer has them).
+      if (spec.ha)
+        return {
+          ...base,
+          Image: spec.image,
+          Cmd: componentArgs(spec, 'apiserver'),
+          ExposedPorts: { [`${PORTS.rest}/tcp`]: {}, [`${PORTS.grpc}/tcp`]: {} },
+          Healthcheck: httpHealthcheck(PORTS.apiserverAdmin),
+          HostConfig: hostConfig(spec),
+          NetworkingConfig: endpoint(spec, apiserverReplicaIp(spec, replica)),
+        };
       return {
         ...base,
         Image: spec.image,
         Cmd: componentArgs(spec, 'apiserver'),
         ExposedPorts: { [`${PORTS.rest}/tcp`]: {}, [`${PORTS.grpc}/tcp`]: {} },
         Healthcheck: httpHealthcheck(PORTS.apiserverAdmin),
+        HostConfig: hostConfig(spec, {
+          PortBindings: {
+            [`${PORTS.rest}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: spec.hostPorts.rest ? String(spec.hostPorts.rest) : '' }],
+            [`${PORTS.grpc}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: spec.hostPorts.grpc ? String(spec.hostPorts.grpc) : '' }],
+          },
+        }),
+        NetworkingConfig: endpoint(spec, plan.apiserver),
+      };
+    case 'lb':
+      return {
+        ...base,
+        Image: spec.lbImage,
+        Cmd: componentArgs(spec, 'lb'),
+        Env: [`KUBELAB_HAPROXY_CFG=${haproxyConfig(spec)}`],
+        ExposedPorts: { [`${PORTS.rest}/tcp`]: {}, [`${PORTS.grpc}/tcp`]: {} },
+        Healthcheck: {
+          Test: ['CMD', 'bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${PORTS.grpc}`],
+          Interval: 2_000 * NS,
+          Timeout: 2_000 * NS,
+          Retries: 3,
+          StartPeriod: 10_000 * NS,
+        },
         HostConfig: hostConfig(spec, {
           PortBindings: {
             [`${PORTS.rest}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: spec.hostPorts.rest ? String(spec.hostPorts.rest) : '' }],

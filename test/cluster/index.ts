@@ -21,10 +21,10 @@ import { Lab, pickSubnet } from '../../cli/lab/lab.js';
 import { waitForLab } from '../../cli/lab/ready.js';
 import { freePort } from '../support/etcd.js';
 import { hostPort } from '../../cli/lab/docker.js';
-import { PORTS, addressPlan, composeLabSpec, ingressImageFor, kubeconfigYaml, workerName, type ComponentName, type LabSpec, type TimingPreset } from '../../cli/lab/spec.js';
+import { DEFAULT_HA, PORTS, addressPlan, composeLabSpec, ingressImageFor, kubeconfigYaml, workerName, type ComponentName, type HaShape, type LabSpec, type TimingPreset } from '../../cli/lab/spec.js';
 import { waitFor } from '../../client/wait.js';
 
-export type { ComponentName, TimingPreset } from '../../cli/lab/spec.js';
+export type { ComponentName, HaShape, TimingPreset } from '../../cli/lab/spec.js';
 
 export interface ClusterOptions {
   /** Worker nodes worker-1..N. Default 3. */
@@ -54,6 +54,11 @@ export interface ClusterOptions {
   ingressImage?: string;
   /** Also start the dashboard container (docs/dashboard.md); its URL is `dashboardUrl`. Default false. */
   dashboard?: boolean;
+  /**
+   * A highly available control plane (docs/lab.md): true = 3 etcd members and 2 apiservers behind an HAProxy
+   * load balancer (the shape of `kubelab lab up --ha`), or a shape of your own. Default: one of each.
+   */
+  ha?: boolean | HaShape;
 }
 
 /** Where a test cluster's ingress controller answers. */
@@ -108,6 +113,13 @@ export interface TestCluster {
   /** SIGKILLs a component ('leader' = the replica holding its Lease); returns the containers stopped. */
   stopComponent(component: ComponentName, which?: 'all' | 'leader'): Promise<string[]>;
   startComponent(component: ComponentName): Promise<string[]>;
+  /** HA control plane: SIGKILLs one etcd member or apiserver (`etcd-2`, `apiserver-1` or its number); returns its container name. */
+  crashMember(component: 'etcd' | 'apiserver', which: string): Promise<string>;
+  /** Starts a crashed member again (an etcd member rejoins with its data). */
+  restartMember(component: 'etcd' | 'apiserver', which: string): Promise<string>;
+  /** Cuts one etcd member off its peers and the apiservers; healEtcd connects it again. */
+  partitionEtcd(which: string): Promise<string>;
+  healEtcd(which: string): Promise<string>;
   /** Removes every container (incl. pod containers), network and volume of the cluster. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -151,6 +163,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       secure,
       pkiDir,
       owner: ownerOfThisProcess(),
+      ...(opts.ha ? { ha: opts.ha === true ? DEFAULT_HA : opts.ha } : {}),
     };
     const candidate = new Lab(spec, docker);
     try {
@@ -242,6 +255,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       },
       stopComponent: (component, which = 'all') => l.stopComponent(component, which, c),
       startComponent: (component) => l.startComponent(component),
+      crashMember: (component, which) => l.crashMember(component, which),
+      restartMember: (component, which) => l.restartMember(component, which),
+      partitionEtcd: (which) => l.partitionEtcd(which),
+      healEtcd: (which) => l.healEtcd(which),
       stop,
     };
     return cluster;
