@@ -11,6 +11,8 @@
  * - floor: a pause + busybox pod started with dockerode, no kubelab code, in the same run.
  * - lab start with images cached, and the idle cost of a 3-worker lab (docker stats).
  * Run: npm run build && node dist/bench/lab.js [--rounds 10] [--fault crash|partition] [--compose 1] [--timing lab|default]
+ *      node dist/bench/lab.js --ha [--window 20] [--rate 20] [--rounds 1]: API availability while HA control-plane
+ *      members fail (bench/ha.ts)
  * (`--fault partition` cuts the node off instead: no Docker signal, so the lease path even in the lab preset.)
  */
 import { execFile } from 'node:child_process';
@@ -24,6 +26,7 @@ import { labDown, labUp } from '../cli/lab/compose.js';
 import { startCluster, type TestCluster } from '../test/cluster/index.js';
 import { waitFor } from '../client/wait.js';
 import { flag, median, percentile, printTable } from './stats.js';
+import { haBench } from './ha.js';
 
 const run = promisify(execFile);
 const NS = 'bench-lab';
@@ -333,7 +336,7 @@ async function main(): Promise<void> {
   printTable('Lab', ['what', 'value', 'unit', 'target'], rows);
 }
 
-main().catch((err: unknown) => {
+(process.argv.includes('--ha') ? haBench() : main()).catch((err: unknown) => {
   process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

@@ -1,0 +1,92 @@
+/**
+ * `node dist/bench/lab.js --ha [--rounds 3] [--window 20]`: API availability of an HA control plane
+ * (3 etcd members, 2 apiservers behind HAProxy) while members fail. A client through the load balancer
+ * sends a steady stream of writes (ConfigMap creates, no retry) and reads (gets) — --rate per second —
+ * and every result is stamped. Phases of --window seconds each:
+ *   baseline (nothing fails) · etcd member crashed · etcd member partitioned · apiserver crashed
+ * Per phase: requests, failed, longest gap between two successful writes, write p50/p99 latency. The
+ * baseline, measured in the same run, is the floor: the same client and cluster with nothing broken.
+ */
+import { isNodeReady } from '../api/objects.js';
+import { startCluster, type TestCluster } from '../test/cluster/index.js';
+import { waitFor } from '../client/wait.js';
+import { flag, median, percentile, printTable } from './stats.js';
+
+interface Sample {
+  t: number;
+  ok: boolean;
+  ms: number;
+  write: boolean;
+}
+
+/** Sends `rate` requests per second (every other one a write) until `stop` aborts; returns every sample. */
+async function load(c: TestCluster, ns: string, rate: number, stop: AbortSignal): Promise<Sample[]> {
+  const out: Sample[] = [];
+  let n = 0;
+  const inflight = new Set<Promise<void>>();
+  while (!stop.aborted) {
+    const write = n % 2 === 0;
+    const name = `a-${n++}`;
+    const t = performance.now();
+    const p = (write
+      ? c.client.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns } }, { timeoutMs: 10_000 })
+      : c.client.get('namespaces', ns, { timeoutMs: 10_000 })
+    ).then(
+      () => void out.push({ t, ok: true, ms: performance.now() - t, write }),
+      () => void out.push({ t, ok: false, ms: performance.now() - t, write }),
+    );
+    inflight.add(p);
+    void p.finally(() => inflight.delete(p));
+    await new Promise((r) => setTimeout(r, 1000 / rate));
+  }
+  await Promise.all(inflight);
+  return out.sort((a, b) => a.t - b.t);
+}
+
+function summarize(phase: string, samples: Sample[], windowMs: number): (string | number)[] {
+  const writes = samples.filter((s) => s.write);
+  const ok = writes.filter((s) => s.ok);
+  let gap = 0;
+  for (let i = 1; i < ok.length; i++) gap = Math.max(gap, ok[i].t + ok[i].ms - (ok[i - 1].t + ok[i - 1].ms));
+  const failed = samples.filter((s) => !s.ok).length;
+  return [phase, samples.length, failed, `${((100 * failed) / Math.max(1, samples.length)).toFixed(1)} %`, gap, median(ok.map((s) => s.ms)), percentile(ok.map((s) => s.ms), 99), windowMs / 1000];
+}
+
+export async function haBench(): Promise<void> {
+  const windowMs = flag('window', 20) * 1000;
+  const rate = flag('rate', 20);
+  const rounds = flag('rounds', 1);
+  const t0 = Date.now();
+  const c = await startCluster({ ha: true, workers: 1, controlPlaneReplicas: 1, name: `bench-ha-${process.pid}`, startTimeoutMs: 300_000 });
+  process.stderr.write(`[bench] HA cluster ${c.name} up in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${rounds} round(s) of 4 phases × ${windowMs / 1000} s at ${rate} req/s\n`);
+  const rows: (string | number)[][] = [];
+  try {
+    const ns = 'bench-ha';
+    await c.client.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    const phase = async (name: string, fault: () => Promise<unknown>, repair: () => Promise<unknown>): Promise<void> => {
+      const stop = new AbortController();
+      const running = load(c, ns, rate, stop.signal);
+      await new Promise((r) => setTimeout(r, 1000));
+      await fault();
+      await new Promise((r) => setTimeout(r, windowMs - 1000));
+      stop.abort();
+      const samples = await running;
+      rows.push(summarize(name, samples, windowMs));
+      process.stderr.write(`[bench] ${name}: ${samples.length} requests, ${samples.filter((s) => !s.ok).length} failed\n`);
+      await repair();
+      // Healthy again before the next phase: every member and apiserver running, the node Ready.
+      await waitFor(async () => (await c.lab.componentContainers('etcd')).every((m) => m.State === 'running') && (await c.lab.componentContainers('apiserver')).every((m) => m.State === 'running'), { timeoutMs: 60_000, what: 'every member running' });
+      await waitFor(async () => isNodeReady(await c.client.get('nodes', 'worker-1')) && (await c.client.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'probe-', namespace: ns } }).then(() => true, () => false)), { timeoutMs: 60_000, what: 'the cluster to answer writes again' });
+    };
+    for (let r = 1; r <= rounds; r++) {
+      const member = `etcd-${((r - 1) % 3) + 1}`;
+      await phase('baseline: nothing fails', async () => undefined, async () => undefined);
+      await phase(`${member} crashed (SIGKILL) 1 s in`, () => c.crashMember('etcd', member), () => c.restartMember('etcd', member));
+      await phase(`${member} partitioned 1 s in`, () => c.partitionEtcd(member), () => c.healEtcd(member));
+      await phase('apiserver-1 crashed (SIGKILL) 1 s in', () => c.crashMember('apiserver', '1'), () => c.restartMember('apiserver', '1'));
+    }
+  } finally {
+    await c.stop();
+  }
+  printTable(`API availability of an HA control plane (${rate} req/s through HAProxy, half creates with no retry, half gets; failed = any error)`, ['phase', 'requests', 'failed', 'failed %', 'longest write gap ms', 'write p50 ms', 'write p99 ms', 'window s'], rows);
+}
