@@ -75,6 +75,19 @@ describe('EtcdWire', () => {
     expect(res.header.revision).toBe('7');
   });
 
+  it('names what every member answered when none took the call', async () => {
+    const leaderless = await serve((stream) => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '14', 'grpc-message': 'etcdserver%3A no leader' }, { endStream: true });
+    });
+    const dead = await serve(() => undefined);
+    await new Promise((r) => servers.splice(servers.length - 1, 1)[0].close(r));
+    const wire = new EtcdWire([leaderless.endpoint, dead.endpoint]);
+    const err = (await wire.range(range).catch((e: unknown) => e)) as EtcdCallError;
+    wire.close();
+    expect(err.code).toBe(14);
+    expect(err.message).toMatch(new RegExp(`no etcd member took the call \\(${leaderless.endpoint}: etcdserver: no leader; ${dead.endpoint}: .*ECONNREFUSED`));
+  });
+
   it('asks for a leader, and sends a call a leaderless member refused to the next member', async () => {
     const asked: unknown[] = [];
     const leaderless = await serve((stream, headers) => {

@@ -191,11 +191,16 @@ export class EtcdWire {
 
   /** One call, sent again on the next endpoint while it was not sent (see the file comment), once per endpoint. */
   private async call(method: Method, req: object): Promise<unknown> {
+    const why: string[] = [];
     for (let attempt = 1; ; attempt++) {
+      const endpoint = this.session ? undefined : this.endpoints[this.next % this.endpoints.length];
       try {
         return await this.attempt(method, req);
       } catch (err) {
-        if (!(err instanceof NotSent) || attempt >= this.endpoints.length || this.closed) throw err;
+        if (!(err instanceof NotSent) || this.closed) throw err;
+        why.push(endpoint ? `${endpoint}: ${err.message}` : err.message);
+        // Every member tried: say what each answered (a lost quorum reads as "no leader" from the live ones).
+        if (attempt >= this.endpoints.length) throw new EtcdCallError(UNAVAILABLE, this.endpoints.length > 1 ? `no etcd member took the call (${why.join('; ')})` : err.message);
       }
     }
   }

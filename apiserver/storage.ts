@@ -4,6 +4,7 @@
  * without resourceVersion, which is set from the revision on every read.
  */
 import type { Metadata } from '@grpc/grpc-js';
+import { ExponentialBackoff } from 'cockatiel';
 import { Etcd3, Range } from 'etcd3';
 import type { Logger } from 'pino';
 import { ApiError } from '../api/errors.js';
@@ -67,6 +68,10 @@ export class Storage {
     this.etcd = new Etcd3({
       hosts: endpoints,
       dialTimeout: 5000,
+      // A watch stream that broke reconnects (from its last revision) to a member picked at random; with
+      // one member down, a few picks of it in a row grew etcd3's default backoff (up to 30 s) and held
+      // every watch of a resource for that long. A short cap: the next try is another member anyway.
+      faultHandling: { watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 1000 }).next() },
       ...(tls ? { credentials: { rootCertificate: tls.ca, certChain: tls.cert, privateKey: tls.key } } : {}),
       grpcOptions: {
         ...GRPC_BASE_OPTIONS,

@@ -36,7 +36,7 @@ describe('an HA lab spec', () => {
     const cfg = haproxyConfig(ha);
     expect(cfg).toMatch(/frontend rest\n  bind :6443/);
     expect(cfg).toMatch(/frontend grpc\n  bind :7443/);
-    expect(cfg.match(/server apiserver-\d 10\.213\.0\.\d:7443 check inter 1s fall 2 rise 2 on-marked-down shutdown-sessions/g)).toHaveLength(2);
+    expect(cfg.match(/server apiserver-\d 10\.213\.0\.\d:7443 check inter 1s fall 2 rise 2 on-marked-down shutdown-sessions observe layer4 error-limit 1 on-error mark-down/g)).toHaveLength(2);
     expect(cfg.match(/server apiserver-\d 10\.213\.0\.\d:6443/g)).toHaveLength(2);
     expect(cfg).toMatch(/timeout tunnel 24h/);
   });

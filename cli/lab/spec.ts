@@ -372,10 +372,24 @@ export function etcdArgs(spec: LabSpec, member = 'etcd'): string[] {
     '--initial-cluster', etcdMembers(spec).map((m) => `${m}=${peer(m)}`).join(','),
     '--initial-cluster-state', 'new',
     '--initial-cluster-token', spec.cluster,
+    // A member back from a partition asks before it campaigns (the default from etcd 3.5 on): its higher term
+    // does not depose the leader the others kept meanwhile.
+    '--pre-vote',
     '--log-level', 'warn',
     ...tls,
     ...(spec.secure
-      ? ['--peer-cert-file', `${PKI_PATH}/etcd-server.crt`, '--peer-key-file', `${PKI_PATH}/etcd-server.key`, '--peer-client-cert-auth', '--peer-trusted-ca-file', `${PKI_PATH}/ca.crt`]
+      ? [
+          '--peer-cert-file', `${PKI_PATH}/etcd-server.crt`,
+          '--peer-key-file', `${PKI_PATH}/etcd-server.key`,
+          '--peer-client-cert-auth',
+          '--peer-trusted-ca-file', `${PKI_PATH}/ca.crt`,
+          // A peer still needs a certificate of the cluster CA; etcd only skips resolving every DNS name of
+          // that certificate to match the peer's address. Those lookups include the members that are down
+          // (and, on the internal network, a name Docker does not know takes seconds to fail): with them,
+          // each peer handshake outlasted the election timeout and a leader's crash left the two survivors
+          // without a leader for 10 s and more.
+          '--experimental-peer-skip-client-san-verification',
+        ]
       : []),
   ];
 }
@@ -384,20 +398,28 @@ export function etcdArgs(spec: LabSpec, member = 'etcd'): string[] {
  * HAProxy's configuration for the load balancer of an HA control plane: TCP passthrough of the REST and
  * gRPC ports (TLS ends at the apiservers) to every apiserver, each checked by a TCP connect every second.
  * A server marked down has its sessions shut, so watch streams through it end at once and their clients
- * reconnect to a live apiserver instead of waiting on a dead peer. Long timeouts: watches are long-lived.
+ * reconnect to a live apiserver instead of waiting on a dead peer. A connection that fails between two
+ * checks marks its server down at once (observe layer4) and is sent to another one (redispatch): a client
+ * connecting right after a crash is not refused. Long timeouts: watches are long-lived.
  */
 export function haproxyConfig(spec: LabSpec): string {
   const servers = (port: number): string[] =>
-    apiserverReplicas(spec).map((name, i) => `  server ${name} ${apiserverReplicaIp(spec, i + 1)}:${port} check inter 1s fall 2 rise 2 on-marked-down shutdown-sessions`);
+    apiserverReplicas(spec).map(
+      (name, i) =>
+        `  server ${name} ${apiserverReplicaIp(spec, i + 1)}:${port} check inter 1s fall 2 rise 2 on-marked-down shutdown-sessions observe layer4 error-limit 1 on-error mark-down`,
+    );
   return [
     'global',
     '  log stdout format raw local0 notice',
-    '  maxconn 20000',
+    '  maxconn 4096',
     'defaults',
     '  mode tcp',
     '  log global',
     '  option dontlognull',
-    '  timeout connect 2s',
+    // A connection to an apiserver that just died (not yet marked down) is retried on another one.
+    '  retries 3',
+    '  option redispatch 1',
+    '  timeout connect 1s',
     '  timeout client 24h',
     '  timeout server 24h',
     '  timeout tunnel 24h',
