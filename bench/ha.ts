@@ -20,20 +20,26 @@ interface Sample {
 }
 
 /** Sends `rate` requests per second (every other one a write) until `stop` aborts; returns every sample. */
+let loads = 0;
+
 async function load(c: TestCluster, ns: string, rate: number, stop: AbortSignal): Promise<Sample[]> {
+  const prefix = `l${loads++}`;
   const out: Sample[] = [];
   let n = 0;
   const inflight = new Set<Promise<void>>();
   while (!stop.aborted) {
     const write = n % 2 === 0;
-    const name = `a-${n++}`;
+    const name = `${prefix}-${n++}`;
     const t = performance.now();
     const p = (write
       ? c.client.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns } }, { timeoutMs: 10_000 })
       : c.client.get('namespaces', ns, { timeoutMs: 10_000 })
     ).then(
       () => void out.push({ t, ok: true, ms: performance.now() - t, write }),
-      () => void out.push({ t, ok: false, ms: performance.now() - t, write }),
+      (err: unknown) => {
+        out.push({ t, ok: false, ms: performance.now() - t, write });
+        if (process.env.KUBELAB_BENCH_LOG) process.stderr.write(`[bench] ${write ? 'create' : 'get'} failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      },
     );
     inflight.add(p);
     void p.finally(() => inflight.delete(p));
@@ -78,11 +84,19 @@ export async function haBench(): Promise<void> {
       await waitFor(async () => (await c.lab.componentContainers('etcd')).every((m) => m.State === 'running') && (await c.lab.componentContainers('apiserver')).every((m) => m.State === 'running'), { timeoutMs: 60_000, what: 'every member running' });
       await waitFor(async () => isNodeReady(await c.client.get('nodes', 'worker-1')) && (await c.client.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'probe-', namespace: ns } }).then(() => true, () => false)), { timeoutMs: 60_000, what: 'the cluster to answer writes again' });
     };
+    const leader = async (): Promise<string> => (await waitFor(() => c.lab.etcdLeader(), { timeoutMs: 30_000, what: 'etcd to have a leader' }));
+    const follower = async (): Promise<string> => {
+      const l = await leader();
+      return ['etcd-1', 'etcd-2', 'etcd-3'].find((m) => m !== l) ?? 'etcd-1';
+    };
     for (let r = 1; r <= rounds; r++) {
-      const member = `etcd-${((r - 1) % 3) + 1}`;
       await phase('baseline: nothing fails', async () => undefined, async () => undefined);
-      await phase(`${member} crashed (SIGKILL) 1 s in`, () => c.crashMember('etcd', member), () => c.restartMember('etcd', member));
-      await phase(`${member} partitioned 1 s in`, () => c.partitionEtcd(member), () => c.healEtcd(member));
+      const f = await follower();
+      await phase(`etcd follower (${f}) crashed (SIGKILL) 1 s in`, () => c.crashMember('etcd', f), () => c.restartMember('etcd', f));
+      const l = await leader();
+      await phase(`etcd leader (${l}) crashed (SIGKILL) 1 s in`, () => c.crashMember('etcd', l), () => c.restartMember('etcd', l));
+      const p = await leader();
+      await phase(`etcd leader (${p}) partitioned 1 s in`, () => c.partitionEtcd(p), () => c.healEtcd(p));
       await phase('apiserver-1 crashed (SIGKILL) 1 s in', () => c.crashMember('apiserver', '1'), () => c.restartMember('apiserver', '1'));
     }
   } finally {

@@ -54,11 +54,9 @@ const etcdHealth = (member: string): Promise<string> => etcdctl(member, 'endpoin
 
 /** The member that leads the Raft cluster now (`etcd-2`), asked of `from`. */
 async function etcdLeader(from: string): Promise<string> {
-  // endpoint status lines: https://<prefix>etcd-2:2379, <id>, <version>, <db size>, <is leader>, ...
-  const line = (await etcdctl(from, 'endpoint', 'status', '--cluster')).split('\n').find((l) => l.split(', ')[4] === 'true');
-  const m = line?.match(/etcd-\d+/);
-  if (!m) throw new Error(`no leader in etcdctl endpoint status from ${from}`);
-  return m[0];
+  const leader = await cluster.lab.etcdLeader(from);
+  if (!leader) throw new Error(`etcd has no leader, says ${from}: ${JSON.stringify(await cluster.lab.etcdStatus(from))}`);
+  return leader;
 }
 
 /**

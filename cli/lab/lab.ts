@@ -424,6 +424,30 @@ export class Lab {
     return nameOf(c);
   }
 
+  /**
+   * The etcd cluster as one running member sees it (`etcdctl endpoint status --cluster`, with that member's own
+   * certificate): each member's name and whether it leads. A member this one cannot reach is not listed.
+   */
+  async etcdStatus(from?: string): Promise<{ member: string; leader: boolean; error?: string }[]> {
+    const running = (await this.componentContainers('etcd')).filter((c) => c.State === 'running' && (from === undefined || nameOf(c) === `${this.spec.prefix}${from}`));
+    const c = running[0];
+    if (!c) throw new LabError(`no running etcd member${from ? ` "${from}"` : ''} in cluster ${this.spec.cluster} to ask`);
+    const scheme = this.spec.secure ? 'https' : 'http';
+    const tls = this.spec.secure ? ['--cacert', `${PKI_PATH}/ca.crt`, '--cert', `${PKI_PATH}/etcd-server.crt`, '--key', `${PKI_PATH}/etcd-server.key`] : [];
+    const r = await exec(this.docker.getContainer(c.Id), ['etcdctl', '--endpoints', `${scheme}://127.0.0.1:2379`, ...tls, 'endpoint', 'status', '--cluster']);
+    // https://<prefix>etcd-2:2379, <id>, <version>, <db size>, <is leader>, <is learner>, <term>, <index>, <applied>, <errors>
+    return r.output
+      .split('\n')
+      .map((l) => l.split(', '))
+      .filter((f) => f.length >= 5 && /:\/\//.test(f[0]))
+      .map((f) => ({ member: (f[0].match(/\/\/([^:]+):/)?.[1] ?? f[0]).slice(this.spec.prefix.length), leader: f[4] === 'true', ...(f[9] ? { error: f.slice(9).join(', ').trim() } : {}) }));
+  }
+
+  /** The member that leads the etcd cluster now (`etcd-2`), or undefined while there is none. */
+  async etcdLeader(from?: string): Promise<string | undefined> {
+    return (await this.etcdStatus(from)).find((s) => s.leader)?.member;
+  }
+
   async isEtcdPartitioned(which: string): Promise<boolean> {
     const c = await this.member('etcd', which);
     return !Object.keys(c.NetworkSettings?.Networks ?? {}).includes(controlPlaneNetwork(this.spec));
