@@ -31,7 +31,7 @@ export function register(program: Command): void {
       const timeout = Number(opts.timeout);
       if (!Number.isFinite(timeout) || timeout <= 0) throw new CliError(`--timeout: "${opts.timeout}" must be a number of seconds`);
       const res = await labUp({ workers, skipImages: opts.skipImages, ha: opts.ha, timeoutMs: timeout * 1000, say: out });
-      out(nextSteps(res.kubeconfigPath));
+      out(nextSteps(res.kubeconfigPath, opts.ha));
     });
 
   lab

@@ -230,8 +230,8 @@ export function dashboardUrl(hostPort: number): string {
   return `http://localhost:${hostPort}`;
 }
 
-/** Next commands to try, printed after `lab up`. */
-export function nextSteps(kubeconfigPath: string): string {
+/** Next commands to try, printed after `lab up` (with the control-plane faults of an HA lab). */
+export function nextSteps(kubeconfigPath: string, ha = false): string {
   return [
     'Next:',
     `  export KUBECONFIG=${kubeconfigPath}`,
@@ -243,6 +243,14 @@ export function nextSteps(kubeconfigPath: string): string {
     '  kubelab node crash worker-2                      # power loss; watch the pods move',
     '  kubelab node restart worker-2',
     '  kubelab node partition worker-3 && kubelab node heal worker-3',
+    ...(ha
+      ? [
+          '  kubelab etcd crash etcd-1                        # HA: two members keep quorum; kubelab lab status shows the leader',
+          '  kubelab etcd restart etcd-1',
+          '  kubelab apiserver crash 1                        # HA: HAProxy sends everyone to apiserver-2',
+          '  kubelab apiserver restart 1',
+        ]
+      : []),
     '  kubelab lab status',
     '  npm run lab:down                                 # remove everything',
     '',

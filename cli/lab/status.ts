@@ -69,9 +69,19 @@ export async function statusReport(lab: Lab, client: ApiClient): Promise<string>
   }
   const partitioned = new Set<string>();
   for (const node of await lab.nodes()) if (await lab.isPartitioned(node).catch(() => false)) partitioned.add(node);
+  // An HA control plane: which etcd member leads, and which are cut off (`kubelab etcd partition`).
+  const etcdMembers = health.filter((s) => s.component === 'etcd');
+  if (etcdMembers.length > 1) {
+    const leader = await lab.etcdLeader().catch(() => undefined);
+    if (leader) leaders.add(`${lab.spec.prefix}${leader}`);
+    for (const m of etcdMembers) {
+      const member = m.name.slice(lab.spec.prefix.length);
+      if (await lab.isEtcdPartitioned(member).catch(() => false)) partitioned.add(member);
+    }
+  }
   const rows = health.map((s) => {
-    const worker = s.component === 'node' ? s.name.slice(lab.spec.prefix.length) : '';
-    const notes = [leaders.has(s.name) ? 'leader' : '', partitioned.has(worker) ? 'PARTITIONED' : ''].filter(Boolean).join(',');
+    const short = s.component === 'node' || s.component === 'etcd' ? s.name.slice(lab.spec.prefix.length) : '';
+    const notes = [leaders.has(s.name) ? 'leader' : '', partitioned.has(short) ? 'PARTITIONED' : ''].filter(Boolean).join(',');
     return [s.name, s.component, s.health, notes];
   });
   out.push(table(['CONTAINER', 'COMPONENT', 'HEALTH', 'NOTE'], rows));
