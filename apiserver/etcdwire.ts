@@ -12,7 +12,9 @@
  * What is kept from a gRPC client: status/message from trailers (or a trailers-only reply), a per-call
  * deadline, reconnect on the next call after the connection fails, and rotation over the endpoints.
  *
- * With several endpoints (an HA control plane's etcd members), one member's failure costs no request:
+ * With several endpoints (an HA control plane's etcd members), a follower's failure costs no request (a
+ * leader's costs the writes it had in flight: etcd answers them "request timed out", and whether they were
+ * applied is unknown, so they are not sent again):
  * - a call whose connection could not be made (refused, unknown name, reset before it was up) was never
  *   sent, and is tried again on the next member;
  * - every call carries etcd's `hasleader` metadata (clientv3.WithRequireLeader), so a member cut off from
@@ -223,7 +225,6 @@ export class EtcdWire {
         reject(new NotSent(UNAVAILABLE, (err as Error).message));
         return;
       }
-
       const chunks: Buffer[] = [];
       let status: string | undefined;
       let message = '';
