@@ -4,7 +4,22 @@ import { ApiError } from '../api/errors.js';
 import { CliError, closeCliClient, serverAddress } from './context.js';
 import { registerAll } from './commands/index.js';
 
+/**
+ * grpc-js names the TLS server after the target host, and for `127.0.0.1:7443` Node then warns on every
+ * command that an IP address is not a valid SNI name (DEP0123); the certificate is still checked against
+ * the address. That one warning is dropped from the CLI's output; every other warning prints as before.
+ */
+function quietSniWarning(): void {
+  const printers = process.listeners('warning');
+  process.removeAllListeners('warning');
+  process.on('warning', (w: Error & { code?: string }) => {
+    if (w.code === 'DEP0123') return;
+    for (const print of printers) print(w);
+  });
+}
+
 export async function runCli(argv: string[]): Promise<number> {
+  quietSniWarning();
   const program = new Command('kubelab')
     .description('kubelab: a Kubernetes-style lab cluster on one machine')
     .option('-s, --server <host:port>', 'apiserver gRPC address (default: the lab in this checkout, or 127.0.0.1:7443)')
