@@ -7,7 +7,12 @@
  * Per phase: requests, failed, longest gap between two successful writes, write p50/p99 latency. The
  * baseline, measured in the same run, is the floor: the same client and cluster with nothing broken.
  */
+import { noop } from 'cockatiel';
+import Docker from 'dockerode';
+import { Etcd3 } from 'etcd3';
 import { isNodeReady } from '../api/objects.js';
+import { exec, ipOn, killAll, removeCluster } from '../cli/lab/docker.js';
+import { DEFAULT_HA, componentContainer, composeLabSpec, controlPlaneNetwork, type LabSpec } from '../cli/lab/spec.js';
 import { startCluster, type TestCluster } from '../test/cluster/index.js';
 import { waitFor } from '../client/wait.js';
 import { flag, median, percentile, printTable } from './stats.js';
@@ -58,6 +63,62 @@ function summarize(phase: string, samples: Sample[], windowMs: number): (string 
   return [phase, samples.length, failed, `${((100 * failed) / Math.max(1, samples.length)).toFixed(1)} %`, gap, median(ok.map((s) => s.ms)), percentile(ok.map((s) => s.ms), 99), windowMs / 1000];
 }
 
+/**
+ * The floor: the same three-member etcd (the lab's image and flags, plain HTTP) with no kubelab code — etcd3
+ * from the host straight to the members, puts never retried and gets at the same rate — and its leader
+ * SIGKILLed 1 s in. Compare the longest gap between successful writes (the election). Its failure count is
+ * not comparable: etcd3 picks a member at random per call and, not retrying, fails every call it sends to the
+ * dead one (a third of them), where kubelab's etcd client sends a call that found no connection to the next.
+ */
+async function etcdFloor(windowMs: number, rate: number): Promise<(string | number)[]> {
+  const docker = new Docker();
+  const name = `bench-ha-floor-${process.pid}`;
+  const spec: LabSpec = { ...composeLabSpec(), cluster: name, network: name, prefix: `${name}-`, secure: false, ha: DEFAULT_HA };
+  let client: Etcd3 | undefined;
+  try {
+    // Not internal (unlike the lab's control-plane network): the host reaches the members directly.
+    await docker.createNetwork({ Name: controlPlaneNetwork(spec), Driver: 'bridge', CheckDuplicate: true, Labels: { 'io.kubelab.cluster': name } });
+    const members = [];
+    for (let i = 1; i <= 3; i++) {
+      const c = await docker.createContainer({ ...componentContainer(spec, 'etcd', i), Healthcheck: undefined });
+      await c.start();
+      members.push(c);
+    }
+    const ips = await Promise.all(members.map(async (m) => ipOn((await docker.listContainers({ all: true, filters: JSON.stringify({ id: [m.id] }) }))[0], controlPlaneNetwork(spec)) ?? ''));
+    client = new Etcd3({ hosts: ips.map((ip) => `http://${ip}:2379`), dialTimeout: 2000, faultHandling: { global: noop } });
+    const etcd = client;
+    await waitFor(() => etcd.put('floor/ready').value('1').then(() => true, () => false), { timeoutMs: 60_000, what: 'the floor etcd cluster to take writes' });
+    const status = await exec(members[0], ['etcdctl', '--endpoints', 'http://127.0.0.1:2379', 'endpoint', 'status', '--cluster']);
+    const leaderName = status.output.split('\n').find((l) => l.split(', ')[4] === 'true')?.match(/etcd-\d/)?.[0];
+    const leader = members[Number(leaderName?.slice(-1) ?? '1') - 1];
+    const out: Sample[] = [];
+    const inflight = new Set<Promise<void>>();
+    const stopAt = performance.now() + windowMs;
+    const crashAt = performance.now() + 1000;
+    let crashed = false;
+    for (let n = 0; performance.now() < stopAt; n++) {
+      if (!crashed && performance.now() >= crashAt) {
+        crashed = true;
+        void killAll(docker, [leader.id]);
+      }
+      const write = n % 2 === 0;
+      const t = performance.now();
+      const p = (write ? etcd.put(`floor/${n}`).value('x') : etcd.get('floor/ready').string()).then(
+        () => void out.push({ t, ok: true, ms: performance.now() - t, write }),
+        () => void out.push({ t, ok: false, ms: performance.now() - t, write }),
+      );
+      inflight.add(p);
+      void p.finally(() => inflight.delete(p));
+      await new Promise((r) => setTimeout(r, 1000 / rate));
+    }
+    await Promise.all(inflight);
+    return summarize(`floor: etcd alone (etcd3, no retry; compare the gap), leader (${leaderName}) crashed 1 s in`, out.sort((a, b) => a.t - b.t), windowMs);
+  } finally {
+    client?.close();
+    await removeCluster(docker, name);
+  }
+}
+
 export async function haBench(): Promise<void> {
   const windowMs = flag('window', 20) * 1000;
   const rate = flag('rate', 20);
@@ -102,5 +163,6 @@ export async function haBench(): Promise<void> {
   } finally {
     await c.stop();
   }
+  rows.push(await etcdFloor(windowMs, rate));
   printTable(`API availability of an HA control plane (${rate} req/s through HAProxy, half creates with no retry, half gets; failed = any error)`, ['phase', 'requests', 'failed', 'failed %', 'longest write gap ms', 'write p50 ms', 'write p99 ms', 'window s'], rows);
 }
