@@ -11,7 +11,8 @@ import { noop } from 'cockatiel';
 import Docker from 'dockerode';
 import { Etcd3 } from 'etcd3';
 import { isNodeReady } from '../api/objects.js';
-import { exec, ipOn, killAll, removeCluster } from '../cli/lab/docker.js';
+import { ipOn, killAll, removeCluster } from '../cli/lab/docker.js';
+import { Lab } from '../cli/lab/lab.js';
 import { DEFAULT_HA, componentContainer, composeLabSpec, controlPlaneNetwork, type LabSpec } from '../cli/lab/spec.js';
 import { startCluster, type TestCluster } from '../test/cluster/index.js';
 import { waitFor } from '../client/wait.js';
@@ -24,26 +25,21 @@ interface Sample {
   write: boolean;
 }
 
-/** Sends `rate` requests per second (every other one a write) until `stop` aborts; returns every sample. */
-let loads = 0;
-
-async function load(c: TestCluster, ns: string, rate: number, stop: AbortSignal): Promise<Sample[]> {
-  const prefix = `l${loads++}`;
+/**
+ * Sends `rate` requests per second — `send(n, write)`, every other one a write — until `stop` aborts, and stamps
+ * each result; returns every sample in send order.
+ */
+async function drive(rate: number, stop: AbortSignal, send: (n: number, write: boolean) => Promise<unknown>): Promise<Sample[]> {
   const out: Sample[] = [];
-  let n = 0;
   const inflight = new Set<Promise<void>>();
-  while (!stop.aborted) {
+  for (let n = 0; !stop.aborted; n++) {
     const write = n % 2 === 0;
-    const name = `${prefix}-${n++}`;
     const t = performance.now();
-    const p = (write
-      ? c.client.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns } }, { timeoutMs: 10_000 })
-      : c.client.get('namespaces', ns, { timeoutMs: 10_000 })
-    ).then(
+    const p = send(n, write).then(
       () => void out.push({ t, ok: true, ms: performance.now() - t, write }),
       (err: unknown) => {
         out.push({ t, ok: false, ms: performance.now() - t, write });
-        if (process.env.KUBELAB_BENCH_LOG) process.stderr.write(`[bench] ${write ? 'create' : 'get'} failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        if (process.env.KUBELAB_BENCH_LOG) process.stderr.write(`[bench] ${write ? 'write' : 'read'} failed: ${err instanceof Error ? err.message : String(err)}\n`);
       },
     );
     inflight.add(p);
@@ -52,6 +48,18 @@ async function load(c: TestCluster, ns: string, rate: number, stop: AbortSignal)
   }
   await Promise.all(inflight);
   return out.sort((a, b) => a.t - b.t);
+}
+
+let loads = 0;
+
+/** ConfigMap creates (never retried) and namespace gets through the cluster's load balancer. */
+function load(c: TestCluster, ns: string, rate: number, stop: AbortSignal): Promise<Sample[]> {
+  const prefix = `l${loads++}`;
+  return drive(rate, stop, (n, write) =>
+    write
+      ? c.client.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${prefix}-${n}`, namespace: ns } }, { timeoutMs: 10_000 })
+      : c.client.get('namespaces', ns, { timeoutMs: 10_000 }),
+  );
 }
 
 function summarize(phase: string, samples: Sample[], windowMs: number): (string | number)[] {
@@ -88,31 +96,16 @@ async function etcdFloor(windowMs: number, rate: number): Promise<(string | numb
     client = new Etcd3({ hosts: ips.map((ip) => `http://${ip}:2379`), dialTimeout: 2000, faultHandling: { global: noop } });
     const etcd = client;
     await waitFor(() => etcd.put('floor/ready').value('1').then(() => true, () => false), { timeoutMs: 60_000, what: 'the floor etcd cluster to take writes' });
-    const status = await exec(members[0], ['etcdctl', '--endpoints', 'http://127.0.0.1:2379', 'endpoint', 'status', '--cluster']);
-    const leaderName = status.output.split('\n').find((l) => l.split(', ')[4] === 'true')?.match(/etcd-\d/)?.[0];
-    const leader = members[Number(leaderName?.slice(-1) ?? '1') - 1];
-    const out: Sample[] = [];
-    const inflight = new Set<Promise<void>>();
-    const stopAt = performance.now() + windowMs;
-    const crashAt = performance.now() + 1000;
-    let crashed = false;
-    for (let n = 0; performance.now() < stopAt; n++) {
-      if (!crashed && performance.now() >= crashAt) {
-        crashed = true;
-        void killAll(docker, [leader.id]);
-      }
-      const write = n % 2 === 0;
-      const t = performance.now();
-      const p = (write ? etcd.put(`floor/${n}`).value('x') : etcd.get('floor/ready').string()).then(
-        () => void out.push({ t, ok: true, ms: performance.now() - t, write }),
-        () => void out.push({ t, ok: false, ms: performance.now() - t, write }),
-      );
-      inflight.add(p);
-      void p.finally(() => inflight.delete(p));
-      await new Promise((r) => setTimeout(r, 1000 / rate));
-    }
-    await Promise.all(inflight);
-    return summarize(`floor: etcd alone (etcd3, no retry; compare the gap), leader (${leaderName}) crashed 1 s in`, out.sort((a, b) => a.t - b.t), windowMs);
+    const leaderName = (await new Lab(spec, docker).etcdLeader()) ?? 'etcd-1';
+    const leader = members[Number(leaderName.slice('etcd-'.length)) - 1];
+    const stop = new AbortController();
+    const running = drive(rate, stop.signal, (n, write) => (write ? etcd.put(`floor/${n}`).value('x').exec() : etcd.get('floor/ready').string()));
+    await new Promise((r) => setTimeout(r, 1000));
+    await killAll(docker, [leader.id]);
+    await new Promise((r) => setTimeout(r, windowMs - 1000));
+    stop.abort();
+    const out = await running;
+    return summarize(`floor: etcd alone (etcd3, no retry; compare the gap), leader (${leaderName}) crashed 1 s in`, out, windowMs);
   } finally {
     client?.close();
     await removeCluster(docker, name);

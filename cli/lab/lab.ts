@@ -112,10 +112,9 @@ export class Lab {
     const subnet = net.IPAM?.Config?.[0]?.Subnet;
     if (!subnet) throw new LabError(`network ${net.Name} has no subnet`);
     const base = composeLabSpec();
-    const apiservers = await listByLabels(docker, { [CLUSTER_LABEL]: cluster, [COMPONENT_LABEL]: 'apiserver' });
-    const apiserver = apiservers[0];
-    const etcds = await listByLabels(docker, { [CLUSTER_LABEL]: cluster, [COMPONENT_LABEL]: 'etcd' });
-    const lb = (await listByLabels(docker, { [CLUSTER_LABEL]: cluster, [COMPONENT_LABEL]: 'lb' })).length > 0;
+    const components = await listByLabels(docker, { [CLUSTER_LABEL]: cluster, [COMPONENT_LABEL]: undefined });
+    const count = (component: ComponentName): number => components.filter((c) => c.Labels[COMPONENT_LABEL] === component).length;
+    const apiserver = components.find((c) => c.Labels[COMPONENT_LABEL] === 'apiserver');
     const labels = net.Labels ?? {};
     return new Lab(
       {
@@ -131,7 +130,7 @@ export class Lab {
         // A lab's apiserver runs --insecure only when it was made without TLS.
         secure: !(apiserver?.Command ?? '').includes('--insecure'),
         // An HA control plane has a load balancer in front of its apiservers.
-        ...(lb ? { ha: { etcdMembers: etcds.length, apiservers: apiservers.length } } : {}),
+        ...(count('lb') > 0 ? { ha: { etcdMembers: count('etcd'), apiservers: count('apiserver') } } : {}),
         pkiDir,
       },
       docker,

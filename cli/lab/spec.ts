@@ -297,6 +297,16 @@ function endpoint(spec: LabSpec, ip?: string): Docker.ContainerCreateOptions['Ne
   return { EndpointsConfig: { [spec.network]: ip ? { IPAMConfig: { IPv4Address: ip } } : {} } };
 }
 
+/** A published port on the host's loopback; 0 = Docker picks. */
+function loopback(hostPort: number | undefined): { HostIp: string; HostPort: string }[] {
+  return [{ HostIp: '127.0.0.1', HostPort: hostPort ? String(hostPort) : '' }];
+}
+
+/** The API's REST and gRPC ports on the host's loopback: the apiserver's, or the HA load balancer's. */
+function apiPortBindings(spec: LabSpec): Docker.HostConfig['PortBindings'] {
+  return { [`${PORTS.rest}/tcp`]: loopback(spec.hostPorts.rest), [`${PORTS.grpc}/tcp`]: loopback(spec.hostPorts.grpc) };
+}
+
 /**
  * etcd's own network, as kubeadm keeps etcd on the control-plane hosts: only etcd and the apiserver are on
  * it, and it is `internal` (no route out). Pods and nodes are on the pod network; Docker isolates bridge
@@ -339,45 +349,38 @@ export function etcdUrls(spec: Pick<LabSpec, 'prefix' | 'secure' | 'ha'>): strin
  */
 export function etcdArgs(spec: LabSpec, member = 'etcd'): string[] {
   const scheme = spec.secure ? 'https' : 'http';
-  const tls = spec.secure
-    ? [
-        '--cert-file', `${PKI_PATH}/etcd-server.crt`,
-        '--key-file', `${PKI_PATH}/etcd-server.key`,
-        '--client-cert-auth',
-        '--trusted-ca-file', `${PKI_PATH}/ca.crt`,
-        '--listen-metrics-urls', `http://127.0.0.1:${ETCD_METRICS_PORT}`,
-      ]
-    : [];
-  if (!spec.ha)
-    return [
-      '--name', 'etcd',
-      '--data-dir', '/var/lib/etcd/data',
-      '--listen-client-urls', `${scheme}://0.0.0.0:${PORTS.etcd}`,
-      '--advertise-client-urls', etcdUrl(spec),
-      '--listen-peer-urls', 'http://127.0.0.1:2380',
-      '--initial-advertise-peer-urls', 'http://127.0.0.1:2380',
-      '--initial-cluster', 'etcd=http://127.0.0.1:2380',
-      '--log-level', 'warn',
-      // Only clients with a certificate of the cluster CA get in: the apiserver is the only one that has one.
-      ...tls,
-    ];
-  const peer = (m: string): string => `${scheme}://${containerName(spec, m)}:${PORTS.etcdPeer}`;
+  const members = etcdMembers(spec);
+  // Alone: peers on loopback only. HA: by container name on the control-plane network, TLS when secure.
+  const peer = (m: string): string => (spec.ha ? `${scheme}://${containerName(spec, m)}:${PORTS.etcdPeer}` : `http://127.0.0.1:${PORTS.etcdPeer}`);
   return [
     '--name', member,
     '--data-dir', '/var/lib/etcd/data',
     '--listen-client-urls', `${scheme}://0.0.0.0:${PORTS.etcd}`,
     '--advertise-client-urls', etcdUrl(spec, member),
-    '--listen-peer-urls', `${scheme}://0.0.0.0:${PORTS.etcdPeer}`,
+    '--listen-peer-urls', spec.ha ? `${scheme}://0.0.0.0:${PORTS.etcdPeer}` : peer(member),
     '--initial-advertise-peer-urls', peer(member),
-    '--initial-cluster', etcdMembers(spec).map((m) => `${m}=${peer(m)}`).join(','),
-    '--initial-cluster-state', 'new',
-    '--initial-cluster-token', spec.cluster,
-    // A member back from a partition asks before it campaigns (the default from etcd 3.5 on): its higher term
-    // does not depose the leader the others kept meanwhile.
-    '--pre-vote',
+    '--initial-cluster', members.map((m) => `${m}=${peer(m)}`).join(','),
+    ...(spec.ha
+      ? [
+          '--initial-cluster-state', 'new',
+          '--initial-cluster-token', spec.cluster,
+          // A member back from a partition asks before it campaigns (the default from etcd 3.5 on): its higher
+          // term does not depose the leader the others kept meanwhile.
+          '--pre-vote',
+        ]
+      : []),
     '--log-level', 'warn',
-    ...tls,
+    // Only clients with a certificate of the cluster CA get in: the apiserver is the only one that has one.
     ...(spec.secure
+      ? [
+          '--cert-file', `${PKI_PATH}/etcd-server.crt`,
+          '--key-file', `${PKI_PATH}/etcd-server.key`,
+          '--client-cert-auth',
+          '--trusted-ca-file', `${PKI_PATH}/ca.crt`,
+          '--listen-metrics-urls', `http://127.0.0.1:${ETCD_METRICS_PORT}`,
+        ]
+      : []),
+    ...(spec.secure && spec.ha
       ? [
           '--peer-cert-file', `${PKI_PATH}/etcd-server.crt`,
           '--peer-key-file', `${PKI_PATH}/etcd-server.key`,
@@ -574,30 +577,15 @@ export function componentContainer(spec: LabSpec, component: ComponentName, repl
         NetworkingConfig: { EndpointsConfig: { [controlPlaneNetwork(spec)]: {} } },
       };
     case 'apiserver':
-      // Behind the load balancer: the replica's own address, no host ports (the load balancer has them).
-      if (spec.ha)
-        return {
-          ...base,
-          Image: spec.image,
-          Cmd: componentArgs(spec, 'apiserver'),
-          ExposedPorts: { [`${PORTS.rest}/tcp`]: {}, [`${PORTS.grpc}/tcp`]: {} },
-          Healthcheck: httpHealthcheck(PORTS.apiserverAdmin),
-          HostConfig: hostConfig(spec),
-          NetworkingConfig: endpoint(spec, apiserverReplicaIp(spec, replica)),
-        };
       return {
         ...base,
         Image: spec.image,
         Cmd: componentArgs(spec, 'apiserver'),
         ExposedPorts: { [`${PORTS.rest}/tcp`]: {}, [`${PORTS.grpc}/tcp`]: {} },
         Healthcheck: httpHealthcheck(PORTS.apiserverAdmin),
-        HostConfig: hostConfig(spec, {
-          PortBindings: {
-            [`${PORTS.rest}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: spec.hostPorts.rest ? String(spec.hostPorts.rest) : '' }],
-            [`${PORTS.grpc}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: spec.hostPorts.grpc ? String(spec.hostPorts.grpc) : '' }],
-          },
-        }),
-        NetworkingConfig: endpoint(spec, plan.apiserver),
+        // Behind the load balancer: the replica's own address, no host ports (the load balancer has them).
+        HostConfig: spec.ha ? hostConfig(spec) : hostConfig(spec, { PortBindings: apiPortBindings(spec) }),
+        NetworkingConfig: endpoint(spec, spec.ha ? apiserverReplicaIp(spec, replica) : plan.apiserver),
       };
     case 'lb':
       return {
@@ -613,12 +601,7 @@ export function componentContainer(spec: LabSpec, component: ComponentName, repl
           Retries: 3,
           StartPeriod: 10_000 * NS,
         },
-        HostConfig: hostConfig(spec, {
-          PortBindings: {
-            [`${PORTS.rest}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: spec.hostPorts.rest ? String(spec.hostPorts.rest) : '' }],
-            [`${PORTS.grpc}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: spec.hostPorts.grpc ? String(spec.hostPorts.grpc) : '' }],
-          },
-        }),
+        HostConfig: hostConfig(spec, { PortBindings: apiPortBindings(spec) }),
         NetworkingConfig: endpoint(spec, plan.apiserver),
       };
     case 'scheduler':
@@ -641,7 +624,6 @@ export function componentContainer(spec: LabSpec, component: ComponentName, repl
         NetworkingConfig: endpoint(spec, plan.dns),
       };
     case 'ingress': {
-      const bind = (p: number): { HostIp: string; HostPort: string }[] => [{ HostIp: '127.0.0.1', HostPort: p ? String(p) : '' }];
       return {
         ...base,
         Image: spec.ingressImage,
@@ -650,8 +632,8 @@ export function componentContainer(spec: LabSpec, component: ComponentName, repl
         Healthcheck: httpHealthcheck(PORTS.ingressAdmin),
         HostConfig: hostConfig(spec, {
           PortBindings: {
-            [`${PORTS.ingressHttp}/tcp`]: bind(spec.ingressHostPorts.http),
-            [`${PORTS.ingressHttps}/tcp`]: bind(spec.ingressHostPorts.https),
+            [`${PORTS.ingressHttp}/tcp`]: loopback(spec.ingressHostPorts.http),
+            [`${PORTS.ingressHttps}/tcp`]: loopback(spec.ingressHostPorts.https),
           },
         }),
         NetworkingConfig: endpoint(spec, plan.ingress),
@@ -665,7 +647,7 @@ export function componentContainer(spec: LabSpec, component: ComponentName, repl
         ExposedPorts: { [`${PORTS.dashboard}/tcp`]: {} },
         Healthcheck: httpHealthcheck(PORTS.dashboard),
         HostConfig: hostConfig(spec, {
-          PortBindings: { [`${PORTS.dashboard}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: spec.hostPorts.dashboard ? String(spec.hostPorts.dashboard) : '' }] },
+          PortBindings: { [`${PORTS.dashboard}/tcp`]: loopback(spec.hostPorts.dashboard) },
           // Node faults from its buttons are Docker operations, as `kubelab node crash` does them.
           Binds: ['/var/run/docker.sock:/var/run/docker.sock'],
         }),
