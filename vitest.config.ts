@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
  * Whole-cluster suites (containers per node, the compose lab, thousands of fuzz inputs, seven kubectl
  * versions): their own project, so `npm test -- --project integration` is a quick loop. CI runs all.
  */
-const SLOW = ['test/e2e.test.ts', 'test/ha.test.ts', 'test/dashboard-lab.test.ts', 'test/e2e-compose.test.ts', 'test/fuzz.test.ts', 'test/kubectl-matrix.test.ts', 'test/services.test.ts'];
+const SLOW = ['test/lab.test.ts', 'test/ha.test.ts', 'test/e2e-compose.test.ts', 'test/fuzz.test.ts', 'test/kubectl-matrix.test.ts', 'test/services.test.ts'];
 
 /**
  * Real etcd / Docker tests run one file at a time: they start real processes and containers on a
@@ -22,6 +22,8 @@ export default defineConfig({
           name: 'unit',
           include: ['{api,component-base,client,dashboard,apiserver,scheduler,controller-manager,kubelet,kube-proxy,ingress,cli,cmd}/**/*.test.ts'],
           environment: 'node',
+          // Pure logic: one module graph per worker instead of one per file (93 files: ~55 s of set-up → ~12 s).
+          isolate: false,
         },
       },
       { test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: SLOW, ...realParts } },

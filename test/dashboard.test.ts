@@ -2,7 +2,7 @@
  * The dashboard in a real browser (Debian's chromium through playwright-core), against a real apiserver
  * on etcd, the real scheduler and controller-manager, and test-only fake nodes (they renew leases and run
  * pods on paper; `crash` stops them dead) — so a crash, its countdowns and the evictions take seconds.
- * The containerized lab variant (real kubelets, `kubelab node crash`) is test/dashboard-lab.test.ts.
+ * The containerized lab variant (real kubelets, `kubelab node crash`) is test/lab/dashboard.ts (in test/lab.test.ts).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
