@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
  * Whole-cluster suites (containers per node, the compose lab, thousands of fuzz inputs, seven kubectl
  * versions): their own project, so `npm test -- --project integration` is a quick loop. CI runs all.
  */
-const SLOW = ['test/lab.test.ts', 'test/ha.test.ts', 'test/e2e-compose.test.ts', 'test/fuzz.test.ts', 'test/kubectl-matrix.test.ts', 'test/services.test.ts'];
+const SLOW = ['test/lab.test.ts', 'test/ha.test.ts', 'test/multihost.test.ts', 'test/e2e-compose.test.ts', 'test/fuzz.test.ts', 'test/kubectl-matrix.test.ts', 'test/services.test.ts'];
 
 /**
  * Real etcd / Docker tests run one file at a time: they start real processes and containers on a

@@ -6,6 +6,7 @@
  *   baseline (nothing fails) · etcd member crashed · etcd member partitioned · apiserver crashed
  * Per phase: requests, failed, longest gap between two successful writes, write p50/p99 latency. The
  * baseline, measured in the same run, is the floor: the same client and cluster with nothing broken.
+ * Then (unless --no-multihost) bench/multihost.ts: Service throughput across two Docker hosts ÷ on one.
  */
 import { noop } from 'cockatiel';
 import Docker from 'dockerode';
@@ -16,6 +17,7 @@ import { Lab } from '../cli/lab/lab.js';
 import { DEFAULT_HA, componentContainer, composeLabSpec, controlPlaneNetwork, type LabSpec } from '../cli/lab/spec.js';
 import { startCluster, type TestCluster } from '../test/cluster/index.js';
 import { waitFor } from '../client/wait.js';
+import { crossHostBench } from './multihost.js';
 import { flag, median, percentile, printTable } from './stats.js';
 
 interface Sample {
@@ -158,4 +160,6 @@ export async function haBench(): Promise<void> {
   }
   rows.push(await etcdFloor(windowMs, rate));
   printTable(`API availability of an HA control plane (${rate} req/s through HAProxy, half creates with no retry, half gets; failed = any error)`, ['phase', 'requests', 'failed', 'failed %', 'longest write gap ms', 'write p50 ms', 'write p99 ms', 'window s'], rows);
+  // Past one machine's engine: the same run measures Service traffic across Docker hosts (--no-multihost skips it).
+  if (!process.argv.includes('--no-multihost')) await crossHostBench();
 }

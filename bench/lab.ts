@@ -11,8 +11,9 @@
  * - floor: a pause + busybox pod started with dockerode, no kubelab code, in the same run.
  * - lab start with images cached, and the idle cost of a 3-worker lab (docker stats).
  * Run: npm run build && node dist/bench/lab.js [--rounds 10] [--fault crash|partition] [--compose 1] [--timing lab|default]
- *      node dist/bench/lab.js --ha [--window 20] [--rate 20] [--rounds 1]: API availability while HA control-plane
- *      members fail (bench/ha.ts)
+ *      node dist/bench/lab.js --ha [--window 20] [--rate 20] [--rounds 1] [--requests 2000] [--mh-rounds 3]
+ *      [--no-multihost]: API availability while HA control-plane members fail (bench/ha.ts), then Service
+ *      throughput across two Docker hosts ÷ on one (bench/multihost.ts)
  * (`--fault partition` cuts the node off instead: no Docker signal, so the lease path even in the lab preset.)
  */
 import { execFile } from 'node:child_process';

@@ -8,12 +8,13 @@
 #   kubelab/kubelab:latest   Debian base + iptables/iproute2/conntrack + host node + node_modules + dist
 #   kubelab/ingress-nginx:latest  Debian base + Debian's nginx + the same node, node_modules and dist
 #   kubelab/haproxy:latest   Debian base + Debian's HAProxy: the load balancer of an HA control plane (--ha)
+#   kubelab/dockerhost:latest  Debian base + Debian's docker.io: a Docker host in a container (multi-host tests)
 #
 # Every image is labelled io.kubelab.inputs-hash=<sha256 of its inputs>; when an image with the
 # same hash exists the build is skipped, so a rerun with nothing changed takes seconds.
 #
 # Knobs:
-#   KUBELAB_IMAGES="pause busybox"   build a subset (names: debian pause busybox etcd kubelab ingress-nginx haproxy);
+#   KUBELAB_IMAGES="pause busybox"   build a subset (names: debian pause busybox etcd kubelab ingress-nginx haproxy dockerhost);
 #                                    missing bases are built too
 #   KUBELAB_FORCE_REBUILD=1          rebuild the selected images without Docker's layer cache
 #                                    (debian is re-imported from the cached debootstrap tarball;
@@ -35,7 +36,7 @@ IMAGES_DIR="$ROOT/deploy/images"
 CACHE="$ROOT/.deploy-cache"
 CTX="$CACHE/ctx"
 RECIPE_VERSION=1 # bump to force every image to rebuild after a change to this script's recipes
-ALL_IMAGES=(debian pause busybox etcd kubelab ingress-nginx haproxy)
+ALL_IMAGES=(debian pause busybox etcd kubelab ingress-nginx haproxy dockerhost)
 HASH_LABEL=io.kubelab.inputs-hash
 
 export DOCKER_BUILDKIT=0
@@ -355,6 +356,13 @@ ensure_haproxy() {
   build_staged haproxy "$ctx"
 }
 
+ensure_dockerhost() {
+  local ctx
+  rm -rf "$CTX/dockerhost"
+  ctx=$(fresh_ctx dockerhost)
+  build_staged dockerhost "$ctx"
+}
+
 # dist/ must be newer than every TypeScript source.
 ensure_dist() {
   local ref=$1 newer stamp="$CACHE/tsc.stamp"
@@ -483,7 +491,7 @@ main() {
   # Images built on the Debian base need it, requested or not.
   local needs_debian=0
   for name in "${selected[@]}"; do
-    case "$name" in debian | pause | etcd | kubelab | ingress-nginx | haproxy) needs_debian=1 ;; esac
+    case "$name" in debian | pause | etcd | kubelab | ingress-nginx | haproxy | dockerhost) needs_debian=1 ;; esac
   done
   if [ "$needs_debian" = 1 ]; then
     case " ${selected[*]} " in
@@ -500,6 +508,7 @@ main() {
       kubelab) ensure_kubelab ;;
       ingress-nginx) ensure_ingress_nginx ;;
       haproxy) ensure_haproxy ;;
+      dockerhost) ensure_dockerhost ;;
     esac
   done
   say "done in $(elapsed "$t_all")s"

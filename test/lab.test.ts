@@ -4,9 +4,9 @@
  * Starting it costs ~15–25 s on a 2-core machine; sharing it saves that for each suite (issue 22's time budget).
  *
  * The suites run in this order, each leaving the lab as it found it (every node Ready, its own objects gone):
- *   1. the dashboard in chromium (first: its timeline must hold only its own events),
- *   2. the secure cluster as a user meets it (kubectl, RBAC, Pod Security, a node added at runtime),
- *   3. Ingress through nginx and an HPA under load (namespace ingress-test),
+ *   1. the dashboard in chromium (first: its timeline must hold only its own events; then the dashboard stops),
+ *   2. Ingress through nginx and an HPA under load (namespace ingress-test; then the ingress controller stops),
+ *   3. the secure cluster as a user meets it (kubectl, RBAC, Pod Security, a node added at runtime),
  *   4. the README walkthrough end to end (crash, partition, control-plane faults, kubectl's everyday verbs),
  * and last, what all of them did to the lab must not have made a healthy node look lost.
  *
@@ -41,8 +41,8 @@ afterAll(async () => {
 }, 120_000);
 
 dashboardSuite(lab);
-securitySuite(lab);
 ingressSuite(lab);
+securitySuite(lab);
 e2eSuite(lab);
 
 describe('the lab after every suite', () => {

@@ -24,13 +24,14 @@ export function register(program: Command): void {
     .option('--workers <n>', 'number of worker nodes', '3')
     .option('--skip-images', 'do not run deploy/build-images.sh')
     .option('--ha', 'a highly available control plane: 3 etcd members, 2 apiservers behind an HAProxy load balancer (docs/lab.md)')
+    .option('--multihost', 'the pod network as a Docker Swarm overlay, for workers on other Docker engines: kubelab node add --host URL (docs/multihost.md)')
     .option('--timeout <seconds>', 'give up waiting for Ready nodes after this long', '180')
-    .action(async (opts: { workers: string; skipImages?: boolean; ha?: boolean; timeout: string }) => {
+    .action(async (opts: { workers: string; skipImages?: boolean; ha?: boolean; multihost?: boolean; timeout: string }) => {
       const workers = Number(opts.workers);
       if (!Number.isInteger(workers) || workers < 1) throw new CliError(`--workers: "${opts.workers}" must be a positive integer`);
       const timeout = Number(opts.timeout);
       if (!Number.isFinite(timeout) || timeout <= 0) throw new CliError(`--timeout: "${opts.timeout}" must be a number of seconds`);
-      const res = await labUp({ workers, skipImages: opts.skipImages, ha: opts.ha, timeoutMs: timeout * 1000, say: out });
+      const res = await labUp({ workers, skipImages: opts.skipImages, ha: opts.ha, multihost: opts.multihost, timeoutMs: timeout * 1000, say: out });
       out(nextSteps(res.kubeconfigPath, opts.ha));
     });
 

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import Docker from 'dockerode';
 import type { ApiClient } from '../../client/api.js';
 import { drainNode, setUnschedulable } from '../../client/actions.js';
+import { HostError } from '../lab/hosts.js';
 import { Lab, LabError } from '../lab/lab.js';
 import { cliClient, CliError, findLabInfo } from '../context.js';
 import { clusterName } from './lab.js';
@@ -31,7 +32,7 @@ export async function withLab(opts: { cluster?: string }, fn: (lab: Lab) => Prom
     const lab = await Lab.fromDocker(cluster, new Docker(), labPkiDir(cluster));
     process.stdout.write(`${await fn(lab)}\n`);
   } catch (err) {
-    if (err instanceof LabError) throw new CliError(err.message);
+    if (err instanceof LabError || err instanceof HostError) throw new CliError(err.message);
     throw err;
   }
 }
@@ -78,8 +79,10 @@ export function register(program: Command): void {
 
   cluster(node.command('add').description('Start a new worker that joins the cluster (default name: the next worker-N)'))
     .argument('[name]')
-    .action(async (name: string | undefined, opts: { cluster?: string }) => {
-      await withLab(opts, async (lab) => `node/${await lab.addNode(name)} added`);
+    .option('--host <url>', 'on another Docker engine: tcp://HOST:2375 or ssh://USER@HOST (a lab made with --multihost; docs/multihost.md)')
+    .action(async (name: string | undefined, opts: { cluster?: string; host?: string }) => {
+      const say = (line: string): void => void process.stderr.write(`[node add] ${line}\n`);
+      await withLab(opts, async (lab) => `node/${await lab.addNode(name, { host: opts.host, say })} added${opts.host ? ` on ${opts.host}` : ''}`);
     });
 
   cluster(node.command('remove').description('Remove the node container, its pod containers and its Node object'))

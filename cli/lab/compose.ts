@@ -130,6 +130,12 @@ export interface UpOptions {
    * API from the same spec as test clusters (cli/lab/lab.ts create), not by compose. `lab down` removes it.
    */
   ha?: boolean;
+  /**
+   * The pod network as a Docker Swarm overlay network, so that `kubelab node add --host URL` can put workers on
+   * other Docker engines (docs/multihost.md). Made through the Docker API like --ha; this engine becomes a swarm
+   * manager if it is none.
+   */
+  multihost?: boolean;
   /** Skip deploy/build-images.sh (images known to be current). */
   skipImages?: boolean;
   timeoutMs?: number;
@@ -179,11 +185,12 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
   say(`certificates: ${pki.created.length} issued, ${pki.renewed.length} renewed, ${pki.kept.length} kept (${pkiDir})`);
   const services = labServices(nodes, join(root, 'docker-compose.yml'));
   await clearLeftovers(docker, composeLabSpec().cluster, say);
-  const spec: LabSpec = { ...composeLabSpec(), ...(opts.ha ? { ha: DEFAULT_HA } : {}) };
+  const spec: LabSpec = { ...composeLabSpec(), ...(opts.ha ? { ha: DEFAULT_HA } : {}), ...(opts.multihost ? { overlay: true } : {}) };
   const lab = new Lab({ ...spec, pkiDir }, docker);
   await refuseOtherMode(docker, spec);
-  if (spec.ha) {
-    say(`creating an HA control plane (${spec.ha.etcdMembers} etcd members, ${spec.ha.apiservers} apiservers behind HAProxy) and ${opts.workers} workers through the Docker API`);
+  if (spec.ha || spec.overlay) {
+    if (spec.ha) say(`creating an HA control plane (${spec.ha.etcdMembers} etcd members, ${spec.ha.apiservers} apiservers behind HAProxy) and ${opts.workers} workers through the Docker API`);
+    if (spec.overlay) say(`creating the lab on a swarm overlay network (${spec.network}) for workers on other hosts: kubelab node add --host URL`);
     await removeCluster(docker, spec.cluster); // no container is left (refuseOtherMode): a stale network may be
     await lab.create({ workers: opts.workers, ingress: true, dashboard: true });
   } else {
@@ -219,9 +226,13 @@ async function refuseOtherMode(docker: Docker, spec: LabSpec): Promise<void> {
   const existing = await listByLabels(docker, { [CLUSTER_LABEL]: spec.cluster });
   if (existing.length === 0) return;
   const runningHa = existing.some((c) => c.Labels[COMPONENT_LABEL] === 'lb');
-  if (spec.ha || runningHa) {
-    const what = runningHa ? 'an HA lab' : 'a lab without --ha';
-    throw new Error(`${what} is already running (${existing.length} containers); remove it first with \`npm run lab:down\`, then run \`npm run lab${spec.ha ? ' -- --ha' : ''}\` again`);
+  const runningOverlay = (await docker.listNetworks({ filters: JSON.stringify({ name: [spec.network] }) })).some((n) => n.Name === spec.network && n.Driver === 'overlay');
+  if (spec.ha || runningHa || spec.overlay || runningOverlay) {
+    const kind = (ha: boolean, overlay: boolean): string => [ha ? '--ha' : '', overlay ? '--multihost' : ''].filter(Boolean).join(' ');
+    const running = kind(runningHa, runningOverlay);
+    const what = running ? `a lab made with ${running}` : 'a lab without --ha or --multihost';
+    const wanted = kind(Boolean(spec.ha), Boolean(spec.overlay));
+    throw new Error(`${what} is already running (${existing.length} containers); remove it first with \`npm run lab:down\`, then run \`npm run lab${wanted ? ` -- ${wanted}` : ''}\` again`);
   }
 }
 
@@ -277,6 +288,13 @@ export async function labDown(say: (line: string) => void): Promise<void> {
   const docker = new Docker();
   const cluster = composeLabSpec().cluster;
   const down = (): Promise<void> => run([...composeCommand(), '-p', PROJECT, ...composeFiles(root), 'down', '-v', '--remove-orphans', '--timeout', '10'], { cwd: root });
+  // Workers on other hosts (a --multihost lab): removed through their own engines first.
+  const net = (await docker.listNetworks({ filters: JSON.stringify({ name: [composeLabSpec().network] }) })).find((n) => n.Name === composeLabSpec().network);
+  if (net?.Driver === 'overlay') {
+    const lab = await Lab.fromDocker(cluster, docker);
+    if (lab.hosts().length > 0) say(`[lab] removing the workers on ${lab.hosts().join(', ')}`);
+    await lab.destroy();
+  }
   say('[lab] docker compose down -v');
   let composeError: unknown;
   try {

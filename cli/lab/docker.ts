@@ -43,7 +43,7 @@ export async function removeAll(docker: Docker, ids: string[]): Promise<void> {
  * Removes every container, network and volume of a cluster. Workers go first so no kubelet is left
  * to start pods while they are being removed; further passes catch pods started meanwhile.
  */
-export async function removeCluster(docker: Docker, cluster: string): Promise<{ containers: number; networks: string[]; volumes: string[] }> {
+export async function removeCluster(docker: Docker, cluster: string, opts: { networks?: boolean } = {}): Promise<{ containers: number; networks: string[]; volumes: string[] }> {
   let removed = 0;
   const workers = await listByLabels(docker, { [CLUSTER_LABEL]: cluster, 'io.kubelab.component': 'node' });
   await killAll(docker, workers.map((c) => c.Id));
@@ -55,7 +55,8 @@ export async function removeCluster(docker: Docker, cluster: string): Promise<{ 
     removed += list.length;
     await new Promise((r) => setTimeout(r, 300));
   }
-  const nets = await docker.listNetworks({ filters: labelFilters({ [CLUSTER_LABEL]: cluster }) });
+  // Another host of a multi-host lab (opts.networks false): the overlay network is the manager's to remove.
+  const nets = opts.networks === false ? [] : await docker.listNetworks({ filters: labelFilters({ [CLUSTER_LABEL]: cluster }) });
   for (const n of nets) {
     const net = docker.getNetwork(n.Id);
     try {

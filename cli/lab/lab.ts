@@ -43,6 +43,7 @@ import {
   ingressImageFor,
 } from './spec.js';
 import { cidrsOverlap, exec, ignoreGone, ipOn, killAll, listByLabels, nameOf, removeAll, removeCluster, statusCode } from './docker.js';
+import { copyImages, engine, ensureManager, ensureMember, reachable, remoteEngines } from './hosts.js';
 
 /** Thrown when the lab is asked about a node or component it does not have. */
 export class LabError extends Error {
@@ -60,11 +61,32 @@ const LEADER_LEASES: Partial<Record<ComponentName, string>> = {
   'controller-manager': 'kube-controller-manager',
 };
 
+/** Images a worker on another Docker engine needs there (its own, the pod sandbox, the lab's pod image). */
+const NODE_IMAGES = ['kubelab/pause:latest', 'kubelab/busybox:latest'];
+
+/** A worker container and the Docker engine it runs on. */
+interface Worker {
+  info: Docker.ContainerInfo;
+  docker: Docker;
+}
+
 export class Lab {
+  /** Other Docker engines with workers of this lab (docs/multihost.md), by their URL. */
+  private readonly remotes = new Map<string, Docker>();
+
   constructor(
     readonly spec: LabSpec,
+    /** The engine of the control plane (and of every worker of a one-host lab). */
     readonly docker: Docker = new Docker(),
-  ) {}
+    remoteUrls: string[] = [],
+  ) {
+    for (const url of remoteUrls) this.remotes.set(url, engine(url));
+  }
+
+  /** The URLs of the other Docker engines this lab has workers on. */
+  hosts(): string[] {
+    return [...this.remotes.keys()];
+  }
 
   /**
    * Issues what the PKI lacks for these workers (and renews what is near expiry) before containers
@@ -116,11 +138,13 @@ export class Lab {
     const count = (component: ComponentName): number => components.filter((c) => c.Labels[COMPONENT_LABEL] === component).length;
     const apiserver = components.find((c) => c.Labels[COMPONENT_LABEL] === 'apiserver');
     const labels = net.Labels ?? {};
+    const overlay = net.Driver === 'overlay';
     return new Lab(
       {
         ...base,
         cluster,
         network: net.Name,
+        ...(overlay ? { overlay } : {}),
         subnet,
         prefix: labels[PREFIX_LABEL] ?? `${cluster}-`,
         timing: (labels[TIMING_LABEL] as TimingPreset | undefined) ?? 'lab',
@@ -134,18 +158,37 @@ export class Lab {
         pkiDir,
       },
       docker,
+      overlay ? await remoteEngines(docker) : [],
     );
   }
 
-  /** Worker containers by node name. */
-  async workerContainers(): Promise<Map<string, Docker.ContainerInfo>> {
-    const list = await listByLabels(this.docker, { [CLUSTER_LABEL]: this.spec.cluster, [COMPONENT_LABEL]: 'node' });
-    const out = new Map<string, Docker.ContainerInfo>();
-    for (const c of list) {
-      const node = c.Labels[WORKER_LABEL];
-      if (node) out.set(node, c);
-    }
+  /**
+   * Worker containers by node name, with their engine. An engine that does not answer (a lost host) adds
+   * nothing: its nodes are as gone for the lab as they are for the cluster.
+   */
+  private async workers(): Promise<Map<string, Worker>> {
+    const out = new Map<string, Worker>();
+    const engines = [this.docker, ...this.remotes.values()];
+    const lists = await Promise.all(
+      engines.map((docker, i) =>
+        listByLabels(docker, { [CLUSTER_LABEL]: this.spec.cluster, [COMPONENT_LABEL]: 'node' }).catch((err: unknown) => {
+          if (i === 0) throw err;
+          return [];
+        }),
+      ),
+    );
+    lists.forEach((list, i) => {
+      for (const c of list) {
+        const node = c.Labels[WORKER_LABEL];
+        if (node) out.set(node, { info: c, docker: engines[i] });
+      }
+    });
     return out;
+  }
+
+  /** Worker containers by node name (on every engine of the lab). */
+  async workerContainers(): Promise<Map<string, Docker.ContainerInfo>> {
+    return new Map([...(await this.workers())].map(([node, w]) => [node, w.info]));
   }
 
   /** Node names of the workers that exist as containers (running or not), in worker order. */
@@ -153,29 +196,30 @@ export class Lab {
     return [...(await this.workerContainers()).keys()].sort((a, b) => (workerNumber(a) ?? 1e9) - (workerNumber(b) ?? 1e9) || a.localeCompare(b));
   }
 
-  private async worker(node: string): Promise<Docker.ContainerInfo> {
-    const c = (await this.workerContainers()).get(node);
-    if (!c) throw new LabError(`no worker container for node "${node}" in cluster ${this.spec.cluster} (workers: ${(await this.nodes()).join(', ') || 'none'})`);
-    return c;
+  private async worker(node: string): Promise<Worker> {
+    const w = (await this.workers()).get(node);
+    if (!w) throw new LabError(`no worker container for node "${node}" in cluster ${this.spec.cluster} (workers: ${(await this.nodes()).join(', ') || 'none'})`);
+    return w;
   }
 
-  /** Pod containers the kubelet of `node` created. */
+  /** Pod containers the kubelet of `node` created (on the node's engine). */
   async podContainers(node: string, all = true): Promise<Docker.ContainerInfo[]> {
-    return listByLabels(this.docker, { [CLUSTER_LABEL]: this.spec.cluster, [POD_NODE_LABEL]: node }, all);
+    const docker = (await this.workers()).get(node)?.docker ?? this.docker;
+    return listByLabels(docker, { [CLUSTER_LABEL]: this.spec.cluster, [POD_NODE_LABEL]: node }, all);
   }
 
   /** Power loss: the node container and all of its pod containers die at once. */
   async crash(node: string): Promise<void> {
     const w = await this.worker(node);
     const pods = await this.podContainers(node, false);
-    await killAll(this.docker, [w.Id, ...pods.map((p) => p.Id)]);
+    await killAll(w.docker, [w.info.Id, ...pods.map((p) => p.Id)]);
   }
 
   /** Starts a crashed (or stopped) node container again; its kubelet rebuilds state from Docker. */
   async restart(node: string): Promise<void> {
     const w = await this.worker(node);
-    const c = this.docker.getContainer(w.Id);
-    if (w.State === 'running') await c.restart({ t: 0 });
+    const c = w.docker.getContainer(w.info.Id);
+    if (w.info.State === 'running') await c.restart({ t: 0 });
     else await c.start();
   }
 
@@ -193,7 +237,7 @@ export class Lab {
   /** Cuts the node off from the control plane; its pods keep running (see the file comment). */
   async partition(node: string): Promise<void> {
     const w = await this.worker(node);
-    if (w.State !== 'running') throw new LabError(`node ${node} is not running (state ${w.State}); partition needs a running node`);
+    if (w.info.State !== 'running') throw new LabError(`node ${node} is not running (state ${w.info.State}); partition needs a running node`);
     const ips = await this.controlPlaneIps();
     const rules = ips.flatMap((ip) => [`iptables -A ${PARTITION_CHAIN} -s ${ip} -j DROP`, `iptables -A ${PARTITION_CHAIN} -d ${ip} -j DROP`]);
     const script = [
@@ -202,33 +246,37 @@ export class Lab {
       `iptables -C INPUT -j ${PARTITION_CHAIN} 2>/dev/null || iptables -I INPUT 1 -j ${PARTITION_CHAIN}`,
       `iptables -C OUTPUT -j ${PARTITION_CHAIN} 2>/dev/null || iptables -I OUTPUT 1 -j ${PARTITION_CHAIN}`,
     ].join(' && ');
-    const r = await exec(this.docker.getContainer(w.Id), ['sh', '-c', script]);
+    const r = await exec(w.docker.getContainer(w.info.Id), ['sh', '-c', script]);
     if (r.exitCode !== 0) throw new LabError(`partitioning ${node} failed (exit ${r.exitCode}): ${r.output.trim()}`);
   }
 
   /** Reverses partition(); a node that is not partitioned is left as it is. */
   async heal(node: string): Promise<void> {
     const w = await this.worker(node);
-    if (w.State !== 'running') throw new LabError(`node ${node} is not running (state ${w.State}); use restart for a crashed node`);
+    if (w.info.State !== 'running') throw new LabError(`node ${node} is not running (state ${w.info.State}); use restart for a crashed node`);
     const script = [
       `while iptables -D INPUT -j ${PARTITION_CHAIN} 2>/dev/null; do :; done`,
       `while iptables -D OUTPUT -j ${PARTITION_CHAIN} 2>/dev/null; do :; done`,
       `(iptables -F ${PARTITION_CHAIN} 2>/dev/null; iptables -X ${PARTITION_CHAIN} 2>/dev/null; true)`,
     ].join('; ');
-    const r = await exec(this.docker.getContainer(w.Id), ['sh', '-c', script]);
+    const r = await exec(w.docker.getContainer(w.info.Id), ['sh', '-c', script]);
     if (r.exitCode !== 0) throw new LabError(`healing ${node} failed (exit ${r.exitCode}): ${r.output.trim()}`);
   }
 
   /** Is the node container cut off by partition()? */
   async isPartitioned(node: string): Promise<boolean> {
     const w = await this.worker(node);
-    if (w.State !== 'running') return false;
-    const r = await exec(this.docker.getContainer(w.Id), ['iptables', '-C', 'OUTPUT', '-j', PARTITION_CHAIN]);
+    if (w.info.State !== 'running') return false;
+    const r = await exec(w.docker.getContainer(w.info.Id), ['iptables', '-C', 'OUTPUT', '-j', PARTITION_CHAIN]);
     return r.exitCode === 0;
   }
 
-  /** Starts a new worker (default name: the next worker-<n>) that joins the cluster at runtime. */
-  async addNode(name?: string): Promise<string> {
+  /**
+   * Starts a new worker (default name: the next worker-<n>) that joins the cluster at runtime. `host`: on
+   * another Docker engine (tcp://…, ssh://…), which joins the lab's swarm and gets the node's images first;
+   * the lab must have been made with an overlay network (docs/multihost.md).
+   */
+  async addNode(name?: string, opts: { host?: string; say?: (line: string) => void } = {}): Promise<string> {
     const existing = await this.workerContainers();
     const used = new Set([...existing.values()].map((c) => ipOn(c, this.spec.network)).filter(Boolean));
     let n = 1;
@@ -243,18 +291,32 @@ export class Lab {
     // The address follows the worker number when it is free, else the first free one.
     while (used.has(workerIp(this.spec, n))) n++;
     const ip = workerIp(this.spec, n);
+    const docker = opts.host ? await this.joinHost(opts.host, opts.say) : this.docker;
     await this.ensurePki([{ name, ip }]);
-    const c = await this.docker.createContainer(workerContainer(this.spec, name, ip));
+    const c = await docker.createContainer(workerContainer(this.spec, name, ip));
     await this.putPki(c, 'node', name);
     await c.start();
     return name;
   }
 
+  /** Another Docker engine becomes a host of this lab: swarm member, with the node images. Returns its client. */
+  private async joinHost(url: string, say: (line: string) => void = () => undefined): Promise<Docker> {
+    if (!this.spec.overlay) {
+      throw new LabError(`cluster ${this.spec.cluster} has a bridge network on one Docker engine; a node on another host needs a lab made with an overlay network (kubelab lab up --multihost, startCluster({ overlay: true }); docs/multihost.md)`);
+    }
+    const remote = this.remotes.get(url) ?? engine(url);
+    await reachable(remote, url);
+    await ensureMember(this.docker, remote, url, say);
+    await copyImages(this.docker, remote, [this.spec.image, ...NODE_IMAGES], say);
+    this.remotes.set(url, remote);
+    return remote;
+  }
+
   /** Removes the node: its container, its pod containers and (with a client) its Node object. */
   async removeNode(node: string, client?: ApiClient): Promise<void> {
     const w = await this.worker(node);
-    await killAll(this.docker, [w.Id]);
-    await removeAll(this.docker, [w.Id, ...(await this.podContainers(node)).map((p) => p.Id)]);
+    await killAll(w.docker, [w.info.Id]);
+    await removeAll(w.docker, [w.info.Id, ...(await this.podContainers(node)).map((p) => p.Id)]);
     if (client) {
       try {
         await client.delete('nodes', node);
@@ -315,14 +377,26 @@ export class Lab {
    */
   async create(opts: { workers: number; schedulers?: number; controllerManagers?: number; ingress?: boolean; dashboard?: boolean }): Promise<void> {
     try {
+      // Multi-host: the pod network is a swarm overlay (attachable, so plain containers join it on every host).
+      if (this.spec.overlay) await ensureManager(this.docker, undefined, this.spec.apiHost);
       await this.docker.createNetwork({
         Name: this.spec.network,
-        Driver: 'bridge',
+        Driver: this.spec.overlay ? 'overlay' : 'bridge',
+        ...(this.spec.overlay ? { Attachable: true } : {}),
         CheckDuplicate: true,
         Labels: networkLabels(this.spec),
         IPAM: { Driver: 'default', Config: [{ Subnet: this.spec.subnet, IPRange: addressPlan(this.spec).podRange, Gateway: addressPlan(this.spec).gateway }] },
       });
-      await this.docker.createNetwork({ Name: controlPlaneNetwork(this.spec), Driver: 'bridge', Internal: true, CheckDuplicate: true, Labels: controlPlaneNetworkLabels(this.spec) });
+      // Internal either way. Multi-host: an overlay too, because Docker publishes no port of a container that is on
+      // an overlay and a bridge network (the apiserver is on both); on two overlays it publishes through docker_gwbridge.
+      await this.docker.createNetwork({
+        Name: controlPlaneNetwork(this.spec),
+        Driver: this.spec.overlay ? 'overlay' : 'bridge',
+        ...(this.spec.overlay ? { Attachable: true } : {}),
+        Internal: true,
+        CheckDuplicate: true,
+        Labels: controlPlaneNetworkLabels(this.spec),
+      });
       const workers = Array.from({ length: opts.workers }, (_, i) => ({ name: workerName(i + 1), ip: workerIp(this.spec, i + 1) }));
       await this.ensurePki(workers);
       type Def = { def: Docker.ContainerCreateOptions; component: ComponentName | 'node'; node?: string };
@@ -359,6 +433,8 @@ export class Lab {
 
   /** Removes every container (incl. pod containers), network and volume of the cluster. */
   async destroy(): Promise<void> {
+    // Other hosts first (their containers hold the overlay network); a host that is gone is skipped.
+    await Promise.all([...this.remotes.values()].map((docker) => removeCluster(docker, this.spec.cluster, { networks: false }).catch(() => undefined)));
     await removeCluster(this.docker, this.spec.cluster);
   }
 

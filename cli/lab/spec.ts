@@ -58,6 +58,17 @@ export interface LabSpec {
   ha?: HaShape;
   /** Docker network (the flat pod network). */
   network: string;
+  /**
+   * The pod network is a Docker Swarm overlay network (attachable) instead of a bridge, so that workers on other
+   * Docker engines join it (docs/multihost.md). The control-plane engine is (or becomes) the swarm manager.
+   */
+  overlay?: boolean;
+  /**
+   * Where clients reach the published ports when the control plane runs on another machine's engine (its
+   * address): the ports are then published on every interface of that host, not on its loopback, and the
+   * apiserver's certificate names this address. Absent: 127.0.0.1, loopback only.
+   */
+  apiHost?: string;
   /** A /16, e.g. 10.213.0.0/16. */
   subnet: string;
   /** Container names are `<prefix><component>`, e.g. `kubelab-worker-1`. */
@@ -154,6 +165,7 @@ export function labPki(spec: LabSpec, nodes: { name: string; ip: string }[]): Pk
       containerName(spec, 'lb'),
       kubernetesServiceIp(spec),
       ...apiservers.flatMap((n) => [containerName(spec, `apiserver-${n}`), apiserverReplicaIp(spec, n)]),
+      ...(spec.apiHost ? [spec.apiHost] : []),
     ],
     etcdHosts: [containerName(spec, 'etcd'), ...members.map((n) => containerName(spec, `etcd-${n}`))],
     nodes: nodes.map((n) => ({ name: n.name, hosts: [n.ip] })),
@@ -297,14 +309,17 @@ function endpoint(spec: LabSpec, ip?: string): Docker.ContainerCreateOptions['Ne
   return { EndpointsConfig: { [spec.network]: ip ? { IPAMConfig: { IPv4Address: ip } } : {} } };
 }
 
-/** A published port on the host's loopback; 0 = Docker picks. */
-function loopback(hostPort: number | undefined): { HostIp: string; HostPort: string }[] {
-  return [{ HostIp: '127.0.0.1', HostPort: hostPort ? String(hostPort) : '' }];
+/**
+ * A published port on the host's loopback; 0 = Docker picks. With `apiHost` (a control plane on another
+ * machine's engine) on every interface of that host, or nobody but that host could reach it.
+ */
+function loopback(hostPort: number | undefined, spec?: LabSpec): { HostIp: string; HostPort: string }[] {
+  return [{ HostIp: spec?.apiHost ? '' : '127.0.0.1', HostPort: hostPort ? String(hostPort) : '' }];
 }
 
 /** The API's REST and gRPC ports on the host's loopback: the apiserver's, or the HA load balancer's. */
 function apiPortBindings(spec: LabSpec): Docker.HostConfig['PortBindings'] {
-  return { [`${PORTS.rest}/tcp`]: loopback(spec.hostPorts.rest), [`${PORTS.grpc}/tcp`]: loopback(spec.hostPorts.grpc) };
+  return { [`${PORTS.rest}/tcp`]: loopback(spec.hostPorts.rest, spec), [`${PORTS.grpc}/tcp`]: loopback(spec.hostPorts.grpc, spec) };
 }
 
 /**
@@ -632,8 +647,8 @@ export function componentContainer(spec: LabSpec, component: ComponentName, repl
         Healthcheck: httpHealthcheck(PORTS.ingressAdmin),
         HostConfig: hostConfig(spec, {
           PortBindings: {
-            [`${PORTS.ingressHttp}/tcp`]: loopback(spec.ingressHostPorts.http),
-            [`${PORTS.ingressHttps}/tcp`]: loopback(spec.ingressHostPorts.https),
+            [`${PORTS.ingressHttp}/tcp`]: loopback(spec.ingressHostPorts.http, spec),
+            [`${PORTS.ingressHttps}/tcp`]: loopback(spec.ingressHostPorts.https, spec),
           },
         }),
         NetworkingConfig: endpoint(spec, plan.ingress),
@@ -647,7 +662,7 @@ export function componentContainer(spec: LabSpec, component: ComponentName, repl
         ExposedPorts: { [`${PORTS.dashboard}/tcp`]: {} },
         Healthcheck: httpHealthcheck(PORTS.dashboard),
         HostConfig: hostConfig(spec, {
-          PortBindings: { [`${PORTS.dashboard}/tcp`]: loopback(spec.hostPorts.dashboard) },
+          PortBindings: { [`${PORTS.dashboard}/tcp`]: loopback(spec.hostPorts.dashboard, spec) },
           // Node faults from its buttons are Docker operations, as `kubelab node crash` does them.
           Binds: ['/var/run/docker.sock:/var/run/docker.sock'],
         }),

@@ -21,6 +21,7 @@ import { Lab, pickSubnet } from '../../cli/lab/lab.js';
 import { waitForLab } from '../../cli/lab/ready.js';
 import { freePort } from '../support/etcd.js';
 import { hostPort } from '../../cli/lab/docker.js';
+import { engine } from '../../cli/lab/hosts.js';
 import { DEFAULT_HA, PORTS, addressPlan, composeLabSpec, ingressImageFor, kubeconfigYaml, workerName, type ComponentName, type HaShape, type LabSpec, type TimingPreset } from '../../cli/lab/spec.js';
 import { waitFor } from '../../client/wait.js';
 
@@ -59,6 +60,16 @@ export interface ClusterOptions {
    * load balancer (the shape of `kubelab lab up --ha`), or a shape of your own. Default: one of each.
    */
   ha?: boolean | HaShape;
+  /**
+   * The Docker engine of the control plane and the first workers (tcp://HOST:PORT, ssh://USER@HOST; default the
+   * local one). The published ports are then reached at HOST (docs/multihost.md).
+   */
+  docker?: string;
+  /**
+   * The pod network is a Docker Swarm overlay network, so that `addNode(name, { host })` can place workers on
+   * other Docker engines (docs/multihost.md). The control plane's engine becomes a swarm manager if it is none.
+   */
+  overlay?: boolean;
 }
 
 /** Where a test cluster's ingress controller answers. */
@@ -106,8 +117,8 @@ export interface TestCluster {
   heal(node: string): Promise<void>;
   /** Starts a crashed node container again. */
   restart(node: string): Promise<void>;
-  /** A new worker joins; resolves with its name once its Node is Ready. */
-  addNode(name?: string): Promise<string>;
+  /** A new worker joins (`host`: on another Docker engine, see ClusterOptions.overlay); resolves with its name once its Node is Ready. */
+  addNode(name?: string, opts?: { host?: string }): Promise<string>;
   /** Removes the node container, its pods' containers and its Node object. */
   removeNode(node: string): Promise<void>;
   /** SIGKILLs a component ('leader' = the replica holding its Lease); returns the containers stopped. */
@@ -133,7 +144,9 @@ function isPoolOverlap(err: unknown): boolean {
 }
 
 export async function startCluster(opts: ClusterOptions = {}): Promise<TestCluster> {
-  const docker = new Docker();
+  const docker = opts.docker ? engine(opts.docker) : new Docker();
+  // A control plane on another engine publishes its ports on that host's interfaces.
+  const apiHost = opts.docker ? new URL(opts.docker).hostname : undefined;
   const name = opts.name ?? randomName();
   if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(name)) throw new Error(`cluster name "${name}" must be lower-case letters, digits and '-' (at most 31)`);
   const workers = opts.workers ?? 3;
@@ -164,6 +177,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       pkiDir,
       owner: ownerOfThisProcess(),
       ...(opts.ha ? { ha: opts.ha === true ? DEFAULT_HA : opts.ha } : {}),
+      ...(opts.overlay ? { overlay: true } : {}),
+      ...(apiHost ? { apiHost } : {}),
     };
     const candidate = new Lab(spec, docker);
     try {
@@ -191,8 +206,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     const grpcPort = hostPort(api, PORTS.grpc);
     const restPort = hostPort(api, PORTS.rest);
     if (!grpcPort || !restPort) throw new Error('the apiserver container has no published ports');
-    const grpcAddress = `127.0.0.1:${grpcPort}`;
-    const restUrl = `${secure ? 'https' : 'http'}://127.0.0.1:${restPort}`;
+    const host = apiHost ?? '127.0.0.1';
+    const grpcAddress = `${host}:${grpcPort}`;
+    const restUrl = `${secure ? 'https' : 'http'}://${host}:${restPort}`;
     const adminTls = pkiDir ? clientTlsFromPkiDir(pkiDir, 'admin') : undefined;
     client = new ApiClient(grpcAddress, { tls: adminTls });
     const kubeconfigPath = join(dir, 'kubeconfig');
@@ -212,7 +228,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     let ingress: ClusterIngress | undefined;
     if (opts.ingress) {
       const { http, https } = lab.spec.ingressHostPorts;
-      ingress = { httpUrl: `http://127.0.0.1:${http}`, httpsUrl: `https://127.0.0.1:${https}`, httpPort: http, httpsPort: https, address: addressPlan(lab.spec).ingress };
+      ingress = { httpUrl: `http://${host}:${http}`, httpsUrl: `https://${host}:${https}`, httpPort: http, httpsPort: https, address: addressPlan(lab.spec).ingress };
       // nginx answers (the default backend's 404) once the controller has configured and started it.
       const url = ingress.httpUrl;
       await waitFor(async () => (await fetch(url, { signal: AbortSignal.timeout(2000) }).catch(() => undefined))?.status === 404, {
@@ -233,7 +249,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       pkiDir,
       cliEnv,
       grpcAddress,
-      dashboardUrl: l.spec.hostPorts.dashboard ? `http://127.0.0.1:${l.spec.hostPorts.dashboard}/` : undefined,
+      dashboardUrl: l.spec.hostPorts.dashboard ? `http://${host}:${l.spec.hostPorts.dashboard}/` : undefined,
       network: l.spec.network,
       nodes,
       lab: l,
@@ -242,8 +258,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       partition: (node) => l.partition(node),
       heal: (node) => l.heal(node),
       restart: (node) => l.restart(node),
-      addNode: async (node) => {
-        const added = await l.addNode(node);
+      addNode: async (node, o = {}) => {
+        const added = await l.addNode(node, { host: o.host, say: opts.onProgress });
         nodes.push(added);
         await waitForLab(l, c, { nodes: [added], timeoutMs: opts.startTimeoutMs ?? 120_000 });
         return added;

@@ -44,10 +44,12 @@ export function dashboardSuite(lab: () => TestCluster): void {
       await page.goto(cluster.dashboardUrl ?? '');
     }, 120_000);
 
-    // The next suites get the lab as they would a new one: every node back and Ready, no web Deployment.
+    // The next suites get the lab as they would a new one: every node back and Ready, no web Deployment, and
+    // no dashboard container spending CPU on their churn (on 2 cores every component slows every test).
     afterAll(async () => {
       await browser?.close();
       if (!cluster) return;
+      await cluster.stopComponent('dashboard');
       await cluster.heal('worker-2').catch(() => undefined);
       const w3 = (await cluster.lab.workerContainers()).get('worker-3');
       if (w3 && w3.State !== 'running') await cluster.restart('worker-3');

@@ -375,10 +375,12 @@ export function ingressSuite(lab: () => TestCluster): void {
       }, 400_000);
     });
 
-    // After both: the namespace and everything in it go, so the next suite finds the lab as it was.
+    // After both: the namespace and everything in it go, so the next suite finds the lab as it was; the ingress
+    // controller stops (no later suite uses it, and on 2 cores its reloads slow every test).
     afterAll(async () => {
       if (tmp) rmSync(tmp, { recursive: true, force: true });
       if (!cluster) return;
+      await cluster.stopComponent('ingress');
       await cluster.client.delete('namespaces', NS).catch(() => undefined);
       await waitFor(async () => !(await cluster.client.list('namespaces')).items.some((n) => n.metadata?.name === NS), { timeoutMs: 120_000, what: `namespace ${NS} to be removed` });
     }, 180_000);
