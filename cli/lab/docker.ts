@@ -45,12 +45,14 @@ export async function removeAll(docker: Docker, ids: string[]): Promise<void> {
  */
 export async function removeCluster(docker: Docker, cluster: string, opts: { networks?: boolean } = {}): Promise<{ containers: number; networks: string[]; volumes: string[] }> {
   let removed = 0;
+  const names = new Set<string>();
   const workers = await listByLabels(docker, { [CLUSTER_LABEL]: cluster, 'io.kubelab.component': 'node' });
   await killAll(docker, workers.map((c) => c.Id));
   // A killed kubelet's last create request may still land: repeat until a listing comes back empty.
   for (let pass = 0; pass < 6; pass++) {
     const list = await listByLabels(docker, { [CLUSTER_LABEL]: cluster });
     if (list.length === 0) break;
+    for (const c of list) names.add(nameOf(c));
     await removeAll(docker, list.map((c) => c.Id));
     removed += list.length;
     await new Promise((r) => setTimeout(r, 300));
@@ -65,13 +67,17 @@ export async function removeCluster(docker: Docker, cluster: string, opts: { net
     } catch (err) {
       if (statusCode(err) !== 404) throw err;
     }
-    // Docker finishes releasing a removed container's endpoint a moment later: retry for a while.
+    // Docker finishes releasing a removed container's endpoint a moment later — on a busy 2-core machine more
+    // than 10 s later (seen after an HA cluster's 9 containers went at once): retry for up to 30 s.
     for (let attempt = 0; ; attempt++) {
       try {
         await ignoreGone(net.remove());
         break;
       } catch (err) {
-        if (statusCode(err) !== 403 || attempt >= 20) throw err;
+        if (statusCode(err) !== 403 || attempt >= 60) throw err;
+        // Docker 20.10 can keep the endpoint of a container that is gone (network inspect lists none, remove says
+        // "has active endpoints"): a forced disconnect by the old container name clears it.
+        if (attempt % 10 === 9) for (const name of names) await net.disconnect({ Container: name, Force: true }).catch(() => undefined);
         await new Promise((r) => setTimeout(r, 500));
       }
     }
