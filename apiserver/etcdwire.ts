@@ -90,12 +90,13 @@ export class EtcdCallError extends Error {
 const UNAVAILABLE = 14;
 const DEADLINE_EXCEEDED = 4;
 /**
- * How often a connection with calls in flight is pinged, and how long the ack may take before it is dropped.
- * etcd takes a ping at most every 5 s, and only while a call is open (its keepalive enforcement policy:
- * more, or pings on an idle connection, earn a GOAWAY).
+ * How often a connection with calls in flight is pinged, and how long the ack may take before it is dropped: a
+ * partitioned member is found within ~6 s (it was 15 s with 10 s + 5 s; docs/benchmarks.md, HA). etcd must
+ * accept a ping that often: the lab runs it with --grpc-keepalive-min-time 1s (its default, 5 s, answers more
+ * frequent pings — or any on an idle connection — with GOAWAY; none are sent while idle).
  */
-const KEEPALIVE_MS = 10_000;
-const KEEPALIVE_TIMEOUT_MS = 5_000;
+export const KEEPALIVE_MS = 3_000;
+export const KEEPALIVE_TIMEOUT_MS = 3_000;
 
 /** A call that never reached etcd (no connection), or that etcd refused before applying it: safe to send again. */
 class NotSent extends EtcdCallError {}

@@ -12,7 +12,7 @@ import { GRPC_BASE_OPTIONS } from '../client/proto.js';
 import { resourceInfo } from '../api/resources.js';
 import type { KObject } from '../api/types.js';
 import type { EncryptionConfig } from './encryption.js';
-import { EtcdWire, type Compare, type EtcdTls, type RequestOp } from './etcdwire.js';
+import { EtcdWire, KEEPALIVE_MS, KEEPALIVE_TIMEOUT_MS, type Compare, type EtcdTls, type RequestOp } from './etcdwire.js';
 import { LeaseManager } from './leases.js';
 
 export interface StoredObject {
@@ -76,11 +76,11 @@ export class Storage {
       grpcOptions: {
         ...GRPC_BASE_OPTIONS,
         'grpc.max_receive_message_length': 2 ** 31 - 1,
-        // A member that went silent (partitioned) is found by a missed ping, not after TCP gives up. etcd
-        // accepts a ping every 5 s (--grpc-keepalive-min-time) while a call or stream is open; pings with
-        // none open would be answered with GOAWAY (its enforcement policy), so none are sent then.
-        'grpc.keepalive_time_ms': 10_000,
-        'grpc.keepalive_timeout_ms': 5_000,
+        // A member that went silent (partitioned) is found by a missed ping, not after TCP gives up: the same
+        // period as etcdwire's (its comment says what etcd must allow). Pings with no call or stream open would
+        // be answered with GOAWAY (etcd's enforcement policy), so none are sent then.
+        'grpc.keepalive_time_ms': KEEPALIVE_MS,
+        'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
       },
     });
     requireLeader(this.etcd, log);

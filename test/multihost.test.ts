@@ -56,7 +56,7 @@ afterAll(async () => {
 }, 180_000);
 
 describe('a lab on two Docker hosts (Docker in Docker, one swarm, an overlay pod network)', () => {
-  it('runs worker-1 on host A and worker-2 on host B, both Ready; the lab knows host B by its URL', async () => {
+  it('runs worker-1 on host A and worker-2 on host B, both Ready; the CLI finds host B from the swarm (lab status, partition, heal)', async () => {
     const c = cluster as TestCluster;
     const nodes = (await c.client.list('nodes')).items;
     expect(nodes.filter(isNodeReady).map((n) => n.metadata?.name).sort()).toEqual(['worker-1', 'worker-2']);
@@ -66,7 +66,16 @@ describe('a lab on two Docker hosts (Docker in Docker, one swarm, an overlay pod
     expect(onB).toHaveLength(1);
     expect((await engine(urls.a).info()).Swarm.ControlAvailable).toBe(true);
     expect((await engine(urls.b).info()).Swarm.LocalNodeState).toBe('active');
-  });
+    // The CLI finds host B again from the swarm (no state file): `lab status` lists its worker, and a fault
+    // command acts on B's engine.
+    const cli = async (...args: string[]): Promise<string> =>
+      (await run('node', ['bin/kubelab.js', ...args, '--cluster', c.name], { env: { ...process.env, ...c.cliEnv, DOCKER_HOST: urls.a }, timeout: 60_000 })).stdout;
+    expect(await cli('lab', 'status')).toMatch(new RegExp(`worker-2\\s+${urls.b.replace(/\./g, '\\.')}\\s+running`));
+    expect(await cli('node', 'partition', 'worker-2')).toContain('node/worker-2 partitioned');
+    await waitFor(async () => !isNodeReady(await c.client.get('nodes', 'worker-2')), { timeoutMs: 60_000, intervalMs: 500, what: 'the partitioned worker-2 NotReady' });
+    expect(await cli('node', 'heal', 'worker-2')).toContain('node/worker-2 healed');
+    await waitFor(async () => isNodeReady(await c.client.get('nodes', 'worker-2')), { timeoutMs: 60_000, intervalMs: 500, what: 'worker-2 Ready again' });
+  }, 180_000);
 
   it('carries pod-to-pod, Service and DNS traffic across the hosts', async () => {
     await kubectl('apply', '-f', 'docs/examples/web.yaml');

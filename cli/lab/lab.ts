@@ -186,6 +186,12 @@ export class Lab {
     return out;
   }
 
+  /** Where each worker runs: 'local' (the control plane's engine) or the URL of another host's engine. */
+  async nodeHosts(): Promise<Map<string, string>> {
+    const urlOf = new Map<Docker, string>([...this.remotes].map(([url, d]) => [d, url]));
+    return new Map([...(await this.workers())].map(([node, w]) => [node, urlOf.get(w.docker) ?? 'local']));
+  }
+
   /** Worker containers by node name (on every engine of the lab). */
   async workerContainers(): Promise<Map<string, Docker.ContainerInfo>> {
     return new Map([...(await this.workers())].map(([node, w]) => [node, w.info]));

@@ -385,6 +385,9 @@ export function etcdArgs(spec: LabSpec, member = 'etcd'): string[] {
         ]
       : []),
     '--log-level', 'warn',
+    // The apiserver pings its etcd connections every 3 s while calls are open, to find a partitioned member
+    // within seconds (apiserver/etcdwire.ts); etcd's default (5 s) would answer such pings with GOAWAY.
+    '--grpc-keepalive-min-time', '1s',
     // Only clients with a certificate of the cluster CA get in: the apiserver is the only one that has one.
     ...(spec.secure
       ? [

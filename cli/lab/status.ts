@@ -85,5 +85,18 @@ export async function statusReport(lab: Lab, client: ApiClient): Promise<string>
     return [s.name, s.component, s.health, notes];
   });
   out.push(table(['CONTAINER', 'COMPONENT', 'HEALTH', 'NOTE'], rows));
+  // A multi-host lab: the workers on other Docker engines (a host that does not answer lists none).
+  if (lab.hosts().length > 0) {
+    const where = await lab.nodeHosts();
+    const containers = await lab.workerContainers();
+    const remote = [...where].filter(([, host]) => host !== 'local');
+    const silent = lab.hosts().filter((h) => !remote.some(([, host]) => host === h));
+    out.push(
+      table(
+        ['NODE', 'DOCKER HOST', 'STATE'],
+        [...remote.map(([node, host]) => [node, host, containers.get(node)?.State ?? '']), ...silent.map((h) => ['-', h, 'host does not answer'])],
+      ),
+    );
+  }
   return out.join('\n');
 }

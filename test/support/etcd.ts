@@ -68,6 +68,8 @@ export async function startEtcd(): Promise<TestEtcd> {
         '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`,
         '--initial-cluster', `default=http://127.0.0.1:${peerPort}`,
         '--unsafe-no-fsync',
+        // As the lab's etcd: the apiserver's 3 s keepalive pings are welcome (cli/lab/spec.ts etcdArgs).
+        '--grpc-keepalive-min-time', '1s',
         '--log-level', 'error',
       ]),
       { stdio: ['ignore', 'ignore', 'pipe'] },
