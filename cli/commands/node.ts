@@ -81,6 +81,7 @@ export function register(program: Command): void {
     .argument('[name]')
     .option('--host <url>', 'on another Docker engine: tcp://HOST:2375 or ssh://USER@HOST (a lab made with --multihost; docs/multihost.md)')
     .action(async (name: string | undefined, opts: { cluster?: string; host?: string }) => {
+      if (opts.host !== undefined && opts.host.trim() === '') throw new CliError('--host: empty; give a Docker URL (tcp://HOST:2375, ssh://USER@HOST) or leave the option out for this engine');
       const say = (line: string): void => void process.stderr.write(`[node add] ${line}\n`);
       await withLab(opts, async (lab) => `node/${await lab.addNode(name, { host: opts.host, say })} added${opts.host ? ` on ${opts.host}` : ''}`);
     });

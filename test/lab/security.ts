@@ -264,8 +264,10 @@ export function securitySuite(lab: () => TestCluster): void {
       // Following, then Ctrl-C: the `tail` it runs in the apiserver container goes too (Docker leaves an exec'd
       // process running when its client leaves).
       const [apiserverInfo] = await listByLabels(cluster.lab.docker, { 'io.kubelab.cluster': cluster.name, 'io.kubelab.component': 'apiserver' });
+      // The loop's stderr as a whole: a process that exits mid-loop (a healthcheck) makes the shell itself complain
+      // that its cmdline cannot be opened (ciT: that line made the count NaN).
       const tails = async (): Promise<number> =>
-        Number((await exec(cluster.lab.docker.getContainer(apiserverInfo?.Id ?? ''), ['sh', '-c', 'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline 2>/dev/null; echo; done | grep -c "^tail" || true'])).output.trim());
+        Number((await exec(cluster.lab.docker.getContainer(apiserverInfo?.Id ?? ''), ['sh', '-c', 'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline; echo; done 2>/dev/null | grep -c "^tail" || true'])).output.trim());
       const follow = spawn('node', ['bin/kubelab.js', 'audit', '--cluster', cluster.name, '-f', '--tail', '1'], { env: { ...process.env, ...cluster.cliEnv } });
       let followed = '';
       follow.stdout.on('data', (b: Buffer) => (followed += b.toString()));
