@@ -173,6 +173,18 @@ export function ingressSuite(lab: () => TestCluster): void {
         const stored = await cluster.client.get('ingresses', 'fruit', { namespace: NS });
         expect(stored.spec?.ingressClassName).toBe('nginx');
         await waitFor(async () => (await get('/apple', 'fruit.example')).body.startsWith('apple'), { timeoutMs: 10_000, intervalMs: 100, what: 'fruit.example/apple to reach apple' });
+        // nginx's workers take a reload one by one: an old worker can still answer with the previous configuration
+        // (ciU: /apple/ got the default backend right after /apple reached apple). Every route as configured, in
+        // three passes in a row, before the checks below.
+        let passes = 0;
+        await waitFor(
+          async () => {
+            const [a, b, c] = await Promise.all([get('/apple/', 'fruit.example'), get('/banana', 'fruit.example'), get('/', 'banana.example')]);
+            passes = a.body.startsWith('apple') && b.body.startsWith('banana') && c.body.startsWith('banana') ? passes + 1 : 0;
+            return passes >= 3;
+          },
+          { timeoutMs: 20_000, intervalMs: 100, what: "every fruit.example and banana.example route to answer as configured" },
+        );
         // Prefix matches path elements: /apple and /apple/x, not /applesauce.
         expect((await get('/apple/', 'fruit.example')).body).toMatch(/^apple /);
         expect((await get('/applesauce', 'fruit.example')).status).toBe(404);
