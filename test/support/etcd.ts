@@ -51,7 +51,8 @@ async function distinctPort(other: number): Promise<number> {
   }
 }
 
-export async function startEtcd(): Promise<TestEtcd> {
+/** `args`: more etcd flags (a benchmark's larger `--quota-backend-bytes`). */
+export async function startEtcd(opts: { args?: string[] } = {}): Promise<TestEtcd> {
   const dir = mkdtempSync(join(tmpdir(), 'kubelab-etcd-'));
   let clientPort = await freePort();
   let peerPort = await distinctPort(clientPort);
@@ -71,6 +72,7 @@ export async function startEtcd(): Promise<TestEtcd> {
         // As the lab's etcd: the apiserver's 3 s keepalive pings are welcome (cli/lab/spec.ts etcdArgs).
         '--grpc-keepalive-min-time', '1s',
         '--log-level', 'error',
+        ...(opts.args ?? []),
       ]),
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );

@@ -1,0 +1,368 @@
+/**
+ * Scale soak (issue 18): a control plane as the lab runs it — etcd, the apiserver, the scheduler and the
+ * controller-manager, each in its own process — with N hollow nodes (real kubelets on the in-memory runtime,
+ * --node-procs processes of N / node-procs nodes each), then D Deployments of R replicas created at once.
+ * Measures, in one run:
+ * - time from the first Deployment create to every pod Running, and pods Running per second;
+ * - each control-plane process's peak RSS (from /proc) and their sum (goal: ≤ 2 GiB);
+ * - API mutating calls during the creation (a probe ConfigMap created and deleted every 250 ms): p50/p99
+ *   (Kubernetes' SLO: p99 ≤ 1 s), and the watch delivery lag of those creates (create returned → event on a
+ *   watch in this process);
+ * - Ready → not-Ready transitions of nodes over the soak (--soak-minutes, default 30; goal 0);
+ * - then one hollow-node process SIGKILLed at once (N / node-procs nodes: 100 of the default 1000): time until
+ *   they are all NotReady and until every replica is Running on the other nodes;
+ * - baseline in the same run: the same number of pod-sized compare-and-swap transactions straight to etcd (the
+ *   storage floor of the creates, with no kubelab code).
+ * Timing: Kubernetes' defaults for the kubelets and the node lifecycle (lease renewed every 10 s, 40 s grace) —
+ * the lab preset's 1.25 s renewal would be 800 lease writes a second from 1000 nodes — with the pods' default
+ * not-ready/unreachable toleration at --toleration seconds (default 30; Kubernetes: 300) and --eviction-rate
+ * nodes tainted per second (default 100; Kubernetes: 0.1, which would take 17 minutes for 100 nodes).
+ * Run: npm run build && node dist/bench/scale.js [--nodes 1000] [--deployments 300] [--replicas 100]
+ *      [--node-procs 10] [--soak-minutes 30] [--toleration 30] [--eviction-rate 100] [--concurrency 16]
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Etcd3 } from 'etcd3';
+import { ApiClient } from '../client/api.js';
+import { Informer } from '../client/informer.js';
+import { GRPC_BASE_OPTIONS } from '../client/proto.js';
+import { waitFor } from '../client/wait.js';
+import { isNodeReady } from '../api/objects.js';
+import type { core } from '../api/types.js';
+import { startHollowNodes } from '../kubelet/hollow.js';
+import { freePort, startEtcd } from '../test/support/etcd.js';
+import { flag, median, percentile, printTable } from './stats.js';
+
+const NS = 'scale';
+const PROBE_NS = 'scale-probe';
+const HERE = dirname(fileURLToPath(import.meta.url));
+const say = (line: string): void => void process.stderr.write(`[scale] ${line}\n`);
+
+function rssMiB(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+function deployment(i: number, replicas: number): unknown {
+  const name = `app-${String(i).padStart(3, '0')}`;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: NS },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: 'c', image: 'kubelab/pause:latest', resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
+      },
+    },
+  };
+}
+
+async function pool(n: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < n; i = next++) await op(i);
+    }),
+  );
+}
+
+/** The storage floor: `n` pod-sized create transactions (compare-and-swap on a new key) straight to etcd. */
+async function rawEtcdCreates(endpoint: string, n: number, concurrency: number, body: string): Promise<number> {
+  const etcd = new Etcd3({ hosts: endpoint, grpcOptions: { ...GRPC_BASE_OPTIONS } });
+  try {
+    const t0 = performance.now();
+    await pool(n, concurrency, async (i) => {
+      const key = `/raw/pod-${i}`;
+      await etcd.if(key, 'Create', '==', 0).then(etcd.put(key).value(body)).commit();
+    });
+    const ms = performance.now() - t0;
+    await etcd.delete().prefix('/raw/');
+    return ms;
+  } finally {
+    etcd.close();
+  }
+}
+
+/** A hollow-node process (this file run with --hollow-child): its nodes run until the process is killed. */
+async function hollowChild(): Promise<void> {
+  const arg = (name: string): string => process.argv[process.argv.indexOf(`--${name}`) + 1] ?? '';
+  const ctl = new AbortController();
+  await startHollowNodes(
+    { apiserver: arg('apiserver'), count: Number(arg('count')), namePrefix: arg('prefix'), cpu: '32', memory: '256Gi', maxPods: 110, timing: 'default' },
+    ctl.signal,
+  );
+  process.send?.('ready');
+  process.on('SIGTERM', () => ctl.abort());
+}
+
+interface Probe {
+  mutating: number[];
+  watchLag: number[];
+}
+
+/** Every 250 ms: create a probe ConfigMap and delete it (two mutating calls), timed; its ADDED event timed on a watch. */
+function startProbe(client: ApiClient, signal: AbortSignal): { take(): Probe } {
+  let cur: Probe = { mutating: [], watchLag: [] };
+  const returned = new Map<string, number>();
+  const early = new Map<string, number>();
+  void (async () => {
+    for (;;) {
+      try {
+        for await (const ev of client.watch('configmaps', { namespace: PROBE_NS, signal })) {
+          const name = ev.object.metadata?.name ?? '';
+          if (ev.type !== 'ADDED') continue;
+          const at = Date.now();
+          const r = returned.get(name);
+          if (r === undefined) early.set(name, at);
+          else {
+            cur.watchLag.push(Math.max(0, at - r));
+            returned.delete(name);
+          }
+        }
+      } catch {
+        /* re-watch below */
+      }
+      if (signal.aborted) return;
+    }
+  })();
+  void (async () => {
+    for (let i = 0; !signal.aborted; i++) {
+      const name = `probe-${i}`;
+      try {
+        let t = Date.now();
+        await client.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: PROBE_NS }, data: { i: String(i) } }, { namespace: PROBE_NS });
+        const r = Date.now();
+        cur.mutating.push(r - t);
+        const e = early.get(name);
+        if (e !== undefined) {
+          cur.watchLag.push(0);
+          early.delete(name);
+        } else returned.set(name, r);
+        t = Date.now();
+        await client.delete('configmaps', name, { namespace: PROBE_NS });
+        cur.mutating.push(Date.now() - t);
+      } catch (err) {
+        if (!signal.aborted) say(`probe ${name}: ${(err as Error).message}`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
+  return {
+    take() {
+      const out = cur;
+      cur = { mutating: [], watchLag: [] };
+      return out;
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const nodes = flag('nodes', 1000);
+  const deployments = flag('deployments', 300);
+  const replicas = flag('replicas', 100);
+  const nodeProcs = Math.max(1, Math.min(nodes, flag('node-procs', 10)));
+  const soakMinutes = flag('soak-minutes', 30);
+  const toleration = flag('toleration', 30);
+  const evictionRate = flag('eviction-rate', 100);
+  const concurrency = flag('concurrency', 16);
+  const total = deployments * replicas;
+  const perProc = Math.ceil(nodes / nodeProcs);
+  const rows: (string | number)[][] = [];
+  const ctl = new AbortController();
+  const children: ChildProcess[] = [];
+
+  // etcd with room for the run's history between compactions (30,000 pods written ~4 times, their events).
+  const etcd = await startEtcd({ args: ['--quota-backend-bytes', String(8 * 1024 ** 3)] });
+  const component = join(HERE, '..', 'cmd', 'component.js');
+  const env = { ...process.env, KUBELAB_LOG_LEVEL: 'warn' };
+  const start = (name: string, args: string[]): ChildProcess => {
+    const c = spawn(process.execPath, [component, name, ...args], { stdio: ['ignore', 'ignore', 'inherit'], env });
+    c.on('exit', (code, sig) => {
+      if (!ctl.signal.aborted) say(`${name} exited (${code ?? sig}) during the run`);
+    });
+    children.push(c);
+    return c;
+  };
+  const grpcPort = await freePort();
+  const apiserver = `127.0.0.1:${grpcPort}`;
+  const api = start('apiserver', [
+    '--etcd-servers', etcd.endpoint, '--grpc-port', String(grpcPort), '--http-port', String(await freePort()), '--admin-port', '0', '--bind-address', '127.0.0.1',
+    '--insecure', '--authorization-mode', 'AlwaysAllow', '--timing', 'default', '--default-toleration-seconds', String(toleration),
+  ]);
+  const client = new ApiClient(apiserver, { timeoutMs: 60_000 });
+  const hollow: ChildProcess[] = [];
+  try {
+    await waitFor(() => client.list('namespaces', { limit: 1 }).then(() => true, () => false), { what: 'the apiserver', timeoutMs: 60_000 });
+    const sched = start('scheduler', ['--apiserver', apiserver, '--admin-port', '0', '--timing', 'default']);
+    const cm = start('controller-manager', [
+      '--apiserver', apiserver, '--admin-port', '0', '--metrics-port', '0', '--metrics-advertise-address', '127.0.0.1', '--timing', 'default',
+      '--node-eviction-rate', String(evictionRate),
+    ]);
+    const control = { etcd: etcd.pid, apiserver: api.pid, scheduler: sched.pid, 'controller-manager': cm.pid } as Record<string, number | undefined>;
+    const peak: Record<string, number> = {};
+    const sampler = setInterval(() => {
+      for (const [name, pid] of Object.entries(control)) peak[name] = Math.max(peak[name] ?? 0, rssMiB(pid) || 0);
+    }, 2_000);
+    ctl.signal.addEventListener('abort', () => clearInterval(sampler), { once: true });
+
+    for (const ns of [NS, PROBE_NS]) await client.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    const floorMs = await rawEtcdCreates(etcd.endpoint, total, 64, JSON.stringify(deployment(0, 1)).padEnd(2_000));
+    say(`floor: ${total} pod-sized etcd creates in ${(floorMs / 1000).toFixed(1)} s`);
+
+    // Nodes: their Ready flips are counted from here on.
+    const nodeInf = new Informer(client, 'nodes', { pageSize: 1000 });
+    const flaps: { node: string; at: number }[] = [];
+    nodeInf.addHandler({
+      onUpdate: (o, n) => {
+        if (isNodeReady(o) && !isNodeReady(n)) flaps.push({ node: n.metadata?.name ?? '', at: Date.now() });
+      },
+    });
+    nodeInf.start(ctl.signal);
+    const t0nodes = Date.now();
+    const childPath = fileURLToPath(import.meta.url);
+    for (let k = 0; k < nodeProcs; k++) {
+      const count = Math.min(perProc, nodes - k * perProc);
+      if (count <= 0) break;
+      const c = fork(childPath, ['--hollow-child', '--apiserver', apiserver, '--count', String(count), '--prefix', `hollow-${k}-`], { env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+      hollow.push(c);
+      children.push(c);
+    }
+    await waitFor(() => nodeInf.list().filter(isNodeReady).length >= nodes, {
+      timeoutMs: 600_000,
+      intervalMs: 1_000,
+      what: `${nodes} hollow nodes Ready`,
+    });
+    const nodesS = (Date.now() - t0nodes) / 1000;
+    say(`${nodes} hollow nodes Ready in ${nodesS.toFixed(1)} s (${hollow.length} processes)`);
+    rows.push([`${nodes} hollow nodes registered and Ready (${hollow.length} processes)`, nodesS, 's', '']);
+
+    // Pods: counted from an informer in this process.
+    const podInf = new Informer(client, 'pods', { namespace: NS, pageSize: 1000 });
+    podInf.start(ctl.signal);
+    await podInf.waitForSync(ctl.signal);
+    const running = (exclude?: Set<string>): number => {
+      let n = 0;
+      for (const p of podInf.list()) if (p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp && !(exclude?.has(p.spec?.nodeName ?? ''))) n++;
+      return n;
+    };
+    const probe = startProbe(client, ctl.signal);
+    probe.take();
+    const rssHollow = (): number => hollow.reduce((s, c) => s + (rssMiB(c.pid) || 0), 0);
+
+    const t0 = Date.now();
+    await pool(deployments, concurrency, (i) => client.create('deployments', deployment(i, replicas) as never, { namespace: NS }));
+    const createdS = (Date.now() - t0) / 1000;
+    say(`${deployments} Deployments created in ${createdS.toFixed(1)} s; waiting for ${total} pods Running`);
+    let lastLog = 0;
+    await waitFor(
+      () => {
+        const r = running();
+        if (Date.now() - lastLog > 10_000) {
+          lastLog = Date.now();
+          const rss = Object.entries(control).map(([k, pid]) => `${k} ${rssMiB(pid).toFixed(0)}`).join(', ');
+          say(`${((Date.now() - t0) / 1000).toFixed(0)} s: ${podInf.list().length} pods, ${r} Running; RSS MiB ${rss}; load ${loadavg()[0]?.toFixed(1)}`);
+        }
+        return r >= total;
+      },
+      { timeoutMs: 3_600_000, intervalMs: 1_000, what: `${total} pods Running` },
+    );
+    const allRunningS = (Date.now() - t0) / 1000;
+    const during = probe.take();
+    say(`${total} pods Running after ${allRunningS.toFixed(1)} s`);
+    const cpSum = Object.keys(control).reduce((s, k) => s + (peak[k] ?? 0), 0);
+    rows.push([`${deployments} Deployments × ${replicas} replicas: create → all ${total} pods Running`, allRunningS, 's', '']);
+    rows.push(['  pods Running per second', total / allRunningS, 'pods/s', '']);
+    rows.push([`  baseline: ${total} pod-sized creates straight to etcd (64 in flight), same run`, floorMs / 1000, 's', `kubelab ÷ floor ${(allRunningS / (floorMs / 1000)).toFixed(1)}×`]);
+    for (const k of Object.keys(control)) rows.push([`peak RSS ${k}`, peak[k] ?? NaN, 'MiB', '']);
+    rows.push(['peak RSS apiserver + etcd + scheduler + controller-manager (sum of peaks)', cpSum, 'MiB', '≤ 2048']);
+    rows.push([`RSS of the ${hollow.length} hollow-node processes together (after creation)`, rssHollow(), 'MiB', '']);
+    rows.push([`API mutating calls during creation, p50 / p99 (${during.mutating.length} calls)`, `${median(during.mutating).toFixed(0)} / ${percentile(during.mutating, 99).toFixed(0)}`, 'ms', 'p99 ≤ 1000']);
+    rows.push([`watch delivery lag during creation, p50 / p99 (${during.watchLag.length} events)`, `${median(during.watchLag).toFixed(0)} / ${percentile(during.watchLag, 99).toFixed(0)}`, 'ms', '']);
+
+    // Soak: nothing changes; count nodes leaving Ready.
+    const flapsBefore = flaps.length;
+    if (soakMinutes > 0) {
+      say(`soak: ${soakMinutes} min idle with ${total} pods; counting NotReady flaps`);
+      const end = Date.now() + soakMinutes * 60_000;
+      while (Date.now() < end) {
+        await new Promise((r) => setTimeout(r, Math.min(60_000, end - Date.now())));
+        say(`soak: ${Math.round((end - Date.now()) / 60_000)} min left, ${flaps.length - flapsBefore} flaps, load ${loadavg()[0]?.toFixed(1)}`);
+      }
+    }
+    const soak = probe.take();
+    const soakFlaps = flaps.slice(flapsBefore);
+    rows.push([`false NotReady over the soak (${soakMinutes} min)`, soakFlaps.length, soakFlaps.slice(0, 5).map((f) => f.node).join(', ') || 'nodes', '0']);
+    if (soak.mutating.length > 0) rows.push([`API mutating calls during the soak, p50 / p99 (${soak.mutating.length})`, `${median(soak.mutating).toFixed(0)} / ${percentile(soak.mutating, 99).toFixed(0)}`, 'ms', '']);
+    rows.push(['false NotReady during creation', flapsBefore, flaps.slice(0, 5).map((f) => f.node).join(', ') || 'nodes', '0']);
+
+    // Crash: one hollow-node process SIGKILLed — all its nodes at once.
+    const victim = hollow[0];
+    const lost = new Set(nodeInf.list().map((n) => n.metadata?.name ?? '').filter((n) => n.startsWith('hollow-0-')));
+    const onLost = podInf.list().filter((p) => lost.has(p.spec?.nodeName ?? '')).length;
+    say(`crash: SIGKILL of hollow-node process 0 (${lost.size} nodes, ${onLost} pods)`);
+    const tc = Date.now();
+    victim?.kill('SIGKILL');
+    await waitFor(() => nodeInf.list().filter((n) => lost.has(n.metadata?.name ?? '') && !isNodeReady(n)).length === lost.size, {
+      timeoutMs: 600_000,
+      intervalMs: 500,
+      what: `the ${lost.size} crashed nodes NotReady`,
+    });
+    const notReadyS = (Date.now() - tc) / 1000;
+    say(`crash: ${lost.size} nodes NotReady after ${notReadyS.toFixed(1)} s`);
+    lastLog = 0;
+    await waitFor(
+      () => {
+        const r = running(lost);
+        if (Date.now() - lastLog > 10_000) {
+          lastLog = Date.now();
+          say(`crash: ${((Date.now() - tc) / 1000).toFixed(0)} s: ${r}/${total} Running off the crashed nodes`);
+        }
+        return r >= total;
+      },
+      { timeoutMs: 1_800_000, intervalMs: 1_000, what: `${total} pods Running off the crashed nodes` },
+    );
+    const replacedS = (Date.now() - tc) / 1000;
+    const crashProbe = probe.take();
+    rows.push([`crash of ${lost.size} nodes at once (${onLost} pods): all NotReady after`, notReadyS, 's', 'grace 40 s − lease age']);
+    rows.push([`  … every replica Running on the other nodes after`, replacedS, 's', `timers ≤ 40 + ${toleration} s`]);
+    rows.push(['  of which after the timers (eviction, ReplicaSets, scheduling, start)', replacedS - notReadyS - toleration, 's', '']);
+    rows.push([`API mutating calls during the crash, p50 / p99 (${crashProbe.mutating.length})`, `${median(crashProbe.mutating).toFixed(0)} / ${percentile(crashProbe.mutating, 99).toFixed(0)}`, 'ms', '']);
+    rows.push(['load average (1 min) at the end', loadavg()[0] ?? NaN, '', '']);
+    printTable(
+      `Scale: ${nodes} hollow nodes in ${hollow.length} processes, ${deployments} × ${replicas} pods; Kubernetes-default timing, toleration ${toleration} s, eviction rate ${evictionRate}/s; etcd --unsafe-no-fsync`,
+      ['what', 'value', 'unit', 'goal / note'],
+      rows,
+    );
+  } finally {
+    ctl.abort();
+    client.close();
+    for (const c of children) c.kill('SIGKILL');
+    await etcd.stop();
+  }
+}
+
+if (process.argv.includes('--hollow-child')) {
+  hollowChild().catch((err: unknown) => {
+    process.stderr.write(`hollow nodes: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  });
+} else {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`scale benchmark failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
