@@ -21,6 +21,7 @@
  *      [--node-procs 10] [--soak-minutes 30] [--toleration 30] [--eviction-rate 100] [--concurrency 16]
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -180,6 +181,8 @@ async function main(): Promise<void> {
   const perProc = Math.ceil(nodes / nodeProcs);
   const rows: (string | number)[][] = [];
   const ctl = new AbortController();
+  // The informers, probes and child processes all listen on this one signal.
+  setMaxListeners(0, ctl.signal);
   const children: ChildProcess[] = [];
 
   // etcd with room for the run's history between compactions (30,000 pods written ~4 times, their events).

@@ -107,6 +107,11 @@ export interface ClientOptions {
    * user. Without it the channel is plain (an apiserver started without TLS, in a throwaway test).
    */
   tls?: ClientTls;
+  /**
+   * Longest pause between reconnection attempts while the apiserver does not answer (default 2 s). A client that
+   * waits for an apiserver being started (lab up, test clusters) uses less, so it sees it answer at once.
+   */
+  maxReconnectBackoffMs?: number;
 }
 
 type Unary = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: unknown) => void) => grpc.ClientUnaryCall;
@@ -151,8 +156,8 @@ export class ApiClient {
       ...GRPC_BASE_OPTIONS,
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
-      'grpc.initial_reconnect_backoff_ms': 200,
-      'grpc.max_reconnect_backoff_ms': 2000,
+      'grpc.initial_reconnect_backoff_ms': Math.min(200, opts.maxReconnectBackoffMs ?? 200),
+      'grpc.max_reconnect_backoff_ms': opts.maxReconnectBackoffMs ?? 2000,
       'grpc.keepalive_time_ms': 15_000,
       'grpc.keepalive_timeout_ms': 5_000,
       'grpc.keepalive_permit_without_calls': 1,

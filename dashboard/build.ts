@@ -3,7 +3,7 @@
  * dist/dashboard/web/app.js next to index.html and style.css: static files the dashboard serves, no CDN,
  * no framework. Run by `npm run build` after tsc (esbuild is a build-time dependency only).
  */
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,10 +13,20 @@ const root = existsSync(join(here, '..', 'package.json')) ? join(here, '..') : j
 const src = join(root, 'dashboard', 'web');
 const out = join(root, 'dist', 'dashboard', 'web');
 
+/**
+ * Writes a file only when its content differs: an unchanged bundle keeps its mtime, so `kubelab lab up` (which
+ * compares dist/ with the image's build time) does not rebuild images after a build that changed nothing.
+ */
+function writeIfChanged(path: string, data: Uint8Array): void {
+  if (existsSync(path) && Buffer.compare(readFileSync(path), data) === 0) return;
+  writeFileSync(path, data);
+}
+
 export async function buildDashboard(opts: { minify?: boolean } = {}): Promise<void> {
   const esbuild = await import('esbuild');
   mkdirSync(out, { recursive: true });
-  await esbuild.build({
+  const result = await esbuild.build({
+    write: false,
     entryPoints: [join(src, 'app.ts')],
     outfile: join(out, 'app.js'),
     bundle: true,
@@ -26,7 +36,8 @@ export async function buildDashboard(opts: { minify?: boolean } = {}): Promise<v
     sourcemap: true,
     logLevel: 'warning',
   });
-  for (const f of ['index.html', 'style.css']) copyFileSync(join(src, f), join(out, f));
+  for (const f of result.outputFiles) writeIfChanged(f.path, f.contents);
+  for (const f of ['index.html', 'style.css']) writeIfChanged(join(out, f), readFileSync(join(src, f)));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -200,7 +200,7 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
   const restUrl = `https://127.0.0.1:${spec.hostPorts.rest}`;
   const server = `127.0.0.1:${spec.hostPorts.grpc}`;
   const admin = clientTlsFromPkiDir(pkiDir, 'admin');
-  const client = new ApiClient(server, { timeoutMs: 10_000, tls: admin });
+  const client = new ApiClient(server, { timeoutMs: 10_000, tls: admin, maxReconnectBackoffMs: 500 });
   try {
     await waitForLab(lab, client, { nodes, timeoutMs: opts.timeoutMs ?? 180_000, componentsHealthy: true, onProgress: say });
     const kubeconfigPath = join(stateDir, 'kubeconfig');

@@ -5,7 +5,8 @@
 import type Docker from 'dockerode';
 import type { ApiClient } from '../../client/api.js';
 import { isNodeReady } from '../../api/objects.js';
-import { waitFor } from '../../client/wait.js';
+import { Informer } from '../../client/informer.js';
+import { waitFor, WaitTimeoutError } from '../../client/wait.js';
 import { CLUSTER_LABEL, COMPONENT_LABEL } from './spec.js';
 import { listByLabels, nameOf } from './docker.js';
 import type { Lab } from './lab.js';
@@ -50,38 +51,73 @@ export async function componentHealth(lab: Lab): Promise<ComponentState[]> {
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/**
+ * Until every named node is Ready, from a watch of the Nodes (an informer: list, then watch; a broken watch
+ * resumes), not by polling. `onChange` is called with the count of Ready ones whenever it changes.
+ */
+export async function nodesReady(client: ApiClient, names: string[], timeoutMs: number, onChange: (ready: number) => void): Promise<void> {
+  const ctl = new AbortController();
+  const informer = new Informer(client, 'nodes');
+  let last = -1;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const check = (): void => {
+        const ready = names.filter((n) => {
+          const node = informer.get(n);
+          return node !== undefined && isNodeReady(node);
+        }).length;
+        if (ready !== last) {
+          last = ready;
+          onChange(ready);
+        }
+        if (ready === names.length) resolve();
+      };
+      informer.addHandler({ onAdd: check, onUpdate: check, onDelete: check });
+      const timer = setTimeout(() => {
+        const missing = names.filter((n) => !isNodeReady(informer.get(n) ?? {}));
+        reject(new WaitTimeoutError(`timed out after ${timeoutMs} ms waiting for nodes ${missing.join(', ')} to be Ready (${last < 0 ? 'no answer from the apiserver' : `${last}/${names.length} Ready`})`));
+      }, timeoutMs);
+      ctl.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+      informer.start(ctl.signal);
+      void informer.waitForSync(ctl.signal).then(check, () => undefined);
+    });
+  } finally {
+    ctl.abort();
+    await informer.stopped().catch(() => undefined);
+  }
+}
+
 export async function waitForLab(lab: Lab, client: ApiClient, opts: ReadyOptions): Promise<void> {
   const t0 = Date.now();
   const deadline = t0 + (opts.timeoutMs ?? 120_000);
   const left = (): number => Math.max(1000, deadline - Date.now());
   const say = (line: string): void => opts.onProgress?.(`${line} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
 
+  // The apiserver is asked from the start, beside etcd's health check: an apiserver that answers has its etcd, so
+  // etcd's milestone never holds up the next (Docker's health check of etcd runs only every second).
+  let answering = false;
+  const apiserver = waitFor(() => client.list('namespaces').then(() => true), { timeoutMs: left(), intervalMs: 100, what: 'the apiserver to answer' }).then(() => {
+    answering = true;
+  });
   // Every member: an HA control plane's members form their cluster together (each waits for quorum).
   const members = await lab.componentContainers('etcd');
   if (members.length > 0) {
-    await waitFor(async () => (await Promise.all(members.map((m) => health(lab.docker, m.Id)))).every((h) => h === 'healthy'), {
-      timeoutMs: left(),
-      intervalMs: 250,
-      what: members.length > 1 ? `the ${members.length} etcd members to be healthy` : 'etcd to be healthy',
-    });
+    try {
+      await waitFor(async () => answering || (await Promise.all(members.map((m) => health(lab.docker, m.Id)))).every((h) => h === 'healthy'), {
+        timeoutMs: left(),
+        intervalMs: 250,
+        what: members.length > 1 ? `the ${members.length} etcd members to be healthy` : 'etcd to be healthy',
+      });
+    } catch (err) {
+      apiserver.catch(() => undefined);
+      throw err;
+    }
     say(members.length > 1 ? `etcd healthy (${members.length} members)` : 'etcd healthy');
   }
-  await waitFor(() => client.list('namespaces').then(() => true), { timeoutMs: left(), intervalMs: 250, what: 'the apiserver to answer' });
+  await apiserver;
   say('apiserver answering');
 
-  let lastReady = -1;
-  await waitFor(
-    async () => {
-      const nodes = (await client.list('nodes')).items;
-      const ready = opts.nodes.filter((n) => nodes.some((o) => o.metadata?.name === n && isNodeReady(o))).length;
-      if (ready !== lastReady) {
-        lastReady = ready;
-        say(`nodes Ready ${ready}/${opts.nodes.length}`);
-      }
-      return ready === opts.nodes.length;
-    },
-    { timeoutMs: left(), intervalMs: 250, what: `nodes ${opts.nodes.join(', ')} to be Ready` },
-  );
+  await nodesReady(client, opts.nodes, left(), (ready) => say(`nodes Ready ${ready}/${opts.nodes.length}`));
 
   if (opts.componentsHealthy) {
     await waitFor(

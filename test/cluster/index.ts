@@ -210,7 +210,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     const grpcAddress = `${host}:${grpcPort}`;
     const restUrl = `${secure ? 'https' : 'http'}://${host}:${restPort}`;
     const adminTls = pkiDir ? clientTlsFromPkiDir(pkiDir, 'admin') : undefined;
-    client = new ApiClient(grpcAddress, { tls: adminTls });
+    client = new ApiClient(grpcAddress, { tls: adminTls, maxReconnectBackoffMs: 500 });
     const kubeconfigPath = join(dir, 'kubeconfig');
     writeFileSync(kubeconfigPath, kubeconfigYaml(name, restUrl, adminTls as Required<ClientTls> | undefined), { mode: 0o600 });
     const cliEnv: Record<string, string> = {
