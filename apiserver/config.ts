@@ -23,6 +23,8 @@ export interface ApiserverOptions {
   eventTtlMs?: number;
   watchWindowSize?: number;
   bookmarkIntervalMs?: number;
+  /** --max-mutating-requests-inflight: clients' writes at once before they queue (0: no limit); default 200. */
+  maxMutatingRequestsInflight?: number;
   advertiseAddress?: string;
   /** How often the apiserver re-checks its `default/kubernetes` Service and Endpoints (besides watch events). */
   kubernetesServiceSyncMs?: number;
@@ -100,6 +102,7 @@ export interface ApiserverConfig {
   eventTtlMs: number;
   watchWindowSize: number;
   bookmarkIntervalMs: number;
+  maxMutatingInflight: number;
   advertiseAddress: string;
   kubernetesServiceSyncMs: number;
   /** undefined only with --insecure. */
@@ -126,6 +129,8 @@ export function compileApiserverConfig(o: ApiserverOptions): ApiserverConfig {
   const cidr = o.serviceClusterIpRange ?? '10.96.0.0/16';
   if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(cidr)) throw new ConfigError(`--service-cluster-ip-range: "${cidr}" is not an IPv4 CIDR`);
   const timing = o.timing ?? 'default';
+  const maxMutating = o.maxMutatingRequestsInflight ?? 200;
+  if (!Number.isInteger(maxMutating) || maxMutating < 0) throw new ConfigError(`--max-mutating-requests-inflight: ${maxMutating} must be a whole number, 0 or more (0: no limit)`);
   if (!isTimingPreset(timing)) throw new ConfigError(`--timing: "${timing}" is not a preset (lab, default)`);
   const kubernetesServiceSyncMs = o.kubernetesServiceSyncMs ?? 10_000;
   if (!(kubernetesServiceSyncMs > 0)) throw new ConfigError(`kubernetesServiceSyncMs: ${kubernetesServiceSyncMs} must be a positive number of milliseconds`);
@@ -152,6 +157,7 @@ export function compileApiserverConfig(o: ApiserverOptions): ApiserverConfig {
     eventTtlMs: eventTtl(o.eventTtlMs),
     watchWindowSize: o.watchWindowSize ?? 10_000,
     bookmarkIntervalMs: o.bookmarkIntervalMs ?? 5_000,
+    maxMutatingInflight: maxMutating,
     advertiseAddress: o.advertiseAddress ?? '127.0.0.1',
     // kube-apiserver's endpoint reconciler interval.
     kubernetesServiceSyncMs,

@@ -32,6 +32,7 @@ import { MAX_OBJECT_BYTES, SYSTEM_PRIORITY_CLASSES } from './validation.js';
 import { WatchCache, type WatchSink } from './watchcache.js';
 import type { AdmissionPlugin, AdmissionRequest } from './auth/admission.js';
 import type { UserInfo } from './auth/user.js';
+import { MutatingFlowControl } from './flowcontrol.js';
 
 export interface RegistryConfig {
   serviceCidr: string;
@@ -39,6 +40,8 @@ export interface RegistryConfig {
   defaultTolerationSeconds: number;
   watchWindowSize: number;
   bookmarkIntervalMs: number;
+  /** Clients' mutating requests at once (flowcontrol.ts); 0: no limit. Default 200, as kube-apiserver. */
+  maxMutatingInflight?: number;
 }
 
 export type DeleteOptionsBody = DeleteRequest;
@@ -95,6 +98,8 @@ export class Registry {
   /** The last task queued per key by StrategyContext.serialize (evictions in a namespace run one at a time). */
   private readonly serialized = new Map<string, Promise<unknown>>();
   readonly allocators: Allocators;
+  /** Seats for clients' mutating requests (Lease writes and the apiserver's own never wait). */
+  readonly flow: MutatingFlowControl;
   /** What the strategies may use of this store. */
   private readonly ctx: StrategyContext;
   /** Admission plugins that depend on the requesting user, run after each strategy's own admission. */
@@ -108,6 +113,7 @@ export class Registry {
     private readonly log: Logger,
   ) {
     this.allocators = new Allocators(storage, cfg.serviceCidr, cfg.nodePortRange);
+    this.flow = new MutatingFlowControl({ maxMutatingInflight: cfg.maxMutatingInflight ?? 200 });
     this.ctx = this.strategyContext();
     compileSchemas(RESOURCES.filter((i) => !i.virtual));
     for (const info of RESOURCES.filter((i) => !i.virtual))
@@ -256,9 +262,27 @@ export class Registry {
     return cache.watch(rv, filter, sink, q.allowBookmarks ?? false);
   }
 
-  // ---------------------------------------------------------------- create
+  // ------------------------------------------------ writes, through flow control
 
   async create(resource: string, namespace: string, input: unknown, opts: WriteOptions & { name?: string } = {}): Promise<KObject> {
+    return this.flow.run(resource, opts.user, () => this.createNow(resource, namespace, input, opts));
+  }
+
+  async update(resource: string, namespace: string, name: string, input: unknown, opts: WriteOptions = {}): Promise<KObject> {
+    return this.flow.run(resource, opts.user, () => this.updateNow(resource, namespace, name, input, opts));
+  }
+
+  async patch(resource: string, namespace: string, name: string, type: string, patchBody: unknown, opts: WriteOptions = {}): Promise<KObject> {
+    return this.flow.run(resource, opts.user, () => this.patchNow(resource, namespace, name, type, patchBody, opts));
+  }
+
+  async delete(resource: string, namespace: string, name: string, options: DeleteOptionsBody = {}, rc: RequestContext = {}): Promise<KObject> {
+    return this.flow.run(resource, rc.user, () => this.deleteNow(resource, namespace, name, options, rc));
+  }
+
+  // ---------------------------------------------------------------- create
+
+  private async createNow(resource: string, namespace: string, input: unknown, opts: WriteOptions & { name?: string } = {}): Promise<KObject> {
     const info = this.info(resource);
     const strategy = strategyFor(info);
     if (opts.subresource) {
@@ -428,7 +452,7 @@ export class Registry {
   // ---------------------------------------------------------------- update / patch
 
   /** Replaces an object (or its status/scale/finalize subresource). metadata.resourceVersion set = CAS. */
-  async update(resource: string, namespace: string, name: string, input: unknown, opts: WriteOptions = {}): Promise<KObject> {
+  private async updateNow(resource: string, namespace: string, name: string, input: unknown, opts: WriteOptions = {}): Promise<KObject> {
     const info = this.info(resource);
     const ns = this.scope(info, namespace);
     const sub = opts.subresource ?? '';
@@ -566,7 +590,7 @@ export class Registry {
     }
   }
 
-  async patch(resource: string, namespace: string, name: string, type: string, patchBody: unknown, opts: WriteOptions = {}): Promise<KObject> {
+  private async patchNow(resource: string, namespace: string, name: string, type: string, patchBody: unknown, opts: WriteOptions = {}): Promise<KObject> {
     const info = this.info(resource);
     const ns = this.scope(info, namespace);
     const sub = opts.subresource ?? '';
@@ -596,7 +620,7 @@ export class Registry {
    * finishes with gracePeriodSeconds=0); objects with finalizers wait for them; Orphan and Foreground
    * propagation add the matching finalizer for the garbage collector.
    */
-  async delete(resource: string, namespace: string, name: string, options: DeleteOptionsBody = {}, rc: RequestContext = {}): Promise<KObject> {
+  private async deleteNow(resource: string, namespace: string, name: string, options: DeleteOptionsBody = {}, rc: RequestContext = {}): Promise<KObject> {
     const info = this.info(resource);
     const strategy = strategyFor(info);
     const ns = this.scope(info, namespace);

@@ -44,6 +44,7 @@ export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?:
       defaultTolerationSeconds: cfg.defaultTolerationSeconds,
       watchWindowSize: cfg.watchWindowSize,
       bookmarkIntervalMs: cfg.bookmarkIntervalMs,
+      maxMutatingInflight: cfg.maxMutatingInflight,
     },
     log,
   );

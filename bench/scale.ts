@@ -1,7 +1,8 @@
 /**
  * Scale soak (issue 18): a control plane as the lab runs it — etcd, the apiserver, the scheduler and the
  * controller-manager, each in its own process — with N hollow nodes (real kubelets on the in-memory runtime,
- * --node-procs processes of N / node-procs nodes each), then D Deployments of R replicas created at once.
+ * --node-procs (2) processes of N / node-procs nodes each: each process watches every pod once, as one informer, so
+ * fewer processes mean less watch traffic for the apiserver), then D Deployments of R replicas created at once.
  * Measures, in one run:
  * - time from the first Deployment create to every pod Running, and pods Running per second;
  * - each control-plane process's peak RSS (from /proc) and their sum (goal: ≤ 2 GiB);
@@ -9,7 +10,7 @@
  *   (Kubernetes' SLO: p99 ≤ 1 s), and the watch delivery lag of those creates (create returned → event on a
  *   watch in this process);
  * - Ready → not-Ready transitions of nodes over the soak (--soak-minutes, default 30; goal 0);
- * - then one hollow-node process SIGKILLed at once (N / node-procs nodes: 100 of the default 1000): time until
+ * - then --crash nodes (100) stop at once (their kubelets end, in the first hollow-node process): time until
  *   they are all NotReady and until every replica is Running on the other nodes;
  * - baseline in the same run: the same number of pod-sized compare-and-swap transactions straight to etcd (the
  *   storage floor of the creates, with no kubelab code).
@@ -18,12 +19,12 @@
  * not-ready/unreachable toleration at --toleration seconds (default 30; Kubernetes: 300) and --eviction-rate
  * nodes tainted per second (default 100; Kubernetes: 0.1, which would take 17 minutes for 100 nodes).
  * Run: npm run build && node dist/bench/scale.js [--nodes 1000] [--deployments 300] [--replicas 100]
- *      [--node-procs 10] [--soak-minutes 30] [--toleration 30] [--eviction-rate 100] [--concurrency 16]
+ *      [--node-procs 2] [--crash 100] [--soak-minutes 30] [--toleration 30] [--eviction-rate 100] [--concurrency 16]
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Etcd3 } from 'etcd3';
@@ -99,10 +100,14 @@ async function rawEtcdCreates(endpoint: string, n: number, concurrency: number, 
 async function hollowChild(): Promise<void> {
   const arg = (name: string): string => process.argv[process.argv.indexOf(`--${name}`) + 1] ?? '';
   const ctl = new AbortController();
-  await startHollowNodes(
+  const nodes = await startHollowNodes(
     { apiserver: arg('apiserver'), count: Number(arg('count')), namePrefix: arg('prefix'), cpu: '32', memory: '256Gi', maxPods: 110, timing: 'default' },
     ctl.signal,
   );
+  // {crash: n}: the first n nodes of this process stop at once (the others run on).
+  process.on('message', (m: { crash?: number }) => {
+    if (typeof m?.crash === 'number') void nodes.crash(nodes.nodeNames.slice(0, m.crash)).then(() => process.send?.({ crashed: m.crash }));
+  });
   process.send?.('ready');
   process.on('SIGTERM', () => ctl.abort());
 }
@@ -172,7 +177,8 @@ async function main(): Promise<void> {
   const nodes = flag('nodes', 1000);
   const deployments = flag('deployments', 300);
   const replicas = flag('replicas', 100);
-  const nodeProcs = Math.max(1, Math.min(nodes, flag('node-procs', 10)));
+  const nodeProcs = Math.max(1, Math.min(nodes, flag('node-procs', 2)));
+  const crashNodes = flag('crash', 100);
   const soakMinutes = flag('soak-minutes', 30);
   const toleration = flag('toleration', 30);
   const evictionRate = flag('eviction-rate', 100);
@@ -189,30 +195,39 @@ async function main(): Promise<void> {
   const etcd = await startEtcd({ args: ['--quota-backend-bytes', String(8 * 1024 ** 3)] });
   const component = join(HERE, '..', 'cmd', 'component.js');
   const env = { ...process.env, KUBELAB_LOG_LEVEL: 'warn' };
-  const start = (name: string, args: string[]): ChildProcess => {
-    const c = spawn(process.execPath, [component, name, ...args], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  // Each component's log (pino, warn and up) goes to a file; one that exits is started again, as Docker's restart
+  // policy does in the lab (a leader that cannot renew its lease in time exits on purpose).
+  const logDir = mkdtempSync(join(tmpdir(), 'kubelab-scale-'));
+  const restarts: Record<string, number> = {};
+  const start = (name: string, args: string[], onRestart?: (c: ChildProcess) => void): ChildProcess => {
+    const out = openSync(join(logDir, `${name}.log`), 'a');
+    const c = spawn(process.execPath, [component, name, ...args], { stdio: ['ignore', out, out], env });
     c.on('exit', (code, sig) => {
-      if (!ctl.signal.aborted) say(`${name} exited (${code ?? sig}) during the run`);
+      if (ctl.signal.aborted) return;
+      restarts[name] = (restarts[name] ?? 0) + 1;
+      say(`${name} exited (${code ?? sig}); starting it again (its log: ${join(logDir, `${name}.log`)})`);
+      onRestart?.(start(name, args, onRestart));
     });
     children.push(c);
     return c;
   };
   const grpcPort = await freePort();
   const apiserver = `127.0.0.1:${grpcPort}`;
-  const api = start('apiserver', [
+  const control: Record<string, number | undefined> = { etcd: etcd.pid };
+  control.apiserver = start('apiserver', [
     '--etcd-servers', etcd.endpoint, '--grpc-port', String(grpcPort), '--http-port', String(await freePort()), '--admin-port', '0', '--bind-address', '127.0.0.1',
     '--insecure', '--authorization-mode', 'AlwaysAllow', '--timing', 'default', '--default-toleration-seconds', String(toleration),
-  ]);
+  ], (c) => (control.apiserver = c.pid)).pid;
   const client = new ApiClient(apiserver, { timeoutMs: 60_000 });
   const hollow: ChildProcess[] = [];
   try {
     await waitFor(() => client.list('namespaces', { limit: 1 }).then(() => true, () => false), { what: 'the apiserver', timeoutMs: 60_000 });
-    const sched = start('scheduler', ['--apiserver', apiserver, '--admin-port', '0', '--timing', 'default']);
-    const cm = start('controller-manager', [
-      '--apiserver', apiserver, '--admin-port', '0', '--metrics-port', '0', '--metrics-advertise-address', '127.0.0.1', '--timing', 'default',
-      '--node-eviction-rate', String(evictionRate),
-    ]);
-    const control = { etcd: etcd.pid, apiserver: api.pid, scheduler: sched.pid, 'controller-manager': cm.pid } as Record<string, number | undefined>;
+    control.scheduler = start('scheduler', ['--apiserver', apiserver, '--admin-port', '0', '--timing', 'default'], (c) => (control.scheduler = c.pid)).pid;
+    control['controller-manager'] = start(
+      'controller-manager',
+      ['--apiserver', apiserver, '--admin-port', '0', '--metrics-port', '0', '--metrics-advertise-address', '127.0.0.1', '--timing', 'default', '--node-eviction-rate', String(evictionRate)],
+      (c) => (control['controller-manager'] = c.pid),
+    ).pid;
     const peak: Record<string, number> = {};
     const sampler = setInterval(() => {
       for (const [name, pid] of Object.entries(control)) peak[name] = Math.max(peak[name] ?? 0, rssMiB(pid) || 0);
@@ -309,13 +324,13 @@ async function main(): Promise<void> {
     if (soak.mutating.length > 0) rows.push([`API mutating calls during the soak, p50 / p99 (${soak.mutating.length})`, `${median(soak.mutating).toFixed(0)} / ${percentile(soak.mutating, 99).toFixed(0)}`, 'ms', '']);
     rows.push(['false NotReady during creation', flapsBefore, flaps.slice(0, 5).map((f) => f.node).join(', ') || 'nodes', '0']);
 
-    // Crash: one hollow-node process SIGKILLed — all its nodes at once.
+    // Crash: --crash nodes of the first hollow-node process stop at once (their kubelets end: no more heartbeats).
     const victim = hollow[0];
-    const lost = new Set(nodeInf.list().map((n) => n.metadata?.name ?? '').filter((n) => n.startsWith('hollow-0-')));
+    const lost = new Set(Array.from({ length: Math.min(crashNodes, perProc) }, (_, i) => `hollow-0-${i}`));
     const onLost = podInf.list().filter((p) => lost.has(p.spec?.nodeName ?? '')).length;
-    say(`crash: SIGKILL of hollow-node process 0 (${lost.size} nodes, ${onLost} pods)`);
+    say(`crash: ${lost.size} nodes of hollow-node process 0 stop at once (${onLost} pods on them)`);
     const tc = Date.now();
-    victim?.kill('SIGKILL');
+    victim?.send({ crash: lost.size });
     await waitFor(() => nodeInf.list().filter((n) => lost.has(n.metadata?.name ?? '') && !isNodeReady(n)).length === lost.size, {
       timeoutMs: 600_000,
       intervalMs: 500,
@@ -342,6 +357,7 @@ async function main(): Promise<void> {
     rows.push(['  of which after the timers (eviction, ReplicaSets, scheduling, start)', replacedS - notReadyS - toleration, 's', '']);
     rows.push([`API mutating calls during the crash, p50 / p99 (${crashProbe.mutating.length})`, `${median(crashProbe.mutating).toFixed(0)} / ${percentile(crashProbe.mutating, 99).toFixed(0)}`, 'ms', '']);
     rows.push(['load average (1 min) at the end', loadavg()[0] ?? NaN, '', '']);
+    rows.push(['component restarts (exited and started again)', Object.values(restarts).reduce((a, b) => a + b, 0), Object.entries(restarts).map(([k, n]) => `${k} ${n}`).join(', ') || '-', '0']);
     printTable(
       `Scale: ${nodes} hollow nodes in ${hollow.length} processes, ${deployments} × ${replicas} pods; Kubernetes-default timing, toleration ${toleration} s, eviction rate ${evictionRate}/s; etcd --unsafe-no-fsync`,
       ['what', 'value', 'unit', 'goal / note'],

@@ -112,6 +112,12 @@ export interface ClientOptions {
    * waits for an apiserver being started (lab up, test clusters) uses less, so it sees it answer at once.
    */
   maxReconnectBackoffMs?: number;
+  /**
+   * A connection of its own instead of sharing one with the process's other clients of the same apiserver (grpc-js
+   * pools connections per target). For heartbeats and leader election — Kubernetes' heartbeat and leader-election
+   * clients — so that their few small calls never wait behind a busy connection's watch traffic.
+   */
+  ownConnection?: boolean;
 }
 
 type Unary = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: unknown) => void) => grpc.ClientUnaryCall;
@@ -161,6 +167,7 @@ export class ApiClient {
       'grpc.keepalive_time_ms': 15_000,
       'grpc.keepalive_timeout_ms': 5_000,
       'grpc.keepalive_permit_without_calls': 1,
+      ...(opts.ownConnection ? { 'grpc.use_local_subchannel_pool': 1 } : {}),
     }) as grpc.Client & Record<string, unknown>;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.retries = opts.retries ?? 3;

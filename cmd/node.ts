@@ -54,17 +54,20 @@ export const nodeComponent: ComponentSpec<typeof NODE_FLAGS, NodeConfig> = {
   compile: compileNodeConfig,
   async start(config, signal, logger) {
     const client = new ApiClient(config.kubelet.apiserver, { tls: config.kubelet.tls });
+    // The node's Lease and status on a connection of their own (Kubernetes' heartbeat client).
+    const heartbeatClient = new ApiClient(config.kubelet.apiserver, { tls: config.kubelet.tls, ownConnection: true });
     const proxyClient = config.proxy && config.proxy.tls !== config.kubelet.tls ? new ApiClient(config.proxy.apiserver, { tls: config.proxy.tls }) : client;
     signal.addEventListener(
       'abort',
       () =>
         setTimeout(() => {
           client.close();
+          heartbeatClient.close();
           if (proxyClient !== client) proxyClient.close();
         }, 1000).unref(),
       { once: true },
     );
-    await startKubelet(config.kubelet, signal, { logger: logger.child({ component: 'kubelet' }), client });
+    await startKubelet(config.kubelet, signal, { logger: logger.child({ component: 'kubelet' }), client, heartbeatClient });
     if (config.proxy) await startKubeProxy(config.proxy, signal, { logger: logger.child({ component: 'kube-proxy' }), client: proxyClient });
   },
 };

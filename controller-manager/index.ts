@@ -68,6 +68,9 @@ export async function startControllerManager(config: ControllerManagerConfig, si
   const log = (deps.logger ?? nullLogger()).child({ component: 'controller-manager' });
   const clock = deps.clock ?? realClock;
   const client = new ApiClient(config.apiserver, { tls: config.tls });
+  // Leader election on a connection of its own (Kubernetes' leader-election client): a renewal never waits behind
+  // the informers' watch traffic on a busy connection.
+  const electionClient = new ApiClient(config.apiserver, { tls: config.tls, ownConnection: true });
   const registry = newMetricsRegistry('controller-manager');
   let leading = !config.leaderElect;
   let informers: SharedInformers | undefined;
@@ -138,7 +141,7 @@ export async function startControllerManager(config: ControllerManagerConfig, si
       await lead(signal);
     } else {
       const elector = new LeaderElector(
-        client,
+        electionClient,
         { namespace: 'kube-system', name: 'kube-controller-manager', identity: config.identity, ...config.leaderElection },
         log,
         clock,
@@ -152,6 +155,7 @@ export async function startControllerManager(config: ControllerManagerConfig, si
   } finally {
     await admin.close();
     client.close();
+    electionClient.close();
     log.info({}, 'controller-manager stopped');
   }
 }

@@ -31,12 +31,19 @@ export interface HollowNodesOptions {
 
 export interface HollowNodes {
   nodeNames: string[];
+  /**
+   * A crash of some nodes, as the API sees one: their kubelets stop at once (no more Lease renewals or status
+   * reports; nothing is deleted or marked), while the other nodes of the process run on.
+   */
+  crash(names: string[]): Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function startHollowNodes(opts: HollowNodesOptions, signal: AbortSignal): Promise<HollowNodes> {
   const log = opts.logger ?? nullLogger();
   const client = new ApiClient(opts.apiserver);
+  // The nodes' Leases and status on a connection of their own, as a kubelet's heartbeat client.
+  const heartbeatClient = new ApiClient(opts.apiserver, { ownConnection: true });
   const prefix = opts.namePrefix ?? 'hollow-node-';
   const kubelets = new Map<string, RunningKubelet>();
   const ctl = new AbortController();
@@ -65,6 +72,7 @@ export async function startHollowNodes(opts: HollowNodesOptions, signal: AbortSi
         });
         return startKubelet(cfg, ctl.signal, {
           client,
+          heartbeatClient,
           logger: log,
           runtime: new HollowRuntime({ startDelayMs: cfg.hollowStartDelayMs }),
           externalPodSource: true,
@@ -100,7 +108,18 @@ export async function startHollowNodes(opts: HollowNodesOptions, signal: AbortSi
     await informer.stopped();
     await Promise.all([...kubelets.values()].map((k) => k.stop()));
     client.close();
+    heartbeatClient.close();
   };
   signal.addEventListener('abort', () => void stop(), { once: true });
-  return { nodeNames: names, stop };
+  const crash = async (which: string[]): Promise<void> => {
+    await Promise.all(
+      which.map(async (n) => {
+        const k = kubelets.get(n);
+        if (!k) return;
+        kubelets.delete(n);
+        await k.stop();
+      }),
+    );
+  };
+  return { nodeNames: names, crash, stop };
 }

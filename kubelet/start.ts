@@ -25,6 +25,11 @@ export interface KubeletDeps {
   logger?: Logger;
   /** Shared client (hollow nodes); otherwise the kubelet makes and closes its own. */
   client?: ApiClient;
+  /**
+   * The client of the node's Lease and status (Kubernetes' heartbeat client), on a connection of its own so that a
+   * heartbeat never waits behind the pod watch's traffic. Default: `client` when one is given, else the kubelet's own.
+   */
+  heartbeatClient?: ApiClient;
   runtime?: Runtime;
   /**
    * A shared pod source (hollow nodes): the kubelet does not start its own informer; the caller feeds
@@ -57,6 +62,8 @@ export async function startKubelet(cfg: KubeletConfig, signal: AbortSignal, deps
   const log = (deps.logger ?? createLogger('kubelet')).child({ node: cfg.nodeName });
   const ownClient = !deps.client;
   const client = deps.client ?? new ApiClient(cfg.apiserver, { tls: cfg.tls });
+  const ownHeartbeatClient = !deps.heartbeatClient && !deps.client;
+  const heartbeatClient = deps.heartbeatClient ?? deps.client ?? new ApiClient(cfg.apiserver, { tls: cfg.tls, ownConnection: true });
   const clock = deps.clock ?? realClock;
   const runtime = deps.runtime ?? newRuntime(cfg, clock);
   const ctl = new AbortController();
@@ -88,7 +95,7 @@ export async function startKubelet(cfg: KubeletConfig, signal: AbortSignal, deps
     const v = await runtime.docker.version().catch(() => undefined);
     if (v) runtimeVersion = `docker://${v.Version}`;
   }
-  const node = new NodeAgent({ client, config: cfg, log, kubeletPort: server?.port ?? cfg.port, runtimeVersion, healthy: () => pm.healthy(), clock });
+  const node = new NodeAgent({ client: heartbeatClient, config: cfg, log, kubeletPort: server?.port ?? cfg.port, runtimeVersion, healthy: () => pm.healthy(), clock });
 
   // Static pods run before (and without) the apiserver.
   if (cfg.staticPodPath) pm.setStaticPods(await loadStaticPods(cfg.staticPodPath, cfg.nodeName, log));
@@ -117,6 +124,7 @@ export async function startKubelet(cfg: KubeletConfig, signal: AbortSignal, deps
     await server?.close();
     await admin?.close();
     if (ownClient) client.close();
+    if (ownHeartbeatClient) heartbeatClient.close();
     if (!deps.runtime) await runtime.close();
   };
   signal.addEventListener('abort', () => void stop(), { once: true });

@@ -25,6 +25,29 @@ describe('AttemptStore', () => {
     expect(s.size).toBe(2);
   });
 
+  it('also forgets the oldest pods when their per-node entries pass the bound (a big cluster), keeping the newest', () => {
+    const big = (name: string, nodes: number): AttemptRecord => ({
+      ...rec(name),
+      nodes,
+      filters: Array.from({ length: nodes }, (_, i) => ({ node: `n-${i}`, code: 'Success' as const, reasons: [] })),
+      scores: Array.from({ length: nodes }, (_, i) => ({ node: `n-${i}`, total: 1, plugins: {} })),
+    });
+    const s = new AttemptStore(2000, 5_000);
+    for (let i = 0; i < 10; i++) s.record(big(`p${i}`, 1000));
+    // Each record weighs 2001 entries: two fit under 5,000.
+    expect(s.size).toBe(2);
+    expect(s.entryCount).toBe(4002);
+    expect(s.get('default', 'p9')).toBeDefined();
+    expect(s.get('default', 'p7')).toBeUndefined();
+    // A single record over the bound is still kept: the newest attempt is always answerable.
+    s.record(big('huge', 3000));
+    expect(s.size).toBe(1);
+    expect(s.get('default', 'huge')).toBeDefined();
+    // Re-recording a pod replaces its weight instead of adding to it.
+    s.record(rec('huge'));
+    expect(s.entryCount).toBe(2);
+  });
+
   it('answers the admin route with 400 for a bad query and 404 for an unknown pod, with what to do', () => {
     const s = new AttemptStore();
     s.record(rec('a'));

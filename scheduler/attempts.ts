@@ -45,11 +45,24 @@ export interface AttemptRecord {
   readonly pdbViolations?: number;
 }
 
-/** Bounded map pod key (namespace/name) → its last attempt. Insertion order is age: the oldest goes first. */
+/** How much a record holds: its per-node verdicts and scores (one of each per node in a big cluster). */
+function weight(r: AttemptRecord): number {
+  return 1 + r.filters.length + r.scores.length;
+}
+
+/**
+ * Bounded map pod key (namespace/name) → its last attempt. Insertion order is age: the oldest goes first. Bounded
+ * both in pods (`capacity`) and in per-node entries (`maxEntries`): at 1000 nodes a record holds ~2000 entries,
+ * and 2000 such records took the scheduler past 1 GiB in bench/scale.ts.
+ */
 export class AttemptStore {
   private readonly byKey = new Map<string, AttemptRecord>();
+  private entries = 0;
 
-  constructor(readonly capacity = 2000) {}
+  constructor(
+    readonly capacity = 2000,
+    readonly maxEntries = 200_000,
+  ) {}
 
   record(r: AttemptRecord): void {
     const key = `${r.namespace}/${r.name}`;
@@ -57,12 +70,23 @@ export class AttemptStore {
     const prev = this.byKey.get(key);
     if (r.result === 'Scheduled' && !r.victims && prev?.uid === r.uid && prev.victims?.length)
       r = { ...r, victims: prev.victims, pdbViolations: prev.pdbViolations, nominatedNode: prev.nominatedNode };
-    this.byKey.delete(key);
-    this.byKey.set(key, r);
-    if (this.byKey.size > this.capacity) {
-      const oldest = this.byKey.keys().next().value;
-      if (oldest !== undefined) this.byKey.delete(oldest);
+    if (prev) {
+      this.entries -= weight(prev);
+      this.byKey.delete(key);
     }
+    this.byKey.set(key, r);
+    this.entries += weight(r);
+    // The newest record always stays, even alone over the entry bound.
+    while (this.byKey.size > 1 && (this.byKey.size > this.capacity || this.entries > this.maxEntries)) {
+      const [oldestKey, oldest] = this.byKey.entries().next().value as [string, AttemptRecord];
+      this.byKey.delete(oldestKey);
+      this.entries -= weight(oldest);
+    }
+  }
+
+  /** Per-node entries held now (for tests and the bound). */
+  get entryCount(): number {
+    return this.entries;
   }
 
   get(namespace: string, name: string): AttemptRecord | undefined {
@@ -79,7 +103,7 @@ export class AttemptStore {
     const name = query.get('name');
     if (!namespace || !name) return { status: 400, body: { error: 'give ?namespace=NS&name=POD' } };
     const r = this.get(namespace, name);
-    if (!r) return { status: 404, body: { error: `no scheduling attempt of pod ${namespace}/${name} is recorded by this scheduler (it schedules only as leader, and keeps the last ${this.capacity} pods)` } };
+    if (!r) return { status: 404, body: { error: `no scheduling attempt of pod ${namespace}/${name} is recorded by this scheduler (it schedules only as leader, and keeps the last ${this.capacity} pods, fewer in a big cluster)` } };
     return { status: 200, body: r };
   }
 }

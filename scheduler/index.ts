@@ -70,8 +70,12 @@ export async function startScheduler(config: SchedulerConfig, signal: AbortSigna
       if (!config.leaderElect) {
         await liveness.track('scheduling', schedulingLoop, inner.signal, (h) => sched.run(inner.signal, h));
       } else {
+        // Its own connection (Kubernetes' leader-election client): a renewal must not wait behind the pod watch's
+        // traffic on a busy connection (bench/scale.ts: the leader lost its lease during a 30,000-pod burst).
+        const electionClient = deps.client ?? new ApiClient(config.apiserver, { tls: config.tls, ownConnection: true });
+        inner.signal.addEventListener('abort', () => electionClient !== client && electionClient.close(), { once: true });
         const elector = new LeaderElector(
-          client,
+          electionClient,
           {
             namespace: config.leaseNamespace,
             name: config.leaseName,
