@@ -51,6 +51,13 @@ describe('apiserver flags', () => {
     expect(() => parse('--enable-admission-plugins', 'ServiceAccount', '--disable-admission-plugins', 'ServiceAccount')).toThrow('both name ServiceAccount');
   });
 
+  it('limits mutating requests in flight (200 by default, 0 for none) and names the flag of a bad value', () => {
+    expect(parse().maxMutatingInflight).toBe(200);
+    expect(parse('--max-mutating-requests-inflight', '0').maxMutatingInflight).toBe(0);
+    expect(() => parse('--max-mutating-requests-inflight', '-1')).toThrow('--max-mutating-requests-inflight: -1 must be a whole number, 0 or more');
+    expect(() => parse('--max-mutating-requests-inflight', 'lots')).toThrow('--max-mutating-requests-inflight: "lots" is not an integer');
+  });
+
   it('refuses to start without TLS files unless --insecure, naming the flags', () => {
     expect(() => parseComponentConfig(apiserverComponent, [], {})).toThrow(/--tls-cert-file, --tls-private-key-file and --client-ca-file are required/);
     expect(() => parseComponentConfig(apiserverComponent, ['--tls-cert-file', '/nonexistent.crt'], {})).toThrow(/go together/);
