@@ -251,14 +251,21 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
         continue: r.continue || undefined,
         resourceVersion: r.resourceVersion || undefined,
       });
-      return {
-        list: JSON.stringify({
-          apiVersion: info.group ? `${info.group}/${info.version}` : info.version,
-          kind: info.listKind,
-          metadata: { resourceVersion: res.resourceVersion, ...(res.continue ? { continue: res.continue } : {}) },
-          items: res.items,
-        }),
-      };
+      const list = JSON.stringify({
+        apiVersion: info.group ? `${info.group}/${info.version}` : info.version,
+        kind: info.listKind,
+        metadata: { resourceVersion: res.resourceVersion, ...(res.continue ? { continue: res.continue } : {}) },
+        items: res.items,
+      });
+      // A reply over gRPC's message limit would fail as an opaque INTERNAL error: say what to do instead (a paged list
+      // ends its pages early at 8 MiB, so this is an unpaged list of a big collection).
+      const bytes = list.length * 3 < MAX_MESSAGE_BYTES ? list.length : Buffer.byteLength(list);
+      if (bytes > MAX_MESSAGE_BYTES - 64 * 1024)
+        throw new ApiError(
+          'RequestEntityTooLarge',
+          `the list of ${res.items.length} ${r.resource} is ${(bytes / 1024 / 1024).toFixed(1)} MiB, over the ${MAX_MESSAGE_BYTES / 1024 / 1024} MiB a gRPC reply may carry: list in pages with limit and continue (kubelab's informers do by default)`,
+        );
+      return { list };
     }),
     Update: unary(log, audit, 'update', async (r, call, ctx) => {
       const user = await authorize(call, 'update', r, ctx);

@@ -348,6 +348,9 @@ export class ApiClient {
    * Throws an ApiError (isGone) when the resourceVersion is too old, or ServiceUnavailable when the stream breaks.
    */
   async *watch<R extends string>(resource: R, opts: WatchOptions = {}): AsyncGenerator<WatchEvent<TypeOf<R>>> {
+    // A signal aborted before the watch starts ends it at once: its 'abort' event has already fired, so a listener
+    // added now would never cancel the call, and an idle watch would wait forever (Informer.stopped() hung so).
+    if (opts.signal?.aborted) return;
     const fn = (this.raw.Watch as (req: unknown, md: grpc.Metadata, o: grpc.CallOptions) => grpc.ClientReadableStream<{ type: string; object: string }>).bind(this.raw);
     const call = fn({
       resource,

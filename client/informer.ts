@@ -23,7 +23,11 @@ export interface InformerOptions {
   fieldSelector?: string;
   clock?: Clock;
   logger?: Logger;
-  /** Page size for the initial list (0: no paging). */
+  /**
+   * Page size of the list (default 500, as client-go's pager; 0: one unpaged list). Paged, no list reply can pass
+   * the 16 MiB gRPC message limit: an unpaged relist of 30,000 pods (96 MB) failed and kept a re-elected
+   * controller-manager from ever syncing (bench/scale.ts).
+   */
   pageSize?: number;
 }
 
@@ -185,7 +189,7 @@ export class Informer<R extends string, T extends KObject = TypeOf<R> & KObject>
         namespace: this.opts.namespace,
         labelSelector: this.opts.labelSelector,
         fieldSelector: this.opts.fieldSelector,
-        limit: this.opts.pageSize ?? 0,
+        limit: this.opts.pageSize ?? 500,
         continue: cont,
       };
       const page = await this.client.list(this.resource, opts);

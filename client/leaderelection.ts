@@ -3,6 +3,7 @@
  * a candidate takes the lease once it has not been renewed for `leaseDuration` (measured on the candidate's
  * own clock from when it last saw the record change, so clocks need not agree).
  */
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { ApiClient, CallOptions } from './api.js';
 import { ApiError, isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
@@ -68,6 +69,8 @@ export class LeaderElector {
     this.leading = true;
     this.log.info({ lease: this.cfg.name, identity: this.cfg.identity }, 'became leader');
     const leaderCtl = new AbortController();
+    // The leader's whole work listens on this signal (every in-flight call of a busy scheduler adds one): not a leak.
+    setMaxListeners(0, leaderCtl.signal);
     const onAbort = (): void => leaderCtl.abort();
     signal.addEventListener('abort', onAbort, { once: true });
     // `ended` aborts the renew loop's waits when the work settles by itself.

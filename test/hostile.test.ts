@@ -5,6 +5,8 @@
  * serving afterwards.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Informer } from '../client/informer.js';
+import { ApiError } from '../api/errors.js';
 import { startControlPlane, type TestControlPlane } from './support/apiserver.js';
 import { fastestMsAsync } from './support/timing.js';
 
@@ -299,6 +301,32 @@ describe('paged lists of big objects', () => {
     expect(ours(first.items).length + ours(rest.items).length).toBe(12);
     expect(rest.metadata.continue ?? '').toBe('');
     for (let i = 0; i < 12; i++) await cp.client.delete('configmaps', `p-${i}`, { namespace: ns });
+  });
+});
+
+describe('collections over one gRPC message', () => {
+  it('an informer pages its list by default and syncs 20 MB of ConfigMaps; an unpaged gRPC list of them gets a 413 saying to page', { timeout: 120_000 }, async () => {
+    const ns = 'biglist';
+    await cp.client.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    const value = 'z'.repeat(1_000_000);
+    for (let i = 0; i < 20; i++) await cp.client.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `l-${i}`, namespace: ns }, data: { v: value } });
+    const err = await cp.client.list('configmaps', { namespace: ns }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).reason).toBe('RequestEntityTooLarge');
+    expect((err as ApiError).message).toMatch(/list of 2\d configmaps is 19\.\d MiB, over the 16 MiB a gRPC reply may carry: list in pages with limit and continue/);
+    const ctl = new AbortController();
+    const informer = new Informer(cp.client, 'configmaps', { namespace: ns });
+    informer.start(ctl.signal);
+    try {
+      await informer.waitForSync(ctl.signal);
+      expect(ours(informer.list())).toHaveLength(20);
+    } finally {
+      ctl.abort();
+      await informer.stopped();
+    }
+    // The apiserver goes on serving.
+    expect((await cp.client.list('namespaces')).items.length).toBeGreaterThan(0);
+    for (let i = 0; i < 20; i++) await cp.client.delete('configmaps', `l-${i}`, { namespace: ns });
   });
 });
 
