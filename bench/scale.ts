@@ -269,10 +269,16 @@ async function main(): Promise<void> {
     const podInf = new Informer(client, 'pods', { namespace: NS, pageSize: 1000 });
     podInf.start(ctl.signal);
     await podInf.waitForSync(ctl.signal);
+    /** Running pods (not on `exclude` nodes); 0 while more pods than replicas exist (a timed-out create that did land). */
     const running = (exclude?: Set<string>): number => {
       let n = 0;
-      for (const p of podInf.list()) if (p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp && !(exclude?.has(p.spec?.nodeName ?? ''))) n++;
-      return n;
+      let live = 0;
+      for (const p of podInf.list()) {
+        if (p.metadata?.deletionTimestamp) continue;
+        live++;
+        if (p.status?.phase === 'Running' && !(exclude?.has(p.spec?.nodeName ?? ''))) n++;
+      }
+      return live > total ? Math.min(n, total - 1) : n;
     };
     const probe = startProbe(client, ctl.signal);
     probe.take();

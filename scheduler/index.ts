@@ -73,7 +73,6 @@ export async function startScheduler(config: SchedulerConfig, signal: AbortSigna
         // Its own connection (Kubernetes' leader-election client): a renewal must not wait behind the pod watch's
         // traffic on a busy connection (bench/scale.ts: the leader lost its lease during a 30,000-pod burst).
         const electionClient = deps.client ?? new ApiClient(config.apiserver, { tls: config.tls, ownConnection: true });
-        inner.signal.addEventListener('abort', () => electionClient !== client && electionClient.close(), { once: true });
         const elector = new LeaderElector(
           electionClient,
           {
@@ -86,14 +85,19 @@ export async function startScheduler(config: SchedulerConfig, signal: AbortSigna
           },
           log,
         );
-        await elector.run(inner.signal, async (leaderSignal) => {
-          leading = true;
-          try {
-            await liveness.track('scheduling', schedulingLoop, leaderSignal, (h) => sched.run(leaderSignal, h));
-          } finally {
-            leading = false;
-          }
-        });
+        try {
+          await elector.run(inner.signal, async (leaderSignal) => {
+            leading = true;
+            try {
+              await liveness.track('scheduling', schedulingLoop, leaderSignal, (h) => sched.run(leaderSignal, h));
+            } finally {
+              leading = false;
+            }
+          });
+        } finally {
+          // After run(): a stopping leader releases its lease through this client, so the standby takes over at once.
+          if (electionClient !== client) electionClient.close();
+        }
         if (!inner.signal.aborted) reason = 'lost-leadership';
       }
     } catch (err) {
