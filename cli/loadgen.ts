@@ -156,7 +156,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       if (performance.now() >= endAt) break;
       inFlight++;
       sent++;
-      const p = one(o.rps > 0 ? scheduledAt : performance.now());
+      // Open loop: latency counts from the scheduled time (a late send is the server's delay too), but never from
+      // before the real send — a request sent up to 1 ms early (the sleep is skipped under 1 ms) measured negative.
+      const p = one(o.rps > 0 ? Math.min(scheduledAt, performance.now()) : performance.now());
       pending.add(p);
       void p.then(() => pending.delete(p));
     }
