@@ -24,6 +24,7 @@ afterAll(async () => {
 
 interface Answer {
   status: number;
+  headers: Headers;
   body: { kind?: string; reason?: string; message?: string; code?: number; details?: { causes?: { reason?: string; message?: string }[]; retryAfterSeconds?: number } } & Record<string, unknown>;
   text: string;
 }
@@ -37,7 +38,7 @@ async function call(path: string, init: RequestInit = {}): Promise<Answer> {
   } catch {
     // not JSON: left empty, the assertions on `kind` say so
   }
-  return { status: res.status, body, text };
+  return { status: res.status, headers: res.headers, body, text };
 }
 
 const json = (method: string, body: unknown, contentType = 'application/json'): RequestInit => ({
@@ -226,6 +227,8 @@ describe('resourceVersion', () => {
     expect(a.status).toBe(504);
     expect(a.body).toMatchObject({ kind: 'Status', reason: 'Timeout', code: 504, details: { retryAfterSeconds: 1, causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }] } });
     expect(a.body.message).toMatch(new RegExp(`^Timeout: Too large resource version: ${future}, current: \\d+$`));
+    // The Retry-After header too, which kubectl and client-go honour.
+    expect(a.headers.get('retry-after')).toBe('1');
     expect(waited).toBeGreaterThanOrEqual(2900);
     expect(waited).toBeLessThan(6000);
   });

@@ -128,7 +128,11 @@ export function createRestServer(opts: RestOptions): Server {
         res.destroy();
         return;
       }
-      sendJson(res, apiErr.code, apiErr.toStatus());
+      const status = apiErr.toStatus();
+      // As kube-apiserver: a 429 (flow control) or 504 (too large resource version) tells when to retry; client-go
+      // and kubectl honour the header and retry by themselves.
+      const retry = status.details?.retryAfterSeconds;
+      sendJson(res, apiErr.code, status, retry !== undefined ? { 'retry-after': String(retry) } : {});
     });
   };
   // requestCert without rejectUnauthorized: a missing or foreign client certificate is the authenticator's
