@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { labServices, workersOverride } from './compose.js';
-import { PKI_PATH, PORTS, addressPlan, componentArgs, componentContainer, composeLabSpec, controlPlaneNetwork, controlPlaneNetworkLabels, httpHealthcheck, workerIp, workerName } from './spec.js';
+import { PKI_PATH, PORTS, addressPlan, componentArgs, componentContainer, composeLabSpec, controlPlaneNetwork, HEALTHCHECK_INTERVAL_MS, controlPlaneNetworkLabels, httpHealthcheck, workerIp, workerName } from './spec.js';
 
 interface Service {
   command?: string[];
-  healthcheck?: { test?: string[] };
+  healthcheck?: { test?: string[]; interval?: string; retries?: number };
   labels?: Record<string, string>;
   networks?: Record<string, { ipv4_address?: string } | null> | string[];
   container_name?: string;
@@ -120,5 +120,14 @@ describe('docker-compose.yml agrees with cli/lab/spec.ts', () => {
       'worker-1': PORTS.kubeletAdmin,
     };
     for (const [service, port] of Object.entries(ports)) expect(compose.services[service]?.healthcheck?.test, service).toEqual(httpHealthcheck(port)?.Test);
+  });
+
+  it('checks health as rarely as the test clusters: every check is a runc exec, ~0.1 s of CPU', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      if (!service.healthcheck) continue;
+      expect(service.healthcheck.interval, name).toBe(`${HEALTHCHECK_INTERVAL_MS / 1000}s`);
+      expect(service.healthcheck.retries, name).toBe(httpHealthcheck(1)?.Retries);
+    }
+    expect(httpHealthcheck(1)?.Interval).toBe(HEALTHCHECK_INTERVAL_MS * 1_000_000);
   });
 });

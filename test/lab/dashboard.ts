@@ -5,12 +5,15 @@
  * Deployment behind. (The README's screenshots of the hollow view come from test/dashboard.test.ts.)
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isNodeReady } from '../../api/objects.js';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { parseAllDocuments, stringify } from 'yaml';
 import type { TestCluster } from '../cluster/index.js';
 import { waitFor } from '../support/wait.js';
 
@@ -61,11 +64,15 @@ export function dashboardSuite(lab: () => TestCluster): void {
     it('shows 3 Ready nodes and the web pods in their nodes; after `kubelab node partition worker-2` a countdown runs out and the pods move', async () => {
       expect(await kubelab('dashboard')).toMatch(/^http:\/\/localhost:\d+\n$/);
       await waitForCount('.node[data-ready="True"]', 3, 60_000);
-      await run('kubectl', ['apply', '-f', 'docs/examples/web.yaml'], { cwd: ROOT, env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath } });
       // The lab preset's default toleration of an unreachable node is 1 s: too short a window to see the eviction
-      // countdown on a loaded machine (ciD: never painted). The pods ask for 8 s themselves, as a user does.
+      // countdown on a loaded machine (ciD: never painted). The pods ask for 8 s themselves, as a user does — in the
+      // manifest they are applied with, not by a patch afterwards (a rolling update of every pod: ~20 s here).
       const tolerations = [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 8 }];
-      await run('kubectl', ['patch', 'deployment', 'web', '--type', 'merge', '-p', JSON.stringify({ spec: { template: { spec: { tolerations } } } })], { cwd: ROOT, env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath } });
+      const docs = parseAllDocuments(readFileSync(join(ROOT, 'docs/examples/web.yaml'), 'utf8')).map((d) => d.toJSON() as { kind: string; spec: { template?: { spec: object } } });
+      for (const d of docs) if (d.kind === 'Deployment' && d.spec.template) d.spec.template.spec = { ...d.spec.template.spec, tolerations };
+      const manifest = join(mkdtempSync(join(tmpdir(), 'kubelab-dashboard-')), 'web.yaml');
+      writeFileSync(manifest, docs.map((d) => stringify(d)).join('---\n'));
+      await run('kubectl', ['apply', '-f', manifest], { cwd: ROOT, env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath } });
       await kubelab('scale', 'deployment/web', '--replicas', '6');
       await run('kubectl', ['rollout', 'status', 'deployment/web', '--timeout=120s'], { cwd: ROOT, env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath }, timeout: 150_000 });
       await waitForCount('.group[data-owner="Deployment web"] .pod.ready', 6, 90_000);
