@@ -53,6 +53,18 @@ function rssMiB(pid: number | undefined): number {
   }
 }
 
+/** A component's V8 heap in use (prom-client's nodejs_heap_size_used_bytes on its admin port), MiB. */
+async function heapMiB(adminPort: number | undefined): Promise<number> {
+  if (!adminPort) return NaN;
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+    const m = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
+    return m ? Number(m[1]) / 1024 ** 2 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
 function deployment(i: number, replicas: number): unknown {
   const name = `app-${String(i).padStart(3, '0')}`;
   return {
@@ -214,23 +226,27 @@ async function main(): Promise<void> {
   const grpcPort = await freePort();
   const apiserver = `127.0.0.1:${grpcPort}`;
   const control: Record<string, number | undefined> = { etcd: etcd.pid };
+  // Admin ports (healthz, metrics): the V8 heap in use beside the RSS tells live objects from garbage not yet collected.
+  const admin: Record<string, number> = { apiserver: await freePort(), scheduler: await freePort(), 'controller-manager': await freePort() };
   control.apiserver = start('apiserver', [
-    '--etcd-servers', etcd.endpoint, '--grpc-port', String(grpcPort), '--http-port', String(await freePort()), '--admin-port', '0', '--bind-address', '127.0.0.1',
+    '--etcd-servers', etcd.endpoint, '--grpc-port', String(grpcPort), '--http-port', String(await freePort()), '--admin-port', String(admin.apiserver), '--bind-address', '127.0.0.1',
     '--insecure', '--authorization-mode', 'AlwaysAllow', '--timing', 'default', '--default-toleration-seconds', String(toleration),
   ], (c) => (control.apiserver = c.pid)).pid;
   const client = new ApiClient(apiserver, { timeoutMs: 60_000 });
   const hollow: ChildProcess[] = [];
   try {
     await waitFor(() => client.list('namespaces', { limit: 1 }).then(() => true, () => false), { what: 'the apiserver', timeoutMs: 60_000 });
-    control.scheduler = start('scheduler', ['--apiserver', apiserver, '--admin-port', '0', '--timing', 'default'], (c) => (control.scheduler = c.pid)).pid;
+    control.scheduler = start('scheduler', ['--apiserver', apiserver, '--admin-port', String(admin.scheduler), '--timing', 'default'], (c) => (control.scheduler = c.pid)).pid;
     control['controller-manager'] = start(
       'controller-manager',
-      ['--apiserver', apiserver, '--admin-port', '0', '--metrics-port', '0', '--metrics-advertise-address', '127.0.0.1', '--timing', 'default', '--node-eviction-rate', String(evictionRate)],
+      ['--apiserver', apiserver, '--admin-port', String(admin['controller-manager']), '--metrics-port', '0', '--metrics-advertise-address', '127.0.0.1', '--timing', 'default', '--node-eviction-rate', String(evictionRate)],
       (c) => (control['controller-manager'] = c.pid),
     ).pid;
     const peak: Record<string, number> = {};
+    const peakHeap: Record<string, number> = {};
     const sampler = setInterval(() => {
       for (const [name, pid] of Object.entries(control)) peak[name] = Math.max(peak[name] ?? 0, rssMiB(pid) || 0);
+      for (const [name, port] of Object.entries(admin)) void heapMiB(port).then((h) => (peakHeap[name] = Math.max(peakHeap[name] ?? 0, h || 0)));
     }, 2_000);
     ctl.signal.addEventListener('abort', () => clearInterval(sampler), { once: true });
 
@@ -294,7 +310,7 @@ async function main(): Promise<void> {
         const r = running();
         if (Date.now() - lastLog > 10_000) {
           lastLog = Date.now();
-          const rss = Object.entries(control).map(([k, pid]) => `${k} ${rssMiB(pid).toFixed(0)}`).join(', ');
+          const rss = Object.entries(control).map(([k, pid]) => `${k} ${rssMiB(pid).toFixed(0)}${peakHeap[k] ? ` (heap peak ${peakHeap[k].toFixed(0)})` : ''}`).join(', ');
           say(`${((Date.now() - t0) / 1000).toFixed(0)} s: ${podInf.list().length} pods, ${r} Running; RSS MiB ${rss}; load ${loadavg()[0]?.toFixed(1)}`);
         }
         return r >= total;
@@ -308,7 +324,8 @@ async function main(): Promise<void> {
     rows.push([`${deployments} Deployments × ${replicas} replicas: create → all ${total} pods Running`, allRunningS, 's', '']);
     rows.push(['  pods Running per second', total / allRunningS, 'pods/s', '']);
     rows.push([`  baseline: ${total} pod-sized creates straight to etcd (64 in flight), same run`, floorMs / 1000, 's', `kubelab ÷ floor ${(allRunningS / (floorMs / 1000)).toFixed(1)}×`]);
-    for (const k of Object.keys(control)) rows.push([`peak RSS ${k}`, peak[k] ?? NaN, 'MiB', '']);
+    const heapNow = Object.fromEntries(await Promise.all(Object.entries(admin).map(async ([k, port]) => [k, await heapMiB(port)] as const)));
+    for (const k of Object.keys(control)) rows.push([`peak RSS ${k}`, peak[k] ?? NaN, 'MiB', k in admin ? `V8 heap used: peak ${(peakHeap[k] ?? NaN).toFixed(0)}, now ${(heapNow[k] ?? NaN).toFixed(0)} MiB` : '']);
     rows.push(['peak RSS apiserver + etcd + scheduler + controller-manager (sum of peaks)', cpSum, 'MiB', '≤ 2048']);
     rows.push([`RSS of the ${hollow.length} hollow-node processes together (after creation)`, rssHollow(), 'MiB', '']);
     rows.push([`API mutating calls during creation, p50 / p99 (${during.mutating.length} calls)`, `${median(during.mutating).toFixed(0)} / ${percentile(during.mutating, 99).toFixed(0)}`, 'ms', 'p99 ≤ 1000']);

@@ -33,6 +33,8 @@ export class NodeLifecycleController implements Controller {
   private readonly tainter: TokenBucket;
   /** When any Lease event last arrived: our view of the cluster is only as fresh as this. */
   private lastLeaseEventAt: number;
+  /** Whether the last reconcile found no recent Lease event (logged once per such stretch). */
+  private blind = false;
   /** Nodes whose container Docker reported dead (lab signal), with the heartbeat record seen then. */
   private readonly dead = new Map<string, string | undefined>();
   private q?: Enqueue;
@@ -95,7 +97,14 @@ export class NodeLifecycleController implements Controller {
     // Leases (node heartbeats, leader elections) change every few seconds in a healthy cluster. When none
     // has arrived for half a grace period, it is we who cannot see (apiserver down, watch broken), not the
     // nodes who died: restart every node's grace period instead of declaring them all lost at once.
-    if (now - this.lastLeaseEventAt > config.nodeMonitorGracePeriodMs / 2) probe.observedAt = now;
+    if (now - this.lastLeaseEventAt > config.nodeMonitorGracePeriodMs / 2) {
+      probe.observedAt = now;
+      if (!this.blind) this.ctx.log.warn({ sinceMs: now - this.lastLeaseEventAt }, 'no Lease event for half a grace period: our view is stale, not the nodes; restarting every node grace period');
+      this.blind = true;
+    } else if (this.blind) {
+      this.blind = false;
+      this.ctx.log.info('Lease events arrive again: node grace periods run again');
+    }
     const grace = ready ? config.nodeMonitorGracePeriodMs : config.nodeStartupGracePeriodMs;
     const readyStatus = ready?.status;
     // A heartbeat seen after the container's death was confirmed: the kubelet is back, whatever Docker said.
