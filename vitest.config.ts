@@ -33,7 +33,8 @@ export default defineConfig({
       { test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: SLOW, ...realParts } },
       // After the other two (groupOrder), one file at a time: never two whole clusters at once (a lab's timing
       // — 5 s node grace — must not depend on another cluster's load; the lab suite counts false NotReady).
-      { test: { name: 'slow', include: SLOW, ...realParts, fileParallelism: false, sequence: { groupOrder: 1 } } },
+      // singleFork, not fileParallelism: false — vitest reads fileParallelism only from the root config.
+      { test: { name: 'slow', include: SLOW, ...realParts, poolOptions: { forks: { singleFork: true } }, sequence: { groupOrder: 1 } } },
     ],
   },
 });

@@ -4,6 +4,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { ApiClient } from '../client/api.js';
 import type { Clock } from '../component-base/clock.js';
 import type { EventRecorder } from '../client/events.js';
@@ -66,6 +67,8 @@ export interface ControllerContext {
   readonly config: ControllerManagerConfig;
   /** The latest resource usage the metrics scraper collected (read by the HPA controller). */
   readonly metrics: MetricsStore;
+  /** The process's metrics registry (served on the admin port), for a controller's own metrics. */
+  readonly registry?: Registry;
 }
 
 /** How a controller's event handlers hand keys to its work queue. */

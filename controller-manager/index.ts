@@ -92,7 +92,7 @@ export async function startControllerManager(config: ControllerManagerConfig, si
     deps.onLeading?.(true);
     informers = new SharedInformers(client, log, clock);
     const recorder = new EventRecorder(client, { component: 'controller-manager', host: config.identity }, log);
-    const ctx: ControllerContext = { client, informers, recorder, log, clock, config, metrics: new MetricsStore() };
+    const ctx: ControllerContext = { client, informers, recorder, log, clock, config, metrics: new MetricsStore(), registry };
     const runners: { ctl: Controller; runner: ControllerRunner }[] = [];
     for (const name of config.controllers) {
       const ctl = FACTORIES[name](ctx);

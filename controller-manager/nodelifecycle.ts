@@ -9,6 +9,7 @@
  * Lab preset only (not Kubernetes): with `dockerDeathConfirmMs` and the lab's cluster name, a node whose
  * container Docker reports dead (nodedeath.ts) is treated as if its grace period had run out.
  */
+import { Histogram } from 'prom-client';
 import { isConflict, isNotFound } from '../api/errors.js';
 import { nodeCondition, nowTimestamp } from '../api/objects.js';
 import type { core } from '../api/types.js';
@@ -35,6 +36,8 @@ export class NodeLifecycleController implements Controller {
   private lastLeaseEventAt: number;
   /** Whether the last reconcile found no recent Lease event (logged once per such stretch). */
   private blind = false;
+  private readonly leaseLag?: Histogram;
+  private lagWarnedAt = -Infinity;
   /** Nodes whose container Docker reported dead (lab signal), with the heartbeat record seen then. */
   private readonly dead = new Map<string, string | undefined>();
   private q?: Enqueue;
@@ -45,6 +48,17 @@ export class NodeLifecycleController implements Controller {
     this.pods = ctx.informers.get('pods');
     this.tainter = new TokenBucket(ctx.config.nodeEvictionRate, 1, ctx.clock);
     this.lastLeaseEventAt = ctx.clock.now();
+    // One per process (a new leadership term builds new controllers on the same registry).
+    const metric = 'kubelab_node_lease_observed_lag_seconds';
+    this.leaseLag = ctx.registry
+      ? ((ctx.registry.getSingleMetric(metric) as Histogram | undefined) ??
+        new Histogram({
+          name: metric,
+          help: 'Age of a node Lease renewal when the node lifecycle controller sees it (watch delivery lag plus clock skew)',
+          buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160],
+          registers: [ctx.registry],
+        }))
+      : undefined;
   }
 
   register(q: Enqueue): void {
@@ -56,11 +70,30 @@ export class NodeLifecycleController implements Controller {
         this.probes.delete(n.metadata?.name ?? '');
       },
     });
-    const onLease = (l: { metadata?: { namespace?: string; name?: string } }): void => {
-      this.lastLeaseEventAt = this.ctx.clock.now();
-      if (l.metadata?.namespace === 'kube-node-lease') q.add(l.metadata.name ?? '');
+    const onLease = (l: { metadata?: { namespace?: string; name?: string }; spec?: { renewTime?: string } }): void => {
+      const now = this.ctx.clock.now();
+      this.lastLeaseEventAt = now;
+      if (l.metadata?.namespace !== 'kube-node-lease') return;
+      q.add(l.metadata.name ?? '');
+      this.observeLeaseLag(now, l.spec?.renewTime);
     };
     this.leases.addHandler({ onAdd: onLease, onUpdate: (_o, l) => onLease(l) });
+  }
+
+  /**
+   * How old a renewal is when we see it: the kubelet stamps renewTime as it writes, so this is the watch's delivery
+   * lag (plus any clock skew). A lag near the grace period means we judge nodes on a stale view: logged, at most
+   * every 30 s, and exported as kubelab_node_lease_observed_lag_seconds.
+   */
+  private observeLeaseLag(now: number, renewTime: string | undefined): void {
+    const at = renewTime ? Date.parse(renewTime) : NaN;
+    if (!Number.isFinite(at)) return;
+    const lagMs = Math.max(0, now - at);
+    this.leaseLag?.observe(lagMs / 1000);
+    if (lagMs > this.ctx.config.nodeMonitorGracePeriodMs / 2 && now - this.lagWarnedAt > 30_000) {
+      this.lagWarnedAt = now;
+      this.ctx.log.warn({ lagMs, graceMs: this.ctx.config.nodeMonitorGracePeriodMs }, 'node Lease renewals reach us late: our watch is behind');
+    }
   }
 
   /** Lab preset: follow the node containers' deaths in Docker (runs while this instance leads). */

@@ -22,6 +22,7 @@ let scheduler: { close(): Promise<void> };
 const cm = new AbortController();
 let cmDone: Promise<void>;
 let firstLeading = false;
+let cmAdminPort = 0;
 const standby = new AbortController();
 let standbyDone: Promise<void> | undefined;
 
@@ -41,7 +42,7 @@ beforeAll(async () => {
     nodeMonitorPeriodMs: 500,
     jobBackoffBaseMs: 200,
   });
-  cmDone = startControllerManager(cfg, cm.signal, { onLeading: (l) => (firstLeading = l) });
+  cmDone = startControllerManager(cfg, cm.signal, { onLeading: (l) => (firstLeading = l), onAdmin: (a) => (cmAdminPort = a.port) });
   await waitFor(() => firstLeading, { what: 'first controller-manager leading' });
 });
 
@@ -594,6 +595,16 @@ describe('node lifecycle', () => {
     const events = await client.list('events', { namespace: ns });
     expect(events.items.some((e) => e.reason === 'TaintManagerEviction')).toBe(true);
     console.log(`node loss healed in ${healMs} ms`);
+  });
+
+  it('exports how old node Lease renewals are when it sees them: the watch delay it judges nodes with', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${cmAdminPort}/metrics`)).text();
+    const value = (name: string): number => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    const count = value('kubelab_node_lease_observed_lag_seconds_count');
+    const sum = value('kubelab_node_lease_observed_lag_seconds_sum');
+    // Three fake nodes renew every 500 ms: many renewals seen, each well within the 3 s grace period.
+    expect(count).toBeGreaterThan(10);
+    expect(sum / count).toBeLessThan(1.5);
   });
 });
 
