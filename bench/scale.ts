@@ -53,15 +53,18 @@ function rssMiB(pid: number | undefined): number {
   }
 }
 
-/** A component's V8 heap in use (prom-client's nodejs_heap_size_used_bytes on its admin port), MiB. */
-async function heapMiB(adminPort: number | undefined): Promise<number> {
-  if (!adminPort) return NaN;
+/**
+ * A component's V8 heap in use and its memory outside the heap (Buffers: sockets' write queues, gRPC frames), from
+ * prom-client's nodejs_heap_size_used_bytes and nodejs_external_memory_bytes on its admin port, MiB.
+ */
+async function heapMiB(adminPort: number | undefined): Promise<{ heap: number; external: number }> {
+  if (!adminPort) return { heap: NaN, external: NaN };
   try {
     const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
-    const m = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
-    return m ? Number(m[1]) / 1024 ** 2 : NaN;
+    const get = (name: string): number => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 1024 ** 2;
+    return { heap: get('nodejs_heap_size_used_bytes'), external: get('nodejs_external_memory_bytes') };
   } catch {
-    return NaN;
+    return { heap: NaN, external: NaN };
   }
 }
 
@@ -244,9 +247,14 @@ async function main(): Promise<void> {
     ).pid;
     const peak: Record<string, number> = {};
     const peakHeap: Record<string, number> = {};
+    const peakExternal: Record<string, number> = {};
     const sampler = setInterval(() => {
       for (const [name, pid] of Object.entries(control)) peak[name] = Math.max(peak[name] ?? 0, rssMiB(pid) || 0);
-      for (const [name, port] of Object.entries(admin)) void heapMiB(port).then((h) => (peakHeap[name] = Math.max(peakHeap[name] ?? 0, h || 0)));
+      for (const [name, port] of Object.entries(admin))
+        void heapMiB(port).then((h) => {
+          peakHeap[name] = Math.max(peakHeap[name] ?? 0, h.heap || 0);
+          peakExternal[name] = Math.max(peakExternal[name] ?? 0, h.external || 0);
+        });
     }, 2_000);
     ctl.signal.addEventListener('abort', () => clearInterval(sampler), { once: true });
 
@@ -325,7 +333,13 @@ async function main(): Promise<void> {
     rows.push(['  pods Running per second', total / allRunningS, 'pods/s', '']);
     rows.push([`  baseline: ${total} pod-sized creates straight to etcd (64 in flight), same run`, floorMs / 1000, 's', `kubelab ÷ floor ${(allRunningS / (floorMs / 1000)).toFixed(1)}×`]);
     const heapNow = Object.fromEntries(await Promise.all(Object.entries(admin).map(async ([k, port]) => [k, await heapMiB(port)] as const)));
-    for (const k of Object.keys(control)) rows.push([`peak RSS ${k}`, peak[k] ?? NaN, 'MiB', k in admin ? `V8 heap used: peak ${(peakHeap[k] ?? NaN).toFixed(0)}, now ${(heapNow[k] ?? NaN).toFixed(0)} MiB` : '']);
+    for (const k of Object.keys(control))
+      rows.push([
+        `peak RSS ${k}`,
+        peak[k] ?? NaN,
+        'MiB',
+        k in admin ? `V8 heap used: peak ${(peakHeap[k] ?? NaN).toFixed(0)}, now ${(heapNow[k]?.heap ?? NaN).toFixed(0)}; outside the heap: peak ${(peakExternal[k] ?? NaN).toFixed(0)}, now ${(heapNow[k]?.external ?? NaN).toFixed(0)} MiB` : '',
+      ]);
     rows.push(['peak RSS apiserver + etcd + scheduler + controller-manager (sum of peaks)', cpSum, 'MiB', '≤ 2048']);
     rows.push([`RSS of the ${hollow.length} hollow-node processes together (after creation)`, rssHollow(), 'MiB', '']);
     rows.push([`API mutating calls during creation, p50 / p99 (${during.mutating.length} calls)`, `${median(during.mutating).toFixed(0)} / ${percentile(during.mutating, 99).toFixed(0)}`, 'ms', 'p99 ≤ 1000']);
@@ -354,30 +368,50 @@ async function main(): Promise<void> {
     say(`crash: ${lost.size} nodes of hollow-node process 0 stop at once (${onLost} pods on them)`);
     const tc = Date.now();
     victim?.send({ crash: lost.size });
-    await waitFor(() => nodeInf.list().filter((n) => lost.has(n.metadata?.name ?? '') && !isNodeReady(n)).length === lost.size, {
-      timeoutMs: 600_000,
-      intervalMs: 500,
-      what: `the ${lost.size} crashed nodes NotReady`,
-    });
-    const notReadyS = (Date.now() - tc) / 1000;
-    say(`crash: ${lost.size} nodes NotReady after ${notReadyS.toFixed(1)} s`);
+    // A figure that is not reached is a row of the table too (the table must come out either way).
+    const notReadyCount = (): number => nodeInf.list().filter((n) => lost.has(n.metadata?.name ?? '') && !isNodeReady(n)).length;
     lastLog = 0;
-    await waitFor(
+    const notReadyS = await waitFor(
       () => {
-        const r = running(lost);
         if (Date.now() - lastLog > 10_000) {
           lastLog = Date.now();
-          say(`crash: ${((Date.now() - tc) / 1000).toFixed(0)} s: ${r}/${total} Running off the crashed nodes`);
+          say(`crash: ${((Date.now() - tc) / 1000).toFixed(0)} s: ${notReadyCount()}/${lost.size} NotReady`);
         }
-        return r >= total;
+        return notReadyCount() === lost.size;
       },
-      { timeoutMs: 1_800_000, intervalMs: 1_000, what: `${total} pods Running off the crashed nodes` },
+      { timeoutMs: 300_000, intervalMs: 500, what: `the ${lost.size} crashed nodes NotReady` },
+    ).then(
+      () => (Date.now() - tc) / 1000,
+      () => undefined,
     );
-    const replacedS = (Date.now() - tc) / 1000;
+    if (notReadyS === undefined) {
+      say(`crash: only ${notReadyCount()}/${lost.size} NotReady after 300 s (controller-manager log: ${join(logDir, 'controller-manager.log')})`);
+      rows.push([`crash of ${lost.size} nodes at once (${onLost} pods): NotReady within 300 s`, notReadyCount(), `of ${lost.size} nodes`, 'grace 40 s − lease age']);
+    } else {
+      say(`crash: ${lost.size} nodes NotReady after ${notReadyS.toFixed(1)} s`);
+      lastLog = 0;
+      const replacedS = await waitFor(
+        () => {
+          const r = running(lost);
+          if (Date.now() - lastLog > 10_000) {
+            lastLog = Date.now();
+            say(`crash: ${((Date.now() - tc) / 1000).toFixed(0)} s: ${r}/${total} Running off the crashed nodes`);
+          }
+          return r >= total;
+        },
+        { timeoutMs: 1_800_000, intervalMs: 1_000, what: `${total} pods Running off the crashed nodes` },
+      ).then(
+        () => (Date.now() - tc) / 1000,
+        () => undefined,
+      );
+      rows.push([`crash of ${lost.size} nodes at once (${onLost} pods): all NotReady after`, notReadyS, 's', 'grace 40 s − lease age']);
+      if (replacedS === undefined) rows.push([`  … every replica Running on the other nodes`, `only ${running(lost)} of ${total} after 1800 s`, '', `timers ≤ 40 + ${toleration} s`]);
+      else {
+        rows.push([`  … every replica Running on the other nodes after`, replacedS, 's', `timers ≤ 40 + ${toleration} s`]);
+        rows.push(['  of which after the timers (eviction, ReplicaSets, scheduling, start)', replacedS - notReadyS - toleration, 's', '']);
+      }
+    }
     const crashProbe = probe.take();
-    rows.push([`crash of ${lost.size} nodes at once (${onLost} pods): all NotReady after`, notReadyS, 's', 'grace 40 s − lease age']);
-    rows.push([`  … every replica Running on the other nodes after`, replacedS, 's', `timers ≤ 40 + ${toleration} s`]);
-    rows.push(['  of which after the timers (eviction, ReplicaSets, scheduling, start)', replacedS - notReadyS - toleration, 's', '']);
     rows.push([`API mutating calls during the crash, p50 / p99 (${crashProbe.mutating.length})`, `${median(crashProbe.mutating).toFixed(0)} / ${percentile(crashProbe.mutating, 99).toFixed(0)}`, 'ms', '']);
     rows.push(['load average (1 min) at the end', loadavg()[0] ?? NaN, '', '']);
     rows.push(['component restarts (exited and started again)', Object.values(restarts).reduce((a, b) => a + b, 0), Object.entries(restarts).map(([k, n]) => `${k} ${n}`).join(', ') || '-', '0']);

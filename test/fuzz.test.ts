@@ -46,6 +46,10 @@ let cp: TestControlPlane;
 let rest: string;
 let kubelet: RunningKubelet;
 let kubeletAdmin: number;
+let canaryKubelet: RunningKubelet | undefined;
+let canaryAdmin: number;
+const CANARY_NODE = 'fuzz-canary-node';
+const CANARY_TAINT = 'fuzz.kubelab.io/canary';
 let cmAdmin: number;
 let scheduler: RunningScheduler;
 const ctl = new AbortController();
@@ -390,9 +394,19 @@ beforeAll(async () => {
     });
   }
   kubeletAdmin = await freePort();
-  // Room for every pod the accepted workloads ask for, so the canary never waits on capacity.
+  // Room for every pod the accepted workloads ask for: valid inputs ask for thousands of replicas, and the node
+  // takes them all (Kubernetes' default would be 110), the heaviest load the kubelet path can get.
   kubelet = await startKubelet(
     compileKubeletConfig(testKubeletOptions(cp.address, 'fuzz', 'fuzz-node', { runtime: 'hollow', adminPort: kubeletAdmin, hollowStartDelayMs: 50, cpu: '100000', memory: '100000Gi', maxPods: 100_000 })),
+    ctl.signal,
+    { logger: quiet },
+  );
+  // The canary's own node, tainted so that the generated workloads stay off it: "a new pod is still scheduled and
+  // started" asks whether the cluster works, not how fast a node already running ~1,600 of those pods starts one
+  // more (the 100,000-input run's batch 23: docs/robustness.md).
+  canaryAdmin = await freePort();
+  canaryKubelet = await startKubelet(
+    compileKubeletConfig(testKubeletOptions(cp.address, 'fuzz', CANARY_NODE, { runtime: 'hollow', adminPort: canaryAdmin, hollowStartDelayMs: 50, registerWithTaints: `${CANARY_TAINT}=true:NoSchedule`, nodeLabels: { [CANARY_TAINT]: 'true' } })),
     ctl.signal,
     { logger: quiet },
   );
@@ -410,6 +424,7 @@ afterAll(async () => {
   await cmDone?.catch(() => undefined);
   await scheduler?.done.catch(() => undefined);
   await kubelet?.stop();
+  await canaryKubelet?.stop();
   await cp?.stop();
   const rows = [...outcomes].sort((a, b) => b[1] - a[1]);
   process.stdout.write(`\n[fuzz] seed ${SEED}, ${INPUTS} generated inputs + upgrade probes; outcomes:\n${rows.map(([k, n]) => `  ${k.padEnd(22)} ${n}`).join('\n')}\n`);
@@ -422,16 +437,32 @@ async function clusterStillWorks(batch: number): Promise<void> {
   expect(await healthy(scheduler.adminPort), 'scheduler /healthz').toBe(true);
   expect(await healthy(cmAdmin), 'controller-manager /healthz').toBe(true);
   expect(await healthy(kubeletAdmin), 'kubelet /healthz').toBe(true);
-  const name = `canary-${batch}`;
-  await cp.client.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: SENTINEL_NS }, spec: { priorityClassName: 'fuzz-canary', containers: [{ name: 'c', image: 'kubelab/busybox' }] } });
-  await waitFor(async () => (await cp.client.get('pods', name, { namespace: SENTINEL_NS })).status?.phase === 'Running', { what: `${name} Running on fuzz-node`, timeoutMs: 30_000 }).catch(async (err: unknown) => {
-    const p = await cp.client.get('pods', name, { namespace: SENTINEL_NS }).catch(() => undefined);
-    const pods = (await cp.client.list('pods', { namespace: NS })).items;
-    const phases = new Map<string, number>();
-    for (const x of pods) phases.set(`${x.status?.phase ?? 'none'}${x.metadata?.deletionTimestamp ? '(terminating)' : ''}`, (phases.get(`${x.status?.phase ?? 'none'}${x.metadata?.deletionTimestamp ? '(terminating)' : ''}`) ?? 0) + 1);
-    throw new Error(`${(err as Error).message}; the canary: node ${p?.spec?.nodeName ?? '-'}, status ${JSON.stringify(p?.status)}; ${pods.length} pods in ${NS}: ${JSON.stringify(Object.fromEntries(phases))}`);
-  });
-  await cp.client.delete('pods', name, { namespace: SENTINEL_NS, gracePeriodSeconds: 0 });
+  expect(await healthy(canaryAdmin), 'canary kubelet /healthz').toBe(true);
+  // Two canaries: one scheduled onto its own node (within 30 s: the cluster schedules and starts a new pod), one
+  // given straight to the loaded fuzz-node (within 120 s: its kubelet still starts pods however many it runs —
+  // a wedged kubelet answers /healthz all the same, as seed 1051279800's once did).
+  const canaries: { name: string; spec: core.PodSpec; node: string; timeoutMs: number }[] = [
+    {
+      name: `canary-${batch}`,
+      node: CANARY_NODE,
+      timeoutMs: 30_000,
+      spec: { priorityClassName: 'fuzz-canary', nodeSelector: { [CANARY_TAINT]: 'true' }, tolerations: [{ key: CANARY_TAINT, operator: 'Exists', effect: 'NoSchedule' }], containers: [{ name: 'c', image: 'kubelab/busybox' }] },
+    },
+    { name: `canary-${batch}-fuzz-node`, node: 'fuzz-node', timeoutMs: 120_000, spec: { nodeName: 'fuzz-node', containers: [{ name: 'c', image: 'kubelab/busybox' }] } },
+  ];
+  await Promise.all(
+    canaries.map(async ({ name, spec, node, timeoutMs }) => {
+      await cp.client.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: SENTINEL_NS }, spec });
+      await waitFor(async () => (await cp.client.get('pods', name, { namespace: SENTINEL_NS })).status?.phase === 'Running', { what: `${name} Running on ${node}`, timeoutMs }).catch(async (err: unknown) => {
+        const p = await cp.client.get('pods', name, { namespace: SENTINEL_NS }).catch(() => undefined);
+        const pods = (await cp.client.list('pods', { namespace: NS })).items;
+        const phases = new Map<string, number>();
+        for (const x of pods) phases.set(`${x.status?.phase ?? 'none'}${x.metadata?.deletionTimestamp ? '(terminating)' : ''}`, (phases.get(`${x.status?.phase ?? 'none'}${x.metadata?.deletionTimestamp ? '(terminating)' : ''}`) ?? 0) + 1);
+        throw new Error(`${(err as Error).message}; the canary: node ${p?.spec?.nodeName ?? '-'}, status ${JSON.stringify(p?.status)}; ${pods.length} pods in ${NS}: ${JSON.stringify(Object.fromEntries(phases))}`);
+      });
+      await cp.client.delete('pods', name, { namespace: SENTINEL_NS, gracePeriodSeconds: 0 });
+    }),
+  );
 }
 
 describe('hostile input', () => {
