@@ -141,11 +141,17 @@ describe('an HA control plane (3 etcd members, 2 apiservers, HAProxy)', () => {
     const leader = await etcdLeader('etcd-1');
     const follower = ['etcd-1', 'etcd-2', 'etcd-3'].find((m) => m !== leader) ?? 'etcd-1';
     await cluster.crashMember('etcd', follower);
-    // The apiservers' etcd clients move to a live member: no create fails (createConfigMaps does not retry).
-    const during = await createConfigMaps(20);
-    await expectWatched([...before, ...during]);
-    await cluster.restartMember('etcd', follower);
-    await waitFor(async () => ((await etcdHealth(leader)).match(/is healthy/g)?.length ?? 0) === 3, { timeoutMs: 60_000, intervalMs: 1000, what: `${follower} to rejoin healthy` });
+    let during: string[];
+    try {
+      // The apiservers' etcd clients move to a live member: no create fails (createConfigMaps does not retry).
+      during = await createConfigMaps(20);
+      await expectWatched([...before, ...during]);
+    } finally {
+      // Back even when a check above failed: the next tests need all three members (ciZ5: one failure here left
+      // the follower down, and the next test's leader crash then took quorum with it).
+      await cluster.restartMember('etcd', follower);
+      await waitFor(async () => ((await etcdHealth(leader)).match(/is healthy/g)?.length ?? 0) === 3, { timeoutMs: 60_000, intervalMs: 1000, what: `${follower} to rejoin healthy` });
+    }
     const after = await createConfigMaps(5);
     await expectWatched([...before, ...during, ...after]);
   });
