@@ -106,6 +106,15 @@ export class WatchCache {
     this.rev = start;
     const watcher = await this.storage.etcd.watch().prefix(prefix).startRevision(String(start + 1)).create();
     this.watcher = watcher;
+    // A broken stream resumes from what this cache has applied, not from etcd3's own mark: etcd3 moves a watcher's
+    // start revision to the header revision of every response and of a reconnect's "created" reply, which runs
+    // ahead of the events still to come while a reconnect catches up (etcd sends those in batches) — a second
+    // disconnect in that window would skip them (ciZ5: a watch missed every create made during a member's crash).
+    // Registered after etcd3's own listeners, so this one has the last word; events already applied are skipped.
+    const resumeFromApplied = (): void => {
+      watcher.request.start_revision = String(this.rev + 1);
+    };
+    watcher.on('connected', resumeFromApplied);
     watcher.on('data', (res) => {
       for (const ev of res.events) {
         try {
@@ -117,6 +126,7 @@ export class WatchCache {
       }
       const headerRev = Number(res.header.revision);
       if (res.events.length === 0 && headerRev > this.rev) this.advance(headerRev);
+      resumeFromApplied();
     });
     watcher.on('error', (err) => {
       if (this.stopped) return;
