@@ -27,6 +27,8 @@ export class KubernetesServiceController {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  /** A create refused because the address is still held: retried soon, backing off to the sync interval. */
+  private retry: { timer: NodeJS.Timeout; delayMs: number } | undefined;
 
   constructor(
     private readonly registry: Registry,
@@ -48,6 +50,7 @@ export class KubernetesServiceController {
   stop(): void {
     this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.retry?.timer);
     for (const u of this.unsubscribe.splice(0)) u();
   }
 
@@ -95,7 +98,10 @@ export class KubernetesServiceController {
 
   private async ensureService(): Promise<void> {
     const cur = await this.getOrUndefined('services');
-    if (cur) return;
+    if (cur) {
+      this.retryDone();
+      return;
+    }
     try {
       await this.registry.create('services', NAMESPACE, {
         apiVersion: 'v1',
@@ -104,12 +110,30 @@ export class KubernetesServiceController {
         spec: { type: 'ClusterIP', clusterIP: this.registry.allocators.wellKnownIp(1), ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: this.opts.httpPort }] },
       });
       this.log.info('created the kubernetes service');
+      this.retryDone();
     } catch (err) {
       if (err instanceof ApiError && err.reason === 'AlreadyExists') return;
-      // The well-known address is held by another Service: the cluster runs without this one.
-      if (err instanceof ApiError && err.reason === 'Invalid') this.log.warn({ err: err.message }, 'could not create the kubernetes service');
-      else throw err;
+      if (!(err instanceof ApiError && err.reason === 'Invalid')) throw err;
+      // The well-known address is still held: by the Service just deleted (the apiserver releases its address
+      // after the delete, which this controller saw first), or by another Service. Try again soon, backing off
+      // to the sync interval, so a deleted kubernetes Service is back within a second, as its watch promises.
+      const delayMs = Math.min(this.retry ? this.retry.delayMs * 2 : 100, this.opts.intervalMs);
+      if (delayMs >= this.opts.intervalMs) this.log.warn({ err: err.message }, 'could not create the kubernetes service');
+      this.retrySoon(delayMs);
     }
+  }
+
+  private retrySoon(delayMs: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.retry?.timer);
+    const timer = setTimeout(() => this.kick(), delayMs);
+    timer.unref();
+    this.retry = { timer, delayMs };
+  }
+
+  private retryDone(): void {
+    clearTimeout(this.retry?.timer);
+    this.retry = undefined;
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
  * A TCP proxy on loopback that a test can partition: `pause()` stops forwarding in both directions on
  * every connection (bytes are held, nothing is closed: a peer sees silence, as behind a cut network),
- * `resume()` lets them flow again.
+ * `resume()` lets them flow again; `cut()` closes every connection open now (a peer sees a reset, as when
+ * the process at the other end dies), new ones are forwarded as before.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
@@ -10,6 +11,7 @@ export interface TcpProxy {
   readonly address: string;
   pause(): void;
   resume(): void;
+  cut(): void;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     resume: () => {
       paused = false;
       for (const pair of pairs) for (const s of pair) s.resume();
+    },
+    cut: () => {
+      for (const pair of pairs) for (const s of pair) s.destroy();
+      pairs.clear();
     },
     close: async () => {
       for (const pair of pairs) for (const s of pair) s.destroy();
