@@ -479,6 +479,18 @@ describe('protected namespaces and the kubernetes Service', () => {
     expect(back.spec?.clusterIP).toBe('10.96.0.1');
     expect(back.spec?.ports?.[0]).toMatchObject({ name: 'https', port: 443, targetPort: cp.apiserver.httpPort });
 
+    // Again and again: the Service's address is released just after the delete that the controller sees first,
+    // so its re-create can find the address still held (3 of 40 deletes waited for the 10 s sync before).
+    for (let i = 0; i < 20; i++) {
+      const uid = (await client.get('services', 'kubernetes', { namespace: 'default' })).metadata?.uid;
+      await client.delete('services', 'kubernetes', { namespace: 'default' });
+      await waitFor(() => client.get('services', 'kubernetes', { namespace: 'default' }).then((s) => s.metadata?.uid !== uid || undefined, () => undefined), {
+        timeoutMs: 3_000,
+        intervalMs: 20,
+        what: `the kubernetes service to be re-created after delete ${i + 2}`,
+      });
+    }
+
     await client.delete('endpoints', 'kubernetes', { namespace: 'default' });
     const ep = await waitFor(() => client.get('endpoints', 'kubernetes', { namespace: 'default' }).catch(() => undefined), { timeoutMs: 5_000, what: 'the kubernetes endpoints to be re-created' });
     expect(ep.subsets?.[0]?.addresses?.map((a) => a.ip)).toEqual(['127.0.0.1']);
