@@ -331,7 +331,8 @@ async function main(): Promise<void> {
 
   if (flag('compose', 0) === 1) {
     const up = await labUp({ workers: 3, say: () => undefined });
-    rows.push(['`kubelab lab up` (compose, images cached) → all nodes Ready', up.seconds, 's', '≤ 30 s']);
+    rows.push(['`kubelab lab up` (compose, images cached) → all nodes Ready', up.seconds, 's', '≤ 10 s']);
+    for (const p of up.phases) rows.push([`  lab up phase: ${p.phase}`, p.seconds, 's', '']);
     await labDown(() => undefined);
   }
   printTable('Lab', ['what', 'value', 'unit', 'target'], rows);

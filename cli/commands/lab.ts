@@ -1,7 +1,7 @@
 /** `kubelab lab up|down|status`: the compose lab in this checkout (docker-compose.yml). */
 import type { Command } from 'commander';
 import Docker from 'dockerode';
-import { labDown, labUp, nextSteps } from '../lab/compose.js';
+import { labDown, labUp, nextSteps, phasesTable } from '../lab/compose.js';
 import { Lab } from '../lab/lab.js';
 import { statusReport } from '../lab/status.js';
 import { cliClient, CliError, findLabInfo } from '../context.js';
@@ -26,12 +26,14 @@ export function register(program: Command): void {
     .option('--ha', 'a highly available control plane: 3 etcd members, 2 apiservers behind an HAProxy load balancer (docs/lab.md)')
     .option('--multihost', 'the pod network as a Docker Swarm overlay, for workers on other Docker engines: kubelab node add --host URL (docs/multihost.md)')
     .option('--timeout <seconds>', 'give up waiting for Ready nodes after this long', '180')
-    .action(async (opts: { workers: string; skipImages?: boolean; ha?: boolean; multihost?: boolean; timeout: string }) => {
+    .option('--verbose', 'print where the time went, phase by phase')
+    .action(async (opts: { workers: string; skipImages?: boolean; ha?: boolean; multihost?: boolean; timeout: string; verbose?: boolean }) => {
       const workers = Number(opts.workers);
       if (!Number.isInteger(workers) || workers < 1) throw new CliError(`--workers: "${opts.workers}" must be a positive integer`);
       const timeout = Number(opts.timeout);
       if (!Number.isFinite(timeout) || timeout <= 0) throw new CliError(`--timeout: "${opts.timeout}" must be a number of seconds`);
       const res = await labUp({ workers, skipImages: opts.skipImages, ha: opts.ha, multihost: opts.multihost, timeoutMs: timeout * 1000, say: out });
+      if (opts.verbose) out(phasesTable(res.phases, res.seconds));
       out(nextSteps(res.kubeconfigPath, opts.ha));
     });
 

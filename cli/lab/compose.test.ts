@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { labServices, workersOverride } from './compose.js';
+import { labServices, phasesTable, workersOverride } from './compose.js';
 import { PKI_PATH, PORTS, addressPlan, componentArgs, componentContainer, composeLabSpec, controlPlaneNetwork, HEALTHCHECK_INTERVAL_MS, controlPlaneNetworkLabels, httpHealthcheck, workerIp, workerName } from './spec.js';
 
 interface Service {
@@ -129,5 +129,15 @@ describe('docker-compose.yml agrees with cli/lab/spec.ts', () => {
       expect(service.healthcheck.retries, name).toBe(httpHealthcheck(1)?.Retries);
     }
     expect(httpHealthcheck(1)?.Interval).toBe(HEALTHCHECK_INTERVAL_MS * 1_000_000);
+  });
+
+  it('`lab up --verbose` prints every phase in order with its seconds and share', () => {
+    const table = phasesTable([{ phase: 'docker compose up', seconds: 9.84 }, { phase: 'nodes Ready, components healthy', seconds: 6.6 }], 16.5);
+    expect(table.split('\n')).toEqual([
+      'where the time went (lab up, 16.5 s in all):',
+      '  docker compose up                   9.8 s   60 %',
+      '  nodes Ready, components healthy     6.6 s   40 %',
+      '  total                              16.5 s',
+    ]);
   });
 });

@@ -97,7 +97,7 @@ const IMAGES = ['kubelab/kubelab:latest', 'kubelab/etcd:latest', 'kubelab/pause:
 function newestMtime(dir: string): number {
   let newest = 0;
   for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!e.isFile() || e.name.endsWith('.d.ts') || e.name.endsWith('.d.ts.map') || e.name === '.tsbuildinfo') continue;
+    if (!e.isFile() || e.name.endsWith('.d.ts') || e.name.endsWith('.d.ts.map') || e.name === '.tsbuildinfo' || e.name === '.build-stamp') continue;
     newest = Math.max(newest, statSync(join(e.parentPath, e.name)).mtimeMs);
   }
   return newest;
@@ -146,6 +146,8 @@ export interface UpResult {
   info: LabInfo;
   kubeconfigPath: string;
   seconds: number;
+  /** Where the time went, in order (`kubelab lab up --verbose` prints it; bench/lab.ts --compose 1 too). */
+  phases: { phase: string; seconds: number }[];
 }
 
 export async function labUp(opts: UpOptions): Promise<UpResult> {
@@ -154,12 +156,20 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
   const docker = new Docker();
   const say = (line: string): void => opts.say(`[lab] ${line}`);
   if (!Number.isInteger(opts.workers) || opts.workers < 1 || opts.workers > 50) throw new Error(`--workers: ${opts.workers} must be between 1 and 50`);
+  const phases: UpResult['phases'] = [];
+  let mark = t0;
+  const phase = (name: string): void => {
+    const now = Date.now();
+    phases.push({ phase: name, seconds: (now - mark) / 1000 });
+    mark = now;
+  };
 
   const dockerAnswers = async (): Promise<boolean> => docker.ping().then(() => true, () => false);
   if (!(await dockerAnswers())) {
     say('Docker does not answer: running deploy/setup-host.sh');
     await run(['bash', 'deploy/setup-host.sh'], { cwd: root });
   }
+  phase('Docker answers');
   const current = opts.skipImages ? true : await imagesCurrent(docker, root);
   if (current === true) say('images: up to date');
   else {
@@ -167,6 +177,7 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
     // `npm run lab` compiled dist/ just before; a plain `kubelab lab up` runs from a built dist/ too.
     await run(['bash', 'deploy/build-images.sh'], { cwd: root, env: { KUBELAB_SKIP_TSC: process.env.KUBELAB_SKIP_TSC ?? '1' } });
   }
+  phase('images checked (built if needed)');
 
   const stateDir = join(root, '.kubelab');
   mkdirSync(stateDir, { recursive: true });
@@ -183,19 +194,26 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
   const pkiDir = join(stateDir, PKI_DIR);
   const pki = await ensurePki(pkiDir, labPki(composeLabSpec(), nodes.map((n, i) => ({ name: n, ip: workerIp(composeLabSpec(), i + 1) }))));
   say(`certificates: ${pki.created.length} issued, ${pki.renewed.length} renewed, ${pki.kept.length} kept (${pkiDir})`);
-  const services = labServices(nodes, join(root, 'docker-compose.yml'));
+  phase('certificates');
+  // Not the `pki` job: the certificates were just issued here, and etcd and the apiserver would wait for a container
+  // that only finds them current (~2 s). `--no-deps` lets them start without it; the other services still start in
+  // the file's order (compose orders the services it is given by their depends_on).
+  const services = labServices(nodes, join(root, 'docker-compose.yml')).filter((s) => s !== 'pki');
   await clearLeftovers(docker, composeLabSpec().cluster, say);
   const spec: LabSpec = { ...composeLabSpec(), ...(opts.ha ? { ha: DEFAULT_HA } : {}), ...(opts.multihost ? { overlay: true } : {}) };
   const lab = new Lab({ ...spec, pkiDir }, docker);
   await refuseOtherMode(docker, spec);
+  phase("a previous lab's leftovers cleared");
   if (spec.ha || spec.overlay) {
     if (spec.ha) say(`creating an HA control plane (${spec.ha.etcdMembers} etcd members, ${spec.ha.apiservers} apiservers behind HAProxy) and ${opts.workers} workers through the Docker API`);
     if (spec.overlay) say(`creating the lab on a swarm overlay network (${spec.network}) for workers on other hosts: kubelab node add --host URL`);
     await removeCluster(docker, spec.cluster); // no container is left (refuseOtherMode): a stale network may be
     await lab.create({ workers: opts.workers, ingress: true, dashboard: true });
+    phase('containers created and started (Docker API)');
   } else {
     say(`docker compose up (project ${PROJECT}, ${opts.workers} workers)`);
-    await run([...composeCommand(), '-p', PROJECT, ...files, 'up', '-d', '--remove-orphans', ...services], { cwd: root });
+    await run([...composeCommand(), '-p', PROJECT, ...files, 'up', '-d', '--no-deps', '--remove-orphans', ...services], { cwd: root });
+    phase('docker compose up');
   }
   const restUrl = `https://127.0.0.1:${spec.hostPorts.rest}`;
   const server = `127.0.0.1:${spec.hostPorts.grpc}`;
@@ -203,16 +221,18 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
   const client = new ApiClient(server, { timeoutMs: 10_000, tls: admin, maxReconnectBackoffMs: 500 });
   try {
     await waitForLab(lab, client, { nodes, timeoutMs: opts.timeoutMs ?? 180_000, componentsHealthy: true, onProgress: say });
+    phase('nodes Ready, components healthy');
     const kubeconfigPath = join(stateDir, 'kubeconfig');
     writeFileSync(kubeconfigPath, kubeconfigYaml(spec.cluster, restUrl, admin as Required<ClientTls>), { mode: 0o600 });
     const info: LabInfo = { server, restUrl, cluster: spec.cluster, project: PROJECT, network: spec.network, workers: nodes, kubeconfig: kubeconfigPath, pkiDir: PKI_DIR };
     writeFileSync(join(stateDir, 'kubelab.json'), `${JSON.stringify(info, null, 2)}\n`);
+    phase('kubeconfig written');
     const seconds = (Date.now() - t0) / 1000;
     say(`cluster ready in ${seconds.toFixed(1)}s`);
     say(`dashboard: ${dashboardUrl(spec.hostPorts.dashboard ?? PORTS.dashboard)}   (kubelab dashboard opens it)`);
     opts.say('');
     opts.say(nodesTable(await nodeRows(client)));
-    return { info, kubeconfigPath, seconds };
+    return { info, kubeconfigPath, seconds, phases };
   } finally {
     client.close();
   }
@@ -242,6 +262,13 @@ export function dashboardUrl(hostPort: number): string {
 }
 
 /** Next commands to try, printed after `lab up` (with the control-plane faults of an HA lab). */
+/** `lab up --verbose`: each phase's seconds and share of the whole, in order. */
+export function phasesTable(phases: UpResult['phases'], total: number): string {
+  const width = Math.max(...phases.map((p) => p.phase.length), 5);
+  const rows = phases.map((p) => `  ${p.phase.padEnd(width)}  ${p.seconds.toFixed(1).padStart(6)} s  ${total > 0 ? `${Math.round((100 * p.seconds) / total)}`.padStart(3) : '  -'} %`);
+  return [`where the time went (lab up, ${total.toFixed(1)} s in all):`, ...rows, `  ${'total'.padEnd(width)}  ${total.toFixed(1).padStart(6)} s`].join('\n');
+}
+
 export function nextSteps(kubeconfigPath: string, ha = false): string {
   return [
     'Next:',
