@@ -312,14 +312,14 @@ export function ingressSuite(lab: () => TestCluster): void {
         await cluster.client.create('ingresses', ingress('roll', { rules: [{ host: 'roll.example', http: { paths: [{ path: '/', pathType: 'Prefix', backend: svcBackend('roll') }] } }] }));
         await waitFor(async () => (await get('/', 'roll.example')).body.startsWith('roll'), { timeoutMs: 10_000, intervalMs: 100, what: 'roll.example to answer' });
         const before = new Set((await cluster.client.list('pods', { namespace: NS, labelSelector: 'app=roll' })).items.map((p) => p.metadata?.name));
-        // At least 1,000 requests (50/s, a fresh connection each), running from before the restart until the
-        // rollout is complete.
+        // At least 1,000 requests (100/s, a fresh connection each), running from before the restart until the
+        // rollout is complete (at 50/s the load outlasted the rollout by ~10 s).
         const stop = new AbortController();
         let sent = 0;
         const load = runLoad({
           url: `${cluster.ingress?.httpUrl ?? ''}/`,
           host: 'roll.example',
-          rps: 50,
+          rps: 100,
           durationMs: 180_000,
           keepAlive: false,
           concurrency: 32,
