@@ -10,7 +10,8 @@
  * - false NotReady: Ready≠True transitions of nodes that were not crashed, over the whole run (goal 0).
  * - floor: a pause + busybox pod started with dockerode, no kubelab code, in the same run.
  * - lab start with images cached, and the idle cost of a 3-worker lab (docker stats).
- * Run: npm run build && node dist/bench/lab.js [--rounds 10] [--fault crash|partition] [--compose 1] [--timing lab|default]
+ * Run: npm run build && node dist/bench/lab.js [--rounds 10] [--fault crash|partition] [--compose N] [--timing lab|default]
+ *      (--rounds 0 --compose 3: only the compose lab's start, three times, against the floor)
  *      node dist/bench/lab.js --ha [--window 20] [--rate 20] [--rounds 1] [--requests 2000] [--mh-rounds 3]
  *      [--no-multihost]: API availability while HA control-plane members fail (bench/ha.ts), then Service
  *      throughput across two Docker hosts ÷ on one (bench/multihost.ts)
@@ -23,7 +24,7 @@ import Docker from 'dockerode';
 import { isNodeReady, nodeCondition } from '../api/objects.js';
 import type { core } from '../api/types.js';
 import { TIMING, healTimers, isTimingPreset, type TimingPreset } from '../component-base/timing.js';
-import { labDown, labUp } from '../cli/lab/compose.js';
+import { labDown, labUp, type UpResult } from '../cli/lab/compose.js';
 import { startCluster, type TestCluster } from '../test/cluster/index.js';
 import { waitFor } from '../client/wait.js';
 import { flag, median, percentile, printTable } from './stats.js';
@@ -236,6 +237,38 @@ async function dockerFloor(docker: Docker, cluster: string, i: number): Promise<
   return ms;
 }
 
+/**
+ * The floor of `lab up`: as many containers as the compose lab has (kubelab/busybox sleeping, no kubelab code)
+ * created and started at once with dockerode on a fresh bridge network with fixed addresses; time until the last
+ * one runs. Removed afterwards.
+ */
+async function labStartFloor(docker: Docker, containers: number): Promise<number> {
+  const labels = { 'io.kubelab.cluster': 'kubelab-bench-floor' };
+  const t = performance.now();
+  const net = await docker.createNetwork({ Name: 'kubelab-bench-floor', Driver: 'bridge', Labels: labels, IPAM: { Config: [{ Subnet: '10.251.0.0/16', Gateway: '10.251.0.1' }] } });
+  const made: Docker.Container[] = [];
+  try {
+    await Promise.all(
+      Array.from({ length: containers }, async (_, i) => {
+        const c = await docker.createContainer({
+          name: `kubelab-bench-floor-${i}`,
+          Image: 'kubelab/busybox:latest',
+          Cmd: ['sleep', '3600'],
+          Labels: labels,
+          HostConfig: { NetworkMode: 'kubelab-bench-floor' },
+          NetworkingConfig: { EndpointsConfig: { 'kubelab-bench-floor': { IPAMConfig: { IPv4Address: `10.251.0.${10 + i}` } } } },
+        });
+        made.push(c);
+        await c.start();
+      }),
+    );
+    return (performance.now() - t) / 1000;
+  } finally {
+    await Promise.all(made.map((c) => c.remove({ force: true }).catch(() => undefined)));
+    await net.remove().catch(() => undefined);
+  }
+}
+
 interface Usage {
   cpuPercent: number;
   memMiB: number;
@@ -275,65 +308,83 @@ async function main(): Promise<void> {
   const docker = new Docker();
   const loads: number[] = [loadavg()[0] ?? NaN];
 
-  const t0 = Date.now();
-  const c = await startCluster({ workers: 3, name: `bench-lab-${process.pid}`, timing, startTimeoutMs: 300_000 });
-  const startS = (Date.now() - t0) / 1000;
-  rows.push(['test cluster start → 3 nodes Ready (images cached)', startS, 's', '']);
-  const rec = new Recorder(c);
-  const timelines: Timeline[] = [];
-  const crashed: { node: string; from: number; to: number }[] = [];
-  process.stderr.write(`[bench] cluster ${c.name} up in ${startS.toFixed(1)} s; ${rounds} × ${fault}, ${timing} preset\n`);
-  try {
-    rec.start();
-    await deploy(c, replicas);
-    // Idle: the deployment's pods run, nothing changes; let start-up work settle first.
-    await waitFor(async () => (await idleUsage(c.name)).cpuPercent < 50, { timeoutMs: 60_000, intervalMs: 3_000, what: 'the lab to settle' }).catch(() => undefined);
-    const idle = await idleUsage(c.name);
-    rows.push([`idle CPU, ${idle.containers} containers (3 workers, ${replicas} pods)`, idle.cpuPercent, '% of one core', '']);
-    rows.push(['idle memory, all containers', idle.memMiB, 'MiB', '']);
-    const floor: number[] = [];
-    for (let i = 0; i < 5; i++) floor.push(await dockerFloor(docker, c.name, i));
+  // --rounds 0 --compose N: only the lab start-up.
+  if (rounds > 0) {
+    const t0 = Date.now();
+    const c = await startCluster({ workers: 3, name: `bench-lab-${process.pid}`, timing, startTimeoutMs: 300_000 });
+    const startS = (Date.now() - t0) / 1000;
+    rows.push(['test cluster start → 3 nodes Ready (images cached)', startS, 's', '']);
+    const rec = new Recorder(c);
+    const timelines: Timeline[] = [];
+    const crashed: { node: string; from: number; to: number }[] = [];
+    process.stderr.write(`[bench] cluster ${c.name} up in ${startS.toFixed(1)} s; ${rounds} × ${fault}, ${timing} preset\n`);
+    try {
+      rec.start();
+      await deploy(c, replicas);
+      // Idle: the deployment's pods run, nothing changes; let start-up work settle first.
+      await waitFor(async () => (await idleUsage(c.name)).cpuPercent < 50, { timeoutMs: 60_000, intervalMs: 3_000, what: 'the lab to settle' }).catch(() => undefined);
+      const idle = await idleUsage(c.name);
+      rows.push([`idle CPU, ${idle.containers} containers (3 workers, ${replicas} pods)`, idle.cpuPercent, '% of one core', '']);
+      rows.push(['idle memory, all containers', idle.memMiB, 'MiB', '']);
+      const floor: number[] = [];
+      for (let i = 0; i < 5; i++) floor.push(await dockerFloor(docker, c.name, i));
 
-    for (let i = 0; i < rounds; i++) {
-      await rebalance(c, replicas);
-      const node = c.nodes[Math.floor(Math.random() * c.nodes.length)] ?? 'worker-1';
-      const from = Date.now();
-      const tl = await healRound(c, rec, docker, node, replicas, fault);
-      timelines.push(tl);
-      loads.push(loadavg()[0] ?? NaN);
-      const parts = STAGES.map((s) => `${s.name} ${(stageMs(tl, s) / 1000).toFixed(2)}`).join(', ');
-      process.stderr.write(`[bench] round ${i + 1}: ${fault} ${node} → ${replicas} Running in ${(tl.running / 1000).toFixed(1)} s (${parts}); load ${loadavg()[0]?.toFixed(1)}\n`);
-      await restore(c, node, fault);
-      crashed.push({ node, from, to: Date.now() });
+      for (let i = 0; i < rounds; i++) {
+        await rebalance(c, replicas);
+        const node = c.nodes[Math.floor(Math.random() * c.nodes.length)] ?? 'worker-1';
+        const from = Date.now();
+        const tl = await healRound(c, rec, docker, node, replicas, fault);
+        timelines.push(tl);
+        loads.push(loadavg()[0] ?? NaN);
+        const parts = STAGES.map((s) => `${s.name} ${(stageMs(tl, s) / 1000).toFixed(2)}`).join(', ');
+        process.stderr.write(`[bench] round ${i + 1}: ${fault} ${node} → ${replicas} Running in ${(tl.running / 1000).toFixed(1)} s (${parts}); load ${loadavg()[0]?.toFixed(1)}\n`);
+        await restore(c, node, fault);
+        crashed.push({ node, from, to: Date.now() });
+      }
+      const heal = timelines.map((t) => t.running / 1000);
+      rows.push([`self-healing, ${timing} preset, ${fault} → ${replicas} Running: p50 of ${rounds} (min ${Math.min(...heal).toFixed(1)}, max ${Math.max(...heal).toFixed(1)})`, median(heal), 's', '']);
+      rows.push([`self-healing, ${timing} preset, ${fault}: p90 of ${rounds}`, percentile(heal, 90), 's', timing === 'lab' ? '≤ 10 s' : '']);
+      const tail = median(timelines.map((t) => (t.running - t.evicted) / 1000).filter(Number.isFinite));
+      const def = healTimers(TIMING.default);
+      rows.push([`self-healing, Kubernetes defaults (computed: ${def.upToS} s of timers at most + ${tail.toFixed(1)} s measured tail)`, def.upToS + tail, 's', '']);
+      const falses = falseNotReady(rec, crashed);
+      rows.push(['false NotReady: nodes not crashed that left Ready during the run', falses.length, falses.join('; ') || 'nodes', '0']);
+      rows.push(['floor: pause + busybox started with dockerode, no kubelab (median of 5)', median(floor), 'ms', '']);
+      rows.push(['load average (1 min) at start / median over rounds / max', `${loads[0]?.toFixed(1)} / ${median(loads.slice(1)).toFixed(1)} / ${Math.max(...loads).toFixed(1)}`, '', '']);
+
+      const expected = healTimers(TIMING[timing]);
+      const stageRows = STAGES.map((s) => {
+        const v = timelines.map((t) => stageMs(t, s) / 1000).filter(Number.isFinite);
+        return [s.name, s.what, median(v), percentile(v, 90), Math.max(...v)];
+      });
+      stageRows.push(['total', 'crash → all replicas Running', median(heal), percentile(heal, 90), Math.max(...heal)]);
+      printTable(`Where the time goes (${timing} preset, ${rounds} × ${fault}; timers: grace ${expected.graceS} s, lease renewed every ${expected.renewS} s, toleration ${expected.tolerationS} s)`, ['stage', 'what', 'p50 s', 'p90 s', 'max s'], stageRows);
+    } finally {
+      rec.stop();
+      await c.stop();
     }
-    const heal = timelines.map((t) => t.running / 1000);
-    rows.push([`self-healing, ${timing} preset, ${fault} → ${replicas} Running: p50 of ${rounds} (min ${Math.min(...heal).toFixed(1)}, max ${Math.max(...heal).toFixed(1)})`, median(heal), 's', '']);
-    rows.push([`self-healing, ${timing} preset, ${fault}: p90 of ${rounds}`, percentile(heal, 90), 's', timing === 'lab' ? '≤ 10 s' : '']);
-    const tail = median(timelines.map((t) => (t.running - t.evicted) / 1000).filter(Number.isFinite));
-    const def = healTimers(TIMING.default);
-    rows.push([`self-healing, Kubernetes defaults (computed: ${def.upToS} s of timers at most + ${tail.toFixed(1)} s measured tail)`, def.upToS + tail, 's', '']);
-    const falses = falseNotReady(rec, crashed);
-    rows.push(['false NotReady: nodes not crashed that left Ready during the run', falses.length, falses.join('; ') || 'nodes', '0']);
-    rows.push(['floor: pause + busybox started with dockerode, no kubelab (median of 5)', median(floor), 'ms', '']);
-    rows.push(['load average (1 min) at start / median over rounds / max', `${loads[0]?.toFixed(1)} / ${median(loads.slice(1)).toFixed(1)} / ${Math.max(...loads).toFixed(1)}`, '', '']);
 
-    const expected = healTimers(TIMING[timing]);
-    const stageRows = STAGES.map((s) => {
-      const v = timelines.map((t) => stageMs(t, s) / 1000).filter(Number.isFinite);
-      return [s.name, s.what, median(v), percentile(v, 90), Math.max(...v)];
-    });
-    stageRows.push(['total', 'crash → all replicas Running', median(heal), percentile(heal, 90), Math.max(...heal)]);
-    printTable(`Where the time goes (${timing} preset, ${rounds} × ${fault}; timers: grace ${expected.graceS} s, lease renewed every ${expected.renewS} s, toleration ${expected.tolerationS} s)`, ['stage', 'what', 'p50 s', 'p90 s', 'max s'], stageRows);
-  } finally {
-    rec.stop();
-    await c.stop();
   }
 
-  if (flag('compose', 0) === 1) {
-    const up = await labUp({ workers: 3, say: () => undefined });
-    rows.push(['`kubelab lab up` (compose, images cached) → all nodes Ready', up.seconds, 's', '≤ 10 s']);
-    for (const p of up.phases) rows.push([`  lab up phase: ${p.phase}`, p.seconds, 's', '']);
-    await labDown(() => undefined);
+  const composeRounds = flag('compose', 0);
+  if (composeRounds > 0) {
+    const floorDocker = new Docker();
+    const floors: number[] = [];
+    const ups: UpResult[] = [];
+    for (let i = 0; i < composeRounds; i++) {
+      process.stderr.write(`[bench] lab start ${i + 1}/${composeRounds}: floor (14 containers started at once with dockerode) ...\n`);
+      floors.push(await labStartFloor(floorDocker, 14));
+      process.stderr.write(`[bench] lab start ${i + 1}/${composeRounds}: kubelab lab up (compose, 3 workers) ...\n`);
+      const up = await labUp({ workers: 3, say: () => undefined });
+      ups.push(up);
+      process.stderr.write(`[bench] lab start ${i + 1}/${composeRounds}: lab up ${up.seconds.toFixed(1)} s, floor ${floors[i]?.toFixed(1)} s; lab down ...\n`);
+      await labDown(() => undefined);
+    }
+    const upS = ups.map((u) => u.seconds);
+    rows.push([`floor: 14 containers (busybox) created and started at once with dockerode, fixed addresses, no kubelab (median of ${composeRounds})`, median(floors), 's', '']);
+    rows.push([`\`kubelab lab up\` (compose, images cached) → all nodes Ready, components healthy (median of ${composeRounds}: ${upS.map((v) => v.toFixed(1)).join(', ')})`, median(upS), 's', '≤ 10 s']);
+    for (const [i, p] of (ups[0]?.phases ?? []).entries()) rows.push([`  lab up phase: ${p.phase} (median)`, median(ups.map((u) => u.phases[i]?.seconds ?? NaN)), 's', '']);
+    rows.push(['`lab up` ÷ floor (medians)', median(upS) / median(floors), '×', '']);
   }
   printTable('Lab', ['what', 'value', 'unit', 'target'], rows);
 }
