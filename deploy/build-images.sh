@@ -490,6 +490,15 @@ main() {
       *) KUBELAB_FORCE_REBUILD=0 ensure_debian ;;
     esac
   fi
+  # The images that carry dist/: compiled first, and the time noted, for the stamp below.
+  local dist_images=() t_dist=''
+  for name in "${selected[@]}"; do
+    case "$name" in kubelab | ingress-nginx) dist_images+=("$(ref_of "$name")") ;; esac
+  done
+  if [ "${#dist_images[@]}" -gt 0 ]; then
+    ensure_dist "${dist_images[0]}"
+    t_dist=$(now)
+  fi
   for name in "${selected[@]}"; do
     case "$name" in
       debian) ;;
@@ -502,6 +511,23 @@ main() {
       dockerhost) ensure_dockerhost ;;
     esac
   done
+  # .deploy-cache/images.stamp: these images hold dist/ as it was at the stamp's time. An image whose inputs did
+  # not change is not rebuilt and keeps its old creation time, older than a dist/ compiled again with the same
+  # content (a fresh clone): \`kubelab lab up\` reads the stamp (image ids must match) instead of running this
+  # script again for nothing (cli/lab/compose.ts imagesCurrent).
+  if [ -n "$t_dist" ]; then
+    local stamp="$CACHE/images.stamp" sep='' ref
+    {
+      printf '{'
+      for ref in "${dist_images[@]}"; do
+        printf '%s"%s": "%s"' "$sep" "$ref" "$(image_id "$ref")"
+        sep=', '
+      done
+      printf '}\n'
+    } >"$stamp.new"
+    touch -d "@$t_dist" "$stamp.new"
+    mv -f "$stamp.new" "$stamp"
+  fi
   say "done in $(elapsed "$t_all")s"
   docker images --filter 'reference=kubelab/*' --format '  {{.Repository}}:{{.Tag}}  {{.Size}}' >&2
 }

@@ -108,10 +108,11 @@ function newestMtime(dir: string): number {
  * image exists and kubelab/kubelab was built after the newest file in dist/. true, or why not.
  */
 export async function imagesCurrent(docker: Docker, root: string): Promise<true | string> {
-  const created = new Map<string, number>();
+  const created = new Map<string, { at: number; id: string }>();
   for (const ref of IMAGES) {
     try {
-      created.set(ref, Date.parse((await docker.getImage(ref).inspect()).Created));
+      const image = await docker.getImage(ref).inspect();
+      created.set(ref, { at: Date.parse(image.Created), id: image.Id });
     } catch {
       return `${ref} is missing`;
     }
@@ -119,8 +120,27 @@ export async function imagesCurrent(docker: Docker, root: string): Promise<true 
   const dist = join(root, 'dist');
   if (!existsSync(dist)) return 'dist/ is missing';
   const newest = newestMtime(dist);
-  for (const ref of ['kubelab/kubelab:latest', 'kubelab/ingress-nginx:latest']) if (newest > (created.get(ref) ?? 0)) return `dist/ is newer than ${ref}`;
+  const stamp = imagesStamp(root);
+  for (const ref of ['kubelab/kubelab:latest', 'kubelab/ingress-nginx:latest']) {
+    // An image whose inputs did not change was not rebuilt and keeps its old creation time; the stamp of
+    // build-images.sh says it holds dist/ as of the stamp's time (when it is still the image the stamp names).
+    const image = created.get(ref);
+    const holds = Math.max(image?.at ?? 0, image && stamp?.ids[ref] === image.id ? stamp.at : 0);
+    if (newest > holds) return `dist/ is newer than ${ref}`;
+  }
   return true;
+}
+
+/** .deploy-cache/images.stamp (deploy/build-images.sh): image ids that hold dist/ as of the file's time. */
+function imagesStamp(root: string): { at: number; ids: Record<string, string> } | undefined {
+  const path = join(root, '.deploy-cache', 'images.stamp');
+  try {
+    const ids = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    if (typeof ids !== 'object' || ids === null || Array.isArray(ids)) return undefined;
+    return { at: statSync(path).mtimeMs, ids: Object.fromEntries(Object.entries(ids).filter((e): e is [string, string] => typeof e[1] === 'string')) };
+  } catch {
+    return undefined; // none yet, or unreadable: the images' creation times alone decide
+  }
 }
 
 export interface UpOptions {
