@@ -2,9 +2,14 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Whole-cluster suites (containers per node, the compose lab, thousands of fuzz inputs, seven kubectl
- * versions): their own project, so `npm test -- --project integration` is a quick loop. CI runs all.
+ * versions): their own projects, so `npm test -- --project integration` is a quick loop. CI runs all.
+ * `clusters`: each starts a cluster of its own (free ports, its own cluster name and network) and leaves its
+ * machine 30–45 % idle (CPU sampled every 5 s over a CI run), so two run at once. `slow`: the lab cluster with
+ * the lab timing (5 s node grace, and the suite counts false NotReady) and the compose lab (fixed names and
+ * ports): alone, last.
  */
-const SLOW = ['test/lab.test.ts', 'test/ha.test.ts', 'test/multihost.test.ts', 'test/e2e-compose.test.ts', 'test/fuzz.test.ts', 'test/kubectl-matrix.test.ts', 'test/services.test.ts'];
+const CLUSTERS = ['test/ha.test.ts', 'test/multihost.test.ts', 'test/fuzz.test.ts', 'test/kubectl-matrix.test.ts', 'test/services.test.ts'];
+const SLOW = ['test/lab.test.ts', 'test/e2e-compose.test.ts'];
 
 /**
  * Real etcd / Docker tests. No retry: a test that fails once is a race to find (in kubelab or in the
@@ -12,7 +17,7 @@ const SLOW = ['test/lab.test.ts', 'test/ha.test.ts', 'test/multihost.test.ts', '
  */
 const realParts = { environment: 'node', testTimeout: 120_000, hookTimeout: 240_000 } as const;
 
-// Projects: `unit` (pure logic, beside the code), `integration` (real etcd / Docker, under test/) and `slow`.
+// Projects: `unit` (pure logic, beside the code), `integration` (real etcd / Docker, under test/), `clusters` and `slow`.
 export default defineConfig({
   test: {
     // Two files at a time (vitest's default on 2 cores is one): an integration file spends most of its time
@@ -30,11 +35,13 @@ export default defineConfig({
           isolate: false,
         },
       },
-      { test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: SLOW, ...realParts } },
-      // After the other two (groupOrder), one file at a time: never two whole clusters at once (a lab's timing
-      // — 5 s node grace — must not depend on another cluster's load; the lab suite counts false NotReady).
+      { test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: [...CLUSTERS, ...SLOW], ...realParts } },
+      // After unit and integration (groupOrder), two files at a time (the root's maxWorkers).
+      { test: { name: 'clusters', include: CLUSTERS, ...realParts, sequence: { groupOrder: 1 } } },
+      // Last (groupOrder), one file at a time, with nothing beside them: the lab's timing — 5 s node grace — must
+      // not depend on another cluster's load (the lab suite counts false NotReady).
       // singleFork, not fileParallelism: false — vitest reads fileParallelism only from the root config.
-      { test: { name: 'slow', include: SLOW, ...realParts, poolOptions: { forks: { singleFork: true } }, sequence: { groupOrder: 1 } } },
+      { test: { name: 'slow', include: SLOW, ...realParts, poolOptions: { forks: { singleFork: true } }, sequence: { groupOrder: 2 } } },
     ],
   },
 });

@@ -19,4 +19,4 @@ export KUBELAB_FUZZ_INPUTS="$inputs"
 export KUBELAB_FUZZ_RANDOM=1
 [ -z "$seed" ] || export KUBELAB_FUZZ_SEED="$seed"
 echo "[fuzz] $inputs inputs${seed:+, seed $seed}; progress every batch, outcome table at the end" >&2
-exec npx vitest run --project slow test/fuzz.test.ts
+exec npx vitest run --project clusters test/fuzz.test.ts
