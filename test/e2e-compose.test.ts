@@ -74,7 +74,11 @@ describe.skipIf(labRunning)('compose lab (docker-compose.yml, kubelab lab)', () 
       Labels: { 'io.kubelab.cluster': 'kubelab', 'io.kubelab.pod.uid': 'stale-uid', 'io.kubelab.container': 'POD' },
     });
     await stale.start();
-    const up = await run('node', ['bin/kubelab.js', 'lab', 'up', '--workers', '4', '--timeout', '180'], { cwd: ROOT, timeout: 200_000 });
+    const up = await run('node', ['bin/kubelab.js', 'lab', 'up', '--workers', '4', '--timeout', '180', '--verbose'], { cwd: ROOT, timeout: 200_000 });
+    // Where lab up's time went, in the test log (CI runs are read from it).
+    const phases = up.stdout.slice(up.stdout.indexOf('where the time went'));
+    console.log(phases.slice(0, phases.indexOf('\nNext:')));
+    expect(phases).toMatch(/docker compose up\s+[\d.]+ s/);
     expect(up.stdout).toMatch(/previous lab: 1 container\(s\) left \(1 running\); removing them first/);
     await expect(stale.inspect()).rejects.toMatchObject({ statusCode: 404 });
     for (const milestone of ['etcd healthy', 'apiserver answering', 'nodes Ready 4/4', 'components healthy', 'cluster ready in']) expect(up.stdout).toContain(milestone);
@@ -95,7 +99,9 @@ describe.skipIf(labRunning)('compose lab (docker-compose.yml, kubelab lab)', () 
     const racing = docker
       .listContainers({ all: true, filters: JSON.stringify({ label: [CLUSTER, 'io.kubelab.component=node'] }) })
       .then((list) => Promise.allSettled(list.map((c) => docker.getContainer(c.Id).remove({ force: true }))));
+    const downAt = Date.now();
     await run('node', ['bin/kubelab.js', 'lab', 'down'], { cwd: ROOT, timeout: 120_000 });
+    console.log(`lab down: ${((Date.now() - downAt) / 1000).toFixed(1)} s`);
     await racing;
     expect(await leftovers()).toEqual({ containers: 0, networks: 0, volumes: 0 });
     expect(existsSync(join(ROOT, '.kubelab', 'kubelab.json'))).toBe(false);
