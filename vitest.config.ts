@@ -3,13 +3,13 @@ import { defineConfig } from 'vitest/config';
 /**
  * Whole-cluster suites (containers per node, the compose lab, thousands of fuzz inputs, seven kubectl
  * versions): their own projects, so `npm test -- --project integration` is a quick loop. CI runs all.
- * `clusters`: each starts a cluster of its own (free ports, its own cluster name and network) and leaves its
- * machine 30–45 % idle (CPU sampled every 5 s over a CI run), so two run at once. `slow`: the lab cluster with
- * the lab timing (5 s node grace, and the suite counts false NotReady) and the compose lab (fixed names and
- * ports): alone, last.
+ * `clusters`: each starts a cluster of its own (free ports, its own cluster name and network; the compose lab is the
+ * only one on the lab's fixed ports and names) and leaves the machine 20–45 % idle (CPU sampled every 5 s over a CI
+ * run), so two run at once. `slow`: the lab cluster with the lab timing (5 s node grace, and the suite counts false
+ * NotReady): alone, last.
  */
-const CLUSTERS = ['test/ha.test.ts', 'test/multihost.test.ts', 'test/fuzz.test.ts', 'test/kubectl-matrix.test.ts', 'test/services.test.ts'];
-const SLOW = ['test/lab.test.ts', 'test/e2e-compose.test.ts'];
+const CLUSTERS = ['test/ha.test.ts', 'test/multihost.test.ts', 'test/fuzz.test.ts', 'test/kubectl-matrix.test.ts', 'test/services.test.ts', 'test/e2e-compose.test.ts'];
+const SLOW = ['test/lab.test.ts'];
 
 /**
  * Real etcd / Docker tests. No retry: a test that fails once is a race to find (in kubelab or in the
