@@ -363,7 +363,6 @@ async function main(): Promise<void> {
       rec.stop();
       await c.stop();
     }
-
   }
 
   const composeRounds = flag('compose', 0);
