@@ -64,14 +64,25 @@ function run(args, what) {
 // A reader that went away (`npm run build | head -1`) is no build failure.
 process.stdout.on('error', () => undefined);
 
-const why = reason();
+let why;
+try {
+  why = reason();
+} catch (err) {
+  // An unreadable tsconfig.json and the like: build, and let tsc say what is wrong.
+  why = `the up-to-date check failed (${err instanceof Error ? err.message : String(err)})`;
+}
 if (!why) {
   process.stdout.write(`build: dist/ is up to date (nothing changed since ${new Date(statSync(stamp).mtimeMs).toLocaleTimeString()}; --force builds anyway)\n`);
   process.exit(0);
 }
 const started = new Date();
 process.stdout.write(`build: ${why}: tsc, then the dashboard bundle ...\n`);
-run([join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], 'the TypeScript build (tsc)');
+const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+if (!existsSync(tsc)) {
+  process.stderr.write('build: TypeScript is not installed (node_modules/typescript is missing): run `npm ci` (or `npm install`) first\n');
+  process.exit(1);
+}
+run([tsc, '-p', 'tsconfig.json'], 'the TypeScript build (tsc)');
 run([join(root, 'dist', 'dashboard', 'build.js')], 'the dashboard bundle (dist/dashboard/build.js)');
 mkdirSync(dirname(stamp), { recursive: true });
 writeFileSync(stamp, `${started.toISOString()}\n`);
