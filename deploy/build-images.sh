@@ -378,7 +378,7 @@ stage_kubelab() {
   node=$(command -v node 2>/dev/null || true)
   [ -n "$node" ] || fail "$ref" "no node on this host"
   node=$(readlink -f "$node")
-  ensure_dist "$ref"
+  # main() compiled dist/ (ensure_dist) before building the images that carry it.
   [ -d "$ROOT/dist" ] || fail "$ref" "dist/ is missing after the TypeScript build"
   mkdir -p "$CTX/kubelab"
   ctx="$CTX/kubelab"
