@@ -49,4 +49,35 @@ describe('LeaseManager (kube-apiserver --event-ttl leases)', () => {
     fail = false;
     expect(await m.lease(60)).toBe('9');
   });
+
+  it('puts at most 1,000 keys on one lease (as kube-apiserver): the next write gets a new lease', async () => {
+    const { m, grants, at } = manager();
+    const ids = [];
+    for (let i = 0; i < 2_500; i++) {
+      at(i);
+      ids.push(await m.lease(3600));
+    }
+    expect(grants).toEqual([3660, 3660, 3660]);
+    expect(ids.filter((id) => id === '1')).toHaveLength(1_000);
+    expect(ids.filter((id) => id === '2')).toHaveLength(1_000);
+    expect(ids.filter((id) => id === '3')).toHaveLength(500);
+  });
+
+  it('counts writes that share an in-flight grant against the limit', async () => {
+    const releases: ((id: string) => void)[] = [];
+    const m = new LeaseManager({ grant: () => new Promise<string>((r) => releases.push(r)) }, Date.now, 3);
+    const first = [m.lease(3600), m.lease(3600), m.lease(3600)];
+    const fourth = m.lease(3600);
+    expect(releases).toHaveLength(2);
+    releases[0]?.('a');
+    releases[1]?.('b');
+    expect(await Promise.all(first)).toEqual(['a', 'a', 'a']);
+    expect(await fourth).toBe('b');
+    // The newer grant is the one reused: 'b' has one key, room for two more.
+    expect([await m.lease(3600), await m.lease(3600)]).toEqual(['b', 'b']);
+    const next = m.lease(3600);
+    expect(releases).toHaveLength(3);
+    releases[2]?.('c');
+    expect(await next).toBe('c');
+  });
 });
