@@ -9,7 +9,7 @@ import { isAlreadyExists, isNotFound, TerminalError } from '../api/errors.js';
 import { clone, controllerRef, nowTimestamp, ownerRefTo } from '../api/objects.js';
 import { fromLabelSelector, matchesLabels } from '../api/selectors.js';
 import { keyOf, splitKey, type apps } from '../api/types.js';
-import { matching, type Controller, type ControllerContext, type Enqueue } from './context.js';
+import { claimCandidates, matching, type Controller, type ControllerContext, type Enqueue } from './context.js';
 import { enqueueFor, ownerKey, updateStatusIfChanged } from './handlers.js';
 import { claim } from './ownership.js';
 import {
@@ -93,7 +93,7 @@ export class DeploymentController implements Controller {
       this.ctx.recorder.event(d, 'Warning', 'SelectingAll', 'This deployment is selecting all pods. A non-empty selector is required.');
       throw new TerminalError(`deployment ${key} has an empty selector`);
     }
-    const rsList = await claim(this.ctx.client, 'replicasets', d, ownerRefTo(d), selector, this.rss.byNamespace(namespace));
+    const rsList = await claim(this.ctx.client, 'replicasets', d, ownerRefTo(d), selector, claimCandidates(this.rss, namespace, d.metadata?.uid));
     if (d.metadata?.deletionTimestamp) return this.syncStatus(d, rsList, undefined, {});
     if (d.spec?.paused) return this.syncPaused(d, rsList);
     if (this.isScalingEvent(d, rsList)) return this.syncScale(d, rsList);

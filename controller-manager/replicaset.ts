@@ -10,7 +10,7 @@ import { fromLabelSelector, matchesLabels } from '../api/selectors.js';
 import { keyOf, splitKey, type apps } from '../api/types.js';
 import type { Pod, ReplicaSet } from './types.js';
 import { TerminalError } from '../api/errors.js';
-import { matching, type Controller, type ControllerContext, type Enqueue } from './context.js';
+import { claimCandidates, matching, type Controller, type ControllerContext, type Enqueue } from './context.js';
 import { enqueueFor, ownerKey, updateStatusIfChanged } from './handlers.js';
 import { Expectations } from './expectations.js';
 import { claim } from './ownership.js';
@@ -85,7 +85,7 @@ export class ReplicaSetController implements Controller {
     const selector = fromLabelSelector(rs.spec?.selector);
     if (!selector || selector.length === 0) throw new TerminalError(`replicaset ${key} has an empty selector`);
     const needsSync = this.expectations.satisfied(key);
-    const all = this.podInf.byNamespace(namespace).filter(isPodActive);
+    const all = claimCandidates(this.podInf, namespace, rs.metadata?.uid).filter(isPodActive);
     const pods = await claim(this.ctx.client, 'pods', rs, ownerRefTo(rs), selector, all);
     let manageError: unknown;
     if (needsSync && !rs.metadata?.deletionTimestamp) {

@@ -104,6 +104,31 @@ describe('replicaset', () => {
     const all = await client.list('pods', { namespace: ns });
     expect(all.items.filter((p) => !p.metadata?.deletionTimestamp).length).toBe(3);
   });
+
+  it('adopts a matching bare pod instead of creating one, and lets go of a pod relabelled out of its selector', async () => {
+    const ns = await namespace('rs-adopt');
+    const bare = await client.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bare', namespace: ns, labels: { app: 'adopt' } }, spec: template({}).spec });
+    await client.create('replicasets', {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'adopt', namespace: ns },
+      spec: { replicas: 2, selector: { matchLabels: { app: 'adopt' } }, template: template({ app: 'adopt' }) },
+    });
+    const rs = await client.get('replicasets', 'adopt', { namespace: ns });
+    const owned = await waitFor(async () => {
+      const pods = await activePods(ns, 'app=adopt');
+      return pods.length === 2 && pods.every((p) => p.metadata?.ownerReferences?.some((r) => r.controller && r.uid === rs.metadata?.uid)) && pods;
+    }, { what: 'the bare pod adopted and one more created' });
+    expect(owned.map((p) => p.metadata?.name)).toContain('bare');
+    expect(bare.metadata?.uid).toBe(owned.find((p) => p.metadata?.name === 'bare')?.metadata?.uid);
+    // Relabelled out of the selector: released (no owner) and replaced.
+    await client.patch('pods', 'bare', { metadata: { labels: { app: 'elsewhere' } } }, { namespace: ns });
+    await waitFor(async () => {
+      const freed = await client.get('pods', 'bare', { namespace: ns });
+      const pods = await activePods(ns, 'app=adopt');
+      return !freed.metadata?.ownerReferences?.length && pods.length === 2 && !pods.some((p) => p.metadata?.name === 'bare');
+    }, { what: 'the relabelled pod released and replaced' });
+  });
 });
 
 describe('poison objects', () => {

@@ -72,6 +72,8 @@ export async function startEtcd(opts: { args?: string[] } = {}): Promise<TestEtc
         // As the lab's etcd: the apiserver's 3 s keepalive pings are welcome (cli/lab/spec.ts etcdArgs).
         '--grpc-keepalive-min-time', '1s',
         '--log-level', 'error',
+        // As the lab's etcd (cli/lab/spec.ts etcdArgs) and kubeadm's.
+        '--snapshot-count', '10000',
         ...(opts.args ?? []),
       ]),
       { stdio: ['ignore', 'ignore', 'pipe'] },
