@@ -47,6 +47,11 @@ export class MutatingFlowControl {
     this.queueTimeoutMs = opts.queueTimeoutMs ?? 15_000;
   }
 
+  /** Seats for clients' mutating requests (0: no limit). */
+  get seats(): number {
+    return this.opts.maxMutatingInflight;
+  }
+
   get inFlight(): number {
     return this.inflight;
   }

@@ -33,6 +33,7 @@ import { WatchCache, type WatchSink } from './watchcache.js';
 import type { AdmissionPlugin, AdmissionRequest } from './auth/admission.js';
 import type { UserInfo } from './auth/user.js';
 import { MutatingFlowControl } from './flowcontrol.js';
+import type { ApiserverMetrics, RequestVerb } from './metrics.js';
 
 export interface RegistryConfig {
   serviceCidr: string;
@@ -104,6 +105,8 @@ export class Registry {
   private readonly ctx: StrategyContext;
   /** Admission plugins that depend on the requesting user, run after each strategy's own admission. */
   admission: readonly AdmissionPlugin[] = [];
+  /** Counts and times each request (set by the server; tests may leave it out). */
+  metrics?: ApiserverMetrics;
   /** Answers serviceaccounts/token (the TokenRequest API); set when the apiserver has a service-account key. */
   tokenIssuer?: (namespace: string, name: string, body: unknown) => Promise<KObject>;
 
@@ -175,6 +178,29 @@ export class Registry {
   // ---------------------------------------------------------------- reads
 
   async get(resource: string, namespace: string, name: string, subresource = ''): Promise<KObject> {
+    return this.timed('GET', resource, subresource, () => this.getNow(resource, namespace, name, subresource));
+  }
+
+  /** Runs a request and reports it to `metrics`: an unknown resource is counted as "unknown", not by its name. */
+  private timed<T>(verb: RequestVerb, resource: string, subresource: string, fn: () => Promise<T>): Promise<T> {
+    const m = this.metrics;
+    if (!m) return fn();
+    const t0 = performance.now();
+    const label = resourceInfo(resource) ? resource : 'unknown';
+    const sub = subresource && ['status', 'scale', 'binding', 'eviction', 'token', 'ephemeralcontainers', 'log', 'exec', 'attach', 'portforward', 'proxy'].includes(subresource) ? subresource : subresource ? 'unknown' : '';
+    return fn().then(
+      (v) => {
+        m.observe(verb, label, sub, t0);
+        return v;
+      },
+      (err: unknown) => {
+        m.observe(verb, label, sub, t0, err);
+        throw err;
+      },
+    );
+  }
+
+  private async getNow(resource: string, namespace: string, name: string, subresource: string): Promise<KObject> {
     const info = this.info(resource);
     const cur = await this.storage.get(this.key(info, this.scope(info, namespace), name));
     if (!cur) throw notFound(info.resource, name, info.group);
@@ -183,6 +209,10 @@ export class Registry {
   }
 
   async list(resource: string, namespace: string, q: ListQuery = {}): Promise<{ items: KObject[]; resourceVersion: string; continue?: string; remaining?: number }> {
+    return this.timed('LIST', resource, '', () => this.listNow(resource, namespace, q));
+  }
+
+  private async listNow(resource: string, namespace: string, q: ListQuery): Promise<{ items: KObject[]; resourceVersion: string; continue?: string; remaining?: number }> {
     const info = this.info(resource);
     const filter = this.filter(info, namespace, q.labelSelector, q.fieldSelector);
     const prefix = info.namespaced && namespace ? `${this.storage.resourcePrefix(info.resource)}${namespace}/` : this.storage.resourcePrefix(info.resource);
@@ -252,6 +282,10 @@ export class Registry {
 
   /** Subscribes a watcher; returns the unsubscribe function. Throws "gone" for a too-old resourceVersion. */
   async watch(resource: string, namespace: string, q: WatchQuery, sink: WatchSink): Promise<() => void> {
+    return this.timed('WATCH', resource, '', () => this.watchNow(resource, namespace, q, sink));
+  }
+
+  private async watchNow(resource: string, namespace: string, q: WatchQuery, sink: WatchSink): Promise<() => void> {
     const info = this.info(resource);
     const filter = this.filter(info, namespace, q.labelSelector, q.fieldSelector);
     const cache = this.caches.get(info.resource);
@@ -265,19 +299,19 @@ export class Registry {
   // ------------------------------------------------ writes, through flow control
 
   async create(resource: string, namespace: string, input: unknown, opts: WriteOptions & { name?: string } = {}): Promise<KObject> {
-    return this.flow.run(resource, opts.user, () => this.createNow(resource, namespace, input, opts));
+    return this.timed('POST', resource, opts.subresource ?? '', () => this.flow.run(resource, opts.user, () => this.createNow(resource, namespace, input, opts)));
   }
 
   async update(resource: string, namespace: string, name: string, input: unknown, opts: WriteOptions = {}): Promise<KObject> {
-    return this.flow.run(resource, opts.user, () => this.updateNow(resource, namespace, name, input, opts));
+    return this.timed('PUT', resource, opts.subresource ?? '', () => this.flow.run(resource, opts.user, () => this.updateNow(resource, namespace, name, input, opts)));
   }
 
   async patch(resource: string, namespace: string, name: string, type: string, patchBody: unknown, opts: WriteOptions = {}): Promise<KObject> {
-    return this.flow.run(resource, opts.user, () => this.patchNow(resource, namespace, name, type, patchBody, opts));
+    return this.timed('PATCH', resource, opts.subresource ?? '', () => this.flow.run(resource, opts.user, () => this.patchNow(resource, namespace, name, type, patchBody, opts)));
   }
 
   async delete(resource: string, namespace: string, name: string, options: DeleteOptionsBody = {}, rc: RequestContext = {}): Promise<KObject> {
-    return this.flow.run(resource, rc.user, () => this.deleteNow(resource, namespace, name, options, rc));
+    return this.timed('DELETE', resource, '', () => this.flow.run(resource, rc.user, () => this.deleteNow(resource, namespace, name, options, rc)));
   }
 
   // ---------------------------------------------------------------- create

@@ -7,6 +7,7 @@ import type { Authenticator } from './auth/authn.js';
 import type { ApiserverConfig } from './config.js';
 import { bindGrpc, createGrpcServer } from './grpc.js';
 import { KubeletProxy } from './kubeletproxy.js';
+import { ApiserverMetrics } from './metrics.js';
 import { KubernetesServiceController } from './kubernetes-service.js';
 import { Registry } from './registry.js';
 import { createRestServer } from './rest/index.js';
@@ -70,6 +71,7 @@ export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?:
   const addr = http.address();
   const httpPort = typeof addr === 'object' && addr ? addr.port : cfg.httpPort;
   const metrics = newMetricsRegistry('apiserver');
+  registry.metrics = new ApiserverMetrics(metrics, registry.flow, () => new Map([...registry.caches].map(([r, c]) => [r, c.items.size])));
   const admin: AdminServer = await startAdminServer({ port: cfg.adminPort, registry: metrics });
   const compaction = startCompaction(storage, cfg.compactionIntervalMs, log);
   log.info({ grpcPort, httpPort, adminPort: admin.port, etcd: cfg.etcdServers }, 'apiserver serving');

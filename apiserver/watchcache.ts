@@ -202,7 +202,10 @@ export class WatchCache {
   private push(ce: CacheEvent): void {
     const rev = ce.rev;
     this.window.push(ce);
-    if (this.window.length > this.windowSize) {
+    // Trimmed in steps of a tenth of the window, not one event per push: a splice at the front moves every event
+    // left behind it (10,000 per event at 500 events/s was the top of the apiserver's own CPU profile in
+    // bench/scale.ts). The window only ever holds more than it must, never less.
+    if (this.window.length > this.windowSize + Math.max(1, Math.floor(this.windowSize / 10))) {
       const dropped = this.window.splice(0, this.window.length - this.windowSize);
       this.windowStart = dropped[dropped.length - 1].rev;
     }

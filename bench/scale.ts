@@ -35,6 +35,7 @@ import { waitFor } from '../client/wait.js';
 import { isNodeReady } from '../api/objects.js';
 import type { core } from '../api/types.js';
 import { startHollowNodes } from '../kubelet/hollow.js';
+import { createLogger } from '../component-base/log.js';
 import { freePort, startEtcd } from '../test/support/etcd.js';
 import { flag, median, percentile, printTable } from './stats.js';
 
@@ -122,7 +123,17 @@ async function hollowChild(): Promise<void> {
   const arg = (name: string): string => process.argv[process.argv.indexOf(`--${name}`) + 1] ?? '';
   const ctl = new AbortController();
   const nodes = await startHollowNodes(
-    { apiserver: arg('apiserver'), count: Number(arg('count')), namePrefix: arg('prefix'), cpu: '32', memory: '256Gi', maxPods: 110, timing: 'default' },
+    {
+      apiserver: arg('apiserver'),
+      count: Number(arg('count')),
+      namePrefix: arg('prefix'),
+      cpu: '32',
+      memory: '256Gi',
+      maxPods: 110,
+      timing: 'default',
+      // Warnings and up (a pod sync that failed and backs off) to this process's stdout: the bench's log file.
+      logger: createLogger('hollow-nodes', { level: 'warn', pretty: false }),
+    },
     ctl.signal,
   );
   // {crash: n}: the first n nodes of this process stop at once (the others run on).
@@ -286,7 +297,8 @@ async function main(): Promise<void> {
     for (let k = 0; k < nodeProcs; k++) {
       const count = Math.min(perProc, nodes - k * perProc);
       if (count <= 0) break;
-      const c = fork(childPath, ['--hollow-child', '--apiserver', apiserver, '--count', String(count), '--prefix', `hollow-${k}-`], { env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+      const out = openSync(join(logDir, `hollow-${k}.log`), 'a');
+      const c = fork(childPath, ['--hollow-child', '--apiserver', apiserver, '--count', String(count), '--prefix', `hollow-${k}-`], { env, stdio: ['ignore', out, 'inherit', 'ipc'] });
       hollow.push(c);
       children.push(c);
     }

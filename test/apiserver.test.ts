@@ -590,3 +590,40 @@ describe('--event-ttl', () => {
     }
   });
 });
+
+describe('metrics', () => {
+  async function metric(name: string, labels: Record<string, string>): Promise<number> {
+    const text = await (await fetch(`http://127.0.0.1:${cp.apiserver.adminPort}/metrics`)).text();
+    const want = Object.entries(labels);
+    let sum = 0;
+    for (const line of text.split('\n')) {
+      const m = /^([a-z_]+)\{([^}]*)\} (\S+)$/.exec(line);
+      if (!m || m[1] !== name) continue;
+      const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+      if (want.every(([k, v]) => have[k] === v)) sum += Number(m[3]);
+    }
+    return sum;
+  }
+
+  it('counts requests by verb, resource and code on the admin port, as kube-apiserver names them', async () => {
+    const ns = await namespace();
+    // Roles: nothing else in this control plane creates one, so the counts move by this test's requests only.
+    const tpl = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'm1', namespace: ns }, rules: [] };
+    const before = await metric('apiserver_request_total', { verb: 'POST', resource: 'roles', code: '201' });
+    const conflictsBefore = await metric('apiserver_request_total', { verb: 'POST', resource: 'roles', code: '409' });
+    await client.create('roles', tpl as never);
+    await expect(client.create('roles', tpl as never)).rejects.toThrow(/already exists/);
+    expect(await metric('apiserver_request_total', { verb: 'POST', resource: 'roles', code: '201' })).toBe(before + 1);
+    expect(await metric('apiserver_request_total', { verb: 'POST', resource: 'roles', code: '409' })).toBe(conflictsBefore + 1);
+    expect(await metric('apiserver_request_duration_seconds_count', { verb: 'POST', resource: 'roles' })).toBe(before + conflictsBefore + 2);
+    expect(await metric('apiserver_storage_objects', { resource: 'namespaces' })).toBeGreaterThanOrEqual(4);
+    expect(await metric('apiserver_flowcontrol_request_concurrency_limit', {})).toBe(200);
+  });
+
+  it('counts a request for a resource that does not exist as "unknown", not under its name', async () => {
+    const res = await fetch(`http://127.0.0.1:${cp.apiserver.httpPort}/api/v1/namespaces/default/no-such-things-${Date.now()}`);
+    expect(res.status).toBe(404);
+    const text = await (await fetch(`http://127.0.0.1:${cp.apiserver.adminPort}/metrics`)).text();
+    expect(text).not.toMatch(/no-such-things/);
+  });
+});

@@ -288,8 +288,8 @@ describe('REST watch over HTTP', () => {
     await reader?.cancel();
     const bookmark = text.split('\n').map((l) => (l ? (JSON.parse(l) as { type: string; object: { kind: string } }) : undefined)).find((e) => e?.type === 'BOOKMARK');
     expect(bookmark?.object.kind).toBe('ConfigMap');
-    // Push the first revision out of the watch window (40 events), then resume from it.
-    for (let i = 1; i <= 45; i++) await cp.client.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `rv-${i}`, namespace: 'default' } });
+    // Push the first revision out of the watch window (40 events, trimmed once it holds 44), then resume from it.
+    for (let i = 1; i <= 50; i++) await cp.client.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `rv-${i}`, namespace: 'default' } });
     const old = await fetch(`${base}?watch=true&resourceVersion=${startRv}&timeoutSeconds=2`);
     expect(old.status).toBe(200);
     const ev = JSON.parse((await old.text()).split('\n')[0]) as { type: string; object: { kind: string; code: number; reason: string } };
