@@ -283,10 +283,14 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
       const r = call.request;
       let stop: (() => void) | undefined;
       let closed = false;
+      // grpc-js writes a server stream's messages one at a time, each after the previous one reached the socket (one
+      // per turn of a busy event loop: ~100 a second), so events that queue up meanwhile leave as one batch.
+      const out = new WatchBatcher((bytes, done) => call.write(bytes as unknown as { type: string; object: string }, done));
       const end = (err?: Error): void => {
         if (closed) return;
         closed = true;
         stop?.();
+        out.flushAll();
         if (err) {
           const apiErr = err instanceof ApiError ? err : new ApiError('InternalError', err.message);
           call.write({ type: 'ERROR', object: JSON.stringify(apiErr.toStatus()) });
@@ -316,8 +320,8 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
                 bytes = encodeWatchEvent({ type, object: json });
                 memo?.set(type, bytes);
               }
-              call.write(bytes as unknown as { type: string; object: string });
-              return call.writableLength < 64 * 1024 * 1024;
+              out.push(bytes);
+              return out.queuedBytes + call.writableLength < 64 * 1024 * 1024;
             },
             close: (err) => end(err),
           },
@@ -347,6 +351,72 @@ export function createGrpcServer(registry: Registry, proxy: KubeletProxy, log: L
   };
   server.addService(serviceWithRawWatch(), impl);
   return server;
+}
+
+/** Largest batch of watch events in one message (clients accept up to MAX_MESSAGE_BYTES). */
+export const WATCH_BATCH_BYTES = 4 * 1024 * 1024;
+
+/** Field 3 (`events`) of WatchEvent, length-delimited: the tag byte in front of each batched event. */
+const EVENTS_TAG = (3 << 3) | 2;
+
+function varint(n: number): Buffer {
+  const bytes: number[] = [];
+  while (n > 0x7f) {
+    bytes.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  bytes.push(n);
+  return Buffer.from(bytes);
+}
+
+/** One WatchEvent message that carries `events` (each already an encoded WatchEvent) in its repeated field. */
+export function encodeWatchBatch(events: Buffer[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const e of events) parts.push(Buffer.from([EVENTS_TAG]), varint(e.length), e);
+  return Buffer.concat(parts);
+}
+
+/**
+ * A watcher's outgoing events: the first is written at once; those that arrive while a write is in flight wait
+ * and leave together (up to WATCH_BATCH_BYTES a message) when it completes.
+ */
+export class WatchBatcher {
+  private pending: Buffer[] = [];
+  private writing = false;
+  queuedBytes = 0;
+
+  constructor(private readonly write: (bytes: Buffer, done: () => void) => void) {}
+
+  push(bytes: Buffer): void {
+    this.pending.push(bytes);
+    this.queuedBytes += bytes.length;
+    this.flush();
+  }
+
+  /** Hands everything still queued to the stream now, in order (before an ERROR event and the stream's end). */
+  flushAll(): void {
+    while (this.pending.length > 0) this.write(this.take(), () => undefined);
+  }
+
+  private flush(): void {
+    if (this.writing || this.pending.length === 0) return;
+    this.writing = true;
+    this.write(this.take(), () => {
+      this.writing = false;
+      this.flush();
+    });
+  }
+
+  /** The next message: the oldest queued events up to WATCH_BATCH_BYTES (at least one). */
+  private take(): Buffer {
+    let n = 0;
+    let size = 0;
+    while (n < this.pending.length && (n === 0 || size + (this.pending[n]?.length ?? 0) <= WATCH_BATCH_BYTES)) size += this.pending[n++]?.length ?? 0;
+    const batch = this.pending.splice(0, n);
+    this.queuedBytes -= size;
+    const first = batch[0];
+    return batch.length === 1 && first ? first : encodeWatchBatch(batch);
+  }
 }
 
 const watchDef = apiService().service.Watch;

@@ -131,8 +131,9 @@ async function hollowChild(): Promise<void> {
       memory: '256Gi',
       maxPods: 110,
       timing: 'default',
-      // Warnings and up (a pod sync that failed and backs off) to this process's stdout: the bench's log file.
-      logger: createLogger('hollow-nodes', { level: 'warn', pretty: false }),
+      // Warnings and up (a pod sync that failed and backs off) to this process's stdout: the bench's log file
+      // (KUBELAB_HOLLOW_LOG_LEVEL=debug: each pod sync's timeline too).
+      logger: createLogger('hollow-nodes', { level: process.env.KUBELAB_HOLLOW_LOG_LEVEL ?? 'warn', pretty: false }),
     },
     ctl.signal,
   );

@@ -145,6 +145,13 @@ export function errorFromGrpc(err: grpc.ServiceError): ApiError {
   }
 }
 
+/** A Watch message as it comes off the wire: one event, or several in `events`. */
+interface WireWatchEvent {
+  type: string;
+  object: string;
+  events?: WireWatchEvent[];
+}
+
 export class ApiClient {
   readonly address: string;
   private readonly raw: grpc.Client & Record<string, unknown>;
@@ -363,9 +370,12 @@ export class ApiClient {
     const onAbort = (): void => call.cancel();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      for await (const ev of call as AsyncIterable<{ type: string; object: string }>) {
-        if (ev.type === 'ERROR') throw ApiError.fromStatus(JSON.parse(ev.object) as { reason?: string; message?: string });
-        yield { type: ev.type as WatchEventType, object: JSON.parse(ev.object) as TypeOf<R> };
+      for await (const msg of call as AsyncIterable<WireWatchEvent>) {
+        // A busy watch's events come batched in `events` (apiserver/grpc.ts WatchBatcher), in order.
+        for (const ev of msg.events?.length ? msg.events : [msg]) {
+          if (ev.type === 'ERROR') throw ApiError.fromStatus(JSON.parse(ev.object) as { reason?: string; message?: string });
+          yield { type: ev.type as WatchEventType, object: JSON.parse(ev.object) as TypeOf<R> };
+        }
       }
     } catch (err) {
       if (err instanceof ApiError) throw err;
