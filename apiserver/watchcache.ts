@@ -211,6 +211,10 @@ export class WatchCache {
     }
     this.advance(rev);
     for (const s of this.subs) this.deliver(s, ce);
+    // The encodings served the watchers of this moment; a watch that resumes from the window later encodes again.
+    // Kept, they were two copies of each of the window's 10,000 objects (~55 MB of the apiserver at 30,000 pods).
+    ce.json = undefined;
+    ce.memo = undefined;
   }
 
   private advance(rev: number): void {
@@ -275,7 +279,12 @@ export class WatchCache {
         throw gone(`too old resource version: ${fromRev} (${this.windowStart})`);
       }
       sub.fromRev = fromRev;
-      for (const ev of this.window) if (ev.rev > fromRev) this.deliver(sub, ev);
+      for (const ev of this.window)
+        if (ev.rev > fromRev) {
+          this.deliver(sub, ev);
+          ev.json = undefined;
+          ev.memo = undefined;
+        }
     }
     this.subs.add(sub);
     return () => {

@@ -37,8 +37,20 @@ export class ObjectFetcher {
     return p;
   }
 
-  /** Raw bytes per key (binaryData and Secret data decoded). */
-  async bytes(kind: 'configmaps' | 'secrets', name: string): Promise<Record<string, Buffer> | undefined> {
+  private readonly byteCache = new Map<string, Promise<Record<string, Buffer> | undefined>>();
+
+  /** Raw bytes per key (binaryData and Secret data decoded); read once per fetcher, as `data`. */
+  bytes(kind: 'configmaps' | 'secrets', name: string): Promise<Record<string, Buffer> | undefined> {
+    const key = `${kind}/${name}`;
+    let p = this.byteCache.get(key);
+    if (!p) {
+      p = this.read(kind, name);
+      this.byteCache.set(key, p);
+    }
+    return p;
+  }
+
+  private async read(kind: 'configmaps' | 'secrets', name: string): Promise<Record<string, Buffer> | undefined> {
     try {
       if (kind === 'secrets') {
         const s = await this.client.get('secrets', name, { namespace: this.namespace });
