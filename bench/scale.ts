@@ -235,7 +235,7 @@ async function main(): Promise<void> {
   const restarts: Record<string, number> = {};
   const start = (name: string, args: string[], onRestart?: (c: ChildProcess) => void): ChildProcess => {
     const out = openSync(join(logDir, `${name}.log`), 'a');
-    const c = spawn(process.execPath, [component, name, ...args], { stdio: ['ignore', out, out], env });
+    const c = spawn(process.execPath, [...(process.env.KUBELAB_COMPONENT_NODE_FLAGS ?? '').split(' ').filter(Boolean), component, name, ...args], { stdio: ['ignore', out, out], env });
     c.on('exit', (code, sig) => {
       if (ctl.signal.aborted) return;
       restarts[name] = (restarts[name] ?? 0) + 1;
