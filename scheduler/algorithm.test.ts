@@ -75,3 +75,43 @@ describe('Algorithm', () => {
     );
   });
 });
+
+describe('Algorithm trace (the dashboard scheduler panel)', () => {
+  const traced = () => new Algorithm({ filters: DEFAULT_FILTERS, scores: DEFAULT_SCORES, trace: true });
+
+  it('keeps every node of a small cluster: all verdicts, every feasible node scored per plugin', () => {
+    const nodes = [nodeInfo({ name: 'a', unschedulable: true }), nodeInfo({ name: 'b', cpu: '4' }), nodeInfo({ name: 'c', cpu: '8' })];
+    const a = traced();
+    const r = a.schedule(podInfo('p', { containers: [requests('500m')] }), nodes);
+    const t = a.lastTrace!;
+    expect(t.filters.map((f) => [f.node, f.status === undefined])).toEqual([
+      ['a', false],
+      ['b', true],
+      ['c', true],
+    ]);
+    expect(t.scores.map((s) => s.node).sort()).toEqual(['b', 'c']);
+    expect(Object.keys(t.scores[0]?.plugins ?? {}).length).toBeGreaterThan(1);
+    expect([t.evaluated, t.feasible]).toEqual([3, 2]);
+    // The chosen node is the best-scored one.
+    expect(r.node?.name).toBe([...t.scores].sort((x, y) => y.total - x.total)[0]?.node);
+  });
+
+  it('in a big cluster keeps the failing verdicts (bounded) and the best-scored nodes, with the counts', () => {
+    const nodes = Array.from({ length: 1000 }, (_, i) => nodeInfo({ name: `n${String(i).padStart(4, '0')}`, cpu: i % 3 === 0 ? '100m' : String(1 + (i % 7)) }));
+    const a = traced();
+    const r = a.schedule(podInfo('p', { containers: [requests('500m')] }), nodes);
+    const t = a.lastTrace!;
+    expect(t.evaluated).toBe(r.evaluated);
+    expect(t.feasible).toBe(r.feasible);
+    expect(t.scores).toHaveLength(20);
+    const failing = t.filters.filter((f) => f.status);
+    expect(failing.length).toBeGreaterThan(0);
+    expect(failing.length).toBeLessThanOrEqual(100);
+    expect(failing.every((f) => f.status?.reasons.some((x) => /Insufficient cpu/.test(x)))).toBe(true);
+    // The passing verdicts are those of the scored nodes, and those are the best of all feasible nodes.
+    expect(t.filters.filter((f) => !f.status).map((f) => f.node).sort()).toEqual(t.scores.map((s) => s.node).sort());
+    const worstKept = Math.min(...t.scores.map((s) => s.total));
+    expect(r.node && t.scores.some((s) => s.node === r.node?.name)).toBe(true);
+    expect(worstKept).toBeGreaterThan(0);
+  });
+});

@@ -29,10 +29,23 @@ export interface AlgorithmOptions {
   trace?: boolean;
 }
 
-/** What the last `schedule` call saw (with `trace`): each filtered node's verdict, each scored node's plugin scores. */
+/**
+ * Up to this many nodes a trace keeps every node's verdict and every feasible node's scores. In a bigger cluster it
+ * keeps the failing nodes' verdicts (up to TRACE_MAX_FAILURES) and the TRACE_TOP_SCORES best-scored nodes: a
+ * verdict and a score object for each of ~420 nodes per pod was most of the scheduler's memory in bench/scale.ts
+ * (1000 nodes: 979 MiB peak RSS with them, ~370 without), for a table no one reads past its first rows.
+ */
+export const TRACE_FULL_NODES = 100;
+export const TRACE_TOP_SCORES = 20;
+export const TRACE_MAX_FAILURES = 100;
+
+/** What the last `schedule` call saw (with `trace`): filtered nodes' verdicts, scored nodes' plugin scores. */
 export interface ScheduleTrace {
   readonly filters: { node: string; status?: Status }[];
   readonly scores: { node: string; total: number; plugins: Record<string, number> }[];
+  /** Nodes the filters ran on, and how many passed (`filters` and `scores` hold fewer in a big cluster). */
+  evaluated: number;
+  feasible: number;
 }
 
 export class Algorithm {
@@ -146,17 +159,19 @@ export class Algorithm {
     const feasible = this.feasible;
     feasible.length = 0;
     let diagnosis: Diagnosis | undefined;
-    const trace: ScheduleTrace | undefined = this.opts.trace ? { filters: [], scores: [] } : undefined;
+    const trace: ScheduleTrace | undefined = this.opts.trace ? { filters: [], scores: [], evaluated: 0, feasible: 0 } : undefined;
+    const compact = n > TRACE_FULL_NODES;
     this.lastTrace = trace;
     const broken = this.prepare(pod, nodes);
     if (broken) {
       diagnosis = new Diagnosis();
       for (let i = 0; i < n; i++) diagnosis.add(broken.reasons);
-      if (trace) for (const node of nodes) trace.filters.push({ node: node.name, status: broken });
+      if (trace) for (const node of compact ? nodes.slice(0, TRACE_MAX_FAILURES) : nodes) trace.filters.push({ node: node.name, status: broken });
       return { evaluated: 0, feasible: 0, diagnosis };
     }
     if (nominatedNode && !this.runFiltersWithNominated(pod, nominatedNode)) {
       trace?.filters.push({ node: nominatedNode.name });
+      if (trace) trace.evaluated = trace.feasible = 1;
       return { node: nominatedNode, evaluated: 1, feasible: 1 };
     }
     const withNominated = this.opts.nominated !== undefined && this.opts.nominated.size > 0;
@@ -167,7 +182,13 @@ export class Algorithm {
       const fail = withNominated ? this.runFiltersWithNominated(pod, node) : this.runFilters(pod, node);
       if (!fail) feasible.push(node);
       else (diagnosis ??= new Diagnosis()).add(fail.reasons);
-      trace?.filters.push({ node: node.name, status: fail });
+      // A big cluster's trace: failures here, the best-scored nodes' passing verdicts in pick.
+      if (trace && (!compact || (fail && trace.filters.length < TRACE_MAX_FAILURES))) trace.filters.push({ node: node.name, status: fail });
+    }
+    if (trace) {
+      trace.evaluated = evaluated;
+      trace.feasible = feasible.length;
+      if (compact && feasible.length === 1 && feasible[0]) trace.filters.push({ node: feasible[0].name });
     }
     // Rotate the start so that successive pods look at different nodes first (no bias to the list head).
     this.nextStart = n > 0 ? (start + evaluated) % n : 0;
@@ -186,14 +207,15 @@ export class Algorithm {
     const out = this.scratch.subarray(0, k);
     total.fill(0);
     const trace = this.lastTrace;
-    const plugins: Record<string, number>[] | undefined = trace ? nodes.map(() => ({})) : undefined;
+    // Each plugin's scores, kept for the trace: in one array per plugin, turned into per-node records only for the
+    // nodes the trace keeps.
+    const perPlugin: [string, Float64Array][] | undefined = trace ? [] : undefined;
     for (const s of this.opts.scores) {
       if (s.relevant && !s.relevant(pod)) continue;
       runScorePlugin(s, pod, nodes, out, allNodes);
       for (let i = 0; i < k; i++) total[i] += s.weight * out[i];
-      if (plugins) for (let i = 0; i < k; i++) plugins[i][s.name] = out[i];
+      perPlugin?.push([s.name, Float64Array.from(out)]);
     }
-    if (trace && plugins) for (let i = 0; i < k; i++) trace.scores.push({ node: nodes[i].name, total: total[i], plugins: plugins[i] });
     // Reservoir choice among equal best scores: each tied node is equally likely.
     let best = 0;
     let ties = 1;
@@ -204,6 +226,18 @@ export class Algorithm {
       } else if (total[i] === total[best]) {
         ties++;
         if (this.random() * ties < 1) best = i;
+      }
+    }
+    if (trace && perPlugin) {
+      const compact = allNodes.length > TRACE_FULL_NODES;
+      let keep = Array.from({ length: k }, (_, i) => i);
+      // The chosen node first (among tied best scores it may not sort first), then the best of the others.
+      if (compact) keep = [best, ...keep.filter((i) => i !== best).sort((a, b) => total[b] - total[a]).slice(0, TRACE_TOP_SCORES - 1)];
+      for (const i of keep) {
+        const plugins: Record<string, number> = {};
+        for (const [name, scores] of perPlugin) plugins[name] = scores[i];
+        trace.scores.push({ node: nodes[i].name, total: total[i], plugins });
+        if (compact) trace.filters.push({ node: nodes[i].name });
       }
     }
     return nodes[best];

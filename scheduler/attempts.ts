@@ -34,6 +34,9 @@ export interface AttemptRecord {
   readonly message?: string;
   /** Nodes in the cluster when the pod was tried, and how many the filters ran on. */
   readonly nodes: number;
+  /** Nodes the filters ran on and how many passed; in a big cluster `filters` and `scores` keep only the failing and best-scored nodes. */
+  readonly evaluated?: number;
+  readonly feasible?: number;
   readonly filters: readonly NodeVerdict[];
   readonly scores: readonly NodeScore[];
   /** Plugin weights, to read `scores`. */

@@ -413,6 +413,8 @@ export class Scheduler {
       result,
       ...extra,
       nodes: this.cache.nodeCount,
+      evaluated: trace.evaluated,
+      feasible: trace.feasible,
       filters: trace.filters.map((f) => ({ node: f.node, code: f.status?.code ?? 'Success', reasons: f.status?.reasons ?? [] })),
       scores: trace.scores,
       weights: SCORE_WEIGHTS,
