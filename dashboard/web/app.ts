@@ -535,7 +535,7 @@ function attemptHtml(podId: string): string {
       return `<tr data-node="${esc(f.node)}"><td>${esc(f.node)}${a.node === f.node ? ' ✔' : ''}</td><td class="filter">${verdict}</td><td>${s ? s.total.toFixed(0) : ''}</td><td>${s ? plugins.map((pl) => `${esc(pl)} ${(s.plugins[pl] ?? 0).toFixed(0)}`).join('<br>') : ''}</td></tr>`;
     })
     .join('');
-  return `<h3>Scheduler: last attempt</h3><p>${esc(a.result)}${a.node ? ` on ${esc(a.node)}` : ''} at ${esc(new Date(a.time).toLocaleTimeString([], { hour12: false }))} · ${a.evaluated ?? a.filters.length}/${a.nodes} nodes filtered${a.feasible !== undefined && a.scores.length < a.feasible ? ` · ${a.feasible} fit, the ${a.scores.length} best-scored shown` : ''}${a.nominatedNode ? ` · nominated: ${esc(a.nominatedNode)}` : ''}</p>
+  return `<h3>Scheduler: last attempt</h3><p>${esc(a.result)}${a.node ? ` on ${esc(a.node)}` : ''} at ${esc(new Date(a.time).toLocaleTimeString([], { hour12: false }))} · ${a.evaluated ?? a.filters.length}/${a.nodes} nodes filtered${a.feasible !== undefined && a.scores.length > 0 && a.scores.length < a.feasible ? ` · ${a.feasible} fit, the ${a.scores.length} best-scored shown` : ''}${a.nominatedNode ? ` · nominated: ${esc(a.nominatedNode)}` : ''}</p>
 ${a.message ? `<p class="hint">${esc(a.message)}</p>` : ''}
 ${a.victims?.length ? `<p id="sched-victims">preempting on ${esc(a.nominatedNode ?? '')}: ${a.victims.map((v) => `<span class="victim">${esc(v)}</span>`).join(', ')}${a.pdbViolations ? ` (violates ${a.pdbViolations} disruption budget${a.pdbViolations > 1 ? 's' : ''})` : ''}</p>` : ''}
 <table id="sched-table"><tr><th>node</th><th>filter</th><th>score</th><th>per plugin (weight ${plugins.map((p) => `${p}×${a.weights[p]}`).join(', ')})</th></tr>${rows}</table>`;
