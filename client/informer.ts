@@ -73,7 +73,7 @@ export class Informer<R extends string, T extends KObject = TypeOf<R> & KObject>
     this.indexers.set(name, fn);
     const idx = new Map<string, Set<string>>();
     this.indices.set(name, idx);
-    for (const [key, obj] of this.items) for (const v of fn(obj)) addTo(idx, v, key);
+    for (const [key, obj] of this.items) for (const v of this.keysOf(name, fn, obj)) addTo(idx, v, key);
   }
 
   hasSynced(): boolean {
@@ -237,10 +237,25 @@ export class Informer<R extends string, T extends KObject = TypeOf<R> & KObject>
     }
   }
 
+  /**
+   * An index's keys for an object; none when the index function throws on it (a malformed object written around
+   * the apiserver's validation: an ownerReferences that is not a list). The object stays in the cache and in the
+   * other indexes; the informer goes on.
+   */
+  private keysOf(name: string, fn: IndexFunc<T>, obj: T): string[] {
+    try {
+      const keys = fn(obj);
+      return Array.isArray(keys) ? keys.filter((k) => typeof k === 'string') : [];
+    } catch (err) {
+      this.opts.logger?.warn({ resource: this.resource, index: name, key: keyOf(obj), err: (err as Error).message }, 'index function failed on an object; not indexed there');
+      return [];
+    }
+  }
+
   private index(key: string, obj: T): void {
     for (const [name, fn] of this.indexers) {
       const idx = this.indices.get(name);
-      if (idx) for (const v of fn(obj)) addTo(idx, v, key);
+      if (idx) for (const v of this.keysOf(name, fn, obj)) addTo(idx, v, key);
     }
   }
 
@@ -248,7 +263,7 @@ export class Informer<R extends string, T extends KObject = TypeOf<R> & KObject>
     for (const [name, fn] of this.indexers) {
       const idx = this.indices.get(name);
       if (!idx) continue;
-      for (const v of fn(obj)) {
+      for (const v of this.keysOf(name, fn, obj)) {
         const set = idx.get(v);
         set?.delete(key);
         if (set && set.size === 0) idx.delete(v);
