@@ -17,9 +17,9 @@ export interface EnvContext {
   nodeMemoryBytes: number;
 }
 
-/** Reads ConfigMaps/Secrets once per container start. */
+/** Reads each ConfigMap/Secret once per fetcher (a container start, or one volume-sync pass of a namespace). */
 export class ObjectFetcher {
-  private readonly cache = new Map<string, Promise<Record<string, string> | undefined>>();
+  private readonly cache = new Map<string, Promise<Record<string, Buffer> | undefined>>();
 
   constructor(
     private readonly client: ApiClient,
@@ -27,25 +27,19 @@ export class ObjectFetcher {
   ) {}
 
   /** Data of a ConfigMap / Secret (Secret values decoded); undefined when it does not exist. */
-  data(kind: 'configmaps' | 'secrets', name: string): Promise<Record<string, string> | undefined> {
+  async data(kind: 'configmaps' | 'secrets', name: string): Promise<Record<string, string> | undefined> {
+    const b = await this.bytes(kind, name);
+    if (!b) return undefined;
+    return Object.fromEntries(Object.entries(b).map(([k, v]) => [k, v.toString('utf8')]));
+  }
+
+  /** Raw bytes per key (binaryData and Secret data decoded). */
+  bytes(kind: 'configmaps' | 'secrets', name: string): Promise<Record<string, Buffer> | undefined> {
     const key = `${kind}/${name}`;
     let p = this.cache.get(key);
     if (!p) {
-      p = this.load(kind, name);
-      this.cache.set(key, p);
-    }
-    return p;
-  }
-
-  private readonly byteCache = new Map<string, Promise<Record<string, Buffer> | undefined>>();
-
-  /** Raw bytes per key (binaryData and Secret data decoded); read once per fetcher, as `data`. */
-  bytes(kind: 'configmaps' | 'secrets', name: string): Promise<Record<string, Buffer> | undefined> {
-    const key = `${kind}/${name}`;
-    let p = this.byteCache.get(key);
-    if (!p) {
       p = this.read(kind, name);
-      this.byteCache.set(key, p);
+      this.cache.set(key, p);
     }
     return p;
   }
@@ -68,12 +62,6 @@ export class ObjectFetcher {
       if (isNotFound(err)) return undefined;
       throw err;
     }
-  }
-
-  private async load(kind: 'configmaps' | 'secrets', name: string): Promise<Record<string, string> | undefined> {
-    const b = await this.bytes(kind, name);
-    if (!b) return undefined;
-    return Object.fromEntries(Object.entries(b).map(([k, v]) => [k, v.toString('utf8')]));
   }
 }
 
