@@ -20,6 +20,9 @@
  * nodes tainted per second (default 100; Kubernetes: 0.1, which would take 17 minutes for 100 nodes).
  * Run: npm run build && node dist/bench/scale.js [--nodes 1000] [--deployments 300] [--replicas 100]
  *      [--node-procs 2] [--crash 100] [--soak-minutes 30] [--toleration 30] [--eviction-rate 100] [--concurrency 16]
+ * Environment, for digging: KUBELAB_HOLLOW_LOG_LEVEL=debug logs each hollow pod sync's timeline to the run's log
+ * directory (printed when a component restarts); KUBELAB_COMPONENT_NODE_FLAGS="--heap-growing-percent=100" passes
+ * Node.js/V8 flags to the control-plane components.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
