@@ -181,13 +181,14 @@ export class Registry {
     return this.timed('GET', resource, subresource, () => this.getNow(resource, namespace, name, subresource));
   }
 
-  /** Runs a request and reports it to `metrics`: an unknown resource is counted as "unknown", not by its name. */
+  /** Runs a request and reports it to `metrics`: a resource or subresource this server does not have is counted as "unknown". */
   private timed<T>(verb: RequestVerb, resource: string, subresource: string, fn: () => Promise<T>): Promise<T> {
     const m = this.metrics;
     if (!m) return fn();
     const t0 = performance.now();
-    const label = resourceInfo(resource) ? resource : 'unknown';
-    const sub = subresource && ['status', 'scale', 'binding', 'eviction', 'token', 'ephemeralcontainers', 'log', 'exec', 'attach', 'portforward', 'proxy'].includes(subresource) ? subresource : subresource ? 'unknown' : '';
+    const info = resourceInfo(resource);
+    const label = info ? resource : 'unknown';
+    const sub = !subresource ? '' : info?.subresources.includes(subresource) ? subresource : 'unknown';
     return fn().then(
       (v) => {
         m.observe(verb, label, sub, t0);

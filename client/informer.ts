@@ -245,7 +245,7 @@ export class Informer<R extends string, T extends KObject = TypeOf<R> & KObject>
   private keysOf(name: string, fn: IndexFunc<T>, obj: T): string[] {
     try {
       const keys = fn(obj);
-      return Array.isArray(keys) ? keys.filter((k) => typeof k === 'string') : [];
+      return Array.isArray(keys) ? keys : [];
     } catch (err) {
       this.opts.logger?.warn({ resource: this.resource, index: name, key: keyOf(obj), err: (err as Error).message }, 'index function failed on an object; not indexed there');
       return [];
