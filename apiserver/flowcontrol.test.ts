@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ApiError } from '../api/errors.js';
 import { MutatingFlowControl } from './flowcontrol.js';
 
-const user = { username: 'u', groups: [] };
+const user = { name: 'u', groups: [] };
+const other = { name: 'probe', groups: [] };
 
 /** A request that holds its seat until released. */
 function held(): { promise: Promise<void>; release: () => void } {
@@ -32,6 +33,50 @@ describe('mutating flow control', () => {
     await Promise.all(runs);
     expect(order).toEqual([0, 1, 2, 3]);
     expect(fc.inFlight).toBe(0);
+  });
+
+  it("serves the waiting flows (users) in turn: one client's burst does not make another wait behind all of it", async () => {
+    const fc = new MutatingFlowControl({ maxMutatingInflight: 1 });
+    const order: string[] = [];
+    const gates = new Map<string, ReturnType<typeof held>>();
+    const request = (who: typeof user, name: string): Promise<void> => {
+      const g = held();
+      gates.set(name, g);
+      return fc.run('pods', who, async () => {
+        order.push(name);
+        await g.promise;
+      });
+    };
+    const runs = [request(user, 'a0'), request(user, 'a1'), request(user, 'a2'), request(user, 'a3'), request(other, 'b1')];
+    await Promise.resolve();
+    expect(order).toEqual(['a0']);
+    expect(fc.waiting).toBe(4);
+    expect(fc.waitingFlows).toBe(2);
+    for (const name of ['a0', 'a1', 'b1', 'a2', 'a3']) {
+      gates.get(name)?.release();
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(runs);
+    // b1 came last but was served second after a0's seat went round: a1 (its flow's turn), then b1, then a's rest.
+    expect(order).toEqual(['a0', 'a1', 'b1', 'a2', 'a3']);
+    expect(fc.inFlight).toBe(0);
+    expect(fc.waitingFlows).toBe(0);
+  });
+
+  it('a flow may fill at most three quarters of the queue: another user still finds room', async () => {
+    const fc = new MutatingFlowControl({ maxMutatingInflight: 1, maxQueued: 4, queueTimeoutMs: 5_000 });
+    const g = held();
+    const busy = fc.run('pods', user, () => g.promise);
+    const mine = [1, 2, 3].map(() => fc.run('pods', user, async () => 'mine'));
+    const refused = await fc.run('pods', user, async () => 'never').catch((e: unknown) => e);
+    expect((refused as ApiError).reason).toBe('TooManyRequests');
+    expect((refused as ApiError).message).toMatch(/3 of them from this user/);
+    const theirs = fc.run('pods', other, async () => 'theirs');
+    expect(fc.waiting).toBe(4);
+    g.release();
+    await busy;
+    await expect(theirs).resolves.toBe('theirs');
+    await expect(Promise.all(mine)).resolves.toEqual(['mine', 'mine', 'mine']);
   });
 
   it("never queues Lease writes or the apiserver's own writes", async () => {

@@ -26,7 +26,8 @@
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
-import { mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -128,6 +129,7 @@ async function hollowChild(): Promise<void> {
   const nodes = await startHollowNodes(
     {
       apiserver: arg('apiserver'),
+      token: arg('token'),
       count: Number(arg('count')),
       namePrefix: arg('prefix'),
       cpu: '32',
@@ -248,6 +250,21 @@ async function main(): Promise<void> {
     children.push(c);
     return c;
   };
+  // Each client its own identity (static tokens), so that the apiserver's flow control tells their requests apart
+  // as Kubernetes' does by user: the scheduler, the controller-manager, each hollow-node process, the probe; the
+  // bench's own Deployment creates go as the insecure apiserver's anonymous admin.
+  const tokens = { scheduler: randomUUID(), 'controller-manager': randomUUID(), probe: randomUUID(), hollow: randomUUID() };
+  const tokenFile = join(logDir, 'tokens.csv');
+  writeFileSync(
+    tokenFile,
+    [
+      `${tokens.scheduler},system:kube-scheduler,,`,
+      `${tokens['controller-manager']},system:kube-controller-manager,,`,
+      `${tokens.probe},scale-probe,,`,
+      ...Array.from({ length: nodeProcs }, (_, k) => `${tokens.hollow}-${k},hollow-nodes-${k},,`),
+    ].join('\n') + '\n',
+    { mode: 0o600 },
+  );
   const grpcPort = await freePort();
   const apiserver = `127.0.0.1:${grpcPort}`;
   const control: Record<string, number | undefined> = { etcd: etcd.pid };
@@ -255,16 +272,16 @@ async function main(): Promise<void> {
   const admin: Record<string, number> = { apiserver: await freePort(), scheduler: await freePort(), 'controller-manager': await freePort() };
   control.apiserver = start('apiserver', [
     '--etcd-servers', etcd.endpoint, '--grpc-port', String(grpcPort), '--http-port', String(await freePort()), '--admin-port', String(admin.apiserver), '--bind-address', '127.0.0.1',
-    '--insecure', '--authorization-mode', 'AlwaysAllow', '--timing', 'default', '--default-toleration-seconds', String(toleration),
+    '--insecure', '--authorization-mode', 'AlwaysAllow', '--token-auth-file', tokenFile, '--timing', 'default', '--default-toleration-seconds', String(toleration),
   ], (c) => (control.apiserver = c.pid)).pid;
   const client = new ApiClient(apiserver, { timeoutMs: 60_000 });
   const hollow: ChildProcess[] = [];
   try {
     await waitFor(() => client.list('namespaces', { limit: 1 }).then(() => true, () => false), { what: 'the apiserver', timeoutMs: 60_000 });
-    control.scheduler = start('scheduler', ['--apiserver', apiserver, '--admin-port', String(admin.scheduler), '--timing', 'default'], (c) => (control.scheduler = c.pid)).pid;
+    control.scheduler = start('scheduler', ['--apiserver', apiserver, '--token', tokens.scheduler, '--admin-port', String(admin.scheduler), '--timing', 'default'], (c) => (control.scheduler = c.pid)).pid;
     control['controller-manager'] = start(
       'controller-manager',
-      ['--apiserver', apiserver, '--admin-port', String(admin['controller-manager']), '--metrics-port', '0', '--metrics-advertise-address', '127.0.0.1', '--timing', 'default', '--node-eviction-rate', String(evictionRate)],
+      ['--apiserver', apiserver, '--token', tokens['controller-manager'], '--admin-port', String(admin['controller-manager']), '--metrics-port', '0', '--metrics-advertise-address', '127.0.0.1', '--timing', 'default', '--node-eviction-rate', String(evictionRate)],
       (c) => (control['controller-manager'] = c.pid),
     ).pid;
     const peak: Record<string, number> = {};
@@ -302,7 +319,7 @@ async function main(): Promise<void> {
       const count = Math.min(perProc, nodes - k * perProc);
       if (count <= 0) break;
       const out = openSync(join(logDir, `hollow-${k}.log`), 'a');
-      const c = fork(childPath, ['--hollow-child', '--apiserver', apiserver, '--count', String(count), '--prefix', `hollow-${k}-`], { env, stdio: ['ignore', out, 'inherit', 'ipc'] });
+      const c = fork(childPath, ['--hollow-child', '--apiserver', apiserver, '--token', `${tokens.hollow}-${k}`, '--count', String(count), '--prefix', `hollow-${k}-`], { env, stdio: ['ignore', out, 'inherit', 'ipc'] });
       hollow.push(c);
       children.push(c);
     }
@@ -330,7 +347,8 @@ async function main(): Promise<void> {
       }
       return live > total ? Math.min(n, total - 1) : n;
     };
-    const probe = startProbe(client, ctl.signal);
+    // The probe as a user of its own on a connection of its own (not behind this process's pod informer).
+    const probe = startProbe(new ApiClient(apiserver, { timeoutMs: 60_000, token: tokens.probe, ownConnection: true }), ctl.signal);
     probe.take();
     const rssHollow = (): number => hollow.reduce((s, c) => s + (rssMiB(c.pid) || 0), 0);
 

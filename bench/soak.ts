@@ -5,7 +5,10 @@
  * the NodeNotReady events, the load average and the churn done. Not for CI: it takes the whole duration.
  * Run: npm run build && node dist/bench/soak.js [--minutes 30] [--load 1] [--timing lab|default]
  */
-import { loadavg } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
 import { nodeCondition } from '../api/objects.js';
 import { isTimingPreset, type TimingPreset } from '../component-base/timing.js';
 import type { core } from '../api/types.js';
@@ -30,6 +33,19 @@ function deployment(name: string, replicas: number, command: string[]): unknown 
   };
 }
 
+/** Every container's log of the cluster (timestamps on), into a directory named on stderr: what a flap needs. */
+async function saveLogs(cluster: string): Promise<void> {
+  const docker = new Docker();
+  const dir = mkdtempSync(join(tmpdir(), 'kubelab-soak-logs-'));
+  for (const info of await docker.listContainers({ all: true })) {
+    const name = (info.Names[0] ?? '').replace(/^\//, '');
+    if (!name.startsWith(cluster)) continue;
+    const buf = (await docker.getContainer(info.Id).logs({ stdout: true, stderr: true, timestamps: true, follow: false })) as unknown as Buffer;
+    writeFileSync(join(dir, `${name}.log`), buf);
+  }
+  process.stderr.write(`[soak] the cluster's container logs: ${dir}\n`);
+}
+
 async function main(): Promise<void> {
   const minutes = flag('minutes', 30);
   const load = flag('load', 0) === 1;
@@ -47,6 +63,27 @@ async function main(): Promise<void> {
       await c.client.create('deployments', deployment('burn', 3, ['sh', '-c', 'while :; do :; done']) as never);
       await c.client.create('deployments', deployment('churn', 30, ['sleep', '3600']) as never);
     }
+    // Each node's last Lease renewal as this process saw it: a flap says whether the kubelet stopped renewing
+    // (its renewTime old) or the renewals kept coming and the node lifecycle controller missed them.
+    const renewed = new Map<string, { renewTime: string; seenAt: number }>();
+    const watchLeases = async (): Promise<void> => {
+      while (!ctl.signal.aborted) {
+        try {
+          for await (const ev of c.client.watch('leases', { namespace: 'kube-node-lease', signal: ctl.signal })) {
+            const l = ev.object as { metadata?: { name?: string }; spec?: { renewTime?: string } };
+            const prev = renewed.get(l.metadata?.name ?? '');
+            if (l.spec?.renewTime && l.spec.renewTime !== prev?.renewTime) renewed.set(l.metadata?.name ?? '', { renewTime: l.spec.renewTime, seenAt: Date.now() });
+          }
+        } catch {
+          if (!ctl.signal.aborted) await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+    };
+    const leaseNote = (name: string): string => {
+      const r = renewed.get(name);
+      if (!r) return 'no Lease renewal seen';
+      return `Lease renewTime ${r.renewTime}, seen ${((Date.now() - r.seenAt) / 1000).toFixed(1)} s before (renewed ${((Date.now() - Date.parse(r.renewTime)) / 1000).toFixed(1)} s before by its own clock)`;
+    };
     const last = new Map<string, string>();
     const watchNodes = async (): Promise<void> => {
       while (!ctl.signal.aborted) {
@@ -55,7 +92,7 @@ async function main(): Promise<void> {
             const n = ev.object as core.Node;
             const name = n.metadata?.name ?? '';
             const status = nodeCondition(n, 'Ready')?.status ?? 'None';
-            if (last.get(name) === 'True' && status !== 'True') flaps.push(`${name} ${status} at ${new Date().toISOString()}`);
+            if (last.get(name) === 'True' && status !== 'True') flaps.push(`${name} ${status} at ${new Date().toISOString()}; ${leaseNote(name)}`);
             last.set(name, status);
           }
         } catch {
@@ -74,6 +111,7 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, 1_000));
       }
     };
+    void watchLeases();
     void watchNodes();
     void churn();
     const end = Date.now() + minutes * 60_000;
@@ -90,6 +128,7 @@ async function main(): Promise<void> {
       ['load average (1 min): median / max', `${median(loads).toFixed(1)} / ${Math.max(...loads).toFixed(1)}`],
       ...flaps.map((f) => ['flap', f] as [string, string]),
     ]);
+    if (flaps.length > 0) await saveLogs(c.name);
   } finally {
     ctl.abort();
     await c.stop();

@@ -5,29 +5,32 @@
  */
 import { installCrashHandlers } from '../component-base/process.js';
 
-const COMPONENTS: Record<string, string> = {
-  apiserver: '../apiserver/main.js',
-  scheduler: '../scheduler/main.js',
-  'controller-manager': '../controller-manager/main.js',
-  kubelet: '../kubelet/main.js',
-  'kube-proxy': '../kube-proxy/main.js',
-  node: './node.js',
-  dns: '../kube-proxy/dns-main.js',
-  ingress: '../ingress/main.js',
-  dashboard: './dashboard.js',
-  pki: './pki.js',
+type Main = { main(argv: string[]): Promise<void> };
+
+// Literal imports, loaded on demand: the image runs this file bundled (deploy/bundle.mjs), one chunk per component.
+const COMPONENTS: Record<string, () => Promise<Main>> = {
+  apiserver: () => import('../apiserver/main.js'),
+  scheduler: () => import('../scheduler/main.js'),
+  'controller-manager': () => import('../controller-manager/main.js'),
+  kubelet: () => import('../kubelet/main.js'),
+  'kube-proxy': () => import('../kube-proxy/main.js'),
+  node: () => import('./node.js'),
+  dns: () => import('../kube-proxy/dns-main.js'),
+  ingress: () => import('../ingress/main.js'),
+  dashboard: () => import('./dashboard.js'),
+  pki: () => import('./pki.js'),
 };
 
 async function run(): Promise<void> {
   // Before the component's module loads: a crash while loading it is reported and exits non-zero too.
   installCrashHandlers();
   const [name, ...rest] = process.argv.slice(2);
-  const path = name ? COMPONENTS[name] : undefined;
-  if (!path) {
+  const load = name && Object.hasOwn(COMPONENTS, name) ? COMPONENTS[name] : undefined;
+  if (!load) {
     process.stderr.write(`usage: component <${Object.keys(COMPONENTS).join('|')}> [flags]\n`);
     process.exit(2);
   }
-  const mod = (await import(path)) as { main(argv: string[]): Promise<void> };
+  const mod = await load();
   await mod.main(rest);
 }
 

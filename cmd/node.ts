@@ -37,6 +37,7 @@ export function compileNodeConfig(o: FlagValues<typeof NODE_FLAGS>): NodeConfig 
     tls: o.proxyClientCertificate
       ? loadClientTls({ certificateAuthority: o.certificateAuthority, clientCertificate: o.proxyClientCertificate, clientKey: o.proxyClientKey })
       : kubelet.tls,
+    ...(!o.proxyClientCertificate && kubelet.token ? { token: kubelet.token } : {}),
     nodeName: kubelet.nodeName,
     serviceClusterIpRange: kubelet.serviceCidr || undefined,
     loadBalancerIpRange: o.loadBalancerIpRange,
@@ -53,10 +54,10 @@ export const nodeComponent: ComponentSpec<typeof NODE_FLAGS, NodeConfig> = {
   flags: NODE_FLAGS,
   compile: compileNodeConfig,
   async start(config, signal, logger) {
-    const client = new ApiClient(config.kubelet.apiserver, { tls: config.kubelet.tls });
+    const client = new ApiClient(config.kubelet.apiserver, { tls: config.kubelet.tls, token: config.kubelet.token });
     // The node's Lease and status on a connection of their own (Kubernetes' heartbeat client).
-    const heartbeatClient = new ApiClient(config.kubelet.apiserver, { tls: config.kubelet.tls, ownConnection: true });
-    const proxyClient = config.proxy && config.proxy.tls !== config.kubelet.tls ? new ApiClient(config.proxy.apiserver, { tls: config.proxy.tls }) : client;
+    const heartbeatClient = new ApiClient(config.kubelet.apiserver, { tls: config.kubelet.tls, token: config.kubelet.token, ownConnection: true });
+    const proxyClient = config.proxy && config.proxy.tls !== config.kubelet.tls ? new ApiClient(config.proxy.apiserver, { tls: config.proxy.tls, token: config.proxy.token }) : client;
     signal.addEventListener(
       'abort',
       () =>

@@ -103,10 +103,13 @@ export interface ClientTlsOptions {
   certificateAuthority?: string;
   clientCertificate?: string;
   clientKey?: string;
+  /** A bearer token sent on every call (kubectl's --token): a static token of --token-auth-file or a ServiceAccount token. */
+  token?: string;
 }
 
 export const CLIENT_TLS_FLAGS = {
   certificateAuthority: stringFlag('--certificate-authority <file>', 'PEM CA that signed the apiserver (enables TLS)', { env: 'KUBELAB_CERTIFICATE_AUTHORITY' }),
   clientCertificate: stringFlag('--client-certificate <file>', 'PEM client certificate presented to the apiserver', { env: 'KUBELAB_CLIENT_CERTIFICATE' }),
   clientKey: stringFlag('--client-key <file>', 'PEM key of --client-certificate', { env: 'KUBELAB_CLIENT_KEY' }),
+  token: stringFlag('--token <token>', 'bearer token for the apiserver (a --token-auth-file entry or a ServiceAccount token)', { env: 'KUBELAB_TOKEN' }),
 } satisfies FlagsFor<ClientTlsOptions>;

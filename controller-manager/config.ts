@@ -75,6 +75,8 @@ export interface ControllerManagerOptions extends ClientTlsOptions {
 export interface ControllerManagerConfig {
   apiserver: string;
   tls?: ClientTls;
+  /** Bearer token sent to the apiserver (--token), beside or instead of a client certificate. */
+  token?: string;
   adminPort: number;
   bindAddress: string;
   timing: TimingPreset;
@@ -158,6 +160,7 @@ export function compileControllerManagerConfig(o: ControllerManagerOptions = {})
   const cfg: ControllerManagerConfig = {
     apiserver: o.apiserver ?? process.env.KUBELAB_APISERVER ?? '127.0.0.1:7443',
     tls: o.tls ?? loadClientTls(o),
+    ...(o.token ? { token: o.token } : {}),
     adminPort,
     bindAddress: o.bindAddress ?? '0.0.0.0',
     timing,

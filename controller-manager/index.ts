@@ -67,10 +67,10 @@ export async function startControllerManager(config: ControllerManagerConfig, si
   setMaxListeners(0, signal);
   const log = (deps.logger ?? nullLogger()).child({ component: 'controller-manager' });
   const clock = deps.clock ?? realClock;
-  const client = new ApiClient(config.apiserver, { tls: config.tls });
+  const client = new ApiClient(config.apiserver, { tls: config.tls, token: config.token });
   // Leader election on a connection of its own (Kubernetes' leader-election client): a renewal never waits behind
   // the informers' watch traffic on a busy connection.
-  const electionClient = new ApiClient(config.apiserver, { tls: config.tls, ownConnection: true });
+  const electionClient = new ApiClient(config.apiserver, { tls: config.tls, token: config.token, ownConnection: true });
   const registry = newMetricsRegistry('controller-manager');
   let leading = !config.leaderElect;
   let informers: SharedInformers | undefined;

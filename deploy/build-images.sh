@@ -425,8 +425,8 @@ stage_kubelab() {
   # The lab's audit policy (the apiserver's --audit-policy-file /app/deploy/audit-policy.yaml).
   mkdir -p "$ctx/app/data/deploy"
   cp "$ROOT/deploy/audit-policy.yaml" "$ctx/app/data/deploy/audit-policy.yaml"
-  if [ ! -f "$ctx/app/dist/cmd/component.js" ]; then
-    say "warning: dist/cmd/component.js does not exist yet; $ref will be built but its ENTRYPOINT will fail"
+  if [ ! -f "$ctx/app/dist/bundle/component.js" ]; then
+    say "warning: dist/bundle/component.js does not exist yet (run \`npm run build\`); $ref will be built but its ENTRYPOINT will fail"
   fi
   echo "$lockkey"
 }

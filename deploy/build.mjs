@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * `npm run build`: the TypeScript build (tsc, incremental) and the dashboard bundle (dashboard/build.ts) —
+ * `npm run build`: the TypeScript build (tsc, incremental), the dashboard bundle (dashboard/build.ts) and the
+ * components' bundle the images run (deploy/bundle.mjs) —
  * skipped when no input changed since the last build that succeeded. Finding that out takes tsc ~5 s on a
  * 2-core machine; this check reads the inputs' modification times in ~50 ms, which is most of a no-op
  * `npm run lab` (issue 18: lab up in under 10 s).
@@ -45,9 +46,10 @@ function newest(path) {
 function reason() {
   if (process.argv.includes('--force')) return '--force';
   if (!existsSync(stamp) || !existsSync(join(root, 'dist', '.tsbuildinfo'))) return 'no previous build';
+  if (!existsSync(join(root, 'dist', 'bundle', 'component.js'))) return "no components' bundle yet";
   const built = statSync(stamp).mtimeMs;
   const include = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8')).include ?? [];
-  for (const input of [...include, 'tsconfig.json', 'package.json', 'package-lock.json']) {
+  for (const input of [...include, 'tsconfig.json', 'package.json', 'package-lock.json', 'deploy/bundle.mjs']) {
     if (newest(join(root, input)) >= built) return `${input} changed`;
   }
   return undefined;
@@ -76,7 +78,7 @@ if (!why) {
   process.exit(0);
 }
 const started = new Date();
-process.stdout.write(`build: ${why}: tsc, then the dashboard bundle ...\n`);
+process.stdout.write(`build: ${why}: tsc, then the dashboard bundle and the components' bundle ...\n`);
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 if (!existsSync(tsc)) {
   process.stderr.write('build: TypeScript is not installed (node_modules/typescript is missing): run `npm ci` (or `npm install`) first\n');
@@ -84,6 +86,7 @@ if (!existsSync(tsc)) {
 }
 run([tsc, '-p', 'tsconfig.json'], 'the TypeScript build (tsc)');
 run([join(root, 'dist', 'dashboard', 'build.js')], 'the dashboard bundle (dist/dashboard/build.js)');
+run([join(root, 'deploy', 'bundle.mjs')], "the components' bundle (deploy/bundle.mjs)");
 mkdirSync(dirname(stamp), { recursive: true });
 writeFileSync(stamp, `${started.toISOString()}\n`);
 utimesSync(stamp, started, started);

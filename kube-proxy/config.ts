@@ -28,6 +28,8 @@ export interface KubeProxyOptions extends ClientTlsOptions {
 export interface KubeProxyConfig {
   apiserver: string;
   tls?: ClientTls;
+  /** Bearer token sent to the apiserver (--token), beside or instead of a client certificate. */
+  token?: string;
   nodeName: string;
   serviceCidr?: string;
   loadBalancerCidr?: string;
@@ -67,6 +69,7 @@ export function compileKubeProxyConfig(o: KubeProxyOptions = {}): KubeProxyConfi
   return {
     apiserver,
     tls: o.tls ?? loadClientTls(o),
+    ...(o.token ? { token: o.token } : {}),
     nodeName: o.nodeName || process.env.KUBELAB_NODE_NAME || hostname(),
     serviceCidr: cidrOption('--service-cluster-ip-range', o.serviceClusterIpRange ?? process.env.KUBELAB_SERVICE_CIDR),
     loadBalancerCidr: cidrOption('--load-balancer-ip-range', o.loadBalancerIpRange ?? process.env.KUBELAB_LB_CIDR),

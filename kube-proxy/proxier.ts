@@ -110,7 +110,7 @@ export async function startKubeProxy(cfg: KubeProxyConfig, signal: AbortSignal, 
   if (readSysctl('net.ipv4.conf.all.send_redirects') === '1')
     log.warn({ sysctl: 'net.ipv4.conf.all.send_redirects' }, 'ICMP redirects are on: pods may be told to bypass this node for Service traffic');
 
-  const client = deps.client ?? new ApiClient(cfg.apiserver, { tls: cfg.tls });
+  const client = deps.client ?? new ApiClient(cfg.apiserver, { tls: cfg.tls, token: cfg.token });
   const registry = newMetricsRegistry('kube-proxy');
   const metrics = {
     duration: new Histogram({ name: 'kubeproxy_sync_proxy_rules_duration_seconds', help: 'iptables sync duration', registers: [registry], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] }),

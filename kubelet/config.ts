@@ -63,6 +63,8 @@ export interface KubeletOptions extends ClientTlsOptions {
 export interface KubeletConfig {
   apiserver: string;
   tls?: ClientTls;
+  /** Bearer token sent to the apiserver (--token), beside or instead of a client certificate. */
+  token?: string;
   /** HTTPS for 10250 (only the apiserver may call it); absent: plain HTTP. */
   serving?: ServerTls;
   nodeName: string;
@@ -180,6 +182,7 @@ export function compileKubeletConfig(o: KubeletOptions): KubeletConfig {
   return {
     apiserver: o.apiserver ?? '127.0.0.1:7443',
     tls: o.tls ?? loadClientTls(o),
+    ...(o.token ? { token: o.token } : {}),
     serving,
     nodeName,
     nodeIp,

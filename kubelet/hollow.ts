@@ -15,6 +15,8 @@ import { startKubelet, type RunningKubelet } from './start.js';
 
 export interface HollowNodesOptions {
   apiserver: string;
+  /** Bearer token of the process's kubelets (one identity for all of them); none: the apiserver's anonymous user. */
+  token?: string;
   count: number;
   namePrefix?: string;
   cpu?: string;
@@ -41,9 +43,9 @@ export interface HollowNodes {
 
 export async function startHollowNodes(opts: HollowNodesOptions, signal: AbortSignal): Promise<HollowNodes> {
   const log = opts.logger ?? nullLogger();
-  const client = new ApiClient(opts.apiserver);
+  const client = new ApiClient(opts.apiserver, { token: opts.token });
   // The nodes' Leases and status on a connection of their own, as a kubelet's heartbeat client.
-  const heartbeatClient = new ApiClient(opts.apiserver, { ownConnection: true });
+  const heartbeatClient = new ApiClient(opts.apiserver, { token: opts.token, ownConnection: true });
   const prefix = opts.namePrefix ?? 'hollow-node-';
   const kubelets = new Map<string, RunningKubelet>();
   const ctl = new AbortController();

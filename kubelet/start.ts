@@ -61,9 +61,9 @@ export interface RunningKubelet {
 export async function startKubelet(cfg: KubeletConfig, signal: AbortSignal, deps: KubeletDeps = {}): Promise<RunningKubelet> {
   const log = (deps.logger ?? createLogger('kubelet')).child({ node: cfg.nodeName });
   const ownClient = !deps.client;
-  const client = deps.client ?? new ApiClient(cfg.apiserver, { tls: cfg.tls });
+  const client = deps.client ?? new ApiClient(cfg.apiserver, { tls: cfg.tls, token: cfg.token });
   const ownHeartbeatClient = !deps.heartbeatClient && !deps.client;
-  const heartbeatClient = deps.heartbeatClient ?? deps.client ?? new ApiClient(cfg.apiserver, { tls: cfg.tls, ownConnection: true });
+  const heartbeatClient = deps.heartbeatClient ?? deps.client ?? new ApiClient(cfg.apiserver, { tls: cfg.tls, token: cfg.token, ownConnection: true });
   const clock = deps.clock ?? realClock;
   const runtime = deps.runtime ?? newRuntime(cfg, clock);
   const ctl = new AbortController();

@@ -34,6 +34,8 @@ export interface SchedulerOptions extends ClientTlsOptions {
 export interface SchedulerConfig {
   apiserver: string;
   tls?: ClientTls;
+  /** Bearer token sent to the apiserver (--token), beside or instead of a client certificate. */
+  token?: string;
   adminPort: number;
   bindAddress: string;
   schedulerName: string;
@@ -67,6 +69,7 @@ export function compileSchedulerConfig(o: SchedulerOptions = {}): SchedulerConfi
   const cfg: SchedulerConfig = {
     apiserver: o.apiserver ?? process.env.KUBELAB_APISERVER ?? '127.0.0.1:7443',
     tls: o.tls ?? loadClientTls(o),
+    ...(o.token ? { token: o.token } : {}),
     adminPort: o.adminPort ?? 10259,
     bindAddress: o.bindAddress ?? '0.0.0.0',
     schedulerName: o.schedulerName ?? 'default-scheduler',

@@ -41,7 +41,7 @@ export interface RunningScheduler {
 
 export async function startScheduler(config: SchedulerConfig, signal: AbortSignal, deps: SchedulerDeps = {}): Promise<RunningScheduler> {
   const log = deps.logger ?? createLogger('scheduler');
-  const client = deps.client ?? new ApiClient(config.apiserver, { tls: config.tls });
+  const client = deps.client ?? new ApiClient(config.apiserver, { tls: config.tls, token: config.token });
   const registry = newMetricsRegistry('scheduler');
   const inner = new AbortController();
   // Four informers (two listeners each: sync wait and watch), the queue flusher and the leader elector all
@@ -72,7 +72,7 @@ export async function startScheduler(config: SchedulerConfig, signal: AbortSigna
       } else {
         // Its own connection (Kubernetes' leader-election client): a renewal must not wait behind the pod watch's
         // traffic on a busy connection (bench/scale.ts: the leader lost its lease during a 30,000-pod burst).
-        const electionClient = deps.client ?? new ApiClient(config.apiserver, { tls: config.tls, ownConnection: true });
+        const electionClient = deps.client ?? new ApiClient(config.apiserver, { tls: config.tls, token: config.token, ownConnection: true });
         const elector = new LeaderElector(
           electionClient,
           {

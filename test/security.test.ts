@@ -13,6 +13,10 @@ import { ApiClient } from '../client/api.js';
 import { ApiError } from '../api/errors.js';
 import { startControlPlane, type TestControlPlane } from './support/apiserver.js';
 import { waitFor } from './support/wait.js';
+import { parseComponentConfig } from '../component-base/process.js';
+import { nullLogger } from '../component-base/log.js';
+import { schedulerComponent } from '../scheduler/main.js';
+import { startScheduler } from '../scheduler/index.js';
 
 let cp: TestControlPlane;
 let base: string;
@@ -580,6 +584,29 @@ describe('the gRPC API', () => {
       alice.close();
       bad.close();
       adminClient.close();
+    }
+  });
+});
+
+describe('a component with --token', () => {
+  it('acts as that user: the scheduler leads (its Lease written with the token) where anonymous requests are refused', async () => {
+    const flags = ['--apiserver', `127.0.0.1:${cp.apiserver.grpcPort}`, '--token', ADMIN, '--lease-name', 'token-scheduler', '--admin-port', '0'];
+    const config = parseComponentConfig(schedulerComponent, flags, {});
+    expect(config.token).toBe(ADMIN);
+    const ctl = new AbortController();
+    const running = await startScheduler(config, ctl.signal, { logger: nullLogger() });
+    try {
+      await waitFor(async () => (await admin.get('/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/token-scheduler')).status === 200, { what: 'the scheduler to take its Lease', timeoutMs: 30_000 });
+      // The same flags without the token: the apiserver refuses the scheduler (no anonymous access here).
+      const anonymous = new ApiClient(`127.0.0.1:${cp.apiserver.grpcPort}`, { token: parseComponentConfig(schedulerComponent, flags.slice(0, 2), {}).token, retries: 0 });
+      try {
+        expect(await anonymous.list('pods', { limit: 1 }).then(() => 'listed', (e: unknown) => (e as ApiError).reason)).toBe('Unauthorized');
+      } finally {
+        anonymous.close();
+      }
+    } finally {
+      ctl.abort();
+      await running.done;
     }
   });
 });

@@ -19,7 +19,7 @@ export interface RunningDns {
 
 export async function startDns(cfg: DnsConfig, signal: AbortSignal, deps: { logger?: Logger; client?: ApiClient } = {}): Promise<RunningDns> {
   const log = deps.logger ?? createLogger('dns');
-  const client = deps.client ?? new ApiClient(cfg.apiserver, { tls: cfg.tls });
+  const client = deps.client ?? new ApiClient(cfg.apiserver, { tls: cfg.tls, token: cfg.token });
   const registry = newMetricsRegistry('dns');
   const services = new Informer(client, 'services', { logger: log });
   const endpoints = new Informer(client, 'endpoints', { logger: log });

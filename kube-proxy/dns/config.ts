@@ -27,6 +27,8 @@ export interface DnsOptions extends ClientTlsOptions {
 export interface DnsConfig {
   apiserver: string;
   tls?: ClientTls;
+  /** Bearer token sent to the apiserver (--token), beside or instead of a client certificate. */
+  token?: string;
   clusterDomain: string;
   port: number;
   bindAddress: string;
@@ -86,6 +88,7 @@ export function compileDnsConfig(o: DnsOptions = {}): DnsConfig {
   return {
     apiserver,
     tls: o.tls ?? loadClientTls(o),
+    ...(o.token ? { token: o.token } : {}),
     clusterDomain,
     port,
     bindAddress: o.bindAddress ?? '0.0.0.0',
