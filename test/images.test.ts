@@ -190,3 +190,31 @@ describe('kubelab/busybox', () => {
     expect(r.stdout).toMatch(/^nobody$/m);
   });
 });
+
+describe('kubelab/kubelab (the components, bundled)', () => {
+  const KUBELAB = 'kubelab/kubelab:latest';
+  const runImage = async (role: string, cmd: string[]) => {
+    const c = await startContainer({ Image: KUBELAB, name: name(role), Labels: labels, Cmd: cmd });
+    const exitCode = await waitForExit(c, 60_000);
+    return { exitCode, ...(await containerLogs(c)) };
+  };
+
+  it("starts every component's code: each --help exits 0 with its usage; a bad flag or component exits non-zero saying why, once", async () => {
+    await requireImages(KUBELAB);
+    // One container runs them all (a container each would be ten Docker starts): the image's node, the bundle.
+    const components = ['apiserver', 'scheduler', 'controller-manager', 'kubelet', 'kube-proxy', 'node', 'dns', 'ingress', 'dashboard', 'pki'];
+    const script = components.map((c) => `node /app/dist/bundle/component.js ${c} --help > /tmp/${c}.out 2>&1; echo "${c} rc=$?"; head -1 /tmp/${c}.out`).join('; ');
+    const all = await runImage('help', []); // the default entrypoint with no argument
+    expect(all.exitCode).toBe(2);
+    expect(all.stderr).toMatch(/^usage: component <apiserver\|scheduler\|/);
+    const c = await startContainer({ Image: KUBELAB, name: name('helps'), Labels: labels, Entrypoint: ['sh', '-c'], Cmd: [script] });
+    expect(await waitForExit(c, 120_000)).toBe(0);
+    const { stdout } = await containerLogs(c);
+    for (const comp of components) {
+      expect(stdout, stdout).toContain(`${comp} rc=0\nUsage: ${comp} [options]`);
+    }
+    const bad = await runImage('badflag', ['scheduler', '--admin-port', 'abc']);
+    expect(bad.exitCode).not.toBe(0);
+    expect(bad.stderr.trim()).toBe('--admin-port: "abc" is not an integer');
+  });
+});
