@@ -27,7 +27,7 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,10 +48,10 @@ const PROBE_NS = 'scale-probe';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const say = (line: string): void => void process.stderr.write(`[scale] ${line}\n`);
 
-function rssMiB(pid: number | undefined): number {
+function rssMiB(pid: number | undefined, field = 'VmRSS'): number {
   if (pid === undefined) return NaN;
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) / 1024 : NaN;
   } catch {
     return NaN;
@@ -232,7 +232,9 @@ async function main(): Promise<void> {
   // etcd with room for the run's history between compactions (30,000 pods written ~4 times, their events).
   const etcdArgs = ['--quota-backend-bytes', String(8 * 1024 ** 3)];
   const etcd = await startEtcd({ args: etcdArgs });
-  const component = join(HERE, '..', 'cmd', 'component.js');
+  // The components as the images run them: the bundle (deploy/bundle.mjs) when it was built.
+  const bundled = join(HERE, '..', 'bundle', 'component.js');
+  const component = existsSync(bundled) ? bundled : join(HERE, '..', 'cmd', 'component.js');
   const env = { ...process.env, KUBELAB_LOG_LEVEL: 'warn' };
   // Each component's log (pino, warn and up) goes to a file; one that exits is started again, as Docker's restart
   // policy does in the lab (a leader that cannot renew its lease in time exits on purpose).
@@ -285,11 +287,17 @@ async function main(): Promise<void> {
       (c) => (control['controller-manager'] = c.pid),
     ).pid;
     const peak: Record<string, number> = {};
+    // etcd's RSS counts the pages of its memory-mapped database it touched (file-backed, RssFile) beside its Go heap.
+    let etcdFileAtPeak = NaN;
     const peakHeap: Record<string, number> = {};
     const peakExternal: Record<string, number> = {};
     let samples = 0;
     const sampler = setInterval(() => {
-      for (const [name, pid] of Object.entries(control)) peak[name] = Math.max(peak[name] ?? 0, rssMiB(pid) || 0);
+      for (const [name, pid] of Object.entries(control)) {
+        const rss = rssMiB(pid) || 0;
+        if (rss > (peak[name] ?? 0) && name === 'etcd') etcdFileAtPeak = rssMiB(pid, 'RssFile');
+        peak[name] = Math.max(peak[name] ?? 0, rss);
+      }
       // The heap every 10 s only: a /metrics scrape is work on the component's own event loop.
       if (samples++ % 5 === 0)
         for (const [name, port] of Object.entries(admin))
@@ -382,7 +390,7 @@ async function main(): Promise<void> {
         `peak RSS ${k}`,
         peak[k] ?? NaN,
         'MiB',
-        k in admin ? `V8 heap used: peak ${(peakHeap[k] ?? NaN).toFixed(0)}, now ${(heapNow[k]?.heap ?? NaN).toFixed(0)}; outside the heap: peak ${(peakExternal[k] ?? NaN).toFixed(0)}, now ${(heapNow[k]?.external ?? NaN).toFixed(0)} MiB` : '',
+        k === 'etcd' ? `of which its memory-mapped database (file-backed pages) ${etcdFileAtPeak.toFixed(0)} MiB` : k in admin ? `V8 heap used: peak ${(peakHeap[k] ?? NaN).toFixed(0)}, now ${(heapNow[k]?.heap ?? NaN).toFixed(0)}; outside the heap: peak ${(peakExternal[k] ?? NaN).toFixed(0)}, now ${(heapNow[k]?.external ?? NaN).toFixed(0)} MiB` : '',
       ]);
     rows.push(['peak RSS apiserver + etcd + scheduler + controller-manager (sum of peaks)', cpSum, 'MiB', '≤ 2048']);
     rows.push([`RSS of the ${hollow.length} hollow-node processes together (after creation)`, rssHollow(), 'MiB', '']);

@@ -172,7 +172,7 @@ describe('kubelet', () => {
       'pods',
       podSpec('talk', ns, {
         containers: [
-          bb('server', 'mkdir -p /www && echo hello-from-server > /www/index.html && exec httpd -f -p 8080 -h /www'),
+          bb('server', 'mkdir -p /www && echo hello-from-server > /www/index.html && exec httpd -f -p 8080 -h /www', { resources: { requests: { cpu: '250m' } } }),
           bb('client', 'until wget -qO- http://127.0.0.1:8080/; do sleep 0.2; done; exec sleep 3600'),
         ],
       }),
@@ -180,7 +180,14 @@ describe('kubelet', () => {
     const p = await waitPod(ns, 'talk', 'Running and Ready', (x) => x.status?.phase === 'Running' && ready(x));
     expect(p.status?.podIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(p.status?.hostIP).toBe('127.0.0.1');
-    expect(p.status?.qosClass).toBe('BestEffort');
+    expect(p.status?.qosClass).toBe('Burstable');
+    // CPU weight as Kubernetes gives it: 1024 per requested core; no request, the smallest (2), not Docker's 1024.
+    const shares: Record<string, number> = {};
+    for (const c of await podContainers(p.metadata?.uid ?? '')) {
+      const name = c.Labels[LABELS.container];
+      if (name === 'server' || name === 'client') shares[name] = (await docker().getContainer(c.Id).inspect()).HostConfig.CpuShares ?? 0;
+    }
+    expect(shares).toEqual({ server: 256, client: 2 });
     await waitFor(async () => (await logs(ns, 'talk', 'client')).includes('hello-from-server'), { what: 'client to log the server page' });
   });
 

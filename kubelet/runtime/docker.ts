@@ -90,6 +90,19 @@ interface Cached {
   error?: string;
 }
 
+/**
+ * A container's CPU weight from its CPU request, as the kubelet's milliCPUToShares: 1024 per core, at least 2 — and 2
+ * without a request. A BestEffort container (no request) gets the kernel's smallest weight, so when the CPU is short a
+ * busy loop in a pod yields to the node's own processes and to pods that asked for CPU; Docker's default (1024, which
+ * it also gives the lab's control-plane containers) let three CPU-burning pods starve the apiserver and the
+ * controller-manager into lost leases and false NotReady nodes (bench/soak.ts --load 1).
+ */
+export function cpuShares(request: string | number | undefined): number {
+  const milli = request === undefined ? 0 : cpuMillis(request);
+  if (milli <= 0) return 2;
+  return Math.max(2, Math.floor((milli * 1024) / 1000));
+}
+
 export class DockerRuntime implements Runtime {
   readonly kind = 'docker' as const;
   readonly docker: Docker;
@@ -362,7 +375,7 @@ export class DockerRuntime implements Runtime {
         PidMode: spec?.hostPID ? this.hostMode : cfg.pidTargetId ? `container:${cfg.pidTargetId}` : spec?.shareProcessNamespace ? `container:${sandboxId}` : '',
         Mounts: mounts,
         ...(lim.cpu !== undefined ? { NanoCpus: cpuMillis(lim.cpu) * 1_000_000 } : {}),
-        ...(req.cpu !== undefined ? { CpuShares: Math.max(2, Math.floor((cpuMillis(req.cpu) * 1024) / 1000)) } : {}),
+        CpuShares: cpuShares(req.cpu),
         ...(memory > 0 ? { Memory: memory, MemorySwap: memory } : {}),
         Privileged: sc.privileged === true,
         ReadonlyRootfs: sc.readOnlyRootFilesystem === true,
