@@ -3,6 +3,7 @@
  * Each component folder exports `main(argv)` from its main.ts. `cmd/` holds the process entries that
  * compose components; it is the one folder allowed to import several of them (eslint.config.js).
  */
+import { CommanderError } from 'commander';
 import { installCrashHandlers } from '../component-base/process.js';
 
 type Main = { main(argv: string[]): Promise<void> };
@@ -35,6 +36,8 @@ async function run(): Promise<void> {
 }
 
 run().catch((err: unknown) => {
+  // --help (printed), or a flag commander refused (it printed why): exit as it says, without a second message.
+  if (err instanceof CommanderError) process.exit(err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : err.exitCode || 2);
   process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

@@ -3,7 +3,7 @@
  * AbortController tied to SIGTERM/SIGINT, the component's `start`, and a non-zero exit with a one-line
  * reason when it fails.
  */
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import type { Logger } from 'pino';
 import { parseFlags, type Flag, type FlagValues } from './flags.js';
 import { createLogger } from './log.js';
@@ -75,14 +75,7 @@ export function parseComponentConfig<S extends Record<string, Flag<unknown>>, C>
 
 /** A component's `main(argv)`: parse its config, then run it until SIGTERM/SIGINT. */
 export async function runComponent<S extends Record<string, Flag<unknown>>, C>(spec: ComponentSpec<S, C>, argv: readonly string[]): Promise<void> {
-  let config: C;
-  try {
-    config = parseComponentConfig(spec, argv);
-  } catch (err) {
-    // --help (printed), or a flag commander refused (it printed why): exit as it says, without a second message.
-    if (err instanceof CommanderError) process.exit(err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : err.exitCode || 2);
-    throw err;
-  }
+  const config = parseComponentConfig(spec, argv);
   const logger = createLogger(spec.name);
   await runUntilSignal(logger, (signal) => spec.start(config, signal, logger));
 }

@@ -590,7 +590,7 @@ describe('the gRPC API', () => {
 
 describe('a component with --token', () => {
   it('acts as that user: the scheduler leads (its Lease written with the token) where anonymous requests are refused', async () => {
-    const flags = ['--apiserver', `127.0.0.1:${cp.apiserver.grpcPort}`, '--token', ADMIN, '--lease-name', 'token-scheduler', '--admin-port', '0'];
+    const flags = ['--apiserver', `127.0.0.1:${cp.apiserver.grpcPort}`, '--token', ADMIN, '--leader-elect-resource-name', 'token-scheduler', '--admin-port', '0'];
     const config = parseComponentConfig(schedulerComponent, flags, {});
     expect(config.token).toBe(ADMIN);
     const ctl = new AbortController();
