@@ -6,9 +6,11 @@
  * Measures, in one run:
  * - time from the first Deployment create to every pod Running, and pods Running per second;
  * - each control-plane process's peak RSS (from /proc) and their sum (goal: ≤ 2 GiB);
- * - API mutating calls during the creation (a probe ConfigMap created and deleted every 250 ms): p50/p99
- *   (Kubernetes' SLO: p99 ≤ 1 s), and the watch delivery lag of those creates (create returned → event on a
- *   watch in this process);
+ * - API mutating calls during the creation (a probe ConfigMap created and deleted every 250 ms, by a user of its
+ *   own on a connection of its own): p50/p99 (Kubernetes' SLO: p99 ≤ 1 s), and the watch delivery lag of those
+ *   creates (create returned → event on a watch in this process). Every client has its own identity (static
+ *   tokens), so the apiserver's fair queuing tells the probe from the controller-manager's burst, as Kubernetes'
+ *   API Priority and Fairness does by user;
  * - Ready → not-Ready transitions of nodes over the soak (--soak-minutes, default 30; goal 0);
  * - then --crash nodes (100) stop at once (their kubelets end, in the first hollow-node process): time until
  *   they are all NotReady and until every replica is Running on the other nodes;
