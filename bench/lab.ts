@@ -11,7 +11,8 @@
  * - floor: a pause + busybox pod started with dockerode, no kubelab code, in the same run.
  * - lab start with images cached, and the idle cost of a 3-worker lab (docker stats).
  * Run: npm run build && node dist/bench/lab.js [--rounds 10] [--fault crash|partition] [--compose N] [--timing lab|default]
- *      (--rounds 0 --compose 3: only the compose lab's start, three times, against the floor)
+ *      (--rounds 0 --compose 3: only the compose lab's start, three times, against the floor;
+ *       --rounds 0 --start 3: a test's startCluster({ workers: 1 }), three times, against the floor)
  *      node dist/bench/lab.js --ha [--window 20] [--rate 20] [--rounds 1] [--requests 2000] [--mh-rounds 3]
  *      [--no-multihost]: API availability while HA control-plane members fail (bench/ha.ts), then Service
  *      throughput across two Docker hosts ÷ on one (bench/multihost.ts)
@@ -384,6 +385,25 @@ async function main(): Promise<void> {
     rows.push([`\`kubelab lab up\` (compose, images cached) → all nodes Ready, components healthy (median of ${composeRounds}: ${upS.map((v) => v.toFixed(1)).join(', ')})`, median(upS), 's', '≤ 10 s']);
     for (const [i, p] of (ups[0]?.phases ?? []).entries()) rows.push([`  lab up phase: ${p.phase} (median)`, median(ups.map((u) => u.phases[i]?.seconds ?? NaN)), 's', '']);
     rows.push(['`lab up` ÷ floor (medians)', median(upS) / median(floors), '×', '']);
+  }
+  const startRounds = flag('start', 0);
+  if (startRounds > 0) {
+    // startCluster({ workers: 1 }) as a test starts it, against the floor of the same number of containers.
+    const starts: number[] = [];
+    const floors: number[] = [];
+    let containers = 0;
+    for (let i = 0; i < startRounds; i++) {
+      const t0 = performance.now();
+      const c = await startCluster({ workers: 1, controlPlaneReplicas: 1, name: `bench-start-${process.pid}-${i}`, timing, startTimeoutMs: 300_000 });
+      starts.push((performance.now() - t0) / 1000);
+      containers = (await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`io.kubelab.cluster=${c.name}`] }) })).length;
+      await c.stop();
+      floors.push(await labStartFloor(docker, containers));
+      process.stderr.write(`[bench] start ${i + 1}/${startRounds}: startCluster ${starts[i]?.toFixed(1)} s, floor (${containers} containers) ${floors[i]?.toFixed(1)} s\n`);
+    }
+    rows.push([`floor: ${containers} containers (busybox) created and started at once with dockerode, no kubelab (median of ${startRounds})`, median(floors), 's', '']);
+    rows.push([`startCluster({ workers: 1 }) → node Ready (median of ${startRounds}: ${starts.map((v) => v.toFixed(1)).join(', ')})`, median(starts), 's', '≤ 5 s']);
+    rows.push(['startCluster ÷ floor (medians)', median(starts) / median(floors), '×', '']);
   }
   printTable('Lab', ['what', 'value', 'unit', 'target'], rows);
 }
