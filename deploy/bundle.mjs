@@ -12,7 +12,9 @@
  * `__dirname` (etcd3's .proto files); in the bundle each file keeps its own — both are rewritten to what they are
  * for the file's original place, computed from the bundle's (the image keeps dist/ and node_modules/ side by side).
  * Kept outside the bundle (loaded from node_modules as before): pino and its transports (worker threads started from
- * files), and native modules (ssh2's optional crypto binding).
+ * files), native modules (ssh2's optional crypto binding), and @peculiar/x509 (loaded on demand after a Reflect
+ * metadata polyfill; bundled, its CommonJS exports reached `import()` without `cryptoProvider` and the pki component
+ * failed — the image test runs it).
  *
  * Run by deploy/build.mjs after tsc; plain JavaScript.
  */
@@ -26,7 +28,7 @@ const dist = join(root, 'dist');
 const outdir = join(dist, 'bundle');
 
 /** Packages left to node_modules (see above), and their subpaths. */
-export const EXTERNAL = ['pino', 'pino-pretty', 'thread-stream', 'ssh2', 'cpu-features'];
+export const EXTERNAL = ['pino', 'pino-pretty', 'thread-stream', 'ssh2', 'cpu-features', '@peculiar/x509'];
 
 /**
  * `import.meta.url` in an ES module under dist/, `__dirname` and `__filename` in a CommonJS file under

@@ -213,6 +213,10 @@ describe('kubelab/kubelab (the components, bundled)', () => {
     for (const comp of components) {
       expect(stdout, stdout).toContain(`${comp} rc=0\nUsage: ${comp} [options]`);
     }
+    // Past --help: the pki component issues the compose lab's certificates (it loads @peculiar/x509 on demand).
+    const pki = await runImage('pki', ['pki', '--dir', '/tmp/pki', '--workers', '1']);
+    expect(pki.exitCode, pki.stderr).toBe(0);
+    expect(pki.stdout).toMatch(/"created":\d+.*"certificates current"/);
     const bad = await runImage('badflag', ['scheduler', '--admin-port', 'abc']);
     expect(bad.exitCode).not.toBe(0);
     expect(bad.stderr.trim()).toBe('--admin-port: "abc" is not an integer');
