@@ -136,7 +136,8 @@ export class Registry {
         if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
       }
     };
-    for (const name of SYSTEM_NAMESPACES) {
+    // All at once: each is an etcd write or two, and a fresh apiserver serves only after them.
+    const namespace = async (name: string): Promise<void> => {
       const labels = SYSTEM_NAMESPACE_LABELS[name];
       await ensure('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, ...(labels ? { labels: { ...labels } } : {}) } });
       // A namespace made before the label existed (a lab's etcd volume kept across upgrades) gets it too;
@@ -144,15 +145,19 @@ export class Registry {
       const cur = this.caches.get('namespaces')?.items.get(name) ?? (await this.storage.get(this.storage.key('namespaces', '', name)))?.obj;
       if (labels && Object.keys(labels).some((k) => cur?.metadata?.labels?.[k] === undefined))
         await this.mutate(this.info('namespaces'), '', name, (o) => ({ ...o, metadata: { ...o.metadata, labels: { ...labels, ...(o.metadata?.labels ?? {}) } } }));
-    }
-    for (const [name, value] of SYSTEM_PRIORITY_CLASSES)
-      await ensure('priorityclasses', {
-        apiVersion: 'scheduling.k8s.io/v1',
-        kind: 'PriorityClass',
-        metadata: { name },
-        value,
-        description: `Used for system critical pods that must ${name === 'system-node-critical' ? 'not be moved from their current node' : 'run in the cluster, but can be moved to another node if necessary'}.`,
-      });
+    };
+    await Promise.all([
+      ...SYSTEM_NAMESPACES.map(namespace),
+      ...[...SYSTEM_PRIORITY_CLASSES].map(([name, value]) =>
+        ensure('priorityclasses', {
+          apiVersion: 'scheduling.k8s.io/v1',
+          kind: 'PriorityClass',
+          metadata: { name },
+          value,
+          description: `Used for system critical pods that must ${name === 'system-node-critical' ? 'not be moved from their current node' : 'run in the cluster, but can be moved to another node if necessary'}.`,
+        }),
+      ),
+    ]);
   }
 
   stop(): void {

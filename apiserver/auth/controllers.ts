@@ -26,26 +26,26 @@ const isConflictOrExists = (err: unknown): boolean => err instanceof ApiError &&
 /** Creates the bootstrap roles and bindings, and adds what a stored copy lacks (never removes). */
 export async function reconcileBootstrapPolicy(registry: Registry, log: Logger): Promise<void> {
   const cache = (r: string): ReadonlyMap<string, KObject> => registry.caches.get(r)?.items ?? new Map<string, KObject>();
-  for (const [resource, objs] of [
-    ['clusterroles', bootstrapClusterRoleObjects()],
-    ['clusterrolebindings', bootstrapClusterRoleBindingObjects()],
-  ] as const) {
-    for (const want of objs as KObject[]) {
-      const name = want.metadata?.name ?? '';
-      try {
-        const have = cache(resource).get(name) ?? (await registry.get(resource, '', name).catch(() => undefined));
-        if (!have) {
-          await registry.create(resource, '', want);
-          continue;
-        }
-        if (have.metadata?.annotations?.[AUTOUPDATE] === 'false') continue;
-        await registry.mutate(registry.info(resource), '', name, (cur) => mergeBootstrap(resource, cur, want));
-      } catch (err) {
-        if (isConflictOrExists(err)) continue;
-        log.warn({ resource, name, err: (err as Error).message }, 'bootstrap policy object not reconciled');
+  // Every object at once (each is one etcd write; one after the other they held a fresh apiserver's start ~0.4 s).
+  const reconcile = async (resource: string, want: KObject): Promise<void> => {
+    const name = want.metadata?.name ?? '';
+    try {
+      const have = cache(resource).get(name) ?? (await registry.get(resource, '', name).catch(() => undefined));
+      if (!have) {
+        await registry.create(resource, '', want);
+        return;
       }
+      if (have.metadata?.annotations?.[AUTOUPDATE] === 'false') return;
+      await registry.mutate(registry.info(resource), '', name, (cur) => mergeBootstrap(resource, cur, want));
+    } catch (err) {
+      if (isConflictOrExists(err)) return;
+      log.warn({ resource, name, err: (err as Error).message }, 'bootstrap policy object not reconciled');
     }
-  }
+  };
+  await Promise.all([
+    ...bootstrapClusterRoleObjects().map((o) => reconcile('clusterroles', o as KObject)),
+    ...bootstrapClusterRoleBindingObjects().map((o) => reconcile('clusterrolebindings', o as KObject)),
+  ]);
 }
 
 function mergeBootstrap(resource: string, cur: KObject, want: KObject): KObject {

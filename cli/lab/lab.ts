@@ -385,7 +385,12 @@ export class Lab {
     try {
       // Multi-host: the pod network is a swarm overlay (attachable, so plain containers join it on every host).
       if (this.spec.overlay) await ensureManager(this.docker, undefined, this.spec.apiHost);
-      await this.docker.createNetwork({
+      // The certificates (CPU, ~0.2 s) are issued while Docker makes the networks and containers: they are needed
+      // only when copied into the created containers.
+      const workers = Array.from({ length: opts.workers }, (_, i) => ({ name: workerName(i + 1), ip: workerIp(this.spec, i + 1) }));
+      const pki = this.ensurePki(workers);
+      pki.catch(() => undefined); // awaited below; a failure before then must not be an unhandled rejection
+      const podNetwork = this.docker.createNetwork({
         Name: this.spec.network,
         Driver: this.spec.overlay ? 'overlay' : 'bridge',
         ...(this.spec.overlay ? { Attachable: true } : {}),
@@ -395,7 +400,7 @@ export class Lab {
       });
       // Internal either way. Multi-host: an overlay too, because Docker publishes no port of a container that is on
       // an overlay and a bridge network (the apiserver is on both); on two overlays it publishes through docker_gwbridge.
-      await this.docker.createNetwork({
+      const controlPlane = this.docker.createNetwork({
         Name: controlPlaneNetwork(this.spec),
         Driver: this.spec.overlay ? 'overlay' : 'bridge',
         ...(this.spec.overlay ? { Attachable: true } : {}),
@@ -403,8 +408,9 @@ export class Lab {
         CheckDuplicate: true,
         Labels: controlPlaneNetworkLabels(this.spec),
       });
-      const workers = Array.from({ length: opts.workers }, (_, i) => ({ name: workerName(i + 1), ip: workerIp(this.spec, i + 1) }));
-      await this.ensurePki(workers);
+      // Both settle before anything is thrown, so a failed create leaves nothing half-made behind `destroy`.
+      const networks = await Promise.allSettled([podNetwork, controlPlane]);
+      for (const r of networks) if (r.status === 'rejected') throw r.reason;
       type Def = { def: Docker.ContainerCreateOptions; component: ComponentName | 'node'; node?: string };
       const defs: Def[] = [];
       if (this.spec.ha) {
@@ -421,19 +427,27 @@ export class Lab {
       if (opts.ingress) defs.push({ def: componentContainer(this.spec, 'ingress'), component: 'ingress' });
       if (opts.dashboard) defs.push({ def: componentContainer(this.spec, 'dashboard'), component: 'dashboard' });
       for (const w of workers) defs.push({ def: workerContainer(this.spec, w.name, w.ip), component: 'node', node: w.name });
-      // Every container is created at once; then etcd and the apiserver (and the load balancer) start first, and the
-      // rest right after. Docker starts containers concurrently but CPU-bound (~0.45 s each here, docs/benchmarks.md),
-      // so starting all at once made the apiserver — on everyone's path — come up with the last container.
-      const created = await Promise.all(
+      // Every container is created at once; then etcd, the apiserver (and the load balancer) and the nodes start first,
+      // and the rest right after. Docker starts containers concurrently but CPU-bound (~0.45 s each here,
+      // docs/benchmarks.md), so starting all at once made the apiserver — on everyone's path — come up with the last
+      // container. The nodes are on the path to "Ready": their start overlaps the apiserver's boot (a kubelet retries
+      // until it answers) instead of following it; the scheduler, controller-manager and add-ons are needed later.
+      // Settled, not raced: on a failure every create has finished before `destroy` lists what to remove.
+      const settled = await Promise.allSettled(
         defs.map(async (d) => {
           const c = await this.docker.createContainer(d.def);
           // Docker ≤ 20.10 creates a container on one network: the apiserver joins etcd's before it starts.
           if (d.component === 'apiserver') await this.docker.getNetwork(controlPlaneNetwork(this.spec)).connect({ Container: c.id });
+          await pki;
           await this.putPki(c, d.component, d.node);
           return { ...d, c };
         }),
       );
-      const first = (d: Def): boolean => d.component === 'etcd' || d.component === 'apiserver' || d.component === 'lb';
+      const created = settled.map((r) => {
+        if (r.status === 'rejected') throw r.reason;
+        return r.value;
+      });
+      const first = (d: Def): boolean => d.component === 'etcd' || d.component === 'apiserver' || d.component === 'lb' || d.component === 'node';
       await Promise.all(created.filter(first).map((d) => d.c.start()));
       await Promise.all(created.filter((d) => !first(d)).map((d) => d.c.start()));
     } catch (err) {
