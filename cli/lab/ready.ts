@@ -138,7 +138,19 @@ export async function waitForLab(lab: Lab, client: ApiClient, opts: ReadyOptions
 
   await nodesReady(client, opts.nodes, left(), (ready) => say(`nodes Ready ${ready}/${opts.nodes.length}`));
 
-  if (opts.componentsHealthy) {
+  if (opts.componentsHealthy) await waitForComponents(lab, client, { timeoutMs: left(), onProgress: opts.onProgress });
+}
+
+/**
+ * Until every component container is healthy (its own healthcheck, run once while Docker still says "starting") and
+ * every kube-system pod is Running.
+ */
+export async function waitForComponents(lab: Lab, client: ApiClient, opts: { timeoutMs?: number; onProgress?: (line: string) => void }): Promise<void> {
+  const t0 = Date.now();
+  const deadline = t0 + (opts.timeoutMs ?? 120_000);
+  const left = (): number => Math.max(1000, deadline - Date.now());
+  const say = (line: string): void => opts.onProgress?.(`${line} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+  {
     const healthy = new Set<string>();
     await waitFor(
       async () => {
