@@ -46,7 +46,7 @@ describe.skipIf(labRunning)('compose lab (docker-compose.yml, kubelab lab)', () 
   }, 120_000);
 
   it('comes up with `docker compose up` alone and `docker compose down -v` removes pods, volume and network', async () => {
-    const compose = composeCommand();
+    const compose = await composeCommand();
     await run(compose[0] ?? 'docker', [...compose.slice(1), 'up', '-d'], { cwd: ROOT, timeout: 120_000 });
     await waitFor(async () => existsSync(join(pkiDir, 'admin.crt')) && (await admin().list('nodes')).items.filter(isNodeReady).length === 3, { timeoutMs: 90_000, intervalMs: 500, what: '3 Ready nodes' });
     const kc = join(pkiDir, '..', 'e2e-compose.kubeconfig');

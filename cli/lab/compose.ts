@@ -5,7 +5,7 @@
  * those services are started; more = a generated override `.kubelab/docker-compose.workers.yml`
  * adds worker-4..N (worker-1's definition, next addresses). `--scale` cannot give fixed addresses.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,17 +41,11 @@ export function checkoutRoot(): string {
   throw new Error('cannot find the kubelab checkout (a directory with docker-compose.yml and deploy/)');
 }
 
-/** `docker compose` (v2 or the v1 shim) if it answers, else `docker-compose`. */
-export function composeCommand(): string[] {
-  if (spawnSync('docker', ['compose', 'version'], { stdio: 'ignore' }).status === 0) return ['docker', 'compose'];
-  if (spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0) return ['docker-compose'];
-  throw new Error(NO_COMPOSE);
-}
-
-const NO_COMPOSE = 'neither `docker compose` nor `docker-compose` is installed (run bash deploy/setup-host.sh)';
-
-/** composeCommand without blocking: `lab up` asks while it checks images and certificates (a probe of the v1 shim is ~0.5 s of Python). */
-export async function composeCommandAsync(): Promise<string[]> {
+/**
+ * `docker compose` (v2 or the v1 shim) if it answers, else `docker-compose`. Asynchronous, so that `lab up` asks while
+ * it checks the images and certificates (a probe of the v1 shim is ~0.5 s of Python).
+ */
+export async function composeCommand(): Promise<string[]> {
   const answers = (cmd: string[]): Promise<boolean> =>
     new Promise((resolvePromise) => {
       const [bin, ...args] = cmd;
@@ -61,7 +55,7 @@ export async function composeCommandAsync(): Promise<string[]> {
     });
   if (await answers(['docker', 'compose'])) return ['docker', 'compose'];
   if (await answers(['docker-compose'])) return ['docker-compose'];
-  throw new Error(NO_COMPOSE);
+  throw new Error('neither `docker compose` nor `docker-compose` is installed (run bash deploy/setup-host.sh)');
 }
 
 function run(cmd: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<void> {
@@ -208,7 +202,7 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
     await run(['bash', 'deploy/setup-host.sh'], { cwd: root });
   }
   phase('Docker answers');
-  const compose = composeCommandAsync();
+  const compose = composeCommand();
   compose.catch(() => undefined); // awaited where compose runs (an HA or multihost lab does not need it)
   const current = opts.skipImages ? true : await imagesCurrent(docker, root);
   if (current === true) say('images: up to date');
@@ -360,7 +354,8 @@ export async function labDown(say: (line: string) => void): Promise<void> {
   const root = checkoutRoot();
   const docker = new Docker();
   const cluster = composeLabSpec().cluster;
-  const down = (): Promise<void> => run([...composeCommand(), '-p', PROJECT, ...composeFiles(root), 'down', '-v', '--remove-orphans', '--timeout', '10'], { cwd: root });
+  const compose = await composeCommand();
+  const down = (): Promise<void> => run([...compose, '-p', PROJECT, ...composeFiles(root), 'down', '-v', '--remove-orphans', '--timeout', '10'], { cwd: root });
   // Workers on other hosts (a --multihost lab): removed through their own engines first.
   const net = (await docker.listNetworks({ filters: JSON.stringify({ name: [composeLabSpec().network] }) })).find((n) => n.Name === composeLabSpec().network);
   if (net?.Driver === 'overlay') {

@@ -150,23 +150,21 @@ export async function waitForComponents(lab: Lab, client: ApiClient, opts: { tim
   const deadline = t0 + (opts.timeoutMs ?? 120_000);
   const left = (): number => Math.max(1000, deadline - Date.now());
   const say = (line: string): void => opts.onProgress?.(`${line} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
-  {
-    const healthy = new Set<string>();
+  const healthy = new Set<string>();
+  await waitFor(
+    async () => {
+      const h = await componentHealth(lab, healthy);
+      return h.every((s) => s.health === 'healthy' || s.health === 'running' || s.health === 'completed');
+    },
+    { timeoutMs: left(), intervalMs: 500, what: 'every component container to be healthy' },
+  );
+  say('components healthy');
+  const pods = (await client.list('pods', { namespace: 'kube-system' })).items;
+  if (pods.length > 0) {
     await waitFor(
-      async () => {
-        const h = await componentHealth(lab, healthy);
-        return h.every((s) => s.health === 'healthy' || s.health === 'running' || s.health === 'completed');
-      },
-      { timeoutMs: left(), intervalMs: 500, what: 'every component container to be healthy' },
+      async () => (await client.list('pods', { namespace: 'kube-system' })).items.every((p) => p.status?.phase === 'Running' || p.status?.phase === 'Succeeded'),
+      { timeoutMs: left(), intervalMs: 500, what: 'kube-system pods to be Running' },
     );
-    say('components healthy');
-    const pods = (await client.list('pods', { namespace: 'kube-system' })).items;
-    if (pods.length > 0) {
-      await waitFor(
-        async () => (await client.list('pods', { namespace: 'kube-system' })).items.every((p) => p.status?.phase === 'Running' || p.status?.phase === 'Succeeded'),
-        { timeoutMs: left(), intervalMs: 500, what: 'kube-system pods to be Running' },
-      );
-    }
-    say(`system pods running (${pods.length} in kube-system)`);
   }
+  say(`system pods running (${pods.length} in kube-system)`);
 }
