@@ -20,6 +20,7 @@ const COMPONENTS: Record<string, () => Promise<Main>> = {
   ingress: () => import('../ingress/main.js'),
   dashboard: () => import('./dashboard.js'),
   pki: () => import('./pki.js'),
+  reaper: () => import('./reaper.js'),
 };
 
 async function run(): Promise<void> {

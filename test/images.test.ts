@@ -202,7 +202,7 @@ describe('kubelab/kubelab (the components, bundled)', () => {
   it("starts every component's code: each --help exits 0 with its usage; a bad flag or component exits non-zero saying why, once", async () => {
     await requireImages(KUBELAB);
     // One container runs them all (a container each would be ten Docker starts): the image's node, the bundle.
-    const components = ['apiserver', 'scheduler', 'controller-manager', 'kubelet', 'kube-proxy', 'node', 'dns', 'ingress', 'dashboard', 'pki'];
+    const components = ['apiserver', 'scheduler', 'controller-manager', 'kubelet', 'kube-proxy', 'node', 'dns', 'ingress', 'dashboard', 'pki', 'reaper'];
     const script = components.map((c) => `node /app/dist/bundle/component.js ${c} --help > /tmp/${c}.out 2>&1; echo "${c} rc=$?"; head -1 /tmp/${c}.out`).join('; ');
     const all = await runImage('help', []); // the default entrypoint with no argument
     expect(all.exitCode).toBe(2);

@@ -1,10 +1,9 @@
 /**
- * The compose lab's `reaper` service (`node /app/dist/cli/lab/reaper.js`): idles, and on SIGTERM
+ * The compose lab's `reaper` service (the image's `reaper` component, cmd/reaper.ts): idles, and on SIGTERM
  * removes every container of the cluster that compose does not manage (then the pods' volumes) — the pod containers the
  * kubelets created and workers added with `kubelab node add` — so `docker compose down -v` (v1 and
  * v2) can remove the network afterwards. Every worker `depends_on` the reaper, so compose stops the
  * workers (kubelets) first and nothing recreates pods while the reaper works.
- * Flags: --cluster NAME (default $KUBELAB_CLUSTER or kubelab).
  */
 import Docker from 'dockerode';
 import { createLogger } from '../../component-base/log.js';
@@ -42,9 +41,8 @@ export async function reap(docker: Docker, cluster: string): Promise<string[]> {
   return removed;
 }
 
-export async function main(argv: string[]): Promise<void> {
-  const i = argv.indexOf('--cluster');
-  const cluster = (i >= 0 ? argv[i + 1] : undefined) ?? process.env.KUBELAB_CLUSTER ?? 'kubelab';
+/** Idles until SIGTERM or SIGINT, then removes what compose does not manage of `cluster` and exits. */
+export async function waitAndReap(cluster: string): Promise<void> {
   const log = createLogger('reaper');
   const docker = new Docker();
   log.info({ cluster }, 'waiting for SIGTERM to remove the pod containers');
@@ -66,11 +64,4 @@ export async function main(argv: string[]): Promise<void> {
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   await Promise.resolve();
-}
-
-if (process.argv[1]?.endsWith('/reaper.js')) {
-  main(process.argv.slice(2)).catch((err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
 }
