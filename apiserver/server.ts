@@ -61,10 +61,11 @@ export async function startApiserver(cfg: ApiserverConfig, log: Logger, signal?:
   mark('cachesMs');
   const kubernetesService = new KubernetesServiceController(registry, { httpPort: cfg.httpPort, advertiseAddress: cfg.advertiseAddress, intervalMs: cfg.kubernetesServiceSyncMs }, log);
   await kubernetesService.start();
+  mark('kubernetesServiceMs');
   const security = await Security.create(cfg.security, registry, log);
   // With TLS, client certificates of --client-ca-file authenticate first and no credentials is system:anonymous.
   if (cfg.tls) security.useClientCertificates(cfg.tls.clientCa, deps.authenticators ?? []);
-  mark('kubernetesServiceMs');
+  mark('securityMs');
   await reconcileBootstrapPolicy(registry, log);
   mark('bootstrapPolicyMs');
   const securityControllers = new SecurityControllers(registry, { serviceAccounts: cfg.security.admissionPlugins.includes('ServiceAccount'), rootCaFile: cfg.security.rootCaFile }, log);
