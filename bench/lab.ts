@@ -239,11 +239,6 @@ async function dockerFloor(docker: Docker, cluster: string, i: number): Promise<
 }
 
 /**
- * The floor of `lab up`: as many containers as the compose lab has (kubelab/busybox sleeping, no kubelab code)
- * created and started at once with dockerode on a fresh bridge network with fixed addresses; time until the last
- * one runs. Removed afterwards.
- */
-/**
  * `npm run lab` as a person runs it (npm, the build check, the CLI's start, lab up): seconds from the spawn to the
  * line saying the nodes are Ready and the kubeconfig written, and to the command's exit (add-ons healthy too).
  */
@@ -266,6 +261,11 @@ async function npmRunLab(): Promise<{ readyS: number; exitS: number }> {
   return { readyS, exitS: (performance.now() - t0) / 1000 };
 }
 
+/**
+ * The floor of `lab up`: as many containers as the compose lab has (kubelab/busybox sleeping, no kubelab code)
+ * created and started at once with dockerode on a fresh bridge network with fixed addresses; time until the last
+ * one runs. Removed afterwards.
+ */
 async function labStartFloor(docker: Docker, containers: number): Promise<number> {
   const labels = { 'io.kubelab.cluster': 'kubelab-bench-floor' };
   const t = performance.now();
