@@ -130,11 +130,19 @@ describe.skipIf(!existsSync(KUBECTL))('kubectl streaming (1.33)', () => {
     await waitPod('crash', 'restarted', (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 2);
     const prev = await kubectl(['logs', 'crash', '--previous']);
     expect(prev.code, prev.stderr).toBe(0);
-    const cur = await kubectl(['logs', 'crash']);
-    expect(cur.code, cur.stderr).toBe(0);
     const p = Number(/attempt-(\d+)/.exec(prev.stdout)?.[1]);
-    const c = Number(/attempt-(\d+)/.exec(cur.stdout)?.[1]);
     expect(p).toBeGreaterThanOrEqual(1);
+    // The pod keeps crashing: by now the current container may be one just started that has not logged yet.
+    let c = NaN;
+    await waitFor(
+      async () => {
+        const cur = await kubectl(['logs', 'crash']);
+        expect(cur.code, cur.stderr).toBe(0);
+        c = Number(/attempt-(\d+)/.exec(cur.stdout)?.[1]);
+        return !Number.isNaN(c);
+      },
+      { timeoutMs: 30_000, intervalMs: 250, what: "the current container of pod crash to log its attempt" },
+    );
     expect(c).toBeGreaterThan(p);
   });
 
