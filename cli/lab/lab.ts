@@ -379,9 +379,13 @@ export class Lab {
 
   /**
    * Creates the network and every container of a new cluster (test clusters; the compose lab is
-   * made by docker compose). On failure, whatever was created is removed.
+   * made by docker compose). Resolves once etcd, the apiserver (and its load balancer) and the nodes have started —
+   * what "nodes Ready" waits for — with `startRest`, which starts the scheduler, controller-managers and add-ons
+   * (created, not started yet): the caller calls it when the apiserver answers (waitForLab's onApiserverAnswering),
+   * so their start does not slow the apiserver's, and awaits it before calling the cluster up. On failure, whatever
+   * was created is removed (after a failed `startRest`, the caller's `destroy` does).
    */
-  async create(opts: { workers: number; schedulers?: number; controllerManagers?: number; ingress?: boolean; dashboard?: boolean }): Promise<void> {
+  async create(opts: { workers: number; schedulers?: number; controllerManagers?: number; ingress?: boolean; dashboard?: boolean }): Promise<{ startRest: () => Promise<void> }> {
     try {
       // Multi-host: the pod network is a swarm overlay (attachable, so plain containers join it on every host).
       if (this.spec.overlay) await ensureManager(this.docker, undefined, this.spec.apiHost);
@@ -427,11 +431,12 @@ export class Lab {
       if (opts.ingress) defs.push({ def: componentContainer(this.spec, 'ingress'), component: 'ingress' });
       if (opts.dashboard) defs.push({ def: componentContainer(this.spec, 'dashboard'), component: 'dashboard' });
       for (const w of workers) defs.push({ def: workerContainer(this.spec, w.name, w.ip), component: 'node', node: w.name });
-      // Every container is created at once; then etcd, the apiserver (and the load balancer) and the nodes start first,
-      // and the rest right after. Docker starts containers concurrently but CPU-bound (~0.45 s each here,
-      // docs/benchmarks.md), so starting all at once made the apiserver — on everyone's path — come up with the last
-      // container. The nodes are on the path to "Ready": their start overlaps the apiserver's boot (a kubelet retries
-      // until it answers) instead of following it; the scheduler, controller-manager and add-ons are needed later.
+      // Every container is created at once; then etcd, the apiserver (and the load balancer) and the nodes start, and
+      // the rest when the apiserver answers (startRest). Docker starts containers concurrently but CPU-bound (~0.45 s
+      // each here, docs/benchmarks.md), and each component's boot is ~0.4 s of CPU: started all at once, the apiserver —
+      // on everyone's path — came up with the last container. The nodes are on the path to "Ready": their start
+      // overlaps the apiserver's boot (a kubelet retries until it answers) instead of following it; the scheduler,
+      // controller-manager and add-ons are needed later, and their start overlaps the nodes' registration.
       // Settled, not raced: on a failure every create has finished before `destroy` lists what to remove.
       const settled = await Promise.allSettled(
         defs.map(async (d) => {
@@ -449,7 +454,9 @@ export class Lab {
       });
       const first = (d: Def): boolean => d.component === 'etcd' || d.component === 'apiserver' || d.component === 'lb' || d.component === 'node';
       await Promise.all(created.filter(first).map((d) => d.c.start()));
-      await Promise.all(created.filter((d) => !first(d)).map((d) => d.c.start()));
+      let rest: Promise<void> | undefined;
+      const startRest = (): Promise<void> => (rest ??= Promise.all(created.filter((d) => !first(d)).map((d) => d.c.start())).then(() => undefined));
+      return { startRest };
     } catch (err) {
       await this.destroy().catch(() => undefined);
       throw err;

@@ -19,6 +19,8 @@ export interface ReadyOptions {
   onProgress?: (line: string) => void;
   /** Also wait for every component container's healthcheck to pass. */
   componentsHealthy?: boolean;
+  /** Called once, when the apiserver first answers (`lab up` starts the scheduler, controller-managers and add-ons then). */
+  onApiserverAnswering?: () => void;
 }
 
 /** The command of a container's Docker healthcheck, as `exec` takes it; undefined when it has none. */
@@ -171,6 +173,7 @@ export async function waitForLab(lab: Lab, client: ApiClient, opts: ReadyOptions
   }
   await apiserver;
   say('apiserver answering');
+  opts.onApiserverAnswering?.();
 
   await nodesReady(client, opts.nodes, left(), (ready) => say(`nodes Ready ${ready}/${opts.nodes.length}`));
 

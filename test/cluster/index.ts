@@ -155,6 +155,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   const dir = mkdtempSync(join(tmpdir(), `kubelab-${name}-`));
   const pkiDir = secure ? join(dir, 'pki') : undefined;
   let lab: Lab | undefined;
+  let startRest = (): Promise<void> => Promise.resolve(); // starts the scheduler, controller-managers and add-ons
   // Two clusters starting at once may pick the same /16; the loser picks again.
   for (let attempt = 0; ; attempt++) {
     const spec: LabSpec = {
@@ -182,7 +183,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     };
     const candidate = new Lab(spec, docker);
     try {
-      await candidate.create({ workers, schedulers: opts.controlPlaneReplicas ?? 2, controllerManagers: opts.controlPlaneReplicas ?? 2, ingress: opts.ingress ?? false, dashboard: opts.dashboard });
+      ({ startRest } = await candidate.create({ workers, schedulers: opts.controlPlaneReplicas ?? 2, controllerManagers: opts.controlPlaneReplicas ?? 2, ingress: opts.ingress ?? false, dashboard: opts.dashboard }));
       lab = candidate;
       break;
     } catch (err) {
@@ -198,6 +199,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     if (stopped) return;
     stopped = true;
     client?.close();
+    await startRest().catch(() => undefined); // not removed while Docker starts them
     await lab.destroy();
     rmSync(dir, { recursive: true, force: true });
   };
@@ -224,7 +226,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
         : {}),
     };
     const nodes = Array.from({ length: workers }, (_, i) => workerName(i + 1));
-    await waitForLab(lab, client, { nodes, timeoutMs: opts.startTimeoutMs ?? 120_000, onProgress: opts.onProgress });
+    // Ready as the lab is for `lab up` (issue 18): the API answers and every node is Ready. The scheduler,
+    // controller-managers and add-ons start when the apiserver answers (Lab.create) and finish starting meanwhile — a
+    // test waits for what it needs anyway (a pod Running); stop() and stopComponent/startComponent wait for their start.
+    await waitForLab(lab, client, { nodes, timeoutMs: opts.startTimeoutMs ?? 120_000, onProgress: opts.onProgress, onApiserverAnswering: () => void startRest().catch(() => undefined) });
+    startRest().catch((err: unknown) => opts.onProgress?.(`starting the scheduler, controller-managers and add-ons failed: ${err instanceof Error ? err.message : String(err)}`));
     let ingress: ClusterIngress | undefined;
     if (opts.ingress) {
       const { http, https } = lab.spec.ingressHostPorts;
@@ -269,8 +275,14 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
         const i = nodes.indexOf(node);
         if (i >= 0) nodes.splice(i, 1);
       },
-      stopComponent: (component, which = 'all') => l.stopComponent(component, which, c),
-      startComponent: (component) => l.startComponent(component),
+      stopComponent: async (component, which = 'all') => {
+        await startRest().catch(() => undefined);
+        return l.stopComponent(component, which, c);
+      },
+      startComponent: async (component) => {
+        await startRest().catch(() => undefined);
+        return l.startComponent(component);
+      },
       crashMember: (component, which) => l.crashMember(component, which),
       restartMember: (component, which) => l.restartMember(component, which),
       partitionEtcd: (which) => l.partitionEtcd(which),
