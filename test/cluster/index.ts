@@ -143,6 +143,11 @@ function isPoolOverlap(err: unknown): boolean {
   return err instanceof Error && /overlap|already exists/i.test(err.message);
 }
 
+/**
+ * Starts a throwaway cluster on the local Docker engine (or `opts.docker`). Resolves when the API answers and every
+ * node is Ready, as `lab up` writes its kubeconfig then; the scheduler, controller-managers and DNS (started when the
+ * apiserver answered) finish starting meanwhile, so wait for what a test needs — a pod Running — not for the call.
+ */
 export async function startCluster(opts: ClusterOptions = {}): Promise<TestCluster> {
   const docker = opts.docker ? engine(opts.docker) : new Docker();
   // A control plane on another engine publishes its ports on that host's interfaces.
