@@ -32,6 +32,17 @@ export class Expectations {
     return this.clock.now() - e.at > this.timeoutMs;
   }
 
+  /**
+   * Milliseconds until the key's pending entry expires; undefined when nothing is pending. A controller held by its
+   * expectations comes back then: an event it never observed (a watch that lost it) would otherwise hold it until
+   * some other event about the key — for a steady ReplicaSet, never.
+   */
+  expiresInMs(key: string): number | undefined {
+    const e = this.entries.get(key);
+    if (!e || (e.adds <= 0 && e.dels.size === 0)) return undefined;
+    return Math.max(0, e.at + this.timeoutMs - this.clock.now());
+  }
+
   expectCreations(key: string, n: number): void {
     this.entries.set(key, { adds: n, dels: new Set(), at: this.clock.now() });
   }

@@ -32,6 +32,20 @@ describe('expectations', () => {
     await clock.advance(1001);
     expect(e.satisfied('k')).toBe(true);
   });
+  it('says when a pending entry expires, so a controller held by a lost event comes back by itself', async () => {
+    const clock = new FakeClock();
+    const e = new Expectations(clock, 1000);
+    expect(e.expiresInMs('k')).toBeUndefined();
+    e.expectCreations('k', 2);
+    await clock.advance(300);
+    expect(e.expiresInMs('k')).toBe(700);
+    e.creationObserved('k'); // one of the two creations' events never comes
+    await clock.advance(701);
+    expect(e.expiresInMs('k')).toBe(0);
+    expect(e.satisfied('k')).toBe(true);
+    e.creationObserved('k');
+    expect(e.expiresInMs('k')).toBeUndefined();
+  });
 });
 
 describe('pod ranking', () => {
