@@ -94,6 +94,9 @@ const MAX_CAS_RETRIES = 20;
 /** Bytes of stored objects after which a paged list (`limit` set) ends its page early with a continue token. */
 export const PAGE_BYTES = 8 * 1024 * 1024;
 
+/** How long after deleting a namespace its admission reads it from etcd (Kubernetes' forceLiveLookupTTL). */
+const NAMESPACE_LIVE_LOOKUP_MS = 30_000;
+
 export class Registry {
   readonly caches = new Map<string, WatchCache>();
   /** The last task queued per key by StrategyContext.serialize (evictions in a namespace run one at a time). */
@@ -317,7 +320,22 @@ export class Registry {
   }
 
   async delete(resource: string, namespace: string, name: string, options: DeleteOptionsBody = {}, rc: RequestContext = {}): Promise<KObject> {
-    return this.timed('DELETE', resource, '', () => this.flow.run(resource, rc.user, () => this.deleteNow(resource, namespace, name, options, rc)));
+    const deleted = await this.timed('DELETE', resource, '', () => this.flow.run(resource, rc.user, () => this.deleteNow(resource, namespace, name, options, rc)));
+    if (resource === 'namespaces') this.noteNamespaceDeleted(name);
+    return deleted;
+  }
+
+  /**
+   * Namespaces this apiserver deleted in the last 30 s, as Kubernetes' NamespaceLifecycle admission keeps them
+   * (forceLiveLookupTTL): a create there right after the delete reads the namespace from etcd, since the watch cache may
+   * not have its deletionTimestamp yet (`kubectl delete ns x; kubectl create cm -n x …` was let in).
+   */
+  private readonly namespacesDeleted = new Map<string, number>();
+
+  private noteNamespaceDeleted(name: string): void {
+    const now = Date.now();
+    for (const [ns, at] of this.namespacesDeleted) if (now - at > NAMESPACE_LIVE_LOOKUP_MS) this.namespacesDeleted.delete(ns);
+    this.namespacesDeleted.set(name, now);
   }
 
   // ---------------------------------------------------------------- create
@@ -426,7 +444,9 @@ export class Registry {
     if (info.namespaced) {
       const nsCache = this.caches.get('namespaces');
       const ns = obj.metadata?.namespace ?? '';
-      let nsObj = nsCache?.items.get(ns);
+      const deletedAt = this.namespacesDeleted.get(ns);
+      const live = deletedAt !== undefined && Date.now() - deletedAt <= NAMESPACE_LIVE_LOOKUP_MS;
+      let nsObj = live ? undefined : nsCache?.items.get(ns);
       if (!nsObj) nsObj = (await this.storage.get(this.storage.key('namespaces', '', ns)))?.obj;
       if (!nsObj) throw notFound('namespaces', ns);
       if (nsObj.metadata?.deletionTimestamp && !strategy.createInTerminatingNamespace)

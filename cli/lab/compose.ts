@@ -67,14 +67,14 @@ function run(cmd: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Pro
   });
 }
 
+/** The services `lab up` starts first, with the workers: what the nodes need to be Ready (see labUp). */
+const FIRST_SERVICES = new Set(['etcd', 'apiserver', 'reaper']);
+
 /**
  * The services `lab up` starts: every service of docker-compose.yml but its workers, then the lab's
  * workers (fewer than the file's three when asked). Read from the file, so a service added there
  * (ingress, dashboard) is never left out of the lab.
  */
-/** The services `lab up` starts first, with the workers: what the nodes need to be Ready (see labUp). */
-const FIRST_SERVICES = new Set(['etcd', 'apiserver', 'reaper']);
-
 export function labServices(nodes: string[], composeFile = join(checkoutRoot(), 'docker-compose.yml')): string[] {
   const file = parse(readFileSync(composeFile, 'utf8'), { merge: true }) as { services?: Record<string, unknown> };
   return [...Object.keys(file.services ?? {}).filter((s) => !/^worker-\d+$/.test(s)), ...nodes];

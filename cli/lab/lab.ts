@@ -382,8 +382,8 @@ export class Lab {
    * made by docker compose). Resolves once etcd, the apiserver (and its load balancer) and the nodes have started —
    * what "nodes Ready" waits for — with `startRest`, which starts the scheduler, controller-managers and add-ons
    * (created, not started yet): the caller calls it when the apiserver answers (waitForLab's onApiserverAnswering),
-   * so their start does not slow the apiserver's, and awaits it before calling the cluster up. On failure, whatever
-   * was created is removed (after a failed `startRest`, the caller's `destroy` does).
+   * so their start does not slow the apiserver's; calling it again returns the same start. On failure, whatever was
+   * created is removed (after a failed `startRest`, the caller's `destroy` does).
    */
   async create(opts: { workers: number; schedulers?: number; controllerManagers?: number; ingress?: boolean; dashboard?: boolean }): Promise<{ startRest: () => Promise<void> }> {
     try {

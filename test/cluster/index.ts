@@ -161,6 +161,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   const pkiDir = secure ? join(dir, 'pki') : undefined;
   let lab: Lab | undefined;
   let startRest = (): Promise<void> => Promise.resolve(); // starts the scheduler, controller-managers and add-ons
+  let restStarting: Promise<void> | undefined; // their start, once begun
+  const beginRest = (): Promise<void> => (restStarting ??= startRest());
   // Two clusters starting at once may pick the same /16; the loser picks again.
   for (let attempt = 0; ; attempt++) {
     const spec: LabSpec = {
@@ -204,7 +206,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     if (stopped) return;
     stopped = true;
     client?.close();
-    await startRest().catch(() => undefined); // not removed while Docker starts them
+    await restStarting?.catch(() => undefined); // not removed while Docker starts them (and not started to be removed)
     await lab.destroy();
     rmSync(dir, { recursive: true, force: true });
   };
@@ -234,8 +236,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     // Ready as the lab is for `lab up` (issue 18): the API answers and every node is Ready. The scheduler,
     // controller-managers and add-ons start when the apiserver answers (Lab.create) and finish starting meanwhile — a
     // test waits for what it needs anyway (a pod Running); stop() and stopComponent/startComponent wait for their start.
-    await waitForLab(lab, client, { nodes, timeoutMs: opts.startTimeoutMs ?? 120_000, onProgress: opts.onProgress, onApiserverAnswering: () => void startRest().catch(() => undefined) });
-    startRest().catch((err: unknown) => opts.onProgress?.(`starting the scheduler, controller-managers and add-ons failed: ${err instanceof Error ? err.message : String(err)}`));
+    await waitForLab(lab, client, { nodes, timeoutMs: opts.startTimeoutMs ?? 120_000, onProgress: opts.onProgress, onApiserverAnswering: () => void beginRest().catch(() => undefined) });
+    beginRest().catch((err: unknown) => opts.onProgress?.(`starting the scheduler, controller-managers and add-ons failed: ${err instanceof Error ? err.message : String(err)}`));
     let ingress: ClusterIngress | undefined;
     if (opts.ingress) {
       const { http, https } = lab.spec.ingressHostPorts;
@@ -281,11 +283,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
         if (i >= 0) nodes.splice(i, 1);
       },
       stopComponent: async (component, which = 'all') => {
-        await startRest().catch(() => undefined);
+        await beginRest().catch(() => undefined);
         return l.stopComponent(component, which, c);
       },
       startComponent: async (component) => {
-        await startRest().catch(() => undefined);
+        await beginRest().catch(() => undefined);
         return l.startComponent(component);
       },
       crashMember: (component, which) => l.crashMember(component, which),
