@@ -99,6 +99,13 @@ const NAMESPACE_LIVE_LOOKUP_MS = 30_000;
 
 export class Registry {
   readonly caches = new Map<string, WatchCache>();
+  /**
+   * Namespaces this apiserver deleted in the last 30 s, as Kubernetes' NamespaceLifecycle admission keeps them
+   * (forceLiveLookupTTL): a create there right after the delete reads the namespace from etcd, since the watch cache may
+   * not have its deletionTimestamp yet (`kubectl delete ns x; kubectl create cm -n x …` was let in).
+   */
+  private readonly namespacesDeleted = new Map<string, number>();
+
   /** The last task queued per key by StrategyContext.serialize (evictions in a namespace run one at a time). */
   private readonly serialized = new Map<string, Promise<unknown>>();
   readonly allocators: Allocators;
@@ -324,13 +331,6 @@ export class Registry {
     if (resource === 'namespaces') this.noteNamespaceDeleted(name);
     return deleted;
   }
-
-  /**
-   * Namespaces this apiserver deleted in the last 30 s, as Kubernetes' NamespaceLifecycle admission keeps them
-   * (forceLiveLookupTTL): a create there right after the delete reads the namespace from etcd, since the watch cache may
-   * not have its deletionTimestamp yet (`kubectl delete ns x; kubectl create cm -n x …` was let in).
-   */
-  private readonly namespacesDeleted = new Map<string, number>();
 
   private noteNamespaceDeleted(name: string): void {
     const now = Date.now();

@@ -85,8 +85,8 @@ export class ReplicaSetController implements Controller {
     const selector = fromLabelSelector(rs.spec?.selector);
     if (!selector || selector.length === 0) throw new TerminalError(`replicaset ${key} has an empty selector`);
     const needsSync = this.expectations.satisfied(key);
-    const waitingMs = needsSync ? undefined : this.expectations.expiresInMs(key);
-    if (needsSync && this.expectations.expiresInMs(key) === 0) {
+    const expiresInMs = this.expectations.expiresInMs(key); // undefined: nothing pending
+    if (needsSync && expiresInMs === 0) {
       this.ctx.log.warn({ key, pending: this.expectations.pending(key) }, 'expected pod creations or deletions were never observed within 5 minutes; syncing anyway');
     }
     const all = claimCandidates(this.podInf, namespace, rs.metadata?.uid).filter(isPodActive);
@@ -102,7 +102,7 @@ export class ReplicaSetController implements Controller {
     const requeue = await this.updateStatus(rs, pods, manageError);
     if (manageError) throw manageError;
     // Held by expectations: come back when they expire, not only on the next event about this ReplicaSet.
-    if (waitingMs !== undefined) return { requeueAfter: Math.min(requeue?.requeueAfter ?? Infinity, waitingMs + 100) };
+    if (!needsSync && expiresInMs !== undefined) return { requeueAfter: Math.min(requeue?.requeueAfter ?? Infinity, expiresInMs + 100) };
     return requeue;
   }
 
