@@ -14,6 +14,7 @@ import {
   badRequest,
   conflict,
   invalid,
+  isAlreadyExists,
   notFound,
   type StatusCause,
 } from '../api/errors.js';
@@ -315,7 +316,23 @@ export class Registry {
   // ------------------------------------------------ writes, through flow control
 
   async create(resource: string, namespace: string, input: unknown, opts: WriteOptions & { name?: string } = {}): Promise<KObject> {
-    return this.timed('POST', resource, opts.subresource ?? '', () => this.flow.run(resource, opts.user, () => this.createNow(resource, namespace, input, opts)));
+    return this.timed('POST', resource, opts.subresource ?? '', () => this.flow.run(resource, opts.user, () => this.createRetryingGeneratedName(resource, namespace, input, opts)));
+  }
+
+  /**
+   * Kubernetes' RetryGenerateName: a create whose generated name is already taken is run again with a new one, up
+   * to 8 attempts, rather than failing its client (a ReplicaSet's pod would otherwise be one creation short).
+   */
+  private async createRetryingGeneratedName(resource: string, namespace: string, input: unknown, opts: WriteOptions & { name?: string }): Promise<KObject> {
+    const meta = (input as { metadata?: { name?: unknown; generateName?: unknown } } | null)?.metadata;
+    const generated = !opts.subresource && typeof meta?.generateName === 'string' && meta.generateName !== '' && !meta.name;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.createNow(resource, namespace, input, opts);
+      } catch (err) {
+        if (!generated || attempt >= NAME_GENERATION_ATTEMPTS || !isAlreadyExists(err)) throw err;
+      }
+    }
   }
 
   async update(resource: string, namespace: string, name: string, input: unknown, opts: WriteOptions = {}): Promise<KObject> {
@@ -772,6 +789,9 @@ function byKey(a: KObject, b: KObject): number {
   const kb = `${b.metadata?.namespace ?? ''}/${b.metadata?.name ?? ''}`;
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
+
+/** Kubernetes' maxNameGenerationCreateAttempts. */
+const NAME_GENERATION_ATTEMPTS = 8;
 
 function randomSuffix(): string {
   const alphabet = 'bcdfghjklmnpqrstvwxz2456789';

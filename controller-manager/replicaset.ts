@@ -4,7 +4,7 @@
  * delete are picked as Kubernetes does (podsToDelete).
  */
 import { isDeepStrictEqual } from 'node:util';
-import { isAlreadyExists, isNotFound } from '../api/errors.js';
+import { isNotFound } from '../api/errors.js';
 import { isPodActive, isPodReady, ownerRefTo } from '../api/objects.js';
 import { fromLabelSelector, matchesLabels } from '../api/selectors.js';
 import { keyOf, splitKey, type apps } from '../api/types.js';
@@ -121,7 +121,8 @@ export class ReplicaSetController implements Controller {
           const created = await client.create('pods', pod);
           recorder.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata?.name}`);
         } catch (err) {
-          if (isAlreadyExists(err)) return; // generateName collision: the next sync creates another
+          // No pod was made, so none will be observed: count it now, or the ReplicaSet waits for its expectations. An
+          // AlreadyExists (8 generated names taken) is an error like any other: the ReplicaSet is synced again after a backoff.
           this.expectations.creationObserved(key);
           recorder.event(rs, 'Warning', 'FailedCreate', `Error creating: ${(err as Error).message}`);
           throw err;

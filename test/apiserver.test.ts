@@ -3,7 +3,7 @@
  * validation. One control plane for the file; each test works in its own namespace.
  */
 import * as grpc from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ApiClient } from '../client/api.js';
 import { isAlreadyExists, isConflict, isGone, ApiError } from '../api/errors.js';
 import { Informer } from '../client/informer.js';
@@ -65,6 +65,31 @@ describe('optimistic concurrency', () => {
     expect(failed.every((r) => isAlreadyExists(r.reason))).toBe(true);
     const stored = await client.get('configmaps', 'same', { namespace: ns });
     expect(stored.data?.who).toBe((ok[0] as PromiseFulfilledResult<core.ConfigMap>).value.data?.who);
+  });
+
+  it('gives a create with generateName another name when the generated one is taken, and fails after 8 taken names', async () => {
+    const ns = await namespace();
+    const generated = (): core.ConfigMap => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'g-', namespace: ns } });
+    // The apiserver draws each of a suffix's 5 characters with Math.random: 0 draws 'bbbbb' every time.
+    const realRandom = Math.random;
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0);
+    try {
+      expect((await client.create('configmaps', generated())).metadata?.name).toBe('g-bbbbb');
+      const perCreate = random.mock.calls.length; // the suffix's draws and whatever else a request draws
+      random.mockClear();
+      const err = await client.create('configmaps', generated()).catch((e: unknown) => e);
+      expect(isAlreadyExists(err)).toBe(true);
+      expect(random.mock.calls.length).toBeGreaterThanOrEqual(8 * 5); // eight names tried
+      // Only the first name collides now; the apiserver tries another instead of failing the create.
+      random.mockClear();
+      random.mockImplementation(() => (random.mock.calls.length <= perCreate ? 0 : realRandom()));
+      const second = await client.create('configmaps', generated());
+      expect(second.metadata?.name).toMatch(/^g-[b-z2-9]{5}$/);
+      expect(second.metadata?.name).not.toBe('g-bbbbb');
+    } finally {
+      random.mockRestore();
+    }
+    expect((await client.list('configmaps', { namespace: ns })).items.filter((c) => c.metadata?.name?.startsWith('g-'))).toHaveLength(2);
   });
 
   it('loses no update across 50 concurrent read-modify-write increments with retry on conflict', async () => {
