@@ -96,7 +96,7 @@ export class DaemonSetController implements Controller {
     });
   }
 
-  async reconcile(key: string): Promise<void> {
+  async reconcile(key: string): Promise<{ requeueAfter: number } | void> {
     const ds = this.sets.get(key);
     if (!ds || ds.metadata?.deletionTimestamp) return;
     const uid = ds.metadata?.uid ?? '';
@@ -163,6 +163,9 @@ export class DaemonSetController implements Controller {
       }
     }
     await this.updateStatus(ds, pods, nodes, hash);
+    // Held by expectations (creations not yet observed): come back when they expire, as the ReplicaSet controller does.
+    const held = this.expectations.expiresInMs(key);
+    if (held !== undefined) return { requeueAfter: held + 100 };
   }
 
   private async createPod(ds: DaemonSet, node: string, hash: string): Promise<void> {

@@ -119,6 +119,9 @@ export class JobController implements Controller {
       await this.ctx.client.updateStatus('jobs', upd);
     }
     if (finish) return this.handleTtl({ ...job, status } as Job, now);
+    // Held by expectations (creations not yet observed): come back when they expire, as the ReplicaSet controller does.
+    const held = this.expectations.expiresInMs(key);
+    if (held !== undefined) requeueAfter = Math.min(requeueAfter ?? Infinity, held + 100);
     return requeueAfter !== undefined ? { requeueAfter } : undefined;
   }
 
