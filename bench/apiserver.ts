@@ -18,7 +18,7 @@ import { ApiClient } from '../client/api.js';
 import type { core } from '../api/types.js';
 import { freePort, startEtcd } from '../test/support/etcd.js';
 import { testPki } from '../test/support/pki.js';
-import { flag, listFlag, median, percentile, printTable, processCpuMs } from './stats.js';
+import { flag, imageNodeOptions, listFlag, median, percentile, printTable, processCpuMs } from './stats.js';
 
 const payload = (name: string): core.ConfigMap => ({
   apiVersion: 'v1',
@@ -53,15 +53,14 @@ async function main(): Promise<void> {
   const here = dirname(fileURLToPath(import.meta.url));
   const component = join(here, '..', 'cmd', 'component.js');
   const nodeArgs = (process.env.KUBELAB_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  // The servers run with the Node options of the kubelab image (young-generation size), as in the lab.
-  const dockerfile = readFileSync(join(here, '..', '..', 'deploy', 'images', 'kubelab', 'Dockerfile'), 'utf8');
-  const imageNodeOptions = /NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1] ?? '';
+  // The servers run with the Node options of the kubelab image, as in the lab.
+  const nodeOptions = imageNodeOptions();
   const apiserverArgs = (grpc: number, http: number, extra: string[]): string[] => [
     ...nodeArgs, component, 'apiserver', '--etcd-servers', testEtcd.endpoint, '--grpc-port', String(grpc), '--http-port', String(http), '--admin-port', '0', '--bind-address', '127.0.0.1', ...extra,
   ];
   const child = spawn(process.execPath, apiserverArgs(grpcPort, httpPort, ['--insecure']), {
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, KUBELAB_LOG_LEVEL: 'warn', NODE_OPTIONS: imageNodeOptions },
+    env: { ...process.env, KUBELAB_LOG_LEVEL: 'warn', NODE_OPTIONS: nodeOptions },
   });
   // The same apiserver with TLS + client-certificate authentication, as every lab runs it.
   const pki = await testPki();
@@ -69,7 +68,7 @@ async function main(): Promise<void> {
   const tlsChild = spawn(
     process.execPath,
     apiserverArgs(tlsPort, await freePort(), ['--tls-cert-file', join(pki.dir, 'apiserver.crt'), '--tls-private-key-file', join(pki.dir, 'apiserver.key'), '--client-ca-file', join(pki.dir, 'ca.crt')]),
-    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, KUBELAB_LOG_LEVEL: 'warn', NODE_OPTIONS: imageNodeOptions } },
+    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, KUBELAB_LOG_LEVEL: 'warn', NODE_OPTIONS: nodeOptions } },
   );
   const tlsClient = new ApiClient(`127.0.0.1:${tlsPort}`, { tls: pki.client('admin') });
   // The apiserver as every secure lab runs it: TLS, authentication (here a bearer token, as a pod's
@@ -86,13 +85,13 @@ async function main(): Promise<void> {
       '--tls-cert-file', join(pki.dir, 'apiserver.crt'), '--tls-private-key-file', join(pki.dir, 'apiserver.key'), '--client-ca-file', join(pki.dir, 'ca.crt'),
       '--authorization-mode', 'Node,RBAC', '--token-auth-file', tokenFile, '--pod-security-defaults', 'enforce=baseline',
       '--audit-log-path', join(authDir, 'audit.log'), '--audit-policy-file', join(here, '..', '..', 'deploy', 'audit-policy.yaml')],
-    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, KUBELAB_LOG_LEVEL: 'warn', NODE_OPTIONS: imageNodeOptions } },
+    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, KUBELAB_LOG_LEVEL: 'warn', NODE_OPTIONS: nodeOptions } },
   );
   // The floor: the same gRPC API and etcd client doing only decode → txn → reply (bench/passthrough.ts).
   const floorPort = await freePort();
   const floor = spawn(process.execPath, [...nodeArgs, join(here, 'passthrough.js'), testEtcd.endpoint, String(floorPort)], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, NODE_OPTIONS: imageNodeOptions },
+    env: { ...process.env, NODE_OPTIONS: nodeOptions },
   });
   await new Promise<void>((resolve, reject) => {
     floor.stdout.once('data', () => resolve());

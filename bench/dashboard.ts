@@ -18,7 +18,7 @@ import { ApiClient } from '../client/api.js';
 import type { core } from '../api/types.js';
 import { freePort, startEtcd } from '../test/support/etcd.js';
 import { waitFor } from '../test/support/wait.js';
-import { flag, percentile, printTable } from './stats.js';
+import { flag, imageNodeOptions, percentile, printTable } from './stats.js';
 
 const CHROMIUM = process.env.KUBELAB_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   // this process only creates the load and drives the browser.
   const etcd = await startEtcd();
   const component = join(dirname(fileURLToPath(import.meta.url)), '..', 'cmd', 'component.js');
-  const env = { ...process.env, KUBELAB_LOG_LEVEL: 'warn', NODE_OPTIONS: '--max-semi-space-size=32' };
+  const env = { ...process.env, KUBELAB_LOG_LEVEL: 'warn', NODE_OPTIONS: imageNodeOptions() };
   const children: ChildProcess[] = [];
   const start = (args: string[]): void => {
     const c = spawn(process.execPath, [component, ...args], { stdio: ['ignore', 'ignore', 'inherit'], env });

@@ -44,7 +44,7 @@ import type { core } from '../api/types.js';
 import { startHollowNodes } from '../kubelet/hollow.js';
 import { createLogger } from '../component-base/log.js';
 import { freePort, startEtcd } from '../test/support/etcd.js';
-import { flag, median, percentile, printTable } from './stats.js';
+import { flag, imageNodeOptions, median, percentile, printTable } from './stats.js';
 
 const NS = 'scale';
 const PROBE_NS = 'scale-probe';
@@ -239,7 +239,8 @@ async function main(): Promise<void> {
   // The components as the images run them: the bundle (deploy/bundle.mjs) when it was built.
   const bundled = join(HERE, '..', 'bundle', 'component.js');
   const component = existsSync(bundled) ? bundled : join(HERE, '..', 'cmd', 'component.js');
-  const env = { ...process.env, KUBELAB_LOG_LEVEL: 'warn' };
+  // With the image's Node.js options (V8's young generation, its old-generation ceiling), as the lab runs them.
+  const env = { ...process.env, KUBELAB_LOG_LEVEL: 'warn', NODE_OPTIONS: imageNodeOptions() };
   // Each component's log (pino, warn and up) goes to a file; one that exits is started again, as Docker's restart
   // policy does in the lab (a leader that cannot renew its lease in time exits on purpose).
   const logDir = mkdtempSync(join(tmpdir(), 'kubelab-scale-'));

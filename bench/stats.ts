@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Small statistics and table helpers shared by the benchmarks. */
 export function percentile(values: number[], p: number): number {
@@ -50,4 +52,13 @@ export function processCpuMs(pid: number | undefined): number {
   } catch {
     return NaN;
   }
+}
+
+/**
+ * The Node.js options the kubelab image gives every component (deploy/images/kubelab/Dockerfile's NODE_OPTIONS:
+ * V8's young generation and old-generation ceiling), so that a benchmark's components run as the lab's do.
+ */
+export function imageNodeOptions(): string {
+  const dockerfile = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'deploy', 'images', 'kubelab', 'Dockerfile'), 'utf8');
+  return /NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1] ?? '';
 }

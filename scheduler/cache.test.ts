@@ -27,6 +27,20 @@ describe('SchedulerCache', () => {
     expect(c.node('n1')?.podCount).toBe(1);
   });
 
+  it('holds the newest object of a placed pod after a status update, with its counts unchanged', () => {
+    const c = new SchedulerCache();
+    c.addOrUpdateNode(makeNode({ name: 'n1' }));
+    const p = podInfo('p', { containers: [requests('1')] });
+    c.addOrUpdatePod(p, 'n1');
+    const running = { ...p.pod, status: { phase: 'Running' } };
+    c.refreshPod(running);
+    expect(c.node('n1')?.pods.get(p.uid)?.pod).toBe(running); // the old object is no longer held
+    expect(c.node('n1')?.requestedCpu).toBe(1000);
+    expect(c.node('n1')?.podCount).toBe(1);
+    c.refreshPod({ ...p.pod, metadata: { ...p.pod.metadata, uid: 'not-placed' } }); // unknown pods are ignored
+    expect(c.node('n1')?.podCount).toBe(1);
+  });
+
   it('keeps pods of a node it has not seen yet, and counts them once the node arrives', () => {
     const c = new SchedulerCache();
     c.addOrUpdatePod(podInfo('p', { containers: [requests('500m')] }), 'late');

@@ -81,6 +81,21 @@ export class SchedulerCache {
     this.place(pod, nodeName, false);
   }
 
+  /**
+   * Points a placed pod's PodInfo at the newest object of a pod whose scheduling facts did not change (a status
+   * update): nothing is recomputed, and the cache stops holding the old object — a second copy of every pod.
+   */
+  refreshPod(pod: core.Pod): void {
+    const uid = pod.metadata?.uid ?? '';
+    const info = this.nodes.get(this.pods.get(uid)?.node ?? '');
+    const prev = info?.pods.get(uid);
+    if (!info || !prev || prev.pod === pod) return;
+    const fresh: PodInfo = { ...prev, pod, labels: pod.metadata?.labels ?? prev.labels };
+    info.pods.set(uid, fresh);
+    if (info.podsWithAffinity.has(uid)) info.podsWithAffinity.set(uid, fresh);
+    if (info.podsWithRequiredAntiAffinity.has(uid)) info.podsWithRequiredAntiAffinity.set(uid, fresh);
+  }
+
   removePod(uid: string): void {
     const st = this.pods.get(uid);
     if (!st) return;

@@ -278,7 +278,7 @@ export class Scheduler {
       if (!unchanged) {
         this.cache.addOrUpdatePod(this.podInfo(pod), node);
         this.wakeWaitingOnPods();
-      }
+      } else this.cache.refreshPod(pod);
       return;
     }
     if (!this.responsible(pod)) {
