@@ -24,8 +24,9 @@
  *      [--node-procs 2] [--crash 100] [--soak-minutes 30] [--toleration 30] [--eviction-rate 100] [--concurrency 16]
  *      [--max-mutating-inflight 200] (the apiserver's --max-mutating-requests-inflight)
  * Environment, for digging: KUBELAB_HOLLOW_LOG_LEVEL=debug logs each hollow pod sync's timeline to the run's log
- * directory (printed when a component restarts); KUBELAB_COMPONENT_NODE_FLAGS="--heap-growing-percent=100" passes
- * Node.js/V8 flags to the control-plane components.
+ * directory (printed when a component restarts); KUBELAB_COMPONENT_NODE_FLAGS="--max-semi-space-size=16" passes
+ * Node.js/V8 flags to the components; KUBELAB_HEAP_GROWING_PERCENT (default 50, 0: V8's own) sets how far their
+ * heaps grow between full GCs (component-base/process.ts).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
@@ -474,7 +475,7 @@ async function main(): Promise<void> {
     rows.push(['load average (1 min) at the end', loadavg()[0] ?? NaN, '', '']);
     rows.push(['component restarts (exited and started again)', Object.values(restarts).reduce((a, b) => a + b, 0), Object.entries(restarts).map(([k, n]) => `${k} ${n}`).join(', ') || '-', '0']);
     printTable(
-      `Scale: ${nodes} hollow nodes in ${hollow.length} processes, ${deployments} × ${replicas} pods; Kubernetes-default timing, toleration ${toleration} s, eviction rate ${evictionRate}/s; etcd --unsafe-no-fsync`,
+      `Scale: ${nodes} hollow nodes in ${hollow.length} processes, ${deployments} × ${replicas} pods; Kubernetes-default timing, toleration ${toleration} s, eviction rate ${evictionRate}/s; etcd --unsafe-no-fsync; components' heap growth ${process.env.KUBELAB_HEAP_GROWING_PERCENT || 50} % (0: V8's own), NODE_OPTIONS ${env.NODE_OPTIONS}${process.env.KUBELAB_COMPONENT_NODE_FLAGS ? ` ${process.env.KUBELAB_COMPONENT_NODE_FLAGS}` : ''}`,
       ['what', 'value', 'unit', 'goal / note'],
       rows,
     );

@@ -4,7 +4,7 @@
  * compose components; it is the one folder allowed to import several of them (eslint.config.js).
  */
 import { CommanderError } from 'commander';
-import { installCrashHandlers } from '../component-base/process.js';
+import { installCrashHandlers, tuneHeapGrowth } from '../component-base/process.js';
 
 type Main = { main(argv: string[]): Promise<void> };
 
@@ -26,6 +26,7 @@ const COMPONENTS: Record<string, () => Promise<Main>> = {
 async function run(): Promise<void> {
   // Before the component's module loads: a crash while loading it is reported and exits non-zero too.
   installCrashHandlers();
+  tuneHeapGrowth();
   const [name, ...rest] = process.argv.slice(2);
   const load = name && Object.hasOwn(COMPONENTS, name) ? COMPONENTS[name] : undefined;
   if (!load) {
