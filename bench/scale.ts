@@ -22,7 +22,7 @@
  * nodes tainted per second (default 100; Kubernetes: 0.1, which would take 17 minutes for 100 nodes).
  * Run: npm run build && node dist/bench/scale.js [--nodes 1000] [--deployments 300] [--replicas 100]
  *      [--node-procs 2] [--crash 100] [--soak-minutes 30] [--toleration 30] [--eviction-rate 100] [--concurrency 16]
- *      [--max-mutating-inflight 200] (the apiserver's --max-mutating-requests-inflight)
+ *      [--max-mutating-inflight 50] (the apiserver's --max-mutating-requests-inflight, its default)
  * Environment, for digging: KUBELAB_HOLLOW_LOG_LEVEL=debug logs each hollow pod sync's timeline to the run's log
  * directory (printed when a component restarts); KUBELAB_COMPONENT_NODE_FLAGS="--max-semi-space-size=16" passes
  * Node.js/V8 flags to the components; KUBELAB_HEAP_GROWING_PERCENT (default 50, 0: V8's own) sets how far their
@@ -44,6 +44,7 @@ import { isNodeReady } from '../api/objects.js';
 import type { core } from '../api/types.js';
 import { startHollowNodes } from '../kubelet/hollow.js';
 import { createLogger } from '../component-base/log.js';
+import { DEFAULT_MAX_MUTATING_INFLIGHT } from '../apiserver/config.js';
 import { freePort, startEtcd } from '../test/support/etcd.js';
 import { flag, imageNodeOptions, median, percentile, printTable } from './stats.js';
 
@@ -225,7 +226,7 @@ async function main(): Promise<void> {
   const toleration = flag('toleration', 30);
   const evictionRate = flag('eviction-rate', 100);
   const concurrency = flag('concurrency', 16);
-  const maxMutating = flag('max-mutating-inflight', 200);
+  const maxMutating = flag('max-mutating-inflight', DEFAULT_MAX_MUTATING_INFLIGHT);
   const total = deployments * replicas;
   const perProc = Math.ceil(nodes / nodeProcs);
   const rows: (string | number)[][] = [];
