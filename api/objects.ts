@@ -52,3 +52,11 @@ export function nowTimestamp(ms: number = Date.now()): string {
 export function nowMicroTime(ms: number = Date.now()): string {
   return new Date(ms).toISOString().replace('Z', '000Z');
 }
+
+/** The 5 random characters the apiserver appends to a generateName (Kubernetes' SimpleNameGenerator: no vowels, no 0/1/3). */
+export function generateNameSuffix(): string {
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  let s = '';
+  for (let i = 0; i < 5; i++) s += alphabet[Math.floor(Math.random() * alphabet.length)];
+  return s;
+}

@@ -21,7 +21,7 @@ import {
 import { RESOURCES, apiVersionOf, resourceInfo, type ResourceInfo } from '../api/resources.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError } from '../api/selectors.js';
 import type { KObject } from '../api/types.js';
-import { nowTimestamp } from '../api/objects.js';
+import { generateNameSuffix, nowTimestamp } from '../api/objects.js';
 import { Allocators } from './allocator.js';
 import { applyPatch } from './patch.js';
 import { compileSchemas, decodeObject, typeError } from './schema.js';
@@ -373,7 +373,7 @@ export class Registry {
     const ns = this.scope(info, namespace);
     const obj = this.decode(info, this.prepareInput(info, ns, input));
     const meta = obj.metadata ?? {};
-    if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
+    if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${generateNameSuffix()}`;
     for (const k of ['uid', 'creationTimestamp', 'resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'selfLink'] as const) delete meta[k];
     obj.metadata = meta;
     strategy.defaults(obj);
@@ -792,13 +792,6 @@ function byKey(a: KObject, b: KObject): number {
 
 /** Kubernetes' maxNameGenerationCreateAttempts. */
 const NAME_GENERATION_ATTEMPTS = 8;
-
-function randomSuffix(): string {
-  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
-  let s = '';
-  for (let i = 0; i < 5; i++) s += alphabet[Math.floor(Math.random() * alphabet.length)];
-  return s;
-}
 
 /** The autoscaling/v1 Scale view of a workload. */
 export function toScale(info: ResourceInfo, obj: KObject): KObject {

@@ -6,6 +6,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { ApiError, invalid } from '../../api/errors.js';
 import type { KObject } from '../../api/types.js';
+import { generateNameSuffix } from '../../api/objects.js';
 import type { StrategyContext } from '../strategy.js';
 import type { Attributes } from './attributes.js';
 import type { Authorizer } from './authorizer.js';
@@ -177,13 +178,6 @@ export function podSecurity(defaults: { enforce: Level; warn: Level; audit: Leve
 const TOKEN_EXPIRATION_SECONDS = 3607;
 const SA_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
 
-function randomSuffix(): string {
-  const chars = 'bcdfghjklmnpqrstvwxz2456789';
-  let s = '';
-  for (let i = 0; i < 5; i++) s += chars[Math.floor(Math.random() * chars.length)];
-  return s;
-}
-
 interface PodSpecSA {
   serviceAccountName?: string;
   serviceAccount?: string;
@@ -236,7 +230,7 @@ export const serviceAccountAdmission: AdmissionPlugin = {
     const containers = [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
     // A pod that mounts something at the path already (or carries a token volume) keeps its own.
     if (containers.some((c) => (c.volumeMounts ?? []).some((m) => m.mountPath === SA_MOUNT_PATH))) return;
-    const name = `kube-api-access-${randomSuffix()}`;
+    const name = `kube-api-access-${generateNameSuffix()}`;
     spec.volumes = [
       ...(spec.volumes ?? []),
       {
