@@ -40,7 +40,8 @@ export const DEFAULT_HEAP_GROWING_PERCENT = 50;
  * Sets V8's old-generation growing factor for this process: after each full GC the heap may grow to
  * (1 + percent/100) × what survived, as Go's GOGC does for the Kubernetes components (GOGC=100: 2×). V8's own
  * choice on a machine with this much memory goes up to 4× while a burst allocates fast: the scale bench's
- * control plane peaked at 2.4 GiB with it, 1.95 GiB at 50 % for a few percent more GC time (docs/benchmarks.md).
+ * control plane peaked at 2.4 GiB with it, 1.95 GiB at 50 %, with no throughput lost that it could measure
+ * (docs/benchmarks.md).
  * KUBELAB_HEAP_GROWING_PERCENT=0 leaves V8's default; a `--heap-growing-percent` on node's command line wins.
  * V8 reads the flag at every limit it computes, so setting it once the process runs takes effect.
  * Returns the percent set (undefined: left to V8); throws naming the variable for a bad value.
