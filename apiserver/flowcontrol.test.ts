@@ -79,6 +79,19 @@ describe('mutating flow control', () => {
     await expect(Promise.all(mine)).resolves.toEqual(['mine', 'mine', 'mine']);
   });
 
+  it('queues a burst of 1,000 writes from one user behind 50 seats instead of refusing it (the queue is not cut with the seats)', async () => {
+    const fc = new MutatingFlowControl({ maxMutatingInflight: 50 });
+    const g = held();
+    const burst = Array.from({ length: 1_000 }, (_, i) => fc.run('pods', user, async () => {
+      await g.promise;
+      return i;
+    }));
+    expect(fc.inFlight).toBe(50);
+    expect(fc.waiting).toBe(950);
+    g.release();
+    expect((await Promise.all(burst)).length).toBe(1_000);
+  });
+
   it("never queues Lease writes or the apiserver's own writes", async () => {
     const fc = new MutatingFlowControl({ maxMutatingInflight: 1 });
     const g = held();

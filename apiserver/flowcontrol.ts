@@ -15,10 +15,16 @@
 import { ApiError } from '../api/errors.js';
 import type { UserInfo } from './auth/user.js';
 
+/** The fewest requests that wait for a seat by default (10 × kube-apiserver's 200 seats). */
+const MIN_DEFAULT_QUEUED = 2_000;
+
 export interface FlowControlOptions {
   /** Seats for mutating requests of clients at once; 0 turns the limit off. */
   maxMutatingInflight: number;
-  /** Requests that may wait for a seat, all flows together; more are refused at once. Default 10 × the seats. */
+  /**
+   * Requests that may wait for a seat, all flows together; more are refused at once. Default 10 × the seats, at least
+   * 2,000 (what Kubernetes' 200 seats gave): fewer seats make each write quicker, not the queue shorter.
+   */
   maxQueued?: number;
   /** Requests one flow (user) may have waiting. Default three quarters of maxQueued (at least 1). */
   maxQueuedPerFlow?: number;
@@ -52,7 +58,7 @@ export class MutatingFlowControl {
   readonly stats = { queued: 0, rejected: 0, peakQueue: 0 };
 
   constructor(private readonly opts: FlowControlOptions) {
-    this.maxQueued = opts.maxQueued ?? opts.maxMutatingInflight * 10;
+    this.maxQueued = opts.maxQueued ?? Math.max(MIN_DEFAULT_QUEUED, opts.maxMutatingInflight * 10);
     this.maxQueuedPerFlow = opts.maxQueuedPerFlow ?? Math.max(1, Math.floor((this.maxQueued * 3) / 4));
     this.queueTimeoutMs = opts.queueTimeoutMs ?? 15_000;
   }

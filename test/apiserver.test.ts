@@ -11,6 +11,7 @@ import { nullLogger } from '../component-base/log.js';
 import { apiService } from '../client/proto.js';
 import { retryOnConflict } from '../client/retry.js';
 import type { core } from '../api/types.js';
+import { DEFAULT_MAX_MUTATING_INFLIGHT } from '../apiserver/config.js';
 import { Storage } from '../apiserver/storage.js';
 import { startControlPlane, type TestControlPlane } from './support/apiserver.js';
 import { waitFor } from './support/wait.js';
@@ -642,7 +643,7 @@ describe('metrics', () => {
     expect(await metric('apiserver_request_total', { verb: 'POST', resource: 'roles', code: '409' })).toBe(conflictsBefore + 1);
     expect(await metric('apiserver_request_duration_seconds_count', { verb: 'POST', resource: 'roles' })).toBe(before + conflictsBefore + 2);
     expect(await metric('apiserver_storage_objects', { resource: 'namespaces' })).toBeGreaterThanOrEqual(4);
-    expect(await metric('apiserver_flowcontrol_request_concurrency_limit', {})).toBe(200);
+    expect(await metric('apiserver_flowcontrol_request_concurrency_limit', {})).toBe(DEFAULT_MAX_MUTATING_INFLIGHT);
   });
 
   it('counts a request for a resource that does not exist as "unknown", not under its name', async () => {
