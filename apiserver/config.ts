@@ -126,7 +126,7 @@ export class ConfigError extends Error {
 /**
  * Seats for clients' mutating requests by default. kube-apiserver's 200 assume a server with many cores; one
  * Node.js thread is saturated well before, and seats past that only lengthen every write: at 1000 nodes and 30,000
- * pods created, 200 seats gave the API's mutating calls a p99 of 1.1–1.9 s, 50 seats 0.65–0.85 s (the SLO: 1 s)
+ * pods created, 200 seats gave the API's mutating calls a p99 of 1.1–1.9 s, 50 seats 0.65–1.03 s (the SLO: 1 s)
  * with no fewer pods started a second (docs/benchmarks.md).
  */
 export const DEFAULT_MAX_MUTATING_INFLIGHT = 50;

@@ -1,8 +1,8 @@
 /**
  * The part of Kubernetes' API Priority and Fairness that keeps a cluster alive and fair under a write storm:
  * clients' mutating requests share a bounded number of seats (`--max-mutating-requests-inflight`: 50 by default,
- * kube-apiserver's 200 being sized for many cores); the rest wait in a queue per flow — the requesting user, APF's `ByUser` distinguisher —
- * and a freed seat goes to the flows in turn (round robin: fair queuing with every request costing one seat), so
+ * kube-apiserver's 200 being sized for many cores); the rest wait in a queue per flow — the requesting user, APF's
+ * `ByUser` distinguisher — and a freed seat goes to the flows in turn (round robin: fair queuing with every request costing one seat), so
  * one client's burst of thousands of writes does not set another client's latency. A flow may hold at most three
  * quarters of the waiting places, so another flow always finds room. A full queue, or a wait too long, is refused
  * with 429 TooManyRequests (retry after 1 s). Lease writes — leader election and node heartbeats, the

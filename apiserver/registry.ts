@@ -95,6 +95,9 @@ const MAX_CAS_RETRIES = 20;
 /** Bytes of stored objects after which a paged list (`limit` set) ends its page early with a continue token. */
 export const PAGE_BYTES = 8 * 1024 * 1024;
 
+/** Kubernetes' maxNameGenerationCreateAttempts: a create with generateName tries this many names before AlreadyExists. */
+const NAME_GENERATION_ATTEMPTS = 8;
+
 /** How long after deleting a namespace its admission reads it from etcd (Kubernetes' forceLiveLookupTTL). */
 const NAMESPACE_LIVE_LOOKUP_MS = 30_000;
 
@@ -789,9 +792,6 @@ function byKey(a: KObject, b: KObject): number {
   const kb = `${b.metadata?.namespace ?? ''}/${b.metadata?.name ?? ''}`;
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
-
-/** Kubernetes' maxNameGenerationCreateAttempts. */
-const NAME_GENERATION_ATTEMPTS = 8;
 
 /** The autoscaling/v1 Scale view of a workload. */
 export function toScale(info: ResourceInfo, obj: KObject): KObject {

@@ -44,6 +44,7 @@ import { isNodeReady } from '../api/objects.js';
 import type { core } from '../api/types.js';
 import { startHollowNodes } from '../kubelet/hollow.js';
 import { createLogger } from '../component-base/log.js';
+import { DEFAULT_HEAP_GROWING_PERCENT } from '../component-base/process.js';
 import { DEFAULT_MAX_MUTATING_INFLIGHT } from '../apiserver/config.js';
 import { freePort, startEtcd } from '../test/support/etcd.js';
 import { flag, imageNodeOptions, median, percentile, printTable } from './stats.js';
@@ -241,7 +242,7 @@ async function main(): Promise<void> {
   // The components as the images run them: the bundle (deploy/bundle.mjs) when it was built.
   const bundled = join(HERE, '..', 'bundle', 'component.js');
   const component = existsSync(bundled) ? bundled : join(HERE, '..', 'cmd', 'component.js');
-  // With the image's Node.js options (V8's young generation, its old-generation ceiling), as the lab runs them.
+  // With the image's Node.js options (V8's young generation), as the lab runs them.
   const env = { ...process.env, KUBELAB_LOG_LEVEL: 'warn', NODE_OPTIONS: imageNodeOptions() };
   // Each component's log (pino, warn and up) goes to a file; one that exits is started again, as Docker's restart
   // policy does in the lab (a leader that cannot renew its lease in time exits on purpose).
@@ -476,7 +477,7 @@ async function main(): Promise<void> {
     rows.push(['load average (1 min) at the end', loadavg()[0] ?? NaN, '', '']);
     rows.push(['component restarts (exited and started again)', Object.values(restarts).reduce((a, b) => a + b, 0), Object.entries(restarts).map(([k, n]) => `${k} ${n}`).join(', ') || '-', '0']);
     printTable(
-      `Scale: ${nodes} hollow nodes in ${hollow.length} processes, ${deployments} × ${replicas} pods; Kubernetes-default timing, toleration ${toleration} s, eviction rate ${evictionRate}/s; etcd --unsafe-no-fsync; components' heap growth ${process.env.KUBELAB_HEAP_GROWING_PERCENT || 50} % (0: V8's own), NODE_OPTIONS ${env.NODE_OPTIONS}${process.env.KUBELAB_COMPONENT_NODE_FLAGS ? ` ${process.env.KUBELAB_COMPONENT_NODE_FLAGS}` : ''}`,
+      `Scale: ${nodes} hollow nodes in ${hollow.length} processes, ${deployments} × ${replicas} pods; Kubernetes-default timing, toleration ${toleration} s, eviction rate ${evictionRate}/s; etcd --unsafe-no-fsync; components' heap growth ${process.env.KUBELAB_HEAP_GROWING_PERCENT || DEFAULT_HEAP_GROWING_PERCENT} % (0: V8's own), NODE_OPTIONS ${env.NODE_OPTIONS}${process.env.KUBELAB_COMPONENT_NODE_FLAGS ? ` ${process.env.KUBELAB_COMPONENT_NODE_FLAGS}` : ''}`,
       ['what', 'value', 'unit', 'goal / note'],
       rows,
     );

@@ -56,7 +56,7 @@ export function processCpuMs(pid: number | undefined): number {
 
 /**
  * The Node.js options the kubelab image gives every component (deploy/images/kubelab/Dockerfile's NODE_OPTIONS:
- * V8's young generation and old-generation ceiling), so that a benchmark's components run as the lab's do.
+ * source maps, V8's young generation), so that a benchmark's components run as the lab's do.
  */
 export function imageNodeOptions(): string {
   const dockerfile = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'deploy', 'images', 'kubelab', 'Dockerfile'), 'utf8');
